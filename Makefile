@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# livemig: plain GNU make, no generated build system.
+#   make                 build the programs into $(O)
+#   make check           install test dependencies (as root), run every test,
+#                        then again under ASan+UBSan
+#   make demo            build and run the end-to-end demo
+#   make install DESTDIR=... PREFIX=...
+#   make clean
+# Knobs: V=1 (show commands), SANITIZE=1 (ASan+UBSan build in build/asan),
+#        O=DIR (build directory), NO_DEPS=1 (do not check/install packages).
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+VERSION := 0.1.0
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+O ?= build/asan
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT := -O1 -g
+else
+O ?= build
+SANFLAGS :=
+OPT := -O2 -g
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CC      ?= cc
+PKGS    := openssl zlib jansson libisal
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -ljansson -lisal)
+CFLAGS  ?= $(OPT)
+CFLAGS  += -std=c11 -D_GNU_SOURCE -DLIVEMIG_VERSION='"$(VERSION)"' \
+	   -Wall -Wextra -Werror -Wshadow -Wformat=2 -pthread -MMD -MP \
+	   $(SANFLAGS) $(PKG_CFLAGS)
+LDFLAGS += -pthread $(SANFLAGS)
+LDLIBS  += $(PKG_LIBS) -lm
+
+LIB_SRCS     := $(sort $(wildcard src/lib/*.c))
+AGENT_SRCS   := $(sort $(wildcard src/agent/*.c))
+CLI_SRCS     := $(sort $(wildcard src/cli/*.c))
+STAGING_SRCS := $(sort $(wildcard src/staging/*.c))
+UNIT_SRCS    := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+LIB_OBJS     := $(LIB_SRCS:%.c=$(O)/%.o)
+AGENT_OBJS   := $(AGENT_SRCS:%.c=$(O)/%.o)
+CLI_OBJS     := $(CLI_SRCS:%.c=$(O)/%.o)
+STAGING_OBJS := $(STAGING_SRCS:%.c=$(O)/%.o)
+UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
+PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging
+
+.PHONY: all check check-unit check-fuzz check-integration check-sanitized demo bench \
+	deps-build deps-test install clean fuzz
+.DELETE_ON_ERROR:
+
+all: $(PROGRAMS)
+
+$(O)/src/lib/%.o: CPPFLAGS += -Isrc/lib
+$(O)/src/agent/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent
+$(O)/src/cli/%.o: CPPFLAGS += -Isrc/lib -Isrc/cli
+$(O)/src/staging/%.o: CPPFLAGS += -Isrc/lib -Isrc/staging
+$(O)/tests/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent -Isrc/staging
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/liblivemig.a: $(LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/livemigd: $(AGENT_OBJS) $(O)/liblivemig.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/livemig: $(CLI_OBJS) $(O)/liblivemig.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/livemig-staging: $(STAGING_OBJS) $(O)/liblivemig.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests link the shared library; test_agent_* and test_staging_* also
+# link that program's objects (minus main), since the two programs may use
+# the same internal names.
+AGENT_LIBOBJS   := $(filter-out %/main.o,$(AGENT_OBJS))
+STAGING_LIBOBJS := $(filter-out %/main.o,$(STAGING_OBJS))
+UNIT_LINK = @$(if $(Q),echo "  LD      $@")
+UNIT_LD = $(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(O)/tests/unit/test_agent_%: $(O)/tests/unit/test_agent_%.o $(AGENT_LIBOBJS) $(O)/liblivemig.a
+	$(UNIT_LINK)
+	$(UNIT_LD)
+
+$(O)/tests/unit/test_staging_%: $(O)/tests/unit/test_staging_%.o $(STAGING_LIBOBJS) $(O)/liblivemig.a
+	$(UNIT_LINK)
+	$(UNIT_LD)
+
+$(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/liblivemig.a
+	$(UNIT_LINK)
+	$(UNIT_LD)
+
+# ---- fuzzing: libFuzzer with clang; a corpus-replay driver with gcc ----
+FUZZ_CC := $(shell command -v clang >/dev/null 2>&1 && echo clang)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
+ifeq ($(FUZZ_CC),clang)
+FUZZ_ENGINE := -fsanitize=fuzzer,address,undefined
+$(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@ (libFuzzer)")
+	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc/lib $(PKG_CFLAGS) $(FUZZ_ENGINE) \
+		-o $@ $^ $(PKG_LIBS) -lm -pthread
+else
+$(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIB_SRCS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@ (gcc corpus replay)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -g -O1 -Isrc/lib $(PKG_CFLAGS) \
+		-fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) -lm -pthread
+endif
+
+fuzz: $(FUZZ_BINS)
+
+# ---- dependencies (Debian package names) ----
+deps-build:
+ifneq ($(NO_DEPS),1)
+	$(Q)ci/deps.sh build
+endif
+
+deps-test:
+ifneq ($(NO_DEPS),1)
+	$(Q)ci/deps.sh test
+endif
+
+# ---- tests ----
+check: deps-test
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-unit check-fuzz check-integration
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 SANITIZE=1 check-sanitized
+	@echo "make check: all tiers passed"
+
+check-unit: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+check-fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/replay.sh $(O)/fuzz
+
+check-integration: $(PROGRAMS)
+	$(Q)tests/integration/run.sh $(O)
+
+# Under ASan+UBSan: the unit tests and the integration suite's quick tier.
+check-sanitized: $(UNIT_BINS) $(PROGRAMS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+	$(Q)LIVEMIG_SANITIZED=1 tests/integration/run.sh $(O)
+
+demo: deps-build
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
+	$(Q)tests/demo/demo.sh $(O)
+
+bench: deps-test
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
+	$(Q)tests/bench/mirror.sh $(O)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(O)/livemigd $(DESTDIR)$(SBINDIR)/livemigd
+	install -m 0755 $(O)/livemig-staging $(DESTDIR)$(SBINDIR)/livemig-staging
+	install -m 0755 $(O)/livemig $(DESTDIR)$(BINDIR)/livemig
+
+clean:
+	rm -rf build
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

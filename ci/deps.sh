@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Make sure the Debian packages a tier needs are installed.
+# As root: installs what is missing (apt-get update once, then install).
+# Otherwise: prints the exact apt-get line and fails.
+# Usage: ci/deps.sh build|test|bench
+set -eu
+
+build="build-essential pkg-config libssl-dev zlib1g-dev libjansson-dev libisal-dev"
+test_extra="libcmocka-dev clang libclang-rt-14-dev openssl python3 util-linux socat procps e2fsprogs"
+bench_extra="netcat-openbsd zstd gzip libdeflate-dev"
+
+case "${1:-build}" in
+build) want="$build" ;;
+test) want="$build $test_extra $bench_extra" ;;
+bench) want="$build $test_extra $bench_extra" ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "livemig: missing packages:$missing" >&2
+	echo "install them with:" >&2
+	echo "  sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "livemig: installing missing packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+# shellcheck disable=SC2086
+apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $missing >&2

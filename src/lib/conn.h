@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A TLS 1.3 connection with mutual authentication. One thread may write while
+ * another reads: OpenSSL forbids concurrent calls on one SSL, so every call is
+ * made under a mutex on a non-blocking socket and the waiting happens in
+ * poll() outside it.
+ */
+#ifndef LIVEMIG_CONN_H
+#define LIVEMIG_CONN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "frame.h"
+
+struct conn {
+	int fd;
+	SSL *ssl;
+	pthread_mutex_t mu;
+	atomic_int closing;
+	uint64_t bytes_out; /* TLS payload bytes written, for throughput figures */
+};
+
+/* server: verify clients against ca; client: verify the server against ca. */
+SSL_CTX *tls_ctx_new(int server, const char *ca, const char *cert, const char *key,
+		     char *err, size_t errlen);
+
+/* TCP connect to host:port, then handshake, checking the server certificate
+ * names `expect_name` (a DNS name or an IP address). 0 or -errno. */
+int conn_connect(struct conn *c, SSL_CTX *ctx, const char *host, const char *port,
+		 const char *expect_name, int timeout_ms, char *err, size_t errlen);
+/* Server side handshake on an accepted socket; takes ownership of fd. */
+int conn_accept(struct conn *c, SSL_CTX *ctx, int fd, int timeout_ms, char *err, size_t errlen);
+
+/* Common name of the verified peer certificate; -EACCES if absent or not a
+ * valid machine name. */
+int conn_peer_name(struct conn *c, char *out, size_t n);
+
+int conn_write(struct conn *c, const void *buf, size_t len);
+/* Read exactly len bytes; -ECONNRESET on EOF, -ETIMEDOUT after timeout_ms
+ * without progress (negative timeout: wait forever). */
+int conn_read(struct conn *c, void *buf, size_t len, int timeout_ms);
+/* Read one frame into buf (FRAME_HDR_LEN + FRAME_MAX_BODY bytes) and parse it.
+ * -EPROTO/-EPROTONOSUPPORT with *why set for a bad frame. */
+int conn_read_frame(struct conn *c, uint8_t *buf, struct frame *f, int timeout_ms,
+		    const char **why);
+/* Whether a read would return data without waiting. */
+int conn_input_pending(struct conn *c);
+
+/* Wake any thread blocked on c and make further I/O fail; safe from any thread. */
+void conn_shutdown(struct conn *c);
+void conn_close(struct conn *c);
+
+/* Listening socket on host:port (numeric or name). fd or -errno. */
+int tcp_listen(const char *host, const char *port, char *err, size_t errlen);
+/* Split "host:port" / "[v6]:port". 0 or -EINVAL. */
+int split_host_port(const char *s, char *host, size_t hn, char *port, size_t pn);
+
+#endif
