@@ -65,6 +65,8 @@ static int take_name(struct cursor *c, char *out, int allow_empty)
 
 	if (!p || n > FRAME_NAME_MAX)
 		return -1;
+	if (n && memchr(p, '\0', n))
+		return -1; /* would pass name_valid() as a shorter, different name */
 	memcpy(out, p, n);
 	out[n] = '\0';
 	if (n == 0)
