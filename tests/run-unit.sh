@@ -65,6 +65,7 @@ for bin in "$@"; do
 	# Sum over every group the binary ran. A group cut short by a crash
 	# has no summary: count its per-test lines instead, and the tests
 	# that never reported as failed.
+	declared=0 passed=0 failed=0 skipped=0
 	eval "$(awk '
 		/^\[==========\] Running [0-9]+ test\(s\)\./ {
 			declared += $3; grp = $3; ok = 0; skip = 0; open = 1; next
