@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The acknowledgement reader: one per connection. ACKs retire slots from the
+ * ring's head; hash answers go to the waiting rescan; errors are reported. */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+void ring_retire(struct engine *e)
+{
+	struct ring *r = &e->ring;
+
+	while (r->head < r->sent) {
+		struct slot *s = ring_slot(r, r->head);
+
+		if (s->wire_len && s->seq > r->acked_seq)
+			break;
+		if (s->kind == SLOT_DATA) {
+			struct engine_disk *d = &e->disks[s->disk];
+			uint32_t nb = (s->len + BLOCK_SIZE - 1) / BLOCK_SIZE;
+			int rc = hashstore_put(&d->hs, s->offset / BLOCK_SIZE, nb, &s->hash[0][0]);
+
+			/* a lost hash only costs a resend later: the entry stays stale, never wrong */
+			if (rc)
+				log_warn("cannot update hash store of %s: %s", d->cfg->name, strerror(-rc));
+			atomic_store(&d->pass_pos, s->offset + s->len);
+			atomic_fetch_add(&d->sent_bytes, s->sent_bytes);
+			atomic_fetch_add(&e->acked_bytes, s->sent_bytes);
+			if (s->compare)
+				atomic_fetch_sub(&d->backlog, s->sent_bytes);
+		}
+		s->state = SLOT_FREE;
+		r->head++;
+	}
+	pthread_cond_broadcast(&r->changed);
+}
+
+static void on_hash_resp(struct engine *e, const struct frame *f)
+{
+	pthread_mutex_lock(&e->mu);
+	if (e->hash_req_out && f->hash_resp.req_id == e->hash_req_id) {
+		if (f->hash_resp.count == e->hash_req_count) {
+			memcpy(e->hash_req_out, f->hash_resp.hashes,
+			       (size_t)f->hash_resp.count * FRAME_HASH_LEN);
+			e->hash_req_done = 1;
+		} else {
+			e->hash_req_done = -1;
+		}
+		pthread_cond_broadcast(&e->cv);
+	}
+	pthread_mutex_unlock(&e->mu);
+}
+
+void *acker_main(void *arg)
+{
+	struct engine *e = arg;
+	uint8_t *buf = malloc(FRAME_HDR_LEN + FRAME_MAX_BODY);
+	struct frame *f = malloc(sizeof(*f));
+	const char *why;
+
+	while (buf && f) {
+		int rc = conn_read_frame(&e->conn, buf, f, -1, &why);
+
+		if (rc) {
+			if (!atomic_load(&e->conn.closing))
+				engine_set_error(e, 0, "connection to staging lost: %s",
+						 why ? why : strerror(-rc));
+			break;
+		}
+		if (f->type == FT_ACK) {
+			pthread_mutex_lock(&e->ring.mu);
+			if (f->ack.seq > e->ring.acked_seq)
+				e->ring.acked_seq = f->ack.seq;
+			ring_retire(e);
+			pthread_mutex_unlock(&e->ring.mu);
+		} else if (f->type == FT_HASH_RESP) {
+			on_hash_resp(e, f);
+		} else if (f->type == FT_ERROR) {
+			if (f->error.code == ERR_NOSPACE)
+				engine_set_error(e, 1, "staging is out of space, replication paused until space is freed there: %s",
+						 f->error.msg);
+			else
+				engine_set_error(e, 1, "staging closed the session: %s: %s",
+						 frame_error_name(f->error.code), f->error.msg);
+			break;
+		} else if (f->type == FT_BYE) {
+			engine_set_error(e, 0, "staging is shutting down");
+			break;
+		} else {
+			engine_set_error(e, 0, "unexpected %s from staging", frame_type_name(f->type));
+			break;
+		}
+	}
+	free(buf);
+	free(f);
+	atomic_store(&e->conn_broken, 1);
+	pthread_mutex_lock(&e->ring.mu);
+	pthread_cond_broadcast(&e->ring.changed);
+	pthread_mutex_unlock(&e->ring.mu);
+	pthread_mutex_lock(&e->mu);
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	return NULL;
+}

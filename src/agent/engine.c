@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Engine lifecycle and the handlers behind the control socket. */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "util.h"
+
+const char *repl_state_name(enum repl_state s)
+{
+	static const char *const names[] = {
+		[ST_NOT_READY] = "NOT_READY", [ST_REGISTERED] = "REGISTERED",
+		[ST_INITIAL_MIRROR] = "INITIAL_MIRROR", [ST_CHANGE_COPY] = "CHANGE_COPY",
+		[ST_BACKLOG] = "BACKLOG", [ST_RESCAN] = "RESCAN", [ST_PAUSED] = "PAUSED",
+		[ST_STALLED] = "STALLED", [ST_DISCONNECTED] = "DISCONNECTED",
+	};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "NOT_READY";
+}
+
+void engine_set_error(struct engine *e, int stalled, const char *fmt, ...)
+{
+	char msg[sizeof(e->last_error)];
+	va_list ap;
+	int repeated;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&e->mu);
+	repeated = !strcmp(msg, e->last_error);
+	memcpy(e->last_error, msg, sizeof(msg));
+	e->stalled = stalled;
+	pthread_mutex_unlock(&e->mu);
+	if (!repeated) /* a retry loop logs a persisting problem once */
+		log_warn("%s", msg);
+}
+
+int engine_stopping(struct engine *e)
+{
+	return atomic_load(&e->stop);
+}
+
+static int make_dir(const char *path, char *err, size_t errlen)
+{
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create state directory %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int engine_init(struct engine *e, struct agent_config *cfg, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	e->cfg = cfg;
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->cv, NULL);
+	pthread_mutex_init(&e->send_mu, NULL);
+	e->conn.fd = -1;
+	if (!strcmp(cfg->tracker, "scan") || !strcmp(cfg->tracker, "auto")) {
+		e->tracker = &tracker_scan_ops;
+	} else {
+		snprintf(err, errlen, "tracker '%s' is not available in this build (use scan)",
+			 cfg->tracker);
+		return -ENOTSUP;
+	}
+	rc = make_dir(cfg->state_dir, err, errlen);
+	if (rc)
+		return rc;
+	if (strlen(cfg->state_dir) > PATH_MAX - 200) {
+		snprintf(err, errlen, "state directory path is too long");
+		return -ENAMETOOLONG;
+	}
+	snprintf(e->checkpoint_path, sizeof(e->checkpoint_path), "%.*s/checkpoint.json",
+		 PATH_MAX - 200, cfg->state_dir);
+	e->ndisks = cfg->ndisks;
+	for (unsigned i = 0; i < e->ndisks; i++) {
+		struct engine_disk *d = &e->disks[i];
+		int created;
+
+		d->index = i;
+		d->cfg = &cfg->disks[i];
+		d->hs.fd = -1;
+		rc = src_disk_open(&d->src, d->cfg->path, err, errlen);
+		if (rc)
+			return rc;
+		snprintf(path, sizeof(path), "%.*s/hashes-%s.bin", PATH_MAX - 200, cfg->state_dir,
+			 d->cfg->name);
+		rc = hashstore_open(&d->hs, path, d->src.size, BLOCK_SIZE, &created);
+		if (rc) {
+			snprintf(err, errlen, "cannot open hash store %s: %s", path, strerror(-rc));
+			return rc;
+		}
+		atomic_store(&d->state, ST_REGISTERED);
+	}
+	e->tls = tls_ctx_new(0, cfg->ca, cfg->cert, cfg->key, err, errlen);
+	if (!e->tls)
+		return -EINVAL;
+	rc = ring_init(&e->ring, cfg->queue_depth);
+	if (rc) {
+		snprintf(err, errlen, "out of memory for %u slots", cfg->queue_depth);
+		return rc;
+	}
+	ratelimit_init(&e->limit, cfg->bandwidth_limit);
+	snprintf(e->last_error, sizeof(e->last_error), "connecting to staging");
+	e->disconnected_since_ns = now_mono_ns();
+	return 0;
+}
+
+int engine_start(struct engine *e, char *err, size_t errlen)
+{
+	/* tracking starts before the first read, as the mirror's guarantee needs */
+	for (unsigned i = 0; i < e->ndisks; i++) {
+		int rc = e->tracker->attach(e, i, e->disks[i].epoch);
+
+		if (rc) {
+			snprintf(err, errlen, "cannot start change tracking on %s: %s",
+				 e->disks[i].cfg->name, strerror(-rc));
+			return rc;
+		}
+	}
+	e->worker_threads = calloc(e->cfg->workers, sizeof(pthread_t));
+	if (!e->worker_threads)
+		return -ENOMEM;
+	for (unsigned i = 0; i < e->cfg->workers; i++)
+		if (pthread_create(&e->worker_threads[i], NULL, worker_main, e))
+			goto fail;
+	if (pthread_create(&e->sender_thread, NULL, sender_main, e) ||
+	    pthread_create(&e->ticker_thread, NULL, ticker_main, e) ||
+	    pthread_create(&e->replicate_thread, NULL, replicate_main, e))
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot start threads: %s", strerror(errno));
+	return -EAGAIN;
+}
+
+static void wake_all(struct engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	pthread_mutex_lock(&e->ring.mu);
+	pthread_cond_broadcast(&e->ring.changed);
+	pthread_mutex_unlock(&e->ring.mu);
+}
+
+void engine_stop(struct engine *e)
+{
+	atomic_store(&e->stop, 1);
+	if (e->conn.fd >= 0)
+		conn_shutdown(&e->conn);
+	wake_all(e);
+	pthread_join(e->replicate_thread, NULL);
+	pthread_join(e->sender_thread, NULL);
+	pthread_join(e->ticker_thread, NULL);
+	for (unsigned i = 0; i < e->cfg->workers; i++)
+		pthread_join(e->worker_threads[i], NULL);
+	/* what was acknowledged is kept: the next start resumes from here */
+	pthread_mutex_lock(&e->mu);
+	for (unsigned i = 0; i < e->ndisks; i++) {
+		struct engine_disk *d = &e->disks[i];
+
+		if (!d->mirror_complete && atomic_load(&d->in_pass) &&
+		    atomic_load(&d->state) == ST_INITIAL_MIRROR)
+			d->mirror_watermark = atomic_load(&d->pass_pos);
+	}
+	pthread_mutex_unlock(&e->mu);
+	if (e->have_welcome)
+		engine_save_checkpoint(e);
+	for (unsigned i = 0; i < e->ndisks; i++)
+		e->tracker->detach(e, i);
+}
+
+void engine_free(struct engine *e)
+{
+	for (unsigned i = 0; i < e->ndisks; i++) {
+		src_disk_close(&e->disks[i].src);
+		hashstore_close(&e->disks[i].hs);
+	}
+	ring_free(&e->ring);
+	free(e->worker_threads);
+	if (e->tls)
+		SSL_CTX_free(e->tls);
+}
+
+int engine_pause(struct engine *e, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	atomic_store(&e->paused, 1);
+	log_info("replication paused by operator");
+	wake_all(e);
+	return 0;
+}
+
+int engine_resume(struct engine *e, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	atomic_store(&e->paused, 0);
+	log_info("replication resumed by operator");
+	wake_all(e);
+	return 0;
+}
+
+int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t errlen)
+{
+	uint64_t gen;
+
+	if (atomic_load(&e->paused)) {
+		snprintf(err, errlen, "replication is paused: resume it first (livemig resume)");
+		return -EAGAIN;
+	}
+	pthread_mutex_lock(&e->mu);
+	gen = ++e->sync_requests;
+	pthread_cond_broadcast(&e->cv);
+	while (!atomic_load(&e->stop) && e->sync_served < gen)
+		pthread_cond_wait(&e->cv, &e->mu);
+	*consistent_ns = e->last_consistent_ns;
+	pthread_mutex_unlock(&e->mu);
+	if (atomic_load(&e->stop)) {
+		snprintf(err, errlen, "livemigd is shutting down");
+		return -ECANCELED;
+	}
+	return 0;
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The replication engine's shared state. Threads and what they own:
+ *   replicate (replicate.c)  decides passes and rounds; is also the reader
+ *                            stage (reader.c) that fills ring slots
+ *   workers   (worker.c)     zero detection, hashing, compression
+ *   sender    (sender.c)     connects to staging, sends slots in order,
+ *                            reconnects with backoff
+ *   acker     (acker.c)      one per connection: ACK, HASH_RESP, ERROR
+ *   ticker    (status.c)     throughput samples
+ *
+ * Lock order: engine.mu before ring.mu. Neither is held across network or
+ * disk I/O except ring.mu around hash-store writes at retirement (small,
+ * page-cache writes) so that retirement stays in order.
+ */
+#ifndef LIVEMIG_ENGINE_H
+#define LIVEMIG_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "agent_config.h"
+#include "conn.h"
+#include "hashstore.h"
+#include "ratelimit.h"
+#include "ring.h"
+#include "src_disk.h"
+#include "tracker.h"
+
+enum repl_state {
+	ST_NOT_READY,
+	ST_REGISTERED,
+	ST_INITIAL_MIRROR,
+	ST_CHANGE_COPY,
+	ST_BACKLOG,
+	ST_RESCAN,
+	ST_PAUSED,
+	ST_STALLED,
+	ST_DISCONNECTED,
+};
+
+const char *repl_state_name(enum repl_state s);
+
+struct engine_disk {
+	unsigned index;
+	struct disk_config *cfg;
+	struct src_disk src;
+	struct hashstore hs;
+	uint8_t epoch[FRAME_EPOCH_LEN];
+	void *tracker_state;
+
+	atomic_int state;               /* enum repl_state */
+	atomic_uint_least64_t pass_pos;    /* end of the last retired slot of this pass */
+	atomic_uint_least64_t pass_start;
+	atomic_int in_pass;                /* a mirror or rescan pass is running */
+	atomic_uint_least64_t backlog;     /* changed bytes found, not yet durable */
+	atomic_uint_least64_t sent_bytes;  /* source bytes made durable, all time */
+	uint64_t mirror_watermark;      /* under engine.mu */
+	int mirror_complete;            /* under engine.mu */
+	double rate;                    /* bytes/s, set by the ticker */
+};
+
+#define HASH_REQ_MAX_BLOCKS FRAME_MAX_HASHES
+
+struct engine {
+	struct agent_config *cfg;
+	const struct tracker_ops *tracker;
+	struct engine_disk disks[FRAME_MAX_DISKS];
+	unsigned ndisks;
+	struct ring ring;
+	SSL_CTX *tls;
+	char checkpoint_path[PATH_MAX];
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;          /* broadcast on any change below */
+	atomic_int stop;
+	atomic_int paused;          /* the reader waits; in-flight slots drain */
+	atomic_int conn_broken;     /* the acker saw the connection end */
+
+	/* connection, owned by the sender thread */
+	struct conn conn;
+	int connected;
+	uint64_t conn_gen;          /* bumps on each new connection */
+	pthread_mutex_t send_mu;    /* one whole frame at a time on the wire */
+	int have_welcome;
+	uint8_t store_id[FRAME_EPOCH_LEN];
+	int store_was_new;
+	uint64_t staging_consistent_ns;
+	char last_error[256];
+	int stalled;                /* last_error explains why nothing moves */
+	uint64_t disconnected_since_ns;
+
+	/* a HASH_REQ in flight (one at a time, from the replicate thread) */
+	uint32_t hash_req_id;
+	uint32_t hash_req_count;
+	int hash_req_done;          /* 1 answered, <0 failed */
+	uint8_t *hash_req_out;
+
+	/* final sync */
+	uint64_t sync_requests;     /* bumped by each `livemig sync` */
+	uint64_t sync_served;       /* requests covered by the last MARK */
+	uint64_t last_consistent_ns;
+	uint64_t rounds;
+	uint64_t last_round_start_ns;
+	uint64_t last_complete_round_start_ns;
+	int in_change_copy;
+	char phase[32];
+
+	atomic_uint_least64_t wire_bytes;
+	atomic_uint_least64_t acked_bytes;
+	double rate;
+
+	struct ratelimit limit;
+	pthread_t replicate_thread, sender_thread, ticker_thread;
+	pthread_t *worker_threads;
+};
+
+/* engine.c */
+int engine_init(struct engine *e, struct agent_config *cfg, char *err, size_t errlen);
+int engine_start(struct engine *e, char *err, size_t errlen);
+void engine_stop(struct engine *e);
+void engine_free(struct engine *e);
+void engine_set_error(struct engine *e, int stalled, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int engine_stopping(struct engine *e);
+
+/* control handlers (engine.c) */
+json_t *engine_status_json(struct engine *e);
+int engine_pause(struct engine *e, char *err, size_t errlen);
+int engine_resume(struct engine *e, char *err, size_t errlen);
+int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t errlen);
+
+/* reader.c: feed one extent through the pipeline; blocks while the ring is full
+ * or the engine is paused. 0, -ECANCELED when stopping, or -errno. */
+int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int compare);
+int reader_feed_mark(struct engine *e, uint64_t time_ns);
+/* Wait until every slot is retired. 0 or -ECANCELED. */
+int reader_drain(struct engine *e);
+
+/* worker.c */
+void *worker_main(void *arg);
+/* sender.c */
+void *sender_main(void *arg);
+/* acker.c */
+void *acker_main(void *arg);
+/* Retire acknowledged slots from the head; ring.mu held. */
+void ring_retire(struct engine *e);
+
+/* session.c: HELLO/WELCOME and hash requests */
+int session_open(struct engine *e, char *err, size_t errlen);
+/* Wait for a connection, then fetch count hashes of disk from block `first`. */
+int session_fetch_hashes(struct engine *e, unsigned disk, uint64_t first, uint32_t count,
+			 uint8_t *out);
+
+/* replicate.c */
+void *replicate_main(void *arg);
+int engine_save_checkpoint(struct engine *e);
+
+/* status.c */
+void *ticker_main(void *arg);
+
+#endif

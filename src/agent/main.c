@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* livemigd: the replication agent daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "agent_config.h"
+#include "control.h"
+#include "engine.h"
+#include "log.h"
+
+#define DEFAULT_CONFIG "/etc/livemig/livemigd.conf"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: livemigd [OPTION]...\n"
+		"Replicate this machine's disks to a livemig staging server: an initial\n"
+		"mirror, then continuous change copy until cutover.\n"
+		"\n"
+		"  -c, --config FILE      configuration file (default " DEFAULT_CONFIG ")\n"
+		"      --check-config     validate the configuration and exit\n"
+		"  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
+		"  -h, --help             show this help\n"
+		"  -V, --version          show the version\n"
+		"\n"
+		"Operate it with `livemig status|pause|resume|sync`. See docs/configuration.md.\n");
+}
+
+static json_t *h_status(void *ctx) { return engine_status_json(ctx); }
+static int h_pause(void *ctx, char *err, size_t n) { return engine_pause(ctx, err, n); }
+static int h_resume(void *ctx, char *err, size_t n) { return engine_resume(ctx, err, n); }
+static int h_sync(void *ctx, uint64_t *ns, char *err, size_t n) { return engine_sync(ctx, ns, err, n); }
+
+static int parse_level(const char *s, enum log_level *out)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, names[i])) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = DEFAULT_CONFIG;
+	enum log_level level = LOG_LVL_INFO;
+	int check_only = 0, opt, sig;
+	static struct agent_config cfg;
+	static struct engine e;
+	struct control_handlers h = { h_status, h_pause, h_resume, h_sync, &e };
+	char err[1024];
+	sigset_t set;
+
+	while ((opt = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 'C': check_only = 1; break;
+		case 'l':
+			if (parse_level(optarg, &level)) {
+				fprintf(stderr, "livemigd: --log-level: expected error, warn, info or debug\n");
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("livemigd %s\n", LIVEMIG_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "livemigd: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	log_init("livemigd", level, !getenv("JOURNAL_STREAM"));
+	agent_config_defaults(&cfg);
+	if (agent_config_load(config, &cfg, err, sizeof(err))) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: configuration is valid (%u disk%s)\n", config, cfg.ndisks,
+		       cfg.ndisks == 1 ? "" : "s");
+		return 0;
+	}
+	/* production load comes first: replication runs at a lower priority */
+	setpriority(PRIO_PROCESS, 0, cfg.nice);
+
+	/* signals are taken by sigwait below, never by the worker threads */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (engine_init(&e, &cfg, err, sizeof(err))) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (control_start(cfg.socket_path, &h, err, sizeof(err))) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (engine_start(&e, err, sizeof(err))) {
+		log_error("%s", err);
+		control_stop();
+		return 1;
+	}
+	log_info("replicating %u disk%s of machine %s to %s:%s (tracker %s)", cfg.ndisks,
+		 cfg.ndisks == 1 ? "" : "s", cfg.machine, cfg.staging_host, cfg.staging_port,
+		 e.tracker->name);
+	do
+		sigwait(&set, &sig);
+	while (sig == SIGHUP);
+	log_info("stopping (signal %d): saving checkpoint", sig);
+	control_stop();
+	engine_stop(&e);
+	engine_free(&e);
+	log_info("stopped");
+	return 0;
+}

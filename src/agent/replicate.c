@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What to send when: resume, initial mirror or rescan, then change-copy
+ * rounds until stopped, with a consistent-point MARK when a final sync was
+ * asked for.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "log.h"
+#include "util.h"
+
+#define CHECKPOINT_EVERY (16ull << 20) /* bound on what a crash makes us resend */
+#define FEED_PIECE       (4ull << 20)
+
+int engine_save_checkpoint(struct engine *e)
+{
+	struct checkpoint cp;
+	int rc;
+
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.machine, sizeof(cp.machine), "%s", e->cfg->machine);
+	snprintf(cp.tracker, sizeof(cp.tracker), "%s", e->tracker->name);
+	pthread_mutex_lock(&e->mu);
+	memcpy(cp.store_id, e->store_id, FRAME_EPOCH_LEN);
+	cp.rounds = e->rounds;
+	cp.last_consistent_ns = e->last_consistent_ns;
+	cp.ndisks = e->ndisks;
+	for (unsigned i = 0; i < e->ndisks; i++) {
+		struct engine_disk *d = &e->disks[i];
+
+		snprintf(cp.disks[i].name, sizeof(cp.disks[i].name), "%s", d->cfg->name);
+		cp.disks[i].size = d->src.size;
+		memcpy(cp.disks[i].epoch, d->epoch, FRAME_EPOCH_LEN);
+		cp.disks[i].mirror_watermark = d->mirror_watermark;
+		cp.disks[i].mirror_complete = d->mirror_complete;
+	}
+	pthread_mutex_unlock(&e->mu);
+	/* hashes first: the checkpoint vouches for them after a power cut */
+	for (unsigned i = 0; i < e->ndisks; i++) {
+		rc = hashstore_sync(&e->disks[i].hs);
+		if (rc)
+			return rc;
+	}
+	rc = checkpoint_save(e->checkpoint_path, &cp);
+	if (rc)
+		log_warn("cannot write checkpoint %s: %s", e->checkpoint_path, strerror(-rc));
+	return rc;
+}
+
+static void set_state(struct engine *e, unsigned disk, enum repl_state st)
+{
+	atomic_store(&e->disks[disk].state, st);
+}
+
+static int wait_for_session(struct engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	while (!atomic_load(&e->stop) && !e->have_welcome)
+		pthread_cond_wait(&e->cv, &e->mu);
+	pthread_mutex_unlock(&e->mu);
+	return atomic_load(&e->stop) ? -ECANCELED : 0;
+}
+
+/* Trust the checkpoint only if it describes these disks, this tracker epoch and
+ * the staging store we are talking to. */
+static int checkpoint_usable(struct engine *e, const struct checkpoint *cp, const char **why)
+{
+	if (strcmp(cp->machine, e->cfg->machine)) {
+		*why = "it is for another machine";
+		return 0;
+	}
+	if (strcmp(cp->tracker, e->tracker->name)) {
+		*why = "it was made with another tracker";
+		return 0;
+	}
+	if (memcmp(cp->store_id, e->store_id, FRAME_EPOCH_LEN)) {
+		*why = "the staging store is not the one it was written for";
+		return 0;
+	}
+	if (cp->ndisks != e->ndisks) {
+		*why = "the list of disks changed";
+		return 0;
+	}
+	for (unsigned i = 0; i < e->ndisks; i++) {
+		const struct checkpoint_disk *c = &cp->disks[i];
+
+		if (strcmp(c->name, e->disks[i].cfg->name) || c->size != e->disks[i].src.size) {
+			*why = "a disk was renamed or resized";
+			return 0;
+		}
+		if (memcmp(c->epoch, e->disks[i].epoch, FRAME_EPOCH_LEN)) {
+			*why = "the change tracker's epoch changed (tracking was interrupted)";
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Copy staging's view of every block into the hash store, so the pass that
+ * follows sends only blocks that differ. */
+static int refresh_hashes(struct engine *e, unsigned disk)
+{
+	struct engine_disk *d = &e->disks[disk];
+	uint8_t *buf = malloc((size_t)HASH_REQ_MAX_BLOCKS * FRAME_HASH_LEN);
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t first = 0; first < d->hs.nblocks && !rc;) {
+		uint64_t left = d->hs.nblocks - first;
+		uint32_t n = left < HASH_REQ_MAX_BLOCKS ? (uint32_t)left : HASH_REQ_MAX_BLOCKS;
+
+		rc = session_fetch_hashes(e, disk, first, n, buf);
+		if (!rc)
+			rc = hashstore_put(&d->hs, first, n, buf);
+		first += n;
+	}
+	free(buf);
+	return rc;
+}
+
+/* One sequential pass over [from, size): the initial mirror, or a rescan. */
+static int full_pass(struct engine *e, unsigned disk, uint64_t from, int compare)
+{
+	struct engine_disk *d = &e->disks[disk];
+	uint64_t last_cp = from;
+	int rc = 0;
+
+	atomic_store(&d->pass_start, from);
+	atomic_store(&d->pass_pos, from);
+	atomic_store(&d->in_pass, 1);
+	for (uint64_t off = from; off < d->src.size && !rc; off += FEED_PIECE) {
+		uint64_t pos;
+
+		rc = reader_feed(e, disk, off, FEED_PIECE, compare);
+		pos = atomic_load(&d->pass_pos);
+		if (!rc && pos - last_cp >= CHECKPOINT_EVERY) {
+			pthread_mutex_lock(&e->mu);
+			d->mirror_watermark = pos;
+			pthread_mutex_unlock(&e->mu);
+			engine_save_checkpoint(e);
+			last_cp = pos;
+		}
+	}
+	if (!rc)
+		rc = reader_drain(e);
+	if (!rc) {
+		pthread_mutex_lock(&e->mu);
+		d->mirror_watermark = d->src.size;
+		d->mirror_complete = 1;
+		pthread_mutex_unlock(&e->mu);
+		engine_save_checkpoint(e);
+	}
+	atomic_store(&d->in_pass, 0);
+	return rc;
+}
+
+static int initial_copy(struct engine *e, int rescan)
+{
+	for (unsigned i = 0; i < e->ndisks; i++) {
+		struct engine_disk *d = &e->disks[i];
+		int rc;
+
+		if (d->mirror_complete)
+			continue;
+		if (rescan) {
+			set_state(e, i, ST_RESCAN);
+			log_info("%s: rescan: comparing block hashes with staging", d->cfg->name);
+			rc = refresh_hashes(e, i);
+			if (!rc)
+				rc = full_pass(e, i, 0, 1);
+		} else {
+			set_state(e, i, ST_INITIAL_MIRROR);
+			log_info("%s: initial mirror from offset %llu of %llu", d->cfg->name,
+				 (unsigned long long)d->mirror_watermark,
+				 (unsigned long long)d->src.size);
+			rc = full_pass(e, i, d->mirror_watermark, 0);
+		}
+		if (rc)
+			return rc;
+		log_info("%s: %s complete", d->cfg->name, rescan ? "rescan" : "initial mirror");
+		set_state(e, i, ST_CHANGE_COPY);
+	}
+	return 0;
+}
+
+/* Decide between resume, fresh mirror and rescan. Returns 1 for rescan. */
+static int choose_start(struct engine *e, const struct checkpoint *cp, int have_cp)
+{
+	const char *why = "there is no checkpoint";
+
+	if (have_cp && checkpoint_usable(e, cp, &why)) {
+		for (unsigned i = 0; i < e->ndisks; i++) {
+			e->disks[i].mirror_watermark = cp->disks[i].mirror_watermark;
+			e->disks[i].mirror_complete = cp->disks[i].mirror_complete;
+		}
+		e->rounds = cp->rounds;
+		e->last_consistent_ns = cp->last_consistent_ns;
+		log_info("resuming from checkpoint (%llu change-copy rounds so far)",
+			 (unsigned long long)cp->rounds);
+		return 0;
+	}
+	for (unsigned i = 0; i < e->ndisks; i++) {
+		e->disks[i].mirror_watermark = 0;
+		e->disks[i].mirror_complete = 0;
+	}
+	if (e->store_was_new && !have_cp) {
+		log_info("staging store is new: initial mirror");
+		return 0;
+	}
+	log_warn("not resuming from the checkpoint because %s: rescanning (only blocks that differ from staging are sent)",
+		 why);
+	return 1;
+}
+
+static int change_round(struct engine *e, uint64_t *sync_gen)
+{
+	uint64_t start = now_real_ns();
+	int rc = 0;
+
+	pthread_mutex_lock(&e->mu);
+	*sync_gen = e->sync_requests;
+	e->last_round_start_ns = start;
+	pthread_mutex_unlock(&e->mu);
+	for (unsigned i = 0; i < e->ndisks && !rc; i++) {
+		struct tracker_extent x;
+		int more = 0;
+
+		rc = e->tracker->round_begin(e, i);
+		while (!rc && (more = e->tracker->next_extent(e, i, &x)) > 0)
+			rc = reader_feed(e, i, x.offset, x.length, x.compare);
+		if (!rc && more < 0)
+			rc = more;
+	}
+	if (!rc)
+		rc = reader_drain(e);
+	for (unsigned i = 0; i < e->ndisks; i++) {
+		if (rc)
+			e->tracker->round_abort(e, i);
+		else
+			e->tracker->round_commit(e, i);
+	}
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&e->mu);
+	e->rounds++;
+	e->last_complete_round_start_ns = start;
+	pthread_mutex_unlock(&e->mu);
+	if (*sync_gen) {
+		pthread_mutex_lock(&e->mu);
+		int wanted = *sync_gen > e->sync_served;
+		pthread_mutex_unlock(&e->mu);
+
+		if (wanted) {
+			rc = reader_feed_mark(e, start);
+			if (!rc)
+				rc = reader_drain(e);
+			if (rc)
+				return rc;
+			pthread_mutex_lock(&e->mu);
+			e->last_consistent_ns = start;
+			e->sync_served = *sync_gen;
+			pthread_cond_broadcast(&e->cv);
+			pthread_mutex_unlock(&e->mu);
+			log_info("replica consistent as of round start");
+		}
+	}
+	return engine_save_checkpoint(e);
+}
+
+/* Sleep until the next round is due or a final sync is asked for. */
+static void wait_next_round(struct engine *e, uint64_t served_gen)
+{
+	uint64_t until = now_mono_ns() + e->cfg->scan_interval_ns;
+
+	pthread_mutex_lock(&e->mu);
+	while (!atomic_load(&e->stop) && e->sync_requests == served_gen && now_mono_ns() < until) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+	}
+	pthread_mutex_unlock(&e->mu);
+}
+
+void *replicate_main(void *arg)
+{
+	struct engine *e = arg;
+	struct checkpoint *cp = calloc(1, sizeof(*cp));
+	const char *why = NULL;
+	int have_cp, rescan, rc;
+
+	if (!cp || wait_for_session(e))
+		goto out;
+	rc = checkpoint_load(e->checkpoint_path, cp, &why);
+	have_cp = rc == 0;
+	if (rc == -EINVAL)
+		log_warn("checkpoint %s cannot be used (%s)", e->checkpoint_path, why);
+	rescan = choose_start(e, cp, have_cp);
+	if (!have_cp || rescan)
+		engine_save_checkpoint(e); /* record store id and epochs from the start */
+	while (!atomic_load(&e->stop)) {
+		rc = initial_copy(e, rescan);
+		if (!rc)
+			break;
+		if (rc == -ECANCELED)
+			goto out;
+		sleep_ns(2000000000); /* a read error: retry, the status shows why */
+	}
+	pthread_mutex_lock(&e->mu);
+	e->in_change_copy = 1;
+	pthread_mutex_unlock(&e->mu);
+	for (unsigned i = 0; i < e->ndisks; i++)
+		set_state(e, i, ST_CHANGE_COPY);
+	while (!atomic_load(&e->stop)) {
+		uint64_t gen = 0;
+
+		rc = change_round(e, &gen);
+		if (rc == -ECANCELED)
+			break;
+		if (rc) {
+			sleep_ns(1000000000);
+			continue;
+		}
+		wait_next_round(e, gen);
+	}
+out:
+	free(cp);
+	return NULL;
+}

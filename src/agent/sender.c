@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The sender: keeps a session with staging and sends ready slots in order.
+ * When a connection ends, every sent-but-unacknowledged slot is sent again
+ * on the next one: staging writes at absolute offsets, so resends are safe. */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+#define BACKOFF_MIN_NS  200000000ull
+#define BACKOFF_MAX_NS 5000000000ull
+
+/* Sleep up to ns, waking early when the engine stops. */
+static void backoff_sleep(struct engine *e, uint64_t ns)
+{
+	uint64_t until = now_mono_ns() + ns;
+
+	while (!atomic_load(&e->stop) && now_mono_ns() < until)
+		sleep_ns(50000000);
+}
+
+static int send_ready_slots(struct engine *e)
+{
+	struct ring *r = &e->ring;
+
+	for (;;) {
+		struct slot *s;
+		int rc = 0;
+
+		pthread_mutex_lock(&r->mu);
+		while (!atomic_load(&e->stop) && !atomic_load(&e->conn_broken) &&
+		       (r->sent == r->tail || ring_slot(r, r->sent)->state != SLOT_READY))
+			pthread_cond_wait(&r->changed, &r->mu);
+		if (atomic_load(&e->stop) || atomic_load(&e->conn_broken)) {
+			pthread_mutex_unlock(&r->mu);
+			return -ECONNABORTED;
+		}
+		s = ring_slot(r, r->sent);
+		pthread_mutex_unlock(&r->mu);
+
+		if (s->wire_len) {
+			ratelimit_take(&e->limit, s->wire_len);
+			pthread_mutex_lock(&e->send_mu);
+			rc = conn_write(&e->conn, s->wire, s->wire_len);
+			pthread_mutex_unlock(&e->send_mu);
+			if (rc) {
+				engine_set_error(e, 0, "sending to staging failed: %s", strerror(-rc));
+				return rc;
+			}
+			atomic_fetch_add(&e->wire_bytes, s->wire_len);
+		}
+		pthread_mutex_lock(&r->mu);
+		s->state = SLOT_SENT;
+		r->sent++;
+		ring_retire(e); /* a slot with nothing to send retires in order right away */
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
+static void end_connection(struct engine *e, pthread_t acker)
+{
+	struct ring *r = &e->ring;
+
+	conn_shutdown(&e->conn);
+	pthread_join(acker, NULL);
+	conn_close(&e->conn);
+	pthread_mutex_lock(&e->mu);
+	e->connected = 0;
+	e->disconnected_since_ns = now_mono_ns();
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	pthread_mutex_lock(&r->mu);
+	for (uint64_t pos = r->head; pos < r->sent; pos++)
+		ring_slot(r, pos)->state = SLOT_READY;
+	r->sent = r->head;
+	r->acked_seq = 0; /* acknowledgements are per connection */
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void *sender_main(void *arg)
+{
+	struct engine *e = arg;
+	uint64_t backoff = BACKOFF_MIN_NS;
+	char err[512];
+
+	while (!atomic_load(&e->stop)) {
+		pthread_t acker;
+		int rc = session_open(e, err, sizeof(err));
+
+		if (rc) {
+			engine_set_error(e, 1, "cannot reach staging at %s:%s: %s (retrying in %.1f s)",
+					 e->cfg->staging_host, e->cfg->staging_port, err,
+					 (double)backoff / 1e9);
+			backoff_sleep(e, backoff);
+			backoff = backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : backoff * 2;
+			continue;
+		}
+		log_info("connected to staging at %s:%s", e->cfg->staging_host, e->cfg->staging_port);
+		if (pthread_create(&acker, NULL, acker_main, e)) {
+			log_error("cannot start the acknowledgement reader");
+			conn_close(&e->conn);
+			backoff_sleep(e, BACKOFF_MAX_NS);
+			continue;
+		}
+		send_ready_slots(e);
+		end_connection(e, acker);
+		if (atomic_load(&e->stop))
+			break;
+		/* a session that worked resets the backoff; a refused one (disk full) grows it */
+		pthread_mutex_lock(&e->mu);
+		if (!e->stalled)
+			backoff = BACKOFF_MIN_NS;
+		pthread_mutex_unlock(&e->mu);
+		backoff_sleep(e, backoff);
+		backoff = backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : backoff * 2;
+	}
+	return NULL;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * How the agent learns which blocks changed. The engine calls, per disk:
+ * attach before the mirror's first read (tracking starts then), and for each
+ * change-copy round begin -> next_extent... -> commit once staging made the
+ * round durable, or abort on failure (the tracker must then give the same
+ * blocks again next round). An epoch names one unbroken stretch of tracking;
+ * when it differs from the checkpoint's, the engine rescans.
+ *
+ * `scan` (tracker_scan.c) needs no kernel support: every round offers the
+ * whole disk with compare set, so only blocks whose hash differs from what
+ * staging holds are sent. The kernel-module tracker plugs in here too.
+ */
+#ifndef LIVEMIG_TRACKER_H
+#define LIVEMIG_TRACKER_H
+
+#include <stdint.h>
+
+#include "frame.h"
+
+struct engine;
+
+struct tracker_extent {
+	uint64_t offset;
+	uint64_t length;
+	int compare; /* only send blocks whose hash differs from the hash store */
+};
+
+struct tracker_ops {
+	const char *name;
+	int (*attach)(struct engine *e, unsigned disk, uint8_t epoch[FRAME_EPOCH_LEN]);
+	int (*round_begin)(struct engine *e, unsigned disk);
+	/* 1 with *x filled, 0 when the round has no more extents, or -errno */
+	int (*next_extent)(struct engine *e, unsigned disk, struct tracker_extent *x);
+	int (*round_commit)(struct engine *e, unsigned disk);
+	int (*round_abort)(struct engine *e, unsigned disk);
+	void (*detach)(struct engine *e, unsigned disk);
+};
+
+extern const struct tracker_ops tracker_scan_ops;
+
+#endif

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Compression workers: per 64 KiB block decide zero / unchanged / data, then
+ * encode runs of blocks as ZERO and DATA frames into the slot's wire buffer. */
+#include "engine.h"
+
+#include <string.h>
+
+#include "blockhash.h"
+#include "codec.h"
+#include "log.h"
+
+static struct slot *take_filled(struct engine *e)
+{
+	struct ring *r = &e->ring;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		if (atomic_load(&e->stop)) {
+			pthread_mutex_unlock(&r->mu);
+			return NULL;
+		}
+		for (uint64_t pos = r->sent; pos < r->tail; pos++) {
+			struct slot *s = ring_slot(r, pos);
+
+			if (s->state == SLOT_FILLED) {
+				s->state = SLOT_BUSY;
+				pthread_mutex_unlock(&r->mu);
+				return s;
+			}
+		}
+		pthread_cond_wait(&r->changed, &r->mu);
+	}
+}
+
+static size_t encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id, uint32_t first,
+			 uint32_t rlen, int zero)
+{
+	uint8_t *out = s->wire + s->wire_len;
+	size_t room = s->wire_cap - s->wire_len;
+	uint64_t off = s->offset + (uint64_t)first * BLOCK_SIZE;
+	const uint8_t *src = s->raw + (size_t)first * BLOCK_SIZE;
+	size_t clen;
+
+	if (zero)
+		return frame_encode_zero(out, room, s->seq, disk_id, off, rlen);
+	clen = codec_deflate(enc, src, rlen, out + FRAME_DATA_PREFIX, room - FRAME_DATA_PREFIX);
+	if (clen) {
+		frame_encode_data_prefix(out, s->seq, disk_id, CODEC_DEFLATE, off, rlen, (uint32_t)clen);
+		return FRAME_DATA_PREFIX + clen;
+	}
+	/* incompressible: raw costs less than a failed attempt's output */
+	memcpy(out + FRAME_DATA_PREFIX, src, rlen);
+	frame_encode_data_prefix(out, s->seq, disk_id, CODEC_NONE, off, rlen, rlen);
+	return FRAME_DATA_PREFIX + rlen;
+}
+
+static void encode_slot(struct engine *e, struct codec_enc *enc, struct slot *s)
+{
+	uint32_t nb = (s->len + BLOCK_SIZE - 1) / BLOCK_SIZE;
+	uint8_t send[BLOCKS_PER_CHUNK], zero[BLOCKS_PER_CHUNK];
+	uint32_t b = 0;
+
+	for (uint32_t i = 0; i < nb; i++) {
+		const uint8_t *p = s->raw + (size_t)i * BLOCK_SIZE;
+		uint32_t bl = s->len - i * BLOCK_SIZE < BLOCK_SIZE ? s->len - i * BLOCK_SIZE : BLOCK_SIZE;
+
+		zero[i] = (uint8_t)is_zero(p, bl);
+		if (zero[i])
+			blockhash_zero(bl, s->hash[i]);
+		else
+			blockhash(p, bl, s->hash[i]);
+		send[i] = !s->compare || memcmp(s->hash[i], s->known[i], FRAME_HASH_LEN) != 0;
+	}
+	s->wire_len = 0;
+	s->sent_bytes = 0;
+	while (b < nb) {
+		uint32_t end = b, rlen;
+
+		if (!send[b]) {
+			b++;
+			continue;
+		}
+		while (end + 1 < nb && send[end + 1] && zero[end + 1] == zero[b])
+			end++;
+		rlen = ((end + 1) * BLOCK_SIZE < s->len ? (end + 1) * BLOCK_SIZE : s->len) - b * BLOCK_SIZE;
+		s->wire_len += encode_run(enc, s, s->disk, b, rlen, zero[b]);
+		s->sent_bytes += rlen;
+		b = end + 1;
+	}
+	if (s->compare)
+		atomic_fetch_add(&e->disks[s->disk].backlog, s->sent_bytes);
+}
+
+void *worker_main(void *arg)
+{
+	struct engine *e = arg;
+	struct codec_enc *enc = codec_enc_new();
+	struct slot *s;
+
+	if (!enc) {
+		log_error("out of memory for a compression worker");
+		return NULL;
+	}
+	while ((s = take_filled(e))) {
+		encode_slot(e, enc, s);
+		pthread_mutex_lock(&e->ring.mu);
+		s->state = SLOT_READY;
+		pthread_cond_broadcast(&e->ring.changed);
+		pthread_mutex_unlock(&e->ring.mu);
+	}
+	codec_enc_free(enc);
+	return NULL;
+}
