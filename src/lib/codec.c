@@ -74,7 +74,9 @@ int codec_inflate(const uint8_t *src, size_t len, uint8_t *dst, size_t expect)
 	rc = isal_inflate(&st);
 	if (rc != ISAL_DECOMP_OK || st.block_state != ISAL_BLOCK_FINISH)
 		return -EBADMSG; /* corrupt, truncated, or longer than declared */
-	if (st.total_out != expect || st.avail_in != 0)
+	/* ISA-L may already have pulled up to 8 bytes past the zlib trailer
+	 * into its bit buffer (read_in): those are trailing garbage too. */
+	if (st.total_out != expect || st.avail_in != 0 || st.read_in_length >= 8)
 		return -EBADMSG; /* shorter than declared, or trailing garbage */
 	return 0;
 }
