@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * livemig: the operator's command. A table maps each subcommand to the
+ * function in its own cmd_*.c file; adding a command is one file and one row.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "subcommands.h"
+
+#define DEFAULT_SOCKET "/run/livemig/livemigd.sock"
+
+static const struct {
+	const char *name;
+	int (*fn)(const struct cli_global *g, int argc, char *argv[]);
+	const char *help;
+} subcommands[] = {
+	{ "status", status_main, "Shows the state of replication and of each disk" },
+	{ "pause", pause_main, "Pauses replication: nothing new is read or sent" },
+	{ "resume", resume_main, "Resumes replication after a pause" },
+	{ "sync", sync_main, "Waits until the replica is consistent with the source now" },
+};
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f, "Usage: %s [--socket PATH] <command> [<args>]\n\n", prog);
+	fprintf(f, "Available commands:\n");
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].help);
+	fprintf(f, "\nOptions:\n"
+		   "  --socket PATH  livemigd's control socket (default: $LIVEMIG_SOCKET,\n"
+		   "                 else %s)\n"
+		   "  -h, --help     show this help\n"
+		   "  --version      show the version\n"
+		   "\nEach command takes --help. Exit status: 0 ok, 1 livemigd reported an error,\n"
+		   "2 usage error, 3 livemigd could not be reached.\n",
+		DEFAULT_SOCKET);
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_global g = { .prog = "livemig" };
+	const char *env = getenv("LIVEMIG_SOCKET");
+	int c;
+
+	g.socket = env && *env ? env : DEFAULT_SOCKET;
+	/* "+": stop at the subcommand, whose options are its own */
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (!*optarg) {
+				fprintf(stderr, "%s: --socket needs a path\n", g.prog);
+				return CLI_USAGE;
+			}
+			g.socket = optarg;
+			break;
+		case 'h':
+			usage(stdout, g.prog);
+			return CLI_OK;
+		case 'V':
+			printf("livemig %s\n", LIVEMIG_VERSION);
+			return CLI_OK;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", g.prog);
+			return CLI_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr, g.prog);
+		return CLI_USAGE;
+	}
+	if (!strcmp(argv[optind], "help")) {
+		usage(stdout, g.prog);
+		return CLI_OK;
+	}
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+		if (strcmp(argv[optind], subcommands[i].name))
+			continue;
+		/* a fresh getopt scan for the subcommand, which sees itself as argv[0] */
+		argv += optind;
+		argc -= optind;
+		optind = 0;
+		return subcommands[i].fn(&g, argc, argv);
+	}
+	fprintf(stderr, "%s: '%s' is not a livemig command. Try '%s --help'.\n", g.prog,
+		argv[optind], g.prog);
+	return CLI_USAGE;
+}
