@@ -293,17 +293,27 @@ int conn_read_frame(struct conn *c, uint8_t *buf, struct frame *f, int timeout_m
 		    const char **why)
 {
 	struct frame_hdr h;
+	/* a peer that stops mid-frame is cut off rather than waited for forever */
+	int mid_frame_ms = timeout_ms < 0 ? 60000 : timeout_ms;
 	int rc;
 
 	*why = NULL;
-	rc = conn_read(c, buf, FRAME_HDR_LEN, timeout_ms);
+	/* The first byte may take timeout_ms (an idle peer); once a frame has
+	 * started, the rest of its header is under the mid-frame limit too, and
+	 * an end of stream inside it is a truncated frame, not a clean close. */
+	rc = conn_read(c, buf, 1, timeout_ms);
 	if (rc)
 		return rc;
+	rc = conn_read(c, buf + 1, FRAME_HDR_LEN - 1, mid_frame_ms);
+	if (rc) {
+		if (rc == -ECONNRESET || rc == -ETIMEDOUT)
+			*why = "truncated frame header";
+		return rc;
+	}
 	rc = frame_parse_header(buf, &h, why);
 	if (rc)
 		return rc;
-	/* a peer that stops mid-frame is cut off rather than waited for forever */
-	rc = conn_read(c, buf + FRAME_HDR_LEN, h.len, timeout_ms < 0 ? 60000 : timeout_ms);
+	rc = conn_read(c, buf + FRAME_HDR_LEN, h.len, mid_frame_ms);
 	if (rc) {
 		if (rc == -ECONNRESET || rc == -ETIMEDOUT)
 			*why = "truncated frame";

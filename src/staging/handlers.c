@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* What DATA, ZERO, FLUSH, MARK and HASH_REQ do to a machine's store. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "codec.h"
+#include "hashes.h"
+#include "image.h"
+#include "log.h"
+#include "machines.h"
+#include "server.h"
+#include "session_priv.h"
+#include "store.h"
+
+/* A ZERO frame costs the sync little, but a stream of them must still be
+ * synced now and then when the agent never pauses. */
+#define ZERO_SYNC_WEIGHT (64u << 10)
+
+static struct session_disk *find_disk(struct session *s, uint32_t id)
+{
+	for (unsigned i = 0; i < s->ndisks; i++)
+		if (s->disks[i].id == id)
+			return &s->disks[i];
+	return NULL;
+}
+
+/* Map a failed store operation to the reason the session ends. */
+static int store_failed(struct session *s, const char *what, const char *disk, int rc)
+{
+	if (rc == -EBUSY)
+		return session_fail(s, ERR_BUSY, "replaced by a newer connection for machine %s",
+				    s->machine);
+	if (rc == -ENOSPC || rc == -EDQUOT)
+		return session_fail(s, ERR_NOSPACE, "staging store %s is full (no space left on "
+				    "device); replication resumes by itself when space is freed",
+				    s->cfg->store_dir);
+	return session_fail(s, ERR_IO, "cannot %s%s%s: %s", what, disk ? " of disk " : "",
+			    disk ? disk : "", strerror(-rc));
+}
+
+static void note_seq(struct session *s, uint64_t seq)
+{
+	if (seq > s->highest_seq)
+		s->highest_seq = seq;
+}
+
+int session_commit(struct session *s, int force_ack)
+{
+	uint8_t ack[FRAME_HDR_LEN + 8];
+	size_t n;
+
+	if (s->sync_failed)
+		return -1;
+	for (unsigned i = 0; i < s->ndisks; i++) {
+		struct session_disk *d = &s->disks[i];
+		int rc;
+
+		if (!d->dirty)
+			continue;
+		rc = image_sync(d->fd);
+		if (rc) {
+			/* after a failed fdatasync the page cache may not match the disk */
+			s->sync_failed = 1;
+			return store_failed(s, "sync the image", d->name, rc);
+		}
+		d->dirty = 0;
+	}
+	s->unsynced = 0;
+	if (!force_ack && s->highest_seq == s->acked_seq)
+		return 0;
+	n = frame_encode_seq(ack, sizeof(ack), FT_ACK, s->highest_seq);
+	if (session_send(s, ack, n))
+		return -1;
+	s->acked_seq = s->highest_seq;
+	log_debug("machine %s: ACK %" PRIu64, s->machine, s->highest_seq);
+	return 0;
+}
+
+/* After a write: sync now if the agent streams on without pausing. */
+static int wrote(struct session *s, struct session_disk *d, uint64_t seq, uint64_t weight)
+{
+	d->dirty = 1;
+	note_seq(s, seq);
+	s->unsynced += weight;
+	if (s->unsynced >= s->cfg->sync_bytes)
+		return session_commit(s, 0);
+	return 0;
+}
+
+static int range_ok(const struct session_disk *d, uint64_t off, uint64_t len)
+{
+	return off <= d->size && len <= d->size - off;
+}
+
+int handle_data(struct session *s, const struct frame *f)
+{
+	struct session_disk *d = find_disk(s, f->data.disk);
+	const uint8_t *src = f->data.payload;
+	int rc;
+
+	if (!d)
+		return session_fail(s, ERR_DISK, "DATA for disk id %u, which HELLO did not name",
+				    f->data.disk);
+	if (!range_ok(d, f->data.offset, f->data.raw_len))
+		return session_fail(s, ERR_DISK, "DATA range %" PRIu64 "+%u crosses the end of "
+				    "disk %s (%" PRIu64 " bytes)", f->data.offset,
+				    f->data.raw_len, d->name, d->size);
+	if (f->data.codec == CODEC_DEFLATE) {
+		if (!(s->codecs & (1u << CODEC_DEFLATE)))
+			return session_fail(s, ERR_PROTOCOL, "DATA uses deflate, which was not "
+					    "negotiated");
+		/* inflates into work, never past raw_len: a bomb stops there */
+		if (codec_inflate(f->data.payload, f->data.payload_len, s->work, f->data.raw_len))
+			return session_fail(s, ERR_PROTOCOL, "DATA: deflate payload does not "
+					    "inflate to the declared %u bytes", f->data.raw_len);
+		src = s->work;
+	}
+	machine_lock(s->m);
+	rc = machine_owned_by(s->m, s->token) ? 0 : -EBUSY;
+	if (!rc)
+		rc = image_write(d->fd, src, f->data.raw_len, f->data.offset);
+	machine_unlock(s->m);
+	if (rc)
+		return store_failed(s, "write the image", d->name, rc);
+	return wrote(s, d, f->data.seq, f->data.raw_len);
+}
+
+int handle_zero(struct session *s, const struct frame *f)
+{
+	struct session_disk *d = find_disk(s, f->zero.disk);
+	int rc;
+
+	if (!d)
+		return session_fail(s, ERR_DISK, "ZERO for disk id %u, which HELLO did not name",
+				    f->zero.disk);
+	if (!range_ok(d, f->zero.offset, f->zero.length))
+		return session_fail(s, ERR_DISK, "ZERO range %" PRIu64 "+%" PRIu64 " crosses the "
+				    "end of disk %s (%" PRIu64 " bytes)", f->zero.offset,
+				    f->zero.length, d->name, d->size);
+	machine_lock(s->m);
+	rc = machine_owned_by(s->m, s->token) ? 0 : -EBUSY;
+	if (!rc)
+		rc = image_zero(d->fd, f->zero.offset, f->zero.length);
+	machine_unlock(s->m);
+	if (rc)
+		return store_failed(s, "zero a range", d->name, rc);
+	return wrote(s, d, f->zero.seq, ZERO_SYNC_WEIGHT);
+}
+
+int handle_flush(struct session *s, const struct frame *f)
+{
+	/* every frame before the FLUSH has been written: its seq covers them */
+	note_seq(s, f->flush.seq);
+	return session_commit(s, 1);
+}
+
+int handle_mark(struct session *s, const struct frame *f)
+{
+	char err[512];
+	int rc;
+
+	/* the checkpoint must never name a point whose data is not yet durable */
+	if (session_commit(s, 0))
+		return -1;
+	machine_lock(s->m);
+	rc = machine_owned_by(s->m, s->token) ? 0 : -EBUSY;
+	if (!rc)
+		rc = store_write_checkpoint(s->cfg->store_dir, s->machine, f->mark.time_ns,
+					    f->mark.seq, err, sizeof(err));
+	machine_unlock(s->m);
+	if (rc == -ERANGE)
+		return session_fail(s, ERR_PROTOCOL, "%s", err);
+	if (rc)
+		return store_failed(s, "record the consistent point", NULL, rc);
+	log_info("machine %s: consistent point %" PRIu64 " recorded (seq %" PRIu64 ")",
+		 s->machine, f->mark.time_ns, f->mark.seq);
+	note_seq(s, f->mark.seq);
+	return session_commit(s, 1);
+}
+
+int handle_hash_req(struct session *s, const struct frame *f)
+{
+	const __typeof__(f->hash_req) *r = &f->hash_req;
+	struct session_disk *d = find_disk(s, r->disk);
+	uint64_t last;
+	size_t n;
+	int rc;
+
+	if (!d)
+		return session_fail(s, ERR_DISK, "HASH_REQ for disk id %u, which HELLO did not name",
+				    r->disk);
+	/* every block must start inside the disk; the last may be clipped */
+	last = r->offset + (uint64_t)(r->count - 1) * r->block_size;
+	if (last >= d->size)
+		return session_fail(s, ERR_DISK, "HASH_REQ blocks %" PRIu64 "+%u*%u start past the "
+				    "end of disk %s (%" PRIu64 " bytes)", r->offset, r->count,
+				    r->block_size, d->name, d->size);
+	rc = hashes_compute(d->fd, d->size, r->offset, r->block_size, r->count, s->hashes,
+			    s->work, SESSION_WORK_LEN);
+	if (rc)
+		return store_failed(s, "read the image", d->name, rc);
+	n = frame_encode_hash_resp(s->tx, SESSION_TX_LEN, r->req_id, r->count, s->hashes);
+	return session_send(s, s->tx, n);
+}

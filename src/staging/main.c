@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* livemig-staging: options, setup, then the accept loop (server.c). */
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "util.h"
+
+#define PROG "livemig-staging"
+
+struct options {
+	const char *listen, *store, *ca, *cert, *key;
+	uint64_t sync_bytes;
+	enum log_level level;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: " PROG " --listen HOST:PORT --store DIR --ca AGENT_CA.pem\n"
+		"                       --cert SERVER.pem --key SERVER.key [options]\n"
+		"\n"
+		"Receive replicated disks from livemig agents over TLS 1.3 (mutual\n"
+		"authentication) and keep them as sparse images under DIR/<machine>/.\n"
+		"\n"
+		"  --listen HOST:PORT   address to listen on, e.g. 0.0.0.0:7450 or [::]:7450\n"
+		"  --store DIR          staging store directory (created, mode 0700)\n"
+		"  --ca FILE            CA that signs agent certificates (PEM)\n"
+		"  --cert FILE          this server's certificate chain (PEM)\n"
+		"  --key FILE           this server's private key (PEM)\n"
+		"  --sync-bytes SIZE    sync at least every SIZE bytes written (default 8M)\n"
+		"  --log-level LEVEL    error, warn, info (default) or debug\n"
+		"  --help               show this help\n"
+		"  --version            show the version\n");
+}
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
+	return 2;
+}
+
+static int parse_level(const char *s, enum log_level *out)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+
+	for (int i = 0; i < 4; i++) {
+		if (!strcmp(s, names[i])) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* 0, or an exit status for a usage error already reported. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "store", required_argument, NULL, 's' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "sync-bytes", required_argument, NULL, 'b' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o->listen = optarg; break;
+		case 's': o->store = optarg; break;
+		case 'a': o->ca = optarg; break;
+		case 'c': o->cert = optarg; break;
+		case 'k': o->key = optarg; break;
+		case 'b':
+			if (parse_size(optarg, &o->sync_bytes) || o->sync_bytes == 0)
+				return bad_usage("--sync-bytes '%s' is not a size (for example 8M or "
+						 "512K)", optarg);
+			break;
+		case 'L':
+			if (parse_level(optarg, &o->level))
+				return bad_usage("--log-level '%s' is not one of error, warn, info, "
+						 "debug", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf(PROG " " LIVEMIG_VERSION "\n");
+			exit(0);
+		default:
+			return bad_usage("%s", "unknown option or missing argument");
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (!o->listen)
+		return bad_usage("%s", "--listen HOST:PORT is required (for example --listen "
+				 "0.0.0.0:7450)");
+	if (!o->store)
+		return bad_usage("%s", "--store DIR is required (where the machines' images go)");
+	if (!o->ca || !o->cert || !o->key)
+		return bad_usage("%s", "--ca, --cert and --key are required (the CA that signs "
+				 "agent certificates, and this server's certificate and key)");
+	return 0;
+}
+
+static int check_readable(const char *opt, const char *path, const char *what)
+{
+	if (access(path, R_OK) == 0)
+		return 0;
+	fprintf(stderr, PROG ": cannot read %s %s: %s (pass %s)\n", opt, path, strerror(errno),
+		what);
+	return -1;
+}
+
+/* Print the address actually bound (port 0 picks one). */
+static void announce(int fd)
+{
+	struct sockaddr_storage sa;
+	socklen_t sl = sizeof(sa);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (getsockname(fd, (struct sockaddr *)&sa, &sl) ||
+	    getnameinfo((struct sockaddr *)&sa, sl, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV)) {
+		log_info("listening");
+		return;
+	}
+	log_info(strchr(host, ':') ? "listening on [%s]:%s" : "listening on %s:%s", host, port);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .sync_bytes = 8u << 20, .level = LOG_LVL_INFO };
+	struct staging_config cfg = { 0 };
+	char host[256], port[32], err[512];
+	int rc, listen_fd, sig_fd;
+	sigset_t sigs;
+
+	rc = parse_options(argc, argv, &o);
+	if (rc)
+		return rc;
+	log_init(PROG, o.level, 1);
+	if (split_host_port(o.listen, host, sizeof(host), port, sizeof(port)))
+		return bad_usage("--listen '%s' is not HOST:PORT (for example 127.0.0.1:7450 or "
+				 "[::1]:7450)", o.listen);
+	if (check_readable("--ca", o.ca, "the PEM certificate of the CA that signs agent "
+			   "certificates") ||
+	    check_readable("--cert", o.cert, "this server's PEM certificate") ||
+	    check_readable("--key", o.key, "this server's PEM private key"))
+		return 1;
+	if (store_prepare_root(o.store, err, sizeof(err))) {
+		log_error("%s", err);
+		return 1;
+	}
+	cfg.store_dir = o.store;
+	cfg.sync_bytes = o.sync_bytes;
+	cfg.tls = tls_ctx_new(1, o.ca, o.cert, o.key, err, sizeof(err));
+	if (!cfg.tls) {
+		log_error("TLS setup failed: %s (check that --cert and --key are a matching PEM "
+			  "pair and --ca is a PEM certificate)", err);
+		return 1;
+	}
+
+	/* signals arrive through a descriptor the accept loop polls; every
+	 * thread inherits the mask, so none is interrupted by them */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sig_fd < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		SSL_CTX_free(cfg.tls);
+		return 1;
+	}
+
+	listen_fd = tcp_listen(host, port, err, sizeof(err));
+	if (listen_fd < 0) {
+		log_error("%s (is another program listening there? choose another --listen)", err);
+		SSL_CTX_free(cfg.tls);
+		close(sig_fd);
+		return 1;
+	}
+	announce(listen_fd);
+	rc = server_run(&cfg, listen_fd, sig_fd);
+	close(sig_fd);
+	SSL_CTX_free(cfg.tls);
+	log_info("stopped");
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "server.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "session.h"
+#include "util.h"
+
+#define STOP_GRACE_MS 10000 /* sessions finish their frame and leave within this */
+#define ABORT_WAIT_MS 5000  /* then their I/O is cut and they get this long */
+
+static atomic_int stopping;
+
+/* The live sessions, so a shutdown can reach them. A session is freed only
+ * after leaving its slot, and is only signalled from here under slots_mu. */
+static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slots_cv = PTHREAD_COND_INITIALIZER;
+static struct session *slots[SERVER_MAX_CONNS];
+static unsigned active;
+
+int server_stopping(void)
+{
+	return atomic_load(&stopping);
+}
+
+struct worker_arg {
+	struct session *s;
+	unsigned slot;
+};
+
+static void *worker(void *p)
+{
+	struct worker_arg a = *(struct worker_arg *)p;
+
+	free(p);
+	session_run(a.s);
+	pthread_mutex_lock(&slots_mu);
+	slots[a.slot] = NULL;
+	active--;
+	pthread_cond_broadcast(&slots_cv);
+	pthread_mutex_unlock(&slots_mu);
+	session_free(a.s);
+	return NULL;
+}
+
+static void format_addr(const struct sockaddr_storage *sa, socklen_t len, char *out, size_t n)
+{
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (getnameinfo((const struct sockaddr *)sa, len, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV)) {
+		snprintf(out, n, "?");
+		return;
+	}
+	snprintf(out, n, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
+}
+
+/* Start a thread for a new connection, or refuse it when full. */
+static void admit(const struct staging_config *cfg, int fd, const char *addr)
+{
+	struct worker_arg *a;
+	pthread_attr_t attr;
+	struct session *s;
+	unsigned slot;
+
+	pthread_mutex_lock(&slots_mu);
+	if (active >= SERVER_MAX_CONNS) {
+		pthread_mutex_unlock(&slots_mu);
+		log_warn("refusing connection from %s: %u connections already open", addr,
+			 SERVER_MAX_CONNS);
+		close(fd);
+		return;
+	}
+	for (slot = 0; slots[slot]; slot++)
+		;
+	s = session_new(cfg, fd, addr);
+	a = s ? malloc(sizeof(*a)) : NULL;
+	if (!a) {
+		pthread_mutex_unlock(&slots_mu);
+		log_error("refusing connection from %s: out of memory", addr);
+		session_free(s);
+		return;
+	}
+	a->s = s;
+	a->slot = slot;
+	slots[slot] = s;
+	active++;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	{
+		pthread_t t;
+		int rc = pthread_create(&t, &attr, worker, a);
+
+		if (rc) {
+			slots[slot] = NULL;
+			active--;
+			free(a);
+			session_free(s);
+			log_error("refusing connection from %s: cannot start a thread: %s", addr,
+				  strerror(rc));
+		}
+	}
+	pthread_attr_destroy(&attr);
+	pthread_mutex_unlock(&slots_mu);
+}
+
+/* Wait (slots_mu held) until no session is left or ms have passed. */
+static int wait_sessions(int ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (active)
+		if (pthread_cond_timedwait(&slots_cv, &slots_mu, &until) == ETIMEDOUT)
+			break;
+	return active ? -ETIMEDOUT : 0;
+}
+
+static void stop_sessions(void)
+{
+	atomic_store(&stopping, 1);
+	pthread_mutex_lock(&slots_mu);
+	if (active)
+		log_info("shutting down: letting %u connection%s finish", active,
+			 active == 1 ? "" : "s");
+	for (unsigned i = 0; i < SERVER_MAX_CONNS; i++)
+		if (slots[i])
+			session_wake(slots[i]);
+	if (wait_sessions(STOP_GRACE_MS)) {
+		log_warn("shutting down: cutting off %u connection%s still busy", active,
+			 active == 1 ? "" : "s");
+		for (unsigned i = 0; i < SERVER_MAX_CONNS; i++)
+			if (slots[i])
+				session_abort(slots[i]);
+		if (wait_sessions(ABORT_WAIT_MS))
+			log_warn("shutting down with %u connection%s still open", active,
+				 active == 1 ? "" : "s");
+	}
+	pthread_mutex_unlock(&slots_mu);
+}
+
+int server_run(const struct staging_config *cfg, int listen_fd, int signal_fd)
+{
+	int rc = 0;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = listen_fd, .events = POLLIN },
+				       { .fd = signal_fd, .events = POLLIN } };
+		struct sockaddr_storage sa;
+		socklen_t sl = sizeof(sa);
+		char addr[80];
+		int fd;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			log_error("poll: %s", strerror(errno));
+			break;
+		}
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				log_info("received %s, shutting down", strsignal((int)si.ssi_signo));
+			break;
+		}
+		if (!p[0].revents)
+			continue;
+		fd = accept4(listen_fd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				log_error("cannot accept connections: %s", strerror(errno));
+				sleep_ns(100000000u); /* let sessions end before trying again */
+			}
+			continue;
+		}
+		format_addr(&sa, sl, addr, sizeof(addr));
+		admit(cfg, fd, addr);
+	}
+	close(listen_fd);
+	stop_sessions();
+	return rc;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The accept loop: one detached thread per connection, bounded in number. */
+#ifndef LIVEMIG_STAGING_SERVER_H
+#define LIVEMIG_STAGING_SERVER_H
+
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#define SERVER_MAX_CONNS        256
+#define SERVER_HANDSHAKE_MS     10000
+
+struct staging_config {
+	const char *store_dir;
+	uint64_t sync_bytes; /* sync after this many bytes even if the agent never pauses */
+	SSL_CTX *tls;
+};
+
+/*
+ * Serve listen_fd until signal_fd (a signalfd for SIGTERM/SIGINT) fires;
+ * then stop accepting, let each session finish its current frame, sync and
+ * leave, and return 0 (or -errno if the loop itself failed).
+ */
+int server_run(const struct staging_config *cfg, int listen_fd, int signal_fd);
+
+/* Whether a shutdown has been requested; sessions check it between frames. */
+int server_stopping(void);
+
+#endif
