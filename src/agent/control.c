@@ -234,7 +234,7 @@ static json_t *cmd_sync(json_t *req)
 			return reply_error("timeout_s must be a number of seconds");
 		timeout_s = json_number_value(t);
 		if (!(timeout_s > 0 && timeout_s <= SYNC_MAX_S))
-			return reply_error("timeout_s must be between 0 and %.0f", SYNC_MAX_S);
+			return reply_error("timeout_s must be more than 0 and at most %.0f", SYNC_MAX_S);
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s)

@@ -274,7 +274,7 @@ static int show(const struct cli_global *g, json_t *st, int as_json, int tty, do
 			fmt_time_iso(now_real_ns(), when, sizeof(when)));
 	}
 	if (as_json) {
-		json_dumpf(st, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_dumpf(st, f, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
 		fputc('\n', f);
 	} else {
 		render_header(f, st);
