@@ -306,7 +306,7 @@ int conn_read_frame(struct conn *c, uint8_t *buf, struct frame *f, int timeout_m
 		return rc;
 	rc = conn_read(c, buf + 1, FRAME_HDR_LEN - 1, mid_frame_ms);
 	if (rc) {
-		if (rc == -ECONNRESET || rc == -ETIMEDOUT)
+		if (rc == -ECONNRESET || rc == -EPIPE || rc == -ETIMEDOUT)
 			*why = "truncated frame header";
 		return rc;
 	}
@@ -315,7 +315,7 @@ int conn_read_frame(struct conn *c, uint8_t *buf, struct frame *f, int timeout_m
 		return rc;
 	rc = conn_read(c, buf + FRAME_HDR_LEN, h.len, mid_frame_ms);
 	if (rc) {
-		if (rc == -ECONNRESET || rc == -ETIMEDOUT)
+		if (rc == -ECONNRESET || rc == -EPIPE || rc == -ETIMEDOUT)
 			*why = "truncated frame";
 		return rc;
 	}

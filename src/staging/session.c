@@ -170,12 +170,15 @@ static int next_frame(struct session *s, struct frame *f, int idle_ms)
 		return session_fail(s, ERR_PROTOCOL, "%s (nothing more for %d s)", why,
 				    MID_FRAME_MS / 1000);
 	if (rc && why) {
-		if (rc == -ECONNRESET)
+		if (rc == -ECONNRESET || rc == -EPIPE)
 			s->lost = 1;
 		return session_fail(s, ERR_PROTOCOL, "%s", why);
 	}
 	if (rc == -ECONNRESET)
 		return session_gone(s, "closed by the agent");
+	if (rc == -EPIPE)
+		return session_gone(s, "the connection ended without a TLS close (agent crash "
+				    "or network reset)");
 	if (rc)
 		return session_gone(s, "connection lost: %s", strerror(-rc));
 	log_debug("machine %s: %s", s->machine, frame_type_name(f->type));
