@@ -156,7 +156,10 @@ class Client:
         return ftype, {}
 
     def expect(self, want):
+        """The next frame of type want; ACKs are cumulative and may come at any time."""
         ftype, fields = self.recv()
+        while ftype == ACK and want != ACK:
+            ftype, fields = self.recv()
         if ftype != want:
             raise SystemExit(f"frames.py: expected frame type {want}, got {ftype} {fields}")
         return fields
