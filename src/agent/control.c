@@ -234,7 +234,8 @@ static json_t *cmd_sync(json_t *req)
 			return reply_error("timeout_s must be a number of seconds");
 		timeout_s = json_number_value(t);
 		if (!(timeout_s > 0 && timeout_s <= SYNC_MAX_S))
-			return reply_error("timeout_s must be more than 0 and at most %.0f", SYNC_MAX_S);
+			return reply_error("timeout_s must be more than 0 and at most %.0f",
+					   SYNC_MAX_S);
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -263,7 +264,8 @@ static json_t *cmd_sync(json_t *req)
 			break;
 	}
 	if (s->done && s->rc >= 0)
-		reply = json_pack("{s:b,s:I}", "ok", 1, "consistent_ns", (json_int_t)s->consistent_ns);
+		reply = json_pack("{s:b,s:I}", "ok", 1, "consistent_ns",
+				  (json_int_t)s->consistent_ns);
 	else if (s->done)
 		reply = reply_handler_error("sync", s->rc, s->err);
 	else if (ctl.stopping)
@@ -387,10 +389,11 @@ static json_t *serve(struct client *c)
 	int rc;
 
 	if (!peer_allowed(c->fd, &c->cred)) {
-		log_warn("control: refused client pid %d uid %u (%s): not root or in the socket's group",
+		log_warn("control: refused pid %d uid %u (%s): not root nor in the socket's group",
 			 (int)c->cred.pid, (unsigned)c->cred.uid,
 			 user_name(c->cred.uid, who, sizeof(who)));
-		return reply_error("permission denied: only root or the socket's group may use livemigd");
+		return reply_error("permission denied: only root or the socket's group may use "
+				   "livemigd");
 	}
 	rc = read_request(c->fd, buf, &len);
 	if (rc == -ENODATA) {
@@ -426,8 +429,8 @@ static json_t *serve(struct client *c)
 		break;
 	}
 	if (!reply)
-		reply = reply_error("unknown command \"%.64s\" (known: status, pause, resume, sync)",
-				    cmd);
+		reply = reply_error("unknown command \"%.64s\" (known: status, pause, resume, "
+				    "sync)", cmd);
 	json_decref(req);
 	return reply;
 }
@@ -531,7 +534,8 @@ static void *accept_main(void *arg)
 			break;
 		fd = accept4(ctl.listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
 				/* the pending connection stays queued: back off, don't spin */
 				log_warn("control: accept: %s", strerror(errno));
 				sleep_ns(100000000);

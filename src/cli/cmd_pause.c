@@ -24,8 +24,9 @@ static int pause_resume(const struct cli_global *g, int argc, char *argv[], int 
 		case 'h':
 			printf("Usage: %s %s\n\n", g->prog, name);
 			if (pause)
-				printf("Pauses replication: livemigd stops reading and sending disk data\n"
-				       "(what is already in flight still completes) until 'resume'.\n");
+				printf("Pauses replication: livemigd stops reading and sending\n"
+				       "disk data (what is in flight still completes) until\n"
+				       "'resume'.\n");
 			else
 				printf("Resumes replication after 'pause'.\n");
 			return CLI_OK;

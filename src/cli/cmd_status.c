@@ -362,7 +362,8 @@ int status_main(const struct cli_global *g, int argc, char *argv[])
 			watching = 1;
 			every_given = optarg != NULL;
 			if (optarg && parse_interval(optarg, &every) < 0) {
-				fprintf(stderr, "%s status: --watch takes 0.1..86400 seconds, not '%s'\n",
+				fprintf(stderr,
+					"%s status: --watch takes 0.1..86400 seconds, not '%s'\n",
 					g->prog, optarg);
 				return CLI_USAGE;
 			}
@@ -376,7 +377,8 @@ int status_main(const struct cli_global *g, int argc, char *argv[])
 		}
 	}
 	/* "--watch 5" as well as "--watch=5": getopt leaves the 5 as an operand */
-	if (watching && !every_given && optind == argc - 1 && parse_interval(argv[optind], &every) == 0)
+	if (watching && !every_given && optind == argc - 1 &&
+	    parse_interval(argv[optind], &every) == 0)
 		optind++;
 	if (optind < argc) {
 		fprintf(stderr, "%s status: unexpected argument '%s'\n", g->prog, argv[optind]);

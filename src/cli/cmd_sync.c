@@ -43,7 +43,8 @@ int sync_main(const struct cli_global *g, int argc, char *argv[])
 		case 't':
 			if (parse_duration(optarg, &timeout_ns) < 0 || timeout_ns < 1000000000u ||
 			    timeout_ns > (uint64_t)SYNC_MAX_S * 1000000000u) {
-				fprintf(stderr, "%s sync: --timeout must be 1..%d seconds, not '%s'\n",
+				fprintf(stderr,
+					"%s sync: --timeout must be 1..%d seconds, not '%s'\n",
 					g->prog, SYNC_MAX_S, optarg);
 				return CLI_USAGE;
 			}
