@@ -36,7 +36,12 @@ int atomic_write_file(const char *path, const void *data, size_t len, unsigned m
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* A leftover from a crashed writer with our pid, or anything planted
+	 * there: remove it and create afresh. O_EXCL never follows a symlink,
+	 * and the new file gets `mode`, not the leftover's. */
+	if (unlink(tmp) && errno != ENOENT)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
 	rc = pwrite_full(fd, data, len, 0);
