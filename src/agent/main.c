@@ -128,8 +128,9 @@ int main(int argc, char **argv)
 		sigwait(&set, &sig);
 	while (sig == SIGHUP);
 	log_info("stopping (signal %d): saving checkpoint", sig);
-	control_stop();
+	/* the engine first: that releases a `livemig sync` waiting on it */
 	engine_stop(&e);
+	control_stop();
 	engine_free(&e);
 	log_info("stopped");
 	return 0;

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Faults on the path to staging, each ending with a replica identical to the
+# source: staging killed with SIGKILL mid-mirror and mid change copy (the agent
+# reconnects with backoff and resends what was not acknowledged), and the
+# connection reset mid-stream by a proxy that dies.
+. "$(dirname "$0")/lib.sh" "$@"
+. "$TESTS/agent_lib.sh"
+need_root
+command -v socat >/dev/null || die "socat is needed (apt-get install socat)"
+
+size=256M
+[ "$SANITIZED" = 1 ] && size=64M
+start_staging
+python3 "$TESTS/make_disk.py" "$T/src.img" "$size" --seed 11
+dev=$(make_loop "$T/src.img")
+
+# --- staging crashes during the mirror and during change copy
+write_agent_config crash "$dev" -- "bandwidth_limit = 40M"
+start_agent crash
+wait_status "s['disks'][0]['percent'] > 20" 60
+kill_staging
+pass "staging killed with SIGKILL at $(status_get "round(s['disks'][0]['percent'])")% of the mirror"
+wait_status "not s['staging']['connected']" 30
+sleep 1
+restart_staging
+wait_status "s['staging']['connected']" 30
+pass "agent reconnected after staging restarted"
+python3 "$TESTS/writer.py" "$dev" --seed 5 --rate 300 >"$T/writer1" 2>&1 &
+wpid=$!
+track_pid "$wpid"
+wait_status "s['state'] == 'CHANGE_COPY' and s['rounds'] >= 1" 120
+kill_staging
+sleep 0.5
+restart_staging
+wait_status "s['staging']['connected'] and s['rounds'] >= 3" 60
+kill -TERM "$wpid"
+wait "$wpid"
+lm sync >/dev/null || die "sync failed after staging restarts"
+assert_same "$dev" "$(replica crash d0)" "staging SIGKILLed twice"
+stop_agent
+
+# --- connection reset mid-stream: the agent talks through a proxy that dies
+proxy_port=$(free_port)
+start_proxy() {
+	socat "TCP-LISTEN:$proxy_port,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$STAGING_PORT" &
+	PROXY_PID=$!
+	track_pid "$PROXY_PID"
+	sleep 0.3
+}
+python3 "$TESTS/make_disk.py" "$T/src2.img" "$size" --seed 12
+dev2=$(make_loop "$T/src2.img")
+write_agent_config reset "$dev2" -- "bandwidth_limit = 40M"
+sed -i "s/^address = .*/address = 127.0.0.1:$proxy_port/" "$T/reset.conf"
+start_proxy
+start_agent reset
+for cut in 1 2 3; do
+	wait_status "s['staging']['connected'] and s['disks'][0]['percent'] > $((cut * 20))" 60
+	# killing socat and its per-connection children resets the TCP streams
+	pkill -KILL -P "$PROXY_PID" socat
+	kill -KILL "$PROXY_PID"
+	wait "$PROXY_PID" 2>/dev/null
+	pass "connection reset at $(status_get "round(s['disks'][0]['percent'])")%"
+	start_proxy
+done
+wait_status "s['state'] == 'CHANGE_COPY'" 120
+lm sync >/dev/null || die "sync failed after resets"
+assert_same "$dev2" "$(replica reset d0)" "three connection resets mid-stream"
+grep -q "connection to staging lost\|sending to staging failed" "$AGENT_LOG" ||
+	die "the agent did not report the lost connection"
+pass "the agent logged the lost connection"
+stop_agent
