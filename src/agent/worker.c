@@ -32,26 +32,55 @@ static struct slot *take_filled(struct engine *e)
 	}
 }
 
+static size_t put_raw(struct slot *s, uint8_t *out, uint32_t disk_id, uint64_t off,
+		      const uint8_t *src, uint32_t rlen)
+{
+	memcpy(out + FRAME_DATA_PREFIX, src, rlen);
+	frame_encode_data_prefix(out, s->seq, disk_id, CODEC_NONE, off, rlen, rlen);
+	return FRAME_DATA_PREFIX + rlen;
+}
+
+/* One DATA frame, deflated if that saves at least 1/16, raw otherwise.
+ * Returns the frame's length and whether it was deflated. */
+static size_t put_data(struct codec_enc *enc, struct slot *s, uint8_t *out, size_t room,
+		       uint32_t disk_id, uint64_t off, const uint8_t *src, uint32_t rlen,
+		       int *deflated)
+{
+	size_t clen = codec_deflate(enc, src, rlen, out + FRAME_DATA_PREFIX,
+				    room - FRAME_DATA_PREFIX);
+
+	*deflated = clen != 0;
+	if (!clen)
+		return put_raw(s, out, disk_id, off, src, rlen);
+	frame_encode_data_prefix(out, s->seq, disk_id, CODEC_DEFLATE, off, rlen, (uint32_t)clen);
+	return FRAME_DATA_PREFIX + clen;
+}
+
 static size_t encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id, uint32_t first,
 			 uint32_t rlen, int zero)
 {
 	uint8_t *out = s->wire + s->wire_len;
-	size_t room = s->wire_cap - s->wire_len;
+	size_t room = s->wire_cap - s->wire_len, n;
 	uint64_t off = s->offset + (uint64_t)first * BLOCK_SIZE;
 	const uint8_t *src = s->raw + (size_t)first * BLOCK_SIZE;
-	size_t clen;
+	int deflated;
 
 	if (zero)
 		return frame_encode_zero(out, room, s->seq, disk_id, off, rlen);
-	clen = codec_deflate(enc, src, rlen, out + FRAME_DATA_PREFIX, room - FRAME_DATA_PREFIX);
-	if (clen) {
-		frame_encode_data_prefix(out, s->seq, disk_id, CODEC_DEFLATE, off, rlen, (uint32_t)clen);
-		return FRAME_DATA_PREFIX + clen;
-	}
-	/* incompressible: raw costs less than a failed attempt's output */
-	memcpy(out + FRAME_DATA_PREFIX, src, rlen);
-	frame_encode_data_prefix(out, s->seq, disk_id, CODEC_NONE, off, rlen, rlen);
-	return FRAME_DATA_PREFIX + rlen;
+	if (rlen <= BLOCK_SIZE)
+		return put_data(enc, s, out, room, disk_id, off, src, rlen, &deflated);
+	/*
+	 * The first block goes alone, as a trial: data that does not compress
+	 * (media, encrypted or compressed files) usually fills whole extents, so
+	 * when the trial fails the rest is sent raw without spending a deflate on
+	 * it; when it succeeds its output is kept, so nothing is compressed twice.
+	 */
+	n = put_data(enc, s, out, room, disk_id, off, src, BLOCK_SIZE, &deflated);
+	if (!deflated)
+		return n + put_raw(s, out + n, disk_id, off + BLOCK_SIZE, src + BLOCK_SIZE,
+				   rlen - BLOCK_SIZE);
+	return n + put_data(enc, s, out + n, room - n, disk_id, off + BLOCK_SIZE,
+			    src + BLOCK_SIZE, rlen - BLOCK_SIZE, &deflated);
 }
 
 static void encode_slot(struct engine *e, struct codec_enc *enc, struct slot *s)
