@@ -48,10 +48,13 @@ static void *worker(void *p)
 	session_run(a.s);
 	pthread_mutex_lock(&slots_mu);
 	slots[a.slot] = NULL;
+	pthread_mutex_unlock(&slots_mu);
+	/* freed before it stops counting, so a shutdown waits for the free */
+	session_free(a.s);
+	pthread_mutex_lock(&slots_mu);
 	active--;
 	pthread_cond_broadcast(&slots_cv);
 	pthread_mutex_unlock(&slots_mu);
-	session_free(a.s);
 	return NULL;
 }
 

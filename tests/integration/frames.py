@@ -15,7 +15,8 @@ Every frame received is printed as one line on stdout:
 
 Usage: frames.py --port P --ca CA --cert CERT --key KEY [--machine M]
                  [--disk ID:NAME:SIZE]... COMMAND [command options]
-Commands: hello, write, zero, hashes, mark, bad KIND, loop. See --help.
+Commands: hello, write, zero, hashes, mark, bad KIND, takeover, loop.
+See --help.
 """
 
 import argparse
@@ -230,6 +231,12 @@ def send_file(c, a, data, offset, seq):
 def cmd_write(c, a):
     with open(a.file, "rb") as f:
         data = f.read()
+    if a.pipeline:
+        # DATA right behind HELLO, without waiting to be welcomed
+        c.send(hello_frame(a.machine, a.disks, codecs=a.codecs, block_size=a.block_size))
+        send_file(c, a, data, a.offset, a.seq)
+        c.expect(WELCOME)
+        raise SystemExit("frames.py: pipelined write was accepted")
     c.hello()
     last = send_file(c, a, data, a.offset, a.seq)
     if not a.no_flush:
@@ -320,6 +327,32 @@ def cmd_bad(c, a):
     c.drain()
 
 
+def cmd_takeover(c, a):
+    """Connection 1 writes; connection 2 of the same machine takes over; then
+    connection 1 must be refused (ERROR BUSY) and only connection 2 writes."""
+    c.hello()
+    c.send(data_frame(1, a.disk_id, 0, b"\x11" * 4096))
+    c.send(seq_frame(FLUSH, 1))
+    c.wait_ack(1)
+    out("OLD written")
+    c2 = Client(a)
+    c2.hello()
+    out("NEW welcomed")
+    try:
+        c.send(data_frame(2, a.disk_id, 4096, b"\x22" * 4096))
+        c.send(seq_frame(FLUSH, 2))
+    except OSError:
+        pass
+    sys.stdout.write("OLD ")
+    c.drain()
+    c2.send(data_frame(1, a.disk_id, 8192, b"\x33" * 4096))
+    c2.send(seq_frame(FLUSH, 1))
+    c2.wait_ack(1)
+    out("NEW written")
+    c2.bye()
+    c2.close()
+
+
 def cmd_loop(c, a):
     """A well-behaved agent: rounds of writes, each acknowledged and read back
     by hash, until --rounds are done or --until-file exists."""
@@ -380,6 +413,7 @@ def main():
     w.add_argument("--deflate", action="store_true")
     w.add_argument("--no-flush", action="store_true", help="rely on group commit for the ACK")
     w.add_argument("--no-bye", action="store_true", help="exit abruptly after the ACK")
+    w.add_argument("--pipeline", action="store_true", help="send DATA before WELCOME arrives")
     z = sub.add_parser("zero")
     z.add_argument("--offset", type=parse_size, required=True)
     z.add_argument("--length", type=parse_size, required=True)
@@ -393,6 +427,7 @@ def main():
     m.add_argument("--seq", type=int, default=1)
     b = sub.add_parser("bad")
     b.add_argument("kind")
+    tk = sub.add_parser("takeover")
     lp = sub.add_parser("loop")
     lp.add_argument("--offset", type=parse_size, default=0)
     lp.add_argument("--length", type=parse_size, default=256 << 10)
@@ -401,7 +436,7 @@ def main():
     lp.add_argument("--interval", type=float, default=0.05)
     lp.add_argument("--deflate", action="store_true")
     lp.add_argument("--record", help="write the last round's data here")
-    for sp in (w, z, h, b, lp):
+    for sp in (w, z, h, b, lp, tk):
         sp.add_argument("--disk-id", type=int, default=1)
     a = p.parse_args()
 
