@@ -31,6 +31,11 @@ max_len=${FUZZ_MAX_LEN:-70000}
 timeout=${FUZZ_TIMEOUT:-10}
 artifacts=$bindir/artifacts
 
+# The fuzz build does not use -fno-sanitize-recover: without halt_on_error
+# UBSan would print a report and carry on, and the run would pass.
+UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+export UBSAN_OPTIONS
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-replay.XXXXXX") || exit 2
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
