@@ -16,7 +16,7 @@ void ring_retire(struct engine *e)
 	while (r->head < r->sent) {
 		struct slot *s = ring_slot(r, r->head);
 
-		if (s->wire_len && s->seq > r->acked_seq)
+		if (s->wire_len && s->last_seq > r->acked_seq)
 			break;
 		if (s->kind == SLOT_DATA) {
 			struct engine_disk *d = &e->disks[s->disk];

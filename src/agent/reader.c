@@ -28,7 +28,10 @@ static void publish_slot(struct engine *e, struct slot *s, enum slot_state st)
 	struct ring *r = &e->ring;
 
 	pthread_mutex_lock(&r->mu);
-	s->seq = r->tail + 1; /* seq 0 means "nothing acknowledged yet" */
+	/* seq 0 means "nothing acknowledged yet" */
+	s->seq = (r->tail + 1) << SLOT_SEQ_SHIFT;
+	if (s->kind == SLOT_MARK)
+		s->last_seq = s->seq;
 	s->state = st;
 	r->tail++;
 	pthread_cond_broadcast(&r->changed);
@@ -93,7 +96,7 @@ int reader_feed_mark(struct engine *e, uint64_t time_ns)
 	if (!s)
 		return -ECANCELED;
 	pthread_mutex_lock(&e->ring.mu);
-	seq = e->ring.tail + 1;
+	seq = (e->ring.tail + 1) << SLOT_SEQ_SHIFT;
 	pthread_mutex_unlock(&e->ring.mu);
 	s->kind = SLOT_MARK;
 	s->mark_time_ns = time_ns;

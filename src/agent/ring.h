@@ -33,8 +33,18 @@ enum slot_state {
 	SLOT_SENT,     /* sent, waiting for staging to make it durable */
 };
 
+/*
+ * Every frame on the wire has its own sequence number, so "durable up to S"
+ * can never cover half a slot: slot at ring position p numbers its frames
+ * from (p + 1) << SLOT_SEQ_SHIFT upwards. A slot makes at most 32 frames
+ * (16 blocks, each run of data split once), well under the 64 numbers.
+ */
+#define SLOT_SEQ_SHIFT 6
+#define SLOT_MAX_FRAMES (1u << SLOT_SEQ_SHIFT)
+
 struct slot {
-	uint64_t seq;
+	uint64_t seq;         /* the first frame's; the next ones count up */
+	uint64_t last_seq;    /* retired once staging acknowledged this one */
 	enum slot_kind kind;
 	enum slot_state state;
 	unsigned disk;        /* index into the engine's disks */
@@ -57,7 +67,7 @@ struct ring {
 	struct slot *slots;
 	unsigned depth;
 	uint64_t head, sent, tail;
-	uint64_t acked_seq;     /* highest seq staging made durable */
+	uint64_t acked_seq;     /* highest frame seq staging made durable */
 };
 
 int ring_init(struct ring *r, unsigned depth);

@@ -3,6 +3,7 @@
  * encode runs of blocks as ZERO and DATA frames into the slot's wire buffer. */
 #include "engine.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "blockhash.h"
@@ -32,11 +33,19 @@ static struct slot *take_filled(struct engine *e)
 	}
 }
 
+/* The seq for the slot's next frame. */
+static uint64_t next_seq(struct slot *s)
+{
+	if (s->last_seq - s->seq + 1 >= SLOT_MAX_FRAMES)
+		abort(); /* cannot happen: a slot makes at most 32 frames */
+	return ++s->last_seq;
+}
+
 static size_t put_raw(struct slot *s, uint8_t *out, uint32_t disk_id, uint64_t off,
 		      const uint8_t *src, uint32_t rlen)
 {
 	memcpy(out + FRAME_DATA_PREFIX, src, rlen);
-	frame_encode_data_prefix(out, s->seq, disk_id, CODEC_NONE, off, rlen, rlen);
+	frame_encode_data_prefix(out, next_seq(s), disk_id, CODEC_NONE, off, rlen, rlen);
 	return FRAME_DATA_PREFIX + rlen;
 }
 
@@ -52,7 +61,8 @@ static size_t put_data(struct codec_enc *enc, struct slot *s, uint8_t *out, size
 	*deflated = clen != 0;
 	if (!clen)
 		return put_raw(s, out, disk_id, off, src, rlen);
-	frame_encode_data_prefix(out, s->seq, disk_id, CODEC_DEFLATE, off, rlen, (uint32_t)clen);
+	frame_encode_data_prefix(out, next_seq(s), disk_id, CODEC_DEFLATE, off, rlen,
+				 (uint32_t)clen);
 	return FRAME_DATA_PREFIX + clen;
 }
 
@@ -66,7 +76,7 @@ static size_t encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id
 	int deflated;
 
 	if (zero)
-		return frame_encode_zero(out, room, s->seq, disk_id, off, rlen);
+		return frame_encode_zero(out, room, next_seq(s), disk_id, off, rlen);
 	if (rlen <= BLOCK_SIZE)
 		return put_data(enc, s, out, room, disk_id, off, src, rlen, &deflated);
 	/*
@@ -102,6 +112,7 @@ static void encode_slot(struct engine *e, struct codec_enc *enc, struct slot *s)
 	}
 	s->wire_len = 0;
 	s->sent_bytes = 0;
+	s->last_seq = s->seq - 1; /* next_seq() hands out s->seq first */
 	while (b < nb) {
 		uint32_t end = b, rlen;
 
