@@ -48,7 +48,6 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 _LIB_PIDS=()
 _LIB_MOUNTS=()
-_LIB_LOOPS=()
 _LIB_LOGS=()
 
 die() {
@@ -86,10 +85,12 @@ track_mount() {
 	_LIB_MOUNTS+=("$1")
 }
 
+# Called as dev=$(make_loop FILE), i.e. in a subshell: the device is
+# recorded in a file so that the cleanup in the main shell sees it.
 make_loop() {
 	local dev
 	dev=$(losetup --find --show "$1") || die "cannot attach $1 to a loop device"
-	_LIB_LOOPS+=("$dev")
+	echo "$dev" >>"$T/.loops"
 	echo "$dev"
 }
 
@@ -124,9 +125,11 @@ _lib_cleanup() {
 		mnt=${_LIB_MOUNTS[$i]}
 		mountpoint -q "$mnt" && { umount "$mnt" 2>/dev/null || umount -l "$mnt"; }
 	done
-	for dev in "${_LIB_LOOPS[@]}"; do
-		losetup -d "$dev" 2>/dev/null
-	done
+	if [ -f "$T/.loops" ]; then
+		while read -r dev; do
+			losetup -d "$dev" 2>/dev/null
+		done <"$T/.loops"
+	fi
 	_lib_sanitizer_check || rc=1
 	if [ "$rc" -ne 0 ]; then
 		for log in "${_LIB_LOGS[@]}"; do
