@@ -123,6 +123,9 @@ int handle_data(struct session *s, const struct frame *f)
 	machine_unlock(s->m);
 	if (rc)
 		return store_failed(s, "write the image", d->name, rc);
+	s->data_frames++;
+	s->source_bytes += f->data.raw_len;
+	s->wire_bytes += f->data.payload_len;
 	return wrote(s, d, f->data.seq, f->data.raw_len);
 }
 
@@ -145,6 +148,7 @@ int handle_zero(struct session *s, const struct frame *f)
 	machine_unlock(s->m);
 	if (rc)
 		return store_failed(s, "zero a range", d->name, rc);
+	s->zeroed_bytes += f->zero.length;
 	return wrote(s, d, f->zero.seq, ZERO_SYNC_WEIGHT);
 }
 

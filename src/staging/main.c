@@ -89,7 +89,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	opterr = 0; /* our own messages, with a remedy */
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': o->listen = optarg; break;
 		case 's': o->store = optarg; break;
@@ -112,8 +113,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'V':
 			printf(PROG " " LIVEMIG_VERSION "\n");
 			exit(0);
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("%s", "unknown option or missing argument");
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -174,16 +177,17 @@ int main(int argc, char **argv)
 	    check_readable("--cert", o.cert, "this server's PEM certificate") ||
 	    check_readable("--key", o.key, "this server's PEM private key"))
 		return 1;
-	if (store_prepare_root(o.store, err, sizeof(err))) {
-		log_error("%s", err);
-		return 1;
-	}
 	cfg.store_dir = o.store;
 	cfg.sync_bytes = o.sync_bytes;
 	cfg.tls = tls_ctx_new(1, o.ca, o.cert, o.key, err, sizeof(err));
 	if (!cfg.tls) {
 		log_error("TLS setup failed: %s (check that --cert and --key are a matching PEM "
 			  "pair and --ca is a PEM certificate)", err);
+		return 1;
+	}
+	if (store_prepare_root(o.store, err, sizeof(err))) {
+		log_error("%s", err);
+		SSL_CTX_free(cfg.tls);
 		return 1;
 	}
 

@@ -149,7 +149,10 @@ static int wait_for_frame(struct session *s, int timeout_ms)
 static int next_frame(struct session *s, struct frame *f, int idle_ms)
 {
 	const char *why = NULL;
-	int rc = wait_for_frame(s, idle_ms);
+	int rc;
+
+again:
+	rc = wait_for_frame(s, idle_ms);
 
 	if (rc == -ESHUTDOWN) {
 		s->stopping = 1;
@@ -163,6 +166,9 @@ static int next_frame(struct session *s, struct frame *f, int idle_ms)
 	if (rc)
 		return session_gone(s, "poll failed: %s", strerror(-rc));
 	rc = conn_read_frame(&s->conn, s->rx, f, MID_FRAME_MS, &why);
+	/* readable, yet no frame began: TLS traffic of its own (a key update) */
+	if (rc == -ETIMEDOUT && !why && idle_ms < 0)
+		goto again;
 	if (rc == -EPROTONOSUPPORT)
 		return session_fail(s, ERR_VERSION, "unsupported protocol version %u (this server "
 				    "speaks %u)", s->rx[4], FRAME_VERSION);
@@ -334,8 +340,7 @@ static void finish(struct session *s, int rc)
 		told = session_send(s, buf, n) == 0;
 	}
 	if (rc == 1)
-		log_info("machine %s at %s said BYE (acknowledged up to seq %" PRIu64 ")",
-			 s->machine, s->addr, s->acked_seq);
+		log_info("machine %s at %s said BYE", s->machine, s->addr);
 	else if (s->err_code == ERR_NOSPACE || s->err_code == ERR_IO)
 		log_error("closing connection from %s (machine %s): %s", s->addr, s->machine,
 			  s->why);
@@ -347,6 +352,11 @@ static void finish(struct session *s, int rc)
 			 s->why);
 	if (told)
 		linger(s);
+	if (s->m && s->token)
+		log_info("machine %s at %s: received %" PRIu64 " source bytes in %" PRIu64 " DATA "
+			 "frames (%" PRIu64 " bytes of payload), zeroed %" PRIu64 " bytes; "
+			 "acknowledged up to seq %" PRIu64, s->machine, s->addr, s->source_bytes,
+			 s->data_frames, s->wire_bytes, s->zeroed_bytes, s->acked_seq);
 	if (s->m) {
 		machine_lock(s->m);
 		machine_leave(s->m, s->token);

@@ -43,6 +43,9 @@ struct session {
 	uint64_t highest_seq, acked_seq;
 	uint64_t unsynced;
 
+	/* for the summary logged at the end */
+	uint64_t data_frames, source_bytes, wire_bytes, zeroed_bytes;
+
 	uint8_t *rx;     /* one incoming frame */
 	uint8_t *work;   /* inflated payload, or image reads for hashes */
 	uint8_t *hashes; /* HASH_RESP hashes */
