@@ -4,6 +4,7 @@
 # machine named by its certificate; certificates from any other CA, or none,
 # fail the handshake; a newer connection of a machine replaces an older one.
 # And a good client's writes come back as the right block hashes.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh" "$@"
 need_root
 

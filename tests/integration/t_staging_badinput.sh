@@ -4,6 +4,7 @@
 # connection, with the reason logged and sent back as ERROR; nothing of it
 # reaches the image; and a well-behaved connection of another machine keeps
 # being served (its writes are acknowledged and land) the whole time.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh" "$@"
 need_root
 

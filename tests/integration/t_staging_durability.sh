@@ -4,6 +4,7 @@
 # kill -9; ZERO punches holes; resends are harmless; the manifest and the
 # checkpoint persist; a full store refuses cleanly (ERROR 5, nothing torn) and
 # replication resumes once space is freed; SIGTERM ends sessions with BYE.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh" "$@"
 need_root
 
