@@ -203,7 +203,9 @@ int conn_accept(struct conn *c, SSL_CTX *ctx, int fd, int timeout_ms, char *err,
 int conn_peer_name(struct conn *c, char *out, size_t n)
 {
 	X509 *peer = SSL_get1_peer_certificate(c->ssl);
-	int len;
+	X509_NAME *subject;
+	char cn[256];
+	int len, first;
 
 	if (!peer)
 		return -EACCES;
@@ -211,10 +213,18 @@ int conn_peer_name(struct conn *c, char *out, size_t n)
 		X509_free(peer);
 		return -EACCES;
 	}
-	len = X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, out, (int)n);
+	subject = X509_get_subject_name(peer);
+	first = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+	/* OpenSSL truncates silently and stops at an embedded NUL: a long or
+	 * NUL-carrying CN must not pass as a shorter machine name, nor may a
+	 * second CN leave it ambiguous */
+	len = X509_NAME_get_text_by_NID(subject, NID_commonName, cn, (int)sizeof(cn));
+	if (first < 0 || X509_NAME_get_index_by_NID(subject, NID_commonName, first) >= 0)
+		len = -1;
 	X509_free(peer);
-	if (len <= 0 || (size_t)len >= n || !name_valid(out))
+	if (len <= 0 || (size_t)len >= n || strlen(cn) != (size_t)len || !name_valid(cn))
 		return -EACCES;
+	memcpy(out, cn, (size_t)len + 1);
 	return 0;
 }
 

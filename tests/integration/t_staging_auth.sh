@@ -66,6 +66,26 @@ wait_for_log "$STAGING_LOG" 'refusing connection from .*no valid machine name' 5
 	die "the bad common name is not logged"
 pass "a certificate whose common name is not a valid machine name is refused"
 
+# a CN one character too long must not pass as its 63-character prefix
+long63=$(printf 'm%.0s' $(seq 63))
+make_cert "$PKI/agent-ca" "${long63}x" "$PKI/long"
+n=$(grep -c 'no valid machine name' "$STAGING_LOG")
+python3 "$TESTS/frames.py" --port "$STAGING_PORT" --ca "$SERVER_CA" --cert "$PKI/long.pem" \
+	--key "$PKI/long.key" --machine "$long63" --disk "$DISK" hello >"$T/long.out" 2>&1 &&
+	die "a 64-character CN was accepted as its 63-character prefix"
+# two common names: which machine would it be?
+make_cert "$PKI/agent-ca" "alpha/CN=bravo" "$PKI/twocn"
+python3 "$TESTS/frames.py" --port "$STAGING_PORT" --ca "$SERVER_CA" --cert "$PKI/twocn.pem" \
+	--key "$PKI/twocn.key" --machine alpha --disk "$DISK" hello >"$T/twocn.out" 2>&1 &&
+	die "a certificate with two common names was accepted"
+for _ in $(seq 50); do
+	[ "$(grep -c 'no valid machine name' "$STAGING_LOG")" -ge $((n + 2)) ] && break
+	sleep 0.1
+done
+[ "$(grep -c 'no valid machine name' "$STAGING_LOG")" -ge $((n + 2)) ] || die "refusals not logged"
+[ ! -e "$STAGING_STORE/$long63" ] || die "a store was made for the truncated name"
+pass "an over-long common name, or two of them, is refused (no silent truncation)"
+
 # --- takeover: the newer connection owns the machine ---
 frames alpha --disk "$DISK" takeover >"$T/takeover.out" 2>&1 || die "takeover: $(cat "$T/takeover.out")"
 grep -q 'ERROR 7 replaced by a newer connection for machine alpha' "$T/takeover.out" || die "old connection not refused: $(cat "$T/takeover.out")"
