@@ -4,16 +4,17 @@
 # Run cmocka unit-test binaries, show their output, and total the test cases.
 # Usage: tests/run-unit.sh BINARY...
 #
-# Each binary's output (cmocka writes its summary to stderr, the per-test
-# lines to stdout; both are shown, in order) is scanned for cmocka's
+# Each binary's output is shown (stdout and stderr, in the order printed:
+# cmocka puts per-test lines on stdout and its summary on stderr) and
+# scanned for cmocka's lines
 #   [==========] Running N test(s).
 #   [  PASSED  ] N test(s).
 #   [  FAILED  ] N test(s), listed below:
-# lines. A binary that dies before printing its summary (a signal, an
+# A binary that dies before printing its summary (a signal, an
 # AddressSanitizer abort) has the test it died in, and those it never ran,
-# counted as failed; one
-# that exits non-zero although every test passed (e.g. a LeakSanitizer report
-# at exit) counts as one failure. The last line is exactly
+# counted as failed. One that exits non-zero although every test passed
+# (e.g. a LeakSanitizer report at exit) counts as one failure. The last
+# line is exactly
 #   N passed, N failed
 # and the exit status is non-zero when any binary failed or crashed.
 set -u
