@@ -17,7 +17,7 @@
 #   restart_staging               start staging again on the same port and store
 #   replica NAME DISK             path of the replica image on staging
 #   assert_same SRC REPLICA MSG   byte-identical, or fail with the first difference
-#   staging_received NAME         bytes of source data staging received for NAME
+#   staging_received NAME         source bytes (data + zeroed) staging received for NAME
 
 SANITIZED=${LIVEMIG_SANITIZED:-0}
 
@@ -139,7 +139,10 @@ assert_same() {
 	fi
 }
 
+# DATA bytes plus ZERO bytes over every session of the machine, from the
+# summary staging logs when a session ends.
 staging_received() {
-	grep -E "machine $1 .*received" "$STAGING_LOG" |
-		sed -E 's/.*received ([0-9]+) source bytes.*/\1/' | awk '{s += $1} END {print s + 0}'
+	grep -E "machine $1 at .*: received [0-9]+ source bytes" "$STAGING_LOG" |
+		sed -E 's/.*received ([0-9]+) source bytes.*zeroed ([0-9]+) bytes.*/\1 \2/' |
+		awk '{s += $1 + $2} END {print s + 0}'
 }

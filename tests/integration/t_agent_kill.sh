@@ -14,9 +14,10 @@ start_staging
 python3 "$TESTS/make_disk.py" "$T/src.img" "$size" --seed 41
 dev=$(make_loop "$T/src.img")
 bytes=$(blockdev --getsize64 "$dev")
-write_agent_config k "$dev"
+# a bandwidth limit slows the mirror enough for the kill to land near half way
+write_agent_config k "$dev" -- "bandwidth_limit = 100M"
 start_agent k
-wait_status "s['disks'][0]['percent'] >= 45" 120
+wait_status "s['disks'][0]['percent'] >= 48" 120
 rss1=$(awk '/VmHWM/ {print $2}' "/proc/$AGENT_PID/status")
 at=$(status_get "round(s['disks'][0]['percent'], 1)")
 kill_agent
