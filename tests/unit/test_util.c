@@ -160,7 +160,7 @@ static void test_hex(void **state)
 static void test_hex_rejects(void **state)
 {
 	static const char *const bad[] = { "", "0", "000", "00000", "0g", "g0", " 0", "0 ",
-					   "-1", "+1", "0x", "\xff" "0", "0\n" };
+					   "-1", "+1", "0x", "\3770", "0\n" };
 	uint8_t out[2] = { 0x55, 0x55 };
 
 	(void)state;
