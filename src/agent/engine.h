@@ -80,6 +80,7 @@ struct engine {
 	atomic_int stop;
 	atomic_int paused;          /* the reader waits; in-flight slots drain */
 	atomic_int conn_broken;     /* the acker saw the connection end */
+	atomic_int store_changed;   /* staging's store was replaced: rescan */
 
 	/* connection, owned by the sender thread */
 	struct conn conn;
@@ -135,7 +136,8 @@ int engine_resume(struct engine *e, char *err, size_t errlen);
 int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t errlen);
 
 /* reader.c: feed one extent through the pipeline; blocks while the ring is full
- * or the engine is paused. 0, -ECANCELED when stopping, or -errno. */
+ * or the engine is paused. 0, -ECANCELED when stopping, -ESTALE when staging's
+ * store was replaced (what was sent no longer counts), or -errno. */
 int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int compare);
 int reader_feed_mark(struct engine *e, uint64_t time_ns);
 /* Wait until every slot is retired. 0 or -ECANCELED. */

@@ -55,6 +55,8 @@ int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 
 		if (!s)
 			return -ECANCELED;
+		if (atomic_load(&e->store_changed))
+			return -ESTALE;
 		if (len % BLOCK_SIZE && offset + len < d->src.size)
 			len += BLOCK_SIZE - len % BLOCK_SIZE; /* whole blocks, except at the disk's end */
 		if (offset + len > d->src.size)
@@ -118,5 +120,8 @@ int reader_drain(struct engine *e)
 	if (r->head != r->tail)
 		rc = -ECANCELED;
 	pthread_mutex_unlock(&r->mu);
+	/* a round that ended on a replaced store proves nothing about it */
+	if (!rc && atomic_load(&e->store_changed))
+		rc = -ESTALE;
 	return rc;
 }

@@ -293,6 +293,56 @@ static void wait_next_round(struct engine *e, uint64_t served_gen)
 	pthread_mutex_unlock(&e->mu);
 }
 
+/* Initial copy then change-copy rounds, until stopped (-ECANCELED) or the
+ * staging store is replaced (-ESTALE). */
+static int replicate(struct engine *e, int rescan)
+{
+	int rc;
+
+	for (;;) {
+		rc = initial_copy(e, rescan);
+		if (!rc)
+			break;
+		if (rc == -ECANCELED || rc == -ESTALE)
+			return rc;
+		sleep_ns(2000000000); /* a read error: retry, the status shows why */
+	}
+	pthread_mutex_lock(&e->mu);
+	e->in_change_copy = 1;
+	pthread_mutex_unlock(&e->mu);
+	for (unsigned i = 0; i < e->ndisks; i++)
+		set_state(e, i, ST_CHANGE_COPY);
+	for (;;) {
+		uint64_t gen = 0;
+
+		rc = change_round(e, &gen);
+		if (rc == -ECANCELED || rc == -ESTALE)
+			return rc;
+		if (rc) {
+			sleep_ns(1000000000);
+			continue;
+		}
+		wait_next_round(e, gen);
+	}
+}
+
+/* Nothing staging held before counts any more: start over with a rescan,
+ * which sends only blocks the new store lacks. */
+static void forget_progress(struct engine *e)
+{
+	reader_drain(e);
+	pthread_mutex_lock(&e->mu);
+	e->in_change_copy = 0;
+	for (unsigned i = 0; i < e->ndisks; i++) {
+		e->disks[i].mirror_watermark = 0;
+		e->disks[i].mirror_complete = 0;
+		atomic_store(&e->disks[i].backlog, 0);
+	}
+	pthread_mutex_unlock(&e->mu);
+	atomic_store(&e->store_changed, 0);
+	engine_save_checkpoint(e);
+}
+
 void *replicate_main(void *arg)
 {
 	struct engine *e = arg;
@@ -307,32 +357,13 @@ void *replicate_main(void *arg)
 	if (rc == -EINVAL)
 		log_warn("checkpoint %s cannot be used (%s)", e->checkpoint_path, why);
 	rescan = choose_start(e, cp, have_cp);
+	/* a store replaced before we even began is covered by choose_start */
+	atomic_store(&e->store_changed, 0);
 	if (!have_cp || rescan)
 		engine_save_checkpoint(e); /* record store id and epochs from the start */
-	while (!atomic_load(&e->stop)) {
-		rc = initial_copy(e, rescan);
-		if (!rc)
-			break;
-		if (rc == -ECANCELED)
-			goto out;
-		sleep_ns(2000000000); /* a read error: retry, the status shows why */
-	}
-	pthread_mutex_lock(&e->mu);
-	e->in_change_copy = 1;
-	pthread_mutex_unlock(&e->mu);
-	for (unsigned i = 0; i < e->ndisks; i++)
-		set_state(e, i, ST_CHANGE_COPY);
-	while (!atomic_load(&e->stop)) {
-		uint64_t gen = 0;
-
-		rc = change_round(e, &gen);
-		if (rc == -ECANCELED)
-			break;
-		if (rc) {
-			sleep_ns(1000000000);
-			continue;
-		}
-		wait_next_round(e, gen);
+	while ((rc = replicate(e, rescan)) == -ESTALE) {
+		forget_progress(e);
+		rescan = 1;
 	}
 out:
 	free(cp);

@@ -59,8 +59,10 @@ int session_open(struct engine *e, char *err, size_t errlen)
 		goto fail;
 	}
 	pthread_mutex_lock(&e->mu);
-	if (e->have_welcome && memcmp(e->store_id, f->welcome.store_id, FRAME_EPOCH_LEN))
-		log_warn("staging store id changed: the replica was replaced; rescanning");
+	if (e->have_welcome && memcmp(e->store_id, f->welcome.store_id, FRAME_EPOCH_LEN)) {
+		log_warn("staging's store for this machine was replaced: rescanning");
+		atomic_store(&e->store_changed, 1);
+	}
 	memcpy(e->store_id, f->welcome.store_id, FRAME_EPOCH_LEN);
 	if (!e->have_welcome)
 		e->store_was_new = f->welcome.store_was_new;

@@ -51,3 +51,15 @@ grep -q "resuming from checkpoint" "$AGENT_LOG" || die "did not resume from the 
 ! grep -qE "rescanning|rescan complete" "$AGENT_LOG" || die "rescanned although the checkpoint was valid"
 lm sync >/dev/null
 assert_same "$dev" "$(replica rs d0)" "kill -9 then restart resumed from the checkpoint"
+
+# staging's store for the machine is replaced while the agent runs (deleted,
+# staging restarted): the agent must not go on sending only changes into an
+# empty replica, but rescan and fill it
+kill_staging
+rm -rf "${STAGING_STORE:?}/rs"
+restart_staging
+wait_status "s['staging']['connected']" 30
+wait_status "s['state'] == 'CHANGE_COPY' and s['rounds'] >= 1" 60
+grep -q "store for this machine was replaced" "$AGENT_LOG" || die "the agent did not notice the new store"
+lm sync >/dev/null || die "sync failed"
+assert_same "$dev" "$(replica rs d0)" "store replaced under a running agent: refilled by a rescan"
