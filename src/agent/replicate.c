@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "checkpoint.h"
 #include "log.h"
@@ -267,7 +268,15 @@ static int change_round(struct engine *e, uint64_t *sync_gen)
 			e->sync_served = *sync_gen;
 			pthread_cond_broadcast(&e->cv);
 			pthread_mutex_unlock(&e->mu);
-			log_info("replica consistent as of round start");
+			{
+				time_t t = (time_t)(start / 1000000000u);
+				struct tm tm;
+				char when[32];
+
+				gmtime_r(&t, &tm);
+				strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+				log_info("final sync: replica consistent as of %s", when);
+			}
 		}
 	}
 	return engine_save_checkpoint(e);
