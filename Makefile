@@ -115,7 +115,7 @@ $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/liblivemig.a
 FUZZ_CC := $(shell command -v clang >/dev/null 2>&1 && echo clang)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 ifeq ($(FUZZ_CC),clang)
-FUZZ_ENGINE := -fsanitize=fuzzer,address,undefined
+FUZZ_ENGINE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@ (libFuzzer)")
@@ -126,7 +126,7 @@ $(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIB_SRCS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@ (gcc corpus replay)")
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -g -O1 -Isrc/lib $(PKG_CFLAGS) \
-		-fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) -lm -pthread
+		-fsanitize=address,undefined -fno-sanitize-recover=undefined -o $@ $^ $(PKG_LIBS) -lm -pthread
 endif
 
 fuzz: $(FUZZ_BINS)
