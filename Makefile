@@ -35,9 +35,11 @@ Q := @
 endif
 
 CC      ?= cc
-PKGS    := openssl zlib jansson libisal
+PKGS    := openssl zlib jansson libisal libcurl libudev
+CONSOLE_PKGS := libmicrohttpd sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -ljansson -lisal)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -ljansson -lisal -lcurl -ludev)
+CONSOLE_LIBS := $(shell pkg-config --libs $(CONSOLE_PKGS) 2>/dev/null || echo -lmicrohttpd -lsqlite3)
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -DLIVEMIG_VERSION='"$(VERSION)"' \
 	   -Wall -Wextra -Werror -Wshadow -Wformat=2 -pthread -MMD -MP \
@@ -49,6 +51,7 @@ LIB_SRCS     := $(sort $(wildcard src/lib/*.c))
 AGENT_SRCS   := $(sort $(wildcard src/agent/*.c))
 CLI_SRCS     := $(sort $(wildcard src/cli/*.c))
 STAGING_SRCS := $(sort $(wildcard src/staging/*.c))
+CONSOLE_SRCS := $(sort $(wildcard src/console/*.c))
 UNIT_SRCS    := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -56,8 +59,10 @@ LIB_OBJS     := $(LIB_SRCS:%.c=$(O)/%.o)
 AGENT_OBJS   := $(AGENT_SRCS:%.c=$(O)/%.o)
 CLI_OBJS     := $(CLI_SRCS:%.c=$(O)/%.o)
 STAGING_OBJS := $(STAGING_SRCS:%.c=$(O)/%.o)
+CONSOLE_OBJS := $(CONSOLE_SRCS:%.c=$(O)/%.o)
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
-PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging
+PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
+		$(if $(CONSOLE_SRCS),$(O)/livemig-console)
 
 .PHONY: all check check-unit check-fuzz check-integration check-sanitized demo bench \
 	deps-build deps-test install clean fuzz
@@ -69,7 +74,8 @@ $(O)/src/lib/%.o: CPPFLAGS += -Isrc/lib
 $(O)/src/agent/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent
 $(O)/src/cli/%.o: CPPFLAGS += -Isrc/lib -Isrc/cli
 $(O)/src/staging/%.o: CPPFLAGS += -Isrc/lib -Isrc/staging
-$(O)/tests/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent -Isrc/staging
+$(O)/src/console/%.o: CPPFLAGS += -Isrc/lib -Isrc/console
+$(O)/tests/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent -Isrc/staging -Isrc/console
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -91,11 +97,16 @@ $(O)/livemig-staging: $(STAGING_OBJS) $(O)/liblivemig.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(O)/livemig-console: $(CONSOLE_OBJS) $(O)/liblivemig.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CONSOLE_LIBS)
+
 # Unit tests link the shared library; test_agent_* and test_staging_* also
 # link that program's objects (minus main), since the two programs may use
 # the same internal names.
 AGENT_LIBOBJS   := $(filter-out %/main.o,$(AGENT_OBJS))
 STAGING_LIBOBJS := $(filter-out %/main.o,$(STAGING_OBJS))
+CONSOLE_LIBOBJS := $(filter-out %/main.o,$(CONSOLE_OBJS))
 UNIT_LINK = @$(if $(Q),echo "  LD      $@")
 UNIT_LD = $(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -106,6 +117,10 @@ $(O)/tests/unit/test_agent_%: $(O)/tests/unit/test_agent_%.o $(AGENT_LIBOBJS) $(
 $(O)/tests/unit/test_staging_%: $(O)/tests/unit/test_staging_%.o $(STAGING_LIBOBJS) $(O)/liblivemig.a
 	$(UNIT_LINK)
 	$(UNIT_LD)
+
+$(O)/tests/unit/test_console_%: $(O)/tests/unit/test_console_%.o $(CONSOLE_LIBOBJS) $(O)/liblivemig.a
+	$(UNIT_LINK)
+	$(UNIT_LD) $(CONSOLE_LIBS)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/liblivemig.a
 	$(UNIT_LINK)
@@ -175,6 +190,7 @@ install: all
 	install -m 0755 $(O)/livemigd $(DESTDIR)$(SBINDIR)/livemigd
 	install -m 0755 $(O)/livemig-staging $(DESTDIR)$(SBINDIR)/livemig-staging
 	install -m 0755 $(O)/livemig $(DESTDIR)$(BINDIR)/livemig
+	$(if $(CONSOLE_SRCS),install -m 0755 $(O)/livemig-console $(DESTDIR)$(SBINDIR)/livemig-console)
 
 clean:
 	rm -rf build

@@ -6,8 +6,8 @@
 # Usage: ci/deps.sh build|test|bench
 set -eu
 
-build="build-essential pkg-config libssl-dev zlib1g-dev libjansson-dev libisal-dev"
-test_extra="libcmocka-dev clang libclang-rt-14-dev openssl python3 util-linux socat procps e2fsprogs"
+build="build-essential pkg-config libssl-dev zlib1g-dev libjansson-dev libisal-dev libcurl4-openssl-dev libudev-dev libmicrohttpd-dev libsqlite3-dev"
+test_extra="libcmocka-dev clang libclang-rt-14-dev openssl python3 util-linux socat procps e2fsprogs sqlite3 curl"
 bench_extra="netcat-openbsd zstd gzip libdeflate-dev"
 
 case "${1:-build}" in
