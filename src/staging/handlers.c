@@ -45,16 +45,48 @@ static void note_seq(struct session *s, uint64_t seq)
 		s->highest_seq = seq;
 }
 
-int session_commit(struct session *s, int force_ack)
+int session_ack(struct session *s, uint64_t seq, int force)
 {
 	uint8_t ack[FRAME_HDR_LEN + 8];
 	size_t n;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->send_mu);
+	if (s->lost) {
+		rc = -1;
+	} else if (force || seq > s->acked_seq) {
+		/* a late background ACK must never move the acknowledged seq backwards */
+		if (seq < s->acked_seq)
+			seq = s->acked_seq;
+		n = frame_encode_seq(ack, sizeof(ack), FT_ACK, seq);
+		if (conn_write(&s->conn, ack, n)) {
+			s->lost = 1;
+			rc = -1;
+		} else {
+			s->acked_seq = seq;
+		}
+	}
+	pthread_mutex_unlock(&s->send_mu);
+	if (!rc)
+		log_debug("machine %s: ACK %" PRIu64, s->machine, seq);
+	return rc;
+}
+
+int session_commit(struct session *s, int force_ack)
+{
+	const char *disk = NULL;
+	int rc;
 
 	if (s->sync_failed)
 		return -1;
+	/* a batch still syncing in the background is covered by the ACK below */
+	rc = committer_wait(&s->committer, &disk);
+	if (rc) {
+		s->sync_failed = 1;
+		return store_failed(s, "sync the image", disk, rc);
+	}
 	for (unsigned i = 0; i < s->ndisks; i++) {
 		struct session_disk *d = &s->disks[i];
-		int rc;
 
 		if (!d->dirty)
 			continue;
@@ -67,23 +99,39 @@ int session_commit(struct session *s, int force_ack)
 		d->dirty = 0;
 	}
 	s->unsynced = 0;
-	if (!force_ack && s->highest_seq == s->acked_seq)
-		return 0;
-	n = frame_encode_seq(ack, sizeof(ack), FT_ACK, s->highest_seq);
-	if (session_send(s, ack, n))
-		return -1;
-	s->acked_seq = s->highest_seq;
-	log_debug("machine %s: ACK %" PRIu64, s->machine, s->highest_seq);
+	if (session_ack(s, s->highest_seq, force_ack))
+		return session_fail(s, ERR_IO, "connection lost while acknowledging");
 	return 0;
 }
 
-/* After a write: sync now if the agent streams on without pausing. */
+/*
+ * After a write. Past --sync-bytes the batch goes to the committer and
+ * reading goes on; if the committer is still busy with the previous batch,
+ * writes accumulate, up to four batches, then we wait for it.
+ */
 static int wrote(struct session *s, struct session_disk *d, uint64_t seq, uint64_t weight)
 {
+	int fds[FRAME_MAX_DISKS];
+	const char *names[FRAME_MAX_DISKS];
+	unsigned n = 0;
+
 	d->dirty = 1;
 	note_seq(s, seq);
 	s->unsynced += weight;
-	if (s->unsynced >= s->cfg->sync_bytes)
+	if (s->unsynced < s->cfg->sync_bytes)
+		return 0;
+	for (unsigned i = 0; i < s->ndisks; i++)
+		if (s->disks[i].dirty) {
+			fds[n] = s->disks[i].fd;
+			names[n++] = s->disks[i].name;
+		}
+	if (committer_offer(&s->committer, s->highest_seq, fds, names, n)) {
+		for (unsigned i = 0; i < s->ndisks; i++)
+			s->disks[i].dirty = 0;
+		s->unsynced = 0;
+		return 0;
+	}
+	if (s->unsynced >= 4 * s->cfg->sync_bytes)
 		return session_commit(s, 0);
 	return 0;
 }

@@ -33,6 +33,7 @@ struct session *session_new(const struct staging_config *cfg, int fd, const char
 	}
 	s->cfg = cfg;
 	s->conn.fd = fd;
+	pthread_mutex_init(&s->send_mu, NULL);
 	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	snprintf(s->addr, sizeof(s->addr), "%s", addr);
 	strcpy(s->machine, "?");
@@ -53,6 +54,7 @@ void session_free(struct session *s)
 	if (s->conn.ssl || s->conn.fd >= 0)
 		conn_close(&s->conn);
 	close(s->wake_fd);
+	pthread_mutex_destroy(&s->send_mu);
 	free(s->rx);
 	free(s->work);
 	free(s->hashes);
@@ -99,15 +101,19 @@ static int session_note(struct session *s, const char *fmt, ...)
 }
 
 /* The connection is unusable: nothing more is sent on it. */
-#define session_gone(s, ...) ((s)->lost = 1, session_note((s), __VA_ARGS__))
+#define session_gone(s, ...) (atomic_store(&(s)->lost, 1), session_note((s), __VA_ARGS__))
 
 int session_send(struct session *s, const void *buf, size_t len)
 {
-	int rc;
+	int rc = -EPIPE;
 
-	if (s->lost)
+	/* the committer thread sends ACKs: frames must not interleave */
+	pthread_mutex_lock(&s->send_mu);
+	if (!s->lost)
+		rc = conn_write(&s->conn, buf, len);
+	pthread_mutex_unlock(&s->send_mu);
+	if (rc == -EPIPE && s->lost)
 		return -1;
-	rc = conn_write(&s->conn, buf, len);
 	if (rc)
 		return session_gone(s, "connection lost while sending: %s", strerror(-rc));
 	return 0;
@@ -244,6 +250,8 @@ static int hello(struct session *s, const struct frame *f)
 		 s->machine, s->addr, h->agent_version[0] ? h->agent_version : "?", h->ndisks,
 		 h->ndisks == 1 ? "" : "s", st.was_new ? "new" : "existing", s->codecs,
 		 replaced ? "; it replaces an older connection" : "");
+	if (committer_start(&s->committer, s))
+		return session_fail(s, ERR_IO, "cannot start a sync thread");
 	n = frame_encode_welcome(s->tx, SESSION_TX_LEN, s->codecs, st.store_id, st.was_new,
 				 st.consistent_ns);
 	return session_send(s, s->tx, n);
@@ -330,6 +338,8 @@ static void finish(struct session *s, int rc)
 		for (unsigned i = 0; i < s->ndisks; i++)
 			if (s->disks[i].dirty)
 				fdatasync(s->disks[i].fd);
+	/* before the images are closed: a batch may still be syncing */
+	committer_stop(&s->committer);
 	if (s->err_code && !s->lost) {
 		size_t n = frame_encode_error(buf, sizeof(buf), s->err_code, s->why);
 

@@ -8,9 +8,12 @@
 #ifndef LIVEMIG_STAGING_SESSION_PRIV_H
 #define LIVEMIG_STAGING_SESSION_PRIV_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "committer.h"
 #include "conn.h"
 #include "frame.h"
 
@@ -40,8 +43,10 @@ struct session {
 
 	/* Group commit: frames up to highest_seq are written; acked_seq is the
 	 * last one reported durable. unsynced counts bytes since the last sync. */
-	uint64_t highest_seq, acked_seq;
+	uint64_t highest_seq, acked_seq; /* acked_seq under send_mu */
 	uint64_t unsynced;
+	struct committer committer;       /* syncs batches in the background */
+	pthread_mutex_t send_mu;          /* one whole frame at a time on the wire */
 
 	/* for the summary logged at the end */
 	uint64_t data_frames, source_bytes, wire_bytes, zeroed_bytes;
@@ -54,7 +59,7 @@ struct session {
 	/* Why the session ends: err_code != 0 sends ERROR(err_code, why). */
 	uint32_t err_code;
 	char why[FRAME_MSG_MAX + 1];
-	int lost;        /* the connection is unusable: send nothing more */
+	atomic_int lost; /* the connection is unusable: send nothing more */
 	int sync_failed; /* durability unknown: never ACK again */
 	int stopping;    /* the server shuts down: say BYE */
 };
@@ -70,6 +75,9 @@ int session_send(struct session *s, const void *buf, size_t len);
 /* Sync every dirty image, then ACK the highest written seq if it is new (or
  * always, with force_ack). 0 or -1. */
 int session_commit(struct session *s, int force_ack);
+/* Send ACK(seq) unless it would not advance the acknowledged seq (always with
+ * force). Callable from the committer thread. 0 or -1. */
+int session_ack(struct session *s, uint64_t seq, int force);
 
 /* Frame handlers: 0 to go on, -1 to end the session (reason recorded). */
 int handle_data(struct session *s, const struct frame *f);
