@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Accounts and users (accounts.h). */
+#include "accounts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "console.h"
+#include "db.h"
+#include "util.h"
+
+int account_name_valid(const char *name)
+{
+	return name_valid(name);
+}
+
+int user_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n > USER_NAME_MAX)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p <= ' ' || *p == ':' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int account_row(sqlite3 *db, sqlite3_stmt *st, struct account *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return db_err(db, rc, "reading an account");
+	out->id = sqlite3_column_int64(st, 0);
+	snprintf(out->name, sizeof(out->name), "%s", db_text(st, 1));
+	out->licenses = sqlite3_column_int64(st, 2);
+	return 0;
+}
+
+int account_find(sqlite3 *db, const char *name, struct account *out)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st, "SELECT id, name, licenses FROM accounts WHERE name = ?");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = account_row(db, st, out);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int account_by_id(sqlite3 *db, int64_t id, struct account *out)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st, "SELECT id, name, licenses FROM accounts WHERE id = ?");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = account_row(db, st, out);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err(db, rc, what);
+}
+
+int account_create(sqlite3 *db, const char *name, int64_t licenses)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st,
+			    "INSERT INTO accounts (name, licenses, created_at) VALUES (?, ?, ?)");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, licenses);
+	sqlite3_bind_int64(st, 3, console_now());
+	return step_done(db, st, "creating an account");
+}
+
+int account_set_licenses(sqlite3 *db, int64_t id, int64_t licenses)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st, "UPDATE accounts SET licenses = ? WHERE id = ?");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, licenses);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(db, st, "setting licenses");
+}
+
+int user_create(sqlite3 *db, int64_t account_id, const char *name, const struct pw_record *pw)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st,
+			    "INSERT INTO users (account_id, name, pw_algo, pw_iterations, pw_salt,"
+			    " pw_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, pw->algo, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, pw->iterations);
+	sqlite3_bind_text(st, 5, pw->salt_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, pw->hash_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, console_now());
+	return step_done(db, st, "creating a user");
+}
+
+int user_check(sqlite3 *db, const char *account, const char *user, const char *password,
+	       struct account *acct)
+{
+	struct pw_record rec = { .iterations = 0 };
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	rc = db_prepare(db, &st,
+			"SELECT a.id, a.name, a.licenses, u.pw_algo, u.pw_iterations, u.pw_salt,"
+			" u.pw_hash FROM users u JOIN accounts a ON a.id = u.account_id"
+			" WHERE a.name = ? AND u.name = ?");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		found = 1;
+		acct->id = sqlite3_column_int64(st, 0);
+		snprintf(acct->name, sizeof(acct->name), "%s", db_text(st, 1));
+		acct->licenses = sqlite3_column_int64(st, 2);
+		snprintf(rec.algo, sizeof(rec.algo), "%s", db_text(st, 3));
+		rec.iterations = (unsigned)sqlite3_column_int64(st, 4);
+		snprintf(rec.salt_hex, sizeof(rec.salt_hex), "%s", db_text(st, 5));
+		snprintf(rec.hash_hex, sizeof(rec.hash_hex), "%s", db_text(st, 6));
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = db_err(db, rc, "reading a user");
+	}
+	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	if (!found) {
+		password_burn(password);
+		return -EACCES;
+	}
+	rc = password_verify(password, &rec);
+	return rc == -EINVAL ? -EACCES : rc;
+}
+
+int licenses_in_use(sqlite3 *db, int64_t account_id, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st,
+			    "SELECT COUNT(*) FROM machines"
+			    " WHERE account_id = ? AND deregistered_at IS NULL");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, account_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else {
+		rc = db_err(db, rc, "counting licenses");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}

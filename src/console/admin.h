@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `livemig-console admin`: commands that work on the database file
+ * directly (safe while `serve` runs: SQLite's locking and the busy timeout
+ * serialize the writers). Each command gets argv from its own name on and
+ * returns an exit status: 0 done, 1 refused or failed, 2 usage.
+ */
+#ifndef LIVEMIG_CONSOLE_ADMIN_H
+#define LIVEMIG_CONSOLE_ADMIN_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "accounts.h"
+
+struct admin {
+	const char *db_path;
+	sqlite3 *db;   /* opened and migrated by admin_open */
+};
+
+int admin_open(struct admin *a);
+/* Find an account or explain how to create it. 0 or 1 (message printed). */
+int admin_account(struct admin *a, const char *name, struct account *out);
+/* "2025-01-31 12:00:00 UTC" */
+void admin_time(long long t, char *buf, size_t n);
+/* Parse a command's options (argv[0] is the command's name); --help prints
+ * help and exits 0. on_opt returns 0 or an exit status. Then exactly
+ * npos positional arguments must remain, from argv[optind] on. 0 or an
+ * exit status (usage reported). */
+typedef int (*admin_opt_fn)(void *ctx, int c, const char *arg);
+int admin_parse(int argc, char **argv, const char *help, const struct option *longopts,
+		admin_opt_fn on_opt, void *ctx, int npos);
+
+int admin_create_token(struct admin *a, int argc, char **argv);
+int admin_list_tokens(struct admin *a, int argc, char **argv);
+int admin_revoke_token(struct admin *a, int argc, char **argv);
+int admin_list_machines(struct admin *a, int argc, char **argv);
+int admin_create_user(struct admin *a, int argc, char **argv);
+
+#endif

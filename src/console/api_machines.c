@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The operators' read API and deregistration:
+ *   GET    /api/v1/machines       the account's machines
+ *   GET    /api/v1/machines/ID    one machine: inventory, status, history
+ *   DELETE /api/v1/machines/ID    deregister (the agent, or an operator)
+ * Every operator call is scoped to the caller's account: another account's
+ * machine answers 404 exactly like a machine that does not exist.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_auth.h"
+#include "console.h"
+#include "db.h"
+
+#define HISTORY_DEFAULT 100
+
+void api_machines_list(struct request *rq, struct reply *rp)
+{
+	struct account a;
+	int64_t in_use = 0;
+	json_t *list = NULL;
+	int rc;
+
+	if (auth_operator(rq, rp, &a))
+		return;
+	rc = licenses_in_use(rq->db, a.id, &in_use);
+	if (!rc)
+		rc = machines_list_json(rq->db, a.id, rq->c->heartbeat_timeout_s, console_now(),
+					&list);
+	if (rc) {
+		reply_internal(rp, rc);
+		return;
+	}
+	reply_json(rp, 200, json_pack("{s:s, s:{s:I, s:I}, s:o}", "account", a.name, "licenses",
+				      "total", (json_int_t)a.licenses, "in_use",
+				      (json_int_t)in_use, "machines", list));
+}
+
+static unsigned history_limit(struct request *rq, unsigned max)
+{
+	const char *q = request_query(rq, "history");
+	char *end;
+	unsigned long v;
+
+	if (!q)
+		return HISTORY_DEFAULT < max ? HISTORY_DEFAULT : max;
+	v = strtoul(q, &end, 10);
+	if (*end || end == q)
+		return HISTORY_DEFAULT < max ? HISTORY_DEFAULT : max;
+	return v < max ? (unsigned)v : max;
+}
+
+void api_machine_get(struct request *rq, struct reply *rp, const char *machine_id)
+{
+	struct account a;
+	json_t *m = NULL;
+	int rc;
+
+	if (auth_operator(rq, rp, &a))
+		return;
+	rc = machine_detail_json(rq->db, a.id, machine_id, rq->c->heartbeat_timeout_s,
+				 console_now(), history_limit(rq, rq->c->history_max), &m);
+	if (rc == -ENOENT)
+		reply_error(rp, 404, "no_such_machine", "account %s has no machine %s", a.name,
+			    machine_id);
+	else if (rc)
+		reply_internal(rp, rc);
+	else
+		reply_json(rp, 200, m);
+}
+
+/* Who may deregister: the agent itself (bearer) or a user of its account. */
+static int delete_auth(struct request *rq, struct reply *rp, const char *machine_id,
+		       struct machine_ref *m)
+{
+	struct account a;
+	int rc;
+
+	if (request_is_agent(rq))
+		return auth_agent(rq, rp, machine_id, m);
+	if (auth_operator(rq, rp, &a))
+		return -EACCES;
+	rc = machine_lookup(rq->db, machine_id, m);
+	if (rc == -ENOENT || (!rc && m->account_id != a.id))
+		return reply_error(rp, 404, "no_such_machine", "account %s has no machine %s",
+				   a.name, machine_id);
+	return rc ? reply_internal(rp, rc) : 0;
+}
+
+void api_machine_delete(struct request *rq, struct reply *rp, const char *machine_id)
+{
+	struct machine_ref m;
+	int64_t now = console_now(), in_use = 0;
+	struct account a;
+	int rc;
+
+	/* Authenticate before taking the write lock: a password check is
+	 * a slow KDF and must not hold up every other writer. */
+	if (delete_auth(rq, rp, machine_id, &m))
+		return;
+	rc = db_begin(rq->db);
+	/* Deregistering twice is not an error: an uninstall that lost the
+	 * first answer retries and must hear success. */
+	if (!rc)
+		rc = machine_deregister(rq->db, m.ref, now);
+	if (!rc)
+		rc = account_by_id(rq->db, m.account_id, &a);
+	if (!rc)
+		rc = licenses_in_use(rq->db, m.account_id, &in_use);
+	if (!rc)
+		rc = db_commit(rq->db);
+	if (rc) {
+		db_rollback(rq->db);
+		reply_internal(rp, rc);
+		return;
+	}
+	reply_json(rp, 200, json_pack("{s:s, s:b, s:I, s:{s:I, s:I}}", "machine_id", machine_id,
+				      "deregistered", 1, "deregistered_at",
+				      (json_int_t)(m.deregistered_at ? m.deregistered_at : now),
+				      "licenses", "total", (json_int_t)a.licenses, "in_use",
+				      (json_int_t)in_use));
+}

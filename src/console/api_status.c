@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * POST /api/v1/machines/ID/status: an agent's heartbeat, carrying its
+ * status document (docs/control.md, "The status document"). Kept as the
+ * latest status and in a bounded history; last_seen moves forward.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_auth.h"
+#include "console.h"
+#include "db.h"
+
+#define STATUS_MAX (256u * 1024)
+#define STATE_MAX  32
+
+/* States are upper-case words (docs/control.md); anything else is refused
+ * rather than shown to operators. */
+static int state_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > STATE_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+void api_status_post(struct request *rq, struct reply *rp, const char *machine_id)
+{
+	struct machine_ref m;
+	const char *state;
+	json_t *doc = NULL;
+	char *text = NULL;
+	int rc;
+
+	if (auth_agent(rq, rp, machine_id, &m))
+		return;
+	if (m.deregistered_at) {
+		reply_error(rp, 410, "deregistered",
+			    "machine %s is deregistered: register it again to report status",
+			    machine_id);
+		return;
+	}
+	if (rq->len > STATUS_MAX) {
+		reply_error(rp, 413, "too_large", "a status document may have at most 256 KiB");
+		return;
+	}
+	if (request_json(rq, rp, &doc))
+		return;
+	state = json_string_value(json_object_get(doc, "state"));
+	if (!state || !state_valid(state)) {
+		reply_error(rp, 400, "malformed",
+			    "malformed request: \"state\" must be a state name such as "
+			    "INITIAL_MIRROR (docs/control.md)");
+		goto out;
+	}
+	text = json_dumps(doc, JSON_COMPACT);
+	if (!text) {
+		reply_internal(rp, -ENOMEM);
+		goto out;
+	}
+	rc = db_begin(rq->db);
+	if (!rc)
+		rc = machine_status_store(rq->db, m.ref, text, state, console_now(),
+					  rq->c->history_max);
+	if (!rc)
+		rc = db_commit(rq->db);
+	if (rc) {
+		db_rollback(rq->db);
+		reply_internal(rp, rc);
+		goto out;
+	}
+	reply_json(rp, 200, json_pack("{s:b, s:i}", "ok", 1, "heartbeat_interval",
+				      (int)rq->c->heartbeat_interval_s));
+out:
+	free(text);
+	json_decref(doc);
+}

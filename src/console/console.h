@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * livemig-console: what the running server knows, shared by its request
+ * handlers. Filled once by `serve` before the HTTP daemon starts and never
+ * written afterwards, so handler threads read it without locking.
+ */
+#ifndef LIVEMIG_CONSOLE_H
+#define LIVEMIG_CONSOLE_H
+
+#include <stdint.h>
+
+struct agent_ca;
+
+struct console {
+	const char *db_path;
+	struct agent_ca *ca;        /* signs agent certificates */
+	char *agent_ca_pem;         /* returned to agents for reference */
+	char staging_addr[256];     /* HOST:PORT agents replicate to */
+	char *staging_ca_pem;       /* CA that signed staging's cert; NULL if not given */
+	unsigned heartbeat_interval_s;
+	unsigned heartbeat_timeout_s; /* silent longer than this: DISCONNECTED */
+	unsigned history_max;       /* status_history rows kept per machine */
+};
+
+/* Unix time in seconds: every timestamp in the database and the API. */
+int64_t console_now(void);
+
+#endif

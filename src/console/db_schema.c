@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The schema and its migrations. PRAGMA user_version holds the number of
+ * migrations applied; migration i takes the schema from version i to i+1.
+ * Never edit a migration that has shipped: append a new one.
+ *
+ * The SQL is kept to what PostgreSQL also accepts (docs/console-api.md,
+ * "Moving to PostgreSQL", lists the few translations): integer keys,
+ * BIGINT unix-second timestamps, TEXT for JSON documents, NULL meaning
+ * "none" (no expiry, no use limit, not revoked, not deregistered).
+ */
+#include "db.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+static const char *const migrations[] = {
+	/* 0 -> 1: the first schema */
+	"CREATE TABLE accounts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  licenses INTEGER NOT NULL DEFAULT 0 CHECK (licenses >= 0),"
+	"  created_at BIGINT NOT NULL"
+	");"
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts (id),"
+	"  name TEXT NOT NULL,"
+	"  pw_algo TEXT NOT NULL,"           /* 'pbkdf2-sha256' */
+	"  pw_iterations INTEGER NOT NULL,"
+	"  pw_salt TEXT NOT NULL,"           /* hex */
+	"  pw_hash TEXT NOT NULL,"           /* hex; never the password */
+	"  created_at BIGINT NOT NULL,"
+	"  UNIQUE (account_id, name)"
+	");"
+	"CREATE TABLE tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts (id),"
+	"  secret_hash TEXT NOT NULL UNIQUE," /* SHA-256 hex of the secret; never the secret */
+	"  label TEXT NOT NULL DEFAULT '',"
+	"  created_at BIGINT NOT NULL,"
+	"  expires_at BIGINT,"
+	"  max_uses INTEGER,"
+	"  uses INTEGER NOT NULL DEFAULT 0,"
+	"  revoked_at BIGINT"
+	");"
+	"CREATE INDEX tokens_account ON tokens (account_id);"
+	/* machine_id is unique across accounts, not only within one: it is the
+	 * agent certificate's CN, which names the machine's volumes on staging. */
+	"CREATE TABLE machines ("
+	"  id INTEGER PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts (id),"
+	"  machine_id TEXT NOT NULL UNIQUE,"
+	"  identity_source TEXT NOT NULL,"
+	"  identity_value TEXT NOT NULL,"
+	"  hostname TEXT NOT NULL,"
+	"  inventory TEXT NOT NULL,"
+	"  cert_serial TEXT NOT NULL,"
+	"  cert_fingerprint TEXT NOT NULL,"   /* SHA-256 of the certificate (DER), hex */
+	"  agent_secret_hash TEXT UNIQUE,"    /* SHA-256 hex of the agent's bearer secret */
+	"  registered_at BIGINT NOT NULL,"
+	"  last_seen BIGINT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  deregistered_at BIGINT"            /* NULL: holds a license */
+	");"
+	"CREATE INDEX machines_account ON machines (account_id);"
+	"CREATE TABLE status ("
+	"  machine_ref INTEGER PRIMARY KEY REFERENCES machines (id),"
+	"  received_at BIGINT NOT NULL,"
+	"  doc TEXT NOT NULL"
+	");"
+	"CREATE TABLE status_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  machine_ref INTEGER NOT NULL REFERENCES machines (id),"
+	"  received_at BIGINT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  doc TEXT NOT NULL"
+	");"
+	"CREATE INDEX status_history_machine ON status_history (machine_ref, id);",
+};
+
+const int db_schema_version = (int)(sizeof(migrations) / sizeof(migrations[0]));
+
+int db_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	char sql[64];
+	int rc, version = 0;
+
+	if (errlen)
+		err[0] = '\0';
+	/* WAL: readers (the operator's page) never wait for the writer, and
+	 * the setting sticks to the file. It cannot change inside a
+	 * transaction, hence here and not in a migration. */
+	rc = db_exec(db, "PRAGMA journal_mode = WAL");
+	if (rc) {
+		snprintf(err, errlen, "cannot switch the database to WAL mode: %s", sqlite3_errmsg(db));
+		return rc;
+	}
+	for (;;) {
+		/* Read the version inside the write transaction: two programs
+		 * starting together (serve and admin) must not both apply
+		 * the same migration. */
+		rc = db_begin(db);
+		if (rc) {
+			snprintf(err, errlen, "cannot lock the database to migrate it: %s",
+				 sqlite3_errmsg(db));
+			return rc;
+		}
+		rc = db_user_version(db, &version);
+		if (rc)
+			goto fail;
+		if (version > db_schema_version) {
+			snprintf(err, errlen,
+				 "database schema version %d is newer than this program's (%d): "
+				 "use the livemig-console that created it, or a newer one",
+				 version, db_schema_version);
+			rc = -EPROTO;
+			goto fail;
+		}
+		if (version == db_schema_version)
+			return db_commit(db);
+		rc = db_exec(db, migrations[version]);
+		if (rc)
+			goto fail;
+		/* PRAGMA takes no bound parameters; version is our own int. */
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+		rc = db_exec(db, sql);
+		if (rc)
+			goto fail;
+		rc = db_commit(db);
+		if (rc) {
+			snprintf(err, errlen, "cannot commit migration %d: %s", version + 1,
+				 sqlite3_errmsg(db));
+			db_rollback(db);
+			return rc;
+		}
+	}
+fail:
+	if (!err[0])
+		snprintf(err, errlen, "migration to schema version %d failed: %s", version + 1,
+			 sqlite3_errmsg(db));
+	db_rollback(db);
+	return rc;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The HTTPS side: libmicrohttpd (with its own TLS) runs a thread per
+ * connection; http.c collects each request's body, opens a database
+ * connection for it, routes it to a handler, and sends the handler's JSON
+ * reply. Handlers never see libmicrohttpd beyond request_header() and
+ * request_query().
+ */
+#ifndef LIVEMIG_CONSOLE_HTTP_H
+#define LIVEMIG_CONSOLE_HTTP_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+struct console;
+struct MHD_Connection;
+struct http_server;
+
+#define HTTP_BODY_MAX (1u << 20)
+
+struct request {
+	struct console *c;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *url;
+	const char *body; /* NUL-terminated; "" when none */
+	size_t len;
+	sqlite3 *db;      /* this request's own connection */
+};
+
+struct reply {
+	unsigned status;
+	json_t *body;     /* owned */
+	int challenge;    /* add WWW-Authenticate: Basic (a 401 for operators) */
+	char who[256];    /* for the access log: the account or machine */
+};
+
+/* {"error": message, "code": code}. Always returns -EPERM so a handler can
+ * `return reply_error(...)`; the reply is what matters. */
+int reply_error(struct reply *rp, unsigned status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* 503 for a database that stayed busy, 500 otherwise; returns rc. */
+int reply_internal(struct reply *rp, int rc);
+/* Take ownership of body. */
+void reply_json(struct reply *rp, unsigned status, json_t *body);
+
+const char *request_header(struct request *rq, const char *name);
+const char *request_query(struct request *rq, const char *name);
+/* The body as a JSON object (duplicate keys refused); else a 400 reply
+ * and -EINVAL. */
+int request_json(struct request *rq, struct reply *rp, json_t **out);
+
+/* Listen on host:port with TLS; cert/key PEM text. 0 or -errno with err.
+ * *bound gets "HOST:PORT" as actually bound (port 0 picks one). */
+int http_start(struct console *c, const char *host, const char *port, const char *cert_pem,
+	       const char *key_pem, struct http_server **out, char *bound, size_t boundlen,
+	       char *err, size_t errlen);
+void http_stop(struct http_server *s);
+
+#endif

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Machine rows: registration, deregistration, status (machines.h). */
+#include "machines.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "auth.h"
+#include "db.h"
+
+static int lookup(sqlite3 *db, const char *where, const char *value, struct machine_ref *out)
+{
+	char sql[256];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT id, account_id, deregistered_at, machine_id FROM machines WHERE %s = ?",
+		 where);
+	rc = db_prepare(db, &st, sql);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->ref = sqlite3_column_int64(st, 0);
+		out->account_id = sqlite3_column_int64(st, 1);
+		out->deregistered_at = db_int_or(st, 2, 0);
+		snprintf(out->machine_id, sizeof(out->machine_id), "%s", db_text(st, 3));
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "looking up a machine");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int machine_lookup(sqlite3 *db, const char *machine_id, struct machine_ref *out)
+{
+	return lookup(db, "machine_id", machine_id, out);
+}
+
+int machine_by_secret(sqlite3 *db, const char *secret, struct machine_ref *out)
+{
+	char hash[SECRET_HASH_HEX];
+
+	secret_hash(secret, hash);
+	return lookup(db, "agent_secret_hash", hash, out);
+}
+
+static int run(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err(db, rc, what);
+}
+
+int machine_save(sqlite3 *db, const struct machine_reg *m, int64_t existing, int64_t now)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (existing)
+		rc = db_prepare(db, &st,
+				"UPDATE machines SET account_id = ?1, machine_id = ?2,"
+				" identity_source = ?3, identity_value = ?4, hostname = ?5,"
+				" inventory = ?6, cert_serial = ?7, cert_fingerprint = ?8,"
+				" agent_secret_hash = ?9, registered_at = ?10, last_seen = ?10,"
+				" state = ?11, deregistered_at = NULL WHERE id = ?12");
+	else
+		rc = db_prepare(db, &st,
+				"INSERT INTO machines (account_id, machine_id, identity_source,"
+				" identity_value, hostname, inventory, cert_serial, cert_fingerprint,"
+				" agent_secret_hash, registered_at, last_seen, state)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, m->account_id);
+	sqlite3_bind_text(st, 2, m->machine_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, m->identity_source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, m->identity_value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, m->hostname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, m->inventory, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, m->cert_serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, m->cert_fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, m->agent_secret_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, now);
+	sqlite3_bind_text(st, 11, MACHINE_STATE_REGISTERED, -1, SQLITE_STATIC);
+	if (existing)
+		sqlite3_bind_int64(st, 12, existing);
+	return run(db, st, "saving a machine");
+}
+
+int machine_deregister(sqlite3 *db, int64_t ref, int64_t now)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st,
+			    "UPDATE machines SET deregistered_at = ?, state = ?"
+			    " WHERE id = ? AND deregistered_at IS NULL");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_text(st, 2, MACHINE_STATE_DEREGISTERED, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ref);
+	return run(db, st, "deregistering a machine");
+}
+
+int machine_status_store(sqlite3 *db, int64_t ref, const char *doc, const char *state,
+			 int64_t now, unsigned keep)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/* ON CONFLICT ... DO UPDATE is spelled the same in PostgreSQL. */
+	rc = db_prepare(db, &st,
+			"INSERT INTO status (machine_ref, received_at, doc) VALUES (?1, ?2, ?3)"
+			" ON CONFLICT (machine_ref) DO UPDATE SET received_at = ?2, doc = ?3");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, ref);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, doc, -1, SQLITE_STATIC);
+	if ((rc = run(db, st, "storing the latest status")))
+		return rc;
+
+	rc = db_prepare(db, &st,
+			"INSERT INTO status_history (machine_ref, received_at, state, doc)"
+			" VALUES (?, ?, ?, ?)");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, ref);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, doc, -1, SQLITE_STATIC);
+	if ((rc = run(db, st, "storing status history")))
+		return rc;
+
+	/* Keep the newest `keep` rows: everything at or below the id of the
+	 * (keep+1)-th newest goes. One indexed range per heartbeat, so the
+	 * table never grows past keep rows per machine. */
+	rc = db_prepare(db, &st,
+			"DELETE FROM status_history WHERE machine_ref = ?1 AND id <="
+			" (SELECT id FROM status_history WHERE machine_ref = ?1"
+			"  ORDER BY id DESC LIMIT 1 OFFSET ?2)");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, ref);
+	sqlite3_bind_int64(st, 2, keep);
+	if ((rc = run(db, st, "trimming status history")))
+		return rc;
+
+	rc = db_prepare(db, &st, "UPDATE machines SET last_seen = ?, state = ? WHERE id = ?");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ref);
+	return run(db, st, "updating last_seen");
+}

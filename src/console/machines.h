@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Registered machines and their status in the database. A machine holds
+ * one of its account's licenses from registration until deregistration
+ * (deregistered_at set); the row stays afterwards so its history and a
+ * later re-registration keep the same record.
+ */
+#ifndef LIVEMIG_CONSOLE_MACHINES_H
+#define LIVEMIG_CONSOLE_MACHINES_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+struct console;
+
+#define MACHINE_STATE_REGISTERED   "REGISTERED"
+#define MACHINE_STATE_DEREGISTERED "DEREGISTERED"
+#define MACHINE_STATE_DISCONNECTED "DISCONNECTED"
+
+struct machine_ref {
+	int64_t ref;        /* row id */
+	int64_t account_id;
+	int64_t deregistered_at; /* 0: active */
+	char machine_id[64];
+};
+
+struct machine_reg {
+	int64_t account_id;
+	const char *machine_id;
+	const char *identity_source;
+	const char *identity_value;
+	const char *hostname;
+	const char *inventory;       /* JSON text */
+	const char *cert_serial;
+	const char *cert_fingerprint;
+	const char *agent_secret_hash;
+};
+
+int machine_lookup(sqlite3 *db, const char *machine_id, struct machine_ref *out); /* -ENOENT */
+/* The machine whose agent secret this is: -ENOENT if none. */
+int machine_by_secret(sqlite3 *db, const char *secret, struct machine_ref *out);
+/* Insert (existing == 0) or overwrite row `existing` as a fresh
+ * registration: active, state REGISTERED, last_seen now. */
+int machine_save(sqlite3 *db, const struct machine_reg *m, int64_t existing, int64_t now);
+/* Free the license; a no-op on a deregistered machine. */
+int machine_deregister(sqlite3 *db, int64_t ref, int64_t now);
+/* Latest status, history row, last_seen and state; keeps the newest
+ * `keep` history rows. */
+int machine_status_store(sqlite3 *db, int64_t ref, const char *doc, const char *state,
+			 int64_t now, unsigned keep);
+
+/* Operator views (machines_view.c). The state shown is DISCONNECTED when
+ * the last heartbeat is older than timeout_s. */
+int machines_list_json(sqlite3 *db, int64_t account_id, unsigned timeout_s, int64_t now,
+		       json_t **out);
+int machine_detail_json(sqlite3 *db, int64_t account_id, const char *machine_id,
+			unsigned timeout_s, int64_t now, unsigned history, json_t **out);
+/* host, OS, kernel, cores, memory and disks out of an inventory document. */
+json_t *inventory_summary(const json_t *inventory);
+
+#endif

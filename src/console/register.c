@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* One registration, in one transaction (register.h). */
+#include "register.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "console.h"
+#include "db.h"
+#include "log.h"
+#include "tokens.h"
+
+static void utc(int64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Inside the transaction: the token's state cannot change under us. */
+static int check_token(sqlite3 *db, const char *secret, int64_t now, struct token *t,
+		       struct reply *rp)
+{
+	char when[32];
+	int rc = token_lookup(db, secret, t);
+
+	if (rc == -ENOENT)
+		return reply_error(rp, 401, "invalid_token",
+				   "invalid installation token: this console issued no such token "
+				   "(check for a typing mistake, or ask for a new one)");
+	if (rc)
+		return reply_internal(rp, rc);
+	switch (token_verdict(t, now)) {
+	case TOKEN_OK:
+		return 0;
+	case TOKEN_REVOKED:
+		utc(t->revoked_at, when, sizeof(when));
+		return reply_error(rp, 403, "token_revoked",
+				   "installation token %lld was revoked at %s: ask for a new one",
+				   (long long)t->id, when);
+	case TOKEN_EXPIRED:
+		utc(t->expires_at, when, sizeof(when));
+		return reply_error(rp, 403, "token_expired",
+				   "installation token %lld expired at %s: ask for a new one",
+				   (long long)t->id, when);
+	case TOKEN_EXHAUSTED:
+		return reply_error(rp, 403, "token_exhausted",
+				   "installation token %lld is used up: %lld of %lld uses taken; "
+				   "ask for a new one", (long long)t->id, (long long)t->uses,
+				   (long long)t->max_uses);
+	}
+	return reply_internal(rp, -EINVAL);
+}
+
+static int decide(sqlite3 *db, struct machine_reg *m, int64_t *existing,
+		  struct reg_outcome *out, struct reply *rp)
+{
+	struct machine_ref prev;
+	int rc = machine_lookup(db, m->machine_id, &prev);
+
+	*existing = 0;
+	out->reused = 0;
+	if (rc && rc != -ENOENT)
+		return reply_internal(rp, rc);
+	if (!rc) {
+		/* Machine ids name volumes on staging: one account's machine id
+		 * must never be taken over by another account. */
+		if (prev.account_id != m->account_id)
+			return reply_error(rp, 409, "machine_id_taken",
+					   "machine id %s is registered to another account",
+					   m->machine_id);
+		*existing = prev.ref;
+		out->reused = !prev.deregistered_at;
+	}
+	rc = licenses_in_use(db, m->account_id, &out->in_use);
+	if (rc)
+		return reply_internal(rp, rc);
+	if (out->reused)
+		return 0;
+	if (out->in_use >= out->acct.licenses)
+		return reply_error(rp, 409, "no_license",
+				   "account %s has no free license: %lld of %lld in use",
+				   out->acct.name, (long long)out->in_use,
+				   (long long)out->acct.licenses);
+	out->in_use++;
+	return 0;
+}
+
+int register_commit(sqlite3 *db, const char *token, const struct account *password_acct,
+		    struct machine_reg *m, struct reg_outcome *out, struct reply *rp)
+{
+	int64_t now = console_now(), existing = 0;
+	struct token t = { .id = 0 };
+	int rc;
+
+	rc = db_begin(db);
+	if (rc)
+		return reply_internal(rp, rc);
+	if (token) {
+		if ((rc = check_token(db, token, now, &t, rp)))
+			goto fail;
+		m->account_id = t.account_id;
+	} else {
+		m->account_id = password_acct->id;
+	}
+	/* Read the account inside the transaction: its license total is
+	 * what an admin's set-licenses last committed. */
+	rc = account_by_id(db, m->account_id, &out->acct);
+	if (rc) {
+		reply_internal(rp, rc);
+		goto fail;
+	}
+	if ((rc = decide(db, m, &existing, out, rp)))
+		goto fail;
+	rc = machine_save(db, m, existing, now);
+	if (!rc && token)
+		rc = token_count_use(db, t.id);
+	if (!rc)
+		rc = db_commit(db);
+	if (rc) {
+		reply_internal(rp, rc);
+		goto fail;
+	}
+	log_info("registered machine %s for account %s (%s license, %lld of %lld in use)",
+		 m->machine_id, out->acct.name, out->reused ? "same" : "new",
+		 (long long)out->in_use, (long long)out->acct.licenses);
+	return 0;
+fail:
+	db_rollback(db);
+	return rc < 0 ? rc : -EPERM;
+}

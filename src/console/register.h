@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The registration transaction: token check, license decision, machine row
+ * and token use count, all under one BEGIN IMMEDIATE so that two agents
+ * registering at once cannot both take the last license, and a token with
+ * one use left cannot be used twice.
+ */
+#ifndef LIVEMIG_CONSOLE_REGISTER_H
+#define LIVEMIG_CONSOLE_REGISTER_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "accounts.h"
+#include "http.h"
+#include "machines.h"
+
+struct reg_outcome {
+	struct account acct;
+	int reused;          /* the machine already held a license */
+	int64_t in_use;      /* licenses in use after this registration */
+};
+
+/* Either token (an installation token's secret) or password_acct (an
+ * account whose user's password was checked already) is set; m->account_id
+ * is filled here. On refusal the reply is set and -EPERM returned. */
+int register_commit(sqlite3 *db, const char *token, const struct account *password_acct,
+		    struct machine_reg *m, struct reg_outcome *out, struct reply *rp);
+
+#endif

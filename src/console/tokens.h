@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Installation tokens: what an agent presents to register without a user's
+ * password. Only SHA-256(secret) is stored; the secret is shown once, by
+ * `admin create-token`.
+ */
+#ifndef LIVEMIG_CONSOLE_TOKENS_H
+#define LIVEMIG_CONSOLE_TOKENS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "auth.h"
+
+#define TOKEN_LABEL_MAX 200
+
+struct token {
+	int64_t id;
+	int64_t account_id;
+	int64_t created_at;
+	int64_t expires_at;  /* 0: never */
+	int64_t max_uses;    /* 0: unlimited */
+	int64_t uses;
+	int64_t revoked_at;  /* 0: not revoked */
+};
+
+enum token_verdict { TOKEN_OK, TOKEN_REVOKED, TOKEN_EXPIRED, TOKEN_EXHAUSTED };
+
+/* New token; the secret is written to secret (SECRET_STR_MAX). */
+int token_create(sqlite3 *db, int64_t account_id, const char *label, int64_t expires_at,
+		 int64_t max_uses, char *secret, int64_t *id);
+/* Find by secret: 0, or -ENOENT for a secret that is no token's. */
+int token_lookup(sqlite3 *db, const char *secret, struct token *out);
+/* Revoked first, then expired, then exhausted: the most permanent reason. */
+enum token_verdict token_verdict(const struct token *t, int64_t now);
+const char *token_verdict_name(enum token_verdict v);
+int token_count_use(sqlite3 *db, int64_t id);
+int token_revoke(sqlite3 *db, int64_t id, int64_t *account_id); /* -ENOENT; -EALREADY */
+/* The account's tokens as a JSON array (never the secret or its hash). */
+int token_list(sqlite3 *db, int64_t account_id, int64_t now, json_t **out);
+
+#endif

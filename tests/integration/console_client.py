@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A small client of livemig-console's HTTPS API for the integration tests.
+
+  console_client.py --port P --ca CA.pem call METHOD PATH [--json BODY|@FILE]
+        [--basic USER@ACCOUNT:PASSWORD] [--bearer SECRET]
+      prints the HTTP status on the first line and the body after it.
+
+  console_client.py --port P --ca CA.pem register --machine M --dir DIR
+        (--token T | --user U --password PW --account A) [--csr FILE]
+        [--identity SOURCE=VALUE] [--hostname H]
+      makes a key and CSR in DIR (unless --csr), registers, prints the status
+      and body like `call`, and on success writes DIR/M.pem (certificate),
+      DIR/M.secret (agent secret) and DIR/M.json (the whole answer).
+
+  console_client.py --port P --ca CA.pem race --token T --count N --dir DIR
+        [--prefix NAME]
+      N registrations of distinct machines, released at the same instant
+      from N threads; prints one line per status code: "CODE COUNT".
+"""
+import argparse
+import base64
+import http.client
+import json
+import os
+import ssl
+import subprocess
+import sys
+import threading
+
+
+def connection(args):
+    ctx = ssl.create_default_context(cafile=args.ca)
+    return http.client.HTTPSConnection("127.0.0.1", args.port, context=ctx, timeout=60)
+
+
+def request(args, method, path, body=None, basic=None, bearer=None):
+    headers = {}
+    data = None
+    if body is not None:
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        headers["Content-Type"] = "application/json"
+    if basic:
+        headers["Authorization"] = "Basic " + base64.b64encode(basic.encode()).decode()
+    if bearer:
+        headers["Authorization"] = "Bearer " + bearer
+    conn = connection(args)
+    try:
+        conn.request(method, path, body=data, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+def make_csr(directory, name):
+    key = os.path.join(directory, name + ".key")
+    csr = os.path.join(directory, name + ".csr")
+    if not os.path.exists(csr):
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+                        "-subj", "/CN=" + name], check=True, capture_output=True)
+    with open(csr) as f:
+        return f.read()
+
+
+def inventory(hostname):
+    return {"hostname": hostname, "cores": 2, "memory_bytes": 2 << 30,
+            "os": {"pretty_name": "Debian GNU/Linux 12 (bookworm)", "kernel": "6.1.0-test"},
+            "disks": [{"name": "vda", "size": 10 << 30, "model": "QEMU", "root": True},
+                      {"name": "vdb", "size": 1 << 30}]}
+
+
+def registration(args, machine, csr, token=None):
+    source, _, value = (args.identity or "mac=52:54:00:00:00:01").partition("=")
+    body = {"machine_id": machine, "hostname": args.hostname or machine + ".example",
+            "identity": {"source": source, "value": value},
+            "inventory": inventory(args.hostname or machine), "csr": csr}
+    if token or args.token:
+        body["token"] = token or args.token
+    else:
+        body.update(user=args.user, password=args.password, account=args.account)
+    return body
+
+
+def cmd_call(args):
+    body = args.json
+    if body is not None and body.startswith("@"):
+        with open(body[1:], "rb") as f:
+            body = f.read()
+    status, text = request(args, args.method, args.path, body, args.basic, args.bearer)
+    print(status)
+    print(text, end="")
+
+
+def cmd_register(args):
+    os.makedirs(args.dir, exist_ok=True)
+    if args.csr:
+        with open(args.csr) as f:
+            csr = f.read()
+    else:
+        csr = make_csr(args.dir, args.machine)
+    status, text = request(args, "POST", "/api/v1/register", registration(args, args.machine, csr))
+    print(status)
+    print(text, end="")
+    if status in (200, 201):
+        answer = json.loads(text)
+        base = os.path.join(args.dir, args.machine)
+        with open(base + ".pem", "w") as f:
+            f.write(answer["certificate"])
+        with open(base + ".secret", "w") as f:
+            f.write(answer["agent_secret"])
+        with open(base + ".json", "w") as f:
+            json.dump(answer, f)
+
+
+def cmd_race(args):
+    os.makedirs(args.dir, exist_ok=True)
+    names = ["%s-%02d" % (args.prefix, i) for i in range(args.count)]
+    bodies = [json.dumps(registration(args, n, make_csr(args.dir, n))) for n in names]
+    barrier = threading.Barrier(args.count)
+    results = [None] * args.count
+
+    def one(i):
+        # Connect and shake hands first, so that the requests themselves
+        # leave together when the barrier opens.
+        conn = connection(args)
+        try:
+            conn.connect()
+            barrier.wait()
+            conn.request("POST", "/api/v1/register", body=bodies[i],
+                         headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            results[i] = (resp.status, resp.read().decode())
+        except Exception as e:  # reported as a status of 0
+            results[i] = (0, str(e))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(args.count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    counts = {}
+    for status, text in results:
+        counts[status] = counts.get(status, 0) + 1
+        if status not in (201, 409):
+            print("unexpected answer %s: %s" % (status, text), file=sys.stderr)
+    for status in sorted(counts):
+        print(status, counts[status])
+    with open(os.path.join(args.dir, "race-answers.json"), "w") as f:
+        json.dump(results, f)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--ca", required=True)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    c = sub.add_parser("call")
+    c.add_argument("method")
+    c.add_argument("path")
+    c.add_argument("--json")
+    c.add_argument("--basic")
+    c.add_argument("--bearer")
+
+    for name in ("register", "race"):
+        r = sub.add_parser(name)
+        r.add_argument("--dir", required=True)
+        r.add_argument("--token")
+        r.add_argument("--user")
+        r.add_argument("--password")
+        r.add_argument("--account")
+        r.add_argument("--identity")
+        r.add_argument("--hostname")
+        if name == "register":
+            r.add_argument("--machine", required=True)
+            r.add_argument("--csr")
+        else:
+            r.add_argument("--count", type=int, default=20)
+            r.add_argument("--prefix", default="race")
+    args = p.parse_args()
+    {"call": cmd_call, "register": cmd_register, "race": cmd_race}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

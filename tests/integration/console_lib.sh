@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# Helpers for the console tests, sourced after lib.sh:
+#   start_console [ARGS...]   an agent CA made by `admin init-ca`, the test
+#                             server certificate, database $CONSOLE_DB
+#                             (default $T/console.db); waits for "listening
+#                             on"; sets CONSOLE_PID, CONSOLE_PORT, CONSOLE_LOG,
+#                             CONSOLE_CA (agent CA dir)
+#   stop_console              SIGTERM; fail unless it exits 0
+#   admin ARGS...             livemig-console admin --db $CONSOLE_DB ARGS
+#   api ARGS...               console_client.py against the running console
+#   api_status / api_body     split the output of `api` (status line, body)
+#   json_get JSON EXPR        evaluate a Python expression on the parsed JSON `d`
+
+CONSOLE_DB=${CONSOLE_DB:-$T/console.db}
+CONSOLE_CA=$T/agent-ca
+
+admin() {
+	"$BUILD/livemig-console" admin --db "$CONSOLE_DB" "$@"
+}
+
+start_console() {
+	[ -n "${PKI:-}" ] || setup_pki
+	[ -f "$CONSOLE_CA/ca.pem" ] || "$BUILD/livemig-console" admin init-ca "$CONSOLE_CA" >/dev/null ||
+		die "admin init-ca failed"
+	CONSOLE_LOG=$T/console.$$.$RANDOM.log
+	_LIB_LOGS+=("$CONSOLE_LOG")
+	"$BUILD/livemig-console" serve --listen 127.0.0.1:0 --db "$CONSOLE_DB" \
+		--tls-cert "$SERVER_CERT" --tls-key "$SERVER_KEY" \
+		--agent-ca-cert "$CONSOLE_CA/ca.pem" --agent-ca-key "$CONSOLE_CA/ca.key" \
+		--staging 127.0.0.1:7450 --staging-ca "$SERVER_CA" "$@" >"$CONSOLE_LOG" 2>&1 &
+	CONSOLE_PID=$!
+	track_pid "$CONSOLE_PID"
+	if ! wait_for_log "$CONSOLE_LOG" "listening on" 20; then
+		cat "$CONSOLE_LOG" >&2
+		die "livemig-console did not start"
+	fi
+	CONSOLE_PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$CONSOLE_LOG" | head -1 | sed 's/.*://')
+}
+
+stop_console() {
+	local rc=0
+	kill -TERM "$CONSOLE_PID" 2>/dev/null
+	wait "$CONSOLE_PID" || rc=$?
+	[ "$rc" -eq 0 ] || die "livemig-console exited with $rc after SIGTERM"
+}
+
+api() {
+	python3 "$TESTS/console_client.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" "$@"
+}
+
+api_status() {
+	head -n 1 <<<"$1"
+}
+
+api_body() {
+	tail -n +2 <<<"$1"
+}
+
+json_get() {
+	python3 -c 'import json, sys
+d = json.loads(sys.argv[1])
+print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# expect_api WHAT STATUS CODE OUTPUT: the answer has this HTTP status and
+# this "code" member.
+expect_error() {
+	local what=$1 status=$2 code=$3 out=$4 got
+	got="$(api_status "$out") $(json_get "$(api_body "$out")" 'd.get("code")')"
+	[ "$got" = "$status $code" ] || fail "$what: expected $status $code, got: $out"
+	pass "$what: $status $code: $(json_get "$(api_body "$out")" 'd["error"]')"
+}

@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# livemig-console registration: a token or a user's password buys a
+# certificate from the agent CA (CN = machine id) that staging accepts; the
+# same machine again keeps its license; a new machine beyond the licenses is
+# refused with the exact message; every bad token kind, a wrong password, a
+# bad CSR and a malformed request get their own status and code; deregistering
+# frees the license; the database holds no secret and no password.
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh" "$@"
+# shellcheck source-path=SCRIPTDIR
+. "$TESTS/console_lib.sh"
+
+setup_pki
+start_console
+A=$T/agents
+admin create-account acme --licenses 2 >/dev/null || die "create-account"
+PASSWORD='correct horse battery staple'
+echo "$PASSWORD" | admin create-user acme alice >/dev/null || die "create-user"
+TOKEN=$(admin create-token acme --label "test fleet" 2>/dev/null) || die "create-token"
+[[ $TOKEN =~ ^lmt_[0-9a-f]{64}$ ]] || die "token format: $TOKEN"
+
+# --- a token registers a machine; the certificate is the agent CA's, CN = machine id ---
+out=$(api register --dir "$A" --machine web-01 --token "$TOKEN")
+[ "$(api_status "$out")" = 201 ] || die "first registration: $out"
+openssl verify -CAfile "$CONSOLE_CA/ca.pem" "$A/web-01.pem" >/dev/null || die "certificate does not verify"
+subject=$(openssl x509 -in "$A/web-01.pem" -noout -subject -nameopt RFC2253)
+[ "$subject" = "subject=CN=web-01" ] || die "subject is '$subject'"
+openssl x509 -in "$A/web-01.pem" -noout -ext extendedKeyUsage | grep -q "TLS Web Client Authentication" ||
+	die "no clientAuth"
+[ "$(openssl x509 -in "$A/web-01.pem" -noout -pubkey)" = "$(openssl pkey -in "$A/web-01.key" -pubout)" ] ||
+	die "the certificate is not for the CSR's key"
+body=$(api_body "$out")
+[ "$(json_get "$body" 'd["staging"]["address"]')" = 127.0.0.1:7450 ] || die "staging address: $body"
+[ "$(json_get "$body" 'd["staging"]["ca"] == open("'"$SERVER_CA"'").read()')" = True ] || die "staging CA"
+[ "$(json_get "$body" 'd["agent_ca"] == open("'"$CONSOLE_CA/ca.pem"'").read()')" = True ] || die "agent CA"
+[ "$(json_get "$body" '(d["license"]["in_use"], d["license"]["total"], d["heartbeat_interval"])')" = "(1, 2, 10)" ] ||
+	die "license/heartbeat: $body"
+pass "token registration: certificate verifies against the agent CA, CN=web-01, clientAuth"
+
+# staging, trusting the same CA, accepts the certificate
+AGENT_CA=$CONSOLE_CA/ca.pem start_staging
+python3 "$TESTS/frames.py" --port "$STAGING_PORT" --ca "$SERVER_CA" --cert "$A/web-01.pem" \
+	--key "$A/web-01.key" --machine web-01 --disk 1:vda:1M hello >"$T/hello.out" 2>&1 ||
+	die "staging refused the console's certificate: $(cat "$T/hello.out")"
+grep -q '^WELCOME ' "$T/hello.out" || die "no WELCOME: $(cat "$T/hello.out")"
+pass "staging accepts the console-signed certificate for web-01"
+
+# --- the same machine again: same license, 200 ---
+out=$(api register --dir "$A" --machine web-01 --token "$TOKEN")
+[ "$(api_status "$out")" = 200 ] || die "second registration: $out"
+[ "$(json_get "$(api_body "$out")" '(d["license"]["reused"], d["license"]["in_use"])')" = "(True, 1)" ] ||
+	die "second registration took another license: $out"
+pass "the same machine registering again reuses its license"
+
+# --- a user's password registers the second machine ---
+out=$(api register --dir "$A" --machine db-01 --user alice --password "$PASSWORD" --account acme)
+[ "$(api_status "$out")" = 201 ] || die "password registration: $out"
+pass "user name and password register a machine"
+
+# --- no license left ---
+out=$(api register --dir "$A" --machine app-01 --token "$TOKEN")
+expect_error "third machine, 2 licenses" 409 no_license "$out"
+[ "$(json_get "$(api_body "$out")" 'd["error"]')" = "account acme has no free license: 2 of 2 in use" ] ||
+	die "wrong message: $out"
+[ ! -e "$A/app-01.pem" ] || die "a refused machine got a certificate"
+
+# --- wrong credentials ---
+expect_error "wrong password" 401 bad_credentials \
+	"$(api register --dir "$A" --machine web-01 --user alice --password wrong-password --account acme)"
+expect_error "unknown user" 401 bad_credentials \
+	"$(api register --dir "$A" --machine web-01 --user mallory --password "$PASSWORD" --account acme)"
+expect_error "unknown account" 401 bad_credentials \
+	"$(api register --dir "$A" --machine web-01 --user alice --password "$PASSWORD" --account nosuch)"
+
+# --- every kind of bad token ---
+expect_error "unknown token" 401 invalid_token \
+	"$(api register --dir "$A" --machine web-01 --token "lmt_$(head -c 32 /dev/urandom | xxd -p -c 64)")"
+expired=$(admin create-token acme --expires 1s 2>/dev/null)
+sleep 2.1
+expect_error "expired token" 403 token_expired "$(api register --dir "$A" --machine web-01 --token "$expired")"
+revoked=$(admin create-token acme 2>"$T/revoked.err")
+rid=$(sed -n 's/^token \([0-9]*\) .*/\1/p' "$T/revoked.err")
+admin revoke-token "$rid" | grep -q "revoked" || die "revoke-token $rid"
+expect_error "revoked token" 403 token_revoked "$(api register --dir "$A" --machine web-01 --token "$revoked")"
+once=$(admin create-token acme --max-uses 1 2>/dev/null)
+[ "$(api_status "$(api register --dir "$A" --machine web-01 --token "$once")")" = 200 ] || die "one-use token, first use"
+expect_error "exhausted token" 403 token_exhausted "$(api register --dir "$A" --machine web-01 --token "$once")"
+admin list-tokens acme | grep -Eq "^$rid +revoked" || die "list-tokens does not show $rid revoked"
+admin list-tokens acme | grep -Eq "exhausted +1/1" || die "list-tokens does not show the exhausted token"
+
+# --- bad CSRs ---
+echo "not a CSR" >"$T/junk.csr"
+expect_error "CSR that is not one" 400 bad_csr "$(api register --dir "$A" --machine web-01 --token "$TOKEN" --csr "$T/junk.csr")"
+python3 - "$A/web-01.csr" "$T/tampered.csr" <<'PY'
+import base64, sys
+lines = open(sys.argv[1]).read().strip().splitlines()
+der = bytearray(base64.b64decode("".join(lines[1:-1])))
+der[-1] ^= 0x01  # last byte of the signature
+b64 = base64.b64encode(bytes(der)).decode()
+open(sys.argv[2], "w").write("-----BEGIN CERTIFICATE REQUEST-----\n" +
+    "\n".join(b64[i:i + 64] for i in range(0, len(b64), 64)) + "\n-----END CERTIFICATE REQUEST-----\n")
+PY
+out=$(api register --dir "$A" --machine web-01 --token "$TOKEN" --csr "$T/tampered.csr")
+expect_error "CSR with a bad signature" 400 bad_csr "$out"
+grep -q "signature" <<<"$out" || die "the bad signature is not named: $out"
+openssl req -new -newkey rsa:1024 -nodes -keyout "$T/weak.key" -out "$T/weak.csr" -subj /CN=x 2>/dev/null
+expect_error "CSR with a 1024-bit RSA key" 400 bad_csr "$(api register --dir "$A" --machine web-01 --token "$TOKEN" --csr "$T/weak.csr")"
+
+# --- malformed requests ---
+expect_error "not JSON" 400 malformed "$(api call POST /api/v1/register --json '{"token":')"
+expect_error "an array" 400 malformed "$(api call POST /api/v1/register --json '[]')"
+expect_error "no machine_id" 400 malformed "$(api call POST /api/v1/register --json "{\"token\":\"$TOKEN\"}")"
+expect_error "token and password" 400 malformed \
+	"$(api call POST /api/v1/register --json "{\"token\":\"$TOKEN\",\"user\":\"alice\",\"password\":\"x\",\"account\":\"acme\"}")"
+expect_error "machine id with a slash" 400 malformed \
+	"$(api register --dir "$A" --machine ../etc --token "$TOKEN" --csr "$A/web-01.csr")"
+expect_error "duplicate keys" 400 malformed "$(api call POST /api/v1/register --json '{"token":"a","token":"b"}')"
+expect_error "unknown endpoint" 404 not_found "$(api call GET /api/v1/nothing)"
+expect_error "wrong method" 405 method_not_allowed "$(api call GET /api/v1/register)"
+head -c 1100000 /dev/zero | tr '\0' a >"$T/big.json"
+expect_error "a body over 1 MiB" 413 too_large "$(api call POST /api/v1/register --json "@$T/big.json")"
+
+# --- deregistration frees the license, twice is fine ---
+secret=$(cat "$A/db-01.secret")
+out=$(api call DELETE /api/v1/machines/db-01 --bearer "$secret")
+[ "$(api_status "$out")" = 200 ] || die "deregister: $out"
+[ "$(json_get "$(api_body "$out")" 'd["licenses"]["in_use"]')" = 1 ] || die "license not freed: $out"
+out=$(api call DELETE /api/v1/machines/db-01 --bearer "$secret")
+[ "$(api_status "$out")" = 200 ] || die "second deregister: $out"
+pass "deregistration frees the license and is idempotent"
+out=$(api register --dir "$A" --machine app-01 --token "$TOKEN")
+[ "$(api_status "$out")" = 201 ] || die "app-01 after a license was freed: $out"
+pass "the freed license goes to a new machine"
+expect_error "the deregistered machine, now over the limit" 409 no_license \
+	"$(api register --dir "$A" --machine db-01 --user alice --password "$PASSWORD" --account acme)"
+[ "$(sqlite3 "$CONSOLE_DB" "SELECT COUNT(*) FROM machines WHERE deregistered_at IS NULL")" = 2 ] ||
+	die "database does not show 2 licenses in use"
+
+# --- nothing secret in the database files ---
+ls "$CONSOLE_DB"* >/dev/null
+for s in "$TOKEN" "$expired" "$revoked" "$once" "$PASSWORD" "$(cat "$A/web-01.secret")" "$secret"; do
+	if grep -qF -- "$s" "$CONSOLE_DB"*; then
+		die "the database contains a secret: ${s:0:12}..."
+	fi
+done
+hash=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
+[ "$(sqlite3 "$CONSOLE_DB" "SELECT COUNT(*) FROM tokens WHERE secret_hash = '$hash'")" = 1 ] ||
+	die "the token's SHA-256 is not what is stored"
+[ "$(sqlite3 "$CONSOLE_DB" "SELECT pw_algo || ' ' || (pw_iterations >= 310000) FROM users")" = "pbkdf2-sha256 1" ] ||
+	die "password not stored as PBKDF2 with >= 310000 iterations"
+pass "the database holds no token, agent secret or password, only their hashes"
+
+stop_console
+pass "SIGTERM: clean exit 0"
