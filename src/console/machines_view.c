@@ -47,10 +47,22 @@ static json_t *first_number(const json_t *obj, const char *const *keys)
 	return json_null();
 }
 
+/* livemig inventory puts {"kernel": {"release": ...}} at the top; accept a
+ * plain string there or under "os" too. */
+static json_t *kernel_of(const json_t *inv, const json_t *os)
+{
+	const json_t *k = json_object_get(inv, "kernel");
+
+	if (json_is_object(k))
+		return str_or_null(json_object_get(k, "release"));
+	if (json_is_string(k))
+		return str_or_null(k);
+	return str_or_null(json_object_get(os, "kernel"));
+}
+
 json_t *inventory_summary(const json_t *inv)
 {
 	static const char *const os_keys[] = { "pretty_name", "name", NULL };
-	static const char *const kernel_keys[] = { "kernel", "kernel_release", NULL };
 	static const char *const cores_keys[] = { "cores", "cpus", NULL };
 	static const char *const mem_keys[] = { "memory_bytes", "ram_bytes", "memory", NULL };
 	const json_t *os = json_object_get(inv, "os"), *disks = json_object_get(inv, "disks"), *d;
@@ -67,9 +79,7 @@ json_t *inventory_summary(const json_t *inv)
 	out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
 			"hostname", str_or_null(json_object_get(inv, "hostname")),
 			"os", json_is_object(os) ? first_string(os, os_keys) : str_or_null(os),
-			"kernel", json_is_object(os) && json_object_get(os, "kernel")
-					  ? first_string(os, kernel_keys)
-					  : first_string(inv, kernel_keys),
+			"kernel", kernel_of(inv, os),
 			"cores", first_number(inv, cores_keys),
 			"memory_bytes", first_number(inv, mem_keys),
 			"disks", dl);

@@ -65,8 +65,10 @@ def make_csr(directory, name):
 
 
 def inventory(hostname):
+    # the shape `livemig inventory --json` prints (src/lib/inventory*.c)
     return {"hostname": hostname, "cores": 2, "memory_bytes": 2 << 30,
-            "os": {"pretty_name": "Debian GNU/Linux 12 (bookworm)", "kernel": "6.1.0-test"},
+            "kernel": {"release": "6.1.0-test", "version": "#1 SMP", "machine": "x86_64"},
+            "os": {"pretty_name": "Debian GNU/Linux 12 (bookworm)", "id": "debian"},
             "disks": [{"name": "vda", "size": 10 << 30, "model": "QEMU", "root": True},
                       {"name": "vdb", "size": 1 << 30}]}
 
