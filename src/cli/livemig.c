@@ -21,6 +21,7 @@ static const struct {
 	{ "pause", pause_main, "Pauses replication: nothing new is read or sent" },
 	{ "resume", resume_main, "Resumes replication after a pause" },
 	{ "sync", sync_main, "Waits until the replica is consistent with the source now" },
+	{ "check", check_main, "Checks the prerequisites: can replication start here?" },
 };
 
 static void usage(FILE *f, const char *prog)

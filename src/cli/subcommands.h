@@ -23,5 +23,6 @@ int status_main(const struct cli_global *g, int argc, char *argv[]);
 int pause_main(const struct cli_global *g, int argc, char *argv[]);
 int resume_main(const struct cli_global *g, int argc, char *argv[]);
 int sync_main(const struct cli_global *g, int argc, char *argv[]);
+int check_main(const struct cli_global *g, int argc, char *argv[]);
 
 #endif
