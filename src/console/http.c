@@ -300,6 +300,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+/* libmicrohttpd hands us its own printf format: nothing to check here. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -312,6 +315,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 		msg[--n] = '\0';
 	log_warn("http: %s", msg);
 }
+#pragma GCC diagnostic pop
 
 static void bound_name(int fd, char *out, size_t n)
 {
