@@ -12,6 +12,8 @@
 #   api ARGS...               console_client.py against the running console
 #   api_status / api_body     split the output of `api` (status line, body)
 #   json_get JSON EXPR        evaluate a Python expression on the parsed JSON `d`
+#   expect_error WHAT STATUS CODE OUTPUT
+#                             the answer has this status and error code
 
 CONSOLE_DB=${CONSOLE_DB:-$T/console.db}
 CONSOLE_CA=$T/agent-ca
@@ -64,7 +66,7 @@ d = json.loads(sys.argv[1])
 print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# expect_api WHAT STATUS CODE OUTPUT: the answer has this HTTP status and
+# expect_error WHAT STATUS CODE OUTPUT: the answer has this HTTP status and
 # this "code" member.
 expect_error() {
 	local what=$1 status=$2 code=$3 out=$4 got

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2119  # start_console/start_staging take the programs' options, not the script's arguments
 # Accounts are sealed from each other: a user sees, reads and deregisters only
 # their own account's machines; another account's machine answers exactly like
 # one that does not exist. Operator calls need a valid login. The API never

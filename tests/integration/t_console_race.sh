@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2119  # start_console/start_staging take the programs' options, not the script's arguments
 # The license race: 20 agents of distinct machines register at the same
 # instant against 10 licenses. Exactly 10 succeed, the other 10 hear the
 # no-license refusal, and the database shows 10 licenses in use. Then 10

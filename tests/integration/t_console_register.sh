@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2119  # start_console/start_staging take the programs' options, not the script's arguments
 # livemig-console registration: a token or a user's password buys a
 # certificate from the agent CA (CN = machine id) that staging accepts; the
 # same machine again keeps its license; a new machine beyond the licenses is

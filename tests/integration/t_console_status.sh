@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2119  # start_console/start_staging take the programs' options, not the script's arguments
 # Heartbeats: an agent's status document is stored as the latest status and
 # in a history bounded by --history; last_seen moves; a machine silent longer
 # than --heartbeat-timeout shows as DISCONNECTED and comes back with its next
