@@ -7,7 +7,7 @@
 set -eu
 
 build="build-essential pkg-config libssl-dev zlib1g-dev libjansson-dev libisal-dev libcurl4-openssl-dev libudev-dev libmicrohttpd-dev libsqlite3-dev"
-test_extra="libcmocka-dev clang libclang-rt-14-dev openssl python3 util-linux socat procps e2fsprogs sqlite3 curl"
+test_extra="libcmocka-dev clang libclang-rt-14-dev openssl python3 util-linux socat procps e2fsprogs sqlite3 curl fdisk jq iproute2"
 bench_extra="netcat-openbsd zstd gzip libdeflate-dev"
 
 case "${1:-build}" in

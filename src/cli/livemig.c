@@ -22,6 +22,8 @@ static const struct {
 	{ "resume", resume_main, "Resumes replication after a pause" },
 	{ "sync", sync_main, "Waits until the replica is consistent with the source now" },
 	{ "check", check_main, "Checks the prerequisites: can replication start here?" },
+	{ "identity", identity_main, "Shows what identifies this machine (metadata id or MAC)" },
+	{ "inventory", inventory_main, "Shows what the agent collects about this machine" },
 };
 
 static void usage(FILE *f, const char *prog)

@@ -24,5 +24,7 @@ int pause_main(const struct cli_global *g, int argc, char *argv[]);
 int resume_main(const struct cli_global *g, int argc, char *argv[]);
 int sync_main(const struct cli_global *g, int argc, char *argv[]);
 int check_main(const struct cli_global *g, int argc, char *argv[]);
+int identity_main(const struct cli_global *g, int argc, char *argv[]);
+int inventory_main(const struct cli_global *g, int argc, char *argv[]);
 
 #endif

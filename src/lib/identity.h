@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What defines a source machine (seed: "The unique ID defines the Source
+ * machine"): the cloud metadata service's instance id when one answers,
+ * otherwise the permanent MAC address of the first physical NIC; either one
+ * together with the livemig account. docs/identity.md has the rules.
+ */
+#ifndef LIVEMIG_IDENTITY_H
+#define LIVEMIG_IDENTITY_H
+
+#include <stddef.h>
+
+#define IDENTITY_DEFAULT_METADATA_URL "http://169.254.169.254"
+#define IDENTITY_DEFAULT_TIMEOUT_MS 1000
+
+struct identity {
+	char source[16]; /* "metadata" or "mac" */
+	char value[128]; /* the instance id, or the MAC as "aa:bb:cc:dd:ee:ff" */
+	char nic[32];    /* for "mac": the interface it belongs to */
+	/* how the value was obtained: "IMDSv2", "IMDSv1", "ETHTOOL_GPERMADDR"
+	 * or "sysfs address (addr_assign_type 0)" */
+	char method[48];
+	/* why this source and not a better one, for operators: the metadata
+	 * service's failure, or that the MAC is locally administered */
+	char note[512];
+};
+
+struct identity_options {
+	const char *metadata_url; /* base URL; NULL = IDENTITY_DEFAULT_METADATA_URL */
+	long timeout_ms;          /* the whole metadata attempt; <= 0 = 1000 */
+	const char *sysfs;        /* NULL = "/sys"; a fake tree in tests */
+};
+
+/*
+ * Ask the metadata service (IMDSv2, then IMDSv1) within timeout_ms in all;
+ * when it gives no valid instance id, take the MAC. 0 with *out filled, or
+ * -ENODEV with a message in err when there is neither (other -errno for
+ * failures such as memory).
+ */
+int identity_detect(const struct identity_options *o, struct identity *out, char *err,
+		    size_t errlen);
+
+/*
+ * Whether this machine still has the identity stored at registration
+ * (docs/identity.md, "When the MAC changes"). 0: it does. -ESTALE: it does
+ * not, and msg says what changed and what the seed requires: reinstalling
+ * the agent, with replication restarting from scratch. -EAGAIN: cannot tell
+ * now (a metadata identity whose service does not answer); msg says why.
+ * A MAC identity holds while any physical NIC still has that permanent
+ * address, even if a NIC added since would now come first.
+ */
+int identity_verify(const struct identity_options *o, const struct identity *stored, char *msg,
+		    size_t msglen);
+
+/* Lowercase hex SHA-256 of account "\n" source ":" value, first 32 digits. */
+void identity_machine_id(const struct identity *id, const char *account, char out[33]);
+
+#endif
