@@ -24,6 +24,9 @@ static const struct {
 	{ "check", check_main, "Checks the prerequisites: can replication start here?" },
 	{ "identity", identity_main, "Shows what identifies this machine (metadata id or MAC)" },
 	{ "inventory", inventory_main, "Shows what the agent collects about this machine" },
+	{ "install", install_main, "Registers this machine with the console and starts replication" },
+	{ "start", start_main, "Starts replication on an installed machine" },
+	{ "uninstall", uninstall_main, "Stops replication, deregisters, frees the license" },
 };
 
 static void usage(FILE *f, const char *prog)

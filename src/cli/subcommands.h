@@ -26,5 +26,8 @@ int sync_main(const struct cli_global *g, int argc, char *argv[]);
 int check_main(const struct cli_global *g, int argc, char *argv[]);
 int identity_main(const struct cli_global *g, int argc, char *argv[]);
 int inventory_main(const struct cli_global *g, int argc, char *argv[]);
+int install_main(const struct cli_global *g, int argc, char *argv[]);
+int start_main(const struct cli_global *g, int argc, char *argv[]);
+int uninstall_main(const struct cli_global *g, int argc, char *argv[]);
 
 #endif
