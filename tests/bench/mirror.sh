@@ -1,0 +1,408 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2119  # start_staging takes livemig-staging options, not this script's arguments
+#
+# Throughput benchmark (not a test): livemig's initial mirror against the
+# pipelines a user could assemble from standard tools, in one run, on the same
+# demo-shaped image (tests/integration/make_disk.py, 40% zeros, 30% /usr file
+# data, 30% random), attached to a loop device with direct I/O, page cache
+# dropped before every measurement, loopback only, every copy verified by
+# sha256. Then the single-thread codec comparison (codec_bench.c).
+#
+#   tests/bench/mirror.sh BUILD_DIR        (make bench runs it; needs root)
+#
+# Knobs (environment):
+#   BENCH_SIZE=1G        image size (make_disk.py syntax)
+#   BENCH_RUNS=3         repetitions of each pipeline, interleaved (a b c a b c ...)
+#   BENCH_MAX_BUSY=25    before each measurement, wait while other processes keep
+#                        more than this percentage of all CPUs busy ...
+#   BENCH_QUIET_WAIT=90  ... but wait at most this many seconds in total
+#   BENCH_MAX_OTHERS=15  a run during which the rest of the machine used more than
+#                        this percentage of all CPUs is disturbed: measured again,
+#   BENCH_RETRIES=2      ... at most this many times per run, and only while the
+#                        benchmark has run less than BENCH_BUDGET=240 seconds
+#   BENCH_PERF=1         afterwards, profile one more livemig run with perf and
+#                        print where the agent's and staging's CPU time goes
+#   BENCH_CODEC=0        skip the codec comparison
+# Results and method: docs/performance.md. Only ratios measured in the same run
+# mean anything on a shared 2-vCPU machine.
+# shellcheck source=../integration/lib.sh
+. "$(dirname "$0")/../integration/lib.sh" "$@"
+# shellcheck source=../integration/agent_lib.sh
+. "$TESTS/agent_lib.sh"
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SIZE=${BENCH_SIZE:-1G}
+RUNS=${BENCH_RUNS:-3}
+MAX_BUSY=${BENCH_MAX_BUSY:-25}
+QUIET_BUDGET=${BENCH_QUIET_WAIT:-90}
+MAX_OTHERS=${BENCH_MAX_OTHERS:-15}
+RETRIES=${BENCH_RETRIES:-2}
+BUDGET=${BENCH_BUDGET:-240}
+NCPU=$(nproc)
+RESULTS=$T/results
+unset JOURNAL_STREAM # the agent stamps its log lines only when not under journald
+
+need_root
+
+# ---- process groups of receiver pipelines, killed at exit ----
+_BENCH_PGIDS=()
+_bench_cleanup() {
+	local rc=$? g
+	for g in "${_BENCH_PGIDS[@]}"; do
+		kill -TERM -- "-$g" 2>/dev/null
+	done
+	(exit "$rc")
+	_lib_cleanup
+}
+trap _bench_cleanup EXIT
+
+# ---- dependencies ----
+missing=()
+for p in netcat-openbsd zstd socat gzip openssl procps iproute2 libisal-dev libdeflate-dev zlib1g-dev; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+command -v cc >/dev/null || missing+=(gcc)
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bench: missing packages: ${missing[*]}" >&2
+	echo "bench: install them with: apt-get install -y ${missing[*]}   (or: ci/deps.sh bench)" >&2
+	exit 1
+fi
+nc -h 2>&1 | grep -q OpenBSD || die "nc is not OpenBSD netcat (update-alternatives --set nc /bin/nc.openbsd)"
+command -v pigz >/dev/null || echo "bench: note: pigz is not installed (optional; not used by the measured pipelines)"
+
+# ---- helpers ----
+sha() {
+	openssl dgst -sha256 -r "$1" | cut -d' ' -f1
+}
+
+drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}
+
+# Percentage of all CPUs busy over one second. Called while this benchmark is
+# idle, so it is what the rest of the machine uses.
+cpu_busy() {
+	local a b
+	a=$(head -1 /proc/stat)
+	sleep 1
+	b=$(head -1 /proc/stat)
+	python3 -c 'import sys
+a = [int(x) for x in sys.argv[1].split()[1:]]
+b = [int(x) for x in sys.argv[2].split()[1:]]
+d = [y - x for x, y in zip(a, b)]
+tot = sum(d[:8]) or 1
+idle = d[3] + d[4]
+print(round(100 * (tot - idle) / tot))' "$a" "$b"
+}
+
+# Sets LOAD (1-minute load average) and BUSY (% CPU others use) for the record.
+wait_quiet() {
+	BUSY=$(cpu_busy)
+	while [ "$BUSY" -gt "$MAX_BUSY" ] && [ "$QUIET_BUDGET" -gt 0 ]; do
+		echo "    (machine busy: others use ${BUSY}% of the CPUs; waiting)"
+		sleep 4
+		QUIET_BUDGET=$((QUIET_BUDGET - 5))
+		BUSY=$(cpu_busy)
+	done
+	LOAD=$(cut -d' ' -f1 /proc/loadavg)
+}
+
+wait_port() {
+	local i
+	for i in $(seq 100); do
+		ss -ltnH "sport = :$1" 2>/dev/null | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+now() {
+	echo "$EPOCHREALTIME"
+}
+
+# Sets CPU_NOW to the CPU seconds (user + system) used so far by this shell's
+# waited-for children and theirs: the difference around a pipeline is its CPU
+# cost. Must run in the main shell (not in $(...)), where `times` sees them.
+children_cpu() {
+	times >"$T/.times"
+	CPU_NOW=$(awk 'NR == 2 {
+		n = split($0, f, " "); s = 0
+		for (i = 1; i <= n; i++) { split(f[i], p, "m"); s += p[1] * 60 + p[2] }
+		printf "%.3f", s }' "$T/.times")
+}
+
+# CPU seconds the whole machine has spent busy so far (all CPUs, /proc/stat:
+# user nice system irq softirq steal)
+busy_secs() {
+	awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { printf "%.3f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat
+}
+
+# CPU seconds used so far by the running process PID
+proc_cpu() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+# wait_done LOG REGEX TIMEOUT: like wait_for_log, polling every 20 ms
+wait_done() {
+	local i
+	for ((i = 0; i < $3 * 50; i++)); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+# A run function sets R_SECS (wall time), R_CPU (CPU seconds of the pipeline's
+# own processes), R_BUSY (CPU seconds the whole machine was busy meanwhile) and
+# R_EXTRA (free text). measure KIND RUN runs run_KIND until the rest of the
+# machine stayed below MAX_OTHERS % of the CPUs during it (or RETRIES or the
+# time BUDGET ran out), then records the run.
+measure() {
+	local kind=$1 i=$2 try=0 mbs others
+	while :; do
+		"run_$kind" "$i"
+		mbs=$(python3 -c "print('%.0f' % ($BYTES / $R_SECS / 1e6))")
+		others=$(python3 -c "print(round(max(0, 100 * ($R_BUSY - $R_CPU) / ($R_SECS * $NCPU))))")
+		if [ "$others" -le "$MAX_OTHERS" ]; then
+			others="$others%"
+			break
+		fi
+		if [ "$try" -ge "$RETRIES" ] || [ "$SECONDS" -ge "$BUDGET" ]; then
+			echo "    (disturbed, no more retries: kept, marked *)"
+			others="$others%*"
+			break
+		fi
+		printf '    %-8s run %d: %6.2f s %5s MB/s: disturbed, the rest of the machine used %s%% of the CPUs meanwhile; again\n' \
+			"$kind" "$i" "$R_SECS" "$mbs" "$others"
+		try=$((try + 1))
+	done
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$i" "$R_SECS" "$mbs" "$LOAD" "$BUSY" "$R_CPU" "$others" "$R_EXTRA" >>"$RESULTS"
+	printf '    %-8s run %d: %6.2f s %5s MB/s, %5.2f CPU-s; load %s, others %s%% before, %s during%s\n' \
+		"$kind" "$i" "$R_SECS" "$mbs" "$R_CPU" "$LOAD" "$BUSY" "$others" "${R_EXTRA:+; $R_EXTRA}"
+}
+
+# start_receiver PIPELINE ARGS...: run "bash -c PIPELINE _ ARGS" in its own
+# process group (killed at exit); sets RPID. PIPELINE is single-quoted by the
+# callers: its $1, $2 ... are ARGS.
+start_receiver() {
+	local script=$1
+	shift
+	setsid timeout 600 bash -c "set -o pipefail; $script" _ "$@" &
+	RPID=$!
+	_BENCH_PGIDS+=("$RPID")
+}
+
+# ---- the image ----
+echo "==> making the $SIZE demo-shaped image (make_disk.py --seed 2026)"
+IMG=$T/source.img
+python3 "$TESTS/make_disk.py" "$IMG" "$SIZE" --seed 2026 || die "make_disk.py failed"
+BYTES=$(stat -c %s "$IMG")
+dev=$(losetup --find --show --direct-io=on "$IMG") || die "cannot attach $IMG to a loop device"
+echo "$dev" >>"$T/.loops"
+[ "$(losetup -n -O DIO "$dev" | tr -d ' ')" = 1 ] || echo "bench: warning: direct I/O is not on for $dev"
+SRC_SHA=$(sha "$dev")
+echo "    $dev ($BYTES bytes, direct-io on), sha256 $SRC_SHA"
+echo "    $(nproc) CPUs, $(uname -r); load before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+src_rev=$(git -C "$TESTS" rev-parse --short HEAD 2>/dev/null) &&
+	{ git -C "$TESTS" diff --quiet HEAD -- ../../src 2>/dev/null || src_rev="$src_rev, with local changes in src/"; }
+echo "    $("$BUILD/livemigd" --version 2>&1 | head -1) from $BUILD; source tree ${src_rev:-not a git checkout}"
+
+setup_pki
+machine_cert bench-pipe
+
+verify() { # verify NAME FILE
+	local got
+	got=$(sha "$2")
+	[ "$got" = "$SRC_SHA" ] || die "$1: the copy differs from the source (sha256 $got)"
+}
+
+# ---- a. livemig: staging + agent, agent launch to "initial mirror complete" ----
+log_time() { # seconds since the epoch of the first log line matching REGEX
+	local stamp
+	stamp=$(grep -m1 -E -- "$2" "$1" | cut -d' ' -f1)
+	[ -n "$stamp" ] || return 1
+	date -d "$stamp" +%s.%N
+}
+
+run_livemig() {
+	local i=$1 name=bench-$1-$RANDOM t0 b0 b1 t_from t_done wire hwm shwm
+	STAGING_STORE=$T/store.$name
+	start_staging
+	write_agent_config "$name" "$dev" -- "scan_interval = 60s"
+	drop_caches
+	wait_quiet
+	b0=$(busy_secs)
+	t0=$(now)
+	start_agent "$name"
+	wait_done "$AGENT_LOG" "initial mirror complete" 600 || die "livemig: no 'initial mirror complete' in $AGENT_LOG"
+	b1=$(busy_secs)
+	R_CPU=$(python3 -c "print('%.3f' % ($(proc_cpu "$AGENT_PID") + $(proc_cpu "$STAGING_PID")))")
+	t_from=$(log_time "$AGENT_LOG" "initial mirror from") || die "livemig: no 'initial mirror from' line"
+	t_done=$(log_time "$AGENT_LOG" "initial mirror complete")
+	wire=$(status_get "s['wire_bytes']")
+	lm sync >/dev/null || die "livemig sync failed"
+	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$AGENT_PID/status")
+	shwm=$(awk '/^VmHWM/ {print $2}' "/proc/$STAGING_PID/status")
+	stop_agent
+	stop_staging
+	verify livemig "$(replica "$name" d0)"
+	rm -rf "$STAGING_STORE"
+	R_SECS=$(python3 -c "print('%.3f' % ($t_done - $t0))")
+	# the machine was watched until the completion was seen, a little after it happened
+	R_BUSY=$(python3 -c "print('%.3f' % (($b1 - $b0) * ($t_done - $t0) / ($(now) - $t0)))")
+	R_EXTRA=$(python3 -c "print('mirror alone %.2f s, wire %.0f MB, peak RSS agent %.1f MiB, staging %.1f MiB' % ($t_done - $t_from, $wire / 1e6, $hwm / 1024, $shwm / 1024))")
+	R_WIRE=$wire R_HWM=$hwm R_SHWM=$shwm
+}
+
+# ---- b. dd | gzip -1 | openssl enc | nc  ->  nc | openssl -d | gunzip | dd ----
+run_gzip() {
+	local i=$1 port out=$T/out.gzip t0 t1 c0 c1 b0 b1
+	rm -f "$out"
+	port=$(free_port)
+	drop_caches
+	wait_quiet
+	# shellcheck disable=SC2016
+	start_receiver 'nc -l 127.0.0.1 "$1" </dev/null | openssl enc -d -aes-256-ctr -pass pass:x -pbkdf2 |
+		gunzip | dd of="$2" bs=1M conv=fsync status=none' "$port" "$out"
+	wait_port "$port" || die "gzip pipeline: receiver did not listen on $port"
+	children_cpu
+	c0=$CPU_NOW
+	b0=$(busy_secs)
+	t0=$(now)
+	dd if="$dev" bs=1M iflag=direct status=none | gzip -1 |
+		openssl enc -aes-256-ctr -pass pass:x -pbkdf2 | nc -q0 127.0.0.1 "$port" ||
+		die "gzip pipeline: sender failed"
+	wait "$RPID" || die "gzip pipeline: receiver failed"
+	t1=$(now)
+	b1=$(busy_secs)
+	children_cpu
+	c1=$CPU_NOW
+	verify gzip "$out"
+	rm -f "$out"
+	R_SECS=$(python3 -c "print('%.3f' % ($t1 - $t0))")
+	R_CPU=$(python3 -c "print('%.3f' % ($c1 - $c0))")
+	R_BUSY=$(python3 -c "print('%.3f' % ($b1 - $b0))")
+	R_EXTRA=
+}
+
+# ---- c. dd | zstd -1 | socat TLS 1.3  ->  socat | zstd -d | dd ----
+run_zstd() {
+	local i=$1 port out=$T/out.zstd t0 t1 c0 c1 b0 b1
+	rm -f "$out"
+	port=$(free_port)
+	drop_caches
+	wait_quiet
+	# shellcheck disable=SC2016
+	start_receiver 'socat -u OPENSSL-LISTEN:"$1",bind=127.0.0.1,cert="$2",key="$3",cafile="$4",verify=1 - |
+		zstd -d -q | dd of="$5" bs=1M conv=fsync status=none' \
+		"$port" "$SERVER_CERT" "$SERVER_KEY" "$AGENT_CA" "$out"
+	wait_port "$port" || die "zstd pipeline: receiver did not listen on $port"
+	children_cpu
+	c0=$CPU_NOW
+	b0=$(busy_secs)
+	t0=$(now)
+	dd if="$dev" bs=1M iflag=direct status=none | zstd -1 -q -c |
+		socat -u - "OPENSSL:127.0.0.1:$port,cert=$PKI/bench-pipe.pem,key=$PKI/bench-pipe.key,cafile=$SERVER_CA,openssl-min-proto-version=TLS1.3" ||
+		die "zstd+socat pipeline: sender failed"
+	wait "$RPID" || die "zstd+socat pipeline: receiver failed"
+	t1=$(now)
+	b1=$(busy_secs)
+	children_cpu
+	c1=$CPU_NOW
+	verify zstd+socat "$out"
+	rm -f "$out"
+	R_SECS=$(python3 -c "print('%.3f' % ($t1 - $t0))")
+	R_CPU=$(python3 -c "print('%.3f' % ($c1 - $c0))")
+	R_BUSY=$(python3 -c "print('%.3f' % ($b1 - $b0))")
+	R_EXTRA=
+}
+
+echo "==> $RUNS runs each, interleaved; page cache dropped before each; every copy verified by sha256"
+echo "    a = livemig (livemigd -> livemig-staging, TLS 1.3, 2 workers, defaults), agent launch to 'initial mirror complete'"
+echo "    b = gzip:  dd iflag=direct | gzip -1 | openssl enc -aes-256-ctr | nc  ->  nc | openssl enc -d | gunzip | dd conv=fsync"
+echo "    c = zstd:  dd iflag=direct | zstd -1 | socat OPENSSL (TLS 1.3, mutual)  ->  socat | zstd -d | dd conv=fsync"
+: >"$RESULTS"
+: >"$T/livemig.extra"
+for i in $(seq "$RUNS"); do
+	measure livemig "$i"
+	printf '%s\t%s\t%s\t%s\n' "$i" "$R_WIRE" "$R_HWM" "$R_SHWM" >>"$T/livemig.extra"
+	measure gzip "$i"
+	measure zstd "$i"
+done
+
+# ---- summary ----
+[ "$RUNS" -gt 0 ] && python3 - "$RESULTS" "$T/livemig.extra" "$BYTES" <<'PY'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+extra = [l.split("\t") for l in open(sys.argv[2]) if l.strip()]
+size = int(sys.argv[3])
+names = {"livemig": "livemig initial mirror",
+         "gzip": "dd|gzip -1|openssl|nc (b)",
+         "zstd": "dd|zstd -1|socat TLS1.3 (c)"}
+med = {}
+print()
+print("%d MiB image, MB = 10^6 bytes, median of %d runs; CPU = CPU-seconds (user+sys) of the pipeline's"
+      % (size >> 20, max(int(r[1]) for r in rows)))
+print("own processes per GiB; per run: MB/s (seconds; 1-min load before; % of the CPUs the rest of the")
+print("machine used during the run, * = still disturbed after the retries)")
+print("%-30s %11s %9s   %s" % ("pipeline", "median MB/s", "CPU s/GiB", "runs"))
+for key in ("livemig", "gzip", "zstd"):
+    mine = [r for r in rows if r[0] == key]
+    med[key] = statistics.median(size / float(r[2]) / 1e6 for r in mine)
+    cpu = statistics.median(float(r[6]) for r in mine) / (size / 2**30)
+    runs = ", ".join("%s (%.2f s; %s; %s)" % (r[3], float(r[2]), r[4], r[7]) for r in mine)
+    print("%-30s %11.0f %9.2f   %s" % (names[key], med[key], cpu, runs))
+if extra:
+    wire = statistics.median(int(e[1]) for e in extra)
+    hwm = max(int(e[2]) for e in extra)
+    shwm = max(int(e[3]) for e in extra)
+    print("livemig: wire bytes %.1f MB (%.1f%% of the image); peak RSS agent %.1f MiB, staging %.1f MiB"
+          % (wire / 1e6, 100 * wire / size, hwm / 1024, shwm / 1024))
+print()
+for key, target in (("gzip", 4.0), ("zstd", 1.5)):
+    ratio = med["livemig"] / med[key]
+    print("livemig / %-28s %5.2fx   target >= %.1fx: %s"
+          % (names[key], ratio, target, "target met" if ratio >= target else "target NOT met"))
+PY
+
+if [ "${BENCH_CODEC:-1}" = 1 ]; then
+	echo
+	echo "==> codec comparison, single thread, zlib-format level 1 (tests/bench/codec_bench.c)"
+	cc -O2 -std=c11 -Wall -Wextra -o "$T/codec_bench" "$BENCH_DIR/codec_bench.c" -lisal -ldeflate -lz ||
+		die "cannot build codec_bench"
+	drop_caches
+	wait_quiet
+	echo "    (load $LOAD, others busy $BUSY%)"
+	"$T/codec_bench" "$IMG" 3 || die "codec_bench failed"
+fi
+
+if [ "${BENCH_PERF:-0}" = 1 ]; then
+	command -v perf >/dev/null || die "BENCH_PERF=1 needs perf (apt-get install linux-perf)"
+	echo
+	echo "==> profile of one more livemig run (perf record -a -e cpu-clock, split per process, thread role and cost)"
+	STAGING_STORE=$T/store.perf
+	start_staging
+	write_agent_config bench-perf "$dev" -- "scan_interval = 60s"
+	drop_caches
+	perf record -e cpu-clock -a -F 997 -o "$T/perf.data" >/dev/null 2>"$T/perf.err" &
+	perf_pid=$!
+	track_pid "$perf_pid"
+	sleep 0.5
+	start_agent bench-perf
+	wait_for_log "$AGENT_LOG" "initial mirror complete" 600 || die "perf run: the mirror did not complete"
+	kill -INT "$perf_pid"
+	wait "$perf_pid"
+	stop_agent
+	stop_staging
+	perf script -i "$T/perf.data" -F comm,tid,period,ip,sym,dso -G 2>/dev/null |
+		python3 "$BENCH_DIR/perf_split.py" "$BYTES"
+	echo "--- top symbols of both (share of their samples)"
+	perf report -i "$T/perf.data" -g none --comms livemigd,livemig-staging --no-children \
+		--sort comm,dso,sym --percentage relative --percent-limit 2 --stdio 2>/dev/null |
+		grep -E '^ +[0-9]' | head -16
+fi
+
+echo
+echo "==> done in ${SECONDS} s"
