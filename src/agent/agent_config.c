@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "agent_config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conn.h"
+#include "identity_internal.h"
 #include "ini.h"
+#include "netdev_mac.h"
 #include "util.h"
+
+#define HEARTBEAT_DEFAULT_NS (10ull * 1000000000ull)
+#define HEARTBEAT_MIN_NS     (1ull * 1000000000ull)
+#define HEARTBEAT_MAX_NS     (86400ull * 1000000000ull)
 
 void agent_config_defaults(struct agent_config *c)
 {
@@ -20,6 +27,7 @@ void agent_config_defaults(struct agent_config *c)
 	c->queue_depth = 16;
 	c->scan_interval_ns = 5000000000ull;
 	c->nice = 10;
+	c->console.heartbeat_interval_ns = HEARTBEAT_DEFAULT_NS;
 }
 
 static int copy_str(char *dst, size_t n, const char *v, const char *key, char *err, size_t errlen)
@@ -57,9 +65,33 @@ static int on_section(void *ctx, const char *section, char *err, size_t errlen)
 		c->ndisks++;
 		return 0;
 	}
+	if (!strcmp(section, "console")) {
+		/* a second one would silently mix two consoles' keys */
+		if (c->console.present) {
+			snprintf(err, errlen, "[console] given twice");
+			return -1;
+		}
+		c->console.present = 1;
+		return 0;
+	}
 	if (strcmp(section, "agent") && strcmp(section, "staging")) {
-		snprintf(err, errlen, "unknown section [%s] (expected [agent], [staging] or [disk])",
+		snprintf(err, errlen,
+			 "unknown section [%s] (expected [agent], [staging], [console] or [disk])",
 			 section);
+		return -1;
+	}
+	return 0;
+}
+
+/* The console's identity of this machine is its machine name on staging too:
+ * checked wherever the second of the two keys appears, so the message has
+ * that line. */
+static int machine_matches(const struct agent_config *c, char *err, size_t n)
+{
+	if (c->machine[0] && c->console.machine_id[0] && strcmp(c->machine, c->console.machine_id)) {
+		snprintf(err, n, "[console] machine_id '%s' differs from [agent] machine '%s': "
+			 "the console's machine id names the machine on staging too",
+			 c->console.machine_id, c->machine);
 		return -1;
 	}
 	return 0;
@@ -72,7 +104,9 @@ static int agent_key(struct agent_config *c, const char *k, const char *v, char 
 			snprintf(err, n, "machine: '%s' is not a valid name (letters, digits, '-', '_', '.', at most 63)", v);
 			return -1;
 		}
-		return copy_str(c->machine, sizeof(c->machine), v, k, err, n);
+		if (copy_str(c->machine, sizeof(c->machine), v, k, err, n))
+			return -1;
+		return machine_matches(c, err, n);
 	}
 	if (!strcmp(k, "state_dir"))
 		return copy_str(c->state_dir, sizeof(c->state_dir), v, k, err, n);
@@ -150,6 +184,189 @@ static int staging_key(struct agent_config *c, const char *k, const char *v, cha
 	return -1;
 }
 
+/* https://HOST[:PORT][/prefix]. Only https: the bearer secret must never
+ * travel in clear. The copy in out has no trailing '/', so API paths can be
+ * appended. */
+static int console_url_parse(const char *v, char *out, size_t outlen, char *err, size_t n)
+{
+	static const char scheme[] = "https://";
+	const char *host = v + sizeof(scheme) - 1, *p, *path;
+	size_t len;
+
+	if (strncmp(v, scheme, sizeof(scheme) - 1)) {
+		snprintf(err, n, "url: '%s' is not an https:// URL (the agent secret must not travel "
+			 "in clear; expected https://HOST:PORT)", v);
+		return -1;
+	}
+	path = strchr(host, '/');
+	if (!path)
+		path = host + strlen(host);
+	if (*host == '[') {
+		p = memchr(host, ']', (size_t)(path - host));
+		if (!p || p == host + 1)
+			goto bad;
+		for (const char *q = host + 1; q < p; q++)
+			if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
+				goto bad;
+		p++;
+	} else {
+		for (p = host; p < path && *p != ':'; p++)
+			if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+				goto bad;
+		if (p == host)
+			goto bad;
+	}
+	if (p < path) {
+		unsigned long port = 0;
+		const char *q = p + 1;
+
+		if (*p != ':' || q == path)
+			goto bad;
+		for (; q < path; q++) {
+			if (!isdigit((unsigned char)*q))
+				goto bad;
+			port = port * 10 + (unsigned long)(*q - '0');
+			if (port > 65535)
+				goto bad;
+		}
+		if (port == 0)
+			goto bad;
+	}
+	for (p = path; *p; p++)
+		if (!isgraph((unsigned char)*p) || *p == '?' || *p == '#')
+			goto bad;
+	len = strlen(v);
+	while (len > (size_t)(path - v) && v[len - 1] == '/')
+		len--;
+	if (len >= outlen) {
+		snprintf(err, n, "url: longer than %zu characters", outlen - 1);
+		return -1;
+	}
+	memcpy(out, v, len);
+	out[len] = '\0';
+	return 0;
+bad:
+	snprintf(err, n, "url: expected https://HOST:PORT (host name, IPv4 or [IPv6], port "
+		 "1..65535, optionally a path), got '%s'", v);
+	return -1;
+}
+
+/* "mac:aa:bb:cc:dd:ee:ff" or "metadata:<instance id>": what install detected
+ * and registered (docs/identity.md). The MAC is kept in lower case, as
+ * identity_detect() writes it. */
+static int console_identity(struct console_config *cc, const char *v, char *err, size_t n)
+{
+	const char *colon = strchr(v, ':');
+	uint8_t mac[6];
+
+	if (colon && (size_t)(colon - v) == 3 && !strncmp(v, "mac", 3)) {
+		if (mac_parse(colon + 1, mac) || !mac_usable(mac)) {
+			snprintf(err, n, "identity: '%s' is not a unicast MAC address "
+				 "(expected mac:aa:bb:cc:dd:ee:ff)", colon + 1);
+			return -1;
+		}
+		snprintf(cc->identity_source, sizeof(cc->identity_source), "mac");
+		mac_format(mac, cc->identity_value);
+		return 0;
+	}
+	if (colon && (size_t)(colon - v) == 8 && !strncmp(v, "metadata", 8)) {
+		if (!identity_instance_id_valid(colon + 1)) {
+			snprintf(err, n, "identity: '%s' is not an instance id (1 to %d printable "
+				 "characters without blanks)", colon + 1, INSTANCE_ID_MAX);
+			return -1;
+		}
+		snprintf(cc->identity_source, sizeof(cc->identity_source), "metadata");
+		snprintf(cc->identity_value, sizeof(cc->identity_value), "%s", colon + 1);
+		return 0;
+	}
+	snprintf(err, n, "identity: expected mac:aa:bb:cc:dd:ee:ff or metadata:<instance id>, got '%s'",
+		 v);
+	return -1;
+}
+
+/* "kernel-headers, dhclient" -> "kernel-headers,dhclient": the ids of
+ * prerequisite checks (livemig check --waive) are lower case words. */
+static int console_waived(struct console_config *cc, const char *v, char *err, size_t n)
+{
+	size_t o = 0;
+
+	for (const char *p = v; *p; p++) {
+		if (*p == ' ' || *p == '\t')
+			continue;
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' ||
+		      *p == '_' || *p == ',') || (*p == ',' && (o == 0 || cc->waived_checks[o - 1] == ','))) {
+			snprintf(err, n, "waived_checks: expected check ids separated by commas "
+				 "(as livemig check lists them), got '%s'", v);
+			return -1;
+		}
+		if (o + 1 >= sizeof(cc->waived_checks)) {
+			snprintf(err, n, "waived_checks: longer than %zu characters",
+				 sizeof(cc->waived_checks) - 1);
+			return -1;
+		}
+		cc->waived_checks[o++] = *p;
+	}
+	if (o && cc->waived_checks[o - 1] == ',')
+		o--;
+	cc->waived_checks[o] = '\0';
+	return 0;
+}
+
+static int http_url(const char *k, const char *v, char *dst, size_t dn, char *err, size_t n)
+{
+	if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
+		snprintf(err, n, "%s: expected an http:// or https:// URL, got '%s'", k, v);
+		return -1;
+	}
+	for (const char *p = v; *p; p++)
+		if (!isgraph((unsigned char)*p)) {
+			snprintf(err, n, "%s: blanks or control characters in '%s'", k, v);
+			return -1;
+		}
+	return copy_str(dst, dn, v, k, err, n);
+}
+
+static int console_key(struct agent_config *c, const char *k, const char *v, char *err, size_t n)
+{
+	struct console_config *cc = &c->console;
+
+	if (!strcmp(k, "url"))
+		return console_url_parse(v, cc->url, sizeof(cc->url), err, n);
+	if (!strcmp(k, "ca"))
+		return copy_str(cc->ca, sizeof(cc->ca), v, k, err, n);
+	if (!strcmp(k, "machine_id")) {
+		if (!name_valid(v)) {
+			snprintf(err, n, "machine_id: '%s' is not a valid name (letters, digits, '-', '_', '.', at most 63)", v);
+			return -1;
+		}
+		if (copy_str(cc->machine_id, sizeof(cc->machine_id), v, k, err, n))
+			return -1;
+		return machine_matches(c, err, n);
+	}
+	if (!strcmp(k, "secret_file"))
+		return copy_str(cc->secret_file, sizeof(cc->secret_file), v, k, err, n);
+	if (!strcmp(k, "heartbeat_interval")) {
+		uint64_t ns;
+
+		if (parse_duration(v, &ns) || ns < HEARTBEAT_MIN_NS || ns > HEARTBEAT_MAX_NS) {
+			snprintf(err, n, "heartbeat_interval: expected a duration from 1s to 24h like 10s, got '%s'", v);
+			return -1;
+		}
+		cc->heartbeat_interval_ns = ns;
+		return 0;
+	}
+	if (!strcmp(k, "identity"))
+		return console_identity(cc, v, err, n);
+	if (!strcmp(k, "metadata_url"))
+		return http_url(k, v, cc->metadata_url, sizeof(cc->metadata_url), err, n);
+	if (!strcmp(k, "proxy"))
+		return http_url(k, v, cc->proxy, sizeof(cc->proxy), err, n);
+	if (!strcmp(k, "waived_checks"))
+		return console_waived(cc, v, err, n);
+	snprintf(err, n, "unknown key '%s' in [console]", k);
+	return -1;
+}
+
 static int on_key(void *ctx, const char *section, const char *k, const char *v, char *err,
 		  size_t n)
 {
@@ -159,6 +376,8 @@ static int on_key(void *ctx, const char *section, const char *k, const char *v, 
 		return agent_key(c, k, v, err, n);
 	if (!strcmp(section, "staging"))
 		return staging_key(c, k, v, err, n);
+	if (!strcmp(section, "console"))
+		return console_key(c, k, v, err, n);
 	if (!strcmp(section, "disk")) {
 		struct disk_config *d = &c->disks[c->ndisks - 1];
 
@@ -176,6 +395,29 @@ static int on_key(void *ctx, const char *section, const char *k, const char *v, 
 	}
 	snprintf(err, n, "key '%s' outside any section", k);
 	return -1;
+}
+
+static int validate_console(const struct console_config *cc, char *err, size_t n)
+{
+	char missing[64] = "";
+
+	if (!cc->present)
+		return 0;
+	/* all four or nothing works: name every one that is missing at once */
+	if (!cc->url[0])
+		strcat(missing, ", url");
+	if (!cc->ca[0])
+		strcat(missing, ", ca");
+	if (!cc->machine_id[0])
+		strcat(missing, ", machine_id");
+	if (!cc->secret_file[0])
+		strcat(missing, ", secret_file");
+	if (missing[0]) {
+		snprintf(err, n, "[console] needs url, ca, machine_id and secret_file (missing: %s)",
+			 missing + 2);
+		return -1;
+	}
+	return 0;
 }
 
 static int validate(struct agent_config *c, char *err, size_t n)
@@ -205,7 +447,7 @@ static int validate(struct agent_config *c, char *err, size_t n)
 				return -1;
 			}
 	}
-	return 0;
+	return validate_console(&c->console, err, n);
 }
 
 int agent_config_parse(const char *text, struct agent_config *c, char *err, size_t errlen)

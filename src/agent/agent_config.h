@@ -13,6 +13,22 @@ struct disk_config {
 	char path[PATH_MAX];
 };
 
+/* [console]: optional. Without it the daemon sends no heartbeats and checks
+ * no identity (a daemon configured by hand). livemig install writes it. */
+struct console_config {
+	int present;
+	char url[512];                  /* https://HOST[:PORT][/prefix], no trailing '/' */
+	char ca[PATH_MAX];              /* verifies the console's certificate */
+	char machine_id[FRAME_NAME_MAX + 1];
+	char secret_file[PATH_MAX];     /* the bearer secret, mode 0600 */
+	uint64_t heartbeat_interval_ns;
+	char identity_source[16];       /* "mac" or "metadata"; "" = no identity check */
+	char identity_value[128];
+	char metadata_url[256];         /* "" = the library's default */
+	char proxy[256];                /* "" = never a proxy, whatever the environment says */
+	char waived_checks[256];        /* "id,id": prerequisite failures waived at install */
+};
+
 struct agent_config {
 	char machine[FRAME_NAME_MAX + 1];
 	char state_dir[PATH_MAX];
@@ -33,6 +49,8 @@ struct agent_config {
 
 	struct disk_config disks[FRAME_MAX_DISKS];
 	unsigned ndisks;
+
+	struct console_config console;
 };
 
 void agent_config_defaults(struct agent_config *c);

@@ -47,6 +47,41 @@ int engine_stopping(struct engine *e)
 	return atomic_load(&e->stop);
 }
 
+static void wake_all(struct engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	pthread_mutex_lock(&e->ring.mu);
+	pthread_cond_broadcast(&e->ring.changed);
+	pthread_mutex_unlock(&e->ring.mu);
+}
+
+void engine_hold(struct engine *e, const char *reason)
+{
+	int repeated;
+
+	pthread_mutex_lock(&e->mu);
+	repeated = !strcmp(e->not_ready, reason);
+	snprintf(e->not_ready, sizeof(e->not_ready), "%s", reason);
+	/* the reader's pause: nothing new is read or sent. Under mu with the
+	 * reason, so a `livemig resume` racing with this cannot undo it. */
+	atomic_store(&e->paused, 1);
+	pthread_mutex_unlock(&e->mu);
+	if (!repeated)
+		log_error("not replicating: %s", reason);
+	wake_all(e);
+}
+
+/* -EPERM with the reason in msg when the engine is held, else 0; e->mu held. */
+static int held_locked(struct engine *e, char *msg, size_t n)
+{
+	if (!e->not_ready[0])
+		return 0;
+	snprintf(msg, n, "not replicating: %s", e->not_ready);
+	return -EPERM;
+}
+
 static int make_dir(const char *path, char *err, size_t errlen)
 {
 	if (mkdir(path, 0700) && errno != EEXIST) {
@@ -139,25 +174,18 @@ int engine_start(struct engine *e, char *err, size_t errlen)
 	    pthread_create(&e->ticker_thread, NULL, ticker_main, e) ||
 	    pthread_create(&e->replicate_thread, NULL, replicate_main, e))
 		goto fail;
+	e->started = 1;
 	return 0;
 fail:
 	snprintf(err, errlen, "cannot start threads: %s", strerror(errno));
 	return -EAGAIN;
 }
 
-static void wake_all(struct engine *e)
-{
-	pthread_mutex_lock(&e->mu);
-	pthread_cond_broadcast(&e->cv);
-	pthread_mutex_unlock(&e->mu);
-	pthread_mutex_lock(&e->ring.mu);
-	pthread_cond_broadcast(&e->ring.changed);
-	pthread_mutex_unlock(&e->ring.mu);
-}
-
 void engine_stop(struct engine *e)
 {
 	atomic_store(&e->stop, 1);
+	if (!e->started) /* held before it began: no thread, no tracker, no checkpoint */
+		return;
 	if (e->conn.fd >= 0)
 		conn_shutdown(&e->conn);
 	wake_all(e);
@@ -206,9 +234,15 @@ int engine_pause(struct engine *e, char *err, size_t errlen)
 
 int engine_resume(struct engine *e, char *err, size_t errlen)
 {
-	(void)err;
-	(void)errlen;
-	atomic_store(&e->paused, 0);
+	int rc;
+
+	pthread_mutex_lock(&e->mu);
+	rc = held_locked(e, err, errlen);
+	if (!rc)
+		atomic_store(&e->paused, 0);
+	pthread_mutex_unlock(&e->mu);
+	if (rc)
+		return rc;
 	log_info("replication resumed by operator");
 	wake_all(e);
 	return 0;
@@ -217,7 +251,13 @@ int engine_resume(struct engine *e, char *err, size_t errlen)
 int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t errlen)
 {
 	uint64_t gen;
+	int rc;
 
+	pthread_mutex_lock(&e->mu);
+	rc = held_locked(e, err, errlen);
+	pthread_mutex_unlock(&e->mu);
+	if (rc) /* no round will ever come: do not wait for one */
+		return rc;
 	if (atomic_load(&e->paused)) {
 		snprintf(err, errlen, "replication is paused: resume it first (livemig resume)");
 		return -EAGAIN;

@@ -81,6 +81,11 @@ struct engine {
 	atomic_int paused;          /* the reader waits; in-flight slots drain */
 	atomic_int conn_broken;     /* the acker saw the connection end */
 	atomic_int store_changed;   /* staging's store was replaced: rescan */
+	int started;                /* engine_start ran: threads to join at stop */
+	/* under mu: why this machine must not replicate at all (identity
+	 * changed, deregistered in the console); "" = it may. Shown as NOT_READY
+	 * with this reason; only a reinstall clears it. */
+	char not_ready[512];
 
 	/* connection, owned by the sender thread */
 	struct conn conn;
@@ -128,6 +133,10 @@ void engine_free(struct engine *e);
 void engine_set_error(struct engine *e, int stalled, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int engine_stopping(struct engine *e);
+/* Stop replicating for good and show NOT_READY with reason: before
+ * engine_start (which is then not called) or while running (the reader
+ * waits as if paused; slots in flight complete). Logged as an error. */
+void engine_hold(struct engine *e, const char *reason);
 
 /* control handlers (engine.c) */
 json_t *engine_status_json(struct engine *e);

@@ -8,9 +8,14 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <curl/curl.h>
+
 #include "agent_config.h"
+#include "console_client.h"
 #include "control.h"
 #include "engine.h"
+#include "heartbeat.h"
+#include "identity_check.h"
 #include "log.h"
 
 #define DEFAULT_CONFIG "/etc/livemig/livemigd.conf"
@@ -31,7 +36,17 @@ static void usage(FILE *out)
 		"Operate it with `livemig status|pause|resume|sync`. See docs/configuration.md.\n");
 }
 
-static json_t *h_status(void *ctx) { return engine_status_json(ctx); }
+/* set before the control socket starts, freed after it stopped */
+static struct heartbeat *heartbeat;
+
+static json_t *h_status(void *ctx)
+{
+	json_t *doc = engine_status_json(ctx);
+
+	if (heartbeat)
+		heartbeat_status_add(heartbeat, doc);
+	return doc;
+}
 static int h_pause(void *ctx, char *err, size_t n) { return engine_pause(ctx, err, n); }
 static int h_resume(void *ctx, char *err, size_t n) { return engine_resume(ctx, err, n); }
 static int h_sync(void *ctx, uint64_t *ns, char *err, size_t n) { return engine_sync(ctx, ns, err, n); }
@@ -46,6 +61,27 @@ static int parse_level(const char *s, enum log_level *out)
 			return 0;
 		}
 	return -1;
+}
+
+/*
+ * Whether this machine may replicate ([console] only): not if the console
+ * said it was deregistered, nor if its identity changed since registration.
+ * 0, or -EPERM with the NOT_READY reason in reason.
+ */
+static int may_replicate(const struct agent_config *cfg, const char *secret,
+			 struct identity_report *id, int *have_id, char *reason, size_t n)
+{
+	*have_id = 0;
+	if (!cfg->console.present)
+		return 0;
+	if (heartbeat_was_deregistered(cfg, secret)) {
+		snprintf(reason, n, "%s", DEREGISTERED_REASON);
+		return -EPERM;
+	}
+	if (!cfg->console.identity_source[0])
+		return 0;
+	*have_id = 1;
+	return identity_check_run(&cfg->console, id, reason, n) ? -EPERM : 0;
 }
 
 int main(int argc, char **argv)
@@ -64,7 +100,10 @@ int main(int argc, char **argv)
 	static struct agent_config cfg;
 	static struct engine e;
 	struct control_handlers h = { h_status, h_pause, h_resume, h_sync, &e };
-	char err[1024];
+	static char secret[CONSOLE_SECRET_MAX + 1];
+	static struct identity_report id;
+	char err[1024], hold[512] = "";
+	int have_id;
 	sigset_t set;
 
 	while ((opt = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
@@ -92,6 +131,11 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return 1;
 	}
+	if (cfg.console.present &&
+	    console_secret_load(cfg.console.secret_file, secret, sizeof(secret), err, sizeof(err))) {
+		log_error("%s: %s", config, err);
+		return 1;
+	}
 	if (check_only) {
 		printf("%s: configuration is valid (%u disk%s)\n", config, cfg.ndisks,
 		       cfg.ndisks == 1 ? "" : "s");
@@ -108,30 +152,58 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* once, before any thread: libcurl's global state */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("libcurl initialisation failed");
+		return 1;
+	}
 	if (engine_init(&e, &cfg, err, sizeof(err))) {
 		log_error("%s", err);
-		return 1;
+		goto fail;
 	}
+	if (may_replicate(&cfg, secret, &id, &have_id, hold, sizeof(hold)))
+		engine_hold(&e, hold); /* the control socket and heartbeats still report it */
+	if (cfg.console.present &&
+	    heartbeat_start(&heartbeat, &e, &cfg, secret, have_id ? &id : NULL, err, sizeof(err))) {
+		log_error("%s", err);
+		goto fail;
+	}
+	explicit_bzero(secret, sizeof(secret));
 	if (control_start(cfg.socket_path, &h, err, sizeof(err))) {
 		log_error("%s", err);
-		return 1;
+		goto fail;
 	}
-	if (engine_start(&e, err, sizeof(err))) {
+	if (!hold[0] && engine_start(&e, err, sizeof(err))) {
 		log_error("%s", err);
 		control_stop();
-		return 1;
+		goto fail;
 	}
-	log_info("replicating %u disk%s of machine %s to %s:%s (tracker %s)", cfg.ndisks,
-		 cfg.ndisks == 1 ? "" : "s", cfg.machine, cfg.staging_host, cfg.staging_port,
-		 e.tracker->name);
+	if (!hold[0])
+		log_info("replicating %u disk%s of machine %s to %s:%s (tracker %s)", cfg.ndisks,
+			 cfg.ndisks == 1 ? "" : "s", cfg.machine, cfg.staging_host, cfg.staging_port,
+			 e.tracker->name);
+	if (heartbeat)
+		log_info("reporting to the console at %s every %llu s", cfg.console.url,
+			 (unsigned long long)(cfg.console.heartbeat_interval_ns / 1000000000u));
 	do
 		sigwait(&set, &sig);
 	while (sig == SIGHUP);
 	log_info("stopping (signal %d): saving checkpoint", sig);
-	/* the engine first: that releases a `livemig sync` waiting on it */
+	/* heartbeats first: none should report a half-stopped engine; the
+	 * engine next: that releases a `livemig sync` waiting on it */
+	heartbeat_stop(heartbeat);
 	engine_stop(&e);
 	control_stop();
+	heartbeat_free(heartbeat);
+	heartbeat = NULL;
 	engine_free(&e);
+	curl_global_cleanup();
 	log_info("stopped");
 	return 0;
+fail:
+	/* as before heartbeats: the engine is left to exit(), which is all a
+	 * half-started one can safely get */
+	heartbeat_free(heartbeat);
+	curl_global_cleanup();
+	return 1;
 }

@@ -64,6 +64,8 @@ static enum repl_state disk_state(struct engine *e, struct engine_disk *d)
 {
 	enum repl_state st = (enum repl_state)atomic_load(&d->state);
 
+	if (e->not_ready[0]) /* held: nothing else matters until a reinstall */
+		return ST_NOT_READY;
 	if (atomic_load(&e->paused))
 		return ST_PAUSED;
 	if (e->stalled)
@@ -143,9 +145,11 @@ json_t *engine_status_json(struct engine *e)
 	json_object_set_new(root, "version", json_string(LIVEMIG_VERSION));
 	json_object_set_new(root, "machine", json_string(e->cfg->machine));
 	json_object_set_new(root, "state", json_string(repl_state_name(machine_state(ds, e->ndisks))));
-	json_object_set_new(root, "reason", json_string(e->stalled ? e->last_error : ""));
+	json_object_set_new(root, "reason", json_string(e->not_ready[0] ? e->not_ready :
+						       e->stalled ? e->last_error : ""));
 	json_object_set_new(root, "tracker", json_string(e->tracker->name));
-	json_object_set_new(root, "paused", json_boolean(atomic_load(&e->paused)));
+	/* an operator's pause; a hold pauses the reader too but is not one */
+	json_object_set_new(root, "paused", json_boolean(atomic_load(&e->paused) && !e->not_ready[0]));
 	json_object_set_new(root, "staging", staging);
 	json_object_set_new(root, "throughput_bps", json_real(e->rate));
 	json_object_set_new(root, "sent_bytes", json_integer((json_int_t)atomic_load(&e->acked_bytes)));

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* HTTPS calls from the agent to livemig-console (docs/agent-console.md). */
+#include "console_client.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ANSWER_MAX (64u * 1024) /* the console's answers are a few hundred bytes */
+
+int console_secret_load(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	char buf[CONSOLE_SECRET_MAX + 2];
+	struct stat st;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "[console] secret_file %s: %s", path, strerror(errno));
+		return rc;
+	}
+	/* checked on the open file, so a rename in between cannot fool it */
+	if (fstat(fd, &st)) {
+		rc = -errno;
+		snprintf(err, errlen, "[console] secret_file %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "[console] secret_file %s is not a regular file", path);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen,
+			 "[console] secret_file %s has mode %04o: group or others can read the agent "
+			 "secret, so it is refused; run chmod 600 %s (and reinstall to get a new "
+			 "secret if someone may have read it)",
+			 path, (unsigned)(st.st_mode & 07777), path);
+		rc = -EPERM;
+		goto out;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "[console] secret_file %s belongs to uid %u, not to livemigd's "
+			 "user (uid %u): refused; chown it", path, (unsigned)st.st_uid,
+			 (unsigned)geteuid());
+		rc = -EPERM;
+		goto out;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "[console] secret_file %s: %s", path, strerror(errno));
+		goto out;
+	}
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
+	buf[n] = '\0';
+	/* the secret goes into an HTTP header: nothing that could end the line */
+	for (ssize_t i = 0; i < n; i++)
+		if (!isgraph((unsigned char)buf[i]))
+			n = 0;
+	if (n == 0 || (size_t)n > CONSOLE_SECRET_MAX || (size_t)n >= outlen) {
+		snprintf(err, errlen, "[console] secret_file %s does not hold an agent secret "
+			 "(1 to %d printable characters)", path, CONSOLE_SECRET_MAX);
+		rc = -EINVAL;
+		goto out;
+	}
+	memcpy(out, buf, (size_t)n + 1);
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return rc;
+}
+
+int console_client_init(struct console_client *cl, const struct console_config *cfg,
+			const char *secret, const atomic_int *stop, char *err, size_t errlen)
+{
+	char auth[CONSOLE_SECRET_MAX + 32];
+	struct curl_slist *h = NULL, *t;
+
+	memset(cl, 0, sizeof(*cl));
+	cl->cfg = cfg;
+	cl->stop = stop;
+	snprintf(cl->secret, sizeof(cl->secret), "%s", secret);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", secret);
+	/* "Expect:" turns off curl's 100-continue wait for bodies over 1 KiB */
+	if (!(t = curl_slist_append(h, "Content-Type: application/json")) || !(h = t) ||
+	    !(t = curl_slist_append(h, "Accept: application/json")) || !(h = t) ||
+	    !(t = curl_slist_append(h, "Expect:")) || !(h = t) ||
+	    !(t = curl_slist_append(h, auth)) || !(h = t)) {
+		curl_slist_free_all(h);
+		explicit_bzero(auth, sizeof(auth));
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	explicit_bzero(auth, sizeof(auth));
+	cl->headers = h;
+	cl->h = curl_easy_init();
+	if (!cl->h) {
+		console_client_free(cl);
+		snprintf(err, errlen, "libcurl initialisation failed");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void console_client_free(struct console_client *cl)
+{
+	if (cl->h)
+		curl_easy_cleanup(cl->h);
+	/* the list holds a copy of the secret in the Authorization line */
+	for (struct curl_slist *p = cl->headers; p; p = p->next)
+		explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(cl->headers);
+	explicit_bzero(cl->secret, sizeof(cl->secret));
+	cl->h = NULL;
+	cl->headers = NULL;
+}
+
+struct answer_buf {
+	char *data;
+	size_t len;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct answer_buf *b = arg;
+	size_t k = size * n;
+	char *p;
+
+	if (k > ANSWER_MAX - b->len)
+		return 0; /* curl ends the transfer with CURLE_WRITE_ERROR */
+	p = realloc(b->data, b->len + k + 1);
+	if (!p)
+		return 0;
+	memcpy(p + b->len, data, k);
+	b->data = p;
+	b->len += k;
+	p[b->len] = '\0';
+	return k;
+}
+
+/* libcurl calls this at least once a second, also while connecting: the
+ * way a stopping daemon gets out of a request without waiting its timeout. */
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	const struct console_client *cl = arg;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return cl->stop && atomic_load(cl->stop);
+}
+
+static void setup(struct console_client *cl, const char *url, const char *body,
+		  struct answer_buf *b, char *cerr)
+{
+	CURL *h = cl->h;
+
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* curl's timeouts must not raise SIGALRM in a thread */
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* the console's certificate must chain to [console] ca and nothing else:
+	 * no system CA directory beside it, verification never off */
+	curl_easy_setopt(h, CURLOPT_CAINFO, cl->cfg->ca);
+	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	/* a proxy from the environment would see where the secret goes; only
+	 * the one the configuration names is used */
+	if (cl->cfg->proxy[0]) {
+		curl_easy_setopt(h, CURLOPT_PROXY, cl->cfg->proxy);
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+	} else {
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	}
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONSOLE_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)CONSOLE_REQUEST_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "livemigd/" LIVEMIG_VERSION);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, cl->headers);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, cl);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+}
+
+static int curl_errno(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_ABORTED_BY_CALLBACK: return -ECANCELED;
+	case CURLE_OPERATION_TIMEDOUT: return -ETIMEDOUT;
+	case CURLE_COULDNT_CONNECT: return -ECONNREFUSED;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY: return -EHOSTUNREACH;
+	case CURLE_OUT_OF_MEMORY: return -ENOMEM;
+	default: return -EPROTO;
+	}
+}
+
+int console_post(struct console_client *cl, const char *path, const char *body,
+		 struct console_answer *a, char *err, size_t errlen)
+{
+	char url[sizeof(cl->cfg->url) + 256], cerr[CURL_ERROR_SIZE] = "";
+	struct answer_buf b = { NULL, 0 };
+	CURLcode cc;
+	json_t *v;
+
+	memset(a, 0, sizeof(*a));
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", cl->cfg->url, path) >= sizeof(url)) {
+		snprintf(err, errlen, "console URL too long");
+		return -ENAMETOOLONG;
+	}
+	setup(cl, url, body, &b, cerr);
+	cc = curl_easy_perform(cl->h);
+	if (cc != CURLE_OK) {
+		int rc = curl_errno(cc);
+
+		if (cc == CURLE_PEER_FAILED_VERIFICATION)
+			snprintf(err, errlen, "POST %s: the console's certificate is not trusted by "
+				 "[console] ca %s: %s", url, cl->cfg->ca, cerr[0] ? cerr :
+				 curl_easy_strerror(cc));
+		else
+			snprintf(err, errlen, "POST %s: %s", url, cerr[0] ? cerr : curl_easy_strerror(cc));
+		free(b.data);
+		return rc;
+	}
+	curl_easy_getinfo(cl->h, CURLINFO_RESPONSE_CODE, &a->status);
+	if (b.data)
+		a->body = json_loadb(b.data, b.len, 0, NULL);
+	free(b.data);
+	if ((v = json_object_get(a->body, "code")) && json_is_string(v))
+		snprintf(a->code, sizeof(a->code), "%s", json_string_value(v));
+	if ((v = json_object_get(a->body, "error")) && json_is_string(v))
+		snprintf(a->error, sizeof(a->error), "%s", json_string_value(v));
+	return 0;
+}
+
+void console_answer_free(struct console_answer *a)
+{
+	json_decref(a->body);
+	a->body = NULL;
+}
