@@ -51,17 +51,6 @@ static int h_pause(void *ctx, char *err, size_t n) { return engine_pause(ctx, er
 static int h_resume(void *ctx, char *err, size_t n) { return engine_resume(ctx, err, n); }
 static int h_sync(void *ctx, uint64_t *ns, char *err, size_t n) { return engine_sync(ctx, ns, err, n); }
 
-static int parse_level(const char *s, enum log_level *out)
-{
-	static const char *const names[] = { "error", "warn", "info", "debug" };
-
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i])) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	return -1;
-}
 
 /*
  * Whether this machine may replicate ([console] only): not if the console
@@ -111,7 +100,7 @@ int main(int argc, char **argv)
 		case 'c': config = optarg; break;
 		case 'C': check_only = 1; break;
 		case 'l':
-			if (parse_level(optarg, &level)) {
+			if (log_level_parse(optarg, &level)) {
 				fprintf(stderr, "livemigd: --log-level: expected error, warn, info or debug\n");
 				return 2;
 			}

@@ -49,18 +49,6 @@ static void usage(FILE *out)
 		"  --help                      show this help\n");
 }
 
-static int parse_level(const char *s, enum log_level *out)
-{
-	static const char *const names[] = { "error", "warn", "info", "debug" };
-
-	for (int i = 0; i < 4; i++) {
-		if (!strcmp(s, names[i])) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
 
 static int parse_opts(int argc, char **argv, struct serve_opts *o)
 {
@@ -107,7 +95,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 				return bad_usage("serve", "--history '%s' must be 1 to 100000", optarg);
 			break;
 		case 'L':
-			if (parse_level(optarg, &o->level))
+			if (log_level_parse(optarg, &o->level))
 				return bad_usage("serve", "--log-level '%s' is not one of error, warn, "
 						 "info, debug", optarg);
 			break;

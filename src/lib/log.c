@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,4 +43,16 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	/* one write per line so threads never interleave inside a line */
 	fprintf(stderr, "%s\n", line);
+}
+
+int log_level_parse(const char *s, enum log_level *out)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, names[i])) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	return -EINVAL;
 }

@@ -59,18 +59,6 @@ static int bad_usage(const char *fmt, ...)
 	return 2;
 }
 
-static int parse_level(const char *s, enum log_level *out)
-{
-	static const char *const names[] = { "error", "warn", "info", "debug" };
-
-	for (int i = 0; i < 4; i++) {
-		if (!strcmp(s, names[i])) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
 
 /* 0, or an exit status for a usage error already reported. */
 static int parse_options(int argc, char **argv, struct options *o)
@@ -103,7 +91,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 						 "512K)", optarg);
 			break;
 		case 'L':
-			if (parse_level(optarg, &o->level))
+			if (log_level_parse(optarg, &o->level))
 				return bad_usage("--log-level '%s' is not one of error, warn, info, "
 						 "debug", optarg);
 			break;
