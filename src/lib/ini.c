@@ -21,6 +21,17 @@ static char *trim(char *s)
 	return s;
 }
 
+/* "value   # why" -> "value": a '#' after a blank starts a comment, so that
+ * URLs with fragments ("http://h/#x") keep their '#'. */
+static void strip_inline_comment(char *v)
+{
+	for (char *p = v; *p; p++)
+		if (*p == '#' && p > v && isspace((unsigned char)p[-1])) {
+			*p = '\0';
+			return;
+		}
+}
+
 int ini_parse_string(const char *text, ini_section_handler on_section, ini_handler on_key,
 		     void *ctx, char *err, size_t errlen)
 {
@@ -45,6 +56,8 @@ int ini_parse_string(const char *text, ini_section_handler on_section, ini_handl
 		msg[0] = '\0';
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
+		strip_inline_comment(s);
+		s = trim(s);
 		if (*s == '[') {
 			char *close = strchr(s, ']');
 

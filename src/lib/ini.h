@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The configuration file syntax (docs/configuration.md): `[section]` headers,
- * `key = value` lines, `#` comments, blank lines. Values run to the end of the
- * line with surrounding blanks removed.
+ * `key = value` lines, `#` comments (whole lines, or after a blank following
+ * a value), blank lines. Values have surrounding blanks removed.
  */
 #ifndef LIVEMIG_INI_H
 #define LIVEMIG_INI_H

@@ -143,6 +143,9 @@ static void test_comments_and_blank_lines(void **state)
 		 "\n",
 		 &r, "[s]\ns|url|http://h/#frag\ns|x|1 ; not a comment\n");
 	r.log[0] = '\0';
+	parse_ok("[s]   # a section\nmachine = web-01   # the certificate's CN\npath = /dev/vda\t# root\n",
+		 &r, "[s]\ns|machine|web-01\ns|path|/dev/vda\n");
+	r.log[0] = '\0';
 	parse_ok("", &r, "");
 	parse_ok("\n\n# only comments\n", &r, "");
 }
@@ -187,7 +190,7 @@ static void test_missing_equals(void **state)
 
 static void test_bad_section_header(void **state)
 {
-	static const char *const bad[] = { "[abc", "[]", "[a] trailing", "[a]]", "[a] # c",
+	static const char *const bad[] = { "[abc", "[]", "[a] trailing", "[a]]", "[a]#c",
 					   "[" };
 	struct rec r = { 0 };
 	char text[256], expect[96], longhdr[80];
