@@ -68,3 +68,13 @@ pass "bad configuration: $(cat "$T/bad.out")"
 "$BUILD/livemigd" --check-config -c "$T/ctl.conf" | grep -q "configuration is valid" ||
 	die "--check-config does not accept a good file"
 pass "--check-config accepts the good file"
+
+# the example in docs/configuration.md is a valid configuration
+python3 - "$TESTS/../../docs/configuration.md" "$T/doc.conf" <<'PY'
+import re, sys
+doc = open(sys.argv[1]).read()
+open(sys.argv[2], "w").write(re.search(r"```ini\n(.*?)```", doc, re.S).group(1))
+PY
+"$BUILD/livemigd" --check-config -c "$T/doc.conf" >"$T/doc.out" 2>&1 ||
+	die "the documented example does not parse: $(cat "$T/doc.out")"
+pass "the example in docs/configuration.md is accepted"
