@@ -137,6 +137,8 @@ int install_main(const struct cli_global *g, int argc, char *argv[])
 	unsigned long n;
 	int c, rc;
 
+	/* progress lines and errors interleave in order in a log */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* at most one waiver per argument */
 	o.waive = calloc((size_t)argc + 1, sizeof(*o.waive));
 	if (!o.waive) {

@@ -41,6 +41,8 @@ int start_main(const struct cli_global *g, int argc, char *argv[])
 	char msg[1024];
 	int c, rc;
 
+	/* progress lines and errors interleave in order in a log */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':

@@ -249,6 +249,8 @@ int uninstall_main(const struct cli_global *g, int argc, char *argv[])
 	char *end;
 	int c;
 
+	/* progress lines and errors interleave in order in a log */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': u.config_dir = optarg; break;

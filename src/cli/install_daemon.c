@@ -116,25 +116,19 @@ static void find_livemigd(char *out, size_t len)
 	snprintf(out, len, "livemigd");
 }
 
-/* The last lines of the log, for a daemon that exited at once. */
+/* The log's last line (its error, for a daemon that exited at once). */
 static void log_tail(const char *log, char *out, size_t len)
 {
 	char *text = NULL, *start;
 	size_t n;
-	int lines = 0;
 
 	out[0] = '\0';
 	if (read_small_file(log, &text, &n, 1u << 20))
 		return;
 	while (n && text[n - 1] == '\n')
 		text[--n] = '\0';
-	for (start = text + n; start > text; start--)
-		if (start[-1] == '\n' && ++lines == 3)
-			break;
-	snprintf(out, len, "%s", start);
-	for (char *p = out; *p; p++)
-		if (*p == '\n')
-			*p = '|';
+	start = strrchr(text, '\n');
+	snprintf(out, len, "%s", start ? start + 1 : text);
 	free(text);
 }
 
