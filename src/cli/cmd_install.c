@@ -44,6 +44,8 @@ static void usage(FILE *f, const char *prog)
 		"  --state-dir DIR        livemigd's state (default %s)\n"
 		"  --socket PATH          livemigd's control socket (default %s)\n"
 		"  --metadata-url URL     the cloud metadata service for the identity\n"
+		"  --proxy URL            reach the console through this HTTP(S) proxy (also\n"
+		"                         livemigd; proxies in the environment are ignored)\n"
 		"  --waive CHECK          do not let the failing prerequisite CHECK block (repeatable)\n"
 		"  --prereq-root DIR      check the prerequisites of the system under DIR (tests)\n"
 		"  --retries N            console unreachable: tries after the first, with\n"
@@ -63,7 +65,7 @@ enum {
 	OPT_CONSOLE = 256, OPT_CONSOLE_CA, OPT_TOKEN, OPT_TOKEN_FILE, OPT_DELETE_TOKEN_FILE,
 	OPT_USER, OPT_ACCOUNT, OPT_PASSWORD_FILE, OPT_DEVICES, OPT_ROOT_DISK, OPT_NO_PROMPT,
 	OPT_NO_REPLICATION, OPT_CONFIG_DIR, OPT_STATE_DIR, OPT_SOCKET, OPT_METADATA_URL,
-	OPT_WAIVE, OPT_PREREQ_ROOT, OPT_RETRIES,
+	OPT_WAIVE, OPT_PREREQ_ROOT, OPT_RETRIES, OPT_PROXY,
 };
 
 static int bad(const struct cli_global *g, const char *what)
@@ -86,6 +88,8 @@ static int validate(const struct cli_global *g, struct install_opts *o)
 	if (!o->console_ca)
 		return bad(g, "--console-ca FILE is required: the console's certificate is always "
 			      "verified, against the CA that signed it");
+	if (o->proxy && strncmp(o->proxy, "http://", 7) && strncmp(o->proxy, "https://", 8))
+		return bad(g, "--proxy: expected http://HOST:PORT or https://HOST:PORT");
 	if (forms > 1)
 		return bad(g, "give one of --token, --token-file and --user");
 	if (o->user && !o->account)
@@ -124,6 +128,7 @@ int install_main(const struct cli_global *g, int argc, char *argv[])
 		{ "waive", required_argument, NULL, OPT_WAIVE },
 		{ "prereq-root", required_argument, NULL, OPT_PREREQ_ROOT },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
+		{ "proxy", required_argument, NULL, OPT_PROXY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -164,6 +169,7 @@ int install_main(const struct cli_global *g, int argc, char *argv[])
 		case OPT_SOCKET: o.socket = optarg; break;
 		case OPT_METADATA_URL: o.metadata_url = optarg; break;
 		case OPT_PREREQ_ROOT: o.prereq_root = optarg; break;
+		case OPT_PROXY: o.proxy = optarg; break;
 		case OPT_WAIVE:
 			if (!prereq_known_id(optarg)) {
 				rc = bad(g, "--waive: no such check (see `livemig check --help`)");

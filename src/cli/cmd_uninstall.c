@@ -138,10 +138,11 @@ static int not_installed(const struct uninstall *u, const struct install_paths *
 /* Deregister with the secret; queue when the console does not answer. */
 static int deregister(const struct uninstall *u, const struct installed *in, int *queued)
 {
+	const char *proxy = in->proxy[0] ? in->proxy : NULL;
 	struct console_client c = { .url = in->console_url, .ca = in->console_ca,
-				    .retries = u->retries };
+				    .retries = u->retries, .proxy = proxy };
 	struct pending q = { .machine_id = in->machine_id, .console_url = in->console_url,
-			     .console_ca = in->console_ca };
+			     .console_ca = in->console_ca, .proxy = proxy };
 	struct console_answer a = { 0 };
 	char secret[512], msg[1024];
 	int rc, status = INSTALL_OK;

@@ -88,6 +88,12 @@ static char *conf_text(const struct install_paths *p, const struct install_setti
 		s->identity);
 	if (s->metadata_url)
 		fprintf(f, "metadata_url = %s\n", s->metadata_url);
+	if (s->proxy)
+		fprintf(f, "proxy = %s\n", s->proxy);
+	/* reported with each heartbeat: the console sees what was overlooked */
+	for (size_t i = 0; s->waived && s->waived[i]; i++)
+		fprintf(f, "%s%s%s", i ? "," : "waived_checks = ", s->waived[i],
+			s->waived[i + 1] ? "" : "\n");
 	for (size_t i = 0; i < s->disks->n; i++)
 		if (s->disks->d[i].chosen)
 			fprintf(f, "\n[disk]\nname = %s\npath = %s\n", s->disks->d[i].name,
@@ -163,6 +169,7 @@ static int on_key(void *ctx, const char *section, const char *k, const char *v, 
 		{ "console", "ca", in->console_ca, sizeof(in->console_ca) },
 		{ "console", "machine_id", in->machine_id, sizeof(in->machine_id) },
 		{ "console", "secret_file", in->secret_file, sizeof(in->secret_file) },
+		{ "console", "proxy", in->proxy, sizeof(in->proxy) },
 	};
 
 	/* everything else is livemigd's business, whatever it is */

@@ -32,6 +32,8 @@ struct install_settings {
 	long heartbeat_interval_s;
 	const char *identity;     /* "mac:02:fc:00:00:00:01", "metadata:i-0abc" */
 	const char *metadata_url; /* NULL: the default service */
+	const char *proxy;        /* NULL: none */
+	const char *const *waived; /* prerequisite checks waived, NULL-terminated */
 	const struct disk_set *disks;
 };
 
@@ -52,6 +54,7 @@ struct installed {
 	char console_url[512];
 	char console_ca[PATH_MAX];
 	char secret_file[PATH_MAX];
+	char proxy[512]; /* "" for none */
 };
 
 /* -ENOENT when there is no livemigd.conf (not installed); -EINVAL with err

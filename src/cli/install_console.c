@@ -120,6 +120,12 @@ static int attempt(CURL *h, const struct console_client *c, const char *method, 
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
 	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	/* as livemigd does: a proxy only when named, never one from the
+	 * environment, which would see where the token and secret go */
+	if (c->proxy)
+		curl_easy_setopt(h, CURLOPT_PROXY, c->proxy);
+	else
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, REQUEST_TIMEOUT_S);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "livemig/" LIVEMIG_VERSION);

@@ -18,6 +18,7 @@ struct console_client {
 	const char *url;    /* https://HOST:PORT (a trailing slash is ignored) */
 	const char *ca;     /* PEM file the console's certificate must chain to */
 	const char *bearer; /* the agent secret, or NULL */
+	const char *proxy;  /* http(s)://HOST:PORT, or NULL for none (the environment's are ignored) */
 	unsigned retries;   /* attempts after the first */
 	int quiet;          /* do not announce retries on stderr */
 };

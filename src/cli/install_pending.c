@@ -48,9 +48,9 @@ int pending_queue(const char *state_dir, const struct pending *p, char *err, siz
 		snprintf(err, errlen, "cannot create %s: %s", state_dir, strerror(-rc));
 		goto out;
 	}
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:I}", "machine_id", p->machine_id, "console_url",
-			p->console_url, "console_ca", ca, "secret", p->secret, "queued_at",
-			(json_int_t)time(NULL));
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I}", "machine_id", p->machine_id,
+			"console_url", p->console_url, "console_ca", ca, "secret", p->secret, "proxy",
+			p->proxy, "queued_at", (json_int_t)time(NULL));
 	text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
 	if (!text) {
 		snprintf(err, errlen, "out of memory");
@@ -93,6 +93,7 @@ int pending_send(const char *state_dir, unsigned retries, char *msg, size_t msgl
 	c.url = json_string_value(json_object_get(doc, "console_url"));
 	c.ca = json_string_value(json_object_get(doc, "console_ca"));
 	c.bearer = json_string_value(json_object_get(doc, "secret"));
+	c.proxy = json_string_value(json_object_get(doc, "proxy"));
 	if (!machine || !c.url || !c.ca || !c.bearer) {
 		snprintf(msg, msglen, "%s lacks machine_id, console_url, console_ca or secret: "
 				      "delete it and deregister the machine in the console", file);

@@ -18,6 +18,7 @@ struct pending {
 	const char *console_url;
 	const char *console_ca; /* path of the CA to copy */
 	const char *secret;
+	const char *proxy;      /* or NULL */
 };
 
 /* Write the queue entry (replacing an older one). 0 or -errno with err set. */

@@ -95,6 +95,7 @@ static int write_files(struct run *r)
 		.console_ca_pem = r->console_ca_pem, .secret = r->reg.secret,
 		.heartbeat_interval_s = r->reg.heartbeat_interval_s, .identity = identity,
 		.metadata_url = r->o->metadata_url, .disks = &r->disks,
+		.proxy = r->o->proxy, .waived = r->o->waive,
 	};
 	struct console_answer a;
 	struct console_client dc = r->console;
@@ -225,7 +226,7 @@ int install_run(const struct cli_global *g, const struct install_opts *o)
 	r->g = g;
 	r->o = o;
 	r->console = (struct console_client){ .url = o->console, .ca = o->console_ca,
-					      .retries = o->retries };
+					      .retries = o->retries, .proxy = o->proxy };
 	if (install_paths_init(&r->paths, o->config_dir)) {
 		snprintf(r->msg, sizeof(r->msg), "--config-dir %s: path too long", o->config_dir);
 		rc = fail(r, INSTALL_USAGE);

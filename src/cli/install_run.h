@@ -16,7 +16,7 @@ struct install_opts {
 	const char *console, *console_ca;
 	const char *token, *token_file, *user, *account, *password_file;
 	const char *devices, *root_disk;
-	const char *config_dir, *state_dir, *socket, *metadata_url, *prereq_root;
+	const char *config_dir, *state_dir, *socket, *metadata_url, *prereq_root, *proxy;
 	const char **waive; /* NULL-terminated */
 	unsigned retries;
 	int no_prompt, no_replication, delete_token_file;

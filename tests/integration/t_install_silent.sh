@@ -60,9 +60,10 @@ cmp -s "$IDIR/console-ca.pem" "$SERVER_CA" || fail "console-ca.pem is not the --
 cmp -s "$IDIR/staging-ca.pem" "$SERVER_CA" || fail "staging-ca.pem is not the console's --staging-ca"
 secret=$(cat "$IDIR/agent-secret")
 [[ $secret =~ ^lma_[0-9a-f]{64}$ ]] || fail "agent-secret: $secret"
-python3 - "$IDIR/livemigd.conf" "$T" "$machine" "$STAGING_PORT" "$CONSOLE_URL" "$disk" "$dev" "$mac" "$MD_URL" <<'PY' || fail "livemigd.conf"
+waived=$(printf '%s\n' "${WAIVE[@]}" | grep -v -- --waive | paste -sd,)
+python3 - "$IDIR/livemigd.conf" "$T" "$machine" "$STAGING_PORT" "$CONSOLE_URL" "$disk" "$dev" "$mac" "$MD_URL" "$waived" <<'PY' || fail "livemigd.conf"
 import configparser, sys
-path, t, machine, sport, url, disk, dev, mac, md = sys.argv[1:]
+path, t, machine, sport, url, disk, dev, mac, md, waived = sys.argv[1:]
 text = open(path).read()
 # [disk] repeats: read the sections before it with configparser, the disks by hand
 head, _, disks = text.partition("\n[disk]")
@@ -79,8 +80,11 @@ want = {
     ("console", "heartbeat_interval"): "1s", ("console", "identity"): "mac:" + mac,
     ("console", "metadata_url"): md,
 }
+if waived:
+    want[("console", "waived_checks")] = waived
 for (s, k), v in want.items():
     assert c.get(s, k) == v, (s, k, c.get(s, k), v)
+assert sorted(k for s in c.sections() for k in c[s]) == sorted(k for _, k in want), c.sections()
 assert disks.split() == ["name", "=", disk, "path", "=", dev], disks
 PY
 pass "files: livemigd.conf, agent.key, agent-secret 0600; state dir 0700; P-256 key; CN=$machine from the agent CA; every key of the contract"
