@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * livemig_cbt internals.
+ *
+ * Lock rules (the only locks in the module):
+ *
+ * cbt_mutex (cbt_track.c) serialises every control operation: attach,
+ *   detach, snapshot, read, ack, abort, info, module exit and the sysfs
+ *   readers. Writers of cbt_disks and of cbt_disk->active hold it. It is a
+ *   mutex: control paths sleep (allocation, synchronize_rcu, copy_to_user).
+ *
+ * RCU protects the tracepoint probe's view: the probe runs with preemption
+ *   disabled and takes rcu_read_lock() itself; it walks cbt_disks with
+ *   list_for_each_entry_rcu() and dereferences cbt_disk->active with
+ *   rcu_dereference(). It takes no lock and marks with one set_bit() per
+ *   block. A map that has been replaced is frozen (read, merged or freed)
+ *   only after synchronize_rcu(), when no probe can still be setting bits
+ *   in it. A cbt_disk removed from the list is freed only after
+ *   synchronize_rcu() too.
+ *
+ * Everything else in struct cbt_disk is read and written under cbt_mutex,
+ * except ->invalid_reason, which the probe may set with cmpxchg().
+ */
+#ifndef LIVEMIG_CBT_H
+#define LIVEMIG_CBT_H
+
+#include <linux/types.h>
+#include <linux/list.h>
+#include <linux/rcupdate.h>
+#include <linux/atomic.h>
+#include <linux/blkdev.h>
+
+#include "cbt_config.h"
+#include "uapi/livemig_cbt.h"
+
+struct cbt_map {
+	unsigned long nbits;
+	size_t bytes;			/* allocation size, for statistics */
+	unsigned long bits[];
+};
+
+struct cbt_disk {
+	struct list_head node;		/* in cbt_disks, RCU */
+	struct gendisk *disk;		/* referenced: get_device() */
+	dev_t devt;
+	unsigned int block_shift;	/* log2 bytes per bit */
+	unsigned int sector_shift;	/* block_shift - 9 */
+	sector_t sectors;		/* capacity at attach */
+	struct cbt_map __rcu *active;	/* probes mark here */
+	struct cbt_map *frozen;		/* after SNAPSHOT, until ACK/ABORT */
+	u64 generation;			/* active generation */
+	u64 frozen_generation;		/* 0 when none */
+	u32 invalid_reason;		/* LIVEMIG_CBT_INVALID_*, cmpxchg */
+	u8 epoch[LIVEMIG_CBT_EPOCH_LEN];
+};
+
+struct cbt_stats {
+	atomic_long_t bitmap_bytes;
+	atomic_long_t generations;	/* snapshots taken */
+	atomic_long_t overflows;	/* marks outside a map */
+	atomic_long_t invalidations;
+	atomic_long_t attaches;
+};
+
+extern struct cbt_stats cbt_stats;
+extern struct mutex cbt_mutex;
+extern struct list_head cbt_disks;
+extern unsigned int cbt_bitmap_cap_kib;
+
+/* cbt_map.c */
+struct cbt_map *cbt_map_alloc(unsigned long nbits);
+void cbt_map_free(struct cbt_map *map);
+void cbt_map_mark(struct cbt_map *map, unsigned long first, unsigned long last);
+void cbt_map_merge(struct cbt_map *dst, const struct cbt_map *src);
+unsigned long cbt_map_weight(const struct cbt_map *map);
+int cbt_map_read(const struct cbt_map *map, struct livemig_cbt_read *rd,
+		 unsigned int block_shift, u64 disk_bytes);
+
+/* cbt_track.c */
+int cbt_probes_register(void);
+void cbt_probes_unregister(void);
+int cbt_attach(struct block_device *bdev, unsigned int min_shift,
+	       struct livemig_cbt_attach *out);
+struct cbt_disk *cbt_find(u32 major, u32 minor);
+void cbt_check_disk(struct cbt_disk *t);
+void cbt_invalidate(struct cbt_disk *t, u32 reason);
+void cbt_fill_info(struct cbt_disk *t, struct livemig_cbt_info *info);
+int cbt_snapshot(struct cbt_disk *t, u64 *gen, u64 *blocks);
+int cbt_ack(struct cbt_disk *t, u64 gen);
+int cbt_abort(struct cbt_disk *t, u64 gen);
+void cbt_detach(struct cbt_disk *t);
+void cbt_detach_all(void);
+unsigned long cbt_total_dirty(void);
+unsigned int cbt_nr_disks(void);
+
+/* cbt_dev.c */
+int cbt_dev_register(void);
+void cbt_dev_unregister(void);
+
+#endif /* LIVEMIG_CBT_H */

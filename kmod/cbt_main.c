@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * livemig_cbt: changed-block tracking for livemig by observing block-layer
+ * tracepoints. Module init and exit.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "cbt.h"
+
+/* Fixed cap on one bitmap; above it the block size is raised. */
+unsigned int cbt_bitmap_cap_kib = 16384;
+module_param_named(bitmap_cap_kib, cbt_bitmap_cap_kib, uint, 0444);
+MODULE_PARM_DESC(bitmap_cap_kib,
+		 "largest bitmap per disk and generation, KiB (default 16384)");
+
+static int __init cbt_init(void)
+{
+	int ret;
+
+	if (cbt_bitmap_cap_kib < 1)
+		cbt_bitmap_cap_kib = 1;
+	ret = cbt_probes_register();
+	if (ret)
+		return ret;
+	ret = cbt_dev_register();
+	if (ret) {
+		cbt_probes_unregister();
+		return ret;
+	}
+	return 0;
+}
+
+static void __exit cbt_exit(void)
+{
+	/* No new ioctl or sysfs read can start after this returns. */
+	cbt_dev_unregister();
+	cbt_probes_unregister();
+	cbt_detach_all();
+}
+
+module_init(cbt_init);
+module_exit(cbt_exit);
+
+MODULE_DESCRIPTION("livemig changed-block tracking (observes block tracepoints)");
+MODULE_AUTHOR("livemig developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * livemig_cbt: the per-generation bitmap. One bit per block; marking is one
+ * atomic set_bit() per block (skipped when the bit is already set, so hot
+ * blocks do not bounce their cache line between CPUs).
+ */
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/bitmap.h>
+#include <linux/uaccess.h>
+#include <linux/overflow.h>
+
+#include "cbt.h"
+
+struct cbt_map *cbt_map_alloc(unsigned long nbits)
+{
+	struct cbt_map *map;
+	size_t bytes;
+
+	bytes = struct_size(map, bits, BITS_TO_LONGS(nbits));
+	map = kvzalloc(bytes, GFP_KERNEL);
+	if (!map)
+		return NULL;
+	map->nbits = nbits;
+	map->bytes = bytes;
+	atomic_long_add(bytes, &cbt_stats.bitmap_bytes);
+	return map;
+}
+
+void cbt_map_free(struct cbt_map *map)
+{
+	if (!map)
+		return;
+	atomic_long_sub(map->bytes, &cbt_stats.bitmap_bytes);
+	kvfree(map);
+}
+
+/* Hot path: any context, no lock. @last is inclusive and < nbits. */
+void cbt_map_mark(struct cbt_map *map, unsigned long first, unsigned long last)
+{
+	unsigned long b;
+
+	for (b = first; b <= last; b++)
+		if (!test_bit(b, map->bits))
+			set_bit(b, map->bits);
+}
+
+/* OR @src (frozen, no writer) into @dst (live: probes may be marking). */
+void cbt_map_merge(struct cbt_map *dst, const struct cbt_map *src)
+{
+	unsigned long b, n = min(dst->nbits, src->nbits);
+
+	for_each_set_bit(b, src->bits, n)
+		if (!test_bit(b, dst->bits))
+			set_bit(b, dst->bits);
+}
+
+unsigned long cbt_map_weight(const struct cbt_map *map)
+{
+	return bitmap_weight(map->bits, map->nbits);
+}
+
+static int cbt_read_bitmap(const struct cbt_map *map,
+			   struct livemig_cbt_read *rd, u8 __user *ubuf)
+{
+	unsigned long start = rd->start_block, b, nbytes, done = 0;
+	u8 *page;
+	int ret = 0;
+
+	if (start % 64)
+		return -EINVAL;
+	if (start >= map->nbits) {
+		rd->count = 0;
+		rd->next_block = map->nbits;
+		rd->out_flags = LIVEMIG_CBT_READ_END;
+		return 0;
+	}
+	nbytes = min_t(unsigned long, rd->buf_len,
+		       DIV_ROUND_UP(map->nbits - start, 8));
+	page = (u8 *)__get_free_page(GFP_KERNEL);
+	if (!page)
+		return -ENOMEM;
+	while (done < nbytes) {
+		unsigned long chunk = min_t(unsigned long, nbytes - done,
+					    PAGE_SIZE);
+		unsigned long i;
+
+		for (i = 0; i < chunk; i++) {
+			b = start + (done + i) * 8;
+			page[i] = (map->bits[BIT_WORD(b)] >>
+				   (b % BITS_PER_LONG)) & 0xff;
+		}
+		if (copy_to_user(ubuf + done, page, chunk)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += chunk;
+	}
+	free_page((unsigned long)page);
+	if (ret)
+		return ret;
+	rd->count = nbytes;
+	rd->next_block = min_t(u64, start + nbytes * 8, map->nbits);
+	rd->out_flags = rd->next_block >= map->nbits ? LIVEMIG_CBT_READ_END : 0;
+	return 0;
+}
+
+static int cbt_read_extents(const struct cbt_map *map,
+			    struct livemig_cbt_read *rd,
+			    struct livemig_cbt_extent __user *ubuf,
+			    unsigned int block_shift, u64 disk_bytes)
+{
+	unsigned long max = rd->buf_len / sizeof(struct livemig_cbt_extent);
+	unsigned long b = rd->start_block, end, n = 0;
+	struct livemig_cbt_extent x;
+
+	if (!max)
+		return -EINVAL;
+	while (n < max) {
+		if (b < map->nbits)
+			b = find_next_bit(map->bits, map->nbits, b);
+		if (b >= map->nbits)
+			break;
+		end = find_next_zero_bit(map->bits, map->nbits, b);
+		x.offset = (u64)b << block_shift;
+		x.length = min_t(u64, (u64)end << block_shift, disk_bytes) -
+			   x.offset;
+		if (copy_to_user(&ubuf[n], &x, sizeof(x)))
+			return -EFAULT;
+		n++;
+		b = end;
+	}
+	if (b < map->nbits)
+		b = find_next_bit(map->bits, map->nbits, b);
+	rd->count = n;
+	rd->next_block = min_t(u64, b, map->nbits);
+	rd->out_flags = rd->next_block >= map->nbits ? LIVEMIG_CBT_READ_END : 0;
+	return 0;
+}
+
+/* Copy one page of a frozen map (no writer) to user space. */
+int cbt_map_read(const struct cbt_map *map, struct livemig_cbt_read *rd,
+		 unsigned int block_shift, u64 disk_bytes)
+{
+	void __user *ubuf = u64_to_user_ptr(rd->buf);
+
+	switch (rd->format) {
+	case LIVEMIG_CBT_READ_BITMAP:
+		return cbt_read_bitmap(map, rd, ubuf);
+	case LIVEMIG_CBT_READ_EXTENTS:
+		return cbt_read_extents(map, rd, ubuf, block_shift, disk_bytes);
+	default:
+		return -EINVAL;
+	}
+}

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * cbt_tool: drive /dev/livemig-cbt from the QEMU tests.
+ *
+ *   cbt_tool attach DISK [MIN_SHIFT]   print epoch, block_shift, nr_blocks
+ *   cbt_tool info DISK                 key=value lines
+ *   cbt_tool snapshot DISK             print "gen=G blocks=N"
+ *   cbt_tool read DISK [bitmap|extents] [PAGE_BYTES]
+ *                                      the frozen generation's dirty blocks,
+ *                                      as block numbers on one line
+ *   cbt_tool ack|abort DISK [GEN]      GEN defaults to the frozen one
+ *   cbt_tool detach DISK
+ *   cbt_tool badioctl DISK OTHERDISK   the error cases; DISK must be attached
+ *                                      with no frozen generation, OTHERDISK
+ *                                      a block device that is not tracked
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "livemig_cbt.h"
+
+static int cfd = -1;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "cbt_tool: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void disk_id(const char *path, uint32_t *maj, uint32_t *min)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		die(path);
+	*maj = major(st.st_rdev);
+	*min = minor(st.st_rdev);
+}
+
+static int get_info(const char *path, struct livemig_cbt_info *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->size = sizeof(*in);
+	in->version = LIVEMIG_CBT_ABI_VERSION;
+	disk_id(path, &in->major, &in->minor);
+	return ioctl(cfd, LIVEMIG_CBT_IOC_INFO, in);
+}
+
+static void gen_arg(const char *path, struct livemig_cbt_gen *g)
+{
+	struct livemig_cbt_info in;
+
+	if (get_info(path, &in))
+		die("INFO");
+	memset(g, 0, sizeof(*g));
+	g->size = sizeof(*g);
+	g->version = LIVEMIG_CBT_ABI_VERSION;
+	g->major = in.major;
+	g->minor = in.minor;
+	memcpy(g->epoch, in.epoch, sizeof(g->epoch));
+	g->generation = in.frozen_generation;
+}
+
+static void print_epoch(const uint8_t *e)
+{
+	for (int i = 0; i < LIVEMIG_CBT_EPOCH_LEN; i++)
+		printf("%02x", e[i]);
+}
+
+static int cmd_attach(const char *path, unsigned int shift)
+{
+	struct livemig_cbt_attach a = {
+		.size = sizeof(a), .version = LIVEMIG_CBT_ABI_VERSION,
+		.min_block_shift = shift,
+	};
+
+	a.fd = open(path, O_RDONLY);
+	if (a.fd < 0)
+		die(path);
+	if (ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a))
+		die("ATTACH");
+	printf("epoch=");
+	print_epoch(a.epoch);
+	printf(" block_shift=%u nr_blocks=%llu disk_bytes=%llu gen=%llu\n",
+	       a.block_shift, (unsigned long long)a.nr_blocks,
+	       (unsigned long long)a.disk_bytes,
+	       (unsigned long long)a.generation);
+	close(a.fd);
+	return 0;
+}
+
+static int cmd_info(const char *path)
+{
+	struct livemig_cbt_info in;
+
+	if (get_info(path, &in))
+		die("INFO");
+	printf("epoch=");
+	print_epoch(in.epoch);
+	printf("\nflags=%u\ninvalid_reason=%u\nblock_shift=%u\n"
+	       "disk_bytes=%llu\nnr_blocks=%llu\ngeneration=%llu\n"
+	       "frozen_generation=%llu\ndirty_blocks=%llu\nfrozen_blocks=%llu\n",
+	       in.flags, in.invalid_reason, in.block_shift,
+	       (unsigned long long)in.disk_bytes,
+	       (unsigned long long)in.nr_blocks,
+	       (unsigned long long)in.generation,
+	       (unsigned long long)in.frozen_generation,
+	       (unsigned long long)in.dirty_blocks,
+	       (unsigned long long)in.frozen_blocks);
+	return 0;
+}
+
+static int cmd_gen(const char *path, unsigned long cmd, const char *name,
+		   const char *genarg)
+{
+	struct livemig_cbt_gen g;
+
+	gen_arg(path, &g);
+	if (genarg)
+		g.generation = strtoull(genarg, NULL, 0);
+	if (ioctl(cfd, cmd, &g))
+		die(name);
+	if (cmd == LIVEMIG_CBT_IOC_SNAPSHOT)
+		printf("gen=%llu blocks=%llu\n",
+		       (unsigned long long)g.generation,
+		       (unsigned long long)g.blocks);
+	return 0;
+}
+
+static int cmd_read(const char *path, const char *fmt, size_t page)
+{
+	struct livemig_cbt_info in;
+	struct livemig_cbt_read rd;
+	int extents = fmt && !strcmp(fmt, "extents");
+	unsigned char *buf;
+	uint64_t start = 0, pages = 0;
+	const char *sep = "";
+
+	if (get_info(path, &in))
+		die("INFO");
+	buf = malloc(page);
+	if (!buf)
+		die("malloc");
+	for (;;) {
+		memset(&rd, 0, sizeof(rd));
+		rd.size = sizeof(rd);
+		rd.version = LIVEMIG_CBT_ABI_VERSION;
+		rd.major = in.major;
+		rd.minor = in.minor;
+		memcpy(rd.epoch, in.epoch, sizeof(rd.epoch));
+		rd.generation = in.frozen_generation;
+		rd.start_block = start;
+		rd.buf = (uintptr_t)buf;
+		rd.buf_len = page;
+		rd.format = extents ? LIVEMIG_CBT_READ_EXTENTS :
+				      LIVEMIG_CBT_READ_BITMAP;
+		if (ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd))
+			die("READ");
+		pages++;
+		if (extents) {
+			struct livemig_cbt_extent *x = (void *)buf;
+
+			for (uint32_t i = 0; i < rd.count; i++) {
+				uint64_t b = x[i].offset >> in.block_shift;
+				uint64_t e = (x[i].offset + x[i].length - 1) >>
+					     in.block_shift;
+
+				for (; b <= e; b++, sep = " ")
+					printf("%s%llu", sep,
+					       (unsigned long long)b);
+			}
+		} else {
+			for (uint64_t i = 0; i < (uint64_t)rd.count * 8; i++)
+				if (buf[i / 8] & (1u << (i % 8))) {
+					printf("%s%llu", sep,
+					       (unsigned long long)(start + i));
+					sep = " ";
+				}
+		}
+		if (rd.out_flags & LIVEMIG_CBT_READ_END)
+			break;
+		if (rd.next_block <= start && !(extents && rd.count)) {
+			fprintf(stderr, "cbt_tool: READ made no progress\n");
+			exit(1);
+		}
+		start = rd.next_block;
+	}
+	printf("\n");
+	fprintf(stderr, "cbt_tool: read %llu page(s)\n",
+		(unsigned long long)pages);
+	free(buf);
+	return 0;
+}
+
+static int failures;
+
+static void expect(const char *name, int ret, int want)
+{
+	int got = ret ? errno : 0;
+
+	if (got == want) {
+		printf("ok   %-40s %s\n", name, strerror(want));
+	} else {
+		printf("FAIL %-40s want %s got %s\n", name, strerror(want),
+		       got ? strerror(got) : "success");
+		failures++;
+	}
+}
+
+static int cmd_badioctl(const char *path, const char *other)
+{
+	struct livemig_cbt_gen g, g0;
+	struct livemig_cbt_info in;
+	struct livemig_cbt_read rd;
+	struct livemig_cbt_attach a;
+	unsigned char big[512] = { 0 }, buf[64];
+	char part[64];
+
+	gen_arg(path, &g0);
+
+	/* wrong sizes and versions */
+	g = g0;
+	g.size = 8;
+	expect("SNAPSHOT size too small", ioctl(cfd, LIVEMIG_CBT_IOC_SNAPSHOT, &g), EINVAL);
+	g = g0;
+	g.size = 1 << 20;
+	expect("SNAPSHOT size too large", ioctl(cfd, LIVEMIG_CBT_IOC_SNAPSHOT, &g), E2BIG);
+	memcpy(big, &g0, sizeof(g0));
+	((struct livemig_cbt_gen *)big)->size = sizeof(big);
+	big[sizeof(big) - 1] = 1;
+	expect("INFO longer struct, nonzero tail",
+	       ioctl(cfd, LIVEMIG_CBT_IOC_INFO, big), E2BIG);
+	memset(big, 0, sizeof(big));
+	in = (struct livemig_cbt_info){ .size = sizeof(big),
+		.version = LIVEMIG_CBT_ABI_VERSION,
+		.major = g0.major, .minor = g0.minor };
+	memcpy(big, &in, sizeof(in));
+	expect("INFO longer struct, zero tail (accepted)",
+	       ioctl(cfd, LIVEMIG_CBT_IOC_INFO, big), 0);
+	g = g0;
+	g.version = 99;
+	expect("SNAPSHOT unknown version", ioctl(cfd, LIVEMIG_CBT_IOC_SNAPSHOT, &g), EPROTONOSUPPORT);
+
+	/* bad pointers and commands */
+	expect("INFO bad pointer", ioctl(cfd, LIVEMIG_CBT_IOC_INFO, (void *)16), EFAULT);
+	expect("unknown ioctl", ioctl(cfd, _IOWR(LIVEMIG_CBT_IOC_MAGIC, 99, struct livemig_cbt_gen), &g0), ENOTTY);
+	expect("foreign ioctl", ioctl(cfd, _IOWR('x', 3, struct livemig_cbt_gen), &g0), ENOTTY);
+
+	/* unknown disk, wrong epoch */
+	g = g0;
+	disk_id(other, &g.major, &g.minor);
+	expect("SNAPSHOT untracked disk", ioctl(cfd, LIVEMIG_CBT_IOC_SNAPSHOT, &g), ENODEV);
+	in = (struct livemig_cbt_info){ .size = sizeof(in),
+		.version = LIVEMIG_CBT_ABI_VERSION, .major = g.major, .minor = g.minor };
+	expect("INFO untracked disk", ioctl(cfd, LIVEMIG_CBT_IOC_INFO, &in), ENODEV);
+	g = g0;
+	g.epoch[0] ^= 1;
+	expect("SNAPSHOT wrong epoch", ioctl(cfd, LIVEMIG_CBT_IOC_SNAPSHOT, &g), ESTALE);
+
+	/* generations out of order */
+	memset(&rd, 0, sizeof(rd));
+	rd.size = sizeof(rd);
+	rd.version = LIVEMIG_CBT_ABI_VERSION;
+	rd.major = g0.major;
+	rd.minor = g0.minor;
+	memcpy(rd.epoch, g0.epoch, sizeof(rd.epoch));
+	rd.buf = (uintptr_t)buf;
+	rd.buf_len = sizeof(buf);
+	expect("READ without SNAPSHOT", ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd), ENOENT);
+	g = g0;
+	expect("ACK without SNAPSHOT", ioctl(cfd, LIVEMIG_CBT_IOC_ACK, &g), ENOENT);
+	expect("ABORT without SNAPSHOT", ioctl(cfd, LIVEMIG_CBT_IOC_ABORT, &g), ENOENT);
+	expect("SNAPSHOT", ioctl(cfd, LIVEMIG_CBT_IOC_SNAPSHOT, &g), 0);
+	expect("second SNAPSHOT before ACK", ioctl(cfd, LIVEMIG_CBT_IOC_SNAPSHOT, &g0), EBUSY);
+	rd.generation = g.generation + 1;
+	expect("READ wrong generation", ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd), ESTALE);
+	rd.generation = g.generation;
+	rd.start_block = 3;
+	expect("READ bitmap unaligned start", ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd), EINVAL);
+	rd.start_block = 0;
+	rd.format = 7;
+	expect("READ unknown format", ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd), EINVAL);
+	rd.format = LIVEMIG_CBT_READ_BITMAP;
+	rd.buf = 16;
+	expect("READ bad buffer", ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd), EFAULT);
+	rd.buf = (uintptr_t)buf;
+	expect("READ good", ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd), 0);
+	g0.generation = g.generation + 5;
+	expect("ACK wrong generation", ioctl(cfd, LIVEMIG_CBT_IOC_ACK, &g0), ESTALE);
+	expect("ABORT wrong generation", ioctl(cfd, LIVEMIG_CBT_IOC_ABORT, &g0), ESTALE);
+	expect("ABORT right generation", ioctl(cfd, LIVEMIG_CBT_IOC_ABORT, &g), 0);
+	expect("ACK after ABORT", ioctl(cfd, LIVEMIG_CBT_IOC_ACK, &g), ENOENT);
+
+	/* attach errors */
+	a = (struct livemig_cbt_attach){ .size = sizeof(a),
+		.version = LIVEMIG_CBT_ABI_VERSION };
+	a.fd = open(path, O_RDONLY);
+	expect("double ATTACH", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a), EEXIST);
+	a.flags = 1;
+	expect("ATTACH unknown flags", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a), EINVAL);
+	a.flags = 0;
+	close(a.fd);
+	a.fd = 12345;
+	expect("ATTACH bad fd", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a), EBADF);
+	a.fd = open("/dev/null", O_RDONLY);
+	expect("ATTACH char device", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a), ENOTBLK);
+	close(a.fd);
+	a.fd = open(path, O_PATH);
+	expect("ATTACH O_PATH fd", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a), EBADF);
+	close(a.fd);
+	snprintf(part, sizeof(part), "%s1", path);
+	a.fd = open(part, O_RDONLY);
+	if (a.fd >= 0) {
+		expect("ATTACH partition", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a), EINVAL);
+		close(a.fd);
+	}
+	printf("%d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "", *disk = argc > 2 ? argv[2] : NULL;
+
+	if (!disk) {
+		fprintf(stderr, "usage: cbt_tool attach|info|snapshot|read|ack|abort|detach|badioctl DISK ...\n");
+		return 2;
+	}
+	cfd = open(LIVEMIG_CBT_DEVICE, O_RDWR | O_CLOEXEC);
+	if (cfd < 0)
+		die(LIVEMIG_CBT_DEVICE);
+	if (!strcmp(cmd, "attach"))
+		return cmd_attach(disk, argc > 3 ? atoi(argv[3]) : 0);
+	if (!strcmp(cmd, "info"))
+		return cmd_info(disk);
+	if (!strcmp(cmd, "snapshot"))
+		return cmd_gen(disk, LIVEMIG_CBT_IOC_SNAPSHOT, "SNAPSHOT", NULL);
+	if (!strcmp(cmd, "ack"))
+		return cmd_gen(disk, LIVEMIG_CBT_IOC_ACK, "ACK", argc > 3 ? argv[3] : NULL);
+	if (!strcmp(cmd, "abort"))
+		return cmd_gen(disk, LIVEMIG_CBT_IOC_ABORT, "ABORT", argc > 3 ? argv[3] : NULL);
+	if (!strcmp(cmd, "detach"))
+		return cmd_gen(disk, LIVEMIG_CBT_IOC_DETACH, "DETACH", NULL);
+	if (!strcmp(cmd, "read"))
+		return cmd_read(disk, argc > 3 ? argv[3] : "bitmap",
+				argc > 4 ? strtoul(argv[4], NULL, 0) : 4096);
+	if (!strcmp(cmd, "badioctl"))
+		return cmd_badioctl(disk, argc > 3 ? argv[3] : "/dev/vdb");
+	fprintf(stderr, "cbt_tool: unknown command %s\n", cmd);
+	return 2;
+}

@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Build livemig_cbt for Debian's packaged kernel and run a guest test in QEMU
+# (TCG; the host kernel cannot load modules). The guest runs the host's
+# userland over 9p (read-only), so the test scripts and tools come straight
+# from this tree. The verdict comes from isa-debug-exit: QEMU exits 1 when the
+# guest test passed, 3 when it failed; anything else (0: panic with
+# -no-reboot, 124: timeout) is a crash. panic_on_warn=1 oops=panic make any
+# WARN or oops a failure.
+#
+#   tests/kmod/run.sh [GUEST_TEST]      default: guest_basic.sh
+# Environment: KVER (default: newest installed -amd64 modules directory),
+#   OUT (default: build/kmod-test), QEMU_TIMEOUT (default 240 s).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+TEST=${1:-guest_basic.sh}
+KVER=${KVER:-$(ls /lib/modules | grep -- '-amd64$' | sort -V | tail -1)}
+KDIR=/lib/modules/$KVER/build
+OUT=${OUT:-$REPO/build/kmod-test}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-240}
+VMLINUZ=/boot/vmlinuz-$KVER
+
+say() { echo "kmod-test: $*"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+[ -n "$KVER" ] && [ -f "$KDIR/Makefile" ] || { say "no kernel headers (apt-get install linux-headers-amd64)"; exit 2; }
+[ -f "$VMLINUZ" ] || { say "no $VMLINUZ (apt-get install linux-image-amd64)"; exit 2; }
+[ -f "$REPO/tests/kmod/$TEST" ] || { say "no guest test $TEST"; exit 2; }
+case $OUT in /tmp/*|/run/*) say "OUT must not be under /tmp or /run (tmpfs in the guest)"; exit 2;; esac
+for t in qemu-system-x86_64 cpio busybox timeout; do
+	command -v $t >/dev/null || { say "missing $t"; exit 2; }
+done
+BUSYBOX=$(command -v busybox)
+
+t0=$(date +%s.%N)
+rm -rf "$OUT"
+mkdir -p "$OUT/build" "$OUT/initramfs"
+
+# 1. the module, built like DKMS does: probes, then Kbuild
+cp -r "$REPO"/kmod/. "$OUT/build/"
+rm -f "$OUT/build/cbt_config.h"
+"$REPO/dkms/livemig-cbt-probe.sh" "$KDIR" "$OUT/build" 2>"$OUT/probe.log" ||
+	{ cat "$OUT/probe.log"; exit 1; }
+make -s -C "$KDIR" M="$OUT/build" modules >"$OUT/build.log" 2>&1 ||
+	{ cat "$OUT/build.log"; exit 1; }
+if grep -E 'warning:|error:' "$OUT/build.log"; then say "build warnings"; exit 1; fi
+
+# 2. the test tool, static, against the uapi header
+${CC:-gcc} -static -O2 -Wall -Wextra -Werror -I"$REPO/kmod/uapi" \
+	-o "$OUT/cbt_tool" "$REPO/tests/kmod/cbt_tool.c"
+
+# 3. disks: vda 64 GiB sparse with one 1 GiB partition at 1 MiB, vdb untracked
+truncate -s 64G "$OUT/vda.img"
+echo 'start=2048, size=2097152, type=83' | sfdisk -q "$OUT/vda.img" >/dev/null
+truncate -s 64M "$OUT/vdb.img"
+
+# 4. initramfs: static busybox, the in-tree modules in insmod order, /init
+ir=$OUT/initramfs
+mkdir -p "$ir"/{bin,dev,proc,sys,host,lib/mod}
+cp "$BUSYBOX" "$ir/bin/busybox"
+: >"$ir/modules.order"
+for m in virtio_pci virtio_blk 9pnet_virtio 9p; do
+	modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+done | awk '!seen[$0]++' | while read -r ko; do
+	cp "$ko" "$ir/lib/mod/"
+	basename "$ko" >>"$ir/modules.order"
+done
+cat >"$ir/cfg" <<CFG
+REPO='$REPO'
+OUT='$OUT'
+TEST='$TEST'
+KVER='$KVER'
+CFG
+cat >"$ir/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+. /cfg
+for m in $(cat /modules.order); do insmod /lib/mod/$m || echo "insmod $m failed"; done
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host
+for d in proc sys dev; do mount --bind /$d /host/$d; done
+mount -t tmpfs tmp /host/tmp
+mount -t tmpfs run /host/run
+chroot /host /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
+	/bin/bash "$REPO/tests/kmod/$TEST" "$OUT" "$KVER"
+rc=$?
+echo "livemig-kmod-test: guest rc=$rc"
+if [ $rc = 0 ]; then printf '\000'; else printf '\001'; fi |
+	dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+poweroff -f
+INIT
+chmod +x "$ir/init"
+mknod -m 600 "$ir/dev/console" c 5 1 2>/dev/null || true
+mknod -m 666 "$ir/dev/null" c 1 3 2>/dev/null || true
+(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) >"$OUT/initramfs.cpio.gz"
+t1=$(date +%s.%N)
+say "built module and initramfs for $KVER in $(elapsed $t0 $t1) s"
+
+# 5. boot
+set +e
+timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -cpu max -m 1024 -nographic -no-reboot -nic none \
+	-kernel "$VMLINUZ" -initrd "$OUT/initramfs.cpio.gz" \
+	-append 'console=ttyS0 panic=-1 panic_on_warn=1 oops=panic rdinit=/init quiet loglevel=4' \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-drive file="$OUT/vda.img",if=virtio,format=raw,discard=unmap,cache=unsafe \
+	-drive file="$OUT/vdb.img",if=virtio,format=raw,cache=unsafe \
+	</dev/null >"$OUT/serial.log" 2>&1
+rc=$?
+set -e
+t2=$(date +%s.%N)
+grep -v '^\s*$' "$OUT/serial.log" | grep -v 'BAR\|^SeaBIOS\|^iPXE\|^Booting' | tail -n 200
+case $rc in
+1) say "PASS $TEST on $KVER (guest $(elapsed $t1 $t2) s, total $(elapsed $t0 $t2) s)"; exit 0 ;;
+3) say "FAIL $TEST on $KVER (guest test failed; log $OUT/serial.log)"; exit 1 ;;
+124) say "FAIL $TEST on $KVER: timeout after $QEMU_TIMEOUT s"; exit 1 ;;
+*) say "FAIL $TEST on $KVER: guest crashed (qemu rc=$rc; panic, oops or WARN); log $OUT/serial.log"; exit 1 ;;
+esac
