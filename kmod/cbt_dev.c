@@ -13,6 +13,10 @@
 
 #include "cbt.h"
 
+#if !CBT_HAVE_COPY_STRUCT_FROM_USER
+#error "livemig_cbt needs copy_struct_from_user() (Linux 5.4 or a backport)"
+#endif
+
 /* Copy an argument struct in; its first two fields are size and version. */
 static int cbt_copy_in(void *karg, size_t ksize, void __user *uarg,
 		       u32 *usize)
