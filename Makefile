@@ -64,7 +64,7 @@ UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
 		$(if $(CONSOLE_SRCS),$(O)/livemig-console)
 
-.PHONY: all check check-unit check-fuzz check-integration check-sanitized demo bench \
+.PHONY: all check check-unit check-fuzz check-integration check-sanitized check-kmod demo bench \
 	deps-build deps-test install clean fuzz
 .DELETE_ON_ERROR:
 
@@ -161,7 +161,7 @@ endif
 
 # ---- tests ----
 check: deps-test
-	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-unit check-fuzz check-integration
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-unit check-fuzz check-integration check-kmod
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 SANITIZE=1 check-sanitized
 	@echo "make check: all tiers passed"
 
@@ -173,6 +173,13 @@ check-fuzz: $(FUZZ_BINS)
 
 check-integration: $(PROGRAMS)
 	$(Q)tests/integration/run.sh $(O)
+
+# The change-tracking module: built by DKMS against Debian's kernel headers,
+# then exercised in a QEMU guest booting Debian's kernel (this host's kernel
+# cannot load modules).
+check-kmod:
+	$(Q)tests/kmod/dkms_build.sh
+	$(Q)tests/kmod/run.sh guest_basic.sh
 
 # Under ASan+UBSan: the unit tests and the integration suite's quick tier.
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)
