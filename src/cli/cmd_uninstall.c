@@ -61,7 +61,7 @@ static void usage(FILE *f, const char *prog)
 static int agent_file(const char *name)
 {
 	static const char *const prefixes[] = { "checkpoint.json", "hashes-", "livemigd.",
-						"console-", "identity" };
+						"console-" };
 
 	if (!strncmp(name, PENDING_FILE, strlen(PENDING_FILE)) ||
 	    !strncmp(name, PENDING_CA_FILE, strlen(PENDING_CA_FILE)))

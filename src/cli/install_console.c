@@ -209,6 +209,9 @@ int console_call(const struct console_client *c, const char *method, const char 
 	}
 out:
 	OPENSSL_cleanse(auth, sizeof(auth));
+	/* the list holds its own copy of the Authorization line */
+	for (struct curl_slist *l = hdrs; l; l = l->next)
+		OPENSSL_cleanse(l->data, strlen(l->data));
 	curl_slist_free_all(hdrs);
 	if (h)
 		curl_easy_cleanup(h);

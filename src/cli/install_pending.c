@@ -119,6 +119,7 @@ int pending_send(const char *state_dir, unsigned retries, char *msg, size_t msgl
 		unlink(ca);
 	}
 	console_answer_clear(&a);
+	OPENSSL_cleanse((char *)c.bearer, strlen(c.bearer));
 	json_decref(doc);
 	return rc;
 }
