@@ -24,7 +24,8 @@ kill_agent
 pass "agent killed with SIGKILL at ${at}% of the mirror (peak RSS ${rss1} KiB)"
 
 start_agent k
-grep -q "resuming from checkpoint" "$AGENT_LOG" || die "the restarted agent did not resume"
+# logged once staging has answered, which may be after the control socket is up
+wait_for_log "$AGENT_LOG" "resuming from checkpoint" 30 || die "the restarted agent did not resume"
 wait_status "s['state'] == 'CHANGE_COPY'" 180
 lm sync >/dev/null || die "sync failed"
 rss2=$(awk '/VmHWM/ {print $2}' "/proc/$AGENT_PID/status")

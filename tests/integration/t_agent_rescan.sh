@@ -47,7 +47,7 @@ kill_agent
 python3 "$TESTS/writer.py" "$dev" --seed 4 --count 8 --rate 0 >/dev/null
 start_agent rs
 wait_status "s['state'] == 'CHANGE_COPY' and s['rounds'] >= 1" 60
-grep -q "resuming from checkpoint" "$AGENT_LOG" || die "did not resume from the checkpoint"
+wait_for_log "$AGENT_LOG" "resuming from checkpoint" 30 || die "did not resume from the checkpoint"
 ! grep -qE "rescanning|rescan complete" "$AGENT_LOG" || die "rescanned although the checkpoint was valid"
 lm sync >/dev/null
 assert_same "$dev" "$(replica rs d0)" "kill -9 then restart resumed from the checkpoint"
