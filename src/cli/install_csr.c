@@ -14,6 +14,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "conn.h"
+
 void csr_free_secret(char *s)
 {
 	if (!s)
@@ -22,16 +24,6 @@ void csr_free_secret(char *s)
 	free(s);
 }
 
-static void ssl_err(char *err, size_t errlen, const char *what)
-{
-	unsigned long e = ERR_get_error();
-	char buf[256] = "";
-
-	if (e)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	snprintf(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
-	ERR_clear_error();
-}
 
 /* The BIO's contents as a malloc'd string. */
 static char *bio_string(BIO *b)
@@ -56,7 +48,7 @@ int csr_make(const char *cn, char **key_pem, char **csr_pem, char *err, size_t e
 
 	*key_pem = *csr_pem = NULL;
 	if (!key || !req || !name || !kb || !rb) {
-		ssl_err(err, errlen, "cannot make an EC P-256 key");
+		tls_error(err, errlen, "cannot make an EC P-256 key");
 		goto out;
 	}
 	/* The console writes the CN itself; we ask for the same so the
@@ -65,12 +57,12 @@ int csr_make(const char *cn, char **key_pem, char **csr_pem, char *err, size_t e
 					-1, 0) ||
 	    !X509_REQ_set_version(req, 0) || !X509_REQ_set_subject_name(req, name) ||
 	    !X509_REQ_set_pubkey(req, key) || !X509_REQ_sign(req, key, EVP_sha256())) {
-		ssl_err(err, errlen, "cannot make the certificate request");
+		tls_error(err, errlen, "cannot make the certificate request");
 		goto out;
 	}
 	if (!PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) ||
 	    !PEM_write_bio_X509_REQ(rb, req)) {
-		ssl_err(err, errlen, "cannot encode the key and request");
+		tls_error(err, errlen, "cannot encode the key and request");
 		goto out;
 	}
 	*key_pem = bio_string(kb);
@@ -111,11 +103,11 @@ int csr_cert_matches(const char *cert_pem, const char *key_pem, const char *cn, 
 	int rc = -EINVAL;
 
 	if (!cert) {
-		ssl_err(err, errlen, "the console's certificate does not parse");
+		tls_error(err, errlen, "the console's certificate does not parse");
 		goto out;
 	}
 	if (!key) {
-		ssl_err(err, errlen, "our key does not parse");
+		tls_error(err, errlen, "our key does not parse");
 		goto out;
 	}
 	if (X509_check_private_key(cert, key) != 1) {

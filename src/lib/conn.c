@@ -17,7 +17,7 @@
 
 #include "util.h"
 
-static void ssl_err(char *err, size_t errlen, const char *what)
+void tls_error(char *err, size_t errlen, const char *what)
 {
 	unsigned long e = ERR_get_error();
 	char buf[256] = "";
@@ -34,22 +34,22 @@ SSL_CTX *tls_ctx_new(int server, const char *ca, const char *cert, const char *k
 	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 
 	if (!ctx) {
-		ssl_err(err, errlen, "cannot create TLS context");
+		tls_error(err, errlen, "cannot create TLS context");
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		ssl_err(err, errlen, "cannot load certificate");
+		tls_error(err, errlen, "cannot load certificate");
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
-		ssl_err(err, errlen, "cannot load private key (or it does not match the certificate)");
+		tls_error(err, errlen, "cannot load private key (or it does not match the certificate)");
 		goto fail;
 	}
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-		ssl_err(err, errlen, "cannot load CA certificate");
+		tls_error(err, errlen, "cannot load CA certificate");
 		goto fail;
 	}
 	if (server) {
@@ -113,7 +113,7 @@ static int handshake(struct conn *c, int server, int timeout_ms, char *err, size
 				snprintf(err, errlen, "server certificate rejected: %s",
 					 X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
 			else
-				ssl_err(err, errlen, "TLS handshake failed");
+				tls_error(err, errlen, "TLS handshake failed");
 			ERR_clear_error();
 			return -ECONNREFUSED;
 		}

@@ -25,6 +25,9 @@ struct conn {
 	uint64_t bytes_out; /* TLS payload bytes written, for throughput figures */
 };
 
+/* "what: <OpenSSL's first queued error>" into err, clearing OpenSSL's queue. */
+void tls_error(char *err, size_t errlen, const char *what);
+
 /* server: verify clients against ca; client: verify the server against ca. */
 SSL_CTX *tls_ctx_new(int server, const char *ca, const char *cert, const char *key,
 		     char *err, size_t errlen);
