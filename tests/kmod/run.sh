@@ -26,7 +26,6 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 [ -n "$KVER" ] && [ -f "$KDIR/Makefile" ] || { say "no kernel headers (apt-get install linux-headers-amd64)"; exit 2; }
 [ -f "$VMLINUZ" ] || { say "no $VMLINUZ (apt-get install linux-image-amd64)"; exit 2; }
 [ -f "$REPO/tests/kmod/$TEST" ] || { say "no guest test $TEST"; exit 2; }
-case $OUT in /tmp/*|/run/*) say "OUT must not be under /tmp or /run (tmpfs in the guest)"; exit 2;; esac
 for t in qemu-system-x86_64 cpio busybox timeout; do
 	command -v $t >/dev/null || { say "missing $t"; exit 2; }
 done
@@ -83,8 +82,14 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host
 for d in proc sys dev; do mount --bind /$d /host/$d; done
 mount -t tmpfs tmp /host/tmp
 mount -t tmpfs run /host/run
+# the tree and the output get their own shares at fixed places, so they are
+# seen wherever they live on the host (even under /tmp, hidden above)
+mount -t tmpfs mnt /host/mnt
+mkdir /host/mnt/repo /host/mnt/out
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 repo /host/mnt/repo
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /host/mnt/out
 chroot /host /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
-	/bin/bash "$REPO/tests/kmod/$TEST" "$OUT" "$KVER"
+	/bin/bash "/mnt/repo/tests/kmod/$TEST" /mnt/out "$KVER"
 rc=$?
 echo "livemig-kmod-test: guest rc=$rc"
 if [ $rc = 0 ]; then printf '\000'; else printf '\001'; fi |
@@ -105,6 +110,8 @@ timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -cpu max -m 1024 -nographic -no-reboo
 	-append 'console=ttyS0 panic=-1 panic_on_warn=1 oops=panic rdinit=/init quiet loglevel=4' \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$REPO",mount_tag=repo,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$OUT",mount_tag=out,security_model=none,multidevs=remap \
 	-drive file="$OUT/vda.img",if=virtio,format=raw,discard=unmap,cache=unsafe \
 	-drive file="$OUT/vdb.img",if=virtio,format=raw,cache=unsafe \
 	</dev/null >"$OUT/serial.log" 2>&1
