@@ -34,7 +34,7 @@ static void usage(FILE *f, const char *prog)
 	fprintf(f, "Usage: %s [--socket PATH] <command> [<args>]\n\n", prog);
 	fprintf(f, "Available commands:\n");
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].help);
+		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].help);
 	fprintf(f, "\nOptions:\n"
 		   "  --socket PATH  livemigd's control socket (default: $LIVEMIG_SOCKET,\n"
 		   "                 else %s)\n"
