@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+
 #include "server.h"
 
 #include <errno.h>
@@ -13,6 +14,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "log.h"
 #include "session.h"
@@ -51,6 +54,10 @@ static void *worker(void *p)
 	pthread_mutex_unlock(&slots_mu);
 	/* freed before it stops counting, so a shutdown waits for the free */
 	session_free(a.s);
+	/* OpenSSL's per-thread state (its random generators) would otherwise be
+	 * freed by a thread-exit destructor that may run after the process has
+	 * decided to exit */
+	OPENSSL_thread_stop();
 	pthread_mutex_lock(&slots_mu);
 	active--;
 	pthread_cond_broadcast(&slots_cv);
