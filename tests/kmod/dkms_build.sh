@@ -21,7 +21,13 @@ cleanup
 trap cleanup EXIT
 "$REPO/dkms/stage.sh" "$SRC" "$V"
 dkms add -m livemig-cbt -v "$V" -k "$KVER"
-dkms build -m livemig-cbt -v "$V" -k "$KVER" 2>&1 | tee /dev/stderr >"$log"
+# not `tee /dev/stderr`: reopening a stderr that is a file truncates it
+if ! dkms build -m livemig-cbt -v "$V" -k "$KVER" >"$log" 2>&1; then
+	cat "$log"
+	echo "dkms-test: FAIL dkms build"
+	exit 1
+fi
+cat "$log"
 ko=$(find "/var/lib/dkms/livemig-cbt/$V/$KVER" -name 'livemig_cbt.ko*' | head -1)
 [ -n "$ko" ] || { echo "dkms-test: FAIL no module built"; exit 1; }
 modinfo "$ko" | grep -E '^(filename|license|vermagic|signer):'
