@@ -47,16 +47,16 @@ int prereq_host_path(const struct prereq_ctx *c, const char *path, char *out, si
 
 int prereq_resolve(const struct prereq_ctx *c, const char *path, char *out, size_t n)
 {
-	char done[PATH_MAX] = "", todo[PATH_MAX], next[PATH_MAX], host[PATH_MAX];
+	char done[PATH_MAX] = "", pending[PATH_MAX], next[PATH_MAX], host[PATH_MAX];
 	char target[PATH_MAX];
 	const char *p;
 	int hops = 0;
 
 	if (path[0] != '/')
 		return -EINVAL;
-	if (snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo))
+	if (snprintf(pending, sizeof(pending), "%s", path) >= (int)sizeof(pending))
 		return -ENAMETOOLONG;
-	p = todo;
+	p = pending;
 	for (;;) {
 		const char *comp, *rest;
 		size_t clen, dlen = strlen(done);
@@ -110,8 +110,8 @@ int prereq_resolve(const struct prereq_ctx *c, const char *path, char *out, size
 			done[0] = '\0';
 		if (snprintf(next, sizeof(next), "%s%s", target, rest) >= (int)sizeof(next))
 			return -ENAMETOOLONG;
-		memcpy(todo, next, strlen(next) + 1);
-		p = todo;
+		memcpy(pending, next, strlen(next) + 1);
+		p = pending;
 	}
 	if (snprintf(out, n, "%s", done[0] ? done : "/") >= (int)n)
 		return -ENAMETOOLONG;
