@@ -102,13 +102,6 @@ int engine_init(struct engine *e, struct agent_config *cfg, char *err, size_t er
 	pthread_cond_init(&e->cv, NULL);
 	pthread_mutex_init(&e->send_mu, NULL);
 	e->conn.fd = -1;
-	if (!strcmp(cfg->tracker, "scan") || !strcmp(cfg->tracker, "auto")) {
-		e->tracker = &tracker_scan_ops;
-	} else {
-		snprintf(err, errlen, "tracker '%s' is not available in this build (use scan)",
-			 cfg->tracker);
-		return -ENOTSUP;
-	}
 	rc = make_dir(cfg->state_dir, err, errlen);
 	if (rc)
 		return rc;
@@ -138,6 +131,9 @@ int engine_init(struct engine *e, struct agent_config *cfg, char *err, size_t er
 		}
 		atomic_store(&d->state, ST_REGISTERED);
 	}
+	rc = tracker_select(e, err, errlen); /* needs the disks open */
+	if (rc)
+		return rc;
 	e->tls = tls_ctx_new(0, cfg->ca, cfg->cert, cfg->key, err, errlen);
 	if (!e->tls)
 		return -EINVAL;
@@ -158,6 +154,17 @@ int engine_start(struct engine *e, char *err, size_t errlen)
 	for (unsigned i = 0; i < e->ndisks; i++) {
 		int rc = e->tracker->attach(e, i, e->disks[i].epoch);
 
+		if (rc && e->tracker == &tracker_kmod_ops && !strcmp(e->cfg->tracker, "auto")) {
+			char why[300];
+
+			snprintf(why, sizeof(why), "the module cannot track %s: %s",
+				 e->disks[i].cfg->name, strerror(-rc));
+			for (unsigned j = 0; j <= i; j++)
+				e->tracker->detach(e, j);
+			tracker_fall_back(e, why);
+			i = (unsigned)-1; /* attach every disk again, with scan */
+			continue;
+		}
 		if (rc) {
 			snprintf(err, errlen, "cannot start change tracking on %s: %s",
 				 e->disks[i].cfg->name, strerror(-rc));

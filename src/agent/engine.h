@@ -61,6 +61,7 @@ struct engine_disk {
 	atomic_uint_least64_t sent_bytes;  /* source bytes made durable, all time */
 	uint64_t mirror_watermark;      /* under engine.mu */
 	int mirror_complete;            /* under engine.mu */
+	int tracking_lost;              /* replicate thread: re-attach and rescan */
 	double rate;                    /* bytes/s, set by the ticker */
 };
 
@@ -69,6 +70,7 @@ struct engine_disk {
 struct engine {
 	struct agent_config *cfg;
 	const struct tracker_ops *tracker;
+	char tracker_reason[384];   /* why this tracker (status document) */
 	struct engine_disk disks[FRAME_MAX_DISKS];
 	unsigned ndisks;
 	struct ring ring;

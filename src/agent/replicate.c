@@ -237,6 +237,8 @@ static int change_round(struct engine *e, uint64_t *sync_gen)
 			rc = reader_feed(e, i, x.offset, x.length, x.compare);
 		if (!rc && more < 0)
 			rc = more;
+		if (rc == -TRACKER_LOST)
+			e->disks[i].tracking_lost = 1;
 	}
 	if (!rc)
 		rc = reader_drain(e);
@@ -302,12 +304,48 @@ static void wait_next_round(struct engine *e, uint64_t served_gen)
 	pthread_mutex_unlock(&e->mu);
 }
 
+/* Tracking of some disks was interrupted: attach again (a new epoch; until
+ * the tracker is back, say why and retry) and mark them for a rescan. Every
+ * write from now on is tracked, so the rescan that follows misses nothing. */
+static int retrack(struct engine *e)
+{
+	for (unsigned i = 0; i < e->ndisks; i++) {
+		struct engine_disk *d = &e->disks[i];
+		uint8_t epoch[FRAME_EPOCH_LEN];
+		int rc;
+
+		if (!d->tracking_lost)
+			continue;
+		set_state(e, i, ST_RESCAN);
+		while ((rc = e->tracker->attach(e, i, epoch))) {
+			engine_set_error(e, 1, "%s: change tracking cannot be restarted: %s (retrying)",
+					 d->cfg->name, strerror(-rc));
+			sleep_ns(2000000000);
+			if (engine_stopping(e))
+				return -ECANCELED;
+		}
+		pthread_mutex_lock(&e->mu);
+		memcpy(d->epoch, epoch, FRAME_EPOCH_LEN);
+		d->mirror_watermark = 0;
+		d->mirror_complete = 0;
+		d->tracking_lost = 0;
+		if (e->stalled && strstr(e->last_error, "change tracking")) {
+			e->stalled = 0;
+			e->last_error[0] = '\0';
+		}
+		pthread_mutex_unlock(&e->mu);
+		log_warn("%s: tracking restarted under a new epoch: rescanning", d->cfg->name);
+	}
+	return engine_save_checkpoint(e);
+}
+
 /* Initial copy then change-copy rounds, until stopped (-ECANCELED) or the
  * staging store is replaced (-ESTALE). */
 static int replicate(struct engine *e, int rescan)
 {
 	int rc;
 
+again:
 	for (;;) {
 		rc = initial_copy(e, rescan);
 		if (!rc)
@@ -327,6 +365,13 @@ static int replicate(struct engine *e, int rescan)
 		rc = change_round(e, &gen);
 		if (rc == -ECANCELED || rc == -ESTALE)
 			return rc;
+		if (rc == -TRACKER_LOST) {
+			rc = retrack(e);
+			if (rc == -ECANCELED)
+				return rc;
+			rescan = 1;
+			goto again;
+		}
 		if (rc) {
 			sleep_ns(1000000000);
 			continue;

@@ -148,6 +148,7 @@ json_t *engine_status_json(struct engine *e)
 	json_object_set_new(root, "reason", json_string(e->not_ready[0] ? e->not_ready :
 						       e->stalled ? e->last_error : ""));
 	json_object_set_new(root, "tracker", json_string(e->tracker->name));
+	json_object_set_new(root, "tracker_reason", json_string(e->tracker_reason));
 	/* an operator's pause; a hold pauses the reader too but is not one */
 	json_object_set_new(root, "paused", json_boolean(atomic_load(&e->paused) && !e->not_ready[0]));
 	json_object_set_new(root, "staging", staging);

@@ -9,11 +9,14 @@
  *
  * `scan` (tracker_scan.c) needs no kernel support: every round offers the
  * whole disk with compare set, so only blocks whose hash differs from what
- * staging holds are sent. The kernel-module tracker plugs in here too.
+ * staging holds are sent. `kmod` (tracker_kmod.c) reads the blocks the
+ * livemig_cbt kernel module saw written. tracker_select.c picks one.
  */
 #ifndef LIVEMIG_TRACKER_H
 #define LIVEMIG_TRACKER_H
 
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "frame.h"
@@ -25,6 +28,11 @@ struct tracker_extent {
 	uint64_t length;
 	int compare; /* only send blocks whose hash differs from the hash store */
 };
+
+/* round_begin or next_extent: the tracking of this disk was interrupted
+ * (module reloaded, disk resized or removed, writes the tracker could not
+ * see). The engine attaches again (a new epoch) and rescans the disk. */
+#define TRACKER_LOST EIDRM
 
 struct tracker_ops {
 	const char *name;
@@ -38,5 +46,13 @@ struct tracker_ops {
 };
 
 extern const struct tracker_ops tracker_scan_ops;
+extern const struct tracker_ops tracker_kmod_ops;
+
+/* tracker_select.c: set e->tracker and e->tracker_reason from the configured
+ * tracker (scan, kmod, auto). 0, or -errno with err set (kmod configured but
+ * unusable). */
+int tracker_select(struct engine *e, char *err, size_t errlen);
+/* auto only: kmod failed to attach; go on with scan. */
+void tracker_fall_back(struct engine *e, const char *why);
 
 #endif
