@@ -1,32 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * livemig check [--json] [--root DIR] [--waive ID]...: the prerequisite
- * report (docs/prerequisites.md). It runs the checks itself, without
+ * livemig check [--json] [--root DIR] [--waive ID]... [--tracker T]
+ * [--config FILE]: the prerequisite report (docs/prerequisites.md). It runs the checks itself, without
  * livemigd, so it works before anything is installed. Exit 0 when
  * replication can start, 1 when it cannot, 2 for a usage error.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "check_tracker.h"
 #include "prereq.h"
 #include "subcommands.h"
 
 enum { CHECK_READY = 0, CHECK_NOT_READY = 1 };
 
+#define CHECK_DEFAULT_CONFIG "/etc/livemig/livemigd.conf"
+
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"Usage: %s check [--json] [--root DIR] [--waive ID]...\n\n"
+		"Usage: %s check [--json] [--root DIR] [--waive ID]... [--tracker T]\n\n"
 		"Checks that this machine meets the agent's prerequisites and says whether\n"
 		"replication can start. Each failure comes with the command that fixes it.\n\n"
 		"  --json        print {\"ready\": bool, \"checks\": [...]} instead of the report\n"
 		"  --root DIR    examine the system installed under DIR (default /)\n"
 		"  --waive ID    do not let the failing check ID block replication (repeatable)\n"
+		"  --tracker T   judge the kernel module checks for tracker T (scan, kmod,\n"
+		"                auto); default: [agent] tracker of --config FILE\n"
+		"                (default ROOT" CHECK_DEFAULT_CONFIG ")\n"
+		"  --config FILE livemigd's configuration, for its tracker\n"
 		"  -h, --help    show this help\n\n"
 		"Checks:",
 		prog);
@@ -103,12 +111,16 @@ int check_main(const struct cli_global *g, int argc, char *argv[])
 		{ "json", no_argument, NULL, 'j' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "waive", required_argument, NULL, 'w' },
+		{ "tracker", required_argument, NULL, 't' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct prereq_result res[PREREQ_MAX_RESULTS];
 	struct prereq_options o = { .root = "/" };
 	const char **waive;
+	const char *config = NULL, *tracker = NULL;
+	char conf_tracker[16], cerr[512], conf_path[PATH_MAX];
 	size_t nwaive = 0;
 	int json = 0, c, n, rc = CLI_USAGE;
 
@@ -138,6 +150,17 @@ int check_main(const struct cli_global *g, int argc, char *argv[])
 			}
 			waive[nwaive++] = optarg;
 			break;
+		case 't':
+			if (strcmp(optarg, "scan") && strcmp(optarg, "kmod") && strcmp(optarg, "auto")) {
+				fprintf(stderr, "%s check: --tracker %s: expected scan, kmod or auto\n",
+					g->prog, optarg);
+				goto out;
+			}
+			tracker = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
 		case 'h':
 			usage(stdout, g->prog);
 			rc = CLI_OK;
@@ -152,6 +175,24 @@ int check_main(const struct cli_global *g, int argc, char *argv[])
 		goto out;
 	}
 	o.waive = waive;
+	if (!tracker) {
+		int trc;
+
+		/* the examined system's configuration, not this one's */
+		if (!config) {
+			snprintf(conf_path, sizeof(conf_path), "%s%s",
+				 strcmp(o.root, "/") ? o.root : "", CHECK_DEFAULT_CONFIG);
+			config = conf_path;
+		}
+		trc = check_tracker_from_config(config, conf_tracker, sizeof(conf_tracker), cerr,
+						sizeof(cerr));
+		if (trc == -EINVAL) {
+			fprintf(stderr, "%s check: %s\n", g->prog, cerr);
+			goto out;
+		}
+		tracker = trc ? NULL : conf_tracker; /* NULL: not configured yet */
+	}
+	o.tracker = tracker;
 
 	n = prereq_run(&o, res, PREREQ_MAX_RESULTS);
 	if (n < 0) {

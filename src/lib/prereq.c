@@ -28,6 +28,10 @@ static const struct {
 	  prereq_check_kernel_headers },
 	{ "kernel-headers-not-symlink", "Kernel headers folder is not a symbolic link",
 	  prereq_check_headers_not_symlink },
+	{ "secure-boot", "Secure Boot off, or the DKMS signing key enrolled",
+	  prereq_check_secure_boot },
+	{ "kmod-loadable", "The change-tracking module livemig_cbt can load",
+	  prereq_check_kmod_loadable },
 };
 
 #define NCHECKS (sizeof(checks) / sizeof(checks[0]))
@@ -68,6 +72,8 @@ int prereq_run(const struct prereq_options *o, struct prereq_result *out, size_t
 	rc = prereq_ctx_init(&c, o->root ? o->root : "/");
 	if (rc)
 		return rc;
+	if (o->tracker)
+		snprintf(c.tracker, sizeof(c.tracker), "%s", o->tracker);
 	for (i = 0; i < NCHECKS && i < max; i++) {
 		struct prereq_result *r = &out[i];
 

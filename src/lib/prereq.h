@@ -32,6 +32,9 @@ struct prereq_result {
 struct prereq_options {
 	const char *root;               /* "/" normally; NULL means "/" */
 	const char *const *waive;       /* NULL-terminated ids, or NULL */
+	/* livemigd's tracker (scan, kmod, auto) or NULL when not known: decides
+	 * whether the kernel module checks fail, warn or only inform */
+	const char *tracker;
 };
 
 /* Enough room for every check prereq_run knows, with space to grow. */

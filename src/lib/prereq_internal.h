@@ -25,6 +25,7 @@ struct prereq_ctx {
 	int is_host;         /* root is "/": programs may run, uname applies */
 	enum prereq_family family;
 	char kver[128];      /* the running kernel's release (uname -r) */
+	char tracker[16];    /* livemigd's configured tracker; "" = not known */
 };
 
 /* ---- context (prereq_root.c) ---- */
@@ -108,6 +109,9 @@ void prereq_check_bootloader(const struct prereq_ctx *c, struct prereq_result *r
 void prereq_check_privileges(const struct prereq_ctx *c, struct prereq_result *r);
 void prereq_check_kernel_headers(const struct prereq_ctx *c, struct prereq_result *r);
 void prereq_check_headers_not_symlink(const struct prereq_ctx *c, struct prereq_result *r);
+/* prereq_checks_kmod.c */
+void prereq_check_secure_boot(const struct prereq_ctx *c, struct prereq_result *r);
+void prereq_check_kmod_loadable(const struct prereq_ctx *c, struct prereq_result *r);
 
 /* Python's version from "Python 3.11.2" output or a "python3.11" file name.
  * Sets major and minor (-1 when unknown); 0, or -EINVAL when neither is there. */

@@ -55,11 +55,11 @@ R=$T/sys
 make_root "$R"
 run_check "$R" 0
 cat "$T/out"
-[ "$(grep -c '^PASS  ' "$T/out")" = 9 ] || die "not 9 passes"
+[ "$(grep -c '^PASS  ' "$T/out")" = 11 ] || die "not 11 passes"
 has '^Replication can start: every prerequisite is met\.$'
 has "^PASS  kernel-headers +.*$KVER in /usr/src/linux-headers-$KVER"
 has '^PASS  tmp-exec .*a script placed there ran'
-pass "a sound system: 9 PASS lines, ready, exit 0"
+pass "a sound system: 11 PASS lines, ready, exit 0"
 
 run_check "$R" 0 --json
 python3 - "$T/out" <<'EOF' || die "JSON report is wrong"
@@ -68,12 +68,13 @@ doc = json.load(open(sys.argv[1]))
 assert doc["ready"] is True, doc
 ids = [c["id"] for c in doc["checks"]]
 assert ids == ["root-free-space", "python", "tmp-writable", "bootloader-grub", "tmp-exec",
-               "privileges", "dhclient", "kernel-headers", "kernel-headers-not-symlink"], ids
+               "privileges", "dhclient", "kernel-headers", "kernel-headers-not-symlink",
+               "secure-boot", "kmod-loadable"], ids
 for c in doc["checks"]:
     assert set(c) == {"id", "title", "verdict", "seen", "remedy", "waived"}, c
     assert c["verdict"] == "pass" and c["waived"] is False and c["remedy"] == "", c
 EOF
-pass "--json: ready, the 9 ids in order, every field"
+pass "--json: ready, the 11 ids in order, every field"
 
 # a failure blocks; its remedy names the distribution's command; a waiver unblocks
 rm "$R/sbin/dhclient"
@@ -155,13 +156,13 @@ rc=0
 "$LM" check >"$T/out" 2>"$T/err" || rc=$?
 cat "$T/out"
 [ "$rc" = 0 ] || [ "$rc" = 1 ] || die "check on this machine exited $rc"
-[ "$(grep -cE '^(PASS|WARN|FAIL)  ' "$T/out")" = 9 ] || die "not 9 check lines"
+[ "$(grep -cE '^(PASS|WARN|FAIL)  ' "$T/out")" = 11 ] || die "not 11 check lines"
 if [ "$rc" = 0 ]; then has '^Replication can start'; else has '^Replication cannot start'; fi
 rc2=0
 "$LM" check --json >"$T/out" || rc2=$?
 [ "$rc2" = "$rc" ] || die "--json exited $rc2, the report $rc"
 python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
-assert len(d["checks"]) == 9 and d["ready"] == (sys.argv[2] == "0"), d' "$T/out" "$rc" ||
+assert len(d["checks"]) == 11 and d["ready"] == (sys.argv[2] == "0"), d' "$T/out" "$rc" ||
 	die "JSON on this machine: $(cat "$T/out")"
-pass "this machine: 9 checks, exit $rc"
+pass "this machine: 11 checks, exit $rc"

@@ -217,7 +217,7 @@ static int run(const char *root, const char *const *waive, struct prereq_result 
 	struct prereq_options o = { .root = root, .waive = waive };
 	int n = prereq_run(&o, r, PREREQ_MAX_RESULTS);
 
-	assert_int_equal(n, 9);
+	assert_int_equal(n, 11);
 	return n;
 }
 
@@ -244,18 +244,18 @@ static int run_as_alice(const char *root, const char *sudo_user, struct prereq_r
 		else
 			unsetenv("SUDO_USER");
 		n = prereq_run(&o, mine, PREREQ_MAX_RESULTS);
-		if (n != 9 || write(fds[1], mine, sizeof(mine[0]) * 9) != (ssize_t)sizeof(mine[0]) * 9)
+		if (n != 11 || write(fds[1], mine, sizeof(mine[0]) * 11) != (ssize_t)sizeof(mine[0]) * 11)
 			_exit(91);
 		_exit(0);
 	}
 	close(fds[1]);
-	got = read(fds[0], r, sizeof(r[0]) * 9);
+	got = read(fds[0], r, sizeof(r[0]) * 11);
 	close(fds[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(got, (ssize_t)sizeof(r[0]) * 9);
-	return 9;
+	assert_int_equal(got, (ssize_t)sizeof(r[0]) * 11);
+	return 11;
 }
 
 static const struct prereq_result *find(const struct prereq_result *r, int n, const char *id)

@@ -49,7 +49,7 @@ static void test_all_pass(void **state)
 		doc = prereq_json(r, (size_t)n);
 		assert_non_null(doc);
 		assert_true(json_is_true(json_object_get(doc, "ready")));
-		assert_int_equal(json_array_size(json_object_get(doc, "checks")), 9);
+		assert_int_equal(json_array_size(json_object_get(doc, "checks")), 11);
 		json_decref(doc);
 	}
 }
