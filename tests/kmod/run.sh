@@ -10,7 +10,8 @@
 #
 #   tests/kmod/run.sh [GUEST_TEST]      default: guest_basic.sh
 # Environment: KVER (default: newest installed -amd64 modules directory),
-#   OUT (default: build/kmod-test), QEMU_TIMEOUT (default 240 s).
+#   OUT (default: build/kmod-test), QEMU_TIMEOUT (default 240 s),
+#   GUEST_ENV (NAME=VALUE words, no blanks inside, passed to the guest test).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -69,6 +70,7 @@ REPO='$REPO'
 OUT='$OUT'
 TEST='$TEST'
 KVER='$KVER'
+GUEST_ENV='${GUEST_ENV:-}'
 CFG
 cat >"$ir/init" <<'INIT'
 #!/bin/busybox sh
@@ -88,7 +90,7 @@ mount -t tmpfs mnt /host/mnt
 mkdir /host/mnt/repo /host/mnt/out
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 repo /host/mnt/repo
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /host/mnt/out
-chroot /host /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
+chroot /host /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp $GUEST_ENV \
 	/bin/bash "/mnt/repo/tests/kmod/$TEST" /mnt/out "$KVER"
 rc=$?
 echo "livemig-kmod-test: guest rc=$rc"

@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Issue 3, test 1 (guest side; run by tests/kmod/run.sh guest_oracle.sh): the
+# real livemigd with tracker = kmod mirrors a virtio disk holding a partition
+# table and a mounted ext4 file system to a real livemig-staging (both in the
+# guest, over loopback) while fio random writes and file creation/deletion
+# run; at least MIN_ROUNDS SNAPSHOT rounds under load; then the writers stop,
+# the file system is synced and frozen, a final `livemig sync`, and the
+# replica's sha256 must equal the disk's. One pass per seed.
+# Environment (run.sh's GUEST_ENV): ORACLE_SEEDS (default 1,2,...,10),
+# MIN_ROUNDS (default 50).
+. /mnt/repo/tests/kmod/guest_agent_lib.sh "$1"
+
+SEEDS=$(echo "${ORACLE_SEEDS:-1,2,3,4,5,6,7,8,9,10}" | tr , ' ')
+MIN_ROUNDS=${MIN_ROUNDS:-50}
+
+insmod "$KO" || die "insmod $KO"
+start_staging
+mismatches=0
+for seed in $SEEDS; do
+	t0=$(date +%s)
+	name=oracle-$seed
+	echo "== seed $seed"
+	make_fs
+	# some data before the mirror starts
+	fio --name=pre --filename="$FS/pre.dat" --size=8M --rw=write --bs=1M --randseed="$seed" \
+		--refill_buffers --output=/dev/null >/dev/null 2>&1 || die "fio pre-fill"
+	write_agent_config "$name" "$DISK" -- "tracker = kmod" "scan_interval = 20ms"
+	start_agent "$name"
+	[ "$(st .tracker)" = kmod ] || die "seed $seed: the agent runs tracker $(st .tracker), not kmod ($(st .tracker_reason))"
+	start_writers "$seed"
+	wait_st '.state == "CHANGE_COPY"' 120
+	echo "   initial mirror done after $(($(date +%s) - t0)) s"
+	g0=$(generations)
+	r0=$(st .rounds)
+	wait_generations "$g0" "$MIN_ROUNDS" 90
+	stop_writers
+	echo "   writers stopped after $(($(date +%s) - t0)) s"
+	snaps=$(($(generations) - g0))
+	rounds=$(($(st .rounds) - r0))
+	frozen_compare "$name" "seed $seed: $snaps SNAPSHOTs ($rounds complete rounds) under load, replica identical" ||
+		mismatches=$((mismatches + 1))
+	grep -qE "rescan" "$AGENT_LOG" && die "seed $seed: the agent rescanned although tracking was never interrupted"
+	stop_agent
+	umount "$FS" || die "umount $FS"
+	echo "   seed $seed took $(($(date +%s) - t0)) s"
+done
+[ "$mismatches" = 0 ] || die "oracle: $mismatches mismatch(es) over seeds $SEEDS"
+pass "oracle: seeds $SEEDS, 0 mismatches"
