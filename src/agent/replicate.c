@@ -362,6 +362,10 @@ again:
 	for (;;) {
 		uint64_t gen = 0;
 
+		/* a round with nothing to read (kmod, no writes) never meets the
+		 * reader's own stop check */
+		if (engine_stopping(e))
+			return -ECANCELED;
 		rc = change_round(e, &gen);
 		if (rc == -ECANCELED || rc == -ESTALE)
 			return rc;

@@ -127,6 +127,25 @@ agent_dump() {
 		cat "$t/stack" 2>/dev/null | head -8 >&2
 	done
 	tail -n 20 "$AGENT_LOG" >&2
+	gdb -p "$AGENT_PID" -batch -ex "thread apply all bt" 2>/dev/null |
+		grep -E '^(#|Thread)' | cut -c1-160 >&2
+}
+
+# stop_agent, but a livemigd that does not stop is a failure with a dump,
+# not a hang
+stop_agent_checked() {
+	local i rc=0
+	kill -TERM "$AGENT_PID" 2>/dev/null
+	for i in $(seq 150); do
+		kill -0 "$AGENT_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	if kill -0 "$AGENT_PID" 2>/dev/null; then
+		agent_dump
+		die "livemigd did not stop within 30 s of SIGTERM"
+	fi
+	wait "$AGENT_PID" || rc=$?
+	[ "$rc" -eq 0 ] || die "livemigd exited with $rc after SIGTERM"
 }
 
 # Wait until the module took n more SNAPSHOTs than g0, at most timeout s.

@@ -41,7 +41,7 @@ for seed in $SEEDS; do
 	frozen_compare "$name" "seed $seed: $snaps SNAPSHOTs ($rounds complete rounds) under load, replica identical" ||
 		mismatches=$((mismatches + 1))
 	grep -qE "rescan" "$AGENT_LOG" && die "seed $seed: the agent rescanned although tracking was never interrupted"
-	stop_agent
+	stop_agent_checked
 	umount "$FS" || die "umount $FS"
 	echo "   seed $seed took $(($(date +%s) - t0)) s"
 done

@@ -33,7 +33,7 @@ case $reason in
 *) die "status tracker_reason: '$reason'" ;;
 esac
 grep -q "using scan because module livemig_cbt is not built" "$AGENT_LOG" || die "the log does not say why"
-stop_agent
+stop_agent_checked
 pass "tracker = auto without the module: scan ($reason)"
 write_agent_config nomodk "$DISK" -- "tracker = kmod"
 rc=0
@@ -92,5 +92,5 @@ wait_generations "$(generations)" 10 90
 stop_writers
 frozen_compare rl "module reloaded mid-replication: epoch $e1 -> $e2, rescan, replica identical" ||
 	die "replica differs after the reload"
-stop_agent
+stop_agent_checked
 umount "$FS"
