@@ -64,7 +64,8 @@ UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
 		$(if $(CONSOLE_SRCS),$(O)/livemig-console)
 
-.PHONY: all check check-unit check-fuzz check-integration check-sanitized check-kmod demo bench \
+.PHONY: all check check-unit check-fuzz check-integration check-sanitized check-kmod check-kmod-full \
+	demo bench \
 	deps-build deps-test install clean fuzz
 .DELETE_ON_ERROR:
 
@@ -177,9 +178,24 @@ check-integration: $(PROGRAMS)
 # The change-tracking module: built by DKMS against Debian's kernel headers,
 # then exercised in a QEMU guest booting Debian's kernel (this host's kernel
 # cannot load modules).
-check-kmod:
+check-kmod: $(PROGRAMS)
 	$(Q)tests/kmod/dkms_build.sh
 	$(Q)tests/kmod/run.sh guest_basic.sh
+	$(Q)$(KMOD_AGENT_TESTS)
+
+# The real livemigd and livemig-staging in the guest against the module: the
+# oracle (issue 3 test 1; make check runs KMOD_ORACLE_SEEDS, check-kmod-full
+# all ten) and the reload test (test 4).
+KMOD_ORACLE_SEEDS ?= 1,2,3
+KMOD_AGENT_TESTS = \
+	OUT=$(abspath $(O))/kmod-oracle QEMU_TIMEOUT=900 \
+	GUEST_ENV="LIVEMIG_BUILD=$(O) ORACLE_SEEDS=$(KMOD_ORACLE_SEEDS)" \
+	tests/kmod/run.sh guest_oracle.sh && \
+	OUT=$(abspath $(O))/kmod-reload QEMU_TIMEOUT=600 GUEST_ENV="LIVEMIG_BUILD=$(O)" \
+	tests/kmod/run.sh guest_reload_agent.sh
+
+check-kmod-full: $(PROGRAMS)
+	$(Q)$(MAKE) --no-print-directory KMOD_ORACLE_SEEDS=1,2,3,4,5,6,7,8,9,10 check-kmod
 
 # Under ASan+UBSan: the unit tests and the integration suite's quick tier.
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)

@@ -26,7 +26,8 @@ REPO=/mnt/repo
 KO=$OUT/build/livemig_cbt.ko
 DISK=/dev/vdb
 export TMPDIR=/tmp
-set -- "$REPO/build"
+# the build directory, relative to the tree (make's O=; run.sh's GUEST_ENV)
+set -- "$REPO/${LIVEMIG_BUILD:-build}"
 # shellcheck source=../integration/lib.sh
 . "$REPO/tests/integration/lib.sh" "$@"
 # shellcheck source=../integration/agent_lib.sh
