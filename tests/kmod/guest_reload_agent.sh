@@ -89,8 +89,24 @@ e2=$(checkpoint_epoch rl)
 [ "$e2" != "$e1" ] || die "the epoch did not change over a reload"
 grep -E "change tracking was interrupted|tracking restarted|rescan" "$AGENT_LOG" | sed 's/^/   /' | cut -c1-160
 wait_generations "$(generations)" 10 90
+pass "unloaded for 2 s, loaded again: epoch $e1 -> $e2, rescanned"
+
+echo "== 4b. unload and load back at once: the module no longer knows the disk"
+n0=$(grep -c "rescan complete" "$AGENT_LOG")
+for i in $(seq 100); do rmmod livemig_cbt 2>/dev/null && break; sleep 0.05; done
+[ -e /sys/module/livemig_cbt ] && die "could not unload the module"
+insmod "$KO" || die "insmod again"
+for i in $(seq 600); do
+	[ "$(grep -c "rescan complete" "$AGENT_LOG")" -gt "$n0" ] && break
+	sleep 0.2
+done
+[ "$(grep -c "rescan complete" "$AGENT_LOG")" -gt "$n0" ] || { agent_dump; die "no rescan after the quick reload"; }
+e3=$(checkpoint_epoch rl)
+[ "$e3" != "$e2" ] || die "the epoch did not change over the quick reload"
+grep -E "change tracking was interrupted" "$AGENT_LOG" | tail -1 | sed 's/^/   /' | cut -c1-160
+wait_generations "$(generations)" 10 90
 stop_writers
-frozen_compare rl "module reloaded mid-replication: epoch $e1 -> $e2, rescan, replica identical" ||
-	die "replica differs after the reload"
+frozen_compare rl "module reloaded twice mid-replication: epochs $e1 -> $e2 -> $e3, rescans, replica identical" ||
+	die "replica differs after the reloads"
 stop_agent_checked
 umount "$FS"
