@@ -70,7 +70,7 @@ struct engine_disk {
 struct engine {
 	struct agent_config *cfg;
 	const struct tracker_ops *tracker;
-	char tracker_reason[384];   /* why this tracker (status document) */
+	char tracker_reason[640];   /* why this tracker (status document) */
 	struct engine_disk disks[FRAME_MAX_DISKS];
 	unsigned ndisks;
 	struct ring ring;

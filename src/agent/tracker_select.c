@@ -53,7 +53,7 @@ void tracker_fall_back(struct engine *e, const char *why)
 int tracker_select(struct engine *e, char *err, size_t errlen)
 {
 	const char *conf = e->cfg->tracker;
-	char why[256], remedy[256] = "", full[400];
+	char why[256], remedy[256] = "", full[560];
 
 	if (!strcmp(conf, "scan")) {
 		e->tracker = &tracker_scan_ops;
