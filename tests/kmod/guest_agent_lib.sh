@@ -48,7 +48,8 @@ done
 
 make_fs() {
 	mountpoint -q "$FS" && umount "$FS"
-	echo 'start=2048, type=83' | sfdisk -q "$DISK" >/dev/null || die "sfdisk $DISK"
+	echo 'start=2048, type=83' | sfdisk -q --wipe always --wipe-partitions always "$DISK" >/dev/null ||
+		die "sfdisk $DISK"
 	# let the partition appear and settle before mkfs
 	for _ in $(seq 50); do [ -b "${DISK}1" ] && break; sleep 0.1; done
 	[ -b "${DISK}1" ] || die "no ${DISK}1 after sfdisk"
@@ -59,18 +60,19 @@ make_fs() {
 }
 
 _WRITER_PIDS=()
-# Rates are modest on purpose: under TCG the agent hashes and compresses at a
-# few MiB/s, and each 4 KiB write dirties a 64 KiB block; the point is many
-# rounds that each find fresh writes, not a backlog.
+# Rates are modest on purpose: under TCG on a busy host the agent hashes and
+# compresses at about 1 MiB/s, and each 4 KiB write dirties a 64 KiB block
+# (about 0.5 MiB/s here); the point is many rounds that each find fresh
+# writes, not a backlog.
 start_writers() {
 	local seed=$1
 	fio --name=rand --filename="$FS/fio.dat" --size=12M --rw=randwrite --bs=4k \
-		--ioengine=psync --direct=1 --randseed="$seed" --rate_iops=12 \
+		--ioengine=psync --direct=1 --randseed="$seed" --rate_iops=5 \
 		--time_based --runtime=900 --output=/dev/null >/dev/null 2>&1 &
 	_WRITER_PIDS+=($!)
 	track_pid $!
 	fio --name=buf --filename="$FS/buf.dat" --size=4M --rw=randwrite --bs=16k \
-		--ioengine=psync --fsync=4 --randseed=$((seed + 1000)) --rate_iops=4 \
+		--ioengine=psync --fsync=4 --randseed=$((seed + 1000)) --rate_iops=2 \
 		--time_based --runtime=900 --output=/dev/null >/dev/null 2>&1 &
 	_WRITER_PIDS+=($!)
 	track_pid $!
@@ -82,10 +84,10 @@ start_writers() {
 			if [ -e "$FS/churn/f$n" ] && [ $((RANDOM % 3)) = 0 ]; then
 				rm -f "$FS/churn/f$n"
 			else
-				head -c $(((RANDOM % 64 + 1) * 1024)) /dev/urandom >"$FS/churn/f$n"
+				head -c $(((RANDOM % 32 + 1) * 1024)) /dev/urandom >"$FS/churn/f$n"
 			fi
 			[ $((RANDOM % 4)) = 0 ] && sync -f "$FS"
-			sleep 0.$((RANDOM % 4 + 1))
+			sleep 0.$((RANDOM % 6 + 3))
 		done
 	) &
 	_WRITER_PIDS+=($!)

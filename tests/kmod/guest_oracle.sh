@@ -25,15 +25,16 @@ for seed in $SEEDS; do
 	# some data before the mirror starts
 	fio --name=pre --filename="$FS/pre.dat" --size=8M --rw=write --bs=1M --randseed="$seed" \
 		--refill_buffers --output=/dev/null >/dev/null 2>&1 || die "fio pre-fill"
-	write_agent_config "$name" "$DISK" -- "tracker = kmod" "scan_interval = 20ms"
+	write_agent_config "$name" "$DISK"
+	sed -i 's/^scan_interval = .*/scan_interval = 20ms\ntracker = kmod/' "$T/$name.conf"
 	# the writers first: the initial mirror runs under load too
 	start_writers "$seed"
 	start_agent "$name"
 	[ "$(st .tracker)" = kmod ] || die "seed $seed: the agent runs tracker $(st .tracker), not kmod ($(st .tracker_reason))"
-	wait_st '.state == "CHANGE_COPY"' 120
+	wait_st '.state == "CHANGE_COPY"' 300
 	echo "   initial mirror done after $(($(date +%s) - t0)) s"
 	g0=$(generations)
-	wait_generations "$g0" "$MIN_ROUNDS" 90
+	wait_generations "$g0" "$MIN_ROUNDS" 300
 	snaps=$(($(generations) - g0))
 	stop_writers
 	echo "   writers stopped after $(($(date +%s) - t0)) s"

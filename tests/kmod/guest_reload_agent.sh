@@ -60,21 +60,21 @@ write_agent_config rl "$DISK" -- "tracker = kmod" "scan_interval = 50ms"
 start_agent rl
 [ "$(st .tracker)" = kmod ] || die "not kmod: $(st .tracker_reason)"
 start_writers 7
-wait_st '.state == "CHANGE_COPY"' 120
+wait_st '.state == "CHANGE_COPY"' 300
 e1=$(checkpoint_epoch rl)
-wait_generations "$(generations)" 10 90
+wait_generations "$(generations)" 10 300
 pass "mirrored with tracker = kmod, epoch $e1"
 
 echo "== 3. kill -9 and restart: same epoch, no rescan"
 kill_agent
 sleep 1
 start_agent rl
-wait_st '.state == "CHANGE_COPY" and .rounds >= 1' 120
+wait_st '.state == "CHANGE_COPY" and .rounds >= 1' 300
 wait_for_log "$AGENT_LOG" "resuming from checkpoint" 30 || die "did not resume from the checkpoint"
 grep -q "kmod tracking continues" "$AGENT_LOG" || die "did not find the kernel's tracking"
 grep -qE "rescan" "$AGENT_LOG" && die "rescanned after kill -9 although the tracking went on"
 [ "$(checkpoint_epoch rl)" = "$e1" ] || die "epoch changed over a restart"
-wait_generations "$(generations)" 5 90
+wait_generations "$(generations)" 5 300
 pass "restarted after kill -9: resumed under epoch $e1 without a rescan"
 
 echo "== 4. reload the module mid-replication"
@@ -84,11 +84,11 @@ for i in $(seq 100); do rmmod livemig_cbt 2>/dev/null && break; sleep 0.05; done
 sleep 2 # writes land while nothing tracks them
 insmod "$KO" || die "insmod again"
 wait_for_log "$AGENT_LOG" "change tracking was interrupted" 60 || { agent_dump; die "the agent did not notice"; }
-wait_for_log "$AGENT_LOG" "rescan complete" 120 || { agent_dump; die "no rescan after the reload"; }
+wait_for_log "$AGENT_LOG" "rescan complete" 300 || { agent_dump; die "no rescan after the reload"; }
 e2=$(checkpoint_epoch rl)
 [ "$e2" != "$e1" ] || die "the epoch did not change over a reload"
 grep -E "change tracking was interrupted|tracking restarted|rescan" "$AGENT_LOG" | sed 's/^/   /' | cut -c1-160
-wait_generations "$(generations)" 10 90
+wait_generations "$(generations)" 10 300
 pass "unloaded for 2 s, loaded again: epoch $e1 -> $e2, rescanned"
 
 echo "== 4b. unload and load back at once: the module no longer knows the disk"
@@ -104,7 +104,7 @@ done
 e3=$(checkpoint_epoch rl)
 [ "$e3" != "$e2" ] || die "the epoch did not change over the quick reload"
 grep -E "change tracking was interrupted" "$AGENT_LOG" | tail -1 | sed 's/^/   /' | cut -c1-160
-wait_generations "$(generations)" 10 90
+wait_generations "$(generations)" 10 300
 stop_writers
 frozen_compare rl "module reloaded twice mid-replication: epochs $e1 -> $e2 -> $e3, rescans, replica identical" ||
 	die "replica differs after the reloads"
