@@ -96,7 +96,7 @@ n0=$(grep -c "rescan complete" "$AGENT_LOG")
 for i in $(seq 100); do rmmod livemig_cbt 2>/dev/null && break; sleep 0.05; done
 [ -e /sys/module/livemig_cbt ] && die "could not unload the module"
 insmod "$KO" || die "insmod again"
-for i in $(seq 600); do
+for _ in $(seq 600); do
 	[ "$(grep -c "rescan complete" "$AGENT_LOG")" -gt "$n0" ] && break
 	sleep 0.2
 done
