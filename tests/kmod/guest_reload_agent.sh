@@ -91,11 +91,19 @@ grep -E "change tracking was interrupted|tracking restarted|rescan" "$AGENT_LOG"
 wait_generations "$(generations)" 10 300
 pass "unloaded for 2 s, loaded again: epoch $e1 -> $e2, rescanned"
 
-echo "== 4b. unload and load back at once: the module no longer knows the disk"
+echo "== 4b. reloaded while the agent waits: the module no longer knows the disk"
 n0=$(grep -c "rescan complete" "$AGENT_LOG")
+# paused, the agent waits for a free slot in mid-round (the writers go on, so
+# every round has extents) and makes no call until resumed: the reload is
+# over before it looks again, and it finds a module without its tracking
+lm pause >/dev/null || die "livemig pause"
+sleep 1
 for i in $(seq 100); do rmmod livemig_cbt 2>/dev/null && break; sleep 0.05; done
 [ -e /sys/module/livemig_cbt ] && die "could not unload the module"
 insmod "$KO" || die "insmod again"
+lm resume >/dev/null || die "livemig resume"
+wait_for_log "$AGENT_LOG" "the module no longer tracks the disk" 120 ||
+	{ agent_dump; die "the agent did not see its tracking gone"; }
 for _ in $(seq 600); do
 	[ "$(grep -c "rescan complete" "$AGENT_LOG")" -gt "$n0" ] && break
 	sleep 0.2
@@ -103,7 +111,7 @@ done
 [ "$(grep -c "rescan complete" "$AGENT_LOG")" -gt "$n0" ] || { agent_dump; die "no rescan after the quick reload"; }
 e3=$(checkpoint_epoch rl)
 [ "$e3" != "$e2" ] || die "the epoch did not change over the quick reload"
-grep -E "change tracking was interrupted" "$AGENT_LOG" | tail -1 | sed 's/^/   /' | cut -c1-160
+grep -E "change tracking was interrupted|ACK failed" "$AGENT_LOG" | tail -2 | sed 's/^/   /' | cut -c1-160
 wait_generations "$(generations)" 10 300
 stop_writers
 frozen_compare rl "module reloaded twice mid-replication: epochs $e1 -> $e2 -> $e3, rescans, replica identical" ||
