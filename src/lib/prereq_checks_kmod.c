@@ -60,7 +60,7 @@ static const char *dkms_key_enrolled(const struct prereq_ctx *c)
 	return NULL;
 }
 
-void prereq_check_secure_boot(const struct prereq_ctx *c, struct prereq_result *r)
+static void secure_boot(const struct prereq_ctx *c, struct prereq_result *r)
 {
 	char how[64], host[PATH_MAX];
 	enum kmod_sb sb = kmod_secure_boot(c->is_host ? "/" : c->root, how, sizeof(how));
@@ -126,7 +126,7 @@ static void find_module(const struct prereq_ctx *c, char *out, size_t n)
 	}
 }
 
-void prereq_check_kmod_loadable(const struct prereq_ctx *c, struct prereq_result *r)
+static void kmod_loadable(const struct prereq_ctx *c, struct prereq_result *r)
 {
 	char why[256], remedy[256], file[PATH_MAX];
 
@@ -157,4 +157,20 @@ void prereq_check_kmod_loadable(const struct prereq_ctx *c, struct prereq_result
 		   "or extra)%s", KMOD_NAME, c->kver, c->kver, consequence(c));
 	prereq_set_remedy(r, "install this kernel's headers and the livemig-dkms package, then "
 			  "run dkms autoinstall");
+}
+
+/* A pass carries no remedy (docs/prerequisites.md), even one that only
+ * informs about a module the configured tracker does not use. */
+void prereq_check_secure_boot(const struct prereq_ctx *c, struct prereq_result *r)
+{
+	secure_boot(c, r);
+	if (r->verdict == PREREQ_PASS)
+		r->remedy[0] = '\0';
+}
+
+void prereq_check_kmod_loadable(const struct prereq_ctx *c, struct prereq_result *r)
+{
+	kmod_loadable(c, r);
+	if (r->verdict == PREREQ_PASS)
+		r->remedy[0] = '\0';
 }
