@@ -82,6 +82,9 @@ $(O)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# the console's web page is built into the program (.incbin)
+$(O)/src/console/web_assets.o: $(wildcard src/console/web/*)
+
 $(O)/liblivemig.a: $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
