@@ -149,6 +149,8 @@ static json_t *machine_json(sqlite3_stmt *st, unsigned timeout_s, int64_t now, j
 		      "disconnected_reason", reason[0] ? json_string(reason) : json_null(),
 		      "inventory_summary", inventory_summary(inv),
 		      "progress", progress_summary(doc));
+	json_object_set_new(m, "agent_version", str_or_null(json_object_get(doc, "agent_version")));
+	json_object_set_new(m, "paused", json_boolean(json_is_true(json_object_get(doc, "paused"))));
 	/* what an operator asked of replication in the web page */
 	json_object_set_new(m, "replication_request",
 			    sqlite3_column_type(st, C_RREQ) == SQLITE_NULL
