@@ -119,14 +119,19 @@ void web_session_delete(struct request *rq, struct reply *rp)
 	struct session s;
 	int rc;
 
-	/* the cookie goes whatever happens: a dead session must not linger */
-	session_cookie(NULL, rp->set_cookie, sizeof(rp->set_cookie));
 	if (!request_has_session(rq)) {
+		session_cookie(NULL, rp->set_cookie, sizeof(rp->set_cookie));
 		reply_error(rp, 401, "session_expired", "you are not signed in");
 		return;
 	}
-	if (auth_session(rq, rp, &s))
+	/* a forged sign-out (no CSRF token) must not even drop the cookie;
+	 * a session that already ended loses it */
+	if (auth_session(rq, rp, &s)) {
+		if (rp->status == 401)
+			session_cookie(NULL, rp->set_cookie, sizeof(rp->set_cookie));
 		return;
+	}
+	session_cookie(NULL, rp->set_cookie, sizeof(rp->set_cookie));
 	rc = session_delete(rq->db, request_cookie(rq, SESSION_COOKIE));
 	if (rc) {
 		reply_internal(rp, rc);
