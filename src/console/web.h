@@ -17,7 +17,7 @@
 
 #include "accounts.h"
 #include "http.h"
-#include "session.h"
+#include "signin.h"
 
 struct MHD_Response;
 

@@ -174,10 +174,9 @@
     const box = $('m-chart');
     const pts = series.filter((s) => typeof s.throughput_bps === 'number');
     const ns = 'http://www.w3.org/2000/svg';
-    const W = 600, H = 180, L = 64, B = 22, T = 8;
+    const W = 800, H = 200, L = 70, B = 22, T = 8;
     const svg = document.createElementNS(ns, 'svg');
     svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-    svg.setAttribute('preserveAspectRatio', 'none');
     svg.setAttribute('role', 'img');
     if (pts.length < 2) {
       svg.setAttribute('aria-label', 'Throughput chart: not enough reports yet');

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Web sessions and their CSRF tokens (session.h). */
-#include "session.h"
+/* Web sessions and their CSRF tokens (signin.h). */
+#include "signin.h"
 
 #include <errno.h>
 #include <stdio.h>

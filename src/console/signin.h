@@ -11,8 +11,8 @@
  * nothing more is stored; a page from another origin can make the browser
  * send the cookie but can read neither the cookie nor the token.
  */
-#ifndef LIVEMIG_CONSOLE_SESSION_H
-#define LIVEMIG_CONSOLE_SESSION_H
+#ifndef LIVEMIG_CONSOLE_SIGNIN_H
+#define LIVEMIG_CONSOLE_SIGNIN_H
 
 #include <stdint.h>
 
