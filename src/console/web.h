@@ -37,6 +37,9 @@ int auth_session(struct request *rq, struct reply *rp, struct session *s);
 int auth_web_operator(struct request *rq, struct reply *rp, struct account *acct, char *user,
 		      size_t ulen);
 
+/* The body as a JSON object, sent as application/json (else 415). */
+int web_json_body(struct request *rq, struct reply *rp, json_t **out);
+
 /* The page's static files: 0 with the bytes and type, or -ENOENT. */
 int web_asset(const char *path, const char **data, size_t *len, const char **type);
 

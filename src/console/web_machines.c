@@ -40,7 +40,7 @@ void web_replication_post(struct request *rq, struct reply *rp, const char *mach
 	json_t *req = NULL, *r = NULL;
 	int rc;
 
-	if (auth_web_operator(rq, rp, &a, user, sizeof(user)) || request_json(rq, rp, &req))
+	if (auth_web_operator(rq, rp, &a, user, sizeof(user)) || web_json_body(rq, rp, &req))
 		return;
 	state = json_string_value(json_object_get(req, "state"));
 	if (!state || (strcmp(state, REPLICATION_PAUSED) && strcmp(state, REPLICATION_RUNNING))) {

@@ -28,11 +28,19 @@ static json_t *session_json(const struct session *s, const char *secret, int64_t
 			 (json_int_t)in_use);
 }
 
-static int json_content(struct request *rq)
+int web_json_body(struct request *rq, struct reply *rp, json_t **out)
 {
 	const char *ct = request_header(rq, "Content-Type");
 
-	return ct && !strncasecmp(ct, "application/json", 16);
+	/* A form on another site cannot send this type without asking first
+	 * (CORS preflight, which the console never grants): no forged sign-in,
+	 * and no forged change riding on credentials a browser cached. */
+	if (!ct || strncasecmp(ct, "application/json", 16)) {
+		reply_error(rp, 415, "json_required",
+			    "the body must be JSON sent as Content-Type: application/json");
+		return -EINVAL;
+	}
+	return request_json(rq, rp, out);
 }
 
 void web_session_post(struct request *rq, struct reply *rp)
@@ -44,14 +52,7 @@ void web_session_post(struct request *rq, struct reply *rp)
 	int64_t now = console_now(), in_use = 0;
 	int rc;
 
-	/* A form on another site cannot send this type without asking first
-	 * (CORS), so nobody can sign a browser in behind its user's back. */
-	if (!json_content(rq)) {
-		reply_error(rp, 415, "json_required", "sign in with a JSON body "
-			    "(Content-Type: application/json)");
-		return;
-	}
-	if (request_json(rq, rp, &req))
+	if (web_json_body(rq, rp, &req))
 		return;
 	account = json_string_value(json_object_get(req, "account"));
 	user = json_string_value(json_object_get(req, "user"));

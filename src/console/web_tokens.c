@@ -61,7 +61,7 @@ void web_tokens_create(struct request *rq, struct reply *rp)
 	json_t *req = NULL, *v;
 	int rc;
 
-	if (auth_web_operator(rq, rp, &a, user, sizeof(user)) || request_json(rq, rp, &req))
+	if (auth_web_operator(rq, rp, &a, user, sizeof(user)) || web_json_body(rq, rp, &req))
 		return;
 	v = json_object_get(req, "label");
 	if (v && !json_is_null(v)) {

@@ -209,13 +209,17 @@ try {
   const wrong = await pageFetch(page, 'POST', '/api/v1/tokens',
     { headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': '0'.repeat(64) }, body: { label: 'forged' } });
   if (wrong.status !== 403) fail('a wrong CSRF token: ' + JSON.stringify(wrong));
+  const csrf = json(await pageFetch(page, 'GET', '/api/v1/session')).csrf_token;
+  const plain = await pageFetch(page, 'POST', `/api/v1/machines/${M}/replication`,
+    { headers: { 'Content-Type': 'text/plain', 'X-CSRF-Token': csrf }, body: { state: 'paused' } });
+  if (plain.status !== 415) fail('a change sent as text/plain (what a form can send): ' + JSON.stringify(plain));
   const out = await pageFetch(page, 'DELETE', '/api/v1/session');
   if (out.status !== 403) fail('sign-out without the token: ' + JSON.stringify(out));
   await sleep(2500);
   if (agent().paused) fail('the forged pause reached the agent');
   const tokensNow = json(await pageFetch(page, 'GET', '/api/v1/tokens')).tokens;
   if (tokensNow.some((t) => t.label === 'forged')) fail('the forged token was created');
-  ok(`CSRF: a POST without the token is refused (${forged.status} ${json(forged).code}: ${json(forged).error}); a wrong token too; nothing changed`);
+  ok(`CSRF: a POST without the token is refused (${forged.status} ${json(forged).code}: ${json(forged).error}); a wrong token too; a text/plain body 415; nothing changed`);
 
   // ---- installation tokens ----
   await page.getByRole('link', { name: 'Installation tokens' }).click();
