@@ -194,6 +194,7 @@ check-kmod:
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 	$(Q)LIVEMIG_SANITIZED=1 tests/integration/run.sh $(O)
+	$(Q)tests/web/run.sh $(O)
 
 demo: deps-build
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
