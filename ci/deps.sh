@@ -11,10 +11,14 @@ test_extra="libcmocka-dev clang libclang-rt-14-dev openssl python3 util-linux so
 bench_extra="netcat-openbsd zstd gzip libdeflate-dev iproute2"
 # the kernel module is built with DKMS against Debian's kernel and tested in QEMU
 kmod_extra="qemu-system-x86 linux-image-amd64 linux-headers-amd64 dkms busybox-static cpio kmod fdisk fio"
+# the console's web page is tested in Debian's chromium driven by node
+# (playwright-core from npm); npm only when the installed node lacks one
+web_extra="chromium nodejs"
+command -v npm >/dev/null 2>&1 || web_extra="$web_extra npm"
 
 case "${1:-build}" in
 build) want="$build" ;;
-test) want="$build $test_extra $bench_extra $kmod_extra" ;;
+test) want="$build $test_extra $bench_extra $kmod_extra $web_extra" ;;
 bench) want="$build $test_extra $bench_extra" ;;
 *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
