@@ -2,6 +2,8 @@
 /*
  * cbt_tool: drive /dev/livemig-cbt from the QEMU tests.
  *
+ * DISK is a block device node or MAJOR:MINOR (attach needs the node).
+ *
  *   cbt_tool attach DISK [MIN_SHIFT]   print epoch, block_shift, nr_blocks
  *   cbt_tool info DISK                 key=value lines
  *   cbt_tool snapshot DISK             print "gen=G blocks=N"
@@ -20,8 +22,8 @@
  *                                      ACK; after STOPFILE appears, two more
  *                                      rounds. Prints rounds and blocks.
  *   cbt_tool cmpblocks A B BLOCK_BYTES the number of blocks that differ
- *   cbt_tool sgwrite DISK LBA          a SCSI WRITE(10) of one 512-byte
- *                                      block through SG_IO (passthrough)
+ *   cbt_tool sgwrite|sgread DISK LBA   a SCSI WRITE(10) or READ(10) of one
+ *                                      512-byte block through SG_IO
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,6 +52,9 @@ static void disk_id(const char *path, uint32_t *maj, uint32_t *min)
 {
 	struct stat st;
 
+	/* MAJOR:MINOR names a disk whose node is gone */
+	if (sscanf(path, "%u:%u", maj, min) == 2)
+		return;
 	if (stat(path, &st))
 		die(path);
 	*maj = major(st.st_rdev);
@@ -262,6 +267,9 @@ static int cmd_badioctl(const char *path, const char *other)
 
 	/* bad pointers and commands */
 	expect("INFO bad pointer", ioctl(cfd, LIVEMIG_CBT_IOC_INFO, (void *)16), EFAULT);
+	expect("SNAPSHOT NULL pointer", ioctl(cfd, LIVEMIG_CBT_IOC_SNAPSHOT, NULL), EFAULT);
+	expect("ATTACH bad pointer", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, (void *)-4096L), EFAULT);
+	expect("READ bad pointer", ioctl(cfd, LIVEMIG_CBT_IOC_READ, (void *)1), EFAULT);
 	expect("unknown ioctl", ioctl(cfd, _IOWR(LIVEMIG_CBT_IOC_MAGIC, 99, struct livemig_cbt_gen), &g0), ENOTTY);
 	expect("foreign ioctl", ioctl(cfd, _IOWR('x', 3, struct livemig_cbt_gen), &g0), ENOTTY);
 
@@ -303,6 +311,12 @@ static int cmd_badioctl(const char *path, const char *other)
 	rd.buf = 16;
 	expect("READ bad buffer", ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd), EFAULT);
 	rd.buf = (uintptr_t)buf;
+	rd.format = LIVEMIG_CBT_READ_EXTENTS;
+	rd.buf_len = sizeof(struct livemig_cbt_extent) - 1;
+	expect("READ extents buffer under one extent", ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd), EINVAL);
+	rd.format = LIVEMIG_CBT_READ_BITMAP;
+	rd.buf = (uintptr_t)buf;
+	rd.buf_len = sizeof(buf);
 	expect("READ good", ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd), 0);
 	g0.generation = g.generation + 5;
 	expect("ACK wrong generation", ioctl(cfd, LIVEMIG_CBT_IOC_ACK, &g0), ESTALE);
@@ -318,6 +332,9 @@ static int cmd_badioctl(const char *path, const char *other)
 	a.flags = 1;
 	expect("ATTACH unknown flags", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a), EINVAL);
 	a.flags = 0;
+	a.min_block_shift = 31;
+	expect("ATTACH min_block_shift 31", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a), EINVAL);
+	a.min_block_shift = 0;
 	close(a.fd);
 	a.fd = 12345;
 	expect("ATTACH bad fd", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a), EBADF);
@@ -470,11 +487,11 @@ static int cmd_cmpblocks(const char *a, const char *b, const char *bsarg)
 	return 0;
 }
 
-static int cmd_sgwrite(const char *path, const char *lbaarg)
+static int cmd_sg(const char *path, int write, const char *lbaarg)
 {
 	unsigned int lba = strtoul(lbaarg, NULL, 0);
-	unsigned char cdb[10] = { 0x2a, 0, lba >> 24, lba >> 16, lba >> 8, lba,
-				  0, 0, 1, 0 };
+	unsigned char cdb[10] = { write ? 0x2a : 0x28, 0, lba >> 24, lba >> 16,
+				  lba >> 8, lba, 0, 0, 1, 0 };
 	unsigned char data[512], sense[32];
 	struct sg_io_hdr h;
 	int fd = open(path, O_RDWR);
@@ -484,7 +501,7 @@ static int cmd_sgwrite(const char *path, const char *lbaarg)
 	memset(data, 0xa5, sizeof(data));
 	memset(&h, 0, sizeof(h));
 	h.interface_id = 'S';
-	h.dxfer_direction = SG_DXFER_TO_DEV;
+	h.dxfer_direction = write ? SG_DXFER_TO_DEV : SG_DXFER_FROM_DEV;
 	h.cmd_len = sizeof(cdb);
 	h.cmdp = cdb;
 	h.dxfer_len = sizeof(data);
@@ -495,7 +512,7 @@ static int cmd_sgwrite(const char *path, const char *lbaarg)
 	if (ioctl(fd, SG_IO, &h))
 		die("SG_IO");
 	if (h.status || h.host_status || h.driver_status) {
-		fprintf(stderr, "cbt_tool: WRITE(10) status %u host %u driver %u\n",
+		fprintf(stderr, "cbt_tool: SG_IO status %u host %u driver %u\n",
 			h.status, h.host_status, h.driver_status);
 		return 1;
 	}
@@ -508,11 +525,11 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "", *disk = argc > 2 ? argv[2] : NULL;
 
 	if (!disk) {
-		fprintf(stderr, "usage: cbt_tool attach|info|snapshot|read|ack|abort|detach|badioctl|follow|cmpblocks|sgwrite DISK ...\n");
+		fprintf(stderr, "usage: cbt_tool attach|info|snapshot|read|ack|abort|detach|badioctl|follow|cmpblocks|sgwrite|sgread DISK ...\n");
 		return 2;
 	}
 	cfd = open(LIVEMIG_CBT_DEVICE, O_RDWR | O_CLOEXEC);
-	if (cfd < 0 && strcmp(cmd, "cmpblocks") && strcmp(cmd, "sgwrite"))
+	if (cfd < 0 && strcmp(cmd, "cmpblocks") && strncmp(cmd, "sg", 2))
 		die(LIVEMIG_CBT_DEVICE);
 	if (!strcmp(cmd, "follow"))
 		return argc > 4 ? cmd_follow(disk, argv[3], argv[4]) : 2;
@@ -533,8 +550,8 @@ int main(int argc, char **argv)
 				argc > 4 ? strtoul(argv[4], NULL, 0) : 4096);
 	if (!strcmp(cmd, "cmpblocks"))
 		return argc > 4 ? cmd_cmpblocks(disk, argv[3], argv[4]) : 2;
-	if (!strcmp(cmd, "sgwrite"))
-		return argc > 3 ? cmd_sgwrite(disk, argv[3]) : 2;
+	if (!strcmp(cmd, "sgwrite") || !strcmp(cmd, "sgread"))
+		return argc > 3 ? cmd_sg(disk, cmd[2] == 'w', argv[3]) : 2;
 	if (!strcmp(cmd, "badioctl"))
 		return cmd_badioctl(disk, argc > 3 ? argv[3] : "/dev/vdb");
 	fprintf(stderr, "cbt_tool: unknown command %s\n", cmd);

@@ -12,7 +12,7 @@ T=$OUT/cbt_tool
 S=/sys/class/misc/livemig-cbt
 NB=/sys/kernel/config/nullb
 BS=65536
-STRESS_SECONDS=${STRESS_SECONDS:-15}
+STRESS_SECONDS=${STRESS_SECONDS:-10}
 failures=0
 
 pass() { echo "ok   $*"; }
@@ -92,26 +92,28 @@ dmsetup --noudevsync remove cbtdelay || fail "dmsetup remove"
 # follow DISK: fio random writes while cbt_tool copies every generation to a
 # replica in a tight SNAPSHOT/READ/copy/ACK loop; after the writes stop and
 # two more rounds, the replica must equal the disk: 0 lost writes.
-follow() {
+follow() { # DISK NAME FIO_IODEPTH
 	local disk=$1 name=$2 stop=/tmp/stop.$2 rep=/tmp/replica.$2 m0 res lost
 	rm -f "$stop"
 	# 4 KiB per bit: each round copies just the blocks fio wrote
 	"$T" attach "$disk" 12 >/dev/null || { fail "attach $name"; return; }
-	dd if="$disk" of="$rep" bs=1M iflag=direct status=none || fail "initial copy $name"
+	# the disk is new and memory-backed, so zero, like the replica; a block
+	# that was not would show below as a difference, never hide one
+	truncate -s "$(blockdev --getsize64 "$disk")" "$rep"
 	m0=$(cat $S/completion_marks)
 	"$T" follow "$disk" "$rep" "$stop" >/tmp/follow.$name &
 	local fpid=$!
 	fio --name="$name" --filename="$disk" --rw=randwrite --bs=4k --direct=1 \
-		--ioengine=libaio --iodepth=16 --runtime="$STRESS_SECONDS" --time_based \
+		--ioengine=libaio --iodepth="$3" --runtime="$STRESS_SECONDS" --time_based \
 		--refill_buffers --randrepeat=0 --output=/tmp/fio.$name --output-format=json \
 		|| fail "fio $name"
 	touch "$stop"
 	wait $fpid || fail "follow $name: $(cat /tmp/follow.$name)"
 	res=$(cat /tmp/follow.$name)
-	lost=$("$T" cmpblocks "$disk" "$rep" 4096)
+	dd if="$disk" of=/tmp/final.$name bs=1M iflag=direct status=none || fail "read $name"
+	lost=$("$T" cmpblocks /tmp/final.$name "$rep" 4096)
 	echo "   $name: $res, fio write IOs $(jq '.jobs[0].write.total_ios' /tmp/fio.$name), completion_marks +$(($(cat $S/completion_marks) - m0))"
 	check "$name: 4 KiB blocks differing from the replica (lost writes)" "$lost" 0
-	# each round reads its blocks back at 2 ms per read: rounds are long
 	rounds=$(echo "$res" | sed 's/.*busy_rounds=\([0-9]*\).*/\1/')
 	[ "${rounds:-0}" -ge 5 ] && pass "$name: $rounds SNAPSHOT rounds with data" ||
 		fail "$name: only ${rounds:-0} SNAPSHOT rounds with data"
@@ -120,20 +122,25 @@ follow() {
 	[ $(($(cat $S/completion_marks) - m0)) -gt 0 ] && pass "$name: writes straddled SNAPSHOTs" ||
 		fail "$name: no write straddled a SNAPSHOT (test inconclusive)"
 	"$T" detach "$disk" || fail "detach $name"
-	rm -f "$rep"
+	rm -f "$rep" /tmp/final.$name
 }
 
-echo "== blk-mq under fio: queue depth 2, 2 ms completions, mq-deadline lets reads pass writes"
-nullb nbfio size=64 memory_backed=1 queue_mode=2 irqmode=2 completion_nsec=2000000 \
-	hw_queue_depth=2 || fail "null_blk fio mq"
-echo mq-deadline >/sys/block/nbfio/queue/scheduler 2>/dev/null || true
-echo "   scheduler: $(cat /sys/block/nbfio/queue/scheduler)"
-follow /dev/nbfio mq
+# The SNAPSHOT's RCU grace period alone outlasts short in-flight times, so
+# writes must wait long between queue and disk for a copy to read old data.
+echo "== blk-mq under fio: null_blk queue depth 1, 20 ms per request, writes wait in mq-deadline, reads pass them"
+nullb nbfio size=16 memory_backed=1 queue_mode=2 irqmode=2 completion_nsec=20000000 \
+	hw_queue_depth=1 || fail "null_blk fio mq"
+echo mq-deadline >/sys/block/nbfio/queue/scheduler || fail "mq-deadline"
+# scheduler tags for every write fio queues: the reads must not wait behind them
+echo 64 >/sys/block/nbfio/queue/nr_requests || fail "nr_requests"
+follow /dev/nbfio mq 32
 
-echo "== bio-based under fio: null_blk bio mode, queue depth 2, 2 ms completions"
-nullb nbbio size=64 memory_backed=1 queue_mode=0 irqmode=2 completion_nsec=2000000 \
-	hw_queue_depth=2 || fail "null_blk fio bio"
-follow /dev/nbbio bio
+echo "== bio-based under fio: dm-delay holds every write 200 ms, reads pass"
+nullb nbbio size=16 memory_backed=1 queue_mode=2 || fail "null_blk for dm-delay"
+echo "0 32768 delay /dev/nbbio 0 0 /dev/nbbio 0 200" |
+	dmsetup --noudevsync create cbtslow || fail "dmsetup create cbtslow"
+follow "/dev/$(dmsetup info -c --noheadings -o blkdevname cbtslow)" bio 16
+dmsetup --noudevsync remove cbtslow || fail "dmsetup remove cbtslow"
 
 for d in nbmq nbdm nbfio nbbio; do echo 0 >"$NB/$d/power"; rmdir "$NB/$d"; done
 rmmod livemig_cbt || fail rmmod

@@ -49,9 +49,11 @@ ${CC:-gcc} -static -O2 -Wall -Wextra -Werror -I"$REPO/kmod/uapi" \
 	-o "$OUT/cbt_tool" "$REPO/tests/kmod/cbt_tool.c"
 
 # 3. disks: vda 64 GiB sparse with one 1 GiB partition at 1 MiB, vdb untracked
+# (64 MiB), sda 64 MiB on virtio-scsi for SCSI passthrough (its driver is not
+# in the initramfs: a guest test that wants it loads it)
 truncate -s 64G "$OUT/vda.img"
 echo 'start=2048, size=2097152, type=83' | sfdisk -q "$OUT/vda.img" >/dev/null
-truncate -s 64M "$OUT/vdb.img"
+truncate -s 64M "$OUT/vdb.img" "$OUT/sda.img"
 
 # 4. initramfs: static busybox, the in-tree modules in insmod order, /init
 ir=$OUT/initramfs
@@ -114,6 +116,9 @@ timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -cpu max -m 1024 -nographic -no-reboo
 	-virtfs local,path="$OUT",mount_tag=out,security_model=none,multidevs=remap \
 	-drive file="$OUT/vda.img",if=virtio,format=raw,discard=unmap,cache=unsafe \
 	-drive file="$OUT/vdb.img",if=virtio,format=raw,cache=unsafe \
+	-device virtio-scsi-pci,id=scsi0 \
+	-drive file="$OUT/sda.img",if=none,id=cbtscsi,format=raw,cache=unsafe \
+	-device scsi-hd,drive=cbtscsi,bus=scsi0.0 \
 	</dev/null >"$OUT/serial.log" 2>&1
 rc=$?
 set -e
