@@ -131,8 +131,11 @@ echo "== blk-mq under fio: null_blk queue depth 1, 20 ms per request, writes wai
 nullb nbfio size=16 memory_backed=1 queue_mode=2 irqmode=2 completion_nsec=20000000 \
 	hw_queue_depth=1 || fail "null_blk fio mq"
 echo mq-deadline >/sys/block/nbfio/queue/scheduler || fail "mq-deadline"
-# scheduler tags for every write fio queues: the reads must not wait behind them
+# scheduler tags for every write fio queues, so reads do not wait behind
+# them, and reads preferred: 16 reads pass before one write is sent
 echo 64 >/sys/block/nbfio/queue/nr_requests || fail "nr_requests"
+echo 1 >/sys/block/nbfio/queue/iosched/fifo_batch || fail "fifo_batch"
+echo 16 >/sys/block/nbfio/queue/iosched/writes_starved || fail "writes_starved"
 follow /dev/nbfio mq 32
 
 echo "== bio-based under fio: dm-delay holds every write 200 ms, reads pass"
