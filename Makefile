@@ -179,7 +179,7 @@ check-integration: $(PROGRAMS)
 # cannot load modules).
 check-kmod:
 	$(Q)tests/kmod/dkms_build.sh
-	$(Q)tests/kmod/run.sh guest_basic.sh
+	$(Q)tests/kmod/run.sh guest_basic.sh guest_inflight.sh guest_devices.sh
 
 # Under ASan+UBSan: the unit tests and the integration suite's quick tier.
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)

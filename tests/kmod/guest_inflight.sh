@@ -105,7 +105,7 @@ follow() { # DISK NAME FIO_IODEPTH
 	local fpid=$!
 	fio --name="$name" --filename="$disk" --rw=randwrite --bs=4k --direct=1 \
 		--ioengine=libaio --iodepth="$3" --runtime="$STRESS_SECONDS" --time_based \
-		--refill_buffers --randrepeat=0 --output=/tmp/fio.$name --output-format=json \
+		--refill_buffers --randrepeat=0 --eta=never --output=/tmp/fio.$name --output-format=json \
 		|| fail "fio $name"
 	touch "$stop"
 	wait $fpid || fail "follow $name: $(cat /tmp/follow.$name)"

@@ -1,31 +1,37 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Build livemig_cbt for Debian's packaged kernel and run a guest test in QEMU
+# Build livemig_cbt for Debian's packaged kernel and run guest tests in QEMU
 # (TCG; the host kernel cannot load modules). The guest runs the host's
 # userland over 9p (read-only), so the test scripts and tools come straight
 # from this tree. The verdict comes from isa-debug-exit: QEMU exits 1 when the
-# guest test passed, 3 when it failed; anything else (0: panic with
+# guest tests passed, 3 when one failed; anything else (0: panic with
 # -no-reboot, 124: timeout) is a crash. panic_on_warn=1 oops=panic make any
 # WARN or oops a failure.
 #
-#   tests/kmod/run.sh [GUEST_TEST]      default: guest_basic.sh
+#   tests/kmod/run.sh [GUEST_TEST...]   default: guest_basic.sh
+# Several tests run one after the other in one boot (one build, one boot);
+# each leaves the guest as it found it (module unloaded, its devices gone).
 # Environment: KVER (default: newest installed -amd64 modules directory),
-#   OUT (default: build/kmod-test), QEMU_TIMEOUT (default 240 s).
+#   OUT (default: build/kmod-test), QEMU_TIMEOUT (default 240 s per test),
+#   RELOADS (guest_basic.sh's module reloads, default 20).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-TEST=${1:-guest_basic.sh}
+TEST=${*:-guest_basic.sh}
 KVER=${KVER:-$(ls /lib/modules | grep -- '-amd64$' | sort -V | tail -1)}
 KDIR=/lib/modules/$KVER/build
 OUT=${OUT:-$REPO/build/kmod-test}
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-240}
+set -- $TEST
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-$((240 * $#))}
 VMLINUZ=/boot/vmlinuz-$KVER
 
 say() { echo "kmod-test: $*"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 [ -n "$KVER" ] && [ -f "$KDIR/Makefile" ] || { say "no kernel headers (apt-get install linux-headers-amd64)"; exit 2; }
 [ -f "$VMLINUZ" ] || { say "no $VMLINUZ (apt-get install linux-image-amd64)"; exit 2; }
-[ -f "$REPO/tests/kmod/$TEST" ] || { say "no guest test $TEST"; exit 2; }
+for t in $TEST; do
+	[ -f "$REPO/tests/kmod/$t" ] || { say "no guest test $t"; exit 2; }
+done
 for t in qemu-system-x86_64 cpio busybox timeout; do
 	command -v $t >/dev/null || { say "missing $t"; exit 2; }
 done
@@ -71,6 +77,7 @@ REPO='$REPO'
 OUT='$OUT'
 TEST='$TEST'
 KVER='$KVER'
+RELOADS='${RELOADS:-}'
 CFG
 cat >"$ir/init" <<'INIT'
 #!/bin/busybox sh
@@ -90,9 +97,15 @@ mount -t tmpfs mnt /host/mnt
 mkdir /host/mnt/repo /host/mnt/out
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 repo /host/mnt/repo
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /host/mnt/out
-chroot /host /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
-	/bin/bash "/mnt/repo/tests/kmod/$TEST" /mnt/out "$KVER"
-rc=$?
+rc=0
+for t in $TEST; do
+	echo "livemig-kmod-test: === $t"
+	chroot /host /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp RELOADS="$RELOADS" \
+		/bin/bash "/mnt/repo/tests/kmod/$t" /mnt/out "$KVER"
+	r=$?
+	echo "livemig-kmod-test: $t rc=$r"
+	[ $r = 0 ] || rc=1
+done
 echo "livemig-kmod-test: guest rc=$rc"
 if [ $rc = 0 ]; then printf '\000'; else printf '\001'; fi |
 	dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
@@ -123,7 +136,7 @@ timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -cpu max -m 1024 -nographic -no-reboo
 rc=$?
 set -e
 t2=$(date +%s.%N)
-grep -v '^\s*$' "$OUT/serial.log" | grep -v 'BAR\|^SeaBIOS\|^iPXE\|^Booting' | tail -n 200
+grep -v '^\s*$' "$OUT/serial.log" | grep -v 'BAR\|^SeaBIOS\|^iPXE\|^Booting' | tail -n $((200 * $#))
 case $rc in
 1) say "PASS $TEST on $KVER (guest $(elapsed $t1 $t2) s, total $(elapsed $t0 $t2) s)"; exit 0 ;;
 3) say "FAIL $TEST on $KVER (guest test failed; log $OUT/serial.log)"; exit 1 ;;
