@@ -69,21 +69,26 @@ void cbt_inflight_free(void)
 	cbt_slots = NULL;
 }
 
-static struct cbt_slot *cbt_slot(unsigned int h, unsigned int i)
+static struct cbt_slot *cbt_slot(struct cbt_slot *slots, unsigned int h,
+				 unsigned int i)
 {
-	return &cbt_slots[(h + i) & ((1U << cbt_slot_bits) - 1)];
+	return &slots[(h + i) & ((1U << cbt_slot_bits) - 1)];
 }
 
 /* Probe context. False when no slot was free in the window. */
 bool cbt_inflight_add(const struct bio *bio, struct cbt_disk *t,
 		      sector_t sector, unsigned int nr)
 {
+	/* pairs with the release in cbt_inflight_alloc(): bits, then table */
+	struct cbt_slot *slots = smp_load_acquire(&cbt_slots), *s;
 	unsigned long key = (unsigned long)bio, k;
-	unsigned int h = hash_ptr(bio, cbt_slot_bits), i;
-	struct cbt_slot *s;
+	unsigned int h, i;
 
+	if (!slots)
+		return false;
+	h = hash_ptr(bio, cbt_slot_bits);
 	for (i = 0; i < CBT_PROBE; i++) {
-		s = cbt_slot(h, i);
+		s = cbt_slot(slots, h, i);
 		k = READ_ONCE(s->key);
 		/*
 		 * A bio is in flight once: a slot that still names it is left
@@ -96,6 +101,7 @@ bool cbt_inflight_add(const struct bio *bio, struct cbt_disk *t,
 		s->t = t;
 		s->sector = sector;
 		s->nr = nr;
+		/* the range is visible before the key that names it */
 		smp_store_release(&s->key, key);
 		return true;
 	}
@@ -106,16 +112,17 @@ bool cbt_inflight_add(const struct bio *bio, struct cbt_disk *t,
 struct cbt_disk *cbt_inflight_take(const struct bio *bio, sector_t *sector,
 				   unsigned int *nr)
 {
+	/* pairs with the release in cbt_inflight_alloc(): bits, then table */
+	struct cbt_slot *slots = smp_load_acquire(&cbt_slots), *s;
 	unsigned long key = (unsigned long)bio;
 	unsigned int h, i;
 	struct cbt_disk *t;
-	struct cbt_slot *s;
 
-	if (!READ_ONCE(cbt_slots))
+	if (!slots)
 		return NULL;
 	h = hash_ptr(bio, cbt_slot_bits);
 	for (i = 0; i < CBT_PROBE; i++) {
-		s = cbt_slot(h, i);
+		s = cbt_slot(slots, h, i);
 		if (READ_ONCE(s->key) != key)
 			continue;
 		if (cmpxchg_acquire(&s->key, key, CBT_SLOT_BUSY) != key)
@@ -123,6 +130,7 @@ struct cbt_disk *cbt_inflight_take(const struct bio *bio, sector_t *sector,
 		t = s->t;
 		*sector = s->sector;
 		*nr = s->nr;
+		/* the range is read before the slot can be claimed again */
 		smp_store_release(&s->key, 0);
 		return t;
 	}

@@ -64,9 +64,9 @@ static atomic_t cbt_nr_bio_based = ATOMIC_INIT(0);
 #endif
 
 #if CBT_HAVE_ENUM_REQ_OP
-typedef enum req_op cbt_op_t;
+#define cbt_op_t		enum req_op
 #else
-typedef unsigned int cbt_op_t;
+#define cbt_op_t		unsigned int
 #endif
 
 #if CBT_HAVE_DISK_DISKSEQ
