@@ -178,6 +178,7 @@ check-integration: $(PROGRAMS)
 # then exercised in a QEMU guest booting Debian's kernel (this host's kernel
 # cannot load modules).
 check-kmod:
+	$(Q)tests/kmod/static_checks.sh
 	$(Q)tests/kmod/dkms_build.sh
 	$(Q)tests/kmod/run.sh guest_basic.sh guest_inflight.sh guest_devices.sh
 
