@@ -169,8 +169,34 @@ static void cbt_bio_completed(struct bio *bio)
 	rcu_read_unlock();
 }
 
+/*
+ * A bio-based driver may send the bio it was given, remapped, to a blk-mq
+ * disk (NVMe multipath's head disk, md raid0/linear without iostats). The
+ * request path then clears the bio's "trace completion" flag, and
+ * block_bio_complete never fires for it: its completion is this request's.
+ * rcu_read_lock() held.
+ */
+static void cbt_rq_completed_remapped(struct request *rq, cbt_op_t op,
+				      unsigned int nr_bytes)
+{
+	struct cbt_disk *t;
+	struct bio *bio;
+	sector_t sector;
+	unsigned int nr;
+
+	/* only the bios this completion ends: the rest lands later */
+	__rq_for_each_bio(bio, rq) {
+		if (bio->bi_iter.bi_size > nr_bytes)
+			break;
+		nr_bytes -= bio->bi_iter.bi_size;
+		t = cbt_inflight_take(bio, &sector, &nr);
+		if (t)
+			cbt_remarked(cbt_mark(t, op, sector, nr));
+	}
+}
+
 /* blk-mq disks; interrupt context. Runs before the bios are advanced. */
-static void cbt_rq_completed(struct request *rq)
+static void cbt_rq_completed(struct request *rq, unsigned int nr_bytes)
 {
 	cbt_op_t op = req_op(rq);
 	struct cbt_disk *t;
@@ -192,6 +218,8 @@ static void cbt_rq_completed(struct request *rq)
 	if (!op_is_write(op) || !rq->bio)
 		return;
 	rcu_read_lock();
+	if (atomic_read(&cbt_nr_bio_based))
+		cbt_rq_completed_remapped(rq, op, nr_bytes);
 	t = cbt_lookup_disk(cbt_rq_disk(rq));
 	if (t) {
 		/*
@@ -238,13 +266,13 @@ static void cbt_probe_bio_complete(void *data, struct request_queue *q,
 static void cbt_probe_rq_complete(void *data, struct request *rq,
 				  blk_status_t error, unsigned int nr_bytes)
 {
-	cbt_rq_completed(rq);
+	cbt_rq_completed(rq, nr_bytes);
 }
 #elif CBT_HAVE_TP_RQ_COMPLETE_RQ_INT_BYTES
 static void cbt_probe_rq_complete(void *data, struct request *rq, int error,
 				  unsigned int nr_bytes)
 {
-	cbt_rq_completed(rq);
+	cbt_rq_completed(rq, nr_bytes);
 }
 #else
 #error "block_rq_complete has a prototype livemig_cbt does not know"
