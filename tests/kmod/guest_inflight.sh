@@ -22,8 +22,6 @@ check() { # name got want
 }
 snapblocks() { "$T" snapshot "$1" | sed 's/.*blocks=//'; }
 rd() { "$T" read "$1" extents 2>/dev/null; }
-# writes in flight on a disk, from /sys/block/X/inflight ("reads writes")
-inflight_writes() { awk '{ print $2 }' "/sys/block/$1/inflight"; }
 # nullb NAME key=value...: a null_blk disk through configfs, powered on
 nullb() {
 	local name=$1 kv
@@ -34,9 +32,13 @@ nullb() {
 	for _ in $(seq 50); do [ -b "/dev/$name" ] && return 0; sleep 0.1; done
 	return 1
 }
-# wait until disk $1 has a write in flight (at most 30 s: a busy host)
-wait_inflight() {
-	for _ in $(seq 600); do [ "$(inflight_writes "$1")" -gt 0 ] && return 0; sleep 0.05; done
+# wait until tracked disk $1 has $2 blocks marked at queue time (at most
+# 30 s: a busy host)
+wait_marked() {
+	for _ in $(seq 300); do
+		[ "$("$T" info "$1" | sed -n 's/^dirty_blocks=//p')" -ge "$2" ] && return 0
+		sleep 0.1
+	done
 	return 1
 }
 
@@ -56,7 +58,7 @@ for attempt in 1 2 3; do
 	dd if=/dev/urandom of=/dev/nbmq bs=4096 count=1 seek=$((10 * BS / 4096)) \
 		oflag=direct status=none &
 	ddpid=$!
-	wait_inflight nbmq || fail "no write in flight on nbmq"
+	wait_marked /dev/nbmq 1 || fail "no write queued on nbmq"
 	g1=$(snapblocks /dev/nbmq)
 	wait $ddpid || fail "dd nbmq"
 	"$T" ack /dev/nbmq || fail "ack nbmq"
@@ -89,7 +91,7 @@ DM=/dev/$(dmsetup info -c --noheadings -o blkdevname cbtdelay)
 m0=$(cat $S/completion_marks)
 dd if=/dev/urandom of=$DM bs=131072 count=1 seek=$((448 * 1024)) oflag=direct,seek_bytes status=none &
 ddpid=$!
-wait_inflight "${DM#/dev/}" || fail "no write in flight on $DM"
+wait_marked $DM 2 || fail "no write queued on $DM"
 check "gen 1 (queued split write)" "$(snapblocks $DM)" 2
 wait $ddpid || fail "dd dm"
 "$T" ack $DM || fail "ack dm"
@@ -103,8 +105,8 @@ echo "== bio-based md raid0 handing the same bio to a blk-mq member (iostats off
 # The member's request completion ends the md bio: block_bio_complete never
 # fires for it, so its queue-time range is taken at block_rq_complete.
 modprobe raid0 || fail "modprobe raid0"
-nullb nbr0a size=16 memory_backed=1 queue_mode=2 irqmode=2 completion_nsec=1000000000 &&
-	nullb nbr0b size=16 memory_backed=1 queue_mode=2 irqmode=2 completion_nsec=1000000000 ||
+nullb nbr0a size=16 memory_backed=1 queue_mode=2 irqmode=2 completion_nsec=3000000000 &&
+	nullb nbr0b size=16 memory_backed=1 queue_mode=2 irqmode=2 completion_nsec=3000000000 ||
 	fail "null_blk raid0 members"
 # --build: no superblock to write or read at 1 s a request
 mdadm --build /dev/md1 --run --quiet --level=0 --raid-devices=2 \
@@ -114,10 +116,7 @@ echo 0 >/sys/block/md1/queue/iostats || fail "iostats off"
 "$T" attach /dev/md1 >/dev/null || fail "attach md1"
 dd if=/dev/urandom of=/dev/md1 bs=4096 count=1 seek=$((3 * BS / 4096)) oflag=direct status=none &
 ddpid=$!
-for _ in $(seq 600); do
-	[ $(($(inflight_writes nbr0a) + $(inflight_writes nbr0b))) -gt 0 ] && break
-	sleep 0.05
-done
+wait_marked /dev/md1 1 || fail "no write queued on md1"
 check "gen 1 (queued on md1)" "$(snapblocks /dev/md1)" 1
 wait $ddpid || fail "dd md1"
 "$T" ack /dev/md1 || fail "ack md1"
