@@ -51,6 +51,32 @@ probe HAVE_TP_RQ_COMPLETE_RQ_ERR_BYTES \
 	'static void f(void *d, struct request *rq, blk_status_t e, unsigned int n) { }' \
 	'void p(void); void p(void) { check_trace_callback_type_block_rq_complete(f); }'
 
+probe HAVE_TP_RQ_COMPLETE_RQ_INT_BYTES \
+	'#include <linux/tracepoint.h>' \
+	'#include <linux/blk-mq.h>' \
+	'#include <trace/events/block.h>' \
+	'static void f(void *d, struct request *rq, int e, unsigned int n) { }' \
+	'void p(void); void p(void) { check_trace_callback_type_block_rq_complete(f); }'
+
+probe HAVE_TP_BIO_COMPLETE_Q_BIO \
+	'#include <linux/tracepoint.h>' \
+	'#include <trace/events/block.h>' \
+	'static void f(void *d, struct request_queue *q, struct bio *b) { }' \
+	'void p(void); void p(void) { check_trace_callback_type_block_bio_complete(f); }'
+
+probe HAVE_REQUEST_RQ_DISK \
+	'#include <linux/blkdev.h>' \
+	'#include <linux/blk-mq.h>' \
+	'struct gendisk *p(struct request *r); struct gendisk *p(struct request *r) { return r->rq_disk; }'
+
+probe HAVE_DISK_DISKSEQ \
+	'#include <linux/blkdev.h>' \
+	'u64 p(struct gendisk *d); u64 p(struct gendisk *d) { return d->diskseq; }'
+
+probe HAVE_ENUM_REQ_OP \
+	'#include <linux/blk_types.h>' \
+	'enum req_op p(void); enum req_op p(void) { return REQ_OP_WRITE; }'
+
 probe HAVE_FOR_EACH_KERNEL_TRACEPOINT \
 	'#include <linux/tracepoint.h>' \
 	'static void f(struct tracepoint *tp, void *priv) { }' \

@@ -19,7 +19,13 @@
  *   synchronize_rcu() too.
  *
  * Everything else in struct cbt_disk is read and written under cbt_mutex,
- * except ->invalid_reason, which the probe may set with cmpxchg().
+ * except ->invalid_reason, which the probe may set with cmpxchg(), and
+ * ->disk, which the probes read with READ_ONCE() (it becomes NULL when the
+ * disk's driver module goes away; the gendisk is released one grace period
+ * later).
+ *
+ * cbt_inflight.c keeps, lock free, the queue-time ranges of writes in flight
+ * on bio-based tracked disks; see there.
  */
 #ifndef LIVEMIG_CBT_H
 #define LIVEMIG_CBT_H
@@ -41,8 +47,12 @@ struct cbt_map {
 
 struct cbt_disk {
 	struct list_head node;		/* in cbt_disks, RCU */
-	struct gendisk *disk;		/* referenced: get_device() */
+	struct gendisk *disk;		/* get_device() ref; NULL once released */
+	struct module *owner;		/* the disk's driver */
 	dev_t devt;
+	u64 diskseq;			/* at attach; 0 where unknown */
+	bool bio_based;			/* no blk-mq: keep in-flight ranges */
+	sector_t zone_sectors;		/* 0 unless zoned */
 	unsigned int block_shift;	/* log2 bytes per bit */
 	unsigned int sector_shift;	/* block_shift - 9 */
 	sector_t sectors;		/* capacity at attach */
@@ -60,6 +70,8 @@ struct cbt_stats {
 	atomic_long_t overflows;	/* marks outside a map */
 	atomic_long_t invalidations;
 	atomic_long_t attaches;
+	atomic_long_t remarks;		/* completions re-marked */
+	atomic_long_t passthrough;	/* passthrough writes seen */
 };
 
 extern struct cbt_stats cbt_stats;
@@ -70,15 +82,27 @@ extern unsigned int cbt_bitmap_cap_kib;
 /* cbt_map.c */
 struct cbt_map *cbt_map_alloc(unsigned long nbits);
 void cbt_map_free(struct cbt_map *map);
-void cbt_map_mark(struct cbt_map *map, unsigned long first, unsigned long last);
+unsigned long cbt_map_mark(struct cbt_map *map, unsigned long first,
+			   unsigned long last);
 void cbt_map_merge(struct cbt_map *dst, const struct cbt_map *src);
 unsigned long cbt_map_weight(const struct cbt_map *map);
 int cbt_map_read(const struct cbt_map *map, struct livemig_cbt_read *rd,
 		 unsigned int block_shift, u64 disk_bytes);
 
+/* cbt_inflight.c */
+int cbt_inflight_alloc(void);
+void cbt_inflight_free(void);
+bool cbt_inflight_add(const struct bio *bio, struct cbt_disk *t,
+		      sector_t sector, unsigned int nr);
+struct cbt_disk *cbt_inflight_take(const struct bio *bio, sector_t *sector,
+				   unsigned int *nr);
+void cbt_inflight_forget(struct cbt_disk *t);
+
 /* cbt_track.c */
 int cbt_probes_register(void);
 void cbt_probes_unregister(void);
+int cbt_watch_register(void);
+void cbt_watch_unregister(void);
 int cbt_attach(struct block_device *bdev, unsigned int min_shift,
 	       struct livemig_cbt_attach *out);
 struct cbt_disk *cbt_find(u32 major, u32 minor);

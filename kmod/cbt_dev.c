@@ -247,6 +247,8 @@ CBT_ATTR_COUNTER(generations, atomic_long_read(&cbt_stats.generations));
 CBT_ATTR_COUNTER(overflows, atomic_long_read(&cbt_stats.overflows));
 CBT_ATTR_COUNTER(invalidations, atomic_long_read(&cbt_stats.invalidations));
 CBT_ATTR_COUNTER(attaches, atomic_long_read(&cbt_stats.attaches));
+CBT_ATTR_COUNTER(completion_marks, atomic_long_read(&cbt_stats.remarks));
+CBT_ATTR_COUNTER(passthrough_writes, atomic_long_read(&cbt_stats.passthrough));
 CBT_ATTR_COUNTER(block_size, 1UL << LIVEMIG_CBT_DEFAULT_BLOCK_SHIFT);
 CBT_ATTR_COUNTER(bitmap_cap_bytes, cbt_bitmap_cap_kib * 1024UL);
 
@@ -284,6 +286,8 @@ static struct attribute *cbt_attrs[] = {
 	&dev_attr_overflows.attr,
 	&dev_attr_invalidations.attr,
 	&dev_attr_attaches.attr,
+	&dev_attr_completion_marks.attr,
+	&dev_attr_passthrough_writes.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(cbt);

@@ -20,15 +20,21 @@ static int __init cbt_init(void)
 
 	if (cbt_bitmap_cap_kib < 1)
 		cbt_bitmap_cap_kib = 1;
-	ret = cbt_probes_register();
+	ret = cbt_watch_register();
 	if (ret)
 		return ret;
+	ret = cbt_probes_register();
+	if (ret)
+		goto err_watch;
 	ret = cbt_dev_register();
-	if (ret) {
-		cbt_probes_unregister();
-		return ret;
-	}
+	if (ret)
+		goto err_probes;
 	return 0;
+err_probes:
+	cbt_probes_unregister();
+err_watch:
+	cbt_watch_unregister();
+	return ret;
 }
 
 static void __exit cbt_exit(void)
@@ -36,7 +42,10 @@ static void __exit cbt_exit(void)
 	/* No new ioctl or sysfs read can start after this returns. */
 	cbt_dev_unregister();
 	cbt_probes_unregister();
+	/* Before the watch goes: a driver leaving now waits for us. */
 	cbt_detach_all();
+	cbt_watch_unregister();
+	cbt_inflight_free();
 }
 
 module_init(cbt_init);

@@ -35,14 +35,19 @@ void cbt_map_free(struct cbt_map *map)
 	kvfree(map);
 }
 
-/* Hot path: any context, no lock. @last is inclusive and < nbits. */
-void cbt_map_mark(struct cbt_map *map, unsigned long first, unsigned long last)
+/*
+ * Hot path: any context, no lock. @last is inclusive and < nbits. Returns
+ * how many bits this call set (0 when all were set already).
+ */
+unsigned long cbt_map_mark(struct cbt_map *map, unsigned long first,
+			   unsigned long last)
 {
-	unsigned long b;
+	unsigned long b, n = 0;
 
 	for (b = first; b <= last; b++)
-		if (!test_bit(b, map->bits))
-			set_bit(b, map->bits);
+		if (!test_bit(b, map->bits) && !test_and_set_bit(b, map->bits))
+			n++;
+	return n;
 }
 
 /* OR @src (frozen, no writer) into @dst (live: probes may be marking). */

@@ -1,12 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * livemig_cbt: tracked disks, the block_bio_queue probe and generations.
+ * livemig_cbt: tracked disks, the tracepoint probes and generations.
  *
- * The probe only observes: it never owns, redirects or delays a bio. At
- * block_bio_queue partition remapping has already happened, so the bio's
- * sector is relative to the whole disk; the disk is matched by its gendisk
- * pointer, which stays valid (and unique) because every tracked gendisk is
- * referenced until detach.
+ * The probes only observe: they never own, redirect or delay an I/O.
+ *
+ * block_bio_queue marks a write when it is queued. Partition remapping has
+ * already happened there, so the sector is relative to the whole disk; the
+ * disk is matched by its gendisk pointer, which stays valid (and unique)
+ * because every tracked gendisk is referenced until detach or until its
+ * driver module goes.
+ *
+ * A write queued before a SNAPSHOT may reach the disk after it, once the
+ * agent has copied the block. So every write is marked again when it
+ * completes, in the generation active then: block_rq_complete for blk-mq
+ * disks (its bios still carry their ranges), block_bio_complete for
+ * bio-based ones, with the range kept from queue time (cbt_inflight.c),
+ * because a bio-based driver may have trimmed a bio it split. A completion
+ * comes after the data is on the disk, and the generation it marks is frozen
+ * only later, so the agent copies the block again after the write landed:
+ * the completion mark alone is what makes the replica converge; the queue
+ * mark puts the block in the generation being written.
+ *
+ * block_rq_complete also sees passthrough requests (SG_IO, NVMe passthrough,
+ * uring_cmd), whose range the block layer does not know: a passthrough
+ * request carrying data to a tracked disk invalidates its tracking.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -15,6 +32,7 @@
 #include <linux/tracepoint.h>
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/blk-mq.h>
 #include <trace/events/block.h>
 
 #include "cbt.h"
@@ -23,6 +41,10 @@ DEFINE_MUTEX(cbt_mutex);
 LIST_HEAD(cbt_disks);
 struct cbt_stats cbt_stats;
 
+/* Bio-based disks tracked: the bio completion probe returns early at 0. */
+static atomic_t cbt_nr_bio_based = ATOMIC_INIT(0);
+
+/* Kernel API differences, each chosen by a compile probe (cbt_config.h). */
 #if CBT_HAVE_BIO_BI_BDEV
 #define cbt_bio_disk(bio)	((bio)->bi_bdev->bd_disk)
 #else
@@ -35,6 +57,24 @@ struct cbt_stats cbt_stats;
 #define cbt_disk_live(disk)	(!!((disk)->flags & GENHD_FL_UP))
 #endif
 
+#if CBT_HAVE_REQUEST_RQ_DISK
+#define cbt_rq_disk(rq)		((rq)->rq_disk)
+#else
+#define cbt_rq_disk(rq)		((rq)->q->disk)
+#endif
+
+#if CBT_HAVE_ENUM_REQ_OP
+#define cbt_op_t		enum req_op
+#else
+#define cbt_op_t		unsigned int
+#endif
+
+#if CBT_HAVE_DISK_DISKSEQ
+#define cbt_disk_seq(disk)	((disk)->diskseq)
+#else
+#define cbt_disk_seq(disk)	0ULL
+#endif
+
 void cbt_invalidate(struct cbt_disk *t, u32 reason)
 {
 	if (cmpxchg(&t->invalid_reason, LIVEMIG_CBT_INVALID_NONE, reason) ==
@@ -42,86 +82,266 @@ void cbt_invalidate(struct cbt_disk *t, u32 reason)
 		atomic_long_inc(&cbt_stats.invalidations);
 }
 
-static void cbt_mark_bio(struct bio *bio)
+/* Probe context, rcu_read_lock() held. */
+static struct cbt_disk *cbt_lookup_disk(const struct gendisk *disk)
 {
-	struct gendisk *disk;
 	struct cbt_disk *t;
-	struct cbt_map *map;
+
+	if (!disk)
+		return NULL;
+	list_for_each_entry_rcu(t, &cbt_disks, node)
+		if (READ_ONCE(t->disk) == disk)
+			return t;
+	return NULL;
+}
+
+/*
+ * Probe context, rcu_read_lock() held. Mark sectors [sector, sector + nr)
+ * in @t's active map; returns the bits newly set.
+ */
+static unsigned long cbt_mark(struct cbt_disk *t, cbt_op_t op,
+			      sector_t sector, unsigned int nr)
+{
+	struct cbt_map *map = rcu_dereference(t->active);
 	unsigned long first, last;
+	sector_t end = sector + nr;
+
+	/* The device picks a zone-append write's place: mark the zone. */
+	if (unlikely(op == REQ_OP_ZONE_APPEND) && t->zone_sectors)
+		end = max_t(sector_t, end, sector + t->zone_sectors);
+	first = sector >> t->sector_shift;
+	last = (end - 1) >> t->sector_shift;
+	if (unlikely(last >= map->nbits)) {
+		atomic_long_inc(&cbt_stats.overflows);
+		cbt_invalidate(t, LIVEMIG_CBT_INVALID_OVERFLOW);
+		if (first >= map->nbits)
+			return 0;
+		last = map->nbits - 1;
+	}
+	return cbt_map_mark(map, first, last);
+}
+
+static void cbt_bio_queued(struct bio *bio)
+{
+	struct cbt_disk *t;
 	sector_t sector = bio->bi_iter.bi_sector;
 	unsigned int nr = bio_sectors(bio);
 
 	if (!op_is_write(bio_op(bio)) || !nr)
 		return;
-	disk = cbt_bio_disk(bio);
-
 	rcu_read_lock();
-	list_for_each_entry_rcu(t, &cbt_disks, node) {
-		if (t->disk != disk)
-			continue;
-		map = rcu_dereference(t->active);
-		first = sector >> t->sector_shift;
-		last = (sector + nr - 1) >> t->sector_shift;
-		if (unlikely(last >= map->nbits)) {
-			atomic_long_inc(&cbt_stats.overflows);
-			cbt_invalidate(t, LIVEMIG_CBT_INVALID_OVERFLOW);
-			if (first >= map->nbits)
-				break;
-			last = map->nbits - 1;
-		}
-		cbt_map_mark(map, first, last);
-		break;
+	t = cbt_lookup_disk(cbt_bio_disk(bio));
+	if (t) {
+		cbt_mark(t, bio_op(bio), sector, nr);
+		if (t->bio_based && !cbt_inflight_add(bio, t, sector, nr))
+			cbt_invalidate(t, LIVEMIG_CBT_INVALID_INFLIGHT);
 	}
 	rcu_read_unlock();
 }
 
+static void cbt_remarked(unsigned long n)
+{
+	if (n)
+		atomic_long_add(n, &cbt_stats.remarks);
+}
+
+/* Bio-based disks; interrupt context. */
+static void cbt_bio_completed(struct bio *bio)
+{
+	struct cbt_disk *t;
+	sector_t sector;
+	unsigned int nr;
+
+	if (!atomic_read(&cbt_nr_bio_based) || !op_is_write(bio_op(bio)))
+		return;
+	rcu_read_lock();
+	t = cbt_inflight_take(bio, &sector, &nr);
+	if (t) {
+		cbt_remarked(cbt_mark(t, bio_op(bio), sector, nr));
+	} else if (bio_sectors(bio)) {
+		/* Queued before ATTACH: its remaining range is all we know. */
+		t = cbt_lookup_disk(cbt_bio_disk(bio));
+		if (t)
+			cbt_remarked(cbt_mark(t, bio_op(bio),
+					      bio->bi_iter.bi_sector,
+					      bio_sectors(bio)));
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * A bio-based driver may send the bio it was given, remapped, to a blk-mq
+ * disk (NVMe multipath's head disk, md raid0/linear without iostats). The
+ * request path then clears the bio's "trace completion" flag, and
+ * block_bio_complete never fires for it: its completion is this request's.
+ * rcu_read_lock() held.
+ */
+static void cbt_rq_completed_remapped(struct request *rq, cbt_op_t op,
+				      unsigned int nr_bytes)
+{
+	struct cbt_disk *t;
+	struct bio *bio;
+	sector_t sector;
+	unsigned int nr;
+
+	/* only the bios this completion ends: the rest lands later */
+	__rq_for_each_bio(bio, rq) {
+		if (bio->bi_iter.bi_size > nr_bytes)
+			break;
+		nr_bytes -= bio->bi_iter.bi_size;
+		t = cbt_inflight_take(bio, &sector, &nr);
+		if (t)
+			cbt_remarked(cbt_mark(t, op, sector, nr));
+	}
+}
+
+/* blk-mq disks; interrupt context. Runs before the bios are advanced. */
+static void cbt_rq_completed(struct request *rq, unsigned int nr_bytes)
+{
+	cbt_op_t op = req_op(rq);
+	struct cbt_disk *t;
+	struct bio *bio;
+	unsigned long n = 0;
+
+	if (blk_rq_is_passthrough(rq)) {
+		if (op != REQ_OP_DRV_OUT)
+			return;
+		rcu_read_lock();
+		t = cbt_lookup_disk(cbt_rq_disk(rq));
+		if (t) {
+			atomic_long_inc(&cbt_stats.passthrough);
+			cbt_invalidate(t, LIVEMIG_CBT_INVALID_PASSTHROUGH);
+		}
+		rcu_read_unlock();
+		return;
+	}
+	if (!op_is_write(op) || !rq->bio)
+		return;
+	rcu_read_lock();
+	if (atomic_read(&cbt_nr_bio_based))
+		cbt_rq_completed_remapped(rq, op, nr_bytes);
+	t = cbt_lookup_disk(cbt_rq_disk(rq));
+	if (t) {
+		/*
+		 * Every bio still in the request: more than this completion's
+		 * bytes when it is partial, which only marks early. A
+		 * multi-range discard's bios are not contiguous.
+		 */
+		__rq_for_each_bio(bio, rq)
+			if (bio_sectors(bio))
+				n += cbt_mark(t, op, bio->bi_iter.bi_sector,
+					      bio_sectors(bio));
+		cbt_remarked(n);
+	}
+	rcu_read_unlock();
+}
+
+/* Probe prototypes, chosen by the compile probes. */
 #if CBT_HAVE_TP_BIO_QUEUE_BIO
 static void cbt_probe_bio_queue(void *data, struct bio *bio)
 {
-	cbt_mark_bio(bio);
+	cbt_bio_queued(bio);
 }
 #elif CBT_HAVE_TP_BIO_QUEUE_Q_BIO
 static void cbt_probe_bio_queue(void *data, struct request_queue *q,
 				struct bio *bio)
 {
-	cbt_mark_bio(bio);
+	cbt_bio_queued(bio);
 }
 #else
 #error "block_bio_queue has a prototype livemig_cbt does not know"
 #endif
 
-static struct tracepoint *cbt_tp_bio_queue;
+#if CBT_HAVE_TP_BIO_COMPLETE_Q_BIO
+static void cbt_probe_bio_complete(void *data, struct request_queue *q,
+				   struct bio *bio)
+{
+	cbt_bio_completed(bio);
+}
+#else
+#error "block_bio_complete has a prototype livemig_cbt does not know"
+#endif
+
+#if CBT_HAVE_TP_RQ_COMPLETE_RQ_ERR_BYTES
+static void cbt_probe_rq_complete(void *data, struct request *rq,
+				  blk_status_t error, unsigned int nr_bytes)
+{
+	cbt_rq_completed(rq, nr_bytes);
+}
+#elif CBT_HAVE_TP_RQ_COMPLETE_RQ_INT_BYTES
+static void cbt_probe_rq_complete(void *data, struct request *rq, int error,
+				  unsigned int nr_bytes)
+{
+	cbt_rq_completed(rq, nr_bytes);
+}
+#else
+#error "block_rq_complete has a prototype livemig_cbt does not know"
+#endif
+
+static struct cbt_tp {
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+	bool registered;
+} cbt_tps[] = {
+	/* completions first: a write is never marked at queue only */
+	{ "block_rq_complete", cbt_probe_rq_complete },
+	{ "block_bio_complete", cbt_probe_bio_complete },
+	{ "block_bio_queue", cbt_probe_bio_queue },
+};
 
 static void cbt_find_tp(struct tracepoint *tp, void *priv)
 {
-	if (!strcmp(tp->name, "block_bio_queue"))
-		cbt_tp_bio_queue = tp;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(cbt_tps); i++)
+		if (!strcmp(tp->name, cbt_tps[i].name))
+			cbt_tps[i].tp = tp;
 }
 
 int cbt_probes_register(void)
 {
-	int ret;
+	int i, ret;
 
-	/* Compile-time check that the probe matches the event's prototype. */
+	/* Compile-time checks that the probes match the events' prototypes. */
 	check_trace_callback_type_block_bio_queue(cbt_probe_bio_queue);
+	check_trace_callback_type_block_bio_complete(cbt_probe_bio_complete);
+	check_trace_callback_type_block_rq_complete(cbt_probe_rq_complete);
 
 	for_each_kernel_tracepoint(cbt_find_tp, NULL);
-	if (!cbt_tp_bio_queue) {
-		pr_err("livemig_cbt: tracepoint block_bio_queue not found\n");
-		return -ENOENT;
+	for (i = 0; i < ARRAY_SIZE(cbt_tps); i++) {
+		if (!cbt_tps[i].tp) {
+			pr_err("livemig_cbt: tracepoint %s not found\n",
+			       cbt_tps[i].name);
+			ret = -ENOENT;
+			goto err;
+		}
+		ret = tracepoint_probe_register(cbt_tps[i].tp,
+						cbt_tps[i].probe, NULL);
+		if (ret) {
+			pr_err("livemig_cbt: cannot attach to %s: %d\n",
+			       cbt_tps[i].name, ret);
+			goto err;
+		}
+		cbt_tps[i].registered = true;
 	}
-	ret = tracepoint_probe_register(cbt_tp_bio_queue,
-					(void *)cbt_probe_bio_queue, NULL);
-	if (ret)
-		pr_err("livemig_cbt: cannot attach to block_bio_queue: %d\n",
-		       ret);
+	return 0;
+err:
+	cbt_probes_unregister();
 	return ret;
 }
 
 void cbt_probes_unregister(void)
 {
-	tracepoint_probe_unregister(cbt_tp_bio_queue,
-				    (void *)cbt_probe_bio_queue, NULL);
+	int i;
+
+	for (i = ARRAY_SIZE(cbt_tps) - 1; i >= 0; i--) {
+		if (!cbt_tps[i].registered)
+			continue;
+		tracepoint_probe_unregister(cbt_tps[i].tp, cbt_tps[i].probe,
+					    NULL);
+		cbt_tps[i].registered = false;
+	}
 	/* No probe runs, or will run, our code or touch our data after this. */
 	tracepoint_synchronize_unregister();
 }
@@ -146,13 +366,28 @@ struct cbt_disk *cbt_find(u32 major, u32 minor)
 	return NULL;
 }
 
-/* Control paths call this before trusting the tracking. */
+/*
+ * Control paths call this before trusting the tracking. A changed disk
+ * sequence number means new media behind the same gendisk (a loop device
+ * detached and set up again); no capacity means the media is gone (a loop
+ * device detached). Both count as removal: the blocks are not the ones
+ * tracked. The sequence number only grows, so a change is never missed,
+ * however late this runs.
+ */
 void cbt_check_disk(struct cbt_disk *t)
 {
+	struct gendisk *disk = t->disk;
+	sector_t cap;
+
 	lockdep_assert_held(&cbt_mutex);
-	if (!cbt_disk_live(t->disk))
+	if (!disk || !cbt_disk_live(disk) || cbt_disk_seq(disk) != t->diskseq) {
 		cbt_invalidate(t, LIVEMIG_CBT_INVALID_REMOVED);
-	else if (get_capacity(t->disk) != t->sectors)
+		return;
+	}
+	cap = get_capacity(disk);
+	if (!cap)
+		cbt_invalidate(t, LIVEMIG_CBT_INVALID_REMOVED);
+	else if (cap != t->sectors)
 		cbt_invalidate(t, LIVEMIG_CBT_INVALID_RESIZED);
 }
 
@@ -189,24 +424,39 @@ int cbt_attach(struct block_device *bdev, unsigned int min_shift,
 	sectors = get_capacity(disk);
 	if (!sectors || !cbt_disk_live(disk))
 		return -ENXIO;
-	if (!try_module_get(disk->fops->owner))
-		return -ENXIO;
+	if (!queue_is_mq(disk->queue)) {
+		ret = cbt_inflight_alloc();
+		if (ret)
+			return ret;
+	}
 
-	ret = -ENOMEM;
 	t = kzalloc(sizeof(*t), GFP_KERNEL);
 	if (!t)
-		goto err_module;
+		return -ENOMEM;
 	t->block_shift = cbt_pick_shift(sectors, min_shift);
 	t->sector_shift = t->block_shift - 9;
 	t->sectors = sectors;
 	map = cbt_map_alloc(DIV_ROUND_UP_ULL((u64)sectors,
 					     1ULL << t->sector_shift));
-	if (!map)
-		goto err_free;
+	if (!map) {
+		kfree(t);
+		return -ENOMEM;
+	}
 	RCU_INIT_POINTER(t->active, map);
+	/*
+	 * The gendisk is held, not its driver module: the module notifier
+	 * releases the gendisk when the driver goes, so the driver can be
+	 * unloaded while tracked.
+	 */
 	get_device(disk_to_dev(disk));
 	t->disk = disk;
+	t->owner = disk->fops->owner;
 	t->devt = disk_devt(disk);
+	t->diskseq = cbt_disk_seq(disk);
+	t->zone_sectors = bdev_zone_sectors(bdev);
+	t->bio_based = !queue_is_mq(disk->queue);
+	if (t->bio_based)
+		atomic_inc(&cbt_nr_bio_based);
 	t->generation = 1;
 	get_random_bytes(t->epoch, sizeof(t->epoch));
 	list_add_tail_rcu(&t->node, &cbt_disks);
@@ -220,12 +470,6 @@ int cbt_attach(struct block_device *bdev, unsigned int min_shift,
 	out->generation = t->generation;
 	memcpy(out->epoch, t->epoch, sizeof(out->epoch));
 	return 0;
-
-err_free:
-	kfree(t);
-err_module:
-	module_put(disk->fops->owner);
-	return ret;
 }
 
 void cbt_fill_info(struct cbt_disk *t, struct livemig_cbt_info *info)
@@ -294,14 +538,15 @@ int cbt_abort(struct cbt_disk *t, u64 gen)
 	return 0;
 }
 
+/* @t is unlisted and no probe can reach it any more. */
 static void cbt_free(struct cbt_disk *t)
 {
-	struct module *owner = t->disk->fops->owner;
-
 	cbt_map_free(rcu_dereference_protected(t->active, 1));
 	cbt_map_free(t->frozen);
-	put_device(disk_to_dev(t->disk));
-	module_put(owner);
+	if (t->disk)
+		put_device(disk_to_dev(t->disk));
+	if (t->bio_based)
+		atomic_dec(&cbt_nr_bio_based);
 	kfree(t);
 }
 
@@ -310,10 +555,15 @@ void cbt_detach(struct cbt_disk *t)
 	lockdep_assert_held(&cbt_mutex);
 	list_del_rcu(&t->node);
 	synchronize_rcu();
+	if (t->bio_based) {
+		cbt_inflight_forget(t);
+		/* a completion may have taken a slot naming @t just now */
+		synchronize_rcu();
+	}
 	cbt_free(t);
 }
 
-/* Module exit: the probe is already unregistered and synchronized. */
+/* Module exit: the probes are already unregistered and synchronized. */
 void cbt_detach_all(void)
 {
 	struct cbt_disk *t, *n;
@@ -324,6 +574,51 @@ void cbt_detach_all(void)
 		cbt_free(t);
 	}
 	mutex_unlock(&cbt_mutex);
+}
+
+/*
+ * A driver module is going (its exit function has run, its code is still
+ * there): invalidate the trackings of its disks and drop their gendisks now,
+ * while the release callback it may own can still run. The trackings stay,
+ * invalid (REMOVED), until DETACH, so INFO reports what happened.
+ */
+static int cbt_module_event(struct notifier_block *nb, unsigned long action,
+			    void *data)
+{
+	struct module *mod = data;
+	struct cbt_disk *t;
+	struct gendisk *disk;
+
+	if (action != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+	mutex_lock(&cbt_mutex);
+	list_for_each_entry(t, &cbt_disks, node) {
+		if (!t->disk || t->owner != mod)
+			continue;
+		cbt_invalidate(t, LIVEMIG_CBT_INVALID_REMOVED);
+		disk = t->disk;
+		WRITE_ONCE(t->disk, NULL);
+		t->owner = NULL;
+		/* no probe compares against the old pointer after this */
+		synchronize_rcu();
+		put_device(disk_to_dev(disk));
+	}
+	mutex_unlock(&cbt_mutex);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block cbt_module_nb = {
+	.notifier_call = cbt_module_event,
+};
+
+int cbt_watch_register(void)
+{
+	return register_module_notifier(&cbt_module_nb);
+}
+
+void cbt_watch_unregister(void)
+{
+	unregister_module_notifier(&cbt_module_nb);
 }
 
 unsigned long cbt_total_dirty(void)

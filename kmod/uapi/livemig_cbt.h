@@ -34,6 +34,7 @@
 #define LIVEMIG_CBT_INVALID_RESIZED	2 /* capacity changed */
 #define LIVEMIG_CBT_INVALID_OVERFLOW	3 /* a write fell outside the map */
 #define LIVEMIG_CBT_INVALID_PASSTHROUGH	4 /* a write of unknown range */
+#define LIVEMIG_CBT_INVALID_INFLIGHT	5 /* too many writes in flight to follow */
 
 /* ATTACH: start tracking the whole disk open as @fd. */
 struct livemig_cbt_attach {

@@ -52,6 +52,7 @@ static const char *invalid_name(uint32_t reason)
 	case LIVEMIG_CBT_INVALID_RESIZED: return "the disk was resized";
 	case LIVEMIG_CBT_INVALID_OVERFLOW: return "a write fell outside the tracking map";
 	case LIVEMIG_CBT_INVALID_PASSTHROUGH: return "a passthrough write of unknown range";
+	case LIVEMIG_CBT_INVALID_INFLIGHT: return "more writes in flight than the module can follow";
 	}
 	return "the module invalidated it";
 }

@@ -2,6 +2,8 @@
 /*
  * cbt_tool: drive /dev/livemig-cbt from the QEMU tests.
  *
+ * DISK is a block device node or MAJOR:MINOR (attach needs the node).
+ *
  *   cbt_tool attach DISK [MIN_SHIFT]   print epoch, block_shift, nr_blocks
  *   cbt_tool info DISK                 key=value lines
  *   cbt_tool snapshot DISK             print "gen=G blocks=N"
@@ -13,6 +15,15 @@
  *   cbt_tool badioctl DISK OTHERDISK   the error cases; DISK must be attached
  *                                      with no frozen generation, OTHERDISK
  *                                      a block device that is not tracked
+ *   cbt_tool follow DISK REPLICA STOPFILE
+ *                                      what the agent does, in a tight loop:
+ *                                      SNAPSHOT, READ extents, copy them from
+ *                                      DISK to the file REPLICA (O_DIRECT),
+ *                                      ACK; after STOPFILE appears, two more
+ *                                      rounds. Prints rounds and blocks.
+ *   cbt_tool cmpblocks A B BLOCK_BYTES the number of blocks that differ
+ *   cbt_tool sgwrite|sgread DISK LBA   a SCSI WRITE(10) or READ(10) of one
+ *                                      512-byte block through SG_IO
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <scsi/sg.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -40,6 +52,9 @@ static void disk_id(const char *path, uint32_t *maj, uint32_t *min)
 {
 	struct stat st;
 
+	/* MAJOR:MINOR names a disk whose node is gone */
+	if (sscanf(path, "%u:%u", maj, min) == 2)
+		return;
 	if (stat(path, &st))
 		die(path);
 	*maj = major(st.st_rdev);
@@ -252,6 +267,9 @@ static int cmd_badioctl(const char *path, const char *other)
 
 	/* bad pointers and commands */
 	expect("INFO bad pointer", ioctl(cfd, LIVEMIG_CBT_IOC_INFO, (void *)16), EFAULT);
+	expect("SNAPSHOT NULL pointer", ioctl(cfd, LIVEMIG_CBT_IOC_SNAPSHOT, NULL), EFAULT);
+	expect("ATTACH bad pointer", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, (void *)-4096L), EFAULT);
+	expect("READ bad pointer", ioctl(cfd, LIVEMIG_CBT_IOC_READ, (void *)1), EFAULT);
 	expect("unknown ioctl", ioctl(cfd, _IOWR(LIVEMIG_CBT_IOC_MAGIC, 99, struct livemig_cbt_gen), &g0), ENOTTY);
 	expect("foreign ioctl", ioctl(cfd, _IOWR('x', 3, struct livemig_cbt_gen), &g0), ENOTTY);
 
@@ -293,6 +311,12 @@ static int cmd_badioctl(const char *path, const char *other)
 	rd.buf = 16;
 	expect("READ bad buffer", ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd), EFAULT);
 	rd.buf = (uintptr_t)buf;
+	rd.format = LIVEMIG_CBT_READ_EXTENTS;
+	rd.buf_len = sizeof(struct livemig_cbt_extent) - 1;
+	expect("READ extents buffer under one extent", ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd), EINVAL);
+	rd.format = LIVEMIG_CBT_READ_BITMAP;
+	rd.buf = (uintptr_t)buf;
+	rd.buf_len = sizeof(buf);
 	expect("READ good", ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd), 0);
 	g0.generation = g.generation + 5;
 	expect("ACK wrong generation", ioctl(cfd, LIVEMIG_CBT_IOC_ACK, &g0), ESTALE);
@@ -308,6 +332,9 @@ static int cmd_badioctl(const char *path, const char *other)
 	a.flags = 1;
 	expect("ATTACH unknown flags", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a), EINVAL);
 	a.flags = 0;
+	a.min_block_shift = 31;
+	expect("ATTACH min_block_shift 31", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a), EINVAL);
+	a.min_block_shift = 0;
 	close(a.fd);
 	a.fd = 12345;
 	expect("ATTACH bad fd", ioctl(cfd, LIVEMIG_CBT_IOC_ATTACH, &a), EBADF);
@@ -327,17 +354,185 @@ static int cmd_badioctl(const char *path, const char *other)
 	return failures ? 1 : 0;
 }
 
+static void gen_with(const struct livemig_cbt_info *in,
+		     struct livemig_cbt_gen *g, uint64_t gen)
+{
+	memset(g, 0, sizeof(*g));
+	g->size = sizeof(*g);
+	g->version = LIVEMIG_CBT_ABI_VERSION;
+	g->major = in->major;
+	g->minor = in->minor;
+	memcpy(g->epoch, in->epoch, sizeof(g->epoch));
+	g->generation = gen;
+}
+
+/* Copy one frozen generation from @dfd to @rfd; returns blocks copied. */
+static uint64_t copy_generation(const struct livemig_cbt_info *in,
+				uint64_t gen, int dfd, int rfd, void *data)
+{
+	struct livemig_cbt_extent x[256];
+	struct livemig_cbt_read rd;
+	uint64_t start = 0, blocks = 0;
+	const size_t chunk = 1 << 20;
+
+	for (;;) {
+		memset(&rd, 0, sizeof(rd));
+		rd.size = sizeof(rd);
+		rd.version = LIVEMIG_CBT_ABI_VERSION;
+		rd.major = in->major;
+		rd.minor = in->minor;
+		memcpy(rd.epoch, in->epoch, sizeof(rd.epoch));
+		rd.generation = gen;
+		rd.start_block = start;
+		rd.buf = (uintptr_t)x;
+		rd.buf_len = sizeof(x);
+		rd.format = LIVEMIG_CBT_READ_EXTENTS;
+		if (ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd))
+			die("READ");
+		for (uint32_t i = 0; i < rd.count; i++) {
+			uint64_t off = x[i].offset, end = off + x[i].length;
+
+			blocks += x[i].length >> in->block_shift;
+			while (off < end) {
+				size_t n = end - off < chunk ? end - off : chunk;
+				ssize_t r = pread(dfd, data, n, off);
+
+				if (r != (ssize_t)n)
+					die("pread disk");
+				if (pwrite(rfd, data, n, off) != (ssize_t)n)
+					die("pwrite replica");
+				off += n;
+			}
+		}
+		if (rd.out_flags & LIVEMIG_CBT_READ_END)
+			break;
+		start = rd.next_block;
+	}
+	return blocks;
+}
+
+static int cmd_follow(const char *path, const char *replica,
+		      const char *stopfile)
+{
+	struct livemig_cbt_info in;
+	struct livemig_cbt_gen g;
+	uint64_t rounds = 0, blocks = 0, busy = 0;
+	int dfd, rfd, after_stop = 0;
+	void *data;
+
+	if (get_info(path, &in))
+		die("INFO");
+	dfd = open(path, O_RDONLY | O_DIRECT);
+	if (dfd < 0)
+		die(path);
+	rfd = open(replica, O_WRONLY);
+	if (rfd < 0)
+		die(replica);
+	if (posix_memalign(&data, 4096, 1 << 20))
+		die("posix_memalign");
+	while (after_stop < 2) {
+		if (access(stopfile, F_OK) == 0)
+			after_stop++;
+		gen_with(&in, &g, 0);
+		if (ioctl(cfd, LIVEMIG_CBT_IOC_SNAPSHOT, &g))
+			die("SNAPSHOT");
+		rounds++;
+		if (g.blocks)
+			busy++;
+		blocks += copy_generation(&in, g.generation, dfd, rfd, data);
+		if (ioctl(cfd, LIVEMIG_CBT_IOC_ACK, &g))
+			die("ACK");
+	}
+	if (get_info(path, &in))
+		die("INFO");
+	printf("rounds=%llu busy_rounds=%llu blocks=%llu invalid_reason=%u\n",
+	       (unsigned long long)rounds, (unsigned long long)busy,
+	       (unsigned long long)blocks, in.invalid_reason);
+	free(data);
+	close(dfd);
+	close(rfd);
+	return in.invalid_reason ? 1 : 0;
+}
+
+static int cmd_cmpblocks(const char *a, const char *b, const char *bsarg)
+{
+	size_t bs = strtoul(bsarg, NULL, 0);
+	char *x = malloc(bs), *y = malloc(bs);
+	uint64_t differ = 0, n = 0;
+	int fa = open(a, O_RDONLY), fb = open(b, O_RDONLY);
+
+	if (!x || !y || !bs)
+		die("cmpblocks");
+	if (fa < 0)
+		die(a);
+	if (fb < 0)
+		die(b);
+	for (;; n++) {
+		ssize_t ra = read(fa, x, bs), rb = read(fb, y, bs);
+
+		if (ra < 0 || rb < 0)
+			die("read");
+		if (ra == 0 && rb == 0)
+			break;
+		if (ra != rb || memcmp(x, y, ra)) {
+			if (differ < 10)
+				fprintf(stderr, "cbt_tool: block %llu differs\n",
+					(unsigned long long)n);
+			differ++;
+		}
+	}
+	printf("%llu\n", (unsigned long long)differ);
+	free(x);
+	free(y);
+	return 0;
+}
+
+static int cmd_sg(const char *path, int write, const char *lbaarg)
+{
+	unsigned int lba = strtoul(lbaarg, NULL, 0);
+	unsigned char cdb[10] = { write ? 0x2a : 0x28, 0, lba >> 24, lba >> 16,
+				  lba >> 8, lba, 0, 0, 1, 0 };
+	unsigned char data[512], sense[32];
+	struct sg_io_hdr h;
+	int fd = open(path, O_RDWR);
+
+	if (fd < 0)
+		die(path);
+	memset(data, 0xa5, sizeof(data));
+	memset(&h, 0, sizeof(h));
+	h.interface_id = 'S';
+	h.dxfer_direction = write ? SG_DXFER_TO_DEV : SG_DXFER_FROM_DEV;
+	h.cmd_len = sizeof(cdb);
+	h.cmdp = cdb;
+	h.dxfer_len = sizeof(data);
+	h.dxferp = data;
+	h.mx_sb_len = sizeof(sense);
+	h.sbp = sense;
+	h.timeout = 20000;
+	if (ioctl(fd, SG_IO, &h))
+		die("SG_IO");
+	if (h.status || h.host_status || h.driver_status) {
+		fprintf(stderr, "cbt_tool: SG_IO status %u host %u driver %u\n",
+			h.status, h.host_status, h.driver_status);
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "", *disk = argc > 2 ? argv[2] : NULL;
 
 	if (!disk) {
-		fprintf(stderr, "usage: cbt_tool attach|info|snapshot|read|ack|abort|detach|badioctl DISK ...\n");
+		fprintf(stderr, "usage: cbt_tool attach|info|snapshot|read|ack|abort|detach|badioctl|follow|cmpblocks|sgwrite|sgread DISK ...\n");
 		return 2;
 	}
 	cfd = open(LIVEMIG_CBT_DEVICE, O_RDWR | O_CLOEXEC);
-	if (cfd < 0)
+	if (cfd < 0 && strcmp(cmd, "cmpblocks") && strncmp(cmd, "sg", 2))
 		die(LIVEMIG_CBT_DEVICE);
+	if (!strcmp(cmd, "follow"))
+		return argc > 4 ? cmd_follow(disk, argv[3], argv[4]) : 2;
 	if (!strcmp(cmd, "attach"))
 		return cmd_attach(disk, argc > 3 ? atoi(argv[3]) : 0);
 	if (!strcmp(cmd, "info"))
@@ -353,6 +548,10 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "read"))
 		return cmd_read(disk, argc > 3 ? argv[3] : "bitmap",
 				argc > 4 ? strtoul(argv[4], NULL, 0) : 4096);
+	if (!strcmp(cmd, "cmpblocks"))
+		return argc > 4 ? cmd_cmpblocks(disk, argv[3], argv[4]) : 2;
+	if (!strcmp(cmd, "sgwrite") || !strcmp(cmd, "sgread"))
+		return argc > 3 ? cmd_sg(disk, cmd[2] == 'w', argv[3]) : 2;
 	if (!strcmp(cmd, "badioctl"))
 		return cmd_badioctl(disk, argc > 3 ? argv[3] : "/dev/vdb");
 	fprintf(stderr, "cbt_tool: unknown command %s\n", cmd);

@@ -1,32 +1,41 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Build livemig_cbt for Debian's packaged kernel and run a guest test in QEMU
+# Build livemig_cbt for Debian's packaged kernel and run guest tests in QEMU
 # (TCG; the host kernel cannot load modules). The guest runs the host's
 # userland over 9p (read-only), so the test scripts and tools come straight
 # from this tree. The verdict comes from isa-debug-exit: QEMU exits 1 when the
-# guest test passed, 3 when it failed; anything else (0: panic with
+# guest tests passed, 3 when one failed; anything else (0: panic with
 # -no-reboot, 124: timeout) is a crash. panic_on_warn=1 oops=panic make any
-# WARN or oops a failure.
+# WARN or oops a failure. nowatchdog: a TCG guest on a busy host (several
+# guests on 2 cores) is starved for seconds at a time, which the lockup
+# detector reports as "BUG: soft lockup"; a real hang still ends in the
+# timeout.
 #
-#   tests/kmod/run.sh [GUEST_TEST]      default: guest_basic.sh
+#   tests/kmod/run.sh [GUEST_TEST...]   default: guest_basic.sh
+# Several tests run one after the other in one boot (one build, one boot);
+# each leaves the guest as it found it (module unloaded, its devices gone).
 # Environment: KVER (default: newest installed -amd64 modules directory),
-#   OUT (default: build/kmod-test), QEMU_TIMEOUT (default 240 s),
-#   GUEST_ENV (NAME=VALUE words, no blanks inside, passed to the guest test).
+#   OUT (default: build/kmod-test), QEMU_TIMEOUT (default 240 s per test),
+#   RELOADS (guest_basic.sh's module reloads, default 20),
+#   GUEST_ENV (NAME=VALUE words, no blanks inside, passed to the guest tests).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-TEST=${1:-guest_basic.sh}
+TEST=${*:-guest_basic.sh}
 KVER=${KVER:-$(ls /lib/modules | grep -- '-amd64$' | sort -V | tail -1)}
 KDIR=/lib/modules/$KVER/build
 OUT=${OUT:-$REPO/build/kmod-test}
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-240}
+set -- $TEST
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-$((240 * $#))}
 VMLINUZ=/boot/vmlinuz-$KVER
 
 say() { echo "kmod-test: $*"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 [ -n "$KVER" ] && [ -f "$KDIR/Makefile" ] || { say "no kernel headers (apt-get install linux-headers-amd64)"; exit 2; }
 [ -f "$VMLINUZ" ] || { say "no $VMLINUZ (apt-get install linux-image-amd64)"; exit 2; }
-[ -f "$REPO/tests/kmod/$TEST" ] || { say "no guest test $TEST"; exit 2; }
+for t in $TEST; do
+	[ -f "$REPO/tests/kmod/$t" ] || { say "no guest test $t"; exit 2; }
+done
 for t in qemu-system-x86_64 cpio busybox timeout; do
 	command -v $t >/dev/null || { say "missing $t"; exit 2; }
 done
@@ -50,9 +59,11 @@ ${CC:-gcc} -static -O2 -Wall -Wextra -Werror -I"$REPO/kmod/uapi" \
 	-o "$OUT/cbt_tool" "$REPO/tests/kmod/cbt_tool.c"
 
 # 3. disks: vda 64 GiB sparse with one 1 GiB partition at 1 MiB, vdb untracked
+# (64 MiB), sda 64 MiB on virtio-scsi for SCSI passthrough (its driver is not
+# in the initramfs: a guest test that wants it loads it)
 truncate -s 64G "$OUT/vda.img"
 echo 'start=2048, size=2097152, type=83' | sfdisk -q "$OUT/vda.img" >/dev/null
-truncate -s 64M "$OUT/vdb.img"
+truncate -s 64M "$OUT/vdb.img" "$OUT/sda.img"
 
 # 4. initramfs: static busybox, the in-tree modules in insmod order, /init
 ir=$OUT/initramfs
@@ -71,6 +82,7 @@ OUT='$OUT'
 TEST='$TEST'
 KVER='$KVER'
 GUEST_ENV='${GUEST_ENV:-}'
+RELOADS='${RELOADS:-}'
 CFG
 cat >"$ir/init" <<'INIT'
 #!/bin/busybox sh
@@ -90,9 +102,15 @@ mount -t tmpfs mnt /host/mnt
 mkdir /host/mnt/repo /host/mnt/out
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 repo /host/mnt/repo
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /host/mnt/out
-chroot /host /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp $GUEST_ENV \
-	/bin/bash "/mnt/repo/tests/kmod/$TEST" /mnt/out "$KVER"
-rc=$?
+rc=0
+for t in $TEST; do
+	echo "livemig-kmod-test: === $t"
+	chroot /host /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp RELOADS="$RELOADS" $GUEST_ENV \
+		/bin/bash "/mnt/repo/tests/kmod/$t" /mnt/out "$KVER"
+	r=$?
+	echo "livemig-kmod-test: $t rc=$r"
+	[ $r = 0 ] || rc=1
+done
 echo "livemig-kmod-test: guest rc=$rc"
 if [ $rc = 0 ]; then printf '\000'; else printf '\001'; fi |
 	dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
@@ -109,18 +127,21 @@ say "built module and initramfs for $KVER in $(elapsed $t0 $t1) s"
 set +e
 timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -cpu max -m 1024 -nographic -no-reboot -nic none \
 	-kernel "$VMLINUZ" -initrd "$OUT/initramfs.cpio.gz" \
-	-append 'console=ttyS0 panic=-1 panic_on_warn=1 oops=panic rdinit=/init quiet loglevel=4' \
+	-append 'console=ttyS0 panic=-1 panic_on_warn=1 oops=panic nowatchdog rdinit=/init quiet loglevel=4' \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$REPO",mount_tag=repo,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$OUT",mount_tag=out,security_model=none,multidevs=remap \
 	-drive file="$OUT/vda.img",if=virtio,format=raw,discard=unmap,cache=unsafe \
 	-drive file="$OUT/vdb.img",if=virtio,format=raw,cache=unsafe \
+	-device virtio-scsi-pci,id=scsi0 \
+	-drive file="$OUT/sda.img",if=none,id=cbtscsi,format=raw,cache=unsafe \
+	-device scsi-hd,drive=cbtscsi,bus=scsi0.0 \
 	</dev/null >"$OUT/serial.log" 2>&1
 rc=$?
 set -e
 t2=$(date +%s.%N)
-grep -v '^\s*$' "$OUT/serial.log" | grep -v 'BAR\|^SeaBIOS\|^iPXE\|^Booting' | tail -n 200
+grep -v '^\s*$' "$OUT/serial.log" | grep -v 'BAR\|^SeaBIOS\|^iPXE\|^Booting' | tail -n $((200 * $#))
 case $rc in
 1) say "PASS $TEST on $KVER (guest $(elapsed $t1 $t2) s, total $(elapsed $t0 $t2) s)"; exit 0 ;;
 3) say "FAIL $TEST on $KVER (guest test failed; log $OUT/serial.log)"; exit 1 ;;
