@@ -11,6 +11,8 @@ test_extra="libcmocka-dev clang libclang-rt-14-dev openssl python3 util-linux so
 bench_extra="netcat-openbsd zstd gzip libdeflate-dev iproute2"
 # the kernel module is built with DKMS against Debian's kernel and tested in QEMU
 kmod_extra="qemu-system-x86 linux-image-amd64 linux-headers-amd64 dkms busybox-static cpio kmod fdisk"
+# make check-kernels: chroots of other releases; fio for null_blk load
+kmod_extra="$kmod_extra debootstrap zstd xz-utils fio"
 
 case "${1:-build}" in
 build) want="$build" ;;

@@ -13,7 +13,8 @@
 #   debs/*.deb   the downloaded packages
 #   root/        the extracted image: boot/vmlinuz-KVER, lib/modules/KVER
 #                (with modules.dep from depmod -b)
-#   kernel.env   KVER=, COMPILER= (the gcc the headers want), PACKAGES=
+#   kernel.env   KVER=, COMPILER= (the gcc the headers want), COMPILER_PKG=
+#                (the package the headers depend on for it), PACKAGES=
 #                (name=version, space separated)
 # A second run with the same versions downloads nothing.
 set -euo pipefail
@@ -59,8 +60,8 @@ headers=linux-headers-$KVER
 common=$(dep '^linux-headers-.*-common' "$headers")
 kbuild=$(dep '^linux-kbuild-' "$headers")
 # older headers name their compiler through linux-compiler-gcc-N-x86
-compiler=$(dep '^(gcc-[0-9]+(-for-host)?|linux-compiler-gcc-[0-9]+-x86)$' "$headers")
-compiler=${compiler#linux-compiler-}
+compiler_pkg=$(dep '^(gcc-[0-9]+(-for-host)?|linux-compiler-gcc-[0-9]+-x86)$' "$headers")
+compiler=${compiler_pkg#linux-compiler-}
 compiler=${compiler%-x86}
 compiler=${compiler%-for-host}
 [ -n "$common" ] && [ -n "$kbuild" ] ||
@@ -98,6 +99,7 @@ depmod -b "$K/root" "$KVER"
 {
 	echo "KVER='$KVER'"
 	echo "COMPILER='$compiler'"
+	echo "COMPILER_PKG='$compiler_pkg'"
 	echo "PACKAGES='$versions'"
 } >"$K/kernel.env"
 say "ready: KVER=$KVER compiler=${compiler:-unknown}"
