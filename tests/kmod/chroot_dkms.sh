@@ -35,11 +35,12 @@ done
 . "$K/kernel.env"
 mkdir -p "$KCACHE/chroots" "$DEST"
 
-# What the headers need beyond a minimal system, so a cached chroot installs
-# them without downloading: their compiler, pahole (kbuild), dkms itself and
-# openssl (DKMS signs modules with a key it generates).
-include=make,dkms,kmod,openssl,pahole,libelf-dev
-[ -z "${COMPILER_PKG:-}" ] || include="$include,$COMPILER_PKG"
+# What the headers need beyond a minimal system (their compiler, pahole,
+# libraries: BUILD_DEPS from fetch_kernel.sh), so a cached chroot installs
+# them without downloading; dkms itself, and openssl (DKMS signs modules with
+# a key it generates).
+include=make,dkms,kmod,openssl
+for d in ${BUILD_DEPS:-$COMPILER_PKG}; do include="$include,$d"; done
 
 if [ ! -s "$TARBALL" ]; then
 	t=$(now)

@@ -14,7 +14,8 @@
 #   root/        the extracted image: boot/vmlinuz-KVER, lib/modules/KVER
 #                (with modules.dep from depmod -b)
 #   kernel.env   KVER=, COMPILER= (the gcc the headers want), COMPILER_PKG=
-#                (the package the headers depend on for it), PACKAGES=
+#                (the package the headers depend on for it), BUILD_DEPS=
+#                (what headers and kbuild need from their release), PACKAGES=
 #                (name=version, space separated)
 # A second run with the same versions downloads nothing.
 set -euo pipefail
@@ -72,6 +73,13 @@ compiler=${compiler%-for-host}
 parts=$(apt-cache "${APT[@]}" depends --no-recommends --no-suggests "$image" |
 	awk -v k="$KVER" '$1 ~ /Depends:$/ && ($2 == "linux-binary-" k || $2 == "linux-modules-" k || $2 == "linux-base-" k) { print $2 }')
 pkgs="$image $parts $headers $common $kbuild"
+# what the headers and kbuild need from their release (the compiler,
+# pahole or dwarves, libc...): a chroot built with these installs the
+# downloaded headers without asking the network. First alternatives only.
+build_deps=$(for p in $headers $common $kbuild; do
+	apt-cache "${APT[@]}" depends --no-recommends --no-suggests "$p" |
+		awk '$1 ~ /Depends:$/ && !alt && $2 !~ /^</ { print $2 } { alt = ($1 == "|Depends:") }'
+done | grep -vxF -f <(printf '%s\n' $pkgs) | sort -u | tr '\n' ' ')
 versions=
 for p in $pkgs; do versions="$versions $p=$(ver "$p")"; done
 versions=${versions# }
@@ -100,6 +108,7 @@ depmod -b "$K/root" "$KVER"
 	echo "KVER='$KVER'"
 	echo "COMPILER='$compiler'"
 	echo "COMPILER_PKG='$compiler_pkg'"
+	echo "BUILD_DEPS='${build_deps% }'"
 	echo "PACKAGES='$versions'"
 } >"$K/kernel.env"
 say "ready: KVER=$KVER compiler=${compiler:-unknown}"
