@@ -23,18 +23,6 @@ DEFINE_MUTEX(cbt_mutex);
 LIST_HEAD(cbt_disks);
 struct cbt_stats cbt_stats;
 
-#if CBT_HAVE_BIO_BI_BDEV
-#define cbt_bio_disk(bio)	((bio)->bi_bdev->bd_disk)
-#else
-#define cbt_bio_disk(bio)	((bio)->bi_disk)
-#endif
-
-#if CBT_HAVE_DISK_LIVE
-#define cbt_disk_live(disk)	disk_live(disk)
-#else
-#define cbt_disk_live(disk)	(!!((disk)->flags & GENHD_FL_UP))
-#endif
-
 void cbt_invalidate(struct cbt_disk *t, u32 reason)
 {
 	if (cmpxchg(&t->invalid_reason, LIVEMIG_CBT_INVALID_NONE, reason) ==
