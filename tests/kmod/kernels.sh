@@ -80,7 +80,9 @@ for s in $SUITES; do
 		failed=1
 		continue
 	fi
-	probes=$(sed -n 's/^probe: CBT_//p' "$res/dkms/make.log" | tr '\n' ' ')
+	# DKMS 2.x logs the PRE_BUILD output on stdout, 3.x in make.log
+	probes=$(cat "$res/dkms/make.log" "$res/dkms/dkms.out" 2>/dev/null |
+		sed -n 's/^probe: CBT_//p' | sort -u | tr '\n' ' ')
 	say "$s: probes: $probes"
 	line="$line, dkms build ${tb}s"
 
