@@ -42,6 +42,11 @@ mkdir -p "$KCACHE/chroots" "$DEST"
 include=make,dkms,kmod,openssl
 for d in ${BUILD_DEPS:-$COMPILER_PKG}; do include="$include,$d"; done
 
+# debootstrap fetches with wget, which ignores apt's configuration: hand it
+# apt's proxy, if the host has one
+eval "$(apt-config shell APT_PROXY Acquire::http::Proxy)"
+[ -z "${APT_PROXY:-}" ] || export http_proxy=${http_proxy:-$APT_PROXY}
+
 if [ ! -s "$TARBALL" ]; then
 	t=$(now)
 	tmp=$KCACHE/chroots/$SUITE.new
