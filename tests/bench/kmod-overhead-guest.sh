@@ -14,11 +14,11 @@ OUT=$1
 KO=$OUT/build/livemig_cbt.ko
 T=$OUT/cbt_tool
 S=/sys/class/misc/livemig-cbt
-# many short alternating runs: under TCG on a shared host single runs vary
-# by 20% or more, so only medians (and the median of adjacent-pair ratios,
-# which cancels slow drift) say anything
-RUNS=11
-SECS=5
+# alternating runs, medians and the median of adjacent-pair ratios (which
+# cancels slow drift); under -icount (the default) runs repeat within 0.1%,
+# in wall-clock time on a shared host they vary by 2x
+RUNS=5
+SECS=3
 
 die() { echo "bench: cannot measure: $*" >&2; exit 1; }
 command -v fio >/dev/null || die "no fio in the host's userland (apt-get install fio)"

@@ -16,6 +16,7 @@
 #   MODROOT  a root holding lib/modules/KVER (default /); the initramfs takes
 #            its modules from there and the guest sees it as /lib/modules
 #   VMLINUZ  the kernel image (default /boot/vmlinuz-KVER)
+# QEMU_OPTS: more QEMU options (tests/bench/kmod-overhead.sh: -icount)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -138,6 +139,7 @@ timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -cpu max -m 1024 -nographic -no-reboo
 	${MODSHARE:+-virtfs "local,path=$MODSHARE,mount_tag=modules,security_model=none,readonly=on,multidevs=remap"} \
 	-drive file="$OUT/vda.img",if=virtio,format=raw,discard=unmap,cache=unsafe \
 	-drive file="$OUT/vdb.img",if=virtio,format=raw,cache=unsafe \
+	${QEMU_OPTS:-} \
 	</dev/null >"$OUT/serial.log" 2>&1
 rc=$?
 set -e
