@@ -41,7 +41,7 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END {
 echo "== fio 4k randwrite on null_blk, $RUNS x ${SECS}s each way, alternating"
 echo "   cpu: $(nproc) vCPU, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 iops >/dev/null # warm-up, not counted
-off= on=
+off='' on=''
 # Loading and unloading the module patches the kernel's text (the
 # tracepoint's static key), which makes TCG retranslate: a short run after
 # each change, not counted, so neither side pays for that.

@@ -93,8 +93,8 @@ fi
 say "downloading $versions"
 rm -rf "$K/debs" "$K/root" "$K/kernel.env"
 mkdir -p "$K/debs" "$K/root"
-# shellcheck disable=SC2086
-(cd "$K/debs" && apt-get "${APT[@]}" -q download $(echo "$versions")) >"$A/download.log" 2>&1 ||
+read -ra want <<<"$versions"
+(cd "$K/debs" && apt-get "${APT[@]}" -q download "${want[@]}") >"$A/download.log" 2>&1 ||
 	{ cat "$A/download.log" >&2; say "apt-get download failed"; exit 1; }
 for p in $image $parts; do dpkg-deb -x "$K/debs/${p}_"*.deb "$K/root"; done
 # merged-/usr packages ship usr/lib/modules and usr/boot or boot

@@ -61,7 +61,7 @@ for s in $SUITES; do
 		continue
 	fi
 	tf=$(took "$t")
-	# shellcheck disable=SC1091
+	# shellcheck source=/dev/null
 	. "$KCACHE/kernels/$s/kernel.env"
 	line="$s $KVER ($PACKAGES; $COMPILER): fetch ${tf}s"
 
@@ -88,10 +88,10 @@ for s in $SUITES; do
 
 	for n in $tests; do
 		t=$(now)
-		if (cd "$REPO" && KVER=$KVER KO=$res/dkms/livemig_cbt.ko \
+		if (export KVER KO=$res/dkms/livemig_cbt.ko \
 			MODROOT=$KCACHE/kernels/$s/root \
 			VMLINUZ=$KCACHE/kernels/$s/root/boot/vmlinuz-$KVER \
-			OUT=$res/${n%.sh} tests/kmod/run.sh "$n") >"$res/${n%.sh}.log" 2>&1; then
+			OUT=$res/${n%.sh} && tests/kmod/run.sh "$n") >"$res/${n%.sh}.log" 2>&1; then
 			r=PASS
 		else
 			r=FAIL
