@@ -65,7 +65,7 @@ UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
 		$(if $(CONSOLE_SRCS),$(O)/livemig-console)
 
-.PHONY: all check check-unit check-fuzz check-integration check-sanitized check-kmod demo bench \
+.PHONY: all check check-unit check-fuzz check-integration check-sanitized check-kmod check-web demo bench \
 	deps-build deps-test install clean fuzz
 .DELETE_ON_ERROR:
 
@@ -82,6 +82,9 @@ $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# the console's web page is built into the program (.incbin)
+$(O)/src/console/web_assets.o: $(wildcard src/console/web/*)
 
 $(O)/liblivemig.a: $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -163,6 +166,7 @@ endif
 # ---- tests ----
 check: deps-test
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-unit check-fuzz check-integration check-kmod
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-web
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 SANITIZE=1 check-sanitized
 	@echo "make check: all tiers passed"
 
@@ -174,6 +178,11 @@ check-fuzz: $(FUZZ_BINS)
 
 check-integration: $(PROGRAMS)
 	$(Q)tests/integration/run.sh $(O)
+
+# The console's web page in Debian's chromium, driven by playwright-core
+# (npm, pinned in tests/web/package-lock.json), against real programs.
+check-web: $(PROGRAMS)
+	$(Q)tests/web/run.sh $(O)
 
 # The change-tracking module: built by DKMS against Debian's kernel headers,
 # then exercised in a QEMU guest booting Debian's kernel (this host's kernel
@@ -197,6 +206,7 @@ bench-kmod: deps-test
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 	$(Q)LIVEMIG_SANITIZED=1 tests/integration/run.sh $(O)
+	$(Q)tests/web/run.sh $(O)
 
 demo: deps-build
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all

@@ -13,10 +13,14 @@ bench_extra="netcat-openbsd zstd gzip libdeflate-dev iproute2"
 kmod_extra="qemu-system-x86 linux-image-amd64 linux-headers-amd64 dkms busybox-static cpio kmod fdisk"
 # make check-kernels: chroots of other releases; fio for null_blk load
 kmod_extra="$kmod_extra debootstrap zstd xz-utils fio"
+# the console's web page is tested in Debian's chromium driven by node
+# (playwright-core from npm); npm only when the installed node lacks one
+web_extra="chromium nodejs"
+command -v npm >/dev/null 2>&1 || web_extra="$web_extra npm"
 
 case "${1:-build}" in
 build) want="$build" ;;
-test) want="$build $test_extra $bench_extra $kmod_extra" ;;
+test) want="$build $test_extra $bench_extra $kmod_extra $web_extra" ;;
 bench) want="$build $test_extra $bench_extra" ;;
 *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac

@@ -7,6 +7,7 @@
  *            (1 s, doubling, capped at the interval); replication goes on
  *   401/403  the secret is not (or no longer) this machine's: say so once
  *   410      deregistered: hold the engine (NOT_READY) and remember it
+ *   "replication" in a 200: an operator paused or resumed in the console
  * Each kind of trouble is logged when it begins, not at every retry.
  */
 #include "heartbeat.h"
@@ -52,6 +53,7 @@ struct heartbeat {
 	uint64_t interval_ns;
 
 	/* the thread's own */
+	char applied[160];          /* the console's last replication request applied */
 	enum beat_kind kind;        /* of the last answer, to log each trouble once */
 	char logged_code[48];
 	int marked;                 /* the deregistration mark is written */
@@ -222,6 +224,34 @@ static void on_unreachable(struct heartbeat *hb, const char *why)
 	hb->logged_code[0] = '\0';
 }
 
+/* An operator paused or resumed replication in the console's page: the
+ * answer carries {"state": "paused"|"running", "requested_at", "requested_by"}.
+ * Each request is applied once, through the path `livemig pause` takes,
+ * so a local `livemig pause` or `resume` afterwards still holds until the
+ * console asks something new. */
+static void apply_replication(struct heartbeat *hb, const json_t *r)
+{
+	const char *state = json_string_value(json_object_get(r, "state"));
+	const char *by = json_string_value(json_object_get(r, "requested_by"));
+	json_int_t at = json_integer_value(json_object_get(r, "requested_at"));
+	char key[sizeof(hb->applied)], err[256] = "";
+	int pause, rc;
+
+	if (!state || (strcmp(state, "paused") && strcmp(state, "running")))
+		return;
+	snprintf(key, sizeof(key), "%s %lld %.100s", state, (long long)at, by ? by : "");
+	if (!strcmp(key, hb->applied))
+		return;
+	snprintf(hb->applied, sizeof(hb->applied), "%s", key);
+	pause = !strcmp(state, "paused");
+	log_info("the console asks to %s replication (requested by %s)", pause ? "pause" : "resume",
+		 by ? by : "an operator");
+	rc = pause ? engine_pause(hb->e, err, sizeof(err)) : engine_resume(hb->e, err, sizeof(err));
+	if (rc)
+		log_warn("cannot %s replication as the console asks: %s", pause ? "pause" : "resume",
+			 err[0] ? err : strerror(rc < 0 ? -rc : rc));
+}
+
 static void on_ok(struct heartbeat *hb, const struct console_answer *a)
 {
 	json_t *v = json_object_get(a->body, "heartbeat_interval");
@@ -252,6 +282,8 @@ static void on_ok(struct heartbeat *hb, const struct console_answer *a)
 		hb->interval_ns = ns;
 		pthread_mutex_unlock(&hb->mu);
 	}
+	if (json_is_object(json_object_get(a->body, "replication")))
+		apply_replication(hb, json_object_get(a->body, "replication"));
 }
 
 /* Whether the next beat should come sooner than the interval (backoff). */

@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "web.h"
 
 int split_login(const char *login, char *user, size_t ulen, char *account, size_t alen)
 {
@@ -34,9 +35,20 @@ int auth_operator(struct request *rq, struct reply *rp, struct account *acct)
 	char *login, *password = NULL;
 	int rc;
 
+	/* the web page's session; scripts keep basic auth */
+	if (request_has_session(rq)) {
+		struct session sess;
+
+		rc = auth_session(rq, rp, &sess);
+		if (!rc)
+			*acct = sess.account;
+		return rc;
+	}
 	login = MHD_basic_auth_get_username_password(rq->conn, &password);
 	if (!login) {
-		rp->challenge = 1;
+		/* a challenge to the page's own fetch() would pop up the
+		 * browser's password dialog */
+		rp->challenge = !request_header(rq, "X-Requested-With");
 		reply_error(rp, 401, "auth_required",
 			    "authentication required: HTTP basic auth as USER@ACCOUNT");
 		rc = -EACCES;

@@ -12,6 +12,7 @@
 #include "api_auth.h"
 #include "console.h"
 #include "db.h"
+#include "web_db.h"
 
 #define STATUS_MAX (256u * 1024)
 #define STATE_MAX  32
@@ -75,8 +76,15 @@ void api_status_post(struct request *rq, struct reply *rp, const char *machine_i
 		reply_internal(rp, rc);
 		goto out;
 	}
-	reply_json(rp, 200, json_pack("{s:b, s:i}", "ok", 1, "heartbeat_interval",
-				      (int)rq->c->heartbeat_interval_s));
+	{
+		json_t *ans = json_pack("{s:b, s:i}", "ok", 1, "heartbeat_interval",
+					(int)rq->c->heartbeat_interval_s), *r = NULL;
+
+		/* pause or resume asked in the web page: the agent applies it */
+		if (!replication_request_get(rq->db, m.ref, &r) && r)
+			json_object_set_new(ans, "replication", r);
+		reply_json(rp, 200, ans);
+	}
 out:
 	free(text);
 	json_decref(doc);

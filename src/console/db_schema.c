@@ -77,6 +77,21 @@ static const char *const migrations[] = {
 	"  doc TEXT NOT NULL"
 	");"
 	"CREATE INDEX status_history_machine ON status_history (machine_ref, id);",
+	/* 1 -> 2: the web page's sign-in sessions, and the replication state
+	 * an operator asked for in the page (handed to the agent with the
+	 * heartbeat's answer) */
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  secret_hash TEXT NOT NULL UNIQUE," /* SHA-256 hex of the cookie; never the cookie */
+	"  account_id INTEGER NOT NULL REFERENCES accounts (id),"
+	"  user_name TEXT NOT NULL,"
+	"  created_at BIGINT NOT NULL,"
+	"  expires_at BIGINT NOT NULL"
+	");"
+	"CREATE INDEX sessions_expiry ON sessions (expires_at);"
+	"ALTER TABLE machines ADD COLUMN replication_request TEXT;" /* 'paused', 'running' or NULL */
+	"ALTER TABLE machines ADD COLUMN replication_requested_at BIGINT;"
+	"ALTER TABLE machines ADD COLUMN replication_requested_by TEXT;",
 };
 
 const int db_schema_version = (int)(sizeof(migrations) / sizeof(migrations[0]));

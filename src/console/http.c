@@ -20,6 +20,7 @@
 #include "db.h"
 #include "log.h"
 #include "util.h"
+#include "web.h"
 
 struct http_server {
 	struct MHD_Daemon *d;
@@ -68,6 +69,11 @@ void reply_json(struct reply *rp, unsigned status, json_t *body)
 const char *request_header(struct request *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+const char *request_cookie(struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
 }
 
 const char *request_query(struct request *rq, const char *name)
@@ -125,6 +131,9 @@ static void route(struct request *rq, struct reply *rp)
 	char id[64];
 	int known = 1;
 
+	/* the web page, its assets and the calls only it makes (web_route.c) */
+	if (web_route(rq, rp))
+		return;
 	if (!strcmp(rq->url, "/api/v1/health")) {
 		if (!strcmp(m, "GET")) {
 			reply_json(rp, 200, json_pack("{s:b, s:s}", "ok", 1, "version",
@@ -197,6 +206,17 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *rp)
 	enum MHD_Result ret;
 	char *text;
 
+	if (rp->raw) {
+		resp = MHD_create_response_from_buffer(rp->raw_len, (void *)rp->raw,
+						       MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, "Content-Type", rp->content_type);
+		web_headers(resp, rp);
+		ret = MHD_queue_response(conn, rp->status, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
 	if (!rp->body)
 		reply_internal(rp, -ENOMEM);
 	text = rp->body ? json_dumps(rp->body, JSON_COMPACT) : NULL;
@@ -222,6 +242,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *rp)
 	}
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	web_headers(resp, rp);
 	if (rp->challenge)
 		MHD_add_response_header(resp, "WWW-Authenticate",
 					"Basic realm=\"livemig-console\", charset=\"UTF-8\"");

@@ -35,6 +35,10 @@ struct reply {
 	json_t *body;     /* owned */
 	int challenge;    /* add WWW-Authenticate: Basic (a 401 for operators) */
 	char who[256];    /* for the access log: the account or machine */
+	char set_cookie[160]; /* a Set-Cookie header, when not empty (web sessions) */
+	const char *raw;  /* static bytes to send instead of body (the page's assets) */
+	size_t raw_len;
+	const char *content_type; /* of raw */
 };
 
 /* {"error": message, "code": code}. Always returns -EPERM so a handler can
@@ -47,6 +51,7 @@ int reply_internal(struct reply *rp, int rc);
 void reply_json(struct reply *rp, unsigned status, json_t *body);
 
 const char *request_header(struct request *rq, const char *name);
+const char *request_cookie(struct request *rq, const char *name);
 const char *request_query(struct request *rq, const char *name);
 /* The body as a JSON object (duplicate keys refused); else a 400 reply
  * and -EINVAL. */

@@ -16,9 +16,10 @@
 #define VIEW_COLS                                                                     \
 	"m.id, m.machine_id, m.hostname, m.identity_source, m.identity_value,"       \
 	" m.registered_at, m.last_seen, m.state, m.deregistered_at, m.inventory,"    \
-	" s.doc, s.received_at, m.cert_serial, m.cert_fingerprint"
+	" s.doc, s.received_at, m.cert_serial, m.cert_fingerprint,"                 \
+	" m.replication_request, m.replication_requested_at, m.replication_requested_by"
 enum { C_REF, C_MID, C_HOST, C_ISRC, C_IVAL, C_REG, C_SEEN, C_STATE, C_DEREG, C_INV, C_DOC,
-       C_RECV, C_SERIAL, C_FPR };
+       C_RECV, C_SERIAL, C_FPR, C_RREQ, C_RAT, C_RBY };
 
 static json_t *str_or_null(const json_t *j)
 {
@@ -148,6 +149,15 @@ static json_t *machine_json(sqlite3_stmt *st, unsigned timeout_s, int64_t now, j
 		      "disconnected_reason", reason[0] ? json_string(reason) : json_null(),
 		      "inventory_summary", inventory_summary(inv),
 		      "progress", progress_summary(doc));
+	json_object_set_new(m, "agent_version", str_or_null(json_object_get(doc, "agent_version")));
+	json_object_set_new(m, "paused", json_boolean(json_is_true(json_object_get(doc, "paused"))));
+	/* what an operator asked of replication in the web page */
+	json_object_set_new(m, "replication_request",
+			    sqlite3_column_type(st, C_RREQ) == SQLITE_NULL
+				    ? json_null()
+				    : json_pack("{s:s, s:I, s:s}", "state", db_text(st, C_RREQ),
+						"requested_at", (json_int_t)db_int_or(st, C_RAT, 0),
+						"requested_by", db_text(st, C_RBY)));
 	if (doc_out)
 		*doc_out = doc;
 	else

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The console's page: plain DOM, no framework, no CDN. Every figure comes
+// from the console's JSON API (docs/console-api.md, docs/console.md) with
+// the session cookie; every change carries the session's CSRF token.
+// Data is only ever written with textContent, never parsed as HTML.
+'use strict';
+(() => {
+  const POLL_MS = 1000;
+  const $ = (id) => document.getElementById(id);
+  let session = null;     // {account, user, csrf_token, licenses}
+  let busy = false;       // a refresh is in flight
+  let lastKey = '';       // what was last rendered, to skip identical redraws
+
+  // ---- formatting ----
+  const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  function bytes(n) {
+    if (n === null || n === undefined || isNaN(n)) return '-';
+    let i = 0;
+    while (Math.abs(n) >= 1024 && i < UNITS.length - 1) { n /= 1024; i++; }
+    return (i ? n.toFixed(1) : String(Math.round(n))) + ' ' + UNITS[i];
+  }
+  const rate = (n) => (n === null || n === undefined) ? '-' : bytes(n) + '/s';
+  function duration(s) {
+    if (s === null || s === undefined || isNaN(s)) return '-';
+    s = Math.max(0, s);
+    if (s < 10) return s.toFixed(1) + ' s';
+    if (s < 90) return Math.round(s) + ' s';
+    if (s < 5400) return Math.round(s / 60) + ' min';
+    if (s < 172800) return (s / 3600).toFixed(1) + ' h';
+    return (s / 86400).toFixed(1) + ' d';
+  }
+  const pct = (p) => (p === null || p === undefined) ? '-' : p.toFixed(1) + ' %';
+  const when = (t) => t ? new Date(t * 1000).toLocaleString() : '-';
+  function ago(t) {
+    if (!t) return '-';
+    const d = Date.now() / 1000 - t;
+    return d < 1.5 ? 'just now' : duration(d) + ' ago';
+  }
+  function stateClass(s) {
+    if (['CHANGE_COPY'].includes(s)) return 'state ok';
+    if (['PAUSED', 'BACKLOG', 'RESCAN', 'REGISTERED', 'DEREGISTERED'].includes(s)) return 'state warn';
+    if (['STALLED', 'NOT_READY', 'DISCONNECTED'].includes(s)) return 'state bad';
+    return 'state';
+  }
+
+  // ---- DOM helpers ----
+  function el(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'text') e.textContent = v;
+      else if (k === 'className') e.className = v;
+      else e.setAttribute(k, v === true ? '' : v);
+    }
+    for (const k of kids) if (k !== null && k !== undefined) e.append(k);
+    return e;
+  }
+  function fill(node, ...kids) { node.replaceChildren(...kids.filter((k) => k !== null && k !== undefined)); }
+  function figures(dl, pairs) {
+    fill(dl, ...pairs.flatMap(([k, v, id]) => [el('dt', { text: k }), el('dd', { text: v, id: id })]));
+  }
+  function progressBar(label, p) {
+    return el('progress', { max: '100', value: p === null || p === undefined ? null : String(p), 'aria-label': label });
+  }
+  function show(view) {
+    for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'view-' + view;
+    for (const a of document.querySelectorAll('nav a')) a.removeAttribute('aria-current');
+    const cur = view === 'tokens' ? 'nav-tokens' : (view === 'signin' ? null : 'nav-machines');
+    if (cur) $(cur).setAttribute('aria-current', 'page');
+  }
+
+  // ---- the API ----
+  async function api(method, path, body) {
+    const headers = { 'X-Requested-With': 'livemig-web' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (method !== 'GET' && session) headers['X-CSRF-Token'] = session.csrf_token;
+    let r;
+    try {
+      r = await fetch(path, { method, headers, credentials: 'same-origin', cache: 'no-store',
+        body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (e) {
+      $('live').textContent = 'the console does not answer: ' + e.message;
+      return { status: 0, data: null };
+    }
+    let data = null;
+    try { data = await r.json(); } catch (e) { data = null; }
+    if (r.status === 401 && path !== '/api/v1/session') signedOut('Your session ended: sign in again.');
+    return { status: r.status, data };
+  }
+  const errText = (r) => (r.data && r.data.error) ? r.data.error : 'the console answered ' + r.status;
+
+  // ---- session ----
+  function signedIn(s) {
+    session = s;
+    $('who-name').textContent = s.user + '@' + s.account;
+    $('nav').hidden = false;
+    $('who').hidden = false;
+    licenses(s.licenses);
+    route();
+  }
+  function signedOut(msg) {
+    session = null;
+    lastKey = '';
+    $('nav').hidden = true;
+    $('who').hidden = true;
+    $('signin-error').textContent = msg || '';
+    show('signin');
+  }
+  function licenses(l) {
+    if (l) $('licenses').textContent = 'Licenses: ' + l.in_use + ' of ' + l.total + ' in use';
+  }
+  $('signin-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    $('signin-error').textContent = '';
+    $('si-submit').disabled = true;
+    const r = await api('POST', '/api/v1/session', {
+      account: $('si-account').value.trim(), user: $('si-user').value.trim(), password: $('si-password').value });
+    $('si-submit').disabled = false;
+    $('si-password').value = '';
+    if (r.status === 200) signedIn(r.data);
+    else $('signin-error').textContent = errText(r);
+  });
+  $('signout').addEventListener('click', async () => {
+    await api('DELETE', '/api/v1/session');
+    location.hash = '#/';
+    signedOut('Signed out.');
+  });
+
+  // ---- machines list ----
+  function identity(m) {
+    const i = m.identity || {};
+    const src = i.source === 'mac' ? 'MAC' : (i.source === 'metadata' ? 'metadata server' : i.source);
+    return src + ' ' + (i.value || '');
+  }
+  function reasonOf(m) {
+    return m.disconnected_reason || (m.progress && m.progress.reason) || '';
+  }
+  async function refreshList() {
+    const r = await api('GET', '/api/v1/machines');
+    if (r.status !== 200) return;
+    licenses(r.data.licenses);
+    const key = JSON.stringify(r.data) + Math.floor(Date.now() / 5000);
+    if (key === lastKey) return;
+    lastKey = key;
+    const ms = r.data.machines;
+    $('machines-summary').textContent = ms.length + ' machine' + (ms.length === 1 ? '' : 's') +
+      ' in account ' + r.data.account + '; licenses: ' + r.data.licenses.in_use + ' of ' + r.data.licenses.total + ' in use';
+    $('machines-empty').hidden = ms.length > 0;
+    fill($('machines-body'), ...ms.map((m) => {
+      const p = m.progress || {};
+      const inv = m.inventory_summary || {};
+      const reason = reasonOf(m);
+      return el('tr', { 'data-machine': m.machine_id },
+        el('td', { 'data-label': 'Host name' },
+          el('a', { href: '#/machines/' + encodeURIComponent(m.machine_id), text: m.hostname }),
+          el('div', { className: 'muted small', text: m.machine_id })),
+        el('td', { 'data-label': 'OS', text: inv.os || '-' }),
+        el('td', { 'data-label': 'Identity', text: identity(m) }),
+        el('td', { 'data-label': 'Agent', text: m.agent_version || '-' }),
+        el('td', { 'data-label': 'State' },
+          el('span', { className: stateClass(m.state), 'data-field': 'state', text: m.state }),
+          reason ? el('div', { className: 'small', 'data-field': 'reason', text: reason }) : null),
+        el('td', { 'data-label': 'Progress' },
+          el('div', { className: 'bar' }, progressBar('Progress of ' + m.hostname, p.percent),
+            el('span', { 'data-field': 'percent', text: pct(p.percent) }))),
+        el('td', { 'data-label': 'Lag', text: duration(p.lag_seconds) }),
+        el('td', { 'data-label': 'Last seen', title: when(m.last_seen), text: ago(m.last_seen) }));
+    }));
+  }
+
+  // ---- one machine ----
+  let current = null;   // the machine shown
+  function chart(series) {
+    const box = $('m-chart');
+    const pts = series.filter((s) => typeof s.throughput_bps === 'number');
+    const ns = 'http://www.w3.org/2000/svg';
+    const W = 800, H = 200, L = 70, B = 22, T = 8;
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.setAttribute('role', 'img');
+    if (pts.length < 2) {
+      svg.setAttribute('aria-label', 'Throughput chart: not enough reports yet');
+      const t = document.createElementNS(ns, 'text');
+      t.setAttribute('x', L); t.setAttribute('y', H / 2); t.textContent = 'waiting for reports';
+      svg.append(t);
+      fill(box, svg);
+      return;
+    }
+    const t0 = pts[0].t, t1 = pts[pts.length - 1].t || t0 + 1;
+    const max = Math.max(1, ...pts.map((p) => p.throughput_bps));
+    const x = (t) => L + (W - L - 4) * (t1 > t0 ? (t - t0) / (t1 - t0) : 1);
+    const y = (v) => T + (H - T - B) * (1 - v / max);
+    const line = pts.map((p) => `${x(p.t).toFixed(1)},${y(p.throughput_bps).toFixed(1)}`).join(' ');
+    const mk = (tag, a, text) => {
+      const e = document.createElementNS(ns, tag);
+      for (const [k, v] of Object.entries(a)) e.setAttribute(k, v);
+      if (text) e.textContent = text;
+      svg.append(e);
+    };
+    mk('line', { class: 'axis', x1: L, y1: H - B, x2: W, y2: H - B });
+    mk('line', { class: 'axis', x1: L, y1: T, x2: L, y2: H - B });
+    mk('polygon', { class: 'area', points: `${x(t0)},${H - B} ${line} ${x(t1)},${H - B}` });
+    mk('polyline', { class: 'line', points: line });
+    mk('text', { x: 2, y: T + 10 }, rate(max));
+    mk('text', { x: 2, y: H - B }, '0');
+    mk('text', { x: L, y: H - 4 }, new Date(t0 * 1000).toLocaleTimeString());
+    mk('text', { x: W - 70, y: H - 4 }, new Date(t1 * 1000).toLocaleTimeString());
+    const last = pts[pts.length - 1].throughput_bps;
+    svg.setAttribute('aria-label', `Throughput over the last ${pts.length} reports: now ${rate(last)}, peak ${rate(max)}`);
+    fill(box, svg);
+  }
+  function requestText(m) {
+    const q = m.replication_request;
+    if (!q) return '';
+    const paused = !!(m.status && m.status.paused);
+    const done = (q.state === 'paused') === paused;
+    const what = q.state === 'paused' ? 'Pause' : 'Resume';
+    return `${what} asked by ${q.requested_by} at ${when(q.requested_at)}` +
+      (done ? '' : ': waiting for the agent\'s next report');
+  }
+  function renderMachine(m, tl) {
+    current = m;
+    const s = m.status || {};
+    const p = m.progress || {};
+    $('m-title').textContent = m.hostname;
+    $('m-state').textContent = m.state;
+    $('m-state').className = stateClass(m.state);
+    $('m-reason').textContent = reasonOf(m);
+    const paused = !!s.paused;
+    $('m-pause').disabled = m.state === 'DEREGISTERED' || paused;
+    $('m-resume').disabled = m.state === 'DEREGISTERED' || !paused;
+    $('m-request').textContent = requestText(m);
+    figures($('m-figures'), [
+      ['State', m.state + (m.reported_state && m.reported_state !== m.state ? ' (agent last said ' + m.reported_state + ')' : ''), 'f-state'],
+      ['Progress', `${bytes(p.bytes_done)} of ${bytes(p.bytes_total)} (${pct(p.percent)})`, 'f-progress'],
+      ['Throughput', rate(p.throughput_bps), 'f-throughput'],
+      ['ETA', duration(p.eta_seconds), 'f-eta'],
+      ['Backlog', bytes(p.backlog_bytes), 'f-backlog'],
+      ['Lag', duration(p.lag_seconds), 'f-lag'],
+      ['Last consistent point', s.last_consistent_ns ? new Date(s.last_consistent_ns / 1e6).toLocaleString() : 'none yet', 'f-consistent'],
+      ['Change-copy rounds', s.rounds === undefined ? '-' : String(s.rounds), 'f-rounds'],
+      ['Staging', s.staging ? (s.staging.connected ? 'connected to ' : 'not connected to ') + s.staging.address +
+        (s.staging.last_error ? ': ' + s.staging.last_error : '') : '-', 'f-staging'],
+      ['Last report', ago(m.status_received_at) + ' (' + when(m.status_received_at) + ')', 'f-received'],
+      ['Agent version', m.agent_version || '-', 'f-agent'],
+      ['Identity', identity(m), 'f-identity'],
+      ['Registered', when(m.registered_at), 'f-registered'],
+    ]);
+    $('f-received').setAttribute('data-received-at', String(m.status_received_at || 0));
+    const disks = s.disks || [];
+    fill($('m-disks'), ...(disks.length ? disks.map((d) => el('div', { className: 'disk', 'data-disk': d.name },
+      el('div', {}, el('span', { className: 'name', text: d.name }), ' ', el('span', { className: 'muted', text: d.path || '' }),
+        ' ', el('span', { className: stateClass(d.state), text: d.state })),
+      el('div', { className: 'bar' }, progressBar('Progress of disk ' + d.name, d.percent),
+        el('span', { text: pct(d.percent) })),
+      el('div', { className: 'small muted', text: `${bytes(d.bytes_done)} of ${bytes(d.bytes_total)} done; ` +
+        `backlog ${bytes(d.backlog_bytes)}; ${rate(d.throughput_bps)}; ETA ${duration(d.eta_seconds)}` })))
+      : [el('p', { className: 'muted', text: 'No report from the agent yet.' })]));
+    const inv = m.inventory || {};
+    const hw = inv.hardware || {};
+    const os = inv.os || {};
+    figures($('m-inventory'), [
+      ['Host name', inv.hostname || m.hostname],
+      ['Machine id', m.machine_id],
+      ['Memory', bytes(inv.memory_bytes)],
+      ['Cores', inv.cores === undefined ? '-' : String(inv.cores)],
+      ['CPU', inv.cpu_model || '-'],
+      ['Hardware', [hw.vendor, hw.product, hw.version].filter(Boolean).join(' ') || '-'],
+      ['OS', os.pretty_name || os.name || '-'],
+      ['Kernel', inv.kernel ? (inv.kernel.release || '') + ' ' + (inv.kernel.machine || '') : '-'],
+    ]);
+    fill($('m-inv-disks'), ...(inv.disks || []).map((d) => el('li', {},
+      el('strong', { text: d.device || d.name }), ` ${bytes(d.size)}` + (d.model ? ' ' + d.model : '') +
+      (d.root ? ' (root disk)' : ''))));
+    fill($('m-inv-nics'), ...(inv.nics || []).map((n) => el('li', {},
+      el('strong', { text: n.name }), ' ' + (n.permanent_mac || n.mac || '') + ' ' +
+      (n.addresses || []).map((a) => a.address + '/' + a.prefixlen).join(', '))));
+    if (tl) {
+      chart(tl.series || []);
+      fill($('m-events'), ...(tl.events || []).map((e) => el('li', { className: e.level },
+        el('time', { datetime: new Date(e.t * 1000).toISOString(), text: new Date(e.t * 1000).toLocaleTimeString() }),
+        ' ' + e.text)));
+    }
+  }
+  async function refreshMachine(id) {
+    const path = '/api/v1/machines/' + encodeURIComponent(id);
+    const [r, t] = await Promise.all([api('GET', path + '?history=0'), api('GET', path + '/timeline?points=120')]);
+    if (r.status === 404) {
+      $('notfound-text').textContent = errText(r);
+      show('notfound');
+      return;
+    }
+    if (r.status !== 200) return;
+    renderMachine(r.data, t.status === 200 ? t.data : null);
+  }
+  async function ask(state) {
+    if (!current) return;
+    $('m-error').textContent = '';
+    const r = await api('POST', '/api/v1/machines/' + encodeURIComponent(current.machine_id) + '/replication', { state });
+    if (r.status !== 202) $('m-error').textContent = errText(r);
+    else { current.replication_request = r.data.replication_request; $('m-request').textContent = requestText(current); }
+  }
+  $('m-pause').addEventListener('click', () => ask('paused'));
+  $('m-resume').addEventListener('click', () => ask('running'));
+
+  // ---- tokens ----
+  function commands(token) {
+    const inst = `livemig install --no-prompt --console ${location.origin} ` +
+      `--console-ca /etc/livemig/console-ca.pem --token ${token}`;
+    return [
+      ['apt', 'Debian, Ubuntu (apt)', `sudo apt-get install -y livemig-agent && sudo ${inst}`],
+      ['yum', 'RHEL, CentOS, Rocky, Amazon Linux (yum)', `sudo yum install -y livemig-agent && sudo ${inst}`],
+      ['ansible', 'Ansible playbook', [
+        '- hosts: all',
+        '  become: true',
+        '  tasks:',
+        '    - name: the livemig agent package',
+        '      ansible.builtin.package: { name: livemig-agent, state: present }',
+        '    - name: the console\'s CA certificate',
+        '      ansible.builtin.copy: { src: console-ca.pem, dest: /etc/livemig/console-ca.pem, mode: "0644" }',
+        '    - name: register with the console and start replication',
+        '      ansible.builtin.command:',
+        `        cmd: ${inst}`,
+        '        creates: /etc/livemig/livemigd.conf',
+      ].join('\n')],
+    ];
+  }
+  async function copy(text, status) {
+    try {
+      await navigator.clipboard.writeText(text);
+      status.textContent = 'Copied';
+    } catch (e) {
+      status.textContent = 'Select the text and copy it (' + e.message + ')';
+    }
+  }
+  function showNewToken(t) {
+    $('new-token').hidden = false;
+    $('nt-secret').textContent = t.token;
+    fill($('nt-commands'), ...commands(t.token).map(([id, title, text]) => {
+      const status = el('span', { className: 'muted small', role: 'status' });
+      const btn = el('button', { type: 'button', id: 'copy-' + id, 'aria-label': 'Copy the ' + title + ' command', text: 'Copy' });
+      btn.addEventListener('click', () => copy(text, status));
+      return el('div', { className: 'cmd' }, el('div', { className: 'cmd-head' }, el('h3', { text: title }),
+        el('span', {}, status, ' ', btn)), el('pre', {}, el('code', { id: 'cmd-' + id, text })));
+    }));
+  }
+  async function refreshTokens() {
+    const r = await api('GET', '/api/v1/tokens');
+    if (r.status !== 200) return;
+    const key = JSON.stringify(r.data);
+    if (key === lastKey) return;
+    lastKey = key;
+    fill($('tokens-body'), ...r.data.tokens.map((t) => {
+      let action = null;
+      if (t.state === 'active') {
+        action = el('button', { type: 'button', className: 'secondary', 'aria-label': 'Revoke token ' + t.id, text: 'Revoke' });
+        action.addEventListener('click', async () => {
+          const x = await api('DELETE', '/api/v1/tokens/' + t.id);
+          if (x.status !== 200) $('token-error').textContent = errText(x);
+          lastKey = '';
+          refreshTokens();
+        });
+      }
+      return el('tr', { 'data-token': String(t.id) },
+        el('td', { 'data-label': 'Id', text: String(t.id) }),
+        el('td', { 'data-label': 'Label', text: t.label || '-' }),
+        el('td', { 'data-label': 'State', 'data-field': 'state' }, el('span', { className: stateClass(t.state === 'active' ? 'CHANGE_COPY' : 'STALLED'), text: t.state })),
+        el('td', { 'data-label': 'Uses', text: t.uses + (t.max_uses ? ' of ' + t.max_uses : '') }),
+        el('td', { 'data-label': 'Expires', text: t.expires_at ? when(t.expires_at) : 'never' }),
+        el('td', { 'data-label': 'Created', text: when(t.created_at) }),
+        el('td', { 'data-label': '' }, action));
+    }));
+  }
+  $('token-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    $('token-error').textContent = '';
+    const body = { label: $('tk-label').value };
+    if ($('tk-expires').value) body.expires_in = Number($('tk-expires').value);
+    if ($('tk-uses').value) body.max_uses = Number($('tk-uses').value);
+    const r = await api('POST', '/api/v1/tokens', body);
+    if (r.status !== 201) { $('token-error').textContent = errText(r); return; }
+    showNewToken(r.data);
+    lastKey = '';
+    refreshTokens();
+  });
+
+  // ---- routing and the live loop ----
+  function parse() {
+    const h = location.hash.replace(/^#/, '');
+    let m;
+    if ((m = h.match(/^\/machines\/([^/]+)$/))) return { view: 'machine', id: decodeURIComponent(m[1]) };
+    if (h === '/tokens') return { view: 'tokens' };
+    return { view: 'machines' };
+  }
+  async function refresh() {
+    if (!session || busy) return;
+    busy = true;
+    try {
+      const r = parse();
+      if (r.view === 'machine') await refreshMachine(r.id);
+      else if (r.view === 'tokens') await refreshTokens();
+      else await refreshList();
+      if (session) $('live').textContent = 'Live: updated ' + new Date().toLocaleTimeString();
+    } finally {
+      busy = false;
+    }
+  }
+  function route() {
+    if (!session) return;
+    const r = parse();
+    lastKey = '';
+    current = null;
+    if (r.view !== 'tokens') $('new-token').hidden = true;
+    show(r.view === 'machine' ? 'machine' : r.view);
+    refresh();
+  }
+  window.addEventListener('hashchange', route);
+  setInterval(refresh, POLL_MS);
+  (async () => {
+    const r = await api('GET', '/api/v1/session');
+    if (r.status === 200) signedIn(r.data);
+    else signedOut('');
+  })();
+})();

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Sign-in, who am I, sign-out (web.h):
+ *   POST   /api/v1/session  {"account", "user", "password"}: the cookie and
+ *                           the CSRF token
+ *   GET    /api/v1/session  the signed-in user, the CSRF token (for a reload)
+ *   DELETE /api/v1/session  sign out (needs the CSRF token)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "console.h"
+#include "db.h"
+#include "web.h"
+
+static json_t *session_json(const struct session *s, const char *secret, int64_t in_use)
+{
+	char csrf[CSRF_HEX];
+
+	csrf_token(secret, csrf);
+	return json_pack("{s:s, s:s, s:s, s:I, s:{s:I, s:I}}", "account", s->account.name, "user",
+			 s->user, "csrf_token", csrf, "expires_at", (json_int_t)s->expires_at,
+			 "licenses", "total", (json_int_t)s->account.licenses, "in_use",
+			 (json_int_t)in_use);
+}
+
+int web_json_body(struct request *rq, struct reply *rp, json_t **out)
+{
+	const char *ct = request_header(rq, "Content-Type");
+
+	/* A form on another site cannot send this type without asking first
+	 * (CORS preflight, which the console never grants): no forged sign-in,
+	 * and no forged change riding on credentials a browser cached. */
+	if (!ct || strncasecmp(ct, "application/json", 16)) {
+		reply_error(rp, 415, "json_required",
+			    "the body must be JSON sent as Content-Type: application/json");
+		return -EINVAL;
+	}
+	return request_json(rq, rp, out);
+}
+
+void web_session_post(struct request *rq, struct reply *rp)
+{
+	const char *account, *user, *password;
+	char secret[SECRET_STR_MAX];
+	struct session s = { .id = 0 };
+	json_t *req = NULL;
+	int64_t now = console_now(), in_use = 0;
+	int rc;
+
+	if (web_json_body(rq, rp, &req))
+		return;
+	account = json_string_value(json_object_get(req, "account"));
+	user = json_string_value(json_object_get(req, "user"));
+	password = json_string_value(json_object_get(req, "password"));
+	if (!account || !user || !password || !account_name_valid(account) ||
+	    !user_name_valid(user)) {
+		reply_error(rp, 400, "malformed",
+			    "malformed request: \"account\", \"user\" and \"password\" are required");
+		goto out;
+	}
+	/* the slow KDF before the write lock */
+	rc = user_check(rq->db, account, user, password, &s.account);
+	if (rc == -EACCES) {
+		reply_error(rp, 401, "bad_credentials", "wrong user name or password for account %s",
+			    account);
+		goto out;
+	}
+	rc = rc ? rc : db_begin(rq->db);
+	if (!rc)
+		rc = session_create(rq->db, &s.account, user, now, secret);
+	if (!rc)
+		rc = db_commit(rq->db);
+	if (!rc)
+		rc = licenses_in_use(rq->db, s.account.id, &in_use);
+	if (rc) {
+		db_rollback(rq->db);
+		reply_internal(rp, rc);
+		goto out;
+	}
+	snprintf(s.user, sizeof(s.user), "%s", user);
+	s.expires_at = now + SESSION_TTL_S;
+	session_cookie(secret, rp->set_cookie, sizeof(rp->set_cookie));
+	reply_json(rp, 200, session_json(&s, secret, in_use));
+	snprintf(rp->who, sizeof(rp->who), "user=%s@%s (signed in)", user, account);
+	OPENSSL_cleanse(secret, sizeof(secret));
+out:
+	/* the password's copy in the parsed body */
+	if (password)
+		OPENSSL_cleanse((char *)password, strlen(password));
+	json_decref(req);
+}
+
+void web_session_get(struct request *rq, struct reply *rp)
+{
+	struct session s;
+	int64_t in_use = 0;
+	int rc;
+
+	if (!request_has_session(rq)) {
+		reply_error(rp, 401, "session_expired", "you are not signed in: sign in");
+		return;
+	}
+	if (auth_session(rq, rp, &s))
+		return;
+	rc = licenses_in_use(rq->db, s.account.id, &in_use);
+	if (rc) {
+		reply_internal(rp, rc);
+		return;
+	}
+	reply_json(rp, 200, session_json(&s, request_cookie(rq, SESSION_COOKIE), in_use));
+}
+
+void web_session_delete(struct request *rq, struct reply *rp)
+{
+	struct session s;
+	int rc;
+
+	if (!request_has_session(rq)) {
+		session_cookie(NULL, rp->set_cookie, sizeof(rp->set_cookie));
+		reply_error(rp, 401, "session_expired", "you are not signed in");
+		return;
+	}
+	/* a forged sign-out (no CSRF token) must not even drop the cookie;
+	 * a session that already ended loses it */
+	if (auth_session(rq, rp, &s)) {
+		if (rp->status == 401)
+			session_cookie(NULL, rp->set_cookie, sizeof(rp->set_cookie));
+		return;
+	}
+	session_cookie(NULL, rp->set_cookie, sizeof(rp->set_cookie));
+	rc = session_delete(rq->db, request_cookie(rq, SESSION_COOKIE));
+	if (rc) {
+		reply_internal(rp, rc);
+		return;
+	}
+	reply_json(rp, 200, json_pack("{s:b}", "signed_out", 1));
+}

@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2119  # start_install_servers takes the console's options, not the script's arguments
+# The console's web page in a real browser: Debian's chromium driven by
+# playwright-core (tests/web/package.json; never a downloaded browser),
+# against a real livemig-console (HTTPS with the test PKI's certificate,
+# which chromium accepts by its key alone), a real livemig-staging and a
+# real livemigd installed by `livemig install` and replicating a loop
+# device. The browser part is tests/web/console.test.mjs; this script sets
+# the stage and hands it the paths. Screenshots go to BUILD/web-artifacts.
+# Usage: tests/web/run.sh BUILD_DIR
+# shellcheck source-path=SCRIPTDIR/../integration
+. "$(dirname "$0")/../integration/lib.sh" "$@"
+# shellcheck source-path=SCRIPTDIR/../integration
+. "$TESTS/agent_lib.sh"
+# shellcheck source-path=SCRIPTDIR/../integration
+. "$TESTS/console_lib.sh"
+# shellcheck source-path=SCRIPTDIR/../integration
+. "$TESTS/install_lib.sh"
+need_root
+WEB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+ARTIFACTS=$BUILD/web-artifacts
+
+[ -x "$CHROMIUM" ] || die "$CHROMIUM is missing: apt-get install chromium (ci/deps.sh test installs it)"
+command -v node >/dev/null || die "node is missing: apt-get install nodejs npm (ci/deps.sh test installs them)"
+if [ ! -f "$WEB/node_modules/playwright-core/package.json" ]; then
+	command -v npm >/dev/null || die "npm is missing: apt-get install npm"
+	echo "installing playwright-core from tests/web/package-lock.json into $WEB/node_modules"
+	(cd "$WEB" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
+		die "npm ci in $WEB failed"
+fi
+mkdir -p "$ARTIFACTS"
+
+start_install_servers --heartbeat-interval 1s --heartbeat-timeout 10s
+admin create-account acme --licenses 3 >/dev/null || die "create-account acme"
+printf '%s\n' 'alice-web-password' >"$T/alice.pw"
+admin create-user acme alice --password-file "$T/alice.pw" >/dev/null || die "create-user alice"
+admin create-account globex --licenses 1 >/dev/null || die "create-account globex"
+printf '%s\n' 'bob-web-password' >"$T/bob.pw"
+admin create-user globex bob --password-file "$T/bob.pw" >/dev/null || die "create-user bob"
+
+python3 "$TESTS/make_disk.py" "$T/source.img" 48M --zeros 0 --files 0 --random 1 --seed 51 >/dev/null
+dev=$(make_loop "$T/source.img")
+disk=$(basename "$dev")
+
+# registered by the real installer; replication is started by the browser
+# test once it watches the page
+install --no-prompt --user alice --account acme --password-file "$T/alice.pw" \
+	--devices "$disk" --root-disk "$disk" --no-replication
+[ "$INSTALL_RC" = 0 ] || die "install failed ($INSTALL_RC): $INSTALL_OUT"
+# 48 MiB at 4 MiB/s: a mirror of about 12 s, long enough to watch it move
+sed -i '/^\[agent\]/a bandwidth_limit = 4M' "$IDIR/livemigd.conf"
+machine=$(sed -n 's/^machine = //p' "$IDIR/livemigd.conf")
+pass "machine $machine installed with --no-replication (account acme)"
+
+# `livemig install` with a token, for the revoked-token check: its own
+# directories, so it cannot disturb the machine installed above
+cat >"$T/try_install.sh" <<-SH
+	#!/bin/bash
+	exec timeout 120 "$BUILD/livemig" install --console "$CONSOLE_URL" --console-ca "$SERVER_CA" \\
+		--config-dir "$T/etc2" --state-dir "$T/state2" --socket "$T/run2/livemigd.sock" \\
+		--metadata-url "$MD_URL" $(printf '%q ' "${WAIVE[@]}") --no-prompt \\
+		--devices "$disk" --root-disk "$disk" --token "\$1" </dev/null 2>&1
+SH
+
+# chromium trusts the console's certificate by its public key (the test
+# CA is not in any trust store, and none is changed)
+SPKI=$(openssl x509 -in "$SERVER_CERT" -pubkey -noout | openssl pkey -pubin -outform der |
+	openssl dgst -sha256 -binary | base64)
+
+rc=0
+CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM MACHINE=$machine LIVEMIG=$BUILD/livemig \
+	IDIR=$IDIR ISOCK=$ISOCK TRY_INSTALL=$T/try_install.sh ARTIFACTS=$ARTIFACTS \
+	SERVER_CA=$SERVER_CA \
+	timeout --kill-after=10 240 node "$WEB/console.test.mjs" || rc=$?
+[ -f "$ISTATE/livemigd.pid" ] && track_pid "$(installed_pid)"
+[ "$rc" = 0 ] || die "the browser test failed (exit $rc); screenshots in $ARTIFACTS"
+grep -q "the console asks to pause replication (requested by alice@acme)" "$ISTATE/livemigd.log" ||
+	die "livemigd did not log the console's pause request"
+pass "livemigd logged the console's pause request"
+ls "$ARTIFACTS"
