@@ -4,6 +4,7 @@
 #   make                 build the programs into $(O)
 #   make check           install test dependencies (as root), run every test,
 #                        then again under ASan+UBSan
+#   make check-kernels   the kernel module on 5.10, 6.12 and sid's kernel (QEMU)
 #   make demo            build and run the end-to-end demo
 #   make install DESTDIR=... PREFIX=...
 #   make clean
@@ -209,6 +210,17 @@ check-kmod-agent: $(PROGRAMS)
 
 check-kmod-full: $(PROGRAMS)
 	$(Q)$(MAKE) --no-print-directory KMOD_ORACLE_SEEDS=1,2,3,4,5,6,7,8,9,10 check-kmod
+
+# The module on the other kernels Debian offers (bullseye's 5.10, trixie's
+# 6.12, sid's newest): fetched privately, built by DKMS in a debootstrap
+# chroot of their release, tested in QEMU. See docs/kernels.md.
+.PHONY: check-kernels bench-kmod
+check-kernels: deps-test
+	$(Q)tests/kmod/kernels.sh
+
+# Benchmark, not a test: tracking overhead and bitmap bytes per TiB.
+bench-kmod: deps-test
+	$(Q)tests/bench/kmod-overhead.sh
 
 # Under ASan+UBSan: the unit tests and the integration suite's quick tier.
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)

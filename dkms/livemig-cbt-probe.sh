@@ -51,6 +51,7 @@ probe HAVE_TP_RQ_COMPLETE_RQ_ERR_BYTES \
 	'static void f(void *d, struct request *rq, blk_status_t e, unsigned int n) { }' \
 	'void p(void); void p(void) { check_trace_callback_type_block_rq_complete(f); }'
 
+# 5.10: block_rq_complete's error is an int, not a blk_status_t
 probe HAVE_TP_RQ_COMPLETE_RQ_INT_BYTES \
 	'#include <linux/tracepoint.h>' \
 	'#include <linux/blk-mq.h>' \

@@ -37,6 +37,7 @@
 #include <linux/blkdev.h>
 
 #include "cbt_config.h"
+#include "compat.h"
 #include "uapi/livemig_cbt.h"
 
 struct cbt_map {

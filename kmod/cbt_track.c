@@ -44,37 +44,6 @@ struct cbt_stats cbt_stats;
 /* Bio-based disks tracked: the bio completion probe returns early at 0. */
 static atomic_t cbt_nr_bio_based = ATOMIC_INIT(0);
 
-/* Kernel API differences, each chosen by a compile probe (cbt_config.h). */
-#if CBT_HAVE_BIO_BI_BDEV
-#define cbt_bio_disk(bio)	((bio)->bi_bdev->bd_disk)
-#else
-#define cbt_bio_disk(bio)	((bio)->bi_disk)
-#endif
-
-#if CBT_HAVE_DISK_LIVE
-#define cbt_disk_live(disk)	disk_live(disk)
-#else
-#define cbt_disk_live(disk)	(!!((disk)->flags & GENHD_FL_UP))
-#endif
-
-#if CBT_HAVE_REQUEST_RQ_DISK
-#define cbt_rq_disk(rq)		((rq)->rq_disk)
-#else
-#define cbt_rq_disk(rq)		((rq)->q->disk)
-#endif
-
-#if CBT_HAVE_ENUM_REQ_OP
-#define cbt_op_t		enum req_op
-#else
-#define cbt_op_t		unsigned int
-#endif
-
-#if CBT_HAVE_DISK_DISKSEQ
-#define cbt_disk_seq(disk)	((disk)->diskseq)
-#else
-#define cbt_disk_seq(disk)	0ULL
-#endif
-
 void cbt_invalidate(struct cbt_disk *t, u32 reason)
 {
 	if (cmpxchg(&t->invalid_reason, LIVEMIG_CBT_INVALID_NONE, reason) ==
@@ -236,21 +205,11 @@ static void cbt_rq_completed(struct request *rq, unsigned int nr_bytes)
 	rcu_read_unlock();
 }
 
-/* Probe prototypes, chosen by the compile probes. */
-#if CBT_HAVE_TP_BIO_QUEUE_BIO
-static void cbt_probe_bio_queue(void *data, struct bio *bio)
+/* Probe prototypes differ between kernels: compat.h */
+static void cbt_probe_bio_queue(CBT_BIO_QUEUE_ARGS(bio))
 {
 	cbt_bio_queued(bio);
 }
-#elif CBT_HAVE_TP_BIO_QUEUE_Q_BIO
-static void cbt_probe_bio_queue(void *data, struct request_queue *q,
-				struct bio *bio)
-{
-	cbt_bio_queued(bio);
-}
-#else
-#error "block_bio_queue has a prototype livemig_cbt does not know"
-#endif
 
 #if CBT_HAVE_TP_BIO_COMPLETE_Q_BIO
 static void cbt_probe_bio_complete(void *data, struct request_queue *q,
@@ -262,21 +221,11 @@ static void cbt_probe_bio_complete(void *data, struct request_queue *q,
 #error "block_bio_complete has a prototype livemig_cbt does not know"
 #endif
 
-#if CBT_HAVE_TP_RQ_COMPLETE_RQ_ERR_BYTES
 static void cbt_probe_rq_complete(void *data, struct request *rq,
-				  blk_status_t error, unsigned int nr_bytes)
+				  cbt_rq_error_t error, unsigned int nr_bytes)
 {
 	cbt_rq_completed(rq, nr_bytes);
 }
-#elif CBT_HAVE_TP_RQ_COMPLETE_RQ_INT_BYTES
-static void cbt_probe_rq_complete(void *data, struct request *rq, int error,
-				  unsigned int nr_bytes)
-{
-	cbt_rq_completed(rq, nr_bytes);
-}
-#else
-#error "block_rq_complete has a prototype livemig_cbt does not know"
-#endif
 
 static struct cbt_tp {
 	const char *name;

@@ -18,6 +18,12 @@
 #   OUT (default: build/kmod-test), QEMU_TIMEOUT (default 240 s per test),
 #   RELOADS (guest_basic.sh's module reloads, default 20),
 #   GUEST_ENV (NAME=VALUE words, no blanks inside, passed to the guest tests).
+# For another kernel than the host's packaged one (tests/kmod/kernels.sh):
+#   KO       a livemig_cbt.ko already built for KVER (skips the build here)
+#   MODROOT  a root holding lib/modules/KVER (default /); the initramfs takes
+#            its modules from there and the guest sees it as /lib/modules
+#   VMLINUZ  the kernel image (default /boot/vmlinuz-KVER)
+# QEMU_OPTS: more QEMU options (tests/bench/kmod-overhead.sh: -icount)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,11 +33,14 @@ KDIR=/lib/modules/$KVER/build
 OUT=${OUT:-$REPO/build/kmod-test}
 set -- $TEST
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-$((240 * $#))}
-VMLINUZ=/boot/vmlinuz-$KVER
+VMLINUZ=${VMLINUZ:-/boot/vmlinuz-$KVER}
+KO=${KO:-}
+MODROOT=${MODROOT:-/}
 
 say() { echo "kmod-test: $*"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-[ -n "$KVER" ] && [ -f "$KDIR/Makefile" ] || { say "no kernel headers (apt-get install linux-headers-amd64)"; exit 2; }
+[ -n "$KVER" ] && { [ -n "$KO" ] || [ -f "$KDIR/Makefile" ]; } || { say "no kernel headers (apt-get install linux-headers-amd64)"; exit 2; }
+[ -z "$KO" ] || [ -f "$KO" ] || { say "no module $KO"; exit 2; }
 [ -f "$VMLINUZ" ] || { say "no $VMLINUZ (apt-get install linux-image-amd64)"; exit 2; }
 for t in $TEST; do
 	[ -f "$REPO/tests/kmod/$t" ] || { say "no guest test $t"; exit 2; }
@@ -46,13 +55,18 @@ rm -rf "$OUT"
 mkdir -p "$OUT/build" "$OUT/initramfs"
 
 # 1. the module, built like DKMS does: probes, then Kbuild
-cp -r "$REPO"/kmod/. "$OUT/build/"
-rm -f "$OUT/build/cbt_config.h"
-"$REPO/dkms/livemig-cbt-probe.sh" "$KDIR" "$OUT/build" 2>"$OUT/probe.log" ||
-	{ cat "$OUT/probe.log"; exit 1; }
-make -s -C "$KDIR" M="$OUT/build" modules >"$OUT/build.log" 2>&1 ||
-	{ cat "$OUT/build.log"; exit 1; }
-if grep -E 'warning:|error:' "$OUT/build.log"; then say "build warnings"; exit 1; fi
+if [ -n "$KO" ]; then
+	cp "$KO" "$OUT/build/livemig_cbt.ko"
+else
+	cp -r "$REPO"/kmod/. "$OUT/build/"
+	rm -f "$OUT/build/cbt_config.h"
+	"$REPO/dkms/livemig-cbt-probe.sh" "$KDIR" "$OUT/build" 2>"$OUT/probe.log" ||
+		{ cat "$OUT/probe.log"; exit 1; }
+	# a parent make's jobserver flags would only add warnings to the log
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$KDIR" M="$OUT/build" modules >"$OUT/build.log" 2>&1 ||
+		{ cat "$OUT/build.log"; exit 1; }
+	if grep -E 'warning:|error:' "$OUT/build.log"; then say "build warnings"; exit 1; fi
+fi
 
 # 2. the test tool, static, against the uapi header
 ${CC:-gcc} -static -O2 -Wall -Wextra -Werror -I"$REPO/kmod/uapi" \
@@ -71,10 +85,16 @@ mkdir -p "$ir"/{bin,dev,proc,sys,host,lib/mod}
 cp "$BUSYBOX" "$ir/bin/busybox"
 : >"$ir/modules.order"
 for m in virtio_pci virtio_blk 9pnet_virtio 9p; do
-	modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+	modprobe -d "$MODROOT" -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r ko; do
-	cp "$ko" "$ir/lib/mod/"
-	basename "$ko" >>"$ir/modules.order"
+	# busybox insmod takes plain modules: unpack .ko.xz / .ko.zst
+	b=$(basename "$ko")
+	case $ko in
+	*.xz) xz -dc "$ko" >"$ir/lib/mod/${b%.xz}"; b=${b%.xz} ;;
+	*.zst) zstd -qdc "$ko" >"$ir/lib/mod/${b%.zst}"; b=${b%.zst} ;;
+	*) cp "$ko" "$ir/lib/mod/" ;;
+	esac
+	echo "$b" >>"$ir/modules.order"
 done
 cat >"$ir/cfg" <<CFG
 REPO='$REPO'
@@ -83,6 +103,7 @@ TEST='$TEST'
 KVER='$KVER'
 GUEST_ENV='${GUEST_ENV:-}'
 RELOADS='${RELOADS:-}'
+MODROOT='$MODROOT'
 CFG
 cat >"$ir/init" <<'INIT'
 #!/bin/busybox sh
@@ -102,6 +123,8 @@ mount -t tmpfs mnt /host/mnt
 mkdir /host/mnt/repo /host/mnt/out
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 repo /host/mnt/repo
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /host/mnt/out
+# another kernel's modules, so modprobe in the guest finds them
+[ "$MODROOT" = / ] || mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 modules /host/lib/modules
 rc=0
 for t in $TEST; do
 	echo "livemig-kmod-test: === $t"
@@ -124,6 +147,8 @@ t1=$(date +%s.%N)
 say "built module and initramfs for $KVER in $(elapsed $t0 $t1) s"
 
 # 5. boot
+MODSHARE=
+[ "$MODROOT" = / ] || MODSHARE=$(readlink -f "$MODROOT/lib/modules")
 set +e
 timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -cpu max -m 1024 -nographic -no-reboot -nic none \
 	-kernel "$VMLINUZ" -initrd "$OUT/initramfs.cpio.gz" \
@@ -132,11 +157,13 @@ timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -cpu max -m 1024 -nographic -no-reboo
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$REPO",mount_tag=repo,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$OUT",mount_tag=out,security_model=none,multidevs=remap \
+	${MODSHARE:+-virtfs "local,path=$MODSHARE,mount_tag=modules,security_model=none,readonly=on,multidevs=remap"} \
 	-drive file="$OUT/vda.img",if=virtio,format=raw,discard=unmap,cache=unsafe \
 	-drive file="$OUT/vdb.img",if=virtio,format=raw,cache=unsafe \
 	-device virtio-scsi-pci,id=scsi0 \
 	-drive file="$OUT/sda.img",if=none,id=cbtscsi,format=raw,cache=unsafe \
 	-device scsi-hd,drive=cbtscsi,bus=scsi0.0 \
+	${QEMU_OPTS:-} \
 	</dev/null >"$OUT/serial.log" 2>&1
 rc=$?
 set -e

@@ -23,7 +23,7 @@ cp -r "$REPO"/kmod/. "$work/"
 rm -f "$work/cbt_config.h"
 "$REPO/dkms/livemig-cbt-probe.sh" "$KDIR" "$work" 2>/dev/null
 # C=2: check every file, not only the ones rebuilt
-if ! make -C "$KDIR" M="$work" C=2 CHECK=sparse modules >"$work/sparse.log" 2>&1; then
+if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$KDIR" M="$work" C=2 CHECK=sparse modules >"$work/sparse.log" 2>&1; then
 	cat "$work/sparse.log"
 	say "FAIL: build with sparse"
 	exit 1

@@ -1,0 +1,111 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `make check-kernels`: livemig_cbt on the other kernels Debian's registry
+# offers (make check covers the host's own 6.1). For each release:
+#   1. fetch_kernel.sh: image and headers by apt-get download under a private
+#      apt configuration, extracted privately (nothing installed on the host);
+#   2. chroot_dkms.sh: DKMS builds the module inside a debootstrap chroot of
+#      that release (its compiler and kbuild), headers installed there;
+#   3. run.sh boots that kernel in QEMU TCG, with an initramfs and a
+#      /lib/modules taken from that kernel's tree, and runs each module-level
+#      guest test (tests/kmod/guest_*.sh that do not need the agent).
+# Every step is timed; the summary names the exact package versions.
+#
+#   tests/kmod/kernels.sh [SUITE ...]   default: bullseye trixie sid
+# Environment: KCACHE (default /var/cache/livemig-tests: downloads and chroot
+#   tarballs, kept between runs), OUT (default build/kmod-kernels),
+#   GUEST_TESTS (default: every module-level tests/kmod/guest_*.sh).
+# Exit 0 only if every kernel built and passed every guest test.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$REPO"
+export KCACHE=${KCACHE:-/var/cache/livemig-tests}
+OUT=${OUT:-$REPO/build/kmod-kernels}
+SUITES=${*:-bullseye trixie sid}
+say() { echo "check-kernels: $*"; }
+now() { date +%s.%N; }
+took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }'; }
+
+[ "$(id -u)" = 0 ] || { say "needs root (debootstrap, chroot, mount namespaces)"; exit 2; }
+
+# Guest tests that drive the agent (livemigd, staging) run in make check on
+# the host's kernel; here only the module-level ones, each named.
+tests=
+for f in "$REPO"/tests/kmod/guest_*.sh; do
+	n=$(basename "$f")
+	if [ -n "${GUEST_TESTS:-}" ]; then
+		case " $GUEST_TESTS " in *" $n "*) ;; *) continue ;; esac
+	elif grep -qE 'livemigd|livemig-staging' "$f"; then
+		say "not run here: $n drives the agent (make check runs it on 6.1)"
+		continue
+	fi
+	tests="$tests $n"
+done
+[ -n "$tests" ] || { say "no guest tests to run"; exit 2; }
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+summary=$OUT/summary.txt
+: >"$summary"
+failed=0
+T0=$(now)
+for s in $SUITES; do
+	res=$OUT/$s
+	mkdir -p "$res"
+	t=$(now)
+	if ! tests/kmod/fetch_kernel.sh "$s" 2>&1 | tee "$res/fetch.log"; then
+		say "FAIL $s: cannot fetch its kernel"
+		echo "$s: FAIL fetch" >>"$summary"
+		failed=1
+		continue
+	fi
+	tf=$(took "$t")
+	# shellcheck source=/dev/null
+	. "$KCACHE/kernels/$s/kernel.env"
+	line="$s $KVER ($PACKAGES; $COMPILER): fetch ${tf}s"
+
+	t=$(now)
+	if ! tests/kmod/chroot_dkms.sh "$s" "$res/dkms"; then
+		say "FAIL $s: DKMS build for $KVER"
+		echo "$line, FAIL dkms build" >>"$summary"
+		failed=1
+		continue
+	fi
+	tb=$(took "$t")
+	vm=$(modinfo -F vermagic "$res/dkms/livemig_cbt.ko")
+	if [ "${vm%% *}" != "$KVER" ]; then
+		say "FAIL $s: module vermagic '$vm' is not $KVER"
+		echo "$line, FAIL vermagic" >>"$summary"
+		failed=1
+		continue
+	fi
+	# DKMS 2.x logs the PRE_BUILD output on stdout, 3.x in make.log
+	probes=$(cat "$res/dkms/make.log" "$res/dkms/dkms.out" 2>/dev/null |
+		sed -n 's/^probe: CBT_//p' | sort -u | tr '\n' ' ')
+	say "$s: probes: $probes"
+	line="$line, dkms build ${tb}s"
+
+	for n in $tests; do
+		t=$(now)
+		if (export KVER KO=$res/dkms/livemig_cbt.ko \
+			MODROOT=$KCACHE/kernels/$s/root \
+			VMLINUZ=$KCACHE/kernels/$s/root/boot/vmlinuz-$KVER \
+			OUT=$res/${n%.sh} && tests/kmod/run.sh "$n") >"$res/${n%.sh}.log" 2>&1; then
+			r=PASS
+		else
+			r=FAIL
+			failed=1
+			tail -n 60 "$res/${n%.sh}.log"
+		fi
+		tail -n 1 "$res/${n%.sh}.log"
+		line="$line, $n $r $(took "$t")s"
+	done
+	line="$line; probes: $probes"
+	echo "$line" >>"$summary"
+done
+echo
+say "summary ($(took "$T0") s in all; logs in $OUT):"
+cat "$summary"
+[ "$failed" = 0 ] && say "PASS" || say "FAIL"
+exit "$failed"
