@@ -85,6 +85,9 @@ $(O)/%.o: %.c
 $(O)/liblivemig.a: $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# sd_notify for the packaged unit (Type=notify)
+$(O)/livemigd $(O)/tests/unit/test_agent_%: LDLIBS += -lsystemd
+
 $(O)/livemigd: $(AGENT_OBJS) $(O)/liblivemig.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
