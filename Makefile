@@ -65,6 +65,7 @@ PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
 		$(if $(CONSOLE_SRCS),$(O)/livemig-console)
 
 .PHONY: all check check-unit check-fuzz check-integration check-sanitized check-kmod demo bench \
+	check-packages deb rpm \
 	deps-build deps-test install clean fuzz
 .DELETE_ON_ERROR:
 
@@ -164,7 +165,7 @@ endif
 
 # ---- tests ----
 check: deps-test
-	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-unit check-fuzz check-integration check-kmod
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-unit check-fuzz check-integration check-kmod check-packages
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 SANITIZE=1 check-sanitized
 	@echo "make check: all tiers passed"
 
@@ -183,6 +184,17 @@ check-integration: $(PROGRAMS)
 check-kmod:
 	$(Q)tests/kmod/dkms_build.sh
 	$(Q)tests/kmod/run.sh guest_basic.sh
+
+# The packages (debian/, rpm/): built, linted, installed into a Debian 12
+# chroot, upgraded and purged; the RPMs' scriptlets; the Ansible role.
+check-packages: $(PROGRAMS)
+	$(Q)tests/packages/run.sh $(O)
+
+deb:
+	$(Q)tests/packages/build_deb.sh $(O)/packages/deb
+
+rpm:
+	$(Q)tests/packages/build_rpm.sh $(O)/packages/rpm
 
 # Under ASan+UBSan: the unit tests and the integration suite's quick tier.
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)

@@ -18,8 +18,8 @@
 CHROOT_CACHE=${CHROOT_CACHE:-/var/cache/livemig-tests}
 CHROOT_MIRROR=${CHROOT_MIRROR:-http://deb.debian.org/debian}
 # bump the suffix when the list changes, so a stale cache is not used
-CHROOT_INCLUDE="dkms,linux-headers-amd64,make,gcc,kmod,python3,init-system-helpers,ca-certificates,libssl3,libcurl4,libjansson4,libisal2,libudev1,zlib1g,libsystemd0,libmicrohttpd12,libsqlite3-0,adduser,procps"
-CHROOT_TARBALL=$CHROOT_CACHE/bookworm-minbase-v1.tar.gz
+CHROOT_INCLUDE="systemd,dkms,linux-headers-amd64,make,gcc,kmod,python3,init-system-helpers,ca-certificates,libssl3,libcurl4,libjansson4,libisal2,libudev1,zlib1g,libsystemd0,libmicrohttpd12,libsqlite3-0,adduser,procps"
+CHROOT_TARBALL=$CHROOT_CACHE/bookworm-minbase-v2.tar.gz
 
 chroot_tarball() {
 	if [ -s "$CHROOT_TARBALL" ]; then
