@@ -28,7 +28,7 @@ if [ -n "$VERSION" ]; then
 		cat "$cl"
 	} >"$cl.new" && mv "$cl.new" "$cl"
 fi
-(cd "$OUT/src" && dpkg-buildpackage -us -uc -b) >"$OUT/build.log" 2>&1 || {
+(cd "$OUT/src" && DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}" dpkg-buildpackage -us -uc -b) >"$OUT/build.log" 2>&1 || {
 	tail -n 40 "$OUT/build.log" >&2
 	echo "build_deb: dpkg-buildpackage failed; log: $OUT/build.log" >&2
 	exit 1

@@ -33,6 +33,8 @@ step "build .debs" "$HERE/build_deb.sh" "$OUT/deb"
 step "build .debs N+1" "$HERE/build_deb.sh" "$OUT/deb-next" 0.1.0+next1
 step "lintian" "$HERE/lint_deb.sh" "$OUT/deb"
 step "Debian chroot" "$HERE/t_deb_chroot.sh" "$BUILD" "$OUT/deb" "$OUT/deb-next"
+step "build RPMs" "$HERE/build_rpm.sh" "$OUT/rpm"
+step "build RPMs N+1" "$HERE/build_rpm.sh" "$OUT/rpm-next" 0.1.1
 for t in "$HERE"/t_rpm*.sh "$HERE"/t_ansible*.sh; do
 	[ -e "$t" ] && step "$(basename "$t" .sh)" "$t" "$BUILD" "$OUT"
 done
