@@ -17,17 +17,28 @@
 
 CHROOT_CACHE=${CHROOT_CACHE:-/var/cache/livemig-tests}
 CHROOT_MIRROR=${CHROOT_MIRROR:-http://deb.debian.org/debian}
-# bump the suffix when the list changes, so a stale cache is not used
-CHROOT_INCLUDE="systemd,dkms,linux-headers-amd64,make,gcc,kmod,python3,init-system-helpers,ca-certificates,libssl3,libcurl4,libjansson4,libisal2,libudev1,zlib1g,libsystemd0,libmicrohttpd12,libsqlite3-0,adduser,procps"
-CHROOT_TARBALL=$CHROOT_CACHE/bookworm-minbase-v2.tar.gz
+# bump the suffix when the list changes, so a stale cache is not used.
+# systemd: installed, not running (systemd-analyze verify --root, systemctl
+# enable); python3-apt: what Ansible's apt module needs on its target
+CHROOT_INCLUDE="systemd,python3-apt,dkms,linux-headers-amd64,make,gcc,kmod,python3,init-system-helpers,ca-certificates,libssl3,libcurl4,libjansson4,libisal2,libudev1,zlib1g,libsystemd0,libmicrohttpd12,libsqlite3-0,adduser,procps"
+CHROOT_TARBALL=$CHROOT_CACHE/bookworm-minbase-v3.tar.gz
 
 chroot_tarball() {
 	if [ -s "$CHROOT_TARBALL" ]; then
 		echo "$CHROOT_TARBALL"
 		return 0
 	fi
-	local work
 	mkdir -p "$CHROOT_CACHE"
+	# one debootstrap at a time: a second caller waits and takes its result
+	(
+		flock 9
+		[ -s "$CHROOT_TARBALL" ] || _chroot_debootstrap
+	) 9>"$CHROOT_CACHE/.debootstrap.lock" || return 1
+	echo "$CHROOT_TARBALL"
+}
+
+_chroot_debootstrap() {
+	local work
 	work=$(mktemp -d "$CHROOT_CACHE/debootstrap.XXXXXX")
 	echo "chroot: debootstrap bookworm (minbase + $CHROOT_INCLUDE) into $work; cached as $CHROOT_TARBALL" >&2
 	if ! debootstrap --variant=minbase --include="$CHROOT_INCLUDE" bookworm "$work" "$CHROOT_MIRROR" \
@@ -39,7 +50,6 @@ chroot_tarball() {
 	rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/*_Packages
 	tar -C "$work" -czf "$CHROOT_TARBALL.tmp" . && mv "$CHROOT_TARBALL.tmp" "$CHROOT_TARBALL"
 	rm -rf "$work"
-	echo "$CHROOT_TARBALL"
 }
 
 chroot_unpack() {

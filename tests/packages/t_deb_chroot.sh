@@ -213,7 +213,9 @@ apt "$MD" LIVEMIG_RETRIES=0 apt-get install -y -q --no-install-recommends livemi
 grep -q 'did not answer' "$T/apt.log" || fail "unreachable: not said"
 [ -e "$R/etc/livemig/token" ] && [ "$(stat -c %a "$R/etc/livemig/token")" = 600 ] || fail "unreachable: the token was not kept (0600)"
 [ -L "$R/etc/systemd/system/multi-user.target.wants/livemig-register.service" ] || fail "livemig-register.service not enabled"
-pass "console unreachable: installed, token kept 0600, livemig-register.service enabled to retry"
+st=$(in_chroot "$R" livemig status 2>&1) && fail "livemig status succeeded without a registration"
+grep -q 'not registered yet: the console did not answer' <<<"$st" || fail "livemig status does not say the registration waits: $st"
+pass "console unreachable: installed, token kept 0600, livemig-register.service enabled to retry; livemig status says so"
 apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
 [ "$APT_RC" = 0 ] || fail "purge (unreachable): exit $APT_RC"
 snapshot "$T/after2"
