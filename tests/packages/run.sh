@@ -30,11 +30,11 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 step "build .debs" "$HERE/build_deb.sh" "$OUT/deb"
-step "build .debs N+1" "$HERE/build_deb.sh" "$OUT/deb-next" 0.1.0+next1
+step "build .debs N+1" "$HERE/build_deb.sh" "$OUT/deb-next" 0.1.0+next1 "$OUT/deb"
 step "lintian" "$HERE/lint_deb.sh" "$OUT/deb"
 step "Debian chroot" "$HERE/t_deb_chroot.sh" "$BUILD" "$OUT/deb" "$OUT/deb-next"
 step "build RPMs" "$HERE/build_rpm.sh" "$OUT/rpm"
-step "build RPMs N+1" "$HERE/build_rpm.sh" "$OUT/rpm-next" 0.1.1
+step "build RPMs N+1" "$HERE/build_rpm.sh" "$OUT/rpm-next" 0.1.1 "$OUT/rpm"
 for t in "$HERE"/t_rpm*.sh "$HERE"/t_ansible*.sh; do
 	[ -e "$t" ] && step "$(basename "$t" .sh)" "$t" "$BUILD" "$OUT"
 done

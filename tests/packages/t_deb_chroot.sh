@@ -7,7 +7,8 @@
 #      registered, 1 license in use, DKMS built the module for the chroot's
 #      linux-headers-amd64, the token gone from disk, debconf and logs
 #   2. upgrade to a rebuilt N+1: the registration and the state kept
-#   3. purge: the license free, DKMS's module gone, no file of ours left
+#   3. remove keeps the registration and state; purge: the license free,
+#      DKMS's module gone, no file of ours left
 #      (the file list before install equals the one after purge)
 #   4. token file /etc/livemig/token: registered, token deleted; purge;
 #      the same with LIVEMIG_TOKEN in apt-get's environment
@@ -155,7 +156,14 @@ ls "$R/lib/modules/$KVER/updates/dkms/livemig_cbt.ko"* >/dev/null 2>&1 || fail "
 in_chroot "$R" dkms status livemig-cbt | grep -q "livemig-cbt/$NEXT" || fail "upgrade: DKMS did not build $NEXT: $(in_chroot "$R" dkms status)"
 pass "upgraded to $NEXT in $(($(date +%s) - t0)) s: machine $MACHINE, configuration, key, certificate and checkpoint unchanged; still 1 license; DKMS built livemig-cbt/$NEXT"
 
-# ---- 3. purge -------------------------------------------------------------
+# ---- 3. remove, then purge --------------------------------------------------
+apt apt-get remove -y -q livemig-agent livemig-cbt-dkms
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "remove: exit $APT_RC"; }
+[ ! -e "$R/usr/bin/livemig" ] || fail "remove: /usr/bin/livemig is still there"
+[ "$sums_before" = "$(cd "$R" && sha256sum etc/livemig/livemigd.conf etc/livemig/agent.pem etc/livemig/agent.key var/lib/livemig/checkpoint.json)" ] ||
+	fail "remove changed the registration or the state"
+[ "$(in_use)" = 1 ] || fail "remove: licenses in use: $(in_use)"
+pass "remove: the programs gone; registration, state and the license kept"
 apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
 [ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "purge: exit $APT_RC"; }
 [ "$(in_use)" = 0 ] || fail "purge: licenses in use: $(in_use)"
