@@ -16,6 +16,7 @@
 #      it and `dpkg --configure -a` completes, the waiver in the config
 #   6. console unreachable: the install succeeds, the token is kept and
 #      livemig-register.service is enabled
+#   7. livemig-server: its system users, its units verified; purge
 # systemd is not PID 1 in a chroot: policy-rc.d forbids starting services
 # (deb-systemd-invoke obeys it), so livemigd is not started; what is checked
 # instead: the unit enabled, `livemigd --check-config` of the written
@@ -229,4 +230,19 @@ apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
 snapshot "$T/after2"
 diff -u "$T/before" "$T/after2" >"$T/diff" || { cat "$T/diff"; fail "purge left files (unreachable case)"; }
 pass "purge of the unregistered agent leaves nothing"
+
+# ---- 7. the servers' package ------------------------------------------------
+apt apt-get install -y -q livemig-server
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "livemig-server: exit $APT_RC"; }
+for u in livemig-staging livemig-console; do
+	in_chroot "$R" getent passwd "$u" >/dev/null || fail "livemig-server: no user $u"
+done
+out=$(systemd-analyze verify --man=no --root="$R" livemig-staging.service livemig-console.service 2>&1) &&
+	[ -z "$out" ] || fail "systemd-analyze verify (servers): $out"
+apt apt-get purge -y -q livemig-server
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "livemig-server purge: exit $APT_RC"; }
+! in_chroot "$R" getent passwd livemig-staging >/dev/null || fail "livemig-server purge: the user is left"
+snapshot "$T/after3"
+diff -u "$T/before" "$T/after3" >"$T/diff" || { cat "$T/diff"; fail "livemig-server purge left files"; }
+pass "livemig-server: users livemig-staging and livemig-console made, units verify clean; purge removes them and leaves no file"
 stop_console
