@@ -14,6 +14,7 @@
 #      the same with LIVEMIG_TOKEN in apt-get's environment
 #   5. a failing prerequisite stops configuration with the report; waiving
 #      it and `dpkg --configure -a` completes, the waiver in the config
+#   5b. a bad token: configuration fails with the console's refusal
 #   6. console unreachable: the install succeeds, the token is kept and
 #      livemig-register.service is enabled
 #   7. livemig-server: its system users, its units verified; purge
@@ -214,6 +215,18 @@ pass "waived in /etc/livemig/install.conf.d/50-waive.conf: dpkg --configure -a r
 rm -f "$R/etc/livemig/install.conf.d/50-waive.conf"
 apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
 [ "$APT_RC" = 0 ] && [ "$(in_use)" = 0 ] || fail "purge after the waiver: exit $APT_RC, in use $(in_use)"
+
+# ---- 5b. a definitive refusal ----------------------------------------------
+preseed "$URL" "$WAIVE" "not-a-token-$RANDOM"
+apt "$MD" apt-get install -y -q --no-install-recommends livemig-agent
+[ "$APT_RC" != 0 ] || { cat "$T/apt.log"; fail "a bad token did not fail the install"; }
+grep -q 'livemig install: the console refused the registration: .*(invalid_token)' "$T/apt.log" ||
+	{ cat "$T/apt.log"; fail "the console's refusal is not in the output"; }
+[ "$(in_use)" = 0 ] || fail "a refused install took a license"
+[ ! -e "$R/etc/livemig/livemigd.conf" ] || fail "a refused install left a configuration"
+pass "bad token: apt-get exit $APT_RC with the console's refusal: $(grep -o 'the console refused the registration: [^;]*' "$T/apt.log" | head -1)"
+apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "purge after the refusal: exit $APT_RC"; }
 
 # ---- 6. console unreachable ----------------------------------------------
 preseed "https://127.0.0.1:$(free_port)" "$WAIVE" "$TOKEN"
