@@ -219,4 +219,5 @@ install: all
 clean:
 	rm -rf build
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# (not the package builds' copies of the tree under $(O)/packages)
+-include $(shell find $(O) -path $(O)/packages -prune -o -name '*.d' -type f -print 2>/dev/null)
