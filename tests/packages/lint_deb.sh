@@ -24,4 +24,5 @@ if [ "$rc" -ne 0 ] || grep -q '^[EW]: ' <<<"$out"; then
 	exit 1
 fi
 n=$(ls "$DIR"/*.deb | wc -l)
-echo "ok: lintian: $n .debs ($(cd "$DIR" && ls ./*.deb | xargs -n1 basename | tr '\n' ' ')), 0 errors, 0 warnings"
+names=$(cd "$DIR" && printf '%s ' ./*.deb)
+echo "ok: lintian: $n .debs (${names//.\//}), 0 errors, 0 warnings"
