@@ -12,6 +12,8 @@
 #      (the file list before install equals the one after purge)
 #   4. token file /etc/livemig/token: registered, token deleted; purge;
 #      the same with LIVEMIG_TOKEN in apt-get's environment
+#   4c. purge with the console down queues the release; the next install
+#      sends it
 #   5. a failing prerequisite stops configuration with the report; waiving
 #      it and `dpkg --configure -a` completes, the waiver in the config
 #   5b. a bad token: configuration fails with the console's refusal
@@ -194,6 +196,31 @@ no_token_anywhere "LIVEMIG_TOKEN"
 apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
 [ "$APT_RC" = 0 ] && [ "$(in_use)" = 0 ] || fail "LIVEMIG_TOKEN: purge: exit $APT_RC, in use $(in_use)"
 pass "LIVEMIG_TOKEN in apt-get's environment: registered; purged, license free"
+
+# ---- 4c. purge while the console is down: the release is queued ----------
+preseed "$URL" "$WAIVE"
+mkdir -p "$R/etc/livemig"
+(umask 077 && printf '%s\n' "$TOKEN" >"$R/etc/livemig/token")
+apt "$MD" apt-get install -y -q --no-install-recommends livemig-agent
+[ "$APT_RC" = 0 ] && [ "$(in_use)" = 1 ] || { cat "$T/apt.log"; fail "offline purge: install: exit $APT_RC, in use $(in_use)"; }
+stop_console
+apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "purge with the console down: exit $APT_RC"; }
+grep -q 'the license release is queued' "$T/apt.log" || { cat "$T/apt.log"; fail "purge did not say the release is queued"; }
+[ -e "$R/var/lib/livemig/pending-deregistration.json" ] || fail "purge with the console down: no queue kept"
+start_console --listen "127.0.0.1:$CONSOLE_PORT"
+[ "https://127.0.0.1:$CONSOLE_PORT" = "$URL" ] || die "the console came back on another port"
+[ "$(in_use)" = 1 ] || fail "the queued release freed the license already: $(in_use)"
+pass "purge with the console down: exit 0, the release queued in /var/lib/livemig/pending-deregistration.json, the license still counted"
+# the next install sends the queue before it registers
+preseed "$URL" "$WAIVE" "$TOKEN"
+apt "$MD" apt-get install -y -q --no-install-recommends livemig-agent
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "install after the queued release: exit $APT_RC"; }
+[ ! -e "$R/var/lib/livemig/pending-deregistration.json" ] || fail "the queue was not sent by the next install"
+[ "$(in_use)" = 1 ] || fail "after the queue and a new registration: in use $(in_use)"
+apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
+[ "$APT_RC" = 0 ] && [ "$(in_use)" = 0 ] || fail "purge after the queue: exit $APT_RC, in use $(in_use)"
+pass "the next install sent the queued release before registering; purged again, license free"
 
 # ---- 5. a failing prerequisite -------------------------------------------
 KEEP=("${FAILING[@]:1}")
