@@ -66,7 +66,7 @@ PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
 		$(if $(CONSOLE_SRCS),$(O)/livemig-console)
 
 .PHONY: all check check-unit check-fuzz check-integration check-sanitized check-kmod check-kmod-full \
-	check-web demo bench \
+	check-web check-packages deb rpm demo bench \
 	deps-build deps-test install clean fuzz
 .DELETE_ON_ERROR:
 
@@ -89,6 +89,9 @@ $(O)/src/console/web_assets.o: $(wildcard src/console/web/*)
 
 $(O)/liblivemig.a: $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# sd_notify for the packaged unit (Type=notify)
+$(O)/livemigd $(O)/tests/unit/test_agent_%: LDLIBS += -lsystemd
 
 $(O)/livemigd: $(AGENT_OBJS) $(O)/liblivemig.a
 	@$(if $(Q),echo "  LD      $@")
@@ -166,7 +169,7 @@ endif
 
 # ---- tests ----
 check: deps-test
-	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-unit check-fuzz check-integration check-kmod
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-unit check-fuzz check-integration check-kmod check-packages
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-web
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 SANITIZE=1 check-sanitized
 	@echo "make check: all tiers passed"
@@ -222,6 +225,17 @@ check-kernels: deps-test
 bench-kmod: deps-test
 	$(Q)tests/bench/kmod-overhead.sh
 
+# The packages (debian/, rpm/): built, linted, installed into a Debian 12
+# chroot, upgraded and purged; the RPMs' scriptlets; the Ansible role.
+check-packages: $(PROGRAMS)
+	$(Q)tests/packages/run.sh $(O)
+
+deb:
+	$(Q)tests/packages/build_deb.sh $(O)/packages/deb
+
+rpm:
+	$(Q)tests/packages/build_rpm.sh $(O)/packages/rpm
+
 # Under ASan+UBSan: the unit tests and the integration suite's quick tier.
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
@@ -246,4 +260,5 @@ install: all
 clean:
 	rm -rf build
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# (not the package builds' copies of the tree under $(O)/packages)
+-include $(shell find $(O) -path $(O)/packages -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -6,7 +6,7 @@
 # Usage: ci/deps.sh build|test|bench
 set -eu
 
-build="build-essential pkg-config libssl-dev zlib1g-dev libjansson-dev libisal-dev libcurl4-openssl-dev libudev-dev libmicrohttpd-dev libsqlite3-dev"
+build="build-essential pkg-config libsystemd-dev libssl-dev zlib1g-dev libjansson-dev libisal-dev libcurl4-openssl-dev libudev-dev libmicrohttpd-dev libsqlite3-dev"
 test_extra="libcmocka-dev clang libclang-rt-14-dev openssl python3 util-linux socat procps e2fsprogs sqlite3 curl fdisk jq iproute2"
 bench_extra="netcat-openbsd zstd gzip libdeflate-dev iproute2"
 # the kernel module is built with DKMS against Debian's kernel and tested in QEMU
@@ -17,10 +17,12 @@ kmod_extra="$kmod_extra debootstrap zstd xz-utils"
 # (playwright-core from npm); npm only when the installed node lacks one
 web_extra="chromium nodejs"
 command -v npm >/dev/null 2>&1 || web_extra="$web_extra npm"
+# the packages: built, linted and installed into a debootstrap chroot (tests/packages)
+pkg_extra="debhelper dh-dkms lintian rpm rpmlint debootstrap apt-utils ansible systemd"
 
 case "${1:-build}" in
 build) want="$build" ;;
-test) want="$build $test_extra $bench_extra $kmod_extra $web_extra" ;;
+test) want="$build $test_extra $bench_extra $kmod_extra $web_extra $pkg_extra" ;;
 bench) want="$build $test_extra $bench_extra" ;;
 *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac

@@ -17,6 +17,7 @@
 #include "heartbeat.h"
 #include "identity_check.h"
 #include "log.h"
+#include "notify.h"
 
 #define DEFAULT_CONFIG "/etc/livemig/livemigd.conf"
 
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
 		log_info("replicating %u disk%s of machine %s to %s:%s (tracker %s)", cfg.ndisks,
 			 cfg.ndisks == 1 ? "" : "s", cfg.machine, cfg.staging_host, cfg.staging_port,
 			 e.tracker->name);
+	notify_ready(cfg.socket_path);
 	if (heartbeat)
 		log_info("reporting to the console at %s every %llu s", cfg.console.url,
 			 (unsigned long long)(cfg.console.heartbeat_interval_ns / 1000000000u));
@@ -178,6 +180,7 @@ int main(int argc, char **argv)
 		sigwait(&set, &sig);
 	while (sig == SIGHUP);
 	log_info("stopping (signal %d): saving checkpoint", sig);
+	notify_stopping();
 	/* heartbeats first: none should report a half-stopped engine; the
 	 * engine next: that releases a `livemig sync` waiting on it */
 	heartbeat_stop(heartbeat);

@@ -16,6 +16,7 @@
 
 #include "control_client.h"
 #include "fmt.h"
+#include "install.h"
 #include "subcommands.h"
 #include "util.h"
 
@@ -341,6 +342,19 @@ static int parse_interval(const char *s, double *out)
 	return 0;
 }
 
+/* The package could not register (the console did not answer): its token
+ * waits in /etc/livemig/token for livemig-register.service (docs/install.md) */
+static void say_if_registration_pending(const struct cli_global *g)
+{
+	if (access(INSTALL_DEFAULT_CONFIG_DIR "/token", F_OK) == 0 &&
+	    access(INSTALL_DEFAULT_CONFIG_DIR "/livemigd.conf", F_OK) != 0)
+		fprintf(stderr,
+			"%s status: not registered yet: the console did not answer when the package "
+			"was installed; livemig-register.service retries every minute with the token "
+			"in " INSTALL_DEFAULT_CONFIG_DIR "/token (journalctl -u livemig-register)\n",
+			g->prog);
+}
+
 int status_main(const struct cli_global *g, int argc, char *argv[])
 {
 	static const struct option opts[] = {
@@ -389,8 +403,10 @@ int status_main(const struct cli_global *g, int argc, char *argv[])
 	if (watching)
 		return watch(g, as_json, tty, every);
 	rc = fetch(g, &st);
-	if (rc != CLI_OK)
+	if (rc != CLI_OK) {
+		say_if_registration_pending(g);
 		return rc;
+	}
 	rc = show(g, st, as_json, tty, 0);
 	json_decref(st);
 	return rc;

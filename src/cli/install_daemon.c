@@ -23,12 +23,28 @@
 #define START_TIMEOUT_S 30 /* an ASan build with a slow disk takes a few seconds */
 #define STOP_TIMEOUT_S 30
 
+/* the packaged unit (livemig-agent); absent after `make install`, and during
+ * a package purge, whose unit file is already gone when it deregisters */
+static int unit_installed(void)
+{
+	static const char *const dirs[] = { "/etc/systemd/system", "/lib/systemd/system",
+					    "/usr/lib/systemd/system" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/livemigd.service", dirs[i]);
+		if (access(path, F_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* systemd's unit reads the packaged path only: another --config-dir gets a
  * detached daemon even where systemd runs. */
 static int systemd_in_charge(const char *conf)
 {
 	return access("/run/systemd/system", F_OK) == 0 &&
-	       !strcmp(conf, INSTALL_DEFAULT_CONFIG_DIR "/livemigd.conf");
+	       !strcmp(conf, INSTALL_DEFAULT_CONFIG_DIR "/livemigd.conf") && unit_installed();
 }
 
 static int systemctl(const char *const argv[], char *msg, size_t msglen)

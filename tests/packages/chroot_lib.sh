@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# A Debian 12 chroot for the package tests, made once by debootstrap from
+# Debian's registry and cached as a tarball between runs:
+#   chroot_tarball            path of the cached tarball; builds it if missing
+#   chroot_unpack DIR         a fresh chroot in DIR from the tarball
+#   chroot_mount DIR          /proc, /sys, /dev (bind, for identity, inventory
+#                             and DKMS) and a policy-rc.d that forbids starting
+#                             services (systemd is not PID 1 in a chroot)
+#   chroot_umount DIR         undo chroot_mount (lazy, in reverse order)
+#   in_chroot DIR CMD...      run CMD in the chroot, noninteractive
+#
+# What the tarball holds besides minbase is what the packages depend on
+# (runtime libraries, dkms, the kernel headers DKMS builds against), so that
+# installing them needs only the local repository of our .debs.
+
+CHROOT_CACHE=${CHROOT_CACHE:-/var/cache/livemig-tests}
+CHROOT_MIRROR=${CHROOT_MIRROR:-http://deb.debian.org/debian}
+# bump the suffix when the list changes, so a stale cache is not used.
+# systemd: installed, not running (systemd-analyze verify --root, systemctl
+# enable); python3-apt: what Ansible's apt module needs on its target
+CHROOT_INCLUDE="systemd,python3-apt,dkms,linux-headers-amd64,make,gcc,kmod,python3,init-system-helpers,ca-certificates,libssl3,libcurl4,libjansson4,libisal2,libudev1,zlib1g,libsystemd0,libmicrohttpd12,libsqlite3-0,adduser,procps"
+CHROOT_TARBALL=$CHROOT_CACHE/bookworm-minbase-v3.tar.gz
+
+chroot_tarball() {
+	if [ -s "$CHROOT_TARBALL" ]; then
+		echo "$CHROOT_TARBALL"
+		return 0
+	fi
+	mkdir -p "$CHROOT_CACHE"
+	# one debootstrap at a time: a second caller waits and takes its result
+	(
+		flock 9
+		[ -s "$CHROOT_TARBALL" ] || _chroot_debootstrap
+	) 9>"$CHROOT_CACHE/.debootstrap.lock" || return 1
+	echo "$CHROOT_TARBALL"
+}
+
+_chroot_debootstrap() {
+	local work
+	work=$(mktemp -d "$CHROOT_CACHE/debootstrap.XXXXXX")
+	echo "chroot: debootstrap bookworm (minbase + $CHROOT_INCLUDE) into $work; cached as $CHROOT_TARBALL" >&2
+	if ! debootstrap --variant=minbase --include="$CHROOT_INCLUDE" bookworm "$work" "$CHROOT_MIRROR" \
+		>"$CHROOT_CACHE/debootstrap.log" 2>&1; then
+		tail -n 20 "$CHROOT_CACHE/debootstrap.log" >&2
+		rm -rf "$work"
+		return 1
+	fi
+	rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/*_Packages
+	tar -C "$work" -czf "$CHROOT_TARBALL.tmp" . && mv "$CHROOT_TARBALL.tmp" "$CHROOT_TARBALL"
+	rm -rf "$work"
+}
+
+chroot_unpack() {
+	local dir=$1
+	mkdir -p "$dir"
+	tar -C "$dir" -xzf "$(chroot_tarball)"
+}
+
+chroot_mount() {
+	local dir=$1
+	mount -t proc proc "$dir/proc"
+	mount --rbind /sys "$dir/sys"
+	mount --make-rslave "$dir/sys"
+	mount --bind /dev "$dir/dev"
+	mount --bind /dev/pts "$dir/dev/pts"
+	# Debian's way to keep maintainer scripts from starting services in a
+	# chroot: invoke-rc.d and deb-systemd-invoke ask this and get "forbidden".
+	printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
+	chmod 0755 "$dir/usr/sbin/policy-rc.d"
+}
+
+chroot_umount() {
+	local dir=$1 m
+	for m in dev/pts dev sys proc; do
+		umount -l "$dir/$m" 2>/dev/null || true
+	done
+}
+
+in_chroot() {
+	local dir=$1
+	shift
+	chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"
+}

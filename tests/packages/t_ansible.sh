@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The Ansible role and playbook of docs/ansible/, run with Debian's ansible
+# against a fresh Debian 12 chroot through community.general.chroot (the
+# connection Debian's ansible package ships): the local apt repository of
+# the new .debs, the token preseeded with ansible.builtin.debconf (no_log),
+# the packages, the service enabled. The machine registers with a real
+# console on 127.0.0.1; a second run reports changed=0. The service's
+# state is left alone (livemig_service_state: ""): systemd does not run in
+# a chroot.
+#   tests/packages/t_ansible.sh BUILD OUTDIR   (.debs in OUTDIR/deb)
+. "$(cd "$(dirname "$0")/../integration" && pwd)/lib.sh" "$1"
+. "$TESTS/console_lib.sh"
+. "$(dirname "$0")/chroot_lib.sh"
+need_root
+OUT=$(cd "${2:?usage: t_ansible.sh BUILD OUTDIR}" && pwd)
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+
+R=$T/root
+chroot_unpack "$R" || die "no chroot"
+chroot_mount "$R"
+_pkg_rc=0
+trap '_pkg_rc=$?; chroot_umount "$R"; (exit $_pkg_rc); _lib_cleanup' EXIT
+mkdir -p "$R/srv/repo"
+cp "$OUT"/deb/livemig-agent_*.deb "$OUT"/deb/livemig-cbt-dkms_*.deb "$R/srv/repo/"
+(cd "$R/srv/repo" && apt-ftparchive packages . >Packages) || die "apt-ftparchive"
+# only the role's repository: nothing is fetched from the network
+: >"$R/etc/apt/sources.list"
+
+setup_pki
+start_console
+admin create-account acme --licenses 2 >/dev/null || die "create-account"
+TOKEN=$(admin create-token acme --max-uses 5 2>/dev/null) || die "create-token"
+cp "$SERVER_CA" "$T/console-ca.pem"
+in_use() {
+	admin list-machines acme --json | python3 -c 'import json, sys
+print(json.load(sys.stdin)["licenses"]["in_use"])'
+}
+WAIVE=$("$BUILD/livemig" check --root "$R" --json | python3 -c 'import json, sys
+print(json.dumps([c["id"] for c in json.load(sys.stdin)["checks"] if c["verdict"] == "fail"]))')
+
+cat >"$T/inventory" <<INV
+[livemig_agents]
+target ansible_connection=community.general.chroot ansible_host=$R ansible_python_interpreter=/usr/bin/python3 ansible_become=false
+INV
+python3 - "$T/vars.json" <<PY
+import json, sys
+json.dump({
+    "livemig_apt_source": "deb [trusted=yes] file:/srv/repo ./",
+    "livemig_console_url": "https://127.0.0.1:$CONSOLE_PORT",
+    "livemig_console_ca_src": "$T/console-ca.pem",
+    "livemig_token": "$TOKEN",
+    "livemig_waive": json.loads('$WAIVE'),
+    "livemig_settings": {"metadata_url": "http://127.0.0.1:$(free_port)"},
+    "livemig_service_state": "",
+}, open(sys.argv[1], "w"))
+PY
+play() {
+	ANSIBLE_NOCOLOR=1 ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_LOCAL_TEMP=$T/ansible-local \
+		ANSIBLE_REMOTE_TEMP=/tmp/.ansible ansible-playbook -i "$T/inventory" -e "@$T/vars.json" \
+		"$REPO/docs/ansible/site.yml" >"$1" 2>&1
+}
+
+t0=$(date +%s)
+play "$T/run1.log" || { cat "$T/run1.log"; fail "ansible-playbook (first run) failed"; }
+recap1=$(grep -E '^target +:' "$T/run1.log")
+[ "$(in_use)" = 1 ] || { cat "$T/run1.log"; fail "after the playbook: licenses in use: $(in_use)"; }
+[ -e "$R/etc/livemig/livemigd.conf" ] || fail "no /etc/livemig/livemigd.conf"
+[ -L "$R/etc/systemd/system/multi-user.target.wants/livemigd.service" ] || fail "livemigd.service not enabled"
+! grep -qF "$TOKEN" "$T/run1.log" || fail "the token is in ansible's output"
+! grep -rqF "$TOKEN" "$R/var/cache/debconf" "$R/var/log" || fail "the token is left in the chroot's debconf or logs"
+pass "first run in $(($(date +%s) - t0)) s: registered (1 license), livemigd.service enabled; token not in the output; ${recap1//  / }"
+
+play "$T/run2.log" || { cat "$T/run2.log"; fail "ansible-playbook (second run) failed"; }
+recap2=$(grep -E '^target +:' "$T/run2.log")
+grep -qE 'changed=0 ' <<<"$recap2" || { cat "$T/run2.log"; fail "second run changed something: $recap2"; }
+[ "$(in_use)" = 1 ] || fail "second run: licenses in use: $(in_use)"
+pass "second run: ${recap2//  / }"
+stop_console
