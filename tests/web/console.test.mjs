@@ -5,7 +5,9 @@
 //   CONSOLE_URL SPKI CHROMIUM MACHINE LIVEMIG IDIR ISOCK TRY_INSTALL ARTIFACTS SERVER_CA
 // Each check prints "ok: ..."; the first failure throws and exits 1.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import https from 'node:https';
 import { chromium } from 'playwright-core';
 
@@ -231,14 +233,32 @@ try {
   const cmds = {};
   for (const k of ['apt', 'yum', 'ansible']) {
     cmds[k] = await page.locator('#cmd-' + k).textContent();
-    if (!cmds[k].includes(`livemig install --no-prompt --console ${base} --console-ca /etc/livemig/console-ca.pem --token ${secret}`))
-      fail(`${k} command: ${cmds[k]}`);
+    if (cmds[k].split(secret).length !== 2 || !cmds[k].includes(base)) fail(`${k} command: ${cmds[k]}`);
   }
-  if (!cmds.apt.startsWith('sudo apt-get install -y livemig-agent') || !cmds.yum.startsWith('sudo yum install -y livemig-agent') ||
-      !cmds.ansible.includes('ansible.builtin.package')) fail('commands: ' + JSON.stringify(cmds));
+  if (!cmds.apt.includes('apt-get install -y livemig-agent livemig-cbt-dkms') ||
+      !cmds.yum.includes('yum install -y livemig-agent livemig-cbt-dkms') ||
+      !cmds.ansible.includes('role: livemig_agent') || !cmds.ansible.includes('account: acme'))
+    fail('commands: ' + JSON.stringify(cmds));
+  // run the apt and yum commands' settings part in a scratch root (no sudo,
+  // no package manager): the drop-in and the token file must be what the
+  // packages read (docs/install.md)
+  for (const k of ['apt', 'yum']) {
+    const root = mkdtempSync(join(tmpdir(), 'livemig-cmd-'));
+    const script = cmds[k].split('\n').filter((l) => !/(apt-get|yum) install/.test(l))
+      .map((l) => (/^(sudo|printf) /.test(l) ? l.replaceAll('sudo ', '').replaceAll('/etc/livemig', root + '/etc/livemig') : l))
+      .join('\n');
+    const r = spawnSync('bash', ['-euc', 'mkdir -p ' + root + '/etc/livemig\n' + script], { encoding: 'utf8' });
+    if (r.status !== 0) fail(`${k} command failed: ${r.stderr}`);
+    const conf = readFileSync(root + '/etc/livemig/install.conf.d/50-console.conf', 'utf8');
+    if (conf !== `console_url = ${base}\nconsole_ca = /etc/livemig/console-ca.pem\naccount = acme\n`) fail(`${k} drop-in: ${JSON.stringify(conf)} (base ${base})`);
+    if (readFileSync(root + '/etc/livemig/token', 'utf8') !== secret + '\n') fail(`${k} token file`);
+    const mode = statSync(root + '/etc/livemig/token').mode & 0o777;
+    if (mode !== 0o600) fail(`${k} token file mode ${mode.toString(8)}`);
+    rmSync(root, { recursive: true });
+  }
   await page.getByRole('button', { name: 'Copy the Debian, Ubuntu (apt) command' }).click();
   await until('the clipboard', async () => (await page.evaluate(() => navigator.clipboard.readText())) === cmds.apt, 3000);
-  ok('a new token is shown once with apt, yum and Ansible commands holding it; the apt one copied to the clipboard');
+  ok('a new token is shown once with apt, yum and Ansible commands holding it (the apt and yum ones run in a scratch root: drop-in and 0600 token file); the apt one copied to the clipboard');
   await page.screenshot({ path: E.ARTIFACTS + '/tokens.png', fullPage: true });
   if ((await unlabelled(page)).length) fail('controls without a name: ' + (await unlabelled(page)).join(' | '));
 

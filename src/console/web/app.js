@@ -304,24 +304,37 @@
   $('m-resume').addEventListener('click', () => ask('running'));
 
   // ---- tokens ----
+  // The packages read their settings from install.conf.d and the token from
+  // /etc/livemig/token (docs/install.md): the token never appears on a
+  // command line, where other users could see it in ps.
   function commands(token) {
-    const inst = `livemig install --no-prompt --console ${location.origin} ` +
-      `--console-ca /etc/livemig/console-ca.pem --token ${token}`;
+    const ca = '/etc/livemig/console-ca.pem';
+    const settings = [
+      'sudo install -d /etc/livemig/install.conf.d',
+      "sudo tee /etc/livemig/install.conf.d/50-console.conf >/dev/null <<'EOF'",
+      `console_url = ${location.origin}`,
+      `console_ca = ${ca}`,
+      `account = ${session.account}`,
+      'EOF',
+      `printf '%s\\n' '${token}' | sudo install -m 0600 /dev/stdin /etc/livemig/token`,
+    ];
+    const caFirst = `# first, the console's CA certificate in ${ca} (mode 0644)`;
     return [
-      ['apt', 'Debian, Ubuntu (apt)', `sudo apt-get install -y livemig-agent && sudo ${inst}`],
-      ['yum', 'RHEL, CentOS, Rocky, Amazon Linux (yum)', `sudo yum install -y livemig-agent && sudo ${inst}`],
-      ['ansible', 'Ansible playbook', [
+      ['apt', 'Debian, Ubuntu (apt)', [caFirst, ...settings,
+        'sudo DEBIAN_FRONTEND=noninteractive apt-get install -y livemig-agent livemig-cbt-dkms'].join('\n')],
+      ['yum', 'RHEL, CentOS, Rocky, Amazon Linux (yum)', [caFirst, ...settings,
+        'sudo yum install -y livemig-agent livemig-cbt-dkms'].join('\n')],
+      ['ansible', 'Ansible playbook (role livemig_agent from docs/ansible)', [
         '- hosts: all',
         '  become: true',
-        '  tasks:',
-        '    - name: the livemig agent package',
-        '      ansible.builtin.package: { name: livemig-agent, state: present }',
-        '    - name: the console\'s CA certificate',
-        '      ansible.builtin.copy: { src: console-ca.pem, dest: /etc/livemig/console-ca.pem, mode: "0644" }',
-        '    - name: register with the console and start replication',
-        '      ansible.builtin.command:',
-        `        cmd: ${inst}`,
-        '        creates: /etc/livemig/livemigd.conf',
+        '  roles:',
+        '    - role: livemig_agent',
+        '      vars:',
+        `        livemig_console_url: ${location.origin}`,
+        '        livemig_console_ca_src: console-ca.pem',
+        `        livemig_settings: { account: ${session.account} }`,
+        '        # keep the token in Ansible Vault',
+        `        livemig_token: ${token}`,
       ].join('\n')],
     ];
   }
