@@ -66,6 +66,8 @@ static char *conf_text(const struct install_paths *p, const struct install_setti
 		   "# and removes it. docs/configuration.md describes every key.\n"
 		   "[agent]\n"
 		   "machine = %s\n"
+		   /* the kernel module when it loads, else scan, saying why */
+		   "tracker = auto\n"
 		   "state_dir = %s\n"
 		   "socket = %s\n\n",
 		s->machine_id, s->state_dir, s->socket);

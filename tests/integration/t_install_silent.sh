@@ -70,7 +70,7 @@ head, _, disks = text.partition("\n[disk]")
 c = configparser.ConfigParser()
 c.read_string(head)
 want = {
-    ("agent", "machine"): machine, ("agent", "state_dir"): t + "/var-lib-livemig",
+    ("agent", "machine"): machine, ("agent", "tracker"): "auto", ("agent", "state_dir"): t + "/var-lib-livemig",
     ("agent", "socket"): t + "/run/livemigd.sock",
     ("staging", "address"): "127.0.0.1:" + sport, ("staging", "server_name"): "127.0.0.1",
     ("staging", "ca"): t + "/etc-livemig/staging-ca.pem",
