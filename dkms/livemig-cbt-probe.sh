@@ -78,6 +78,11 @@ probe HAVE_ENUM_REQ_OP \
 	'#include <linux/blk_types.h>' \
 	'enum req_op p(void); enum req_op p(void) { return REQ_OP_WRITE; }'
 
+# before 5.18 SCSI passthrough (SG_IO) had its own ops, not REQ_OP_DRV_*
+probe HAVE_REQ_OP_SCSI_OUT \
+	'#include <linux/blk_types.h>' \
+	'int p(void); int p(void) { return REQ_OP_SCSI_OUT; }'
+
 probe HAVE_FOR_EACH_KERNEL_TRACEPOINT \
 	'#include <linux/tracepoint.h>' \
 	'static void f(struct tracepoint *tp, void *priv) { }' \

@@ -173,7 +173,7 @@ static void cbt_rq_completed(struct request *rq, unsigned int nr_bytes)
 	unsigned long n = 0;
 
 	if (blk_rq_is_passthrough(rq)) {
-		if (op != REQ_OP_DRV_OUT)
+		if (!cbt_op_passthrough_out(op))
 			return;
 		rcu_read_lock();
 		t = cbt_lookup_disk(cbt_rq_disk(rq));

@@ -41,6 +41,14 @@
 #define cbt_op_t		unsigned int
 #endif
 
+/* A passthrough request carrying data to the disk: SCSI's own op until 5.18. */
+#if CBT_HAVE_REQ_OP_SCSI_OUT
+#define cbt_op_passthrough_out(op) \
+	((op) == REQ_OP_DRV_OUT || (op) == REQ_OP_SCSI_OUT)
+#else
+#define cbt_op_passthrough_out(op)	((op) == REQ_OP_DRV_OUT)
+#endif
+
 /* diskseq (5.15) changes when a disk's media is replaced; without it, 0. */
 #if CBT_HAVE_DISK_DISKSEQ
 #define cbt_disk_seq(disk)	((disk)->diskseq)

@@ -34,9 +34,18 @@ nullb() {
 	mkdir "$NB/$name" || return 1
 	for kv in "$@"; do echo "${kv#*=}" >"$NB/$name/${kv%%=*}" || return 1; done
 	echo 1 >"$NB/$name/power" || return 1
-	for _ in $(seq 50); do [ -b "/dev/$name" ] && return 0; sleep 0.1; done
+	# before 5.14 (bullseye's 5.10) the disk is nullb<index>, not NAME:
+	# /dev/NAME becomes a link to it
+	for _ in $(seq 50); do
+		[ -b "/dev/$name" ] && return 0
+		[ -b "/dev/nullb$(cat "$NB/$name/index")" ] &&
+			ln -sfn "nullb$(cat "$NB/$name/index")" "/dev/$name" && return 0
+		sleep 0.1
+	done
 	return 1
 }
+# the kernel's name of a disk (nullb0 for a linked /dev/nbfio)
+kname() { basename "$(readlink -f "/dev/$1")"; }
 waitdev() { for _ in $(seq 100); do [ -b "$1" ] && return 0; sleep 0.1; done; return 1; }
 
 insmod "$KO" || { fail insmod; exit 1; }
@@ -69,9 +78,17 @@ e0=$(epoch /dev/loop0)
 wr /dev/loop0 $BS
 losetup -d /dev/loop0 || fail "losetup -d"
 losetup /dev/loop0 /tmp/b.img || fail "losetup b"
-check "same size, new media: REMOVED" "$(field /dev/loop0 invalid_reason)" 1
-check "INFO keeps the old epoch" "$(epoch /dev/loop0)" "$e0"
-check "SNAPSHOT with the old epoch refused" "$(err snapshot /dev/loop0)" "Identifier removed"
+if [ -e /sys/block/loop0/diskseq ]; then
+	check "same size, new media: REMOVED" "$(field /dev/loop0 invalid_reason)" 1
+	check "INFO keeps the old epoch" "$(epoch /dev/loop0)" "$e0"
+	check "SNAPSHOT with the old epoch refused" "$(err snapshot /dev/loop0)" "Identifier removed"
+else
+	# no diskseq before 5.15: a media change with no ioctl in between is
+	# not seen (docs/kmod-abi.md); livemigd keeps its disks open, and an
+	# open loop device is only detached at its last close
+	echo "not on $(uname -r): no diskseq, so new media of the same size is not detected"
+	check "INFO keeps the old epoch" "$(epoch /dev/loop0)" "$e0"
+fi
 check "ATTACH while the old tracking stays" "$(err attach /dev/loop0)" "File exists"
 "$T" detach /dev/loop0 || fail "detach removed loop0"
 "$T" attach /dev/loop0 >/dev/null || fail "attach new loop0"
@@ -95,9 +112,10 @@ modprobe null_blk nr_devices=0 || fail "modprobe null_blk"
 mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
 nullb nbgone size=16 memory_backed=1 || fail "nullb nbgone"
 "$T" attach /dev/nbgone >/dev/null || fail "attach nbgone"
-dev=$(cat /sys/block/nbgone/dev)
+dev=$(cat /sys/block/$(kname nbgone)/dev)
 wr /dev/nbgone 0
 echo 0 >$NB/nbgone/power && rmdir $NB/nbgone || fail "remove nbgone"
+rm -f /dev/nbgone # the link nullb() made on kernels before 5.14, if any
 check "removed disk ($dev): REMOVED" "$(field "$dev" invalid_reason)" 1
 check "SNAPSHOT refused" "$(err snapshot "$dev")" "Identifier removed"
 "$T" detach "$dev" || fail "detach removed nbgone"
@@ -151,7 +169,7 @@ nullb nbr1 size=64 memory_backed=1 && nullb nbr2 size=64 memory_backed=1 || fail
 mdadm --create /dev/md0 --run --quiet --level=1 --raid-devices=2 --metadata=1.2 \
 	--assume-clean --bitmap=none /dev/nbr1 /dev/nbr2 </dev/null || fail "mdadm --create"
 waitdev /dev/md0 || fail "no md0"
-off=$(cat /sys/block/md0/md/dev-nbr1/offset 2>/dev/null)
+off=$(cat /sys/block/md0/md/dev-$(kname nbr1)/offset 2>/dev/null)
 echo "   md0 data offset ${off:-?} sectors"
 "$T" attach /dev/nbr1 >/dev/null && "$T" attach /dev/nbr2 >/dev/null || fail "attach members"
 # start from empty maps: md may update its superblocks at any time
@@ -171,7 +189,7 @@ mdadm --stop /dev/md0 --quiet || fail "mdadm --stop"
 
 echo "== unload with everything detached or removed"
 "$T" detach /dev/vdb || fail "detach vdb"
-for d in nbr1 nbr2; do echo 0 >$NB/$d/power; rmdir $NB/$d; done
+for d in nbr1 nbr2; do echo 0 >$NB/$d/power; rmdir $NB/$d; [ ! -L /dev/$d ] || rm /dev/$d; done
 rmmod livemig_cbt || fail rmmod
 if dmesg | grep -E 'WARNING:|BUG:|livemig_cbt: ' | grep -v -e 'module verification failed' -e 'out-of-tree module taints'; then fail "kernel log"; else pass "kernel log clean"; fi
 echo "== $failures failure(s)"

@@ -29,9 +29,18 @@ nullb() {
 	mkdir "$NB/$name" || return 1
 	for kv in "$@"; do echo "${kv#*=}" >"$NB/$name/${kv%%=*}" || return 1; done
 	echo 1 >"$NB/$name/power" || return 1
-	for _ in $(seq 50); do [ -b "/dev/$name" ] && return 0; sleep 0.1; done
+	# before 5.14 (bullseye's 5.10) the disk is nullb<index>, not NAME:
+	# /dev/NAME becomes a link to it
+	for _ in $(seq 50); do
+		[ -b "/dev/$name" ] && return 0
+		[ -b "/dev/nullb$(cat "$NB/$name/index")" ] &&
+			ln -sfn "nullb$(cat "$NB/$name/index")" "/dev/$name" && return 0
+		sleep 0.1
+	done
 	return 1
 }
+# the kernel's name of a disk (nullb0 for a linked /dev/nbfio)
+kname() { basename "$(readlink -f "/dev/$1")"; }
 # wait until tracked disk $1 has $2 blocks marked at queue time (at most
 # 30 s: a busy host)
 wait_marked() {
@@ -166,12 +175,12 @@ follow() { # DISK NAME FIO_IODEPTH
 echo "== blk-mq under fio: null_blk queue depth 1, 20 ms per request, writes wait in mq-deadline, reads pass them"
 nullb nbfio size=16 memory_backed=1 queue_mode=2 irqmode=2 completion_nsec=20000000 \
 	hw_queue_depth=1 || fail "null_blk fio mq"
-echo mq-deadline >/sys/block/nbfio/queue/scheduler || fail "mq-deadline"
+echo mq-deadline >/sys/block/$(kname nbfio)/queue/scheduler || fail "mq-deadline"
 # scheduler tags for every write fio queues, so reads do not wait behind
 # them, and reads preferred: 16 reads pass before one write is sent
-echo 64 >/sys/block/nbfio/queue/nr_requests || fail "nr_requests"
-echo 1 >/sys/block/nbfio/queue/iosched/fifo_batch || fail "fifo_batch"
-echo 16 >/sys/block/nbfio/queue/iosched/writes_starved || fail "writes_starved"
+echo 64 >/sys/block/$(kname nbfio)/queue/nr_requests || fail "nr_requests"
+echo 1 >/sys/block/$(kname nbfio)/queue/iosched/fifo_batch || fail "fifo_batch"
+echo 16 >/sys/block/$(kname nbfio)/queue/iosched/writes_starved || fail "writes_starved"
 follow /dev/nbfio mq 32
 
 echo "== bio-based under fio: dm-delay holds every write 200 ms, reads pass"
@@ -181,7 +190,11 @@ echo "0 32768 delay /dev/nbbio 0 0 /dev/nbbio 0 200" |
 follow "/dev/$(dmsetup info -c --noheadings -o blkdevname cbtslow)" bio 16
 dmsetup --noudevsync remove cbtslow || fail "dmsetup remove cbtslow"
 
-for d in nbmq nbdm nbr0a nbr0b nbfio nbbio; do echo 0 >"$NB/$d/power"; rmdir "$NB/$d"; done
+for d in nbmq nbdm nbr0a nbr0b nbfio nbbio; do
+	echo 0 >"$NB/$d/power"
+	rmdir "$NB/$d"
+	[ ! -L "/dev/$d" ] || rm "/dev/$d"
+done
 rmmod livemig_cbt || fail rmmod
 if dmesg | grep -E 'WARNING:|BUG:|livemig_cbt: ' | grep -v -e 'module verification failed' -e 'out-of-tree module taints'; then fail "kernel log"; else pass "kernel log clean"; fi
 echo "== $failures failure(s)"

@@ -7,14 +7,20 @@
 #   2. chroot_dkms.sh: DKMS builds the module inside a debootstrap chroot of
 #      that release (its compiler and kbuild), headers installed there;
 #   3. run.sh boots that kernel in QEMU TCG, with an initramfs and a
-#      /lib/modules taken from that kernel's tree, and runs each module-level
-#      guest test (tests/kmod/guest_*.sh that do not need the agent).
+#      /lib/modules taken from that kernel's tree, twice and side by side:
+#      one boot runs every module-level guest test (tests/kmod/guest_*.sh
+#      that do not need the agent: issue 3's tests 2, 3, 5, 6, 7), the other
+#      the oracle (test 1: the real livemigd and livemig-staging from BUILD
+#      against the module, KERNEL_ORACLE_SEEDS, default 1,2).
 # Every step is timed; the summary names the exact package versions.
 #
 #   tests/kmod/kernels.sh [SUITE ...]   default: bullseye trixie sid
+# (the programs must be built: make check-kernels does it)
 # Environment: KCACHE (default /var/cache/livemig-tests: downloads and chroot
 #   tarballs, kept between runs), OUT (default build/kmod-kernels),
-#   GUEST_TESTS (default: every module-level tests/kmod/guest_*.sh).
+#   GUEST_TESTS (default: every module-level tests/kmod/guest_*.sh),
+#   LIVEMIG_BUILD (default build), KERNEL_ORACLE_SEEDS (default 1,2; empty:
+#   no oracle).
 # Exit 0 only if every kernel built and passed every guest test.
 set -euo pipefail
 
@@ -29,20 +35,27 @@ took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }'; }
 
 [ "$(id -u)" = 0 ] || { say "needs root (debootstrap, chroot, mount namespaces)"; exit 2; }
 
-# Guest tests that drive the agent (livemigd, staging) run in make check on
-# the host's kernel; here only the module-level ones, each named.
+# Module-level guest tests run in one boot; of those that drive the agent,
+# the oracle runs in a second boot (the reload test stays with make check).
 tests=
 for f in "$REPO"/tests/kmod/guest_*.sh; do
 	n=$(basename "$f")
+	case $n in *_lib.sh) continue ;; esac # helpers the tests source
 	if [ -n "${GUEST_TESTS:-}" ]; then
 		case " $GUEST_TESTS " in *" $n "*) ;; *) continue ;; esac
 	elif grep -qE 'livemigd|livemig-staging' "$f"; then
-		say "not run here: $n drives the agent (make check runs it on 6.1)"
+		[ "$n" = guest_oracle.sh ] || say "not run here: $n drives the agent (make check runs it on 6.1)"
 		continue
 	fi
 	tests="$tests $n"
 done
 [ -n "$tests" ] || { say "no guest tests to run"; exit 2; }
+ORACLE_SEEDS=${KERNEL_ORACLE_SEEDS-1,2}
+LIVEMIG_BUILD=${LIVEMIG_BUILD:-build}
+if [ -n "$ORACLE_SEEDS" ]; then
+	[ -x "$REPO/$LIVEMIG_BUILD/livemigd" ] ||
+		{ say "no $LIVEMIG_BUILD/livemigd for the oracle: run make first (or KERNEL_ORACLE_SEEDS=)"; exit 2; }
+fi
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -86,21 +99,44 @@ for s in $SUITES; do
 	say "$s: probes: $probes"
 	line="$line, dkms build ${tb}s"
 
-	for n in $tests; do
-		t=$(now)
+	# boot the kernel: NAME TIMEOUT GUEST_ENV TESTS...; PASS or FAIL on the
+	# last line of its log (OUT is the subshell's own)
+	boot() {
+		local name=$1 tmo=$2 genv=$3
+		shift 3
 		if (export KVER KO=$res/dkms/livemig_cbt.ko \
 			MODROOT=$KCACHE/kernels/$s/root \
 			VMLINUZ=$KCACHE/kernels/$s/root/boot/vmlinuz-$KVER \
-			OUT=$res/${n%.sh} && tests/kmod/run.sh "$n") >"$res/${n%.sh}.log" 2>&1; then
+			OUT=$res/$name GUEST_ENV="$genv" QEMU_TIMEOUT=$tmo &&
+			tests/kmod/run.sh "$@") >"$res/$name.log" 2>&1; then
+			echo PASS >>"$res/$name.log"
+		else
+			echo FAIL >>"$res/$name.log"
+		fi
+	}
+	t=$(now)
+	# shellcheck disable=SC2086 # the test names are words
+	boot module $((300 * $(echo $tests | wc -w))) "" $tests &
+	if [ -n "$ORACLE_SEEDS" ]; then
+		boot oracle 900 "LIVEMIG_BUILD=$LIVEMIG_BUILD ORACLE_SEEDS=$ORACLE_SEEDS" guest_oracle.sh &
+	fi
+	wait
+	for name in module oracle; do
+		[ -f "$res/$name.log" ] || continue
+		if [ "$(tail -n 1 "$res/$name.log")" = PASS ]; then
 			r=PASS
 		else
 			r=FAIL
 			failed=1
-			tail -n 60 "$res/${n%.sh}.log"
+			tail -n 60 "$res/$name.log"
 		fi
-		tail -n 1 "$res/${n%.sh}.log"
-		line="$line, $n $r $(took "$t")s"
+		tail -n 2 "$res/$name.log" | head -n 1
+		case $name in
+		module) names=${tests# }; line="$line, ${names// /+} $r" ;;
+		oracle) line="$line, guest_oracle.sh (seeds $ORACLE_SEEDS) $r" ;;
+		esac
 	done
+	line="$line ($(took "$t")s${ORACLE_SEEDS:+, two boots side by side})"
 	line="$line; probes: $probes"
 	echo "$line" >>"$summary"
 done
