@@ -10,7 +10,7 @@ build="build-essential pkg-config libsystemd-dev libssl-dev zlib1g-dev libjansso
 test_extra="libcmocka-dev clang libclang-rt-14-dev openssl python3 util-linux socat procps e2fsprogs sqlite3 curl fdisk jq iproute2"
 bench_extra="netcat-openbsd zstd gzip libdeflate-dev iproute2"
 # the kernel module is built with DKMS against Debian's kernel and tested in QEMU
-kmod_extra="qemu-system-x86 linux-image-amd64 linux-headers-amd64 dkms busybox-static cpio kmod fdisk fio dmsetup mdadm sparse"
+kmod_extra="qemu-system-x86 linux-image-amd64 linux-headers-amd64 dkms busybox-static cpio kmod fdisk fio dmsetup mdadm sparse linux-source"
 # make check-kernels: chroots of other releases
 kmod_extra="$kmod_extra debootstrap zstd xz-utils"
 # the console's web page is tested in Debian's chromium driven by node

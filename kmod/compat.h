@@ -76,9 +76,9 @@
  *		  unsigned int nr_bytes).
  */
 #if CBT_HAVE_TP_RQ_COMPLETE_RQ_ERR_BYTES
-typedef blk_status_t cbt_rq_error_t;
+#define cbt_rq_error_t		blk_status_t
 #elif CBT_HAVE_TP_RQ_COMPLETE_RQ_INT_BYTES
-typedef int cbt_rq_error_t;
+#define cbt_rq_error_t		int
 #else
 #error "block_rq_complete has a prototype livemig_cbt does not know"
 #endif

@@ -3,9 +3,10 @@
 # Static checks of the kernel module: sparse over every file (make C=2)
 # against Debian's kernel headers, any sparse warning fails; and the kernel's
 # checkpatch.pl (coding style) when one is at hand: Debian ships it only
-# inside linux-source-X's tarball, so it runs when CHECKPATCH names it or
-# when an unpacked /usr/src/linux-source-*/scripts/checkpatch.pl exists, and
-# this says so when it does not.
+# inside linux-source-X's tarball, so it runs when CHECKPATCH names it, when
+# an unpacked /usr/src/linux-source-*/scripts/checkpatch.pl exists, or from
+# the tarball (its three files unpacked into a cache), and says so when none
+# is there.
 #
 #   tests/kmod/static_checks.sh      environment: KVER, CHECKPATCH
 set -euo pipefail
@@ -35,6 +36,20 @@ fi
 say "sparse clean ($(grep -c ' CHECK ' "$work/sparse.log") files, $KVER)"
 
 cp=${CHECKPATCH:-$(ls /usr/src/linux-source-*/scripts/checkpatch.pl 2>/dev/null | tail -1 || true)}
+# linux-source's tarball (ci/deps.sh installs it): its three checkpatch files,
+# unpacked once into a cache
+tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1 || true)
+if [ -z "$cp" ] && [ -n "$tarball" ]; then
+	top=$(basename "$tarball" .tar.xz)
+	cache=${KCACHE:-/var/cache/livemig-tests}/checkpatch/$top
+	if [ ! -f "$cache/$top/scripts/checkpatch.pl" ] || [ "$tarball" -nt "$cache/$top/scripts/checkpatch.pl" ]; then
+		rm -rf "$cache"
+		mkdir -p "$cache"
+		tar -xJf "$tarball" -C "$cache" "$top/scripts/checkpatch.pl" \
+			"$top/scripts/spelling.txt" "$top/scripts/const_structs.checkpatch"
+	fi
+	cp=$cache/$top/scripts/checkpatch.pl
+fi
 if [ -z "$cp" ] || [ ! -f "$cp" ]; then
 	say "checkpatch.pl not run: Debian ships it only in linux-source's tarball;"
 	say "  unpack scripts/checkpatch.pl, scripts/spelling.txt and"
