@@ -9,43 +9,14 @@
 # Exit 0 only if every check passed.
 set -u
 OUT=$1
-KO=$OUT/build/livemig_cbt.ko
-T=$OUT/cbt_tool
-S=/sys/class/misc/livemig-cbt
-NB=/sys/kernel/config/nullb
-BS=65536
+. /mnt/repo/tests/kmod/guest_module_lib.sh
 failures=0
 
-pass() { echo "ok   $*"; }
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
-check() { # name got want
-	if [ "$2" = "$3" ]; then pass "$1: $2"; else fail "$1: got '$2' want '$3'"; fi
-}
 field() { "$T" info "$1" 2>/dev/null | sed -n "s/^$2=//p"; }
 epoch() { field "$1" epoch; }
-snapblocks() { "$T" snapshot "$1" | sed 's/.*blocks=//'; }
-rd() { "$T" read "$1" extents 2>/dev/null; }
 # the errno name an ioctl failed with, or "ok"
 err() { "$T" "$@" >/dev/null 2>/tmp/err && echo ok || sed 's/.*: //' /tmp/err; }
 wr() { dd if=/dev/urandom of="$1" bs=4096 count=1 seek=$(($2 / 4096)) oflag=direct status=none || fail "dd $*"; }
-nullb() {
-	local name=$1 kv
-	shift
-	mkdir "$NB/$name" || return 1
-	for kv in "$@"; do echo "${kv#*=}" >"$NB/$name/${kv%%=*}" || return 1; done
-	echo 1 >"$NB/$name/power" || return 1
-	# before 5.14 (bullseye's 5.10) the disk is nullb<index>, not NAME:
-	# /dev/NAME becomes a link to it
-	for _ in $(seq 50); do
-		[ -b "/dev/$name" ] && return 0
-		[ -b "/dev/nullb$(cat "$NB/$name/index")" ] &&
-			ln -sfn "nullb$(cat "$NB/$name/index")" "/dev/$name" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# the kernel's name of a disk (nullb0 for a linked /dev/nbfio)
-kname() { basename "$(readlink -f "/dev/$1")"; }
 waitdev() { for _ in $(seq 100); do [ -b "$1" ] && return 0; sleep 0.1; done; return 1; }
 
 insmod "$KO" || { fail insmod; exit 1; }
