@@ -28,6 +28,8 @@
 
 static char base[256];
 
+#include "scratch_dir.h"
+
 static void put(const char *rel, const void *data, size_t len)
 {
 	char p[600], dir[600];
@@ -201,27 +203,16 @@ static void test_checks_by_tracker(void **state)
 	assert_int_equal(r.verdict, PREREQ_PASS);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path) && errno != ENOENT ? -1 : 0;
-}
-
 static int setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(base, sizeof(base), "%s/test_kmod_probe.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	return mkdtemp(base) ? 0 : -1;
+	return scratch_dir_make("test_kmod_probe");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return scratch_dir_remove();
 }
 
 int main(void)
