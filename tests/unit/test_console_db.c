@@ -14,6 +14,7 @@
 
 #include "accounts.h"
 #include "db.h"
+#include "console_test_db.h"
 #include "tokens.h"
 
 struct fixture {
@@ -24,15 +25,8 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
-	int fd;
 
-	strcpy(f->path, "/tmp/test_console_db.XXXXXX");
-	fd = mkstemp(f->path);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	if (db_open(f->path, 1, &f->db, err, sizeof(err)) || db_migrate(f->db, err, sizeof(err)))
+	if (test_db_open(f->path, "test_console_db", &f->db))
 		return -1;
 	*state = f;
 	return 0;
@@ -41,14 +35,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[80];
 
-	sqlite3_close(f->db);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
+	test_db_close(f->db, f->path);
 	free(f);
 	return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "accounts.h"
 #include "db.h"
+#include "console_test_db.h"
 #include "signin.h"
 
 struct fixture {
@@ -25,15 +26,8 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
-	int fd;
 
-	strcpy(f->path, "/tmp/test_console_session.XXXXXX");
-	fd = mkstemp(f->path);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	if (db_open(f->path, 1, &f->db, err, sizeof(err)) || db_migrate(f->db, err, sizeof(err)) ||
+	if (test_db_open(f->path, "test_console_signin", &f->db) ||
 	    account_create(f->db, "acme", 5) || account_create(f->db, "globex", 1) ||
 	    account_find(f->db, "acme", &f->acme) || account_find(f->db, "globex", &f->globex))
 		return -1;
@@ -44,14 +38,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[80];
 
-	sqlite3_close(f->db);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
+	test_db_close(f->db, f->path);
 	free(f);
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "accounts.h"
 #include "db.h"
+#include "console_test_db.h"
 /* staging has a machines.h too, earlier on the include path */
 #include "../../src/console/machines.h"
 #include "tokens.h"
@@ -35,15 +36,8 @@ static int setup(void **state)
 		.hostname = "web-01", .inventory = "{}", .cert_serial = "01", .cert_fingerprint = "ff",
 		.agent_secret_hash = "00",
 	};
-	char err[256];
-	int fd;
 
-	strcpy(f->path, "/tmp/test_console_web.XXXXXX");
-	fd = mkstemp(f->path);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	if (db_open(f->path, 1, &f->db, err, sizeof(err)) || db_migrate(f->db, err, sizeof(err)) ||
+	if (test_db_open(f->path, "test_console_web", &f->db) ||
 	    account_create(f->db, "acme", 5) || account_find(f->db, "acme", &f->acme))
 		return -1;
 	reg.account_id = f->acme.id;
@@ -56,14 +50,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[80];
 
-	sqlite3_close(f->db);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
+	test_db_close(f->db, f->path);
 	free(f);
 	return 0;
 }
