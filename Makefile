@@ -65,7 +65,7 @@ UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
 		$(if $(CONSOLE_SRCS),$(O)/livemig-console)
 
-.PHONY: all check check-unit check-fuzz check-integration check-sanitized check-kmod check-kmod-full \
+.PHONY: all check check-lint check-unit check-fuzz check-integration check-sanitized check-kmod check-kmod-full \
 	check-web check-packages deb rpm demo bench \
 	deps-build deps-test install clean fuzz
 .DELETE_ON_ERROR:
@@ -169,10 +169,15 @@ endif
 
 # ---- tests ----
 check: deps-test
-	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-unit check-fuzz check-integration check-kmod check-packages
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-lint check-unit check-fuzz check-integration check-kmod check-packages
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-web
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 SANITIZE=1 check-sanitized
 	@echo "make check: all tiers passed"
+
+# Static checks of the scripts: no pipeline ends in a reader that stops
+# before its writer (a SIGPIPE race under pipefail).
+check-lint:
+	$(Q)tests/lint/pipe_readers.py
 
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)

@@ -29,7 +29,7 @@ esac
 
 missing=""
 for p in $want; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+	if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != 'install ok installed' ]; then
 		missing="$missing $p"
 	fi
 done

@@ -22,7 +22,7 @@ SECS=3
 
 die() { echo "bench: cannot measure: $*" >&2; exit 1; }
 command -v fio >/dev/null || die "no fio in the host's userland (apt-get install fio)"
-lsmod | grep -q '^livemig_cbt ' && rmmod livemig_cbt
+[ -d /sys/module/livemig_cbt ] && rmmod livemig_cbt
 modprobe null_blk nr_devices=1 queue_mode=2 irqmode=0 memory_backed=0 gb=4096 bs=4096 ||
 	die "modprobe null_blk failed"
 udevadm settle 2>/dev/null || sleep 1

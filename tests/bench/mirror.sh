@@ -60,7 +60,7 @@ trap _bench_cleanup EXIT
 # ---- dependencies ----
 missing=()
 for p in netcat-openbsd zstd socat gzip openssl procps iproute2 libisal-dev libdeflate-dev zlib1g-dev; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | has_line 'install ok installed' || missing+=("$p")
 done
 command -v cc >/dev/null || missing+=(gcc)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -68,7 +68,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	echo "bench: install them with: apt-get install -y ${missing[*]}   (or: ci/deps.sh bench)" >&2
 	exit 1
 fi
-nc -h 2>&1 | grep -q OpenBSD || die "nc is not OpenBSD netcat (update-alternatives --set nc /bin/nc.openbsd)"
+nc -h 2>&1 | has_line OpenBSD || die "nc is not OpenBSD netcat (update-alternatives --set nc /bin/nc.openbsd)"
 command -v pigz >/dev/null || echo "bench: note: pigz is not installed (optional; not used by the measured pipelines)"
 
 # ---- helpers ----
@@ -112,7 +112,7 @@ wait_quiet() {
 wait_port() {
 	local i
 	for i in $(seq 100); do
-		ss -ltnH "sport = :$1" 2>/dev/null | grep -q . && return 0
+		ss -ltnH "sport = :$1" 2>/dev/null | has_line . && return 0
 		sleep 0.05
 	done
 	return 1
@@ -207,7 +207,7 @@ echo "    $dev ($BYTES bytes, direct-io on), sha256 $SRC_SHA"
 echo "    $(nproc) CPUs, $(uname -r); load before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 src_rev=$(git -C "$TESTS" rev-parse --short HEAD 2>/dev/null) &&
 	{ git -C "$TESTS" diff --quiet HEAD -- ../../src 2>/dev/null || src_rev="$src_rev, with local changes in src/"; }
-echo "    $("$BUILD/livemigd" --version 2>&1 | head -1) from $BUILD; source tree ${src_rev:-not a git checkout}"
+echo "    $("$BUILD/livemigd" --version 2>&1 | sed -n 1p) from $BUILD; source tree ${src_rev:-not a git checkout}"
 
 setup_pki
 machine_cert bench-pipe
@@ -401,7 +401,7 @@ if [ "${BENCH_PERF:-0}" = 1 ]; then
 	echo "--- top symbols of both (share of their samples)"
 	perf report -i "$T/perf.data" -g none --comms livemigd,livemig-staging --no-children \
 		--sort comm,dso,sym --percentage relative --percent-limit 2 --stdio 2>/dev/null |
-		grep -E '^ +[0-9]' | head -16
+		grep -E '^ +[0-9]' | sed -n 1,16p
 fi
 
 echo

@@ -134,7 +134,7 @@ assert_same() {
 	if cmp -s "$src" "$rep"; then
 		pass "$msg (sha256 $(file_sha "$rep"))"
 	else
-		cmp "$src" "$rep" 2>&1 | head -3 >&2
+		cmp "$src" "$rep" 2>&1 | sed -n 1,3p >&2
 		fail "$msg: replica differs from source"
 	fi
 }

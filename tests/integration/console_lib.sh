@@ -38,7 +38,7 @@ start_console() {
 		cat "$CONSOLE_LOG" >&2
 		die "livemig-console did not start"
 	fi
-	CONSOLE_PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$CONSOLE_LOG" | head -1 | sed 's/.*://')
+	CONSOLE_PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$CONSOLE_LOG" | sed -n 1p | sed 's/.*://')
 }
 
 stop_console() {

@@ -34,11 +34,26 @@
 #   wait_for_log FILE REGEX TIMEOUT    wait until FILE has a line matching REGEX
 #   frames MACHINE [ARGS...]           run frames.py as MACHINE against staging
 #   file_sha FILE                      sha256 of FILE
+#   has_line GREP-ARGS...              `grep -q`, reading its input to the end (below)
 # At exit every log of a sanitized program is scanned: a sanitizer report
 # fails the test.
 
 set -u
 set -o pipefail
+
+# Under pipefail a pipeline's status is its writer's too. A reader that stops
+# early (grep -q, head, awk '…exit') closes the pipe while the writer may still
+# be writing; the writer dies of SIGPIPE and the pipeline fails at random,
+# depending on which process the scheduler runs first. So every reader in a
+# pipeline reads to the end of its input: `cmd | has_line REGEX` instead of
+# `grep -q`, `sed -n 1p` instead of `head -1`. tests/lint/pipe_readers.sh
+# keeps it that way.
+has_line() {
+	local rc=0
+	grep -q "$@" || rc=$?
+	cat >/dev/null
+	return "$rc"
+}
 
 BUILD=$(cd "${1:-build}" 2>/dev/null && pwd) || { echo "FAIL: build directory ${1:-build} missing" >&2; exit 1; }
 TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -100,7 +115,7 @@ _lib_sanitizer_check() {
 		[ -f "$log" ] || continue
 		if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$log"; then
 			echo "FAIL: sanitizer report in $log:" >&2
-			grep -E -A30 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$log" | head -60 >&2
+			grep -E -A30 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$log" | sed -n 1,60p >&2
 			bad=1
 		fi
 	done

@@ -65,7 +65,7 @@ rc=0
 [ "$rc" = 1 ] || die "bad configuration exited $rc"
 grep -q "bad.conf:3: workers" "$T/bad.out" || die "unclear message: $(cat "$T/bad.out")"
 pass "bad configuration: $(cat "$T/bad.out")"
-"$BUILD/livemigd" --check-config -c "$T/ctl.conf" | grep -q "configuration is valid" ||
+"$BUILD/livemigd" --check-config -c "$T/ctl.conf" | has_line "configuration is valid" ||
 	die "--check-config does not accept a good file"
 pass "--check-config accepts the good file"
 

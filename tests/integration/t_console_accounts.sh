@@ -28,10 +28,10 @@ admin create-user globex bob --password-file "$T/bobpw" >/dev/null || die "creat
 out=$(admin revoke-token 999 2>&1) && die "revoking a missing token succeeded"
 grep -q "list-tokens ACCOUNT" <<<"$out" || die "revoke-token 999: $out"
 for cmd in create-account set-licenses list-accounts create-user create-token list-tokens revoke-token list-machines init-ca; do
-	admin "$cmd" --help | grep -q "^Usage: livemig-console admin" || die "$cmd --help"
+	admin "$cmd" --help | has_line "^Usage: livemig-console admin" || die "$cmd --help"
 done
-"$BUILD/livemig-console" --help | grep -q "^Usage:" || die "--help"
-"$BUILD/livemig-console" serve --help | grep -q "heartbeat-timeout" || die "serve --help"
+"$BUILD/livemig-console" --help | has_line "^Usage:" || die "--help"
+"$BUILD/livemig-console" serve --help | has_line "heartbeat-timeout" || die "serve --help"
 out=$("$BUILD/livemig-console" serve --listen 127.0.0.1:0 2>&1); [ $? -eq 2 ] || die "serve without --db: not a usage error"
 grep -q -- "--db FILE is required" <<<"$out" || die "serve without --db: $out"
 [ "$(sqlite3 "$CONSOLE_DB" "PRAGMA user_version")" = 2 ] || die "schema version"
@@ -41,7 +41,7 @@ pass "admin: accounts, users (password from stdin or a file only), --help everyw
 # init-ca: 0600 key, a CA certificate, never overwritten
 "$BUILD/livemig-console" admin init-ca "$T/ca2" >/dev/null || die "init-ca"
 [ "$(stat -c %a "$T/ca2/ca.key")" = 600 ] || die "ca.key mode $(stat -c %a "$T/ca2/ca.key")"
-openssl x509 -in "$T/ca2/ca.pem" -noout -ext basicConstraints | grep -q "CA:TRUE" || die "not a CA"
+openssl x509 -in "$T/ca2/ca.pem" -noout -ext basicConstraints | has_line "CA:TRUE" || die "not a CA"
 before=$(file_sha "$T/ca2/ca.key")
 "$BUILD/livemig-console" admin init-ca "$T/ca2" >/dev/null 2>&1 && die "init-ca overwrote a CA"
 [ "$(file_sha "$T/ca2/ca.key")" = "$before" ] || die "the CA key changed"

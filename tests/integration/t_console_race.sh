@@ -31,7 +31,7 @@ pass "every refusal says: account race has no free license: 10 of 10 in use"
 [ "$(sqlite3 "$CONSOLE_DB" "SELECT COUNT(*) FROM machines m JOIN accounts a ON a.id = m.account_id
 	WHERE a.name = 'race' AND m.deregistered_at IS NULL")" = 10 ] || die "database does not show 10 in use"
 [ "$(sqlite3 "$CONSOLE_DB" "SELECT uses FROM tokens")" = 10 ] || die "token uses: $(sqlite3 "$CONSOLE_DB" "SELECT uses FROM tokens")"
-admin list-machines race | grep -q "^account race: 10 of 10 licenses in use" || die "admin list-machines disagrees"
+admin list-machines race | has_line "^account race: 10 of 10 licenses in use" || die "admin list-machines disagrees"
 pass "the database shows 10 licenses in use and 10 token uses"
 
 # One machine, ten registrations at once, one free license.

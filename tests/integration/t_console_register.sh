@@ -27,7 +27,7 @@ out=$(api register --dir "$A" --machine web-01 --token "$TOKEN")
 openssl verify -CAfile "$CONSOLE_CA/ca.pem" "$A/web-01.pem" >/dev/null || die "certificate does not verify"
 subject=$(openssl x509 -in "$A/web-01.pem" -noout -subject -nameopt RFC2253)
 [ "$subject" = "subject=CN=web-01" ] || die "subject is '$subject'"
-openssl x509 -in "$A/web-01.pem" -noout -ext extendedKeyUsage | grep -q "TLS Web Client Authentication" ||
+openssl x509 -in "$A/web-01.pem" -noout -ext extendedKeyUsage | has_line "TLS Web Client Authentication" ||
 	die "no clientAuth"
 [ "$(openssl x509 -in "$A/web-01.pem" -noout -pubkey)" = "$(openssl pkey -in "$A/web-01.key" -pubout)" ] ||
 	die "the certificate is not for the CSR's key"
@@ -82,13 +82,13 @@ sleep 2.1
 expect_error "expired token" 403 token_expired "$(api register --dir "$A" --machine web-01 --token "$expired")"
 revoked=$(admin create-token acme 2>"$T/revoked.err")
 rid=$(sed -n 's/^token \([0-9]*\) .*/\1/p' "$T/revoked.err")
-admin revoke-token "$rid" | grep -q "revoked" || die "revoke-token $rid"
+admin revoke-token "$rid" | has_line "revoked" || die "revoke-token $rid"
 expect_error "revoked token" 403 token_revoked "$(api register --dir "$A" --machine web-01 --token "$revoked")"
 once=$(admin create-token acme --max-uses 1 2>/dev/null)
 [ "$(api_status "$(api register --dir "$A" --machine web-01 --token "$once")")" = 200 ] || die "one-use token, first use"
 expect_error "exhausted token" 403 token_exhausted "$(api register --dir "$A" --machine web-01 --token "$once")"
-admin list-tokens acme | grep -Eq "^$rid +revoked" || die "list-tokens does not show $rid revoked"
-admin list-tokens acme | grep -Eq "exhausted +1/1" || die "list-tokens does not show the exhausted token"
+admin list-tokens acme | has_line -E "^$rid +revoked" || die "list-tokens does not show $rid revoked"
+admin list-tokens acme | has_line -E "exhausted +1/1" || die "list-tokens does not show the exhausted token"
 
 # --- bad CSRs ---
 echo "not a CSR" >"$T/junk.csr"

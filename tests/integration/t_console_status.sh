@@ -78,8 +78,8 @@ list=$(api_body "$(api call GET /api/v1/machines --basic "$LOGIN")")
 [ "$(json_get "$list" '[m["state"] for m in d["machines"]]')" = "['DISCONNECTED', 'DISCONNECTED']" ] ||
 	die "states after the timeout: $list"
 [ "$(json_get "$list" 'd["machines"][0]["reported_state"]')" = INITIAL_MIRROR ] || die "reported_state lost"
-json_get "$list" 'd["machines"][0]["disconnected_reason"]' | grep -q "no heartbeat for" || die "no reason given"
-admin list-machines acme --heartbeat-timeout 3s | grep -q "^m1 .* DISCONNECTED " || die "admin list-machines does not say DISCONNECTED"
+json_get "$list" 'd["machines"][0]["disconnected_reason"]' | has_line "no heartbeat for" || die "no reason given"
+admin list-machines acme --heartbeat-timeout 3s | has_line "^m1 .* DISCONNECTED " || die "admin list-machines does not say DISCONNECTED"
 pass "silent longer than --heartbeat-timeout: DISCONNECTED"
 api call POST /api/v1/machines/m1/status --bearer "$S1" --json "$(status_doc 9 CHANGE_COPY)" >/dev/null
 list=$(api_body "$(api call GET /api/v1/machines --basic "$LOGIN")")

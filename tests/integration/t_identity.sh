@@ -62,7 +62,7 @@ expected_mac() {
 		first=$((16#${perm:0:2}))
 		[ $((first & 1)) -eq 0 ] || continue
 		echo "$(((first & 2) >> 1)) $n ${perm,,}"
-	done | sort -k1,1n -k2,2V | head -n1 | cut -d' ' -f2-
+	done | sort -k1,1n -k2,2V | sed -n 1p | cut -d' ' -f2-
 }
 
 sha_id() { printf '%s\n%s' "$1" "$2" | sha256sum | cut -c1-32; }
@@ -145,7 +145,7 @@ if [ -n "${NIC:-}" ]; then
 	# the whole attempt (token PUT and GETs) has one 1 s budget
 	[ "$ELAPSED_MS" -ge 950 ] || die "slow: fell back after $ELAPSED_MS ms, before the timeout"
 	[ "$ELAPSED_MS" -le 1700 ] || die "slow: fell back after $ELAPSED_MS ms with a 1000 ms timeout"
-	field slow note | grep -qi "timed\? \?out\|no answer" || die "slow: note $(field slow note)"
+	field slow note | has_line -i "timed\? \?out\|no answer" || die "slow: note $(field slow note)"
 	pass "slow service (5 s): MAC $MAC of $NIC after $ELAPSED_MS ms (timeout 1000 ms)"
 
 	# a metadata identity whose service does not answer: no verdict (exit 3)
@@ -171,19 +171,19 @@ if [ -n "${NIC:-}" ]; then
 	start_md garbage
 	ident garbage --metadata-url "$MD_URL"
 	check_mac garbage
-	field garbage note | grep -q "not an instance id" || die "garbage: note $(field garbage note)"
+	field garbage note | has_line "not an instance id" || die "garbage: note $(field garbage note)"
 	pass "binary instance id rejected: MAC"
 
 	start_md huge
 	ident huge --metadata-url "$MD_URL"
 	check_mac huge
-	field huge note | grep -q "longer than" || die "huge: note $(field huge note)"
+	field huge note | has_line "longer than" || die "huge: note $(field huge note)"
 	pass "8 KiB instance id rejected: MAC"
 
 	start_md notfound
 	ident notfound --metadata-url "$MD_URL"
 	check_mac notfound
-	field notfound note | grep -q "HTTP 404" || die "notfound: note $(field notfound note)"
+	field notfound note | has_line "HTTP 404" || die "notfound: note $(field notfound note)"
 	pass "404 from the service: MAC"
 
 	# nothing listens: refused at once, no waiting

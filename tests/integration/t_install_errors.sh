@@ -83,7 +83,7 @@ revoked=$(admin create-token acme 2>"$T/revoked.err")
 admin revoke-token "$(sed -n 's/^token \([0-9]*\) .*/\1/p' "$T/revoked.err")" >/dev/null
 once=$(admin create-token other --max-uses 1 2>/dev/null)
 python3 "$TESTS/console_client.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" register --dir "$T/agents" \
-	--machine used-once --token "$once" >"$T/once.out" 2>&1; head -1 "$T/once.out" | grep -q 201 || die "using up the one-use token: $(cat "$T/once.out")"
+	--machine used-once --token "$once" >"$T/once.out" 2>&1; head -1 "$T/once.out" | has_line 201 || die "using up the one-use token: $(cat "$T/once.out")"
 sleep 1.1
 refused 23 "expired token" "expired at" --no-prompt --token "$expired" "${DISKS[@]}"
 refused 24 "revoked token" "was revoked at" --no-prompt --token "$revoked" "${DISKS[@]}"
@@ -99,7 +99,7 @@ mac_id=$("$BUILD/livemig" identity --metadata-url "$MD_URL" --account acme --jso
 	python3 -c 'import json, sys; print(json.load(sys.stdin)["machine_id"])')
 other=$(admin create-token other 2>/dev/null)
 python3 "$TESTS/console_client.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" register --dir "$T/agents" \
-	--machine "$mac_id" --token "$other" >"$T/other.out" 2>&1; head -1 "$T/other.out" | grep -q 201 || die "registering $mac_id for account other: $(cat "$T/other.out")"
+	--machine "$mac_id" --token "$other" >"$T/other.out" 2>&1; head -1 "$T/other.out" | has_line 201 || die "registering $mac_id for account other: $(cat "$T/other.out")"
 refused 28 "machine id of another account" "machine id $mac_id is registered to another account" --no-prompt --token "$TOKEN" --account acme "${DISKS[@]}"
 
 # a token of acme given with --account other: registered, then withdrawn

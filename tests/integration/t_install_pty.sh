@@ -59,8 +59,8 @@ grep -q "^exit 0" <<<"$PTY_OUT" || fail "interactive token install: $PTY_OUT"
 ! grep -qF "${TOKEN:4:20}" "$TRANSCRIPT" || fail "part of the token was echoed"
 pass "the token typed at the prompt is not in the transcript"
 # the report before the first question
-report=$(grep -n "^Prerequisites" "$TRANSCRIPT" | head -1 | cut -d: -f1)
-ask=$(grep -n "Installation token" "$TRANSCRIPT" | head -1 | cut -d: -f1)
+report=$(grep -n "^Prerequisites" "$TRANSCRIPT" | sed -n 1p | cut -d: -f1)
+ask=$(grep -n "Installation token" "$TRANSCRIPT" | sed -n 1p | cut -d: -f1)
 { [ -n "$report" ] && [ "$report" -lt "$ask" ]; } || fail "the prerequisite report does not come first"
 grep -q "Replication can start" "$TRANSCRIPT" || fail "no verdict in the report"
 grep -Eq "^ +[0-9]+\) $A +16\.0 MiB .*root: holds /, cannot be left out; virtual" "$TRANSCRIPT" ||

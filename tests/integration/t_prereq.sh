@@ -148,7 +148,7 @@ for args in "--waive nosuch" "--bogus" "--root $T/none" "extra" "--root="; do
 	[ "$rc" = 2 ] || die "check $args exited $rc, not 2"
 	[ -s "$T/err" ] || die "check $args said nothing on stderr"
 done
-"$LM" check --help | grep -q 'kernel-headers-not-symlink' || die "--help does not list the ids"
+"$LM" check --help | has_line 'kernel-headers-not-symlink' || die "--help does not list the ids"
 pass "usage errors exit 2: $(head -1 "$T/err")"
 
 # this machine: whatever it lacks, a complete report and a consistent status

@@ -57,9 +57,9 @@ for c in "${cases[@]}"; do
 	logline="closing connection from 127\.0\.0\.1:[0-9]+ \(machine victim\): .*$reason"
 	n=$(log_count "$logline")
 	frames victim --disk "$DISK" bad "$kind" >"$T/$kind.out" 2>&1
-	grep -v '^WELCOME' "$T/$kind.out" | head -n1 | grep -q "^$first" ||
+	grep -v '^WELCOME' "$T/$kind.out" | sed -n 1p | has_line "^$first" ||
 		die "$kind: expected '$first' from staging, got: $(cat "$T/$kind.out")"
-	tail -n1 "$T/$kind.out" | grep -q '^EOF' ||
+	tail -n1 "$T/$kind.out" | has_line '^EOF' ||
 		die "$kind: connection not closed: $(cat "$T/$kind.out")"
 	for _ in $(seq 50); do
 		[ "$(log_count "$logline")" -gt "$n" ] && break

@@ -99,14 +99,14 @@ unshare -m --propagation private sh -c '
 	sh "$C" "$KVER" "$V" >"$DEST/dkms.out" 2>&1
 rc=$?
 set -e
-log=$(find "$C/var/lib/dkms/livemig-cbt/$V" -name make.log 2>/dev/null | head -1)
+log=$(find "$C/var/lib/dkms/livemig-cbt/$V" -name make.log 2>/dev/null | sed -n 1p)
 [ -n "$log" ] && cp "$log" "$DEST/make.log"
 if [ $rc != 0 ]; then
 	cat "$DEST/dkms.out" "${log:-/dev/null}" >&2
 	say "FAIL dkms build for $KVER"
 	exit 1
 fi
-ko=$(find "$C/var/lib/dkms/livemig-cbt/$V/$KVER" -name 'livemig_cbt.ko*' | head -1)
+ko=$(find "$C/var/lib/dkms/livemig-cbt/$V/$KVER" -name 'livemig_cbt.ko*' | sed -n 1p)
 [ -n "$ko" ] || { cat "$DEST/dkms.out" >&2; say "FAIL dkms built no module"; exit 1; }
 case $ko in
 *.xz) xz -dc "$ko" >"$DEST/livemig_cbt.ko" ;;

@@ -28,10 +28,10 @@ if ! dkms build -m livemig-cbt -v "$V" -k "$KVER" >"$log" 2>&1; then
 	exit 1
 fi
 cat "$log"
-ko=$(find "/var/lib/dkms/livemig-cbt/$V/$KVER" -name 'livemig_cbt.ko*' | head -1)
+ko=$(find "/var/lib/dkms/livemig-cbt/$V/$KVER" -name 'livemig_cbt.ko*' | sed -n 1p)
 [ -n "$ko" ] || { echo "dkms-test: FAIL no module built"; exit 1; }
 modinfo "$ko" | grep -E '^(filename|license|vermagic|signer):'
-modinfo -F vermagic "$ko" | grep -q "^$KVER " || { echo "dkms-test: FAIL wrong vermagic"; exit 1; }
+grep -q "^$KVER " <<<"$(modinfo -F vermagic "$ko")" || { echo "dkms-test: FAIL wrong vermagic"; exit 1; }
 grep -q 'probe: CBT_HAVE_TP_BIO_QUEUE_BIO=1' "$log" ||
 	{ echo "dkms-test: FAIL the compile probes did not run"; exit 1; }
 dkms status -m livemig-cbt -v "$V" -k "$KVER"

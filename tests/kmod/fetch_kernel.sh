@@ -7,6 +7,11 @@
 # the image privately with dpkg-deb -x. Nothing is installed on the host.
 #
 #   tests/kmod/fetch_kernel.sh SUITE      e.g. bullseye, trixie, sid
+#   tests/kmod/fetch_kernel.sh --queries-only SUITE
+#                                         the metadata queries alone, on the
+#                                         cached package lists (an update only
+#                                         when there are none): prints the
+#                                         versions line, downloads nothing
 # Environment: KCACHE (default /var/cache/livemig-tests),
 #   MIRROR (default http://deb.debian.org/debian).
 # Result in $KCACHE/kernels/SUITE/:
@@ -20,7 +25,9 @@
 # A second run with the same versions downloads nothing.
 set -euo pipefail
 
-SUITE=${1:?usage: fetch_kernel.sh SUITE}
+QUERIES_ONLY=0
+[ "${1:-}" = --queries-only ] && { QUERIES_ONLY=1; shift; }
+SUITE=${1:?usage: fetch_kernel.sh [--queries-only] SUITE}
 KCACHE=${KCACHE:-/var/cache/livemig-tests}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -46,13 +53,18 @@ APT=(-o "Dir::Etc::sourcelist=$A/sources.list" -o "Dir::Etc::sourceparts=$A/part
 	-o APT::Architecture=amd64 -o APT::Architectures::=amd64
 	-o "APT::Get::List-Cleanup=0" -o "Acquire::Languages=none")
 
-apt-get "${APT[@]}" -q update >"$A/update.log" 2>&1 ||
-	{ cat "$A/update.log" >&2; say "apt-get update of $SUITE failed"; exit 1; }
+if [ "$QUERIES_ONLY" = 0 ] || [ -z "$(ls "$A/lists" | grep -v -x -e partial -e lock)" ]; then
+	apt-get "${APT[@]}" -q update >"$A/update.log" 2>&1 ||
+		{ cat "$A/update.log" >&2; say "apt-get update of $SUITE failed"; exit 1; }
+fi
 
+# The awk programs below read their input to the end (a flag, no `exit`):
+# under pipefail an awk that exits at the first match can kill apt-cache
+# with SIGPIPE and fail the fetch at random.
 # name: the first Depends of $2 whose name matches $1
 dep() { apt-cache "${APT[@]}" depends --no-recommends --no-suggests "$2" |
-	awk -v re="$1" '$1 ~ /Depends:$/ && $2 ~ re { print $2; exit }'; }
-ver() { apt-cache "${APT[@]}" show --no-all-versions "$1" | awk '/^Version:/ { print $2; exit }'; }
+	awk -v re="$1" '!found && $1 ~ /Depends:$/ && $2 ~ re { print $2; found = 1 }'; }
+ver() { apt-cache "${APT[@]}" show --no-all-versions "$1" | awk '!found && /^Version:/ { print $2; found = 1 }'; }
 
 image=$(dep '^linux-image-[0-9].*-amd64$' linux-image-amd64)
 [ -n "$image" ] || { say "linux-image-amd64 in $SUITE names no image"; exit 1; }
@@ -83,6 +95,10 @@ done | grep -vxF -f <(printf '%s\n' $pkgs) | sort -u | tr '\n' ' ')
 versions=
 for p in $pkgs; do versions="$versions $p=$(ver "$p")"; done
 versions=${versions# }
+if [ "$QUERIES_ONLY" = 1 ]; then
+	echo "$versions"
+	exit 0
+fi
 
 if [ -f "$K/kernel.env" ] && grep -qxF "PACKAGES='$versions'" "$K/kernel.env" &&
 	[ -f "$K/root/boot/vmlinuz-$KVER" ]; then
@@ -99,7 +115,7 @@ read -ra want <<<"$versions"
 for p in $image $parts; do dpkg-deb -x "$K/debs/${p}_"*.deb "$K/root"; done
 # merged-/usr packages ship usr/lib/modules and usr/boot or boot
 [ -d "$K/root/usr/lib/modules" ] && [ ! -e "$K/root/lib" ] && ln -s usr/lib "$K/root/lib"
-vmlinuz=$(find "$K/root" \( -name "vmlinuz-$KVER" -o -path "*/modules/$KVER/vmlinuz" \) | head -1)
+vmlinuz=$(find "$K/root" \( -name "vmlinuz-$KVER" -o -path "*/modules/$KVER/vmlinuz" \) | sed -n 1p)
 [ -n "$vmlinuz" ] || { say "no vmlinuz-$KVER in $image $parts"; exit 1; }
 [ -e "$K/root/boot/vmlinuz-$KVER" ] || { mkdir -p "$K/root/boot" && ln -s "../${vmlinuz#$K/root/}" "$K/root/boot/vmlinuz-$KVER"; }
 [ -d "$K/root/lib/modules/$KVER/kernel" ] || { say "no modules for $KVER in $image $parts"; exit 1; }

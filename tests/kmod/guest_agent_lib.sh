@@ -127,7 +127,7 @@ agent_dump() {
 	lm status >&2
 	for t in /proc/"$AGENT_PID"/task/*; do
 		echo "--- thread $(cat "$t/comm") wchan $(cat "$t/wchan" 2>/dev/null)" >&2
-		cat "$t/stack" 2>/dev/null | head -8 >&2
+		cat "$t/stack" 2>/dev/null | sed -n 1,8p >&2
 	done
 	tail -n 20 "$AGENT_LOG" >&2
 	gdb -p "$AGENT_PID" -batch -ex "thread apply all bt" 2>/dev/null |

@@ -130,7 +130,7 @@ for s in $SUITES; do
 			failed=1
 			tail -n 60 "$res/$name.log"
 		fi
-		tail -n 2 "$res/$name.log" | head -n 1
+		tail -n 2 "$res/$name.log" | sed -n 1p
 		case $name in
 		module) names=${tests# }; line="$line, ${names// /+} $r" ;;
 		oracle) line="$line, guest_oracle.sh (seeds $ORACLE_SEEDS) $r" ;;

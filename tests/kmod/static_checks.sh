@@ -58,7 +58,7 @@ if [ -z "$cp" ] || [ ! -f "$cp" ]; then
 fi
 if ! perl "$cp" --no-tree --terse -f "$REPO"/kmod/*.c "$REPO"/kmod/*.h \
 	"$REPO"/kmod/uapi/*.h >"$work/checkpatch.log" 2>&1 ||
-	grep -v '^total: 0 errors, 0 warnings' "$work/checkpatch.log" | grep -q .; then
+	[ -n "$(grep -v '^total: 0 errors, 0 warnings' "$work/checkpatch.log")" ]; then
 	cat "$work/checkpatch.log"
 	say "FAIL: checkpatch"
 	exit 1

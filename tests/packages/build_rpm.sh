@@ -22,7 +22,7 @@ mkdir -p "$stage"
 	(cd "$REPO" && xargs -0 cp --parents -a -t "$stage" 2>/dev/null || true)
 rm -rf "$stage/build"
 if [ -n "$FROM" ]; then
-	prev=$(ls -d "$FROM"/BUILD/livemig-*/build 2>/dev/null | head -1)
+	prev=$(ls -d "$FROM"/BUILD/livemig-*/build 2>/dev/null | sed -n 1p)
 	[ -n "$prev" ] && cp -a "$prev" "$stage/build"
 fi
 tar -C "$OUT/tmp" -czf "$OUT/SOURCES/livemig-$VERSION.tar.gz" "livemig-$VERSION"

@@ -131,7 +131,7 @@ grep -q "^waived_checks = $WAIVE" "$R/etc/livemig/livemigd.conf" || fail "waived
 grep -q "policy-rc.d returned 101, not running 'start livemigd.service'" "$T/apt.log" ||
 	{ cat "$T/apt.log"; fail "deb-systemd-invoke was not asked to start livemigd.service"; }
 pass "livemigd.service enabled, its start refused by policy-rc.d (chroot); livemigd --check-config accepts the configuration, waived_checks = $WAIVE"
-KVER=$(basename "$(ls -d "$R"/usr/src/linux-headers-*-amd64 | head -1)" | sed 's/^linux-headers-//')
+KVER=$(basename "$(ls -d "$R"/usr/src/linux-headers-*-amd64 | sed -n 1p)" | sed 's/^linux-headers-//')
 ls "$R/lib/modules/$KVER/updates/dkms/livemig_cbt.ko"* >/dev/null 2>&1 ||
 	fail "DKMS did not install livemig_cbt.ko for $KVER: $(in_chroot "$R" dkms status)"
 pass "DKMS built and installed livemig_cbt for the chroot's headers $KVER: $(in_chroot "$R" dkms status livemig-cbt | tr '\n' ' ')"
@@ -157,7 +157,7 @@ sums_after=$(cd "$R" && sha256sum etc/livemig/livemigd.conf etc/livemig/agent.pe
 [ "$(in_use)" = 1 ] || fail "upgrade: licenses in use: $(in_use)"
 grep -q 'registered machine kept' "$T/apt.log" || fail "upgrade: no word of the kept registration"
 ls "$R/lib/modules/$KVER/updates/dkms/livemig_cbt.ko"* >/dev/null 2>&1 || fail "upgrade: no module for $KVER"
-in_chroot "$R" dkms status livemig-cbt | grep -q "livemig-cbt/$NEXT" || fail "upgrade: DKMS did not build $NEXT: $(in_chroot "$R" dkms status)"
+in_chroot "$R" dkms status livemig-cbt | has_line "livemig-cbt/$NEXT" || fail "upgrade: DKMS did not build $NEXT: $(in_chroot "$R" dkms status)"
 pass "upgraded to $NEXT in $(($(date +%s) - t0)) s: machine $MACHINE, configuration, key, certificate and checkpoint unchanged; still 1 license; DKMS built livemig-cbt/$NEXT"
 
 # ---- 3. remove, then purge --------------------------------------------------
@@ -251,7 +251,7 @@ grep -q 'livemig install: the console refused the registration: .*(invalid_token
 	{ cat "$T/apt.log"; fail "the console's refusal is not in the output"; }
 [ "$(in_use)" = 0 ] || fail "a refused install took a license"
 [ ! -e "$R/etc/livemig/livemigd.conf" ] || fail "a refused install left a configuration"
-pass "bad token: apt-get exit $APT_RC with the console's refusal: $(grep -o 'the console refused the registration: [^;]*' "$T/apt.log" | head -1)"
+pass "bad token: apt-get exit $APT_RC with the console's refusal: $(grep -o 'the console refused the registration: [^;]*' "$T/apt.log" | sed -n 1p)"
 apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
 [ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "purge after the refusal: exit $APT_RC"; }
 

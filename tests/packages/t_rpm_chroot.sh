@@ -71,7 +71,7 @@ grep -q 'livemig-setup: registered' "$T/rpm.log" || { cat "$T/rpm.log"; fail "rp
 [ "$(in_use)" = 1 ] || fail "rpm -i: licenses in use: $(in_use)"
 [ ! -e "$R/etc/livemig/token" ] || fail "rpm -i: the token file is left"
 ! grep -qF "$TOKEN" "$T/rpm.log" || fail "rpm -i: the token is in the output"
-KVER=$(basename "$(ls -d "$R"/usr/src/linux-headers-*-amd64 | head -1)" | sed 's/^linux-headers-//')
+KVER=$(basename "$(ls -d "$R"/usr/src/linux-headers-*-amd64 | sed -n 1p)" | sed 's/^linux-headers-//')
 ls "$R/lib/modules/$KVER/updates/dkms/livemig_cbt.ko"* >/dev/null 2>&1 ||
 	{ cat "$T/rpm.log"; fail "rpm -i: DKMS did not install the module for $KVER"; }
 pass "rpm --root -i (LIVEMIG_TOKEN): %post registered (1 license in use), token gone, DKMS built livemig_cbt for $KVER"
@@ -83,8 +83,8 @@ rpm_env rpm --root "$R" -Uvh --nodeps "$NEXT"/x86_64/livemig-agent-*.rpm "$NEXT"
 V=$(rpm --root "$R" -q --qf '%{VERSION}' livemig-agent)
 [ "$(sums)" = "$before" ] || fail "rpm -U: the registration changed"
 [ "$(in_use)" = 1 ] || fail "rpm -U: licenses in use: $(in_use)"
-in_chroot "$R" dkms status livemig-cbt | grep -q "livemig-cbt/$V" || fail "rpm -U: DKMS has no $V: $(in_chroot "$R" dkms status)"
-! in_chroot "$R" dkms status livemig-cbt | grep -qv "livemig-cbt/$V" || fail "rpm -U: the old module version is still in DKMS"
+in_chroot "$R" dkms status livemig-cbt | has_line "livemig-cbt/$V" || fail "rpm -U: DKMS has no $V: $(in_chroot "$R" dkms status)"
+! in_chroot "$R" dkms status livemig-cbt | has_line -v "livemig-cbt/$V" || fail "rpm -U: the old module version is still in DKMS"
 pass "rpm --root -U to $V: registration kept (1 license), DKMS moved to livemig-cbt/$V"
 
 rpm --root "$R" -e livemig-agent livemig-cbt-dkms >"$T/rpm.log" 2>&1 || { cat "$T/rpm.log"; fail "rpm -e: failed"; }
