@@ -48,7 +48,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -DLIVEMIG_VERSION='"$(VERSION)"' \
 LDFLAGS += -pthread $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm
 
-LIB_SRCS     := $(sort $(wildcard src/lib/*.c))
+LIB_SRCS     := $(sort $(wildcard src/lib/*.c src/host/*.c))
 AGENT_SRCS   := $(sort $(wildcard src/agent/*.c))
 CLI_SRCS     := $(sort $(wildcard src/cli/*.c))
 STAGING_SRCS := $(sort $(wildcard src/staging/*.c))
@@ -73,11 +73,12 @@ PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
 all: $(PROGRAMS)
 
 $(O)/src/lib/%.o: CPPFLAGS += -Isrc/lib
-$(O)/src/agent/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent
-$(O)/src/cli/%.o: CPPFLAGS += -Isrc/lib -Isrc/cli
+$(O)/src/host/%.o: CPPFLAGS += -Isrc/lib -Isrc/host
+$(O)/src/agent/%.o: CPPFLAGS += -Isrc/lib -Isrc/host -Isrc/agent
+$(O)/src/cli/%.o: CPPFLAGS += -Isrc/lib -Isrc/host -Isrc/cli
 $(O)/src/staging/%.o: CPPFLAGS += -Isrc/lib -Isrc/staging
 $(O)/src/console/%.o: CPPFLAGS += -Isrc/lib -Isrc/console
-$(O)/tests/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent -Isrc/staging -Isrc/console
+$(O)/tests/%.o: CPPFLAGS += -Isrc/lib -Isrc/host -Isrc/agent -Isrc/staging -Isrc/console
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
