@@ -1,34 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/*
- * The distribution, from os-release(5): KEY=value lines, values optionally
- * in double quotes (with \" \\ \$ \` escapes) or single quotes.
- */
+/* The distribution, from os-release(5) (os_release.h parses it). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "inventory_internal.h"
-
-/* Unquote value in place; 0, or -EINVAL for an unterminated quote. */
-static int unquote(char *v)
-{
-	char q = v[0], *w = v, *r = v + 1;
-
-	if (q != '"' && q != '\'') {
-		/* unquoted: the spec allows no spaces or specials; take it as is */
-		v[strcspn(v, " \t")] = '\0';
-		return 0;
-	}
-	for (; *r && *r != q; r++) {
-		if (q == '"' && *r == '\\' && r[1] && strchr("\"\\$`", r[1]))
-			r++;
-		*w++ = *r;
-	}
-	if (*r != q)
-		return -EINVAL;
-	*w = '\0';
-	return 0;
-}
+#include "os_release.h"
 
 static const struct {
 	const char *key, *field;
@@ -44,8 +23,8 @@ static const struct {
 int inv_os(json_t *doc, json_t *warnings, const char *path)
 {
 	json_t *os = json_object();
-	char line[1024];
-	FILE *f;
+	char value[1024], *text = NULL;
+	int rc;
 
 	if (!os)
 		return -ENOMEM;
@@ -53,41 +32,32 @@ int inv_os(json_t *doc, json_t *warnings, const char *path)
 		if (json_object_set_new(os, keys[i].field, json_null()))
 			goto nomem;
 	if (path) {
-		f = fopen(path, "re");
+		rc = read_small_file(path, &text, NULL, 64 * 1024);
 	} else {
-		/* os-release(5): /etc first, /usr/lib when /etc has none */
-		path = "/etc/os-release";
-		f = fopen(path, "re");
-		if (!f && errno == ENOENT)
-			f = fopen(path = "/usr/lib/os-release", "re");
+		rc = read_small_file(path = OS_RELEASE_ETC, &text, NULL, 64 * 1024);
+		if (rc == -ENOENT)
+			rc = read_small_file(path = OS_RELEASE_USR, &text, NULL, 64 * 1024);
 	}
-	if (!f) {
-		inv_warn(warnings, "os: %s: %s", path, strerror(errno));
+	if (rc) {
+		inv_warn(warnings, "os: %s: %s", path, strerror(-rc));
 		goto done;
 	}
 	json_object_set_new(os, "source", json_string(path));
-	while (fgets(line, sizeof(line), f)) {
-		char *eq, *v;
-
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#' || !(eq = strchr(line, '=')))
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		rc = os_release_value(text, keys[i].key, value, sizeof(value));
+		if (rc == -EINVAL)
+			inv_warn(warnings, "os: %s: unterminated quote in %s", path, keys[i].key);
+		else if (rc == -EOVERFLOW)
+			inv_warn(warnings, "os: %s: %s is longer than %zu bytes", path, keys[i].key,
+				 sizeof(value) - 1);
+		if (rc)
 			continue;
-		*eq = '\0';
-		v = eq + 1;
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-			if (strcmp(line, keys[i].key))
-				continue;
-			if (unquote(v)) {
-				inv_warn(warnings, "os: %s: unterminated quote in %s", path, line);
-				break;
-			}
-			if (json_object_set_new(os, keys[i].field, json_string(v))) {
-				fclose(f);
-				goto nomem;
-			}
+		if (json_object_set_new(os, keys[i].field, json_string(value))) {
+			free(text);
+			goto nomem;
 		}
 	}
-	fclose(f);
+	free(text);
 done:
 	return json_object_set_new(doc, "os", os) ? -ENOMEM : 0;
 nomem:
