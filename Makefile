@@ -6,8 +6,8 @@
 #                        then again under ASan+UBSan
 #   make check-kernels   the kernel module on 5.10, 6.12 and sid's kernel (QEMU)
 #   make demo            build and run the end-to-end demo
-#   make install DESTDIR=... PREFIX=...
-#   make clean
+#   make install DESTDIR=... PREFIX=...   programs and their man pages
+#   make clean           remove $(O), the build directory
 # Knobs: V=1 (show commands), SANITIZE=1 (ASan+UBSan build in build/asan),
 #        O=DIR (build directory), NO_DEPS=1 (do not check/install packages).
 
@@ -35,7 +35,6 @@ else
 Q := @
 endif
 
-CC      ?= cc
 # What each program links, by pkg-config name: only what its code calls.
 AGENT_PKGS   := openssl jansson libisal libcurl libsystemd
 CLI_PKGS     := openssl jansson libcurl libudev
@@ -86,15 +85,20 @@ CLI_OBJS     := $(CLI_SRCS:%.c=$(O)/%.o)
 STAGING_OBJS := $(STAGING_SRCS:%.c=$(O)/%.o)
 CONSOLE_OBJS := $(CONSOLE_SRCS:%.c=$(O)/%.o)
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
-PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
-		$(if $(CONSOLE_SRCS),$(O)/livemig-console)
+PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging $(O)/livemig-console
+# the programs' pages (livemig-setup.8 goes with dist/livemig-setup, which
+# the packages install)
+MAN1 := docs/man/livemig.1
+MAN8 := docs/man/livemigd.8 docs/man/livemig-staging.8 docs/man/livemig-console.8
 LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
-.PHONY: all check check-unit check-fuzz check-integration check-sanitized check-kmod check-kmod-full \
-	check-web check-packages deb rpm demo bench \
-	deps-build deps-test install clean fuzz
+.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod \
+	check check-unit check-fuzz check-integration check-web check-sanitized check-packages \
+	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
+# a unit test's object outlives its link: no recompiling on the next run
+.SECONDARY: $(UNIT_BINS:%=%.o)
 
 all: $(PROGRAMS)
 
@@ -234,8 +238,8 @@ check-web: $(PROGRAMS)
 # cannot load modules).
 # Two guests at once (each is one TCG vCPU): the module's own tests, and the
 # real livemigd and livemig-staging in the guest against the module: the
-# oracle (issue 3 test 1; make check runs KMOD_ORACLE_SEEDS, check-kmod-full
-# all ten) and the reload test (test 4).
+# oracle (make check runs KMOD_ORACLE_SEEDS, check-kmod-full all ten) and
+# the reload test.
 check-kmod: $(PROGRAMS)
 	$(Q)tests/kmod/static_checks.sh
 	$(Q)tests/kmod/dkms_build.sh
@@ -252,15 +256,14 @@ check-kmod-agent: $(PROGRAMS)
 	$(Q)OUT=$(abspath $(O))/kmod-reload QEMU_TIMEOUT=600 GUEST_ENV="LIVEMIG_BUILD=$(O)" \
 	tests/kmod/run.sh guest_reload_agent.sh
 
-# all ten oracle seeds and 100 module reloads (issue 3 test 7; make check
-# does 20: 2.7 s a reload under TCG)
+# all ten oracle seeds and 100 module reloads (make check does 20: 2.7 s a
+# reload under TCG)
 check-kmod-full: $(PROGRAMS)
 	$(Q)RELOADS=100 $(MAKE) --no-print-directory KMOD_ORACLE_SEEDS=1,2,3,4,5,6,7,8,9,10 check-kmod
 
 # The module on the other kernels Debian offers (bullseye's 5.10, trixie's
 # 6.12, sid's newest): fetched privately, built by DKMS in a debootstrap
 # chroot of their release, tested in QEMU. See docs/kernels.md.
-.PHONY: check-kernels bench-kmod
 check-kernels: deps-test $(PROGRAMS)
 	$(Q)LIVEMIG_BUILD=$(O) tests/kmod/kernels.sh
 
@@ -294,14 +297,19 @@ bench: deps-test
 	$(Q)tests/bench/mirror.sh $(O)
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
-	install -m 0755 $(O)/livemigd $(DESTDIR)$(SBINDIR)/livemigd
-	install -m 0755 $(O)/livemig-staging $(DESTDIR)$(SBINDIR)/livemig-staging
-	install -m 0755 $(O)/livemig $(DESTDIR)$(BINDIR)/livemig
-	$(if $(CONSOLE_SRCS),install -m 0755 $(O)/livemig-console $(DESTDIR)$(SBINDIR)/livemig-console)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(O)/livemigd $(O)/livemig-staging $(O)/livemig-console $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(O)/livemig $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 
+# $(O) only, and never the source tree or a directory holding it
 clean:
-	rm -rf build
+	$(Q)o='$(abspath $(O))'; case '$(CURDIR)/' in "$${o%/}"/*) \
+		echo "make clean: O=$(O) holds the source tree; not removing it" >&2; exit 1 ;; \
+	esac
+	rm -rf '$(O)'
 
-# (not the package builds' copies of the tree under $(O)/packages)
--include $(shell find $(O) -path $(O)/packages -prune -o -name '*.d' -type f -print 2>/dev/null)
+# the compiler's header dependencies (not those of the package builds'
+# copies of the tree under $(O)/packages)
+-include $(wildcard $(O)/src/*/*.d $(O)/tests/unit/*.d)
