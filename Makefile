@@ -181,9 +181,10 @@ $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(LIB_A)
 # ---- fuzzing: libFuzzer with clang; a corpus-replay driver with gcc ----
 FUZZ_CC := $(shell command -v clang >/dev/null 2>&1 && echo clang)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
-# the parsers under fuzz and what they call; not the whole library
+# the parsers under fuzz and what they call, not the whole library; zlib
+# is the harness's oracle for inflate
 FUZZ_LIB_SRCS := src/lib/frame.c src/lib/codec.c src/lib/util.c
-FUZZ_LIBS := $(call pkg_libs,libisal)
+FUZZ_LIBS := $(call pkg_libs,libisal zlib)
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DLIVEMIG_VERSION='"$(VERSION)"' -g -O1 -Isrc/lib $(PKG_CFLAGS)
 ifeq ($(FUZZ_CC),clang)
 FUZZ_ENGINE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
