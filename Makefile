@@ -6,8 +6,8 @@
 #                        then again under ASan+UBSan
 #   make check-kernels   the kernel module on 5.10, 6.12 and sid's kernel (QEMU)
 #   make demo            build and run the end-to-end demo
-#   make install DESTDIR=... PREFIX=...
-#   make clean
+#   make install DESTDIR=... PREFIX=...   programs and their man pages
+#   make clean           remove $(O), the build directory
 # Knobs: V=1 (show commands), SANITIZE=1 (ASan+UBSan build in build/asan),
 #        O=DIR (build directory), NO_DEPS=1 (do not check/install packages).
 
@@ -35,20 +35,42 @@ else
 Q := @
 endif
 
-CC      ?= cc
-PKGS    := openssl zlib jansson libisal libcurl libudev
-CONSOLE_PKGS := libmicrohttpd sqlite3
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -ljansson -lisal -lcurl -ludev)
-CONSOLE_LIBS := $(shell pkg-config --libs $(CONSOLE_PKGS) 2>/dev/null || echo -lmicrohttpd -lsqlite3)
+# What each program links, by pkg-config name: only what its code calls.
+AGENT_PKGS   := openssl jansson libisal libcurl libsystemd
+CLI_PKGS     := openssl jansson libcurl libudev
+STAGING_PKGS := openssl jansson libisal
+CONSOLE_PKGS := openssl jansson libmicrohttpd sqlite3
+LIB_TEST_PKGS  := openssl jansson libisal zlib
+HOST_TEST_PKGS := openssl jansson libcurl libudev
+ALL_PKGS := $(sort $(AGENT_PKGS) $(CLI_PKGS) $(STAGING_PKGS) $(CONSOLE_PKGS) $(LIB_TEST_PKGS))
+# the libraries behind each name, where pkg-config is missing
+lib_openssl := -lssl -lcrypto
+lib_jansson := -ljansson
+lib_libisal := -lisal
+lib_libcurl := -lcurl
+lib_libsystemd := -lsystemd
+lib_libudev := -ludev
+lib_libmicrohttpd := -lmicrohttpd
+lib_sqlite3 := -lsqlite3
+lib_zlib := -lz
+pkg_libs = $(or $(shell pkg-config --libs $(1) 2>/dev/null),$(foreach p,$(1),$(lib_$(p))))
+AGENT_LIBS   := $(call pkg_libs,$(AGENT_PKGS))
+CLI_LIBS     := $(call pkg_libs,$(CLI_PKGS))
+STAGING_LIBS := $(call pkg_libs,$(STAGING_PKGS))
+CONSOLE_LIBS := $(call pkg_libs,$(CONSOLE_PKGS))
+LIB_TEST_LIBS  := $(call pkg_libs,$(LIB_TEST_PKGS))
+HOST_TEST_LIBS := $(call pkg_libs,$(HOST_TEST_PKGS))
+PKG_CFLAGS := $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null)
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -DLIVEMIG_VERSION='"$(VERSION)"' \
 	   -Wall -Wextra -Werror -Wshadow -Wformat=2 -pthread -MMD -MP \
 	   $(SANFLAGS) $(PKG_CFLAGS)
 LDFLAGS += -pthread $(SANFLAGS)
-LDLIBS  += $(PKG_LIBS) -lm
 
+# src/lib: wire protocol and utilities, for every program (liblivemig.a);
+# src/host: host probing, for livemig and livemigd (liblivemig-host.a)
 LIB_SRCS     := $(sort $(wildcard src/lib/*.c))
+HOST_SRCS    := $(sort $(wildcard src/host/*.c))
 AGENT_SRCS   := $(sort $(wildcard src/agent/*.c))
 CLI_SRCS     := $(sort $(wildcard src/cli/*.c))
 STAGING_SRCS := $(sort $(wildcard src/staging/*.c))
@@ -57,27 +79,43 @@ UNIT_SRCS    := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 LIB_OBJS     := $(LIB_SRCS:%.c=$(O)/%.o)
+HOST_OBJS    := $(HOST_SRCS:%.c=$(O)/%.o)
 AGENT_OBJS   := $(AGENT_SRCS:%.c=$(O)/%.o)
 CLI_OBJS     := $(CLI_SRCS:%.c=$(O)/%.o)
 STAGING_OBJS := $(STAGING_SRCS:%.c=$(O)/%.o)
 CONSOLE_OBJS := $(CONSOLE_SRCS:%.c=$(O)/%.o)
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
-PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
-		$(if $(CONSOLE_SRCS),$(O)/livemig-console)
+PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging $(O)/livemig-console
+# the programs' pages (livemig-setup.8 goes with dist/livemig-setup, which
+# the packages install)
+MAN1 := docs/man/livemig.1
+MAN8 := docs/man/livemigd.8 docs/man/livemig-staging.8 docs/man/livemig-console.8
+LIB_A        := $(O)/liblivemig.a
+HOST_A       := $(O)/liblivemig-host.a
 
-.PHONY: all check check-lint check-unit check-fuzz check-integration check-sanitized check-kmod check-kmod-full \
-	check-web check-packages deb rpm demo bench \
-	deps-build deps-test install clean fuzz
+.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod \
+	check check-lint check-unit check-fuzz check-integration check-web check-sanitized check-packages \
+	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
+# a unit test's object outlives its link: no recompiling on the next run
+.SECONDARY: $(UNIT_BINS:%=%.o)
 
 all: $(PROGRAMS)
 
+# Each part sees its own headers and the libraries' it may use, never
+# another program's (two programs may have headers of the same name).
 $(O)/src/lib/%.o: CPPFLAGS += -Isrc/lib
-$(O)/src/agent/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent
-$(O)/src/cli/%.o: CPPFLAGS += -Isrc/lib -Isrc/cli
+$(O)/src/host/%.o: CPPFLAGS += -Isrc/lib -Isrc/host
+$(O)/src/agent/%.o: CPPFLAGS += -Isrc/lib -Isrc/host -Isrc/agent
+$(O)/src/cli/%.o: CPPFLAGS += -Isrc/lib -Isrc/host -Isrc/cli
 $(O)/src/staging/%.o: CPPFLAGS += -Isrc/lib -Isrc/staging
 $(O)/src/console/%.o: CPPFLAGS += -Isrc/lib -Isrc/console
-$(O)/tests/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent -Isrc/staging -Isrc/console
+# unit tests likewise: test_agent_* see src/agent, test_host_* src/host...
+$(O)/tests/unit/%.o: CPPFLAGS += -Isrc/lib
+$(O)/tests/unit/test_host_%.o: CPPFLAGS += -Isrc/host
+$(O)/tests/unit/test_agent_%.o: CPPFLAGS += -Isrc/host -Isrc/agent
+$(O)/tests/unit/test_staging_%.o: CPPFLAGS += -Isrc/staging
+$(O)/tests/unit/test_console_%.o: CPPFLAGS += -Isrc/console
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -87,71 +125,79 @@ $(O)/%.o: %.c
 # the console's web page is built into the program (.incbin)
 $(O)/src/console/web_assets.o: $(wildcard src/console/web/*)
 
-$(O)/liblivemig.a: $(LIB_OBJS)
+$(LIB_A): $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# sd_notify for the packaged unit (Type=notify)
-$(O)/livemigd $(O)/tests/unit/test_agent_%: LDLIBS += -lsystemd
+$(HOST_A): $(HOST_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/livemigd: $(AGENT_OBJS) $(O)/liblivemig.a
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+LINK = @$(if $(Q),echo "  LD      $@")
+ld = $(Q)$(CC) $(LDFLAGS) -o $@ $^ $(1) $(LDLIBS)
 
-$(O)/livemig: $(CLI_OBJS) $(O)/liblivemig.a
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(O)/livemigd: $(AGENT_OBJS) $(HOST_A) $(LIB_A)
+	$(LINK)
+	$(call ld,$(AGENT_LIBS))
 
-$(O)/livemig-staging: $(STAGING_OBJS) $(O)/liblivemig.a
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(O)/livemig: $(CLI_OBJS) $(HOST_A) $(LIB_A)
+	$(LINK)
+	$(call ld,$(CLI_LIBS))
 
-$(O)/livemig-console: $(CONSOLE_OBJS) $(O)/liblivemig.a
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CONSOLE_LIBS)
+$(O)/livemig-staging: $(STAGING_OBJS) $(LIB_A)
+	$(LINK)
+	$(call ld,$(STAGING_LIBS))
 
-# Unit tests link the shared library; test_agent_* and test_staging_* also
-# link that program's objects (minus main), since the two programs may use
-# the same internal names.
+$(O)/livemig-console: $(CONSOLE_OBJS) $(LIB_A)
+	$(LINK)
+	$(call ld,$(CONSOLE_LIBS))
+
+# Unit tests link what the code under test links: test_agent_* and
+# test_staging_* that program's objects (minus main), since two programs
+# may use the same internal names; test_host_* the host library; the
+# others the shared library alone.
 AGENT_LIBOBJS   := $(filter-out %/main.o,$(AGENT_OBJS))
 STAGING_LIBOBJS := $(filter-out %/main.o,$(STAGING_OBJS))
 CONSOLE_LIBOBJS := $(filter-out %/main.o,$(CONSOLE_OBJS))
-UNIT_LINK = @$(if $(Q),echo "  LD      $@")
-UNIT_LD = $(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(O)/tests/unit/test_agent_%: $(O)/tests/unit/test_agent_%.o $(AGENT_LIBOBJS) $(O)/liblivemig.a
-	$(UNIT_LINK)
-	$(UNIT_LD)
+$(O)/tests/unit/test_agent_%: $(O)/tests/unit/test_agent_%.o $(AGENT_LIBOBJS) $(HOST_A) $(LIB_A)
+	$(LINK)
+	$(call ld,-lcmocka $(AGENT_LIBS))
 
-$(O)/tests/unit/test_staging_%: $(O)/tests/unit/test_staging_%.o $(STAGING_LIBOBJS) $(O)/liblivemig.a
-	$(UNIT_LINK)
-	$(UNIT_LD)
+$(O)/tests/unit/test_staging_%: $(O)/tests/unit/test_staging_%.o $(STAGING_LIBOBJS) $(LIB_A)
+	$(LINK)
+	$(call ld,-lcmocka $(STAGING_LIBS))
 
-$(O)/tests/unit/test_console_%: $(O)/tests/unit/test_console_%.o $(CONSOLE_LIBOBJS) $(O)/liblivemig.a
-	$(UNIT_LINK)
-	$(UNIT_LD) $(CONSOLE_LIBS)
+$(O)/tests/unit/test_console_%: $(O)/tests/unit/test_console_%.o $(CONSOLE_LIBOBJS) $(LIB_A)
+	$(LINK)
+	$(call ld,-lcmocka $(CONSOLE_LIBS))
 
-$(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/liblivemig.a
-	$(UNIT_LINK)
-	$(UNIT_LD)
+$(O)/tests/unit/test_host_%: $(O)/tests/unit/test_host_%.o $(HOST_A) $(LIB_A)
+	$(LINK)
+	$(call ld,-lcmocka $(HOST_TEST_LIBS))
+
+$(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(LIB_A)
+	$(LINK)
+	$(call ld,-lcmocka $(LIB_TEST_LIBS))
 
 # ---- fuzzing: libFuzzer with clang; a corpus-replay driver with gcc ----
 FUZZ_CC := $(shell command -v clang >/dev/null 2>&1 && echo clang)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
-# the parsers under fuzz and what they call; not the whole library
+# the parsers under fuzz and what they call, not the whole library; zlib
+# is the harness's oracle for inflate
 FUZZ_LIB_SRCS := src/lib/frame.c src/lib/codec.c src/lib/util.c
+FUZZ_LIBS := $(call pkg_libs,libisal zlib)
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DLIVEMIG_VERSION='"$(VERSION)"' -g -O1 -Isrc/lib $(PKG_CFLAGS)
 ifeq ($(FUZZ_CC),clang)
 FUZZ_ENGINE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@ (libFuzzer)")
-	$(Q)clang $(FUZZ_CFLAGS) $(FUZZ_ENGINE) -o $@ $^ $(PKG_LIBS) -lm -pthread
+	$(Q)clang $(FUZZ_CFLAGS) $(FUZZ_ENGINE) -o $@ $^ $(FUZZ_LIBS) -pthread
 else
 $(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@ (gcc corpus replay)")
 	$(Q)$(CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-		-o $@ $^ $(PKG_LIBS) -lm -pthread
+		-o $@ $^ $(FUZZ_LIBS) -pthread
 endif
 
 fuzz: $(FUZZ_BINS)
@@ -198,8 +244,8 @@ check-web: $(PROGRAMS)
 # cannot load modules).
 # Two guests at once (each is one TCG vCPU): the module's own tests, and the
 # real livemigd and livemig-staging in the guest against the module: the
-# oracle (issue 3 test 1; make check runs KMOD_ORACLE_SEEDS, check-kmod-full
-# all ten) and the reload test (test 4).
+# oracle (make check runs KMOD_ORACLE_SEEDS, check-kmod-full all ten) and
+# the reload test.
 check-kmod: $(PROGRAMS)
 	$(Q)tests/kmod/static_checks.sh
 	$(Q)tests/kmod/dkms_build.sh
@@ -216,15 +262,14 @@ check-kmod-agent: $(PROGRAMS)
 	$(Q)OUT=$(abspath $(O))/kmod-reload QEMU_TIMEOUT=600 GUEST_ENV="LIVEMIG_BUILD=$(O)" \
 	tests/kmod/run.sh guest_reload_agent.sh
 
-# all ten oracle seeds and 100 module reloads (issue 3 test 7; make check
-# does 20: 2.7 s a reload under TCG)
+# all ten oracle seeds and 100 module reloads (make check does 20: 2.7 s a
+# reload under TCG)
 check-kmod-full: $(PROGRAMS)
 	$(Q)RELOADS=100 $(MAKE) --no-print-directory KMOD_ORACLE_SEEDS=1,2,3,4,5,6,7,8,9,10 check-kmod
 
 # The module on the other kernels Debian offers (bullseye's 5.10, trixie's
 # 6.12, sid's newest): fetched privately, built by DKMS in a debootstrap
 # chroot of their release, tested in QEMU. See docs/kernels.md.
-.PHONY: check-kernels bench-kmod
 check-kernels: deps-test $(PROGRAMS)
 	$(Q)LIVEMIG_BUILD=$(O) tests/kmod/kernels.sh
 
@@ -258,14 +303,19 @@ bench: deps-test
 	$(Q)tests/bench/mirror.sh $(O)
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
-	install -m 0755 $(O)/livemigd $(DESTDIR)$(SBINDIR)/livemigd
-	install -m 0755 $(O)/livemig-staging $(DESTDIR)$(SBINDIR)/livemig-staging
-	install -m 0755 $(O)/livemig $(DESTDIR)$(BINDIR)/livemig
-	$(if $(CONSOLE_SRCS),install -m 0755 $(O)/livemig-console $(DESTDIR)$(SBINDIR)/livemig-console)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(O)/livemigd $(O)/livemig-staging $(O)/livemig-console $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(O)/livemig $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 
+# $(O) only, and never the source tree or a directory holding it
 clean:
-	rm -rf build
+	$(Q)o='$(abspath $(O))'; case '$(CURDIR)/' in "$${o%/}"/*) \
+		echo "make clean: O=$(O) holds the source tree; not removing it" >&2; exit 1 ;; \
+	esac
+	rm -rf '$(O)'
 
-# (not the package builds' copies of the tree under $(O)/packages)
--include $(shell find $(O) -path $(O)/packages -prune -o -name '*.d' -type f -print 2>/dev/null)
+# the compiler's header dependencies (not those of the package builds'
+# copies of the tree under $(O)/packages)
+-include $(wildcard $(O)/src/*/*.d $(O)/tests/unit/*.d)

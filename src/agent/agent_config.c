@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "conn.h"
-#include "identity_internal.h"
+#include "identity.h"
 #include "ini.h"
 #include "netdev_mac.h"
 #include "util.h"

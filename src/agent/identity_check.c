@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "identity.h"
-#include "identity_internal.h"
 #include "log.h"
 
 static void describe_now(const struct console_config *cc, struct identity_report *r)

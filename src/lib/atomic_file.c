@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -60,36 +59,57 @@ int atomic_write_file(const char *path, const void *data, size_t len, unsigned m
 
 int read_small_file(const char *path, char **out, size_t *len, size_t max)
 {
-	struct stat st;
-	char *buf;
-	int fd, rc;
+	/* room for max bytes, one more to see that there are more, and a NUL */
+	size_t n = 0, cap = max < 4096 ? max + 2 : 4096;
+	char *buf = malloc(cap);
+	int fd, rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	if ((size_t)st.st_size > max) {
-		close(fd);
-		return -EFBIG;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
+	if (!buf)
 		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(buf);
+		return -errno;
 	}
-	rc = st.st_size ? pread_full(fd, buf, (size_t)st.st_size, 0) : 0;
+	/* to end of file, whatever st_size says: /proc and sysfs report 0 or
+	 * 4096, and a file may grow while it is read */
+	for (;;) {
+		ssize_t got;
+
+		if (n + 1 == cap) {
+			size_t want = cap > (max + 2) / 2 ? max + 2 : cap * 2;
+			char *bigger = realloc(buf, want);
+
+			if (!bigger) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = bigger;
+			cap = want;
+		}
+		got = read(fd, buf + n, cap - 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = -errno;
+			break;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n > max) {
+			rc = -EFBIG;
+			break;
+		}
+	}
 	close(fd);
 	if (rc) {
 		free(buf);
-		return rc == -ENODATA ? -EIO : rc;
+		return rc;
 	}
-	buf[st.st_size] = '\0';
+	buf[n] = '\0';
 	*out = buf;
 	if (len)
-		*len = (size_t)st.st_size;
+		*len = n;
 	return 0;
 }

@@ -12,7 +12,12 @@
  */
 int atomic_write_file(const char *path, const void *data, size_t len, unsigned mode);
 
-/* Read a whole (small) file into a NUL-terminated malloc'd buffer. 0 or -errno. */
+/*
+ * Read a whole (small) file into a NUL-terminated malloc'd buffer, to end of
+ * file whatever its st_size says (/proc, sysfs): the one file reader. *len
+ * (when len is not NULL) gets the byte count, which may include NULs.
+ * 0; -EFBIG when the file holds more than max bytes; -ENOMEM; other -errno.
+ */
 int read_small_file(const char *path, char **out, size_t *len, size_t max);
 
 #endif

@@ -65,7 +65,7 @@ def make_csr(directory, name):
 
 
 def inventory(hostname):
-    # the shape `livemig inventory --json` prints (src/lib/inventory*.c)
+    # the shape `livemig inventory --json` prints (src/host/inventory*.c)
     return {"hostname": hostname, "cores": 2, "memory_bytes": 2 << 30,
             "kernel": {"release": "6.1.0-test", "version": "#1 SMP", "machine": "x86_64"},
             "os": {"pretty_name": "Debian GNU/Linux 12 (bookworm)", "id": "debian"},

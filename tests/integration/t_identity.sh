@@ -6,7 +6,7 @@
 # to the permanent MAC of the first physical NIC, within the timeout. The
 # MAC is checked against what iproute2 and sysfs say about this machine's
 # NICs. The ranking rules (virtual, random, locally administered, natural
-# name order) need NICs this machine cannot have: tests/unit/test_identity.c
+# name order) need NICs this machine cannot have: tests/unit/test_host_identity.c
 # covers them on fake sysfs trees, and the last cases here run the command
 # on such a tree.
 . "$(dirname "$0")/lib.sh" "$@"

@@ -6,7 +6,7 @@
 # /etc/os-release, uname, hostname, sfdisk's own dump, findmnt + lsblk for
 # the disk holding /, ip(8) for NICs. The root walk through device-mapper
 # and md, which this kernel cannot build (no dm, no md), is covered by
-# tests/unit/test_inventory.c on a fake sysfs tree.
+# tests/unit/test_host_inventory.c on a fake sysfs tree.
 # shellcheck disable=SC2016 # jq programs are single-quoted on purpose
 . "$(dirname "$0")/lib.sh" "$@"
 need_root

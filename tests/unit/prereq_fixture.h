@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_prereq.c's fixture: fake Debian-like and RHEL-like systems, each on
+ * test_host_prereq.c's fixture: fake Debian-like and RHEL-like systems, each on
  * its own tmpfs, built to pass every check and then broken one way at a
  * time; prereq_run() in this process or in a child that gave up root; and
  * assertions on the results. Static functions: one test program includes it.

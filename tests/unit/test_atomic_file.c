@@ -282,6 +282,27 @@ static void test_read_small_file_limits(void **state)
 	free(got);
 }
 
+/* /proc files report a size of 0: the reader reads to end of file */
+static void test_read_small_file_to_eof(void **state)
+{
+	struct stat st;
+	char *got = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(stat("/proc/self/status", &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(read_small_file("/proc/self/status", &got, &len, 1 << 20), 0);
+	assert_true(len > 0);
+	assert_int_equal(strlen(got), len);
+	assert_non_null(strstr(got, "\nPid:\t"));
+	free(got);
+	got = NULL;
+	/* the limit counts what is read, not what st_size says */
+	assert_int_equal(read_small_file("/proc/self/status", &got, &len, 10), -EFBIG);
+	assert_null(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +314,7 @@ int main(void)
 		cmocka_unit_test_setup(test_missing_directory, each_setup),
 		cmocka_unit_test_setup(test_rename_failure_cleans_up, each_setup),
 		cmocka_unit_test_setup(test_read_small_file_limits, each_setup),
+		cmocka_unit_test(test_read_small_file_to_eof),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

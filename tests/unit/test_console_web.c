@@ -16,8 +16,7 @@
 #include "accounts.h"
 #include "db.h"
 #include "console_test_db.h"
-/* staging has a machines.h too, earlier on the include path */
-#include "../../src/console/machines.h"
+#include "machines.h"
 #include "tokens.h"
 #include "web_db.h"
 

@@ -8,7 +8,6 @@
  * with root "/" this is plain realpath().
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "prereq_internal.h"
 
 #define MAX_LINK_HOPS 40 /* the kernel's own limit */
@@ -163,60 +163,6 @@ int prereq_is_executable(const struct prereq_ctx *c, const char *path)
 	return !prereq_stat(c, path, &st) && S_ISREG(st.st_mode) && (st.st_mode & 0111);
 }
 
-int prereq_slurp(const char *host_path, char **out, size_t max)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-	int fd, rc = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	fd = open(host_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	/* read to EOF: files in /proc report a size of 0 */
-	for (;;) {
-		ssize_t got;
-
-		if (len + 1 >= cap) {
-			char *bigger;
-
-			if (cap >= max) {
-				rc = -EFBIG;
-				break;
-			}
-			cap *= 2;
-			bigger = realloc(buf, cap);
-			if (!bigger) {
-				rc = -ENOMEM;
-				break;
-			}
-			buf = bigger;
-		}
-		got = read(fd, buf + len, cap - len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			rc = -errno;
-			break;
-		}
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
-	close(fd);
-out:
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
-}
-
 int prereq_read_file(const struct prereq_ctx *c, const char *path, char **out, size_t max)
 {
 	char real[PATH_MAX], host[PATH_MAX];
@@ -224,7 +170,7 @@ int prereq_read_file(const struct prereq_ctx *c, const char *path, char **out, s
 
 	if (!rc)
 		rc = prereq_host_path(c, real, host, sizeof(host));
-	return rc ? rc : prereq_slurp(host, out, max);
+	return rc ? rc : read_small_file(host, out, NULL, max);
 }
 
 int prereq_read_line(const struct prereq_ctx *c, const char *path, char *buf, size_t n)

@@ -2,46 +2,26 @@
 #include "sysfs_attr.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "atomic_file.h"
 
 int attr_read(const char *path, char *buf, size_t len)
 {
-	size_t n = 0;
-	int fd;
+	char *text;
+	size_t n;
+	int rc;
 
 	if (len == 0)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* sysfs hands over the whole value in one read; regular files (fake
-	 * trees) may need several, so read to end of file either way */
-	for (;;) {
-		char extra;
-		ssize_t r = n < len - 1 ? read(fd, buf + n, len - 1 - n) : read(fd, &extra, 1);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			close(fd);
-			return (int)r;
-		}
-		if (r == 0)
-			break;
-		if (n == len - 1) {
-			close(fd);
-			return -EOVERFLOW;
-		}
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
+	rc = read_small_file(path, &text, &n, len - 1);
+	if (rc)
+		return rc == -EFBIG ? -EOVERFLOW : rc;
+	memcpy(buf, text, n + 1);
+	free(text);
 	/* some attributes (virtio's serial) are raw fixed-width fields that may
 	 * contain NULs: the value ends at the first one */
 	n = strlen(buf);

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "identity.h"
-#include "identity_internal.h"
 
 #define REINSTALL "the agent must be reinstalled (registered again) and replication restarts from scratch"
 

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "identity_internal.h"
 #include "util.h"
 
 int identity_detect(const struct identity_options *o, struct identity *out, char *err,

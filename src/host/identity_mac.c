@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "identity_internal.h"
+#include "identity.h"
 #include "netdev_mac.h"
 
 struct cand {

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "identity_internal.h"
+#include "identity.h"
 #include "util.h"
 
 #define TOKEN_MAX 256  /* EC2 tokens are ~56 characters */

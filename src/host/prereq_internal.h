@@ -53,10 +53,7 @@ int prereq_stat(const struct prereq_ctx *c, const char *path, struct stat *st);
 int prereq_lstat(const struct prereq_ctx *c, const char *path, struct stat *st);
 /* A regular file (after links) that someone may execute. */
 int prereq_is_executable(const struct prereq_ctx *c, const char *path);
-/* Read a whole file (host path) into a NUL-terminated malloc'd buffer,
- * to EOF whatever its st_size says (/proc). 0, -EFBIG past max, -errno. */
-int prereq_slurp(const char *host_path, char **out, size_t max);
-/* The same for an in-root path, symlinks resolved inside root. */
+/* read_small_file() for an in-root path, symlinks resolved inside root. */
 int prereq_read_file(const struct prereq_ctx *c, const char *path, char **out, size_t max);
 /* Read a small in-root file into buf (NUL-terminated, trailing newlines cut). */
 int prereq_read_line(const struct prereq_ctx *c, const char *path, char *buf, size_t n);

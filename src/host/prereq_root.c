@@ -12,36 +12,8 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "os_release.h"
 #include "prereq_internal.h"
-
-/* os-release values may be quoted; unquote into out. */
-static void os_release_value(const char *text, const char *key, char *out, size_t n)
-{
-	size_t klen = strlen(key);
-	const char *p = text;
-
-	out[0] = '\0';
-	while (p && *p) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-
-		if (len > klen && !strncmp(p, key, klen) && p[klen] == '=') {
-			const char *v = p + klen + 1;
-			size_t vlen = len - klen - 1;
-
-			if (vlen >= 2 && (v[0] == '"' || v[0] == '\'') && v[vlen - 1] == v[0]) {
-				v++;
-				vlen -= 2;
-			}
-			if (vlen >= n)
-				vlen = n - 1;
-			memcpy(out, v, vlen);
-			out[vlen] = '\0';
-			return;
-		}
-		p = eol ? eol + 1 : NULL;
-	}
-}
 
 static enum prereq_family family_of_word(const char *w)
 {
@@ -64,9 +36,10 @@ static enum prereq_family family_of_word(const char *w)
 
 enum prereq_family prereq_family_from_os_release(const char *text)
 {
-	char id[64], like[256], *save = NULL, *w;
+	char id[64], like[1024], *save = NULL, *w;
 	enum prereq_family f;
 
+	/* a key absent or malformed names no family */
 	os_release_value(text, "ID", id, sizeof(id));
 	for (char *p = id; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
@@ -88,7 +61,7 @@ enum prereq_family prereq_family_from_os_release(const char *text)
 static enum prereq_family read_family(const struct prereq_ctx *c)
 {
 	/* the os-release(5) search order */
-	static const char *const where[] = { "/etc/os-release", "/usr/lib/os-release" };
+	static const char *const where[] = { OS_RELEASE_ETC, OS_RELEASE_USR };
 	enum prereq_family f = FAMILY_UNKNOWN;
 
 	for (size_t i = 0; i < 2; i++) {

@@ -19,7 +19,6 @@
 
 #include "fake_tree.h"
 #include "identity.h"
-#include "identity_internal.h"
 #include "netdev_mac.h"
 
 static char root[4096];

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "prereq_internal.h"
 
 /* Mount points escape space, tab, newline and backslash as \ooo. */
@@ -131,7 +132,7 @@ int prereq_mount_of(const struct prereq_ctx *c, const char *path, struct prereq_
 		return rc;
 	}
 	/* otherwise ours, where the root's /tmp is ROOT/tmp */
-	rc = prereq_slurp("/proc/self/mountinfo", &text, 4 << 20);
+	rc = read_small_file("/proc/self/mountinfo", &text, NULL, 4 << 20);
 	if (rc)
 		return rc;
 	snprintf(m->table, sizeof(m->table), "the host's /proc/self/mountinfo");
