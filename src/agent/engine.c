@@ -52,9 +52,7 @@ static void wake_all(struct engine *e)
 	pthread_mutex_lock(&e->mu);
 	pthread_cond_broadcast(&e->cv);
 	pthread_mutex_unlock(&e->mu);
-	pthread_mutex_lock(&e->ring.mu);
-	pthread_cond_broadcast(&e->ring.changed);
-	pthread_mutex_unlock(&e->ring.mu);
+	ring_wake(&e->ring);
 }
 
 void engine_hold(struct engine *e, const char *reason)
@@ -137,7 +135,7 @@ int engine_init(struct engine *e, struct agent_config *cfg, char *err, size_t er
 	e->tls = tls_ctx_new(0, cfg->ca, cfg->cert, cfg->key, err, errlen);
 	if (!e->tls)
 		return -EINVAL;
-	rc = ring_init(&e->ring, cfg->queue_depth);
+	rc = ring_init(&e->ring, cfg->queue_depth, &e->stop, acker_retire_slot, e);
 	if (rc) {
 		snprintf(err, errlen, "out of memory for %u slots", cfg->queue_depth);
 		return rc;

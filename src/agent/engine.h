@@ -151,7 +151,7 @@ int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t err
  * store was replaced (what was sent no longer counts), or -errno. */
 int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int compare);
 int reader_feed_mark(struct engine *e, uint64_t time_ns);
-/* Wait until every slot is retired. 0 or -ECANCELED. */
+/* Wait until every slot is retired. 0, -ECANCELED or -ESTALE as above. */
 int reader_drain(struct engine *e);
 
 /* worker.c */
@@ -160,8 +160,9 @@ void *worker_main(void *arg);
 void *sender_main(void *arg);
 /* acker.c */
 void *acker_main(void *arg);
-/* Retire acknowledged slots from the head; ring.mu held. */
-void ring_retire(struct engine *e);
+/* The ring's retire callback (ring.h): record a durable slot's hashes and
+ * progress. */
+void acker_retire_slot(void *arg, struct slot *s);
 
 /* session.c: HELLO/WELCOME and hash requests */
 int session_open(struct engine *e, char *err, size_t errlen);
