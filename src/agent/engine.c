@@ -12,18 +12,6 @@
 #include "log.h"
 #include "util.h"
 
-const char *repl_state_name(enum repl_state s)
-{
-	static const char *const names[] = {
-		[ST_NOT_READY] = "NOT_READY", [ST_REGISTERED] = "REGISTERED",
-		[ST_INITIAL_MIRROR] = "INITIAL_MIRROR", [ST_CHANGE_COPY] = "CHANGE_COPY",
-		[ST_BACKLOG] = "BACKLOG", [ST_RESCAN] = "RESCAN", [ST_PAUSED] = "PAUSED",
-		[ST_STALLED] = "STALLED", [ST_DISCONNECTED] = "DISCONNECTED",
-	};
-
-	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "NOT_READY";
-}
-
 void engine_set_error(struct engine *e, int stalled, const char *fmt, ...)
 {
 	char msg[sizeof(e->last_error)];
@@ -159,7 +147,7 @@ int engine_start(struct engine *e, char *err, size_t errlen)
 				 e->disks[i].cfg->name, strerror(-rc));
 			for (unsigned j = 0; j <= i; j++)
 				e->tracker->detach(e, j);
-			tracker_fall_back(e, why);
+			tracker_select_fall_back(e, why);
 			i = (unsigned)-1; /* attach every disk again, with scan */
 			continue;
 		}
@@ -210,7 +198,7 @@ void engine_stop(struct engine *e)
 	}
 	pthread_mutex_unlock(&e->mu);
 	if (e->have_welcome)
-		engine_save_checkpoint(e);
+		replicate_save_checkpoint(e);
 	for (unsigned i = 0; i < e->ndisks; i++)
 		e->tracker->detach(e, i);
 }

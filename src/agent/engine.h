@@ -7,7 +7,7 @@
  *   sender    (sender.c)     connects to staging, sends slots in order,
  *                            reconnects with backoff
  *   acker     (acker.c)      one per connection: ACK, HASH_RESP, ERROR
- *   ticker    (status.c)     throughput samples
+ *   ticker    (ticker.c)     throughput samples
  *
  * Lock order: engine.mu before ring.mu. Neither is held across network or
  * disk I/O except ring.mu around hash-store writes at retirement (small,
@@ -42,8 +42,6 @@ enum repl_state {
 	ST_STALLED,
 	ST_DISCONNECTED,
 };
-
-const char *repl_state_name(enum repl_state s);
 
 struct engine_disk {
 	unsigned index;
@@ -141,7 +139,6 @@ int engine_stopping(struct engine *e);
 void engine_hold(struct engine *e, const char *reason);
 
 /* control handlers (engine.c) */
-json_t *engine_status_json(struct engine *e);
 int engine_pause(struct engine *e, char *err, size_t errlen);
 int engine_resume(struct engine *e, char *err, size_t errlen);
 int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t errlen);
@@ -172,9 +169,11 @@ int session_fetch_hashes(struct engine *e, unsigned disk, uint64_t first, uint32
 
 /* replicate.c */
 void *replicate_main(void *arg);
-int engine_save_checkpoint(struct engine *e);
+int replicate_save_checkpoint(struct engine *e);
 
-/* status.c */
+/* status.c: the status document (docs/control.md) */
+json_t *status_json(struct engine *e);
+/* ticker.c */
 void *ticker_main(void *arg);
 
 #endif
