@@ -118,7 +118,8 @@ struct engine {
 
 	atomic_uint_least64_t wire_bytes;
 	atomic_uint_least64_t acked_bytes;
-	double rate;
+	double rate;                /* source bytes/s made durable, set by the ticker */
+	double wire_rate;           /* bytes/s written to staging, set by the ticker */
 
 	struct ratelimit limit;
 	pthread_t replicate_thread, sender_thread, ticker_thread;

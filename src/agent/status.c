@@ -121,6 +121,7 @@ json_t *status_json(struct engine *e)
 	json_object_set_new(root, "paused", json_boolean(atomic_load(&e->paused) && !e->not_ready[0]));
 	json_object_set_new(root, "staging", staging);
 	json_object_set_new(root, "throughput_bps", json_real(e->rate));
+	json_object_set_new(root, "wire_bps", json_real(e->wire_rate));
 	json_object_set_new(root, "sent_bytes", json_integer((json_int_t)atomic_load(&e->acked_bytes)));
 	json_object_set_new(root, "wire_bytes", json_integer((json_int_t)atomic_load(&e->wire_bytes)));
 	json_object_set_new(root, "rounds", json_integer((json_int_t)e->rounds));
