@@ -17,6 +17,7 @@
 #include "check_tracker.h"
 #include "prereq.h"
 #include "subcommands.h"
+#include "suggest.h"
 
 enum { CHECK_READY = 0, CHECK_NOT_READY = 1 };
 
@@ -105,6 +106,17 @@ static void report(FILE *f, const struct prereq_result *r, size_t n)
 	}
 }
 
+/* What --waive was given that names no check, shared with `livemig install`. */
+void check_unknown_id(const char *who, const char *id)
+{
+	const char *near = suggest_check_id(id);
+
+	fprintf(stderr, "%s: unknown check id '%s'", who, id);
+	if (near)
+		fprintf(stderr, " (did you mean %s?)", near);
+	fprintf(stderr, "; `livemig check --help` lists the ids\n");
+}
+
 int check_main(const struct cli_global *g, int argc, char *argv[])
 {
 	static const struct option opts[] = {
@@ -144,8 +156,7 @@ int check_main(const struct cli_global *g, int argc, char *argv[])
 			break;
 		case 'w':
 			if (!prereq_known_id(optarg)) {
-				fprintf(stderr, "%s check: --waive %s: no such check (see '%s check "
-					"--help' for their ids)\n", g->prog, optarg, g->prog);
+				check_unknown_id(g->who, optarg);
 				goto out;
 			}
 			waive[nwaive++] = optarg;
@@ -186,6 +197,11 @@ int check_main(const struct cli_global *g, int argc, char *argv[])
 		}
 		trc = check_tracker_from_config(config, conf_tracker, sizeof(conf_tracker), cerr,
 						sizeof(cerr));
+		if (trc == -ENOENT && config != conf_path) {
+			/* only the default may be missing: not configured yet */
+			fprintf(stderr, "%s check: --config %s: no such file\n", g->prog, config);
+			goto out;
+		}
 		if (trc == -EINVAL) {
 			fprintf(stderr, "%s check: %s\n", g->prog, cerr);
 			goto out;

@@ -77,7 +77,7 @@ static int verify_main(const struct cli_global *g, const struct identity_options
 		printf("identity %s:%s still holds\n", stored.source, stored.value);
 		return CLI_OK;
 	}
-	fprintf(stderr, "%s: %s\n", g->prog, msg);
+	fprintf(stderr, "%s: %s\n", g->who, msg);
 	if (rc == -EINVAL)
 		return CLI_USAGE;
 	return rc == -EAGAIN ? EXIT_CANNOT_TELL : EXIT_NO_IDENTITY;
@@ -146,7 +146,7 @@ int identity_main(const struct cli_global *g, int argc, char *argv[])
 	if (verify)
 		return verify_main(g, &o, verify);
 	if (identity_detect(&o, &id, err, sizeof(err))) {
-		fprintf(stderr, "%s: %s\n", g->prog, err);
+		fprintf(stderr, "%s: %s\n", g->who, err);
 		return EXIT_NO_IDENTITY;
 	}
 	if (as_json)

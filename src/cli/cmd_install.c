@@ -172,7 +172,8 @@ int install_main(const struct cli_global *g, int argc, char *argv[])
 		case OPT_PROXY: o.proxy = optarg; break;
 		case OPT_WAIVE:
 			if (!prereq_known_id(optarg)) {
-				rc = bad(g, "--waive: no such check (see `livemig check --help`)");
+				check_unknown_id(g->who, optarg);
+				rc = INSTALL_USAGE;
 				goto out;
 			}
 			o.waive[nwaive++] = optarg;

@@ -192,7 +192,7 @@ int inventory_main(const struct cli_global *g, int argc, char *argv[])
 	}
 	doc = inventory_collect(&o, err, sizeof(err));
 	if (!doc) {
-		fprintf(stderr, "%s: %s\n", g->prog, err);
+		fprintf(stderr, "%s: %s\n", g->who, err);
 		return EXIT_NO_INVENTORY;
 	}
 	if (as_json) {

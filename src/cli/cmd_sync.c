@@ -73,7 +73,7 @@ int sync_main(const struct cli_global *g, int argc, char *argv[])
 		return rc;
 	ns = json_object_get(reply, "consistent_ns");
 	if (!json_is_integer(ns) || json_integer_value(ns) <= 0) {
-		fprintf(stderr, "%s: livemigd's sync reply has no consistent_ns\n", g->prog);
+		fprintf(stderr, "%s: livemigd's sync reply has no consistent_ns\n", g->who);
 		json_decref(reply);
 		return CLI_DAEMON_ERROR;
 	}

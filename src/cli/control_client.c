@@ -206,29 +206,29 @@ int control_run(const struct cli_global *g, json_t *req, int timeout_ms, json_t 
 	int rc;
 
 	if (!req) {
-		fprintf(stderr, "%s: out of memory\n", g->prog);
+		fprintf(stderr, "%s: out of memory\n", g->who);
 		return CLI_DAEMON_ERROR;
 	}
 	rc = control_call(g->socket, req, timeout_ms, &r, err, sizeof(err));
 	if (rc == -ENOENT || rc == -ECONNREFUSED) {
-		fprintf(stderr, "%s: %s (is it running? try: systemctl status livemigd)\n", g->prog,
+		fprintf(stderr, "%s: %s (is it running? try: systemctl status livemigd)\n", g->who,
 			err);
 		return CLI_UNREACHABLE;
 	}
 	if (rc == -EACCES || rc == -EPERM) {
 		fprintf(stderr, "%s: %s (run as root or as a member of the socket's group)\n",
-			g->prog, err);
+			g->who, err);
 		return CLI_UNREACHABLE;
 	}
 	if (rc == -EINTR)
 		return CLI_UNREACHABLE; /* the caller knows why and says so */
 	if (rc < 0) {
-		fprintf(stderr, "%s: %s\n", g->prog, err);
+		fprintf(stderr, "%s: %s\n", g->who, err);
 		return CLI_UNREACHABLE;
 	}
 	if (!json_is_true(json_object_get(r, "ok"))) {
 		msg = json_string_value(json_object_get(r, "error"));
-		fprintf(stderr, "%s: livemigd: %s\n", g->prog, msg ? msg : "request failed");
+		fprintf(stderr, "%s: livemigd: %s\n", g->who, msg ? msg : "request failed");
 		json_decref(r);
 		return CLI_DAEMON_ERROR;
 	}

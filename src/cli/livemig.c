@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "subcommands.h"
+#include "suggest.h"
 
 #define DEFAULT_SOCKET "/run/livemig/livemigd.sock"
 
@@ -29,20 +30,40 @@ static const struct {
 	{ "uninstall", uninstall_main, "Stops replication, deregisters, frees the license" },
 };
 
+#define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static const char *subcommand_name(size_t i, void *arg)
+{
+	(void)arg;
+	return i < NSUBCOMMANDS ? subcommands[i].name : NULL;
+}
+
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f, "Usage: %s [--socket PATH] <command> [<args>]\n\n", prog);
 	fprintf(f, "Available commands:\n");
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+	for (size_t i = 0; i < NSUBCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].help);
 	fprintf(f, "\nOptions:\n"
 		   "  --socket PATH  livemigd's control socket (default: $LIVEMIG_SOCKET,\n"
 		   "                 else %s)\n"
 		   "  -h, --help     show this help\n"
-		   "  --version      show the version\n"
-		   "\nEach command takes --help. Exit status: 0 ok, 1 livemigd reported an error,\n"
+		   "  -V, --version  show the version\n"
+		   "\n`%s help COMMAND` is `%s COMMAND --help`. Exit status: 0 ok, 1 livemigd reported an error,\n"
 		   "2 usage error, 3 livemigd could not be reached.\n",
-		DEFAULT_SOCKET);
+		DEFAULT_SOCKET, prog, prog);
+}
+
+/* 'x' is not a command: say so, with the command probably meant. */
+static int not_a_command(const char *prog, const char *word)
+{
+	const char *near = suggest_closest(word, subcommand_name, NULL);
+
+	fprintf(stderr, "%s: '%s' is not a livemig command", prog, word);
+	if (near)
+		fprintf(stderr, " (did you mean %s?)", near);
+	fprintf(stderr, ". Try '%s --help'.\n", prog);
+	return CLI_USAGE;
 }
 
 int main(int argc, char *argv[])
@@ -53,13 +74,15 @@ int main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_global g = { .prog = "livemig" };
+	struct cli_global g = { .prog = "livemig", .who = "livemig" };
 	const char *env = getenv("LIVEMIG_SOCKET");
+	char *help_argv[3] = { NULL, "--help", NULL };
+	char who[64];
 	int c;
 
 	g.socket = env && *env ? env : DEFAULT_SOCKET;
 	/* "+": stop at the subcommand, whose options are its own */
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (!*optarg) {
@@ -83,20 +106,31 @@ int main(int argc, char *argv[])
 		usage(stderr, g.prog);
 		return CLI_USAGE;
 	}
-	if (!strcmp(argv[optind], "help")) {
-		usage(stdout, g.prog);
-		return CLI_OK;
+	argv += optind;
+	argc -= optind;
+	if (!strcmp(argv[0], "help")) {
+		if (argc == 1) {
+			usage(stdout, g.prog);
+			return CLI_OK;
+		}
+		if (argc > 2) {
+			fprintf(stderr, "%s help: one command at a time. Try '%s --help'.\n", g.prog,
+				g.prog);
+			return CLI_USAGE;
+		}
+		/* the command's own --help, so the two can never disagree */
+		help_argv[0] = argv[1];
+		argv = help_argv;
+		argc = 2;
 	}
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
-		if (strcmp(argv[optind], subcommands[i].name))
+	for (size_t i = 0; i < NSUBCOMMANDS; i++) {
+		if (strcmp(argv[0], subcommands[i].name))
 			continue;
+		snprintf(who, sizeof(who), "%s %s", g.prog, subcommands[i].name);
+		g.who = who;
 		/* a fresh getopt scan for the subcommand, which sees itself as argv[0] */
-		argv += optind;
-		argc -= optind;
 		optind = 0;
 		return subcommands[i].fn(&g, argc, argv);
 	}
-	fprintf(stderr, "%s: '%s' is not a livemig command. Try '%s --help'.\n", g.prog,
-		argv[optind], g.prog);
-	return CLI_USAGE;
+	return not_a_command(g.prog, argv[0]);
 }

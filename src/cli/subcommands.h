@@ -15,7 +15,8 @@ enum cli_exit {
 };
 
 struct cli_global {
-	const char *prog;   /* "livemig", for messages */
+	const char *prog;   /* "livemig", for usage lines */
+	const char *who;    /* "livemig CMD": what every error message starts with */
 	const char *socket; /* control socket path */
 };
 
@@ -24,6 +25,8 @@ int pause_main(const struct cli_global *g, int argc, char *argv[]);
 int resume_main(const struct cli_global *g, int argc, char *argv[]);
 int sync_main(const struct cli_global *g, int argc, char *argv[]);
 int check_main(const struct cli_global *g, int argc, char *argv[]);
+/* "WHO: unknown check id 'x' (did you mean y?)" for a --waive that names none. */
+void check_unknown_id(const char *who, const char *id);
 int identity_main(const struct cli_global *g, int argc, char *argv[]);
 int inventory_main(const struct cli_global *g, int argc, char *argv[]);
 int install_main(const struct cli_global *g, int argc, char *argv[]);

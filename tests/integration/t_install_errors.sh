@@ -53,7 +53,8 @@ out=$("$BUILD/livemig" install --no-prompt --console-ca "$SERVER_CA" 2>&1; echo 
 refused 2 "http:// console" "the console speaks HTTPS only" --console "http://127.0.0.1:$CONSOLE_PORT" --no-prompt
 refused 2 "--user without --account" "--user needs --account" --no-prompt --user alice --password-file "$T/pw"
 refused 2 "token and user" "give one of --token, --token-file and --user" --no-prompt --token x --user alice --account acme
-refused 2 "unknown --waive" "--waive: no such check" --no-prompt --token x --waive nosuch
+refused 2 "unknown --waive" "unknown check id 'nosuch';" --no-prompt --token x --waive nosuch
+refused 2 "misspelt --waive" "unknown check id 'dhclent' (did you mean dhclient?)" --no-prompt --token x --waive dhclent
 refused 14 "no credentials under --no-prompt" "no credentials: give --token, --token-file, or --user" --no-prompt "${DISKS[@]}"
 refused 14 "--user without --password-file under --no-prompt" "--user needs --password-file" --no-prompt --user alice --account acme "${DISKS[@]}"
 refused 16 "missing --token-file" "cannot read --token-file $T/nothing" --no-prompt --token-file "$T/nothing" "${DISKS[@]}"

@@ -7,7 +7,8 @@
 # the packages, the service enabled. The machine registers with a real
 # console on 127.0.0.1; a second run reports changed=0. The service's
 # state is left alone (livemig_service_state: ""): systemd does not run in
-# a chroot.
+# a chroot. A third run with livemig_no_replication: true and
+# livemig_service_state: started disables the service and does not start it.
 #   tests/packages/t_ansible.sh BUILD OUTDIR   (.debs in OUTDIR/deb)
 . "$(cd "$(dirname "$0")/../integration" && pwd)/lib.sh" "$1"
 . "$TESTS/console_lib.sh"
@@ -76,4 +77,20 @@ recap2=$(grep -E '^target +:' "$T/run2.log")
 grep -qE 'changed=0 ' <<<"$recap2" || { cat "$T/run2.log"; fail "second run changed something: $recap2"; }
 [ "$(in_use)" = 1 ] || fail "second run: licenses in use: $(in_use)"
 pass "second run: ${recap2//  / }"
+
+# no replication: the service is disabled and not started even though
+# livemig_service_state asks for it (in a chroot, a start would fail: no
+# systemd runs here)
+python3 - "$T/vars.json" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+v.update(livemig_no_replication=True, livemig_service_state="started")
+json.dump(v, open(sys.argv[1], "w"))
+PY
+play "$T/run3.log" || { cat "$T/run3.log"; fail "ansible-playbook (no replication) failed: it tried to start livemigd"; }
+[ ! -e "$R/etc/systemd/system/multi-user.target.wants/livemigd.service" ] ||
+	fail "livemig_no_replication: livemigd.service still enabled"
+grep -q '^no_replication = true$' "$R/etc/livemig/install.conf.d/50-ansible.conf" ||
+	fail "no_replication not in the drop-in"
+pass "livemig_no_replication: livemigd.service disabled and not started"
 stop_console
