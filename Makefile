@@ -283,10 +283,10 @@ check-packages: $(PROGRAMS)
 	$(Q)tests/packages/run.sh $(O)
 
 deb:
-	$(Q)tests/packages/build_deb.sh $(O)/packages/deb
+	$(Q)tests/packages/build_deb.sh $(abspath $(O))/packages/deb
 
 rpm:
-	$(Q)tests/packages/build_rpm.sh $(O)/packages/rpm
+	$(Q)tests/packages/build_rpm.sh $(abspath $(O))/packages/rpm
 
 # Under ASan+UBSan: the unit tests and the integration suite's quick tier.
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)
