@@ -41,15 +41,20 @@ done
 A=$KCACHE/apt/$SUITE
 K=$KCACHE/kernels/$SUITE
 mkdir -p "$A"/{lists/partial,archives/partial,parts,prefs} "$K/debs"
-echo "deb [signed-by=$KEYRING] $MIRROR $SUITE main" >"$A/sources.list"
-: >"$A/status"
+# rewritten only when they change: a newer mtime makes apt rebuild its caches
+sources="deb [signed-by=$KEYRING] $MIRROR $SUITE main"
+[ "$(cat "$A/sources.list" 2>/dev/null)" = "$sources" ] || echo "$sources" >"$A/sources.list"
+[ -f "$A/status" ] && [ ! -s "$A/status" ] || : >"$A/status"
 # Every Dir that names host state is redirected; the host's apt.conf.d
-# (proxies) still applies, as it would to any apt client here.
+# (proxies) still applies, as it would to any apt client here. The binary
+# package caches are kept beside the lists (apt rebuilds them when the lists
+# change): without them each of the dozen apt-cache calls below parses the
+# whole release's package lists again.
 APT=(-o "Dir::Etc::sourcelist=$A/sources.list" -o "Dir::Etc::sourceparts=$A/parts"
 	-o "Dir::Etc::preferences=$A/prefs/none" -o "Dir::Etc::preferencesparts=$A/prefs"
 	-o "Dir::State=$A" -o "Dir::State::lists=$A/lists" -o "Dir::State::status=$A/status"
 	-o "Dir::Cache=$A" -o "Dir::Cache::archives=$A/archives"
-	-o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
+	-o "Dir::Cache::pkgcache=$A/pkgcache.bin" -o "Dir::Cache::srcpkgcache=$A/srcpkgcache.bin"
 	-o APT::Architecture=amd64 -o APT::Architectures::=amd64
 	-o "APT::Get::List-Cleanup=0" -o "Acquire::Languages=none")
 
