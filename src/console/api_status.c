@@ -31,8 +31,9 @@ static int state_valid(const char *s)
 	return 1;
 }
 
-void api_status_post(struct request *rq, struct reply *rp, const char *machine_id)
+void api_status_post(struct request *rq, struct reply *rp)
 {
+	const char *machine_id = rq->param;
 	struct machine_ref m;
 	const char *state;
 	json_t *doc = NULL;

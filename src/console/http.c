@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* libmicrohttpd plumbing: bodies, routing, JSON replies, the access log (http.h). */
+/* libmicrohttpd plumbing: bodies, JSON replies, the access log (http.h). */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -14,11 +14,11 @@
 
 #include <microhttpd.h>
 
-#include "api.h"
 #include "conn.h"
 #include "console.h"
 #include "db.h"
 #include "log.h"
+#include "routes.h"
 #include "util.h"
 #include "web.h"
 
@@ -105,74 +105,6 @@ int request_json(struct request *rq, struct reply *rp, json_t **out)
 	return 0;
 }
 
-/* "/api/v1/machines/ID[/status]": ID into id, the rest into tail. */
-static int machine_path(const char *url, char *id, size_t idlen, const char **tail)
-{
-	static const char prefix[] = "/api/v1/machines/";
-	const char *p, *slash;
-	size_t n;
-
-	if (strncmp(url, prefix, sizeof(prefix) - 1))
-		return -ENOENT;
-	p = url + sizeof(prefix) - 1;
-	slash = strchr(p, '/');
-	n = slash ? (size_t)(slash - p) : strlen(p);
-	if (!n || n >= idlen)
-		return -ENOENT;
-	memcpy(id, p, n);
-	id[n] = '\0';
-	*tail = slash ? slash : "";
-	return name_valid(id) ? 0 : -ENOENT;
-}
-
-static void route(struct request *rq, struct reply *rp)
-{
-	const char *m = rq->method, *tail;
-	char id[64];
-	int known = 1;
-
-	/* the web page, its assets and the calls only it makes (web_route.c) */
-	if (web_route(rq, rp))
-		return;
-	if (!strcmp(rq->url, "/api/v1/health")) {
-		if (!strcmp(m, "GET")) {
-			reply_json(rp, 200, json_pack("{s:b, s:s}", "ok", 1, "version",
-						      LIVEMIG_VERSION));
-			return;
-		}
-	} else if (!strcmp(rq->url, "/api/v1/register")) {
-		if (!strcmp(m, "POST")) {
-			api_register(rq, rp);
-			return;
-		}
-	} else if (!strcmp(rq->url, "/api/v1/machines") || !strcmp(rq->url, "/api/v1/machines/")) {
-		if (!strcmp(m, "GET")) {
-			api_machines_list(rq, rp);
-			return;
-		}
-	} else if (!machine_path(rq->url, id, sizeof(id), &tail) && !*tail) {
-		if (!strcmp(m, "GET")) {
-			api_machine_get(rq, rp, id);
-			return;
-		}
-		if (!strcmp(m, "DELETE")) {
-			api_machine_delete(rq, rp, id);
-			return;
-		}
-	} else if (!machine_path(rq->url, id, sizeof(id), &tail) && !strcmp(tail, "/status")) {
-		if (!strcmp(m, "POST")) {
-			api_status_post(rq, rp, id);
-			return;
-		}
-	} else {
-		known = 0;
-	}
-	if (known)
-		reply_error(rp, 405, "method_not_allowed", "%s is not allowed on %s", m, rq->url);
-	else
-		reply_error(rp, 404, "not_found", "no such endpoint: %s", rq->url);
-}
-
 static void handle(struct http_server *s, struct MHD_Connection *conn, const char *url,
 		   const char *method, struct pending *p, struct reply *rp)
 {
@@ -193,7 +125,7 @@ static void handle(struct http_server *s, struct MHD_Connection *conn, const cha
 		reply_internal(rp, rc);
 		return;
 	}
-	route(&rq, rp);
+	route_request(&rq, rp);
 	/* A handler that returned with a transaction open has a bug; do not
 	 * let it commit by accident when the connection closes. */
 	db_rollback(rq.db);

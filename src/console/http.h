@@ -2,9 +2,9 @@
 /*
  * The HTTPS side: libmicrohttpd (with its own TLS) runs a thread per
  * connection; http.c collects each request's body, opens a database
- * connection for it, routes it to a handler, and sends the handler's JSON
- * reply. Handlers never see libmicrohttpd beyond request_header() and
- * request_query().
+ * connection for it, hands it to the route table (routes.c), and sends the
+ * handler's JSON reply. Handlers never see libmicrohttpd beyond
+ * request_header() and request_query().
  */
 #ifndef LIVEMIG_CONSOLE_HTTP_H
 #define LIVEMIG_CONSOLE_HTTP_H
@@ -28,6 +28,7 @@ struct request {
 	const char *body; /* NUL-terminated; "" when none */
 	size_t len;
 	sqlite3 *db;      /* this request's own connection */
+	char param[64];   /* the route pattern's {parameter}, "" when none */
 };
 
 struct reply {
