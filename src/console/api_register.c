@@ -13,6 +13,7 @@
 
 #include "accounts.h"
 #include "api.h"
+#include "login_limit.h"
 #include "auth.h"
 #include "ca.h"
 #include "console.h"
@@ -24,6 +25,7 @@
 struct reg_request {
 	const char *token, *user, *password, *account;
 	const char *machine_id, *id_source, *id_value, *hostname, *csr;
+	const char *agent_secret; /* proof for re-registering an active machine */
 	char *inventory; /* JSON text, malloc'd */
 };
 
@@ -73,7 +75,8 @@ static int parse(const json_t *j, struct reg_request *r, struct reply *rp)
 	    (rc = get_str(j, "account", ACCOUNT_NAME_MAX, &r->account, rp)) ||
 	    (rc = get_str(j, "machine_id", 63, &r->machine_id, rp)) ||
 	    (rc = get_str(j, "hostname", 255, &r->hostname, rp)) ||
-	    (rc = get_str(j, "csr", CSR_PEM_MAX, &r->csr, rp)))
+	    (rc = get_str(j, "csr", CSR_PEM_MAX, &r->csr, rp)) ||
+	    (rc = get_str(j, "agent_secret", SECRET_STR_MAX, &r->agent_secret, rp)))
 		return rc;
 	if (r->token && (r->user || r->password || r->account))
 		return malformed(rp, "give either \"token\" or \"user\", \"password\" and "
@@ -135,7 +138,9 @@ void api_register(struct request *rq, struct reply *rp)
 	snprintf(rp->who, sizeof(rp->who), "machine=%s", r.machine_id);
 	if (r.user) {
 		/* The slow KDF runs before the transaction, never inside it. */
-		rc = user_check(rq->db, r.account, r.user, r.password, &pw_acct);
+		rc = login_check(rq, rp, r.account, r.user, r.password, &pw_acct);
+		if (rc == -EAGAIN)
+			goto out;
 		if (rc == -EACCES) {
 			reply_error(rp, 401, "bad_credentials",
 				    "wrong user name or password for account %s", r.account);
@@ -169,7 +174,7 @@ void api_register(struct request *rq, struct reply *rp)
 	m.cert_serial = cert.serial_hex;
 	m.cert_fingerprint = cert.fingerprint_hex;
 	m.agent_secret_hash = secret_h;
-	if (register_commit(rq->db, r.token, &pw_acct, &m, &o, rp))
+	if (register_commit(rq->db, r.token, &pw_acct, r.agent_secret, &m, &o, rp))
 		goto out;
 	snprintf(rp->who, sizeof(rp->who), "machine=%s account=%s", r.machine_id, o.acct.name);
 	reply_json(rp, o.reused ? 200 : 201, response(rq->c, &r, &o, &cert, secret));

@@ -25,7 +25,12 @@ struct reg_outcome {
 /* Either token (an installation token's secret) or password_acct (an
  * account whose user's password was checked already) is set; m->account_id
  * is filled here. On refusal the reply is set and -EPERM returned. */
+/* An active machine is re-registered only with proof that the request
+ * comes from it: agent_secret, its current agent secret, and the same
+ * identity (machine_same); otherwise 409 machine_registered. An operator
+ * replaces a machine by deregistering it first. */
 int register_commit(sqlite3 *db, const char *token, const struct account *password_acct,
-		    struct machine_reg *m, struct reg_outcome *out, struct reply *rp);
+		    const char *agent_secret, struct machine_reg *m, struct reg_outcome *out,
+		    struct reply *rp);
 
 #endif
