@@ -151,6 +151,9 @@ void api_register(struct request *rq, struct reply *rp)
 			goto out;
 		}
 	}
+	/* the credential first: nothing is signed for a caller without one */
+	if (r.token && register_token_precheck(rq->db, r.token, rp))
+		goto out;
 	rc = agent_ca_sign(rq->c->ca, r.csr, r.machine_id, &cert, why, sizeof(why));
 	if (rc == -EINVAL) {
 		reply_error(rp, 400, "bad_csr", "bad CSR: %s", why);

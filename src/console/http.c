@@ -81,6 +81,19 @@ const char *request_query(struct request *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+void request_client_addr(struct request *rq, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, n, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+}
+
 int request_json(struct request *rq, struct reply *rp, json_t **out)
 {
 	json_error_t jerr;
@@ -175,6 +188,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *rp)
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	web_headers(resp, rp);
+	if (rp->retry_after) {
+		char ra[16];
+
+		snprintf(ra, sizeof(ra), "%u", rp->retry_after);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
 	if (rp->challenge)
 		MHD_add_response_header(resp, "WWW-Authenticate",
 					"Basic realm=\"livemig-console\", charset=\"UTF-8\"");
@@ -299,8 +318,11 @@ int http_start(struct console *c, const char *host, const char *port, const char
 	       char *err, size_t errlen)
 {
 	struct http_server *s = calloc(1, sizeof(*s));
-	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+	/* Event-driven (epoll) with a fixed pool of threads: a connection
+	 * that sends nothing, or a header line now and then, costs a file
+	 * descriptor and a little memory, never a thread. */
+	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_USE_ERROR_LOG;
 
 	if (!s)
 		return -ENOMEM;
@@ -320,10 +342,16 @@ int http_start(struct console *c, const char *host, const char *port, const char
 				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->fd,
 				MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
 				MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+				MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				/* a client that stops talking for 30 s is dropped */
-				MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-				MHD_OPTION_CONNECTION_LIMIT, 256u,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+				/* a client silent for this long is dropped, in the
+				 * middle of its request head or not */
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_PER_IP,
+				/* a request head larger than this is refused (431) */
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_HEAD_MEMORY,
 				MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(err, errlen,

@@ -200,6 +200,18 @@ int machine_status_store(sqlite3 *db, int64_t ref, const char *doc, const char *
 	sqlite3_bind_int64(st, 2, keep);
 	if ((rc = run(db, st, "trimming status history")))
 		return rc;
+	/* and no more than HISTORY_BYTES_MAX of documents: the newest rows
+	 * whose running total fits stay */
+	rc = db_prepare(db, &st,
+			"DELETE FROM status_history WHERE machine_ref = ?1 AND id <="
+			" (SELECT MAX(id) FROM (SELECT id, SUM(LENGTH(doc)) OVER (ORDER BY id DESC)"
+			"  AS total FROM status_history WHERE machine_ref = ?1) AS t WHERE total > ?2)");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, ref);
+	sqlite3_bind_int64(st, 2, HISTORY_BYTES_MAX);
+	if ((rc = run(db, st, "trimming status history to its bytes")))
+		return rc;
 
 	rc = db_prepare(db, &st, "UPDATE machines SET last_seen = ?, state = ? WHERE id = ?");
 	if (rc)

@@ -54,8 +54,12 @@ int machine_same(sqlite3 *db, int64_t ref, const char *agent_secret, const char 
 int machine_event(sqlite3 *db, int64_t ref, const char *state, const char *what, int64_t now);
 /* Free the license; a no-op on a deregistered machine. */
 int machine_deregister(sqlite3 *db, int64_t ref, int64_t now);
+/* A machine's status history holds at most this many bytes of documents
+ * (and at most `keep` rows): a flood of large heartbeats cannot fill the
+ * database. */
+#define HISTORY_BYTES_MAX (8 * 1024 * 1024)
 /* Latest status, history row, last_seen and state; keeps the newest
- * `keep` history rows. */
+ * `keep` history rows and at most HISTORY_BYTES_MAX bytes. */
 int machine_status_store(sqlite3 *db, int64_t ref, const char *doc, const char *state,
 			 int64_t now, unsigned keep);
 

@@ -55,6 +55,13 @@ static int check_token(sqlite3 *db, const char *secret, int64_t now, struct toke
 	return reply_internal(rp, -EINVAL);
 }
 
+int register_token_precheck(sqlite3 *db, const char *token, struct reply *rp)
+{
+	struct token t = { .id = 0 };
+
+	return check_token(db, token, console_now(), &t, rp) ? -EPERM : 0;
+}
+
 static int decide(sqlite3 *db, struct machine_reg *m, const char *agent_secret,
 		  int64_t *existing, struct reg_outcome *out, struct reply *rp)
 {

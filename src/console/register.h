@@ -25,6 +25,11 @@ struct reg_outcome {
 /* Either token (an installation token's secret) or password_acct (an
  * account whose user's password was checked already) is set; m->account_id
  * is filled here. On refusal the reply is set and -EPERM returned. */
+/* The token's verdict before any work is done for the request (the CA's
+ * signature above all); register_commit checks it again, in the
+ * transaction. 0, or -EPERM with the reply set. */
+int register_token_precheck(sqlite3 *db, const char *token, struct reply *rp);
+
 /* An active machine is re-registered only with proof that the request
  * comes from it: agent_secret, its current agent secret, and the same
  * identity (machine_same); otherwise 409 machine_registered. An operator

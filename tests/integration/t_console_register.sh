@@ -131,6 +131,9 @@ expect_error "CSR with a bad signature" 400 bad_csr "$out"
 grep -q "signature" <<<"$out" || die "the bad signature is not named: $out"
 openssl req -new -newkey rsa:1024 -nodes -keyout "$T/weak.key" -out "$T/weak.csr" -subj /CN=x 2>/dev/null
 expect_error "CSR with a 1024-bit RSA key" 400 bad_csr "$(api register --dir "$A" --machine web-01 --token "$TOKEN" --csr "$T/weak.csr")"
+# the credential is checked before the CSR is looked at (and signed)
+expect_error "bad token with a bad CSR" 401 invalid_token \
+	"$(api register --dir "$A" --machine web-01 --token "lmt_$(printf '1%.0s' $(seq 64))" --csr "$T/junk.csr")"
 
 # --- malformed requests ---
 expect_error "not JSON" 400 malformed "$(api call POST /api/v1/register --json '{"token":')"
