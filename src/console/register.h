@@ -16,6 +16,19 @@
 #include "http.h"
 #include "machines.h"
 
+/* A registration request's members (pointers into its parsed JSON). */
+struct reg_request {
+	const char *token, *user, *password, *account;
+	const char *machine_id, *id_source, *id_value, *hostname, *csr;
+	const char *agent_secret; /* proof for re-registering an active machine */
+	char *inventory; /* JSON text, malloc'd */
+};
+
+/* Check the body's members (docs/console-api.md); r->inventory is the
+ * inventory as JSON text (malloc'd, the caller frees it even on error).
+ * 0, or -EINVAL/-ENOMEM with the reply set. */
+int register_parse(const json_t *j, struct reg_request *r, struct reply *rp);
+
 struct reg_outcome {
 	struct account acct;
 	int reused;          /* the machine already held a license */
