@@ -8,8 +8,10 @@ meanwhile (tests/integration/t_console_security.sh, docs/security.md).
       prints one JSON verdict line
   console_attack.py --port P --ca CA slow --from 127.0.0.2 --count 500 --legit 5
       COUNT connections from FROM that send a header line every 2 s and
-      never finish; meanwhile LEGIT requests from 127.0.0.1; prints one JSON
-      line with each legitimate request's time and status
+      never finish (opened again whenever the console closes or refuses
+      them); meanwhile LEGIT requests from 127.0.0.1 in a process of their
+      own; prints one JSON line with each legitimate request's time and
+      status, with the attack ("legit") and before it ("baseline")
   console_attack.py --port P --ca CA flood --machine M --bearer SECRET --count N
       N heartbeats of 200 KiB back to back; prints the count of each status
 """
@@ -132,7 +134,33 @@ async def slow_client(args, ctx, stop, counts, delay):
             writer.close()
 
 
+def cmd_legit(args):
+    """COUNT requests from 127.0.0.1, one after another, each timed."""
+    legit = []
+    for _ in range(args.count):
+        t0 = time.monotonic()
+        try:
+            status, _, _ = get(args, "/api/v1/health", source="127.0.0.1", timeout=30)
+        except Exception as e:
+            status = "error: %s" % e
+        legit.append({"status": status, "seconds": round(time.monotonic() - t0, 3)})
+    print(json.dumps(legit))
+    return 0
+
+
+async def legit_requests(args):
+    """cmd_legit in a process of its own: the attacker's event loop must
+    not slow the legitimate client down."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--port", str(args.port), "--ca", args.ca, "legit",
+        "--count", str(args.legit), stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    return json.loads(out)
+
+
 async def slow_main(args):
+    # the same requests without the attack: what this machine takes anyway
+    baseline = await legit_requests(args)
     ctx = ctx_for(args)
     ctx.check_hostname = False
     stop = asyncio.Event()
@@ -142,20 +170,12 @@ async def slow_main(args):
              for i in range(args.count)]
     # let the attack settle: every connection tried once
     await asyncio.sleep(args.settle)
-    loop = asyncio.get_running_loop()
-    legit = []
-    for _ in range(args.legit):
-        t0 = time.monotonic()
-        try:
-            status, _, _ = await loop.run_in_executor(
-                None, lambda: get(args, "/api/v1/health", source="127.0.0.1", timeout=30))
-        except Exception as e:
-            status = "error: %s" % e
-        legit.append({"status": status, "seconds": round(time.monotonic() - t0, 3)})
+    legit = await legit_requests(args)
     open_now = counts["open"]
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
-    print(json.dumps({"legit": legit, "attack_open": open_now, "attack_opened": counts["opened"],
+    print(json.dumps({"baseline": baseline, "legit": legit, "attack_open": open_now,
+                      "attack_opened": counts["opened"],
                       "attack_refused": counts["refused"]}))
     return 0
 
@@ -175,6 +195,8 @@ def main():
     s.add_argument("--count", type=int, default=500)
     s.add_argument("--legit", type=int, default=5)
     s.add_argument("--settle", type=float, default=15)
+    lg = sub.add_parser("legit")
+    lg.add_argument("--count", type=int, default=5)
     f = sub.add_parser("flood")
     f.add_argument("--machine", required=True)
     f.add_argument("--bearer", required=True)
@@ -184,6 +206,8 @@ def main():
         return cmd_guess(args)
     if args.cmd == "flood":
         return cmd_flood(args)
+    if args.cmd == "legit":
+        return cmd_legit(args)
     return asyncio.run(slow_main(args))
 
 

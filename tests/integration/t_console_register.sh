@@ -109,7 +109,7 @@ rid=$(sed -n 's/^token \([0-9]*\) .*/\1/p' "$T/revoked.err")
 admin revoke-token "$rid" | grep -q "revoked" || die "revoke-token $rid"
 expect_error "revoked token" 403 token_revoked "$(api register --dir "$A" --machine web-01 --token "$revoked")"
 once=$(admin create-token acme --max-uses 1 2>/dev/null)
-[ "$(api_status "$(api register --dir "$A" --machine web-01 --token "$once")")" = 200 ] || die "one-use token, first use"
+[ "$(api_status "$(api register --dir "$A" --machine web-01 --token "$once" --agent-secret "@$A/web-01.secret")")" = 200 ] || die "one-use token, first use"
 expect_error "exhausted token" 403 token_exhausted "$(api register --dir "$A" --machine web-01 --token "$once")"
 admin list-tokens acme | grep -Eq "^$rid +revoked" || die "list-tokens does not show $rid revoked"
 admin list-tokens acme | grep -Eq "exhausted +1/1" || die "list-tokens does not show the exhausted token"

@@ -5,7 +5,8 @@
 #  - password guessing is held back after 5 wrong guesses (429, Retry-After),
 #    the right password too while held back; another user is unaffected;
 #  - 500 slow connections from 127.0.0.2 (a header line every 2 s, never
-#    finished) leave requests from 127.0.0.1 served within 2 s;
+#    finished) leave requests from 127.0.0.1 served within 2 s (more than
+#    the same requests take on this machine without the attack);
 #  - TLS 1.0/1.1 and CBC suites are refused; TLS 1.2 (AEAD) and 1.3 work;
 #  - a URL with %0a does not forge a line in the access log.
 # shellcheck source-path=SCRIPTDIR
@@ -46,8 +47,10 @@ v=$(attack slow --from 127.0.0.2 --count 500 --legit 5) || die "slow: $v"
 echo "slow connections: $v"
 [ "$(json_get "$v" 'all(r["status"] == 200 for r in d["legit"])')" = True ] ||
 	die "legitimate requests failed under 500 slow connections: $v"
-[ "$(json_get "$v" 'max(r["seconds"] for r in d["legit"]) <= 2.0')" = True ] ||
-	die "legitimate requests took more than 2 s under 500 slow connections: $v"
+# within 2 s more than the same request takes here without the attack (the
+# machine running the tests may itself be slow)
+[ "$(json_get "$v" 'max(r["seconds"] for r in d["legit"]) <= 2.0 + max(r["seconds"] for r in d["baseline"])')" = True ] ||
+	die "legitimate requests took more than 2 s longer under 500 slow connections: $v"
 pass "500 slow connections from 127.0.0.2: 127.0.0.1 served in $(json_get "$v" 'max(r["seconds"] for r in d["legit"])') s at most"
 
 # --- TLS versions and suites ---
