@@ -8,8 +8,7 @@ meanwhile (tests/integration/t_console_security.sh, docs/security.md).
       prints one JSON verdict line
   console_attack.py --port P --ca CA slow --from 127.0.0.2 --count 500 --legit 5
       COUNT connections from FROM that send a header line every 2 s and
-      never finish (opened again whenever the console closes or refuses
-      them); meanwhile LEGIT requests from 127.0.0.1 in a process of their
+      never finish (opened again when the console closes them); meanwhile LEGIT requests from 127.0.0.1 in a process of their
       own; prints one JSON line with each legitimate request's time and
       status, with the attack ("legit") and before it ("baseline")
   console_attack.py --port P --ca CA flood --machine M --bearer SECRET --count N
@@ -99,8 +98,9 @@ def cmd_flood(args):
 
 
 async def slow_client(args, ctx, stop, counts, delay):
-    """One attacker's connection: opened (again, whenever the console
-    refuses or closes it), then a header line every 2 s, never finished."""
+    """One attacker's connection: opened, then a header line every 2 s,
+    never finished. Opened again at once when the console closes it after
+    holding it; after 10 s when refused or closed at once."""
     await asyncio.sleep(delay)
     while not stop.is_set():
         try:
@@ -109,13 +109,11 @@ async def slow_client(args, ctx, stop, counts, delay):
                 server_hostname="localhost"), timeout=30)
         except Exception:
             counts["refused"] += 1
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=3)
-            except asyncio.TimeoutError:
-                pass
+            await pause(stop, 10)
             continue
         counts["open"] += 1
         counts["opened"] += 1
+        t0 = time.monotonic()
         try:
             writer.write(b"GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n")
             n = 0
@@ -132,6 +130,15 @@ async def slow_client(args, ctx, stop, counts, delay):
         finally:
             counts["open"] -= 1
             writer.close()
+        if time.monotonic() - t0 < 1:
+            await pause(stop, 10)
+
+
+async def pause(stop, seconds):
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except asyncio.TimeoutError:
+        pass
 
 
 def cmd_legit(args):

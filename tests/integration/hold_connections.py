@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Hold COUNT plain TCP connections to PORT from address FROM that never
-say anything (never start a TLS handshake), opening each again as soon as
-the server closes or refuses it, until a line arrives on stdin or stdin
-closes. Prints "holding" once every connection has been tried, then, at
+say anything (never start a TLS handshake), until a line arrives on stdin
+or stdin closes. A connection the server held and then closed (its
+handshake deadline) is opened again at once, to take the place back; one
+refused or closed at once is tried again after 10 s (a flood of new
+connections is another attack, for a firewall). Prints "holding" once every connection has been tried, then, at
 the end, one JSON line: {"opened": N, "open_at_end": N}.
 
   hold_connections.py --port P --from 127.0.0.2 --count 500
@@ -12,6 +14,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 
 
 async def holder(args, stop, counts, delay):
@@ -21,13 +24,11 @@ async def holder(args, stop, counts, delay):
             reader, writer = await asyncio.wait_for(asyncio.open_connection(
                 "127.0.0.1", args.port, local_addr=(args.source, 0)), timeout=30)
         except Exception:
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=0.5)
-            except asyncio.TimeoutError:
-                pass
+            await pause(stop, 10)
             continue
         counts["opened"] += 1
         counts["open"] += 1
+        t0 = time.monotonic()
         try:
             read = asyncio.ensure_future(reader.read(1))
             done, _ = await asyncio.wait([read, asyncio.ensure_future(stop.wait())],
@@ -38,6 +39,15 @@ async def holder(args, stop, counts, delay):
         finally:
             counts["open"] -= 1
             writer.close()
+        if time.monotonic() - t0 < 1:
+            await pause(stop, 10)
+
+
+async def pause(stop, seconds):
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except asyncio.TimeoutError:
+        pass
 
 
 async def main_async(args):
