@@ -181,19 +181,31 @@ $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(LIB_A)
 # ---- fuzzing: libFuzzer with clang; a corpus-replay driver with gcc ----
 FUZZ_CC := $(shell command -v clang >/dev/null 2>&1 && echo clang)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
-# the parsers under fuzz and what they call, not the whole library; zlib
-# is the harness's oracle for inflate
-FUZZ_LIB_SRCS := src/lib/frame.c src/lib/codec.c src/lib/util.c
-FUZZ_LIBS := $(call pkg_libs,libisal zlib)
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DLIVEMIG_VERSION='"$(VERSION)"' -g -O1 -Isrc/lib $(PKG_CFLAGS)
+# Each harness is built from the parsers under fuzz and what they call, not
+# the whole library: FUZZ_DEPS_<name> for tests/fuzz/fuzz_<name>.c. A
+# library file is looked up in src/lib and src/host.
+fuzz_lib = $(firstword $(wildcard $(addsuffix /$(1),src/lib src/host)))
+FUZZ_DEPS_frame := src/lib/frame.c src/lib/codec.c src/lib/util.c
+FUZZ_DEPS_agent_config := src/agent/agent_config.c \
+	$(foreach f,ini.c util.c netdev_mac.c sysfs_attr.c identity_metadata.c conn.c frame.c \
+		codec.c atomic_file.c,$(call fuzz_lib,$(f)))
+FUZZ_DEPS_checkpoint := src/agent/checkpoint.c $(call fuzz_lib,atomic_file.c) src/lib/util.c
+FUZZ_DEPS_console_json := src/console/reply.c src/console/register_parse.c src/lib/util.c
+# zlib is the frame harness's oracle for inflate
+FUZZ_LIBS := $(call pkg_libs,openssl jansson libcurl libisal zlib)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DLIVEMIG_VERSION='"$(VERSION)"' -g -O1 -Isrc/lib -Isrc/host \
+	$(PKG_CFLAGS)
+$(O)/fuzz/fuzz_agent_config $(O)/fuzz/fuzz_checkpoint: FUZZ_CFLAGS += -Isrc/agent
+$(O)/fuzz/fuzz_console_json: FUZZ_CFLAGS += -Isrc/console
+.SECONDEXPANSION:
 ifeq ($(FUZZ_CC),clang)
 FUZZ_ENGINE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@ (libFuzzer)")
 	$(Q)clang $(FUZZ_CFLAGS) $(FUZZ_ENGINE) -o $@ $^ $(FUZZ_LIBS) -pthread
 else
-$(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(FUZZ_LIB_SRCS)
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $$(FUZZ_DEPS_$$*)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@ (gcc corpus replay)")
 	$(Q)$(CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined \

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conn.h"
 #include "identity.h"
@@ -455,6 +456,37 @@ int agent_config_parse(const char *text, struct agent_config *c, char *err, size
 	if (ini_parse_string(text, on_section, on_key, c, err, errlen))
 		return -1;
 	return validate(c, err, errlen);
+}
+
+int agent_config_files_check(const char *path, const struct agent_config *c, char *err,
+			     size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (st.st_mode & 022) {
+		snprintf(err, errlen,
+			 "%s has mode %04o: group or others can change livemigd's configuration, so "
+			 "it is refused; run chmod go-w %s", path, (unsigned)(st.st_mode & 07777),
+			 path);
+		return -EPERM;
+	}
+	if (stat(c->key, &st)) {
+		snprintf(err, errlen, "%s: [staging] key %s: %s", path, c->key, strerror(errno));
+		return -errno;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen,
+			 "%s: [staging] key %s has mode %04o: group or others can read the TLS "
+			 "private key, so it is refused; run chmod 600 %s (and reinstall to get a new "
+			 "key if someone may have read it)", path, c->key,
+			 (unsigned)(st.st_mode & 07777), c->key);
+		return -EPERM;
+	}
+	return 0;
 }
 
 int agent_config_load(const char *path, struct agent_config *c, char *err, size_t errlen)

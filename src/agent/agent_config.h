@@ -57,5 +57,11 @@ void agent_config_defaults(struct agent_config *c);
 /* Parse and validate. 0, or -1 with "file:line: problem" (or what is missing) in err. */
 int agent_config_load(const char *path, struct agent_config *c, char *err, size_t errlen);
 int agent_config_parse(const char *text, struct agent_config *c, char *err, size_t errlen);
+/* Refuse a configuration file that group or others may write (they could
+ * point livemigd at any device and any staging) and a TLS private key that
+ * group or others may read or write: 0, or -EPERM (or -errno) with the
+ * remedy in err. */
+int agent_config_files_check(const char *path, const struct agent_config *c, char *err,
+			     size_t errlen);
 
 #endif

@@ -117,7 +117,8 @@ int main(int argc, char **argv)
 	}
 	log_init("livemigd", level, !getenv("JOURNAL_STREAM"));
 	agent_config_defaults(&cfg);
-	if (agent_config_load(config, &cfg, err, sizeof(err))) {
+	if (agent_config_load(config, &cfg, err, sizeof(err)) ||
+	    agent_config_files_check(config, &cfg, err, sizeof(err))) {
 		log_error("%s", err);
 		return 1;
 	}

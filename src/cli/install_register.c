@@ -29,6 +29,9 @@ static const struct {
 	  "uninstall the agent from a machine that no longer needs it, or ask for more licenses" },
 	{ "machine_id_taken", INSTALL_MACHINE_ID_TAKEN,
 	  "this machine is registered to another account: uninstall it there first" },
+	{ "machine_registered", INSTALL_MACHINE_ID_TAKEN,
+	  "this machine is still registered (an earlier install was not uninstalled): ask the "
+	  "console's operator to deregister it, then install again" },
 	{ "bad_csr", INSTALL_BAD_CSR, "this is a bug in livemig install: please report it" },
 };
 

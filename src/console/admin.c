@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* `livemig-console admin`: dispatch, accounts and the CA (admin.h). */
+/* `livemig-console admin`: the one command table, its dispatch and help,
+ * and the helpers every command shares (admin.h). */
 #include "admin.h"
 
 #include <errno.h>
@@ -8,30 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "ca.h"
 #include "cli.h"
 #include "db.h"
 #include "log.h"
-
-static const char admin_help[] =
-	"Usage: " PROG " admin --db FILE COMMAND [ARGS]\n"
-	"\n"
-	"Manage the console's database directly (safe while 'serve' runs).\n"
-	"\n"
-	"  create-account NAME --licenses N     a new account with N licenses\n"
-	"  set-licenses NAME N                  change an account's license total\n"
-	"  list-accounts                        accounts with licenses in use\n"
-	"  create-user ACCOUNT NAME [--password-file FILE]\n"
-	"                                       a console user (password read from stdin)\n"
-	"  create-token ACCOUNT [--label L] [--expires 7d] [--max-uses N]\n"
-	"                                       an installation token, printed once\n"
-	"  list-tokens ACCOUNT [--json]         tokens (never their secrets)\n"
-	"  revoke-token ID                      refuse a token from now on\n"
-	"  list-machines ACCOUNT [--json]       registered machines with inventory\n"
-	"  init-ca DIR [--cn NAME]              create the agent CA (DIR/ca.pem, DIR/ca.key 0600)\n"
-	"\n"
-	"  --db FILE   the SQLite database (created if missing; not needed for init-ca)\n"
-	"Each command takes --help.\n";
 
 int admin_parse(int argc, char **argv, const char *help, const struct option *longopts,
 		admin_opt_fn on_opt, void *ctx, int npos)
@@ -60,7 +40,7 @@ int admin_parse(int argc, char **argv, const char *help, const struct option *lo
 	return 0;
 }
 
-static int no_opts(void *ctx, int c, const char *arg)
+int admin_no_opts(void *ctx, int c, const char *arg)
 {
 	(void)ctx;
 	(void)c;
@@ -68,7 +48,7 @@ static int no_opts(void *ctx, int c, const char *arg)
 	return 2;
 }
 
-static const struct option help_only[] = {
+const struct option admin_help_only[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -115,168 +95,43 @@ void admin_time(long long t, char *buf, size_t n)
 	strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
-static int parse_count(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || end == s || v < 0 || v > 1000000000)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int licenses_opt(void *ctx, int c, const char *arg)
-{
-	if (c != 'l')
-		return 2;
-	if (parse_count(arg, ctx))
-		return bad_usage("admin create-account", "--licenses '%s' is not a number from 0 up", arg);
-	return 0;
-}
-
-static int cmd_create_account(struct admin *a, int argc, char **argv)
-{
-	static const char help[] = "Usage: " PROG " admin --db FILE create-account NAME --licenses N\n"
-				   "A new account with N licenses (one per source machine).\n";
-	static const struct option opts[] = {
-		{ "licenses", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int64_t n = -1;
-	const char *name;
-	int rc = admin_parse(argc, argv, help, opts, licenses_opt, &n, 1);
-
-	if (rc)
-		return rc;
-	name = argv[optind];
-	if (n < 0)
-		return bad_usage(argv[0], "--licenses N is required (0 is allowed)");
-	if (!account_name_valid(name))
-		return bad_usage(argv[0], "account name '%s': use 1 to 63 characters of A-Z a-z 0-9 "
-				 "_ - . (not starting with a dot)", name);
-	if ((rc = admin_open(a)))
-		return rc;
-	rc = account_create(a->db, name, n);
-	if (rc == -EEXIST) {
-		fprintf(stderr, PROG " admin: account '%s' already exists (change its licenses with "
-				"set-licenses %s N)\n", name, name);
-		return 1;
-	}
-	if (rc) {
-		fprintf(stderr, PROG " admin: cannot create account '%s': %s\n", name, strerror(-rc));
-		return 1;
-	}
-	printf("created account %s with %lld license%s\n", name, (long long)n, n == 1 ? "" : "s");
-	return 0;
-}
-
-static int cmd_set_licenses(struct admin *a, int argc, char **argv)
-{
-	static const char help[] = "Usage: " PROG " admin --db FILE set-licenses NAME N\n"
-				   "Set an account's license total. Lowering it below the number in\n"
-				   "use deregisters nothing: new machines are refused until enough\n"
-				   "are deregistered.\n";
-	struct account acct;
-	int64_t n, in_use = 0;
-	int rc = admin_parse(argc, argv, help, help_only, no_opts, NULL, 2);
-
-	if (rc)
-		return rc;
-	if (parse_count(argv[optind + 1], &n))
-		return bad_usage(argv[0], "'%s' is not a number from 0 up", argv[optind + 1]);
-	if ((rc = admin_open(a)) || (rc = admin_account(a, argv[optind], &acct)))
-		return rc;
-	rc = account_set_licenses(a->db, acct.id, n);
-	if (!rc)
-		rc = licenses_in_use(a->db, acct.id, &in_use);
-	if (rc) {
-		fprintf(stderr, PROG " admin: cannot set licenses: %s\n", strerror(-rc));
-		return 1;
-	}
-	printf("account %s: %lld license%s, %lld in use\n", acct.name, (long long)n,
-	       n == 1 ? "" : "s", (long long)in_use);
-	if (in_use > n)
-		fprintf(stderr, "note: more machines are registered than licensed; new machines are "
-				"refused until %lld are deregistered\n", (long long)(in_use - n));
-	return 0;
-}
-
-static int cmd_list_accounts(struct admin *a, int argc, char **argv)
-{
-	static const char help[] = "Usage: " PROG " admin --db FILE list-accounts\n";
-	sqlite3_stmt *st;
-	int rc = admin_parse(argc, argv, help, help_only, no_opts, NULL, 0);
-
-	if (rc || (rc = admin_open(a)))
-		return rc;
-	if (db_prepare(a->db, &st,
-		       "SELECT a.name, a.licenses, (SELECT COUNT(*) FROM machines m"
-		       " WHERE m.account_id = a.id AND m.deregistered_at IS NULL) FROM accounts a"
-		       " ORDER BY a.name"))
-		return 1;
-	printf("%-32s %8s %8s\n", "ACCOUNT", "LICENSES", "IN-USE");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		printf("%-32s %8lld %8lld\n", db_text(st, 0), (long long)sqlite3_column_int64(st, 1),
-		       (long long)sqlite3_column_int64(st, 2));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : 1;
-}
-
-static int cn_opt(void *ctx, int c, const char *arg)
-{
-	if (c != 'n')
-		return 2;
-	*(const char **)ctx = arg;
-	return 0;
-}
-
-static int cmd_init_ca(struct admin *a, int argc, char **argv)
-{
-	static const char help[] =
-		"Usage: " PROG " admin init-ca DIR [--cn NAME]\n"
-		"Create the agent CA: DIR/ca.key (EC P-256, mode 0600) and DIR/ca.pem\n"
-		"(valid 10 years). Give ca.pem to staging (--ca) and both to 'serve'\n"
-		"(--agent-ca-cert, --agent-ca-key). Never replaces an existing CA.\n";
-	static const struct option opts[] = {
-		{ "cn", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *cn = "livemig agent CA";
-	char err[512];
-	int rc = admin_parse(argc, argv, help, opts, cn_opt, &cn, 1);
-
-	(void)a;
-	if (rc)
-		return rc;
-	rc = agent_ca_init(argv[optind], cn, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, PROG " admin init-ca: %s\n", err);
-		return 1;
-	}
-	printf("created %s/ca.pem and %s/ca.key (keep ca.key secret; staging needs only ca.pem)\n",
-	       argv[optind], argv[optind]);
-	return 0;
-}
-
-static const struct {
-	const char *name;
-	int (*fn)(struct admin *a, int argc, char **argv);
-} commands[] = {
-	{ "create-account", cmd_create_account },
-	{ "set-licenses", cmd_set_licenses },
-	{ "list-accounts", cmd_list_accounts },
-	{ "create-user", admin_create_user },
-	{ "create-token", admin_create_token },
-	{ "list-tokens", admin_list_tokens },
-	{ "revoke-token", admin_revoke_token },
-	{ "list-machines", admin_list_machines },
-	{ "init-ca", cmd_init_ca },
+/* Every admin command: its name, its synopsis and one line of help (the
+ * usage text is made from this table), and the function that runs it. */
+static const struct admin_command commands[] = {
+	{ "create-account", "NAME --licenses N", "a new account with N licenses",
+	  admin_create_account },
+	{ "set-licenses", "NAME N", "change an account's license total", admin_set_licenses },
+	{ "list-accounts", "", "accounts with licenses in use", admin_list_accounts },
+	{ "create-user", "ACCOUNT NAME [--password-file FILE]",
+	  "a console user (password read from stdin)", admin_create_user },
+	{ "create-token", "ACCOUNT [--label L] [--expires 7d] [--max-uses N]",
+	  "an installation token, printed once", admin_create_token },
+	{ "list-tokens", "ACCOUNT [--json]", "tokens (never their secrets)", admin_list_tokens },
+	{ "revoke-token", "ID", "refuse a token from now on", admin_revoke_token },
+	{ "list-machines", "ACCOUNT [--json]", "registered machines with inventory",
+	  admin_list_machines },
+	{ "init-ca", "DIR [--cn NAME]", "create the agent CA (DIR/ca.pem, DIR/ca.key 0600)",
+	  admin_init_ca },
 };
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void admin_usage(FILE *f)
+{
+	fprintf(f, "Usage: " PROG " admin --db FILE COMMAND [ARGS]\n\n"
+		   "Manage the console's database directly (safe while 'serve' runs).\n\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		char left[96];
+
+		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].synopsis);
+		if (strlen(left) <= 36)
+			fprintf(f, "  %-36s %s\n", left, commands[i].summary);
+		else
+			fprintf(f, "  %s\n  %-36s %s\n", left, "", commands[i].summary);
+	}
+	fprintf(f, "\n  --db FILE   the SQLite database (created if missing; not needed for init-ca)\n"
+		   "Each command takes --help.\n");
+}
 
 int admin_main(int argc, char **argv)
 {
@@ -299,7 +154,7 @@ int admin_main(int argc, char **argv)
 			a.db_path = optarg;
 			break;
 		case 'h':
-			fputs(admin_help, stdout);
+			admin_usage(stdout);
 			return 0;
 		case ':':
 			return bad_usage("admin", "option '%s' needs a value", argv[optind - 1]);
@@ -307,9 +162,12 @@ int admin_main(int argc, char **argv)
 			return bad_usage("admin", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
-		return bad_usage("admin", "a command is required\n%s", admin_help);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	if (optind >= argc) {
+		bad_usage("admin", "a command is required");
+		admin_usage(stderr);
+		return 2;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++) {
 		if (!strcmp(argv[optind], commands[i].name)) {
 			char name[64];
 

@@ -33,6 +33,24 @@ typedef int (*admin_opt_fn)(void *ctx, int c, const char *arg);
 int admin_parse(int argc, char **argv, const char *help, const struct option *longopts,
 		admin_opt_fn on_opt, void *ctx, int npos);
 
+/* For commands that take no option but --help. */
+extern const struct option admin_help_only[];
+int admin_no_opts(void *ctx, int c, const char *arg);
+
+/* One entry of the command table (admin.c). */
+struct admin_command {
+	const char *name;
+	const char *synopsis;  /* the arguments, for the usage text */
+	const char *summary;   /* one line */
+	int (*fn)(struct admin *a, int argc, char **argv);
+};
+
+/* The commands (admin_accounts.c, admin_users.c, admin_tokens.c,
+ * admin_machines.c, admin_ca.c). */
+int admin_create_account(struct admin *a, int argc, char **argv);
+int admin_set_licenses(struct admin *a, int argc, char **argv);
+int admin_list_accounts(struct admin *a, int argc, char **argv);
+int admin_init_ca(struct admin *a, int argc, char **argv);
 int admin_create_token(struct admin *a, int argc, char **argv);
 int admin_list_tokens(struct admin *a, int argc, char **argv);
 int admin_revoke_token(struct admin *a, int argc, char **argv);

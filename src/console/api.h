@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The REST handlers (docs/console-api.md). Each fills rp; none fails silently. */
+/* The REST handlers (docs/console-api.md). Each fills rp; none fails silently.
+ * Those on /api/v1/machines/{machine}... find the machine id in rq->param
+ * (routes.c). */
 #ifndef LIVEMIG_CONSOLE_API_H
 #define LIVEMIG_CONSOLE_API_H
 
 #include "http.h"
 
 void api_register(struct request *rq, struct reply *rp);
-void api_status_post(struct request *rq, struct reply *rp, const char *machine_id);
+void api_status_post(struct request *rq, struct reply *rp);
 void api_machines_list(struct request *rq, struct reply *rp);
-void api_machine_get(struct request *rq, struct reply *rp, const char *machine_id);
-void api_machine_delete(struct request *rq, struct reply *rp, const char *machine_id);
+void api_machine_get(struct request *rq, struct reply *rp);
+void api_machine_delete(struct request *rq, struct reply *rp);
 
 #endif

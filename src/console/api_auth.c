@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "login_limit.h"
 #include "web.h"
 
 int split_login(const char *login, char *user, size_t ulen, char *account, size_t alen)
@@ -61,7 +62,9 @@ int auth_operator(struct request *rq, struct reply *rp, struct account *acct)
 		rc = -EACCES;
 		goto out;
 	}
-	rc = user_check(rq->db, account, user, password ? password : "", acct);
+	rc = login_check(rq, rp, account, user, password ? password : "", acct);
+	if (rc == -EAGAIN)
+		goto out;
 	if (rc == -EACCES) {
 		rp->challenge = 1;
 		reply_error(rp, 401, "bad_credentials", "wrong user name or password for account %s",

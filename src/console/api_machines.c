@@ -54,8 +54,9 @@ static unsigned history_limit(struct request *rq, unsigned max)
 	return v < max ? (unsigned)v : max;
 }
 
-void api_machine_get(struct request *rq, struct reply *rp, const char *machine_id)
+void api_machine_get(struct request *rq, struct reply *rp)
 {
+	const char *machine_id = rq->param;
 	struct account a;
 	json_t *m = NULL;
 	int rc;
@@ -91,8 +92,9 @@ static int delete_auth(struct request *rq, struct reply *rp, const char *machine
 	return rc ? reply_internal(rp, rc) : 0;
 }
 
-void api_machine_delete(struct request *rq, struct reply *rp, const char *machine_id)
+void api_machine_delete(struct request *rq, struct reply *rp)
 {
+	const char *machine_id = rq->param;
 	struct machine_ref m;
 	int64_t now = console_now(), in_use = 0;
 	struct account a;

@@ -16,93 +16,9 @@
 #include "auth.h"
 #include "ca.h"
 #include "console.h"
+#include "login_limit.h"
 #include "register.h"
 #include "util.h"
-
-#define INVENTORY_MAX (256u * 1024)
-
-struct reg_request {
-	const char *token, *user, *password, *account;
-	const char *machine_id, *id_source, *id_value, *hostname, *csr;
-	char *inventory; /* JSON text, malloc'd */
-};
-
-static int malformed(struct reply *rp, const char *what)
-{
-	return reply_error(rp, 400, "malformed", "malformed request: %s", what);
-}
-
-/* A string member: NULL if absent; -EINVAL (reply set) if present but not
- * a string of 1..max bytes. */
-static int get_str(const json_t *obj, const char *key, size_t max, const char **out,
-		   struct reply *rp)
-{
-	const json_t *v = json_object_get(obj, key);
-	char msg[128];
-
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) > max ||
-	    strlen(json_string_value(v)) != json_string_length(v)) {
-		snprintf(msg, sizeof(msg), "\"%s\" must be a string of 1 to %zu characters", key, max);
-		return malformed(rp, msg);
-	}
-	*out = json_string_value(v);
-	return 0;
-}
-
-static int need(const char *v, const char *key, struct reply *rp)
-{
-	char msg[96];
-
-	if (v)
-		return 0;
-	snprintf(msg, sizeof(msg), "\"%s\" is required", key);
-	return malformed(rp, msg);
-}
-
-static int parse(const json_t *j, struct reg_request *r, struct reply *rp)
-{
-	const json_t *id = json_object_get(j, "identity"), *inv = json_object_get(j, "inventory");
-	int rc;
-
-	if ((rc = get_str(j, "token", 256, &r->token, rp)) ||
-	    (rc = get_str(j, "user", USER_NAME_MAX, &r->user, rp)) ||
-	    (rc = get_str(j, "password", PW_MAX_LEN, &r->password, rp)) ||
-	    (rc = get_str(j, "account", ACCOUNT_NAME_MAX, &r->account, rp)) ||
-	    (rc = get_str(j, "machine_id", 63, &r->machine_id, rp)) ||
-	    (rc = get_str(j, "hostname", 255, &r->hostname, rp)) ||
-	    (rc = get_str(j, "csr", CSR_PEM_MAX, &r->csr, rp)))
-		return rc;
-	if (r->token && (r->user || r->password || r->account))
-		return malformed(rp, "give either \"token\" or \"user\", \"password\" and "
-				     "\"account\", not both");
-	if (!r->token && !(r->user && r->password && r->account))
-		return malformed(rp, "\"token\", or \"user\", \"password\" and \"account\", "
-				     "are required");
-	if ((rc = need(r->machine_id, "machine_id", rp)) ||
-	    (rc = need(r->hostname, "hostname", rp)) || (rc = need(r->csr, "csr", rp)))
-		return rc;
-	if (!name_valid(r->machine_id))
-		return malformed(rp, "\"machine_id\" must be 1 to 63 characters of A-Z a-z 0-9 "
-				     "_ - . (not starting with a dot)");
-	if (!json_is_object(id))
-		return malformed(rp, "\"identity\" must be an object {\"source\", \"value\"}");
-	if ((rc = get_str(id, "source", 32, &r->id_source, rp)) ||
-	    (rc = get_str(id, "value", 256, &r->id_value, rp)) ||
-	    (rc = need(r->id_source, "identity.source", rp)) ||
-	    (rc = need(r->id_value, "identity.value", rp)))
-		return rc;
-	if (inv && !json_is_object(inv))
-		return malformed(rp, "\"inventory\" must be an object");
-	r->inventory = inv ? json_dumps(inv, JSON_COMPACT) : strdup("{}");
-	if (!r->inventory)
-		return reply_internal(rp, -ENOMEM);
-	if (strlen(r->inventory) > INVENTORY_MAX)
-		return malformed(rp, "\"inventory\" is larger than 256 KiB");
-	return 0;
-}
 
 static json_t *response(struct console *c, const struct reg_request *r,
 			const struct reg_outcome *o, const struct signed_cert *cert,
@@ -130,12 +46,14 @@ void api_register(struct request *rq, struct reply *rp)
 	json_t *j = NULL;
 	int rc;
 
-	if (request_json(rq, rp, &j) || parse(j, &r, rp))
+	if (request_json(rq, rp, &j) || register_parse(j, &r, rp))
 		goto out;
 	snprintf(rp->who, sizeof(rp->who), "machine=%s", r.machine_id);
 	if (r.user) {
 		/* The slow KDF runs before the transaction, never inside it. */
-		rc = user_check(rq->db, r.account, r.user, r.password, &pw_acct);
+		rc = login_check(rq, rp, r.account, r.user, r.password, &pw_acct);
+		if (rc == -EAGAIN)
+			goto out;
 		if (rc == -EACCES) {
 			reply_error(rp, 401, "bad_credentials",
 				    "wrong user name or password for account %s", r.account);
@@ -146,6 +64,9 @@ void api_register(struct request *rq, struct reply *rp)
 			goto out;
 		}
 	}
+	/* the credential first: nothing is signed for a caller without one */
+	if (r.token && register_token_precheck(rq->db, r.token, rp))
+		goto out;
 	rc = agent_ca_sign(rq->c->ca, r.csr, r.machine_id, &cert, why, sizeof(why));
 	if (rc == -EINVAL) {
 		reply_error(rp, 400, "bad_csr", "bad CSR: %s", why);
@@ -169,7 +90,7 @@ void api_register(struct request *rq, struct reply *rp)
 	m.cert_serial = cert.serial_hex;
 	m.cert_fingerprint = cert.fingerprint_hex;
 	m.agent_secret_hash = secret_h;
-	if (register_commit(rq->db, r.token, &pw_acct, &m, &o, rp))
+	if (register_commit(rq->db, r.token, &pw_acct, r.agent_secret, &m, &o, rp))
 		goto out;
 	snprintf(rp->who, sizeof(rp->who), "machine=%s account=%s", r.machine_id, o.acct.name);
 	reply_json(rp, o.reused ? 200 : 201, response(rq->c, &r, &o, &cert, secret));

@@ -12,6 +12,7 @@
 #include "api_auth.h"
 #include "console.h"
 #include "db.h"
+#include "hb_limit.h"
 #include "web_db.h"
 
 #define STATUS_MAX (256u * 1024)
@@ -31,8 +32,9 @@ static int state_valid(const char *s)
 	return 1;
 }
 
-void api_status_post(struct request *rq, struct reply *rp, const char *machine_id)
+void api_status_post(struct request *rq, struct reply *rp)
 {
+	const char *machine_id = rq->param;
 	struct machine_ref m;
 	const char *state;
 	json_t *doc = NULL;
@@ -46,6 +48,17 @@ void api_status_post(struct request *rq, struct reply *rp, const char *machine_i
 			    "machine %s is deregistered: register it again to report status",
 			    machine_id);
 		return;
+	}
+	{
+		unsigned wait = hb_take(rq->c->hb_limiter, m.ref);
+
+		if (wait) {
+			rp->retry_after = wait;
+			reply_error(rp, 429, "too_frequent",
+				    "machine %s reports too often (a burst of %d, then one a "
+				    "second): retry in %u s", machine_id, HB_BURST, wait);
+			return;
+		}
 	}
 	if (rq->len > STATUS_MAX) {
 		reply_error(rp, 413, "too_large", "a status document may have at most 256 KiB");

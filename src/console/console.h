@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 struct agent_ca;
+struct login_limiter;
+struct hb_limiter;
 
 struct console {
 	const char *db_path;
@@ -20,6 +22,8 @@ struct console {
 	unsigned heartbeat_interval_s;
 	unsigned heartbeat_timeout_s; /* silent longer than this: DISCONNECTED */
 	unsigned history_max;       /* status_history rows kept per machine */
+	struct login_limiter *login_limiter; /* password guessing (login_limit.h) */
+	struct hb_limiter *hb_limiter;       /* heartbeat floods (hb_limit.h) */
 };
 
 /* Unix time in seconds: every timestamp in the database and the API. */

@@ -3,7 +3,10 @@
 #include "db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "console.h"
@@ -44,6 +47,15 @@ int db_open(const char *path, int create, sqlite3 **out, char *err, size_t errle
 	int rc;
 
 	*out = NULL;
+	if (create && strcmp(path, ":memory:")) {
+		/* SQLite would create the file with the umask's mode (0644 under
+		 * most): it holds password and secret hashes. Its journal and
+		 * WAL files take the database file's mode. */
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd >= 0)
+			close(fd);
+	}
 	rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database %s: %s%s", path,

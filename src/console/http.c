@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* libmicrohttpd plumbing: bodies, routing, JSON replies, the access log (http.h). */
+/* libmicrohttpd plumbing: bodies, sending replies, the access log (http.h). */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -14,11 +14,11 @@
 
 #include <microhttpd.h>
 
-#include "api.h"
 #include "conn.h"
 #include "console.h"
 #include "db.h"
 #include "log.h"
+#include "routes.h"
 #include "util.h"
 #include "web.h"
 
@@ -35,37 +35,6 @@ struct pending {
 	int too_big;
 };
 
-int reply_error(struct reply *rp, unsigned status, const char *code, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_decref(rp->body);
-	rp->status = status;
-	rp->body = json_pack("{s:s, s:s}", "error", msg, "code", code);
-	return -EPERM;
-}
-
-int reply_internal(struct reply *rp, int rc)
-{
-	if (rc == -EBUSY)
-		reply_error(rp, 503, "busy", "the database is busy; retry shortly");
-	else
-		reply_error(rp, 500, "internal", "internal error (%s); the console log has details",
-			    strerror(rc < 0 ? -rc : EIO));
-	return rc;
-}
-
-void reply_json(struct reply *rp, unsigned status, json_t *body)
-{
-	json_decref(rp->body);
-	rp->status = status;
-	rp->body = body;
-}
-
 const char *request_header(struct request *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
@@ -81,96 +50,17 @@ const char *request_query(struct request *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-int request_json(struct request *rq, struct reply *rp, json_t **out)
+void request_client_addr(struct request *rq, char *out, size_t n)
 {
-	json_error_t jerr;
-	json_t *j;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
-	if (!rq->len) {
-		reply_error(rp, 400, "malformed", "malformed request: a JSON object body is required");
-		return -EINVAL;
-	}
-	j = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!j) {
-		reply_error(rp, 400, "malformed", "malformed request: invalid JSON at line %d: %s",
-			    jerr.line, jerr.text);
-		return -EINVAL;
-	}
-	if (!json_is_object(j)) {
-		json_decref(j);
-		reply_error(rp, 400, "malformed", "malformed request: the body must be a JSON object");
-		return -EINVAL;
-	}
-	*out = j;
-	return 0;
-}
-
-/* "/api/v1/machines/ID[/status]": ID into id, the rest into tail. */
-static int machine_path(const char *url, char *id, size_t idlen, const char **tail)
-{
-	static const char prefix[] = "/api/v1/machines/";
-	const char *p, *slash;
-	size_t n;
-
-	if (strncmp(url, prefix, sizeof(prefix) - 1))
-		return -ENOENT;
-	p = url + sizeof(prefix) - 1;
-	slash = strchr(p, '/');
-	n = slash ? (size_t)(slash - p) : strlen(p);
-	if (!n || n >= idlen)
-		return -ENOENT;
-	memcpy(id, p, n);
-	id[n] = '\0';
-	*tail = slash ? slash : "";
-	return name_valid(id) ? 0 : -ENOENT;
-}
-
-static void route(struct request *rq, struct reply *rp)
-{
-	const char *m = rq->method, *tail;
-	char id[64];
-	int known = 1;
-
-	/* the web page, its assets and the calls only it makes (web_route.c) */
-	if (web_route(rq, rp))
-		return;
-	if (!strcmp(rq->url, "/api/v1/health")) {
-		if (!strcmp(m, "GET")) {
-			reply_json(rp, 200, json_pack("{s:b, s:s}", "ok", 1, "version",
-						      LIVEMIG_VERSION));
-			return;
-		}
-	} else if (!strcmp(rq->url, "/api/v1/register")) {
-		if (!strcmp(m, "POST")) {
-			api_register(rq, rp);
-			return;
-		}
-	} else if (!strcmp(rq->url, "/api/v1/machines") || !strcmp(rq->url, "/api/v1/machines/")) {
-		if (!strcmp(m, "GET")) {
-			api_machines_list(rq, rp);
-			return;
-		}
-	} else if (!machine_path(rq->url, id, sizeof(id), &tail) && !*tail) {
-		if (!strcmp(m, "GET")) {
-			api_machine_get(rq, rp, id);
-			return;
-		}
-		if (!strcmp(m, "DELETE")) {
-			api_machine_delete(rq, rp, id);
-			return;
-		}
-	} else if (!machine_path(rq->url, id, sizeof(id), &tail) && !strcmp(tail, "/status")) {
-		if (!strcmp(m, "POST")) {
-			api_status_post(rq, rp, id);
-			return;
-		}
-	} else {
-		known = 0;
-	}
-	if (known)
-		reply_error(rp, 405, "method_not_allowed", "%s is not allowed on %s", m, rq->url);
-	else
-		reply_error(rp, 404, "not_found", "no such endpoint: %s", rq->url);
+	snprintf(out, n, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
 }
 
 static void handle(struct http_server *s, struct MHD_Connection *conn, const char *url,
@@ -193,7 +83,7 @@ static void handle(struct http_server *s, struct MHD_Connection *conn, const cha
 		reply_internal(rp, rc);
 		return;
 	}
-	route(&rq, rp);
+	route_request(&rq, rp);
 	/* A handler that returned with a transaction open has a bug; do not
 	 * let it commit by accident when the connection closes. */
 	db_rollback(rq.db);
@@ -243,6 +133,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *rp)
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	web_headers(resp, rp);
+	if (rp->retry_after) {
+		char ra[16];
+
+		snprintf(ra, sizeof(ra), "%u", rp->retry_after);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
 	if (rp->challenge)
 		MHD_add_response_header(resp, "WWW-Authenticate",
 					"Basic realm=\"livemig-console\", charset=\"UTF-8\"");
@@ -367,8 +263,11 @@ int http_start(struct console *c, const char *host, const char *port, const char
 	       char *err, size_t errlen)
 {
 	struct http_server *s = calloc(1, sizeof(*s));
-	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+	/* Event-driven (epoll) with a fixed pool of threads: a connection
+	 * that sends nothing, or a header line now and then, costs a file
+	 * descriptor and a little memory, never a thread. */
+	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_USE_ERROR_LOG;
 
 	if (!s)
 		return -ENOMEM;
@@ -388,10 +287,16 @@ int http_start(struct console *c, const char *host, const char *port, const char
 				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->fd,
 				MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
 				MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+				MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				/* a client that stops talking for 30 s is dropped */
-				MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-				MHD_OPTION_CONNECTION_LIMIT, 256u,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+				/* a client silent for this long is dropped, in the
+				 * middle of its request head or not */
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_PER_IP,
+				/* a request head larger than this is refused (431) */
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_HEAD_MEMORY,
 				MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(err, errlen,

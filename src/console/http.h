@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The HTTPS side: libmicrohttpd (with its own TLS) runs a thread per
- * connection; http.c collects each request's body, opens a database
- * connection for it, routes it to a handler, and sends the handler's JSON
- * reply. Handlers never see libmicrohttpd beyond request_header() and
- * request_query().
+ * The HTTPS side: libmicrohttpd (with its own TLS), event-driven with a
+ * pool of threads; http.c collects each request's body, opens a database
+ * connection for it, hands it to the route table (routes.c), and sends the
+ * handler's JSON reply. Handlers never see libmicrohttpd beyond
+ * request_header() and request_query().
  */
 #ifndef LIVEMIG_CONSOLE_HTTP_H
 #define LIVEMIG_CONSOLE_HTTP_H
@@ -20,6 +20,23 @@ struct http_server;
 
 #define HTTP_BODY_MAX (1u << 20)
 
+/* Connection limits (docs/security.md). One address may hold
+ * HTTP_CONNECTIONS_PER_IP connections at once, so one client cannot take
+ * the HTTP_CONNECTIONS_MAX that all share; a connection silent for
+ * HTTP_IDLE_TIMEOUT_S is closed; HTTP_THREADS threads serve every
+ * connection (epoll). */
+#define HTTP_THREADS 8
+#define HTTP_CONNECTIONS_MAX 1000
+#define HTTP_CONNECTIONS_PER_IP 32
+#define HTTP_IDLE_TIMEOUT_S 10
+#define HTTP_HEAD_MEMORY (32u * 1024)
+/* TLS 1.2 or 1.3 only, AEAD suites with forward secrecy only (GnuTLS
+ * priority string; the server's order wins). */
+#define HTTP_TLS_PRIORITIES                                                          \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"       \
+	"+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:"       \
+	"+ECDHE-RSA:%SERVER_PRECEDENCE"
+
 struct request {
 	struct console *c;
 	struct MHD_Connection *conn;
@@ -28,6 +45,7 @@ struct request {
 	const char *body; /* NUL-terminated; "" when none */
 	size_t len;
 	sqlite3 *db;      /* this request's own connection */
+	char param[64];   /* the route pattern's {parameter}, "" when none */
 };
 
 struct reply {
@@ -39,6 +57,7 @@ struct reply {
 	const char *raw;  /* static bytes to send instead of body (the page's assets) */
 	size_t raw_len;
 	const char *content_type; /* of raw */
+	unsigned retry_after; /* a Retry-After header (seconds), when not 0 */
 };
 
 /* {"error": message, "code": code}. Always returns -EPERM so a handler can
@@ -53,6 +72,8 @@ void reply_json(struct reply *rp, unsigned status, json_t *body);
 const char *request_header(struct request *rq, const char *name);
 const char *request_cookie(struct request *rq, const char *name);
 const char *request_query(struct request *rq, const char *name);
+/* The client's address as text ("127.0.0.1", "::1"); "?" if unknown. */
+void request_client_addr(struct request *rq, char *out, size_t n);
 /* The body as a JSON object (duplicate keys refused); else a 400 reply
  * and -EINVAL. */
 int request_json(struct request *rq, struct reply *rp, json_t **out);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "auth.h"
 #include "db.h"
@@ -107,6 +108,55 @@ int machine_deregister(sqlite3 *db, int64_t ref, int64_t now)
 	return run(db, st, "deregistering a machine");
 }
 
+int machine_same(sqlite3 *db, int64_t ref, const char *agent_secret, const char *id_source,
+		 const char *id_value)
+{
+	char hash[SECRET_HASH_HEX];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!agent_secret)
+		return -EACCES;
+	secret_hash(agent_secret, hash);
+	rc = db_prepare(db, &st,
+			"SELECT 1 FROM machines WHERE id = ? AND agent_secret_hash = ?"
+			" AND identity_source = ? AND identity_value = ?");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, ref);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, id_source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, id_value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -EACCES : db_err(db, rc, "checking a re-registration");
+}
+
+int machine_event(sqlite3 *db, int64_t ref, const char *state, const char *what, int64_t now)
+{
+	json_t *j = json_pack("{s:s}", "reason", what);
+	char *doc = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	sqlite3_stmt *st;
+	int rc = doc ? 0 : -ENOMEM;
+
+	json_decref(j);
+	if (!rc)
+		rc = db_prepare(db, &st,
+				"INSERT INTO status_history (machine_ref, received_at, state, doc)"
+				" VALUES (?, ?, ?, ?)");
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, ref);
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, doc, -1, SQLITE_STATIC);
+		rc = run(db, st, "recording a machine event");
+	}
+	free(doc);
+	return rc;
+}
+
 int machine_status_store(sqlite3 *db, int64_t ref, const char *doc, const char *state,
 			 int64_t now, unsigned keep)
 {
@@ -149,6 +199,18 @@ int machine_status_store(sqlite3 *db, int64_t ref, const char *doc, const char *
 	sqlite3_bind_int64(st, 1, ref);
 	sqlite3_bind_int64(st, 2, keep);
 	if ((rc = run(db, st, "trimming status history")))
+		return rc;
+	/* and no more than HISTORY_BYTES_MAX of documents: the newest rows
+	 * whose running total fits stay */
+	rc = db_prepare(db, &st,
+			"DELETE FROM status_history WHERE machine_ref = ?1 AND id <="
+			" (SELECT MAX(id) FROM (SELECT id, SUM(LENGTH(doc)) OVER (ORDER BY id DESC)"
+			"  AS total FROM status_history WHERE machine_ref = ?1) AS t WHERE total > ?2)");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, ref);
+	sqlite3_bind_int64(st, 2, HISTORY_BYTES_MAX);
+	if ((rc = run(db, st, "trimming status history to its bytes")))
 		return rc;
 
 	rc = db_prepare(db, &st, "UPDATE machines SET last_seen = ?, state = ? WHERE id = ?");

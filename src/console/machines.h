@@ -44,10 +44,22 @@ int machine_by_secret(sqlite3 *db, const char *secret, struct machine_ref *out);
 /* Insert (existing == 0) or overwrite row `existing` as a fresh
  * registration: active, state REGISTERED, last_seen now. */
 int machine_save(sqlite3 *db, const struct machine_reg *m, int64_t existing, int64_t now);
+/* Whether a registration request proves it comes from the machine already
+ * registered as row ref: its current agent secret and the same identity.
+ * 0 when it does, -EACCES when not, or another -errno. */
+int machine_same(sqlite3 *db, int64_t ref, const char *agent_secret, const char *id_source,
+		 const char *id_value);
+/* One line in the machine's events (its status history) that is not a
+ * heartbeat: {"reason": what} under state. */
+int machine_event(sqlite3 *db, int64_t ref, const char *state, const char *what, int64_t now);
 /* Free the license; a no-op on a deregistered machine. */
 int machine_deregister(sqlite3 *db, int64_t ref, int64_t now);
+/* A machine's status history holds at most this many bytes of documents
+ * (and at most `keep` rows): a flood of large heartbeats cannot fill the
+ * database. */
+#define HISTORY_BYTES_MAX (8 * 1024 * 1024)
 /* Latest status, history row, last_seen and state; keeps the newest
- * `keep` history rows. */
+ * `keep` history rows and at most HISTORY_BYTES_MAX bytes. */
 int machine_status_store(sqlite3 *db, int64_t ref, const char *doc, const char *state,
 			 int64_t now, unsigned keep);
 

@@ -55,8 +55,15 @@ static int check_token(sqlite3 *db, const char *secret, int64_t now, struct toke
 	return reply_internal(rp, -EINVAL);
 }
 
-static int decide(sqlite3 *db, struct machine_reg *m, int64_t *existing,
-		  struct reg_outcome *out, struct reply *rp)
+int register_token_precheck(sqlite3 *db, const char *token, struct reply *rp)
+{
+	struct token t = { .id = 0 };
+
+	return check_token(db, token, console_now(), &t, rp) ? -EPERM : 0;
+}
+
+static int decide(sqlite3 *db, struct machine_reg *m, const char *agent_secret,
+		  int64_t *existing, struct reg_outcome *out, struct reply *rp)
 {
 	struct machine_ref prev;
 	int rc = machine_lookup(db, m->machine_id, &prev);
@@ -74,6 +81,24 @@ static int decide(sqlite3 *db, struct machine_reg *m, int64_t *existing,
 					   m->machine_id);
 		*existing = prev.ref;
 		out->reused = !prev.deregistered_at;
+		/* A token or a password of the account is not enough to take
+		 * an active machine over: the attacker would get its staging
+		 * certificate and lock the real agent out. */
+		if (out->reused) {
+			rc = machine_same(db, prev.ref, agent_secret, m->identity_source,
+					  m->identity_value);
+			if (rc == -EACCES) {
+				log_warn("refused re-registration of active machine %s (no proof "
+					 "it is the same machine)", m->machine_id);
+				return reply_error(rp, 409, "machine_registered",
+						   "machine %s is registered and active: re-registering "
+						   "it needs its current agent secret and the same "
+						   "identity, or an operator deregisters it first to "
+						   "replace it", m->machine_id);
+			}
+			if (rc)
+				return reply_internal(rp, rc);
+		}
 	}
 	rc = licenses_in_use(db, m->account_id, &out->in_use);
 	if (rc)
@@ -90,7 +115,8 @@ static int decide(sqlite3 *db, struct machine_reg *m, int64_t *existing,
 }
 
 int register_commit(sqlite3 *db, const char *token, const struct account *password_acct,
-		    struct machine_reg *m, struct reg_outcome *out, struct reply *rp)
+		    const char *agent_secret, struct machine_reg *m, struct reg_outcome *out,
+		    struct reply *rp)
 {
 	int64_t now = console_now(), existing = 0;
 	struct token t = { .id = 0 };
@@ -113,9 +139,15 @@ int register_commit(sqlite3 *db, const char *token, const struct account *passwo
 		reply_internal(rp, rc);
 		goto fail;
 	}
-	if ((rc = decide(db, m, &existing, out, rp)))
+	if ((rc = decide(db, m, agent_secret, &existing, out, rp)))
 		goto fail;
 	rc = machine_save(db, m, existing, now);
+	if (!rc && existing)
+		rc = machine_event(db, existing, MACHINE_STATE_REGISTERED,
+				   out->reused ? "re-registered by the same machine: new key and "
+						 "certificate"
+					       : "registered again after deregistration: new key "
+						 "and certificate", now);
 	if (!rc && token)
 		rc = token_count_use(db, t.id);
 	if (!rc)

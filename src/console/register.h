@@ -16,6 +16,19 @@
 #include "http.h"
 #include "machines.h"
 
+/* A registration request's members (pointers into its parsed JSON). */
+struct reg_request {
+	const char *token, *user, *password, *account;
+	const char *machine_id, *id_source, *id_value, *hostname, *csr;
+	const char *agent_secret; /* proof for re-registering an active machine */
+	char *inventory; /* JSON text, malloc'd */
+};
+
+/* Check the body's members (docs/console-api.md); r->inventory is the
+ * inventory as JSON text (malloc'd, the caller frees it even on error).
+ * 0, or -EINVAL/-ENOMEM with the reply set. */
+int register_parse(const json_t *j, struct reg_request *r, struct reply *rp);
+
 struct reg_outcome {
 	struct account acct;
 	int reused;          /* the machine already held a license */
@@ -25,7 +38,17 @@ struct reg_outcome {
 /* Either token (an installation token's secret) or password_acct (an
  * account whose user's password was checked already) is set; m->account_id
  * is filled here. On refusal the reply is set and -EPERM returned. */
+/* The token's verdict before any work is done for the request (the CA's
+ * signature above all); register_commit checks it again, in the
+ * transaction. 0, or -EPERM with the reply set. */
+int register_token_precheck(sqlite3 *db, const char *token, struct reply *rp);
+
+/* An active machine is re-registered only with proof that the request
+ * comes from it: agent_secret, its current agent secret, and the same
+ * identity (machine_same); otherwise 409 machine_registered. An operator
+ * replaces a machine by deregistering it first. */
 int register_commit(sqlite3 *db, const char *token, const struct account *password_acct,
-		    struct machine_reg *m, struct reg_outcome *out, struct reply *rp);
+		    const char *agent_secret, struct machine_reg *m, struct reg_outcome *out,
+		    struct reply *rp);
 
 #endif

@@ -14,6 +14,8 @@
 #include "console.h"
 #include "db.h"
 #include "http.h"
+#include "hb_limit.h"
+#include "login_limit.h"
 #include "log.h"
 
 #define PEM_MAX (1u << 20)
@@ -206,6 +208,18 @@ int serve_main(int argc, char **argv)
 	c.heartbeat_interval_s = (unsigned)o.interval_s;
 	c.heartbeat_timeout_s = (unsigned)o.timeout_s;
 	c.history_max = (unsigned)o.history;
+	c.login_limiter = calloc(1, sizeof(*c.login_limiter));
+	if (!c.login_limiter) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	limiter_init(c.login_limiter, NULL, NULL);
+	c.hb_limiter = calloc(1, sizeof(*c.hb_limiter));
+	if (!c.hb_limiter) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	hb_limiter_init(c.hb_limiter, NULL, NULL);
 	rc = setup(&o, &c, &cert, &key);
 	if (rc)
 		goto out;
@@ -230,6 +244,14 @@ int serve_main(int argc, char **argv)
 	http_stop(srv);
 	log_info("stopped");
 out:
+	if (c.hb_limiter) {
+		hb_limiter_destroy(c.hb_limiter);
+		free(c.hb_limiter);
+	}
+	if (c.login_limiter) {
+		limiter_destroy(c.login_limiter);
+		free(c.login_limiter);
+	}
 	cleanup(&c, cert, key);
 	return rc ? 1 : 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The console's web page (docs/console.md): the page and its assets, built
- * into the program (web_assets.c), and the calls only the page needs:
+ * into the program (web_assets.c), and the calls only the page needs
+ * (their routes are in routes.c with the API's):
  *   POST/GET/DELETE /api/v1/session            sign in, who am I, sign out
  *   GET/POST        /api/v1/tokens             installation tokens
  *   DELETE          /api/v1/tokens/ID          revoke
@@ -21,8 +22,6 @@
 
 struct MHD_Response;
 
-/* 1 when the request was the page's (rp filled), 0 to route it elsewhere. */
-int web_route(struct request *rq, struct reply *rp);
 /* Headers every answer carries: Set-Cookie when asked, and the page's
  * security policy (no framing, no sniffing, no foreign script). */
 void web_headers(struct MHD_Response *resp, const struct reply *rp);
@@ -49,8 +48,8 @@ void web_session_get(struct request *rq, struct reply *rp);
 void web_session_delete(struct request *rq, struct reply *rp);
 void web_tokens_list(struct request *rq, struct reply *rp);
 void web_tokens_create(struct request *rq, struct reply *rp);
-void web_token_revoke(struct request *rq, struct reply *rp, const char *id);
-void web_replication_post(struct request *rq, struct reply *rp, const char *machine_id);
-void web_timeline_get(struct request *rq, struct reply *rp, const char *machine_id);
+void web_token_revoke(struct request *rq, struct reply *rp);
+void web_replication_post(struct request *rq, struct reply *rp);
+void web_timeline_get(struct request *rq, struct reply *rp);
 
 #endif

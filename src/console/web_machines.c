@@ -31,8 +31,9 @@ static int own_machine(struct request *rq, struct reply *rp, const struct accoun
 	return rc ? reply_internal(rp, rc) : 0;
 }
 
-void web_replication_post(struct request *rq, struct reply *rp, const char *machine_id)
+void web_replication_post(struct request *rq, struct reply *rp)
 {
+	const char *machine_id = rq->param;
 	char user[USER_NAME_MAX + 1], by[USER_NAME_MAX + ACCOUNT_NAME_MAX + 2];
 	struct machine_ref m;
 	struct account a;
@@ -74,8 +75,9 @@ out:
 	json_decref(req);
 }
 
-void web_timeline_get(struct request *rq, struct reply *rp, const char *machine_id)
+void web_timeline_get(struct request *rq, struct reply *rp)
 {
+	const char *machine_id = rq->param;
 	char user[USER_NAME_MAX + 1], *end;
 	const char *q = request_query(rq, "points");
 	unsigned points = POINTS_DEFAULT;

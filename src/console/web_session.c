@@ -15,6 +15,7 @@
 
 #include "console.h"
 #include "db.h"
+#include "login_limit.h"
 #include "web.h"
 
 static json_t *session_json(const struct session *s, const char *secret, int64_t in_use)
@@ -28,6 +29,20 @@ static json_t *session_json(const struct session *s, const char *secret, int64_t
 			 (json_int_t)in_use);
 }
 
+/* "application/json", any case, then only parameters ("; charset=utf-8"):
+ * not "application/jsonp" nor "application/json-seq". */
+static int is_json_media_type(const char *ct)
+{
+	static const char t[] = "application/json";
+
+	if (!ct || strncasecmp(ct, t, sizeof(t) - 1))
+		return 0;
+	ct += sizeof(t) - 1;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return !*ct || *ct == ';';
+}
+
 int web_json_body(struct request *rq, struct reply *rp, json_t **out)
 {
 	const char *ct = request_header(rq, "Content-Type");
@@ -35,7 +50,7 @@ int web_json_body(struct request *rq, struct reply *rp, json_t **out)
 	/* A form on another site cannot send this type without asking first
 	 * (CORS preflight, which the console never grants): no forged sign-in,
 	 * and no forged change riding on credentials a browser cached. */
-	if (!ct || strncasecmp(ct, "application/json", 16)) {
+	if (!is_json_media_type(ct)) {
 		reply_error(rp, 415, "json_required",
 			    "the body must be JSON sent as Content-Type: application/json");
 		return -EINVAL;
@@ -64,7 +79,9 @@ void web_session_post(struct request *rq, struct reply *rp)
 		goto out;
 	}
 	/* the slow KDF before the write lock */
-	rc = user_check(rq->db, account, user, password, &s.account);
+	rc = login_check(rq, rp, account, user, password, &s.account);
+	if (rc == -EAGAIN)
+		goto out;
 	if (rc == -EACCES) {
 		reply_error(rp, 401, "bad_credentials", "wrong user name or password for account %s",
 			    account);

@@ -101,8 +101,9 @@ out:
 	json_decref(req);
 }
 
-void web_token_revoke(struct request *rq, struct reply *rp, const char *idtext)
+void web_token_revoke(struct request *rq, struct reply *rp)
 {
+	const char *idtext = rq->param;
 	char user[USER_NAME_MAX + 1], *end;
 	int64_t id, owner = 0;
 	struct account a;

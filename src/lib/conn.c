@@ -405,7 +405,7 @@ int tcp_listen(const char *host, const char *port, char *err, size_t errlen)
 		return rc;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 64)) {
+	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, SOMAXCONN)) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot listen on %s:%s: %s", host, port, strerror(-rc));
 		close(fd);

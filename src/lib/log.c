@@ -18,10 +18,43 @@ void log_init(const char *prog, enum log_level level, int timestamps)
 	log_timestamps = timestamps;
 }
 
+void log_escape(const char *in, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (!outlen)
+		return;
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		char e[5];
+		size_t k = 0;
+
+		if (*p == '\\') {
+			e[k++] = '\\';
+			e[k++] = '\\';
+		} else if (*p == '\n' || *p == '\r' || *p == '\t') {
+			e[k++] = '\\';
+			e[k++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			e[k++] = '\\';
+			e[k++] = 'x';
+			e[k++] = hex[*p >> 4];
+			e[k++] = hex[*p & 15];
+		} else {
+			e[k++] = (char)*p;
+		}
+		if (o + k >= outlen)
+			break;
+		memcpy(out + o, e, k);
+		o += k;
+	}
+	out[o] = '\0';
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *const tag[] = { "error", "warning", "info", "debug" };
-	char line[1024];
+	char line[1024], msg[1024];
 	size_t n = 0;
 	va_list ap;
 
@@ -38,9 +71,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	}
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s: %s: ", log_prog, tag[level]);
 	va_start(ap, fmt);
-	if (n < sizeof(line))
-		vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (n < sizeof(line))
+		log_escape(msg, line + n, sizeof(line) - n);
 	/* one write per line so threads never interleave inside a line */
 	fprintf(stderr, "%s\n", line);
 }

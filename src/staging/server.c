@@ -30,27 +30,58 @@ static atomic_int stopping;
  * after leaving its slot, and is only signalled from here under slots_mu. */
 static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t slots_cv = PTHREAD_COND_INITIALIZER;
-static struct session *slots[SERVER_MAX_CONNS];
-static unsigned active;
+static struct session *slots[SERVER_MAX_CONNS + SERVER_PREAUTH_MAX];
+static unsigned active;         /* threads, in their handshake or not */
+static unsigned authenticated;  /* of those, past the handshake */
+/* the address of each connection in its handshake ("" when free) */
+static char preauth_addr[SERVER_PREAUTH_MAX][NI_MAXHOST];
 
 int server_stopping(void)
 {
 	return atomic_load(&stopping);
 }
 
+#define NSLOTS (SERVER_MAX_CONNS + SERVER_PREAUTH_MAX)
+
 struct worker_arg {
 	struct session *s;
 	unsigned slot;
+	unsigned preauth; /* its place in preauth_addr */
 };
+
+/* After the handshake (under slots_mu): leave the unauthenticated places;
+ * 0 when an authenticated place was free and is now taken. */
+static int authenticate(const struct worker_arg *a, int handshake_ok)
+{
+	int rc = -EBUSY;
+
+	pthread_mutex_lock(&slots_mu);
+	preauth_addr[a->preauth][0] = '\0';
+	if (handshake_ok && authenticated < SERVER_MAX_CONNS) {
+		authenticated++;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&slots_mu);
+	return rc;
+}
 
 static void *worker(void *p)
 {
 	struct worker_arg a = *(struct worker_arg *)p;
 
+	int hs, authed;
+
 	free(p);
-	session_run(a.s);
+	hs = session_handshake(a.s);
+	authed = !authenticate(&a, !hs);
+	if (authed)
+		session_run(a.s);
+	else if (!hs)
+		log_warn("closing a connection: %u sessions already open", SERVER_MAX_CONNS);
 	pthread_mutex_lock(&slots_mu);
 	slots[a.slot] = NULL;
+	if (authed)
+		authenticated--;
 	pthread_mutex_unlock(&slots_mu);
 	/* freed before it stops counting, so a shutdown waits for the free */
 	session_free(a.s);
@@ -65,31 +96,61 @@ static void *worker(void *p)
 	return NULL;
 }
 
-static void format_addr(const struct sockaddr_storage *sa, socklen_t len, char *out, size_t n)
+/* "HOST:PORT" into out, and HOST alone into host (NI_MAXHOST bytes). */
+static void format_addr(const struct sockaddr_storage *sa, socklen_t len, char *out, size_t n,
+			char *host)
 {
-	char host[NI_MAXHOST], port[NI_MAXSERV];
+	char port[NI_MAXSERV];
 
-	if (getnameinfo((const struct sockaddr *)sa, len, host, sizeof(host), port, sizeof(port),
+	if (getnameinfo((const struct sockaddr *)sa, len, host, NI_MAXHOST, port, sizeof(port),
 			NI_NUMERICHOST | NI_NUMERICSERV)) {
 		snprintf(out, n, "?");
+		snprintf(host, NI_MAXHOST, "?");
 		return;
 	}
 	snprintf(out, n, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
 }
 
-/* Start a thread for a new connection, or refuse it when full. */
-static void admit(const struct staging_config *cfg, int fd, const char *addr)
+/* A free unauthenticated place for host (under slots_mu), or -1 with why. */
+static int preauth_place(const char *host, const char **why)
 {
+	unsigned same = 0;
+	int free_place = -1;
+
+	for (int i = 0; i < SERVER_PREAUTH_MAX; i++) {
+		if (!preauth_addr[i][0]) {
+			if (free_place < 0)
+				free_place = i;
+		} else if (!strcmp(preauth_addr[i], host)) {
+			same++;
+		}
+	}
+	if (same >= SERVER_PREAUTH_PER_ADDR) {
+		*why = "connections from this address are already in their TLS handshake";
+		return -1;
+	}
+	if (free_place < 0)
+		*why = "connections are already in their TLS handshake";
+	return free_place;
+}
+
+/* Start a thread for a new connection, or refuse it when full. */
+static void admit(const struct staging_config *cfg, int fd, const char *addr, const char *host)
+{
+	const char *why = NULL;
 	struct worker_arg *a;
 	pthread_attr_t attr;
 	struct session *s;
 	unsigned slot;
+	int place;
 
 	pthread_mutex_lock(&slots_mu);
-	if (active >= SERVER_MAX_CONNS) {
+	place = preauth_place(host, &why);
+	if (place < 0 || active >= NSLOTS) {
 		pthread_mutex_unlock(&slots_mu);
-		log_warn("refusing connection from %s: %u connections already open", addr,
-			 SERVER_MAX_CONNS);
+		/* at debug level: a flood would otherwise write the log full */
+		log_debug("refusing connection from %s: %s", addr,
+			  why ? why : "every place is taken");
 		close(fd);
 		return;
 	}
@@ -105,6 +166,8 @@ static void admit(const struct staging_config *cfg, int fd, const char *addr)
 	}
 	a->s = s;
 	a->slot = slot;
+	a->preauth = (unsigned)place;
+	snprintf(preauth_addr[place], sizeof(preauth_addr[place]), "%s", host);
 	slots[slot] = s;
 	active++;
 	pthread_attr_init(&attr);
@@ -115,6 +178,7 @@ static void admit(const struct staging_config *cfg, int fd, const char *addr)
 
 		if (rc) {
 			slots[slot] = NULL;
+			preauth_addr[place][0] = '\0';
 			active--;
 			free(a);
 			session_free(s);
@@ -151,13 +215,13 @@ static void stop_sessions(void)
 	if (active)
 		log_info("shutting down: letting %u connection%s finish", active,
 			 active == 1 ? "" : "s");
-	for (unsigned i = 0; i < SERVER_MAX_CONNS; i++)
+	for (unsigned i = 0; i < NSLOTS; i++)
 		if (slots[i])
 			session_wake(slots[i]);
 	if (wait_sessions(STOP_GRACE_MS)) {
 		log_warn("shutting down: cutting off %u connection%s still busy", active,
 			 active == 1 ? "" : "s");
-		for (unsigned i = 0; i < SERVER_MAX_CONNS; i++)
+		for (unsigned i = 0; i < NSLOTS; i++)
 			if (slots[i])
 				session_abort(slots[i]);
 		if (wait_sessions(ABORT_WAIT_MS))
@@ -176,7 +240,7 @@ int server_run(const struct staging_config *cfg, int listen_fd, int signal_fd)
 				       { .fd = signal_fd, .events = POLLIN } };
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
-		char addr[80];
+		char addr[80], host[NI_MAXHOST];
 		int fd;
 
 		if (poll(p, 2, -1) < 0) {
@@ -203,8 +267,8 @@ int server_run(const struct staging_config *cfg, int listen_fd, int signal_fd)
 			}
 			continue;
 		}
-		format_addr(&sa, sl, addr, sizeof(addr));
-		admit(cfg, fd, addr);
+		format_addr(&sa, sl, addr, sizeof(addr), host);
+		admit(cfg, fd, addr, host);
 	}
 	close(listen_fd);
 	stop_sessions();

@@ -1,5 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The accept loop: one detached thread per connection, bounded in number. */
+/*
+ * The accept loop: one detached thread per connection, bounded in number.
+ * A connection is unauthenticated until its TLS handshake has checked the
+ * agent's certificate. Unauthenticated connections have their own
+ * SERVER_PREAUTH_MAX places, SERVER_PREAUTH_PER_ADDR per client address,
+ * and SERVER_HANDSHAKE_MS to finish: connections that never finish the
+ * handshake cannot take the SERVER_MAX_CONNS places of agents' sessions
+ * (docs/security.md).
+ */
 #ifndef LIVEMIG_STAGING_SERVER_H
 #define LIVEMIG_STAGING_SERVER_H
 
@@ -7,8 +15,10 @@
 
 #include <openssl/ssl.h>
 
-#define SERVER_MAX_CONNS        256
-#define SERVER_HANDSHAKE_MS     10000
+#define SERVER_MAX_CONNS        256 /* authenticated sessions */
+#define SERVER_PREAUTH_MAX      64  /* connections still in their handshake */
+#define SERVER_PREAUTH_PER_ADDR 8   /* of those, from one address */
+#define SERVER_HANDSHAKE_MS     5000
 
 struct staging_config {
 	const char *store_dir;

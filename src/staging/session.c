@@ -379,7 +379,7 @@ static void finish(struct session *s, int rc)
 	s->ndisks = 0;
 }
 
-void session_run(struct session *s)
+int session_handshake(struct session *s)
 {
 	char err[512];
 	int fd = s->conn.fd, rc;
@@ -388,15 +388,22 @@ void session_run(struct session *s)
 	rc = conn_accept(&s->conn, s->cfg->tls, fd, SERVER_HANDSHAKE_MS, err, sizeof(err));
 	if (rc) {
 		log_warn("TLS handshake with %s failed: %s", s->addr, err);
-		return;
+		return rc;
 	}
 	if (conn_peer_name(&s->conn, s->machine, sizeof(s->machine))) {
 		strcpy(s->machine, "?");
 		log_warn("refusing connection from %s: its certificate has no valid machine name "
 			 "as common name", s->addr);
-		return;
+		return -EACCES;
 	}
 	log_debug("TLS connection from %s for machine %s", s->addr, s->machine);
+	return 0;
+}
+
+void session_run(struct session *s)
+{
+	int rc;
+
 	if (alloc_buffers(s)) {
 		log_error("closing connection from %s: out of memory", s->addr);
 		return;

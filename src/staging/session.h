@@ -8,7 +8,10 @@ struct session;
 
 /* Takes ownership of fd. NULL when out of memory (fd is then closed). */
 struct session *session_new(const struct staging_config *cfg, int fd, const char *addr);
-/* Handshake and serve; returns when the connection has ended. */
+/* The TLS handshake, the agent's certificate checked (SERVER_HANDSHAKE_MS
+ * at most): 0, or -errno (logged). */
+int session_handshake(struct session *s);
+/* After session_handshake: serve; returns when the connection has ended. */
 void session_run(struct session *s);
 /* Closes the connection and frees s. */
 void session_free(struct session *s);

@@ -78,6 +78,12 @@ def registration(args, machine, csr, token=None):
     body = {"machine_id": machine, "hostname": args.hostname or machine + ".example",
             "identity": {"source": source, "value": value},
             "inventory": inventory(args.hostname or machine), "csr": csr}
+    secret = getattr(args, "agent_secret", None)
+    if secret:
+        if secret.startswith("@"):
+            with open(secret[1:]) as f:
+                secret = f.read().strip()
+        body["agent_secret"] = secret
     if token or args.token:
         body["token"] = token or args.token
     else:
@@ -180,6 +186,8 @@ def main():
         if name == "register":
             r.add_argument("--machine", required=True)
             r.add_argument("--csr")
+            # proof for re-registering an active machine: SECRET or @FILE
+            r.add_argument("--agent-secret")
         else:
             r.add_argument("--count", type=int, default=20)
             r.add_argument("--prefix", default="race")

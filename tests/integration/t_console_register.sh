@@ -47,12 +47,36 @@ python3 "$TESTS/frames.py" --port "$STAGING_PORT" --ca "$SERVER_CA" --cert "$A/w
 grep -q '^WELCOME ' "$T/hello.out" || die "no WELCOME: $(cat "$T/hello.out")"
 pass "staging accepts the console-signed certificate for web-01"
 
-# --- the same machine again: same license, 200 ---
+# --- an active machine is not taken over: a token (or a replay of the
+# same request) without the machine's current agent secret is refused ---
+cp "$A/web-01.secret" "$T/web-01.secret.1"
+cp "$A/web-01.pem" "$T/web-01.pem.1"
 out=$(api register --dir "$A" --machine web-01 --token "$TOKEN")
+expect_error "re-registration without proof" 409 machine_registered "$out"
+[ "$(json_get "$(api_body "$out")" '"current agent secret" in d["error"] and "deregisters it first" in d["error"]')" = True ] ||
+	die "no remedy in: $out"
+cmp -s "$A/web-01.pem" "$T/web-01.pem.1" || die "a refused re-registration got a certificate"
+out=$(api register --dir "$A" --machine web-01 --user alice --password "$PASSWORD" --account acme)
+expect_error "re-registration with a user's password, without proof" 409 machine_registered "$out"
+out=$(api register --dir "$A" --machine web-01 --token "$TOKEN" --agent-secret "lma_$(printf '0%.0s' $(seq 64))")
+expect_error "re-registration with a wrong agent secret" 409 machine_registered "$out"
+out=$(api register --dir "$A" --machine web-01 --token "$TOKEN" --agent-secret "@$T/web-01.secret.1" \
+	--identity mac=52:54:00:00:00:99)
+expect_error "re-registration with the secret but another identity" 409 machine_registered "$out"
+out=$(api call POST /api/v1/machines/web-01/status --bearer "$(cat "$T/web-01.secret.1")" \
+	--json '{"version":"0.1.0","machine":"web-01","state":"INITIAL_MIRROR","disks":[]}')
+[ "$(api_status "$out")" = 200 ] || die "the real agent was locked out by a refused re-registration: $out"
+pass "an active machine is re-registered neither with a token, a password, a replay, a wrong secret nor another identity"
+
+# --- the same machine again, with its agent secret: same license, 200 ---
+out=$(api register --dir "$A" --machine web-01 --token "$TOKEN" --agent-secret "@$T/web-01.secret.1")
 [ "$(api_status "$out")" = 200 ] || die "second registration: $out"
 [ "$(json_get "$(api_body "$out")" '(d["license"]["reused"], d["license"]["in_use"])')" = "(True, 1)" ] ||
 	die "second registration took another license: $out"
-pass "the same machine registering again reuses its license"
+tl=$(api_body "$(api call GET /api/v1/machines/web-01/timeline --basic "alice@acme:$PASSWORD")")
+[ "$(json_get "$tl" 'any("re-registered by the same machine" in e["text"] for e in d["events"])')" = True ] ||
+	die "the re-registration is not in the machine's events: $tl"
+pass "the same machine registering again with its agent secret reuses its license; the event is shown"
 
 # --- a user's password registers the second machine ---
 out=$(api register --dir "$A" --machine db-01 --user alice --password "$PASSWORD" --account acme)
@@ -85,7 +109,7 @@ rid=$(sed -n 's/^token \([0-9]*\) .*/\1/p' "$T/revoked.err")
 admin revoke-token "$rid" | has_line "revoked" || die "revoke-token $rid"
 expect_error "revoked token" 403 token_revoked "$(api register --dir "$A" --machine web-01 --token "$revoked")"
 once=$(admin create-token acme --max-uses 1 2>/dev/null)
-[ "$(api_status "$(api register --dir "$A" --machine web-01 --token "$once")")" = 200 ] || die "one-use token, first use"
+[ "$(api_status "$(api register --dir "$A" --machine web-01 --token "$once" --agent-secret "@$A/web-01.secret")")" = 200 ] || die "one-use token, first use"
 expect_error "exhausted token" 403 token_exhausted "$(api register --dir "$A" --machine web-01 --token "$once")"
 admin list-tokens acme | has_line -E "^$rid +revoked" || die "list-tokens does not show $rid revoked"
 admin list-tokens acme | has_line -E "exhausted +1/1" || die "list-tokens does not show the exhausted token"
@@ -107,6 +131,9 @@ expect_error "CSR with a bad signature" 400 bad_csr "$out"
 grep -q "signature" <<<"$out" || die "the bad signature is not named: $out"
 openssl req -new -newkey rsa:1024 -nodes -keyout "$T/weak.key" -out "$T/weak.csr" -subj /CN=x 2>/dev/null
 expect_error "CSR with a 1024-bit RSA key" 400 bad_csr "$(api register --dir "$A" --machine web-01 --token "$TOKEN" --csr "$T/weak.csr")"
+# the credential is checked before the CSR is looked at (and signed)
+expect_error "bad token with a bad CSR" 401 invalid_token \
+	"$(api register --dir "$A" --machine web-01 --token "lmt_$(printf '1%.0s' $(seq 64))" --csr "$T/junk.csr")"
 
 # --- malformed requests ---
 expect_error "not JSON" 400 malformed "$(api call POST /api/v1/register --json '{"token":')"

@@ -98,7 +98,7 @@ detail=$(api_body "$(api call GET /api/v1/machines/m2 --basic "$LOGIN")")
 pass "a deregistered machine leaves the list, keeps its record, and may not report"
 
 # a re-registration issues a new secret; the old one stops working
-out=$(api register --dir "$A" --machine m1 --token "$TOKEN")
+out=$(api register --dir "$A" --machine m1 --token "$TOKEN" --agent-secret "$S1")
 [ "$(api_status "$out")" = 200 ] || die "re-register m1: $out"
 expect_error "the secret from before re-registration" 401 bad_agent_secret \
 	"$(api call POST /api/v1/machines/m1/status --bearer "$S1" --json "$(status_doc 10 CHANGE_COPY)")"

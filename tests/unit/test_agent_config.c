@@ -285,6 +285,49 @@ static void test_secret_file(void **state)
 	assert_non_null(strstr(err, "not a regular file"));
 }
 
+/* A configuration others may write, a key others may read: refused. */
+static void test_file_modes(void **state)
+{
+	char dir[] = "/tmp/test_agent_config.XXXXXX", conf[64], key[64], err[512];
+	struct agent_config c;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/livemigd.conf", dir);
+	snprintf(key, sizeof(key), "%s/agent.key", dir);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fputs("x\n", f);
+	fclose(f);
+	f = fopen(key, "w");
+	assert_non_null(f);
+	fputs("k\n", f);
+	fclose(f);
+	memset(&c, 0, sizeof(c));
+	snprintf(c.key, sizeof(c.key), "%s", key);
+	assert_int_equal(chmod(conf, 0644), 0);
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(agent_config_files_check(conf, &c, err, sizeof(err)), 0);
+	assert_int_equal(chmod(key, 0400), 0);
+	assert_int_equal(agent_config_files_check(conf, &c, err, sizeof(err)), 0);
+	assert_int_equal(chmod(key, 0644), 0);
+	assert_int_equal(agent_config_files_check(conf, &c, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "has mode 0644: group or others can read the TLS private key"));
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_int_equal(chmod(key, 0640), 0);
+	assert_int_equal(agent_config_files_check(conf, &c, err, sizeof(err)), -EPERM);
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(chmod(conf, 0666), 0);
+	assert_int_equal(agent_config_files_check(conf, &c, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "chmod go-w"));
+	assert_int_equal(chmod(conf, 0664), 0);
+	assert_int_equal(agent_config_files_check(conf, &c, err, sizeof(err)), -EPERM);
+	unlink(conf);
+	unlink(key);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_console_good),
 		cmocka_unit_test(test_console_errors),
 		cmocka_unit_test(test_secret_file),
+		cmocka_unit_test(test_file_modes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

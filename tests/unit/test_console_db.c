@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -131,11 +132,32 @@ static void test_tokens(void **state)
 	assert_int_equal(token_verdict(&t, 999999), TOKEN_REVOKED);
 }
 
+/* The file holds password and secret hashes: created 0600 whatever the umask. */
+static void test_created_private(void **state)
+{
+	char dir[] = "/tmp/test_console_db.XXXXXX", path[80], err[256];
+	mode_t old = umask(022);
+	struct stat st;
+	sqlite3 *db;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/console.db", dir);
+	assert_int_equal(db_open(path, 1, &db, err, sizeof(err)), 0);
+	assert_int_equal(db_migrate(db, err, sizeof(err)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	umask(old);
+	test_db_close(db, path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_created_private),
 		cmocka_unit_test_setup_teardown(test_accounts_and_licenses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 	};

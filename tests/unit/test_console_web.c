@@ -158,12 +158,45 @@ static void test_timeline(void **state)
 	json_decref(tl);
 }
 
+/* Large status documents never make the history hold more than its bytes. */
+static void test_history_bytes_bounded(void **state)
+{
+	struct fixture *f = *state;
+	size_t n = 300 * 1024;
+	char *doc = malloc(n + 32);
+	sqlite3_stmt *st;
+	int64_t total;
+
+	assert_non_null(doc);
+	for (int i = 0; i < 40; i++) {
+		int k = snprintf(doc, 32, "{\"seq\":%d,\"pad\":\"", i);
+
+		memset(doc + k, 'x', n - (size_t)k - 2);
+		memcpy(doc + n - 2, "\"}", 3);
+		assert_int_equal(machine_status_store(f->db, f->m.ref, doc, "CHANGE_COPY", 2000 + i,
+						      500),
+				 0);
+	}
+	free(doc);
+	assert_int_equal(sqlite3_prepare_v2(f->db,
+					    "SELECT SUM(LENGTH(doc)) FROM status_history"
+					    " WHERE machine_ref = ?", -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, f->m.ref);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	total = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	assert_true(total <= HISTORY_BYTES_MAX);
+	assert_true(total > HISTORY_BYTES_MAX - (int64_t)n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_replication_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_token_account, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_bytes_bounded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
