@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2119  # start_staging takes the program's options, not the script's arguments
 # livemig in a terminal: -V; `livemig help CMD` is `livemig CMD --help` for
 # every command; "did you mean" for a mistyped command or check id; every
 # error line starts with `livemig CMD: `; a --config that does not exist is
