@@ -118,6 +118,7 @@ struct engine {
 
 	atomic_uint_least64_t wire_bytes;
 	atomic_uint_least64_t acked_bytes;
+	atomic_uint_least64_t read_bytes;  /* from the source disks, by the reader */
 	double rate;                /* source bytes/s made durable, set by the ticker */
 	double wire_rate;           /* bytes/s written to staging, set by the ticker */
 

@@ -44,6 +44,7 @@ int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 					 d->cfg->path, (unsigned long long)offset, strerror(-rc));
 			return rc;
 		}
+		atomic_fetch_add(&e->read_bytes, len);
 		if (compare) {
 			uint32_t nb = (len + BLOCK_SIZE - 1) / BLOCK_SIZE;
 

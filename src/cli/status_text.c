@@ -176,19 +176,23 @@ static void render_identity(FILE *f, json_t *st, int width)
 
 static void render_counters(FILE *f, json_t *st, int width)
 {
-	char a[64], b[64], c[64], d[64], rounds[48] = "";
+	char a[64], b[64], c[64], d[64];
 	double src_rate, wire_rate;
 	uint64_t n;
 
 	fieldf(f, width, "rate:", "%s source, %s on the wire",
 	       get_num(st, "throughput_bps", &src_rate) ? fmt_rate(src_rate, a, sizeof(a)) : "-",
 	       get_num(st, "wire_bps", &wire_rate) ? fmt_rate(wire_rate, b, sizeof(b)) : "-");
-	if (get_bytes(st, "rounds", &n))
-		snprintf(rounds, sizeof(rounds), ", %llu round%s", (unsigned long long)n,
-			 n == 1 ? "" : "s");
-	fieldf(f, width, "since start:", "%s source durable, %s on the wire%s",
+	/* per run: the byte counters start at 0 with livemigd */
+	fieldf(f, width, "since start:", "%s durable (zeros included), %s on the wire",
 	       bytes_or_dash(st, "sent_bytes", c, sizeof(c)),
-	       bytes_or_dash(st, "wire_bytes", d, sizeof(d)), rounds);
+	       bytes_or_dash(st, "wire_bytes", d, sizeof(d)));
+	/* cumulative: the checkpoint keeps the count across restarts */
+	if (get_bytes(st, "rounds", &n))
+		fieldf(f, width, "rounds:", "%llu change-copy round%s in all", (unsigned long long)n,
+		       n == 1 ? "" : "s");
+	else
+		field(f, width, "rounds:", "-");
 }
 
 static void render_consistent(FILE *f, json_t *st, int width)

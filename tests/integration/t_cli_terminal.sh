@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2119  # start_staging takes the program's options, not the script's arguments
 # livemig in a terminal: -V; `livemig help CMD` is `livemig CMD --help` for
 # every command; "did you mean" for a mistyped command or check id; every
 # error line starts with `livemig CMD: `; a --config that does not exist is
@@ -107,7 +108,8 @@ echo "$plain"
 fits 80 "$plain" || die "plain status is wider than 80 columns"
 for want in "^machine: +term$" "^tracker: +scan \(tracker = scan\)$" \
 	"^rate: +[0-9.]+ [KMG]?i?B/s source, [0-9.]+ [KMG]?i?B/s on the wire$" \
-	"^since start: +.* source durable, .* on the wire, [0-9]+ rounds?$" \
+	"^since start: +[0-9.]+ [KMG]?i?B durable \(zeros included\), [0-9.]+ [KMG]?i?B on the wire$" \
+	"^rounds: +[0-9]+ change-copy rounds? in all$" \
 	"^all disks: +100\.0% \(48\.0 MiB / 48\.0 MiB\), ETA -$" "^d0 +CHANGE_COPY " \
 	"^      /.*\.\.\..*hold$"; do
 	grep -qE -- "$want" <<<"$plain" || die "plain status lacks '$want'"
@@ -131,3 +133,12 @@ grep -qE "^d0 +$long +CHANGE_COPY .*\[#{5,20}\] +100\.0%" <<<"$tty200" ||
 	die "no one-line row with its bar on a 200-column terminal"
 pass "on a terminal the bar takes the room left: under the disk at 80 columns, in its row at 200"
 stop_agent
+
+# the agent's log: one line per round with what it did, none per block
+rounds=$(grep -c ': round [0-9]*: read ' "$AGENT_LOG")
+[ "$rounds" -ge 1 ] || die "no round line in the agent's log"
+line=$(grep -m1 ': round [0-9]*: read ' "$AGENT_LOG")
+grep -qE 'round [0-9]+: read [0-9.]+ [KMG]?i?B \([0-9]+ blocks\), [0-9.]+ [KMG]?i?B of changed data durable \(zero blocks included\), [0-9.]+ [KMG]?i?B on the wire, [0-9.]+ s, lag [0-9.]+ s$' <<<"$line" ||
+	die "round line: $line"
+[ "$(wc -l <"$AGENT_LOG")" -lt $((rounds + 30)) ] || die "the log has more than a line per round: $(wc -l <"$AGENT_LOG") lines"
+pass "agent log: $rounds round lines, e.g. ${line#*info: }"
