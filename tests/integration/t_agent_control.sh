@@ -31,8 +31,7 @@ pass "JSON status is consistent"
 
 lm pause >/dev/null || die "pause failed"
 wait_status "s['state'] == 'PAUSED' and s['paused']" 10
-sleep 1 # slots already read drain to staging
-b1=$(status_get "s['disks'][0]['bytes_done']")
+b1=$(wait_still "s['disks'][0]['bytes_done']") # slots already read drain to staging
 sleep 2
 b2=$(status_get "s['disks'][0]['bytes_done']")
 [ "$b1" = "$b2" ] || die "bytes moved while paused ($b1 -> $b2)"
