@@ -66,7 +66,7 @@ PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
 		$(if $(CONSOLE_SRCS),$(O)/livemig-console)
 
 .PHONY: all check check-unit check-fuzz check-integration check-sanitized check-kmod check-kmod-full \
-	check-web check-packages deb rpm demo bench \
+	check-web check-packages check-stress deb rpm demo bench \
 	deps-build deps-test install clean fuzz
 .DELETE_ON_ERROR:
 
@@ -187,6 +187,13 @@ check-integration: $(PROGRAMS)
 # (npm, pinned in tests/web/package-lock.json), against real programs.
 check-web: $(PROGRAMS)
 	$(Q)tests/web/run.sh $(O)
+
+# The unit, integration and web tiers RUNS times (default 5) while stress-ng
+# keeps every core busy: the proof that no test depends on the machine's
+# speed (docs/testing.md). Not part of make check.
+RUNS ?= 5
+check-stress: deps-test $(UNIT_BINS) $(PROGRAMS)
+	$(Q)tests/stress.sh $(O) $(RUNS)
 
 # The change-tracking module: built by DKMS against Debian's kernel headers,
 # then exercised in a QEMU guest booting Debian's kernel (this host's kernel

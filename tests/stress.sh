@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The suite must not depend on the machine's speed: run the unit, integration
+# and web tiers RUNS times while stress-ng keeps every core busy with CPU
+# work, and stop at the first failure. Each run's tiers, verdicts and times
+# go to BUILD/stress/summary (and stdout); a failed tier's output stays in
+# BUILD/stress/runN-TIER.log.
+# Usage: tests/stress.sh BUILD_DIR [RUNS]   (make check-stress; RUNS=5)
+# STRESS_CPU=N sets stress-ng's worker count (default 4).
+set -u -o pipefail
+build=$(cd "${1:?usage: stress.sh BUILD_DIR [RUNS]}" && pwd)
+runs=${2:-5}
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$build/stress
+mkdir -p "$out"
+command -v stress-ng >/dev/null ||
+	{ echo "stress-ng is missing: apt-get install stress-ng (ci/deps.sh test installs it)" >&2; exit 1; }
+
+stress-ng --cpu "${STRESS_CPU:-4}" --timeout 0 >"$out/stress-ng.log" 2>&1 &
+stress_pid=$!
+trap 'kill -INT "$stress_pid" 2>/dev/null; wait "$stress_pid" 2>/dev/null' EXIT
+
+say() { echo "$*" | tee -a "$out/summary"; }
+say "$(date -u '+%F %T') stress-ng --cpu ${STRESS_CPU:-4} (pid $stress_pid) on $(nproc) cores; $runs runs"
+failed=0
+for ((run = 1; run <= runs; run++)); do
+	for tier in unit integration web; do
+		t0=$(date +%s)
+		if make -C "$top" --no-print-directory NO_DEPS=1 O="$build" "check-$tier" \
+			>"$out/run$run-$tier.log" 2>&1; then
+			verdict=PASS
+		else
+			verdict=FAIL
+			failed=1
+		fi
+		say "run $run  $tier  $verdict  $(($(date +%s) - t0)) s  load $(cut -d' ' -f1-3 /proc/loadavg)"
+		[ "$failed" = 0 ] || break 2
+	done
+done
+say "$(date -u '+%F %T') $([ "$failed" = 0 ] && echo "all $runs runs passed" || echo "failed in run $run ($tier): $out/run$run-$tier.log")"
+exit "$failed"
