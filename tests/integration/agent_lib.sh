@@ -104,8 +104,10 @@ print(eval(sys.argv[1]))' "$1"
 }
 
 wait_status() {
-	local expr=$1 timeout=${2:-60} i
-	for ((i = 0; i < timeout * 5; i++)); do
+	local expr=$1 timeout=${2:-60} end
+	[ "$timeout" -ge "$WAIT_MIN_S" ] || timeout=$WAIT_MIN_S # lib.sh: bounds are for hangs
+	end=$((SECONDS + timeout))
+	while [ "$SECONDS" -le "$end" ]; do
 		[ "$(status_get "$expr" 2>/dev/null)" = True ] && return 0
 		sleep 0.2
 	done
