@@ -200,8 +200,8 @@ check-stress: deps-test $(UNIT_BINS) $(PROGRAMS)
 # cannot load modules).
 # Two guests at once (each is one TCG vCPU): the module's own tests, and the
 # real livemigd and livemig-staging in the guest against the module: the
-# oracle (issue 3 test 1; make check runs KMOD_ORACLE_SEEDS, check-kmod-full
-# all ten) and the reload test (test 4).
+# oracle (make check runs KMOD_ORACLE_SEEDS, check-kmod-full all ten) and
+# the reload test.
 check-kmod: $(PROGRAMS)
 	$(Q)tests/kmod/static_checks.sh
 	$(Q)tests/kmod/dkms_build.sh
@@ -218,7 +218,7 @@ check-kmod-agent: $(PROGRAMS)
 	$(Q)OUT=$(abspath $(O))/kmod-reload QEMU_TIMEOUT=600 GUEST_ENV="LIVEMIG_BUILD=$(O)" \
 	tests/kmod/run.sh guest_reload_agent.sh
 
-# all ten oracle seeds and 100 module reloads (issue 3 test 7; make check
+# all ten oracle seeds and 100 module reloads (make check
 # does 20: 2.7 s a reload under TCG)
 check-kmod-full: $(PROGRAMS)
 	$(Q)RELOADS=100 $(MAKE) --no-print-directory KMOD_ORACLE_SEEDS=1,2,3,4,5,6,7,8,9,10 check-kmod
