@@ -6,7 +6,10 @@
 # go to BUILD/stress/summary (and stdout); a failed tier's output stays in
 # BUILD/stress/runN-TIER.log.
 # Usage: tests/stress.sh BUILD_DIR [RUNS]   (make check-stress; RUNS=5)
-# STRESS_CPU=N sets stress-ng's worker count (default 4).
+# STRESS_CPU=N sets stress-ng's worker count (default 4; 0 starts none, for a
+# second run beside one that already keeps the cores busy). TIERS="unit web"
+# runs a subset. KEEP_GOING=1 goes on after a failure (to find every flaky
+# test in one pass); the exit status still says whether one failed.
 set -u -o pipefail
 build=$(cd "${1:?usage: stress.sh BUILD_DIR [RUNS]}" && pwd)
 runs=${2:-5}
@@ -16,15 +19,20 @@ mkdir -p "$out"
 command -v stress-ng >/dev/null ||
 	{ echo "stress-ng is missing: apt-get install stress-ng (ci/deps.sh test installs it)" >&2; exit 1; }
 
-stress-ng --cpu "${STRESS_CPU:-4}" --timeout 0 >"$out/stress-ng.log" 2>&1 &
-stress_pid=$!
-trap 'kill -INT "$stress_pid" 2>/dev/null; wait "$stress_pid" 2>/dev/null' EXIT
+cpus=${STRESS_CPU:-4}
+tiers=${TIERS:-unit integration web}
+stress_pid=none
+if [ "$cpus" != 0 ]; then
+	stress-ng --cpu "$cpus" --timeout 0 >"$out/stress-ng.log" 2>&1 &
+	stress_pid=$!
+	trap 'kill -INT "$stress_pid" 2>/dev/null; wait "$stress_pid" 2>/dev/null' EXIT
+fi
 
 say() { echo "$*" | tee -a "$out/summary"; }
-say "$(date -u '+%F %T') stress-ng --cpu ${STRESS_CPU:-4} (pid $stress_pid) on $(nproc) cores; $runs runs"
-failed=0
+say "$(date -u '+%F %T') stress-ng --cpu $cpus (pid $stress_pid) on $(nproc) cores; $runs runs of: $tiers"
+failed=0 first=
 for ((run = 1; run <= runs; run++)); do
-	for tier in unit integration web; do
+	for tier in $tiers; do
 		t0=$(date +%s)
 		if make -C "$top" --no-print-directory NO_DEPS=1 O="$build" "check-$tier" \
 			>"$out/run$run-$tier.log" 2>&1; then
@@ -32,10 +40,14 @@ for ((run = 1; run <= runs; run++)); do
 		else
 			verdict=FAIL
 			failed=1
+			first=${first:-$out/run$run-$tier.log}
 		fi
 		say "run $run  $tier  $verdict  $(($(date +%s) - t0)) s  load $(cut -d' ' -f1-3 /proc/loadavg)"
-		[ "$failed" = 0 ] || break 2
+		if [ "$verdict" = FAIL ]; then
+			grep -E '^(FAIL|failed:)' "$out/run$run-$tier.log" | tee -a "$out/summary"
+			[ "${KEEP_GOING:-0}" = 1 ] || break 2
+		fi
 	done
 done
-say "$(date -u '+%F %T') $([ "$failed" = 0 ] && echo "all $runs runs passed" || echo "failed in run $run ($tier): $out/run$run-$tier.log")"
+say "$(date -u '+%F %T') $([ "$failed" = 0 ] && echo "all $runs runs passed" || echo "a tier failed; first: $first")"
 exit "$failed"
