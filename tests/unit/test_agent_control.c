@@ -136,7 +136,7 @@ static json_t *exchange_raw(const char *data, size_t len)
 
 	assert_true(fd >= 0);
 	assert_int_equal(send(fd, data, len, MSG_NOSIGNAL), (ssize_t)len);
-	n = read_reply(fd, buf, sizeof(buf), 5000);
+	n = read_reply(fd, buf, sizeof(buf), 60000);
 	close(fd);
 	assert_true(n > 0);
 	assert_int_equal(buf[n - 1], '\n');
@@ -236,7 +236,7 @@ static void test_request_without_newline_at_eof(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(req) - 1);
 	shutdown(fd, SHUT_WR);
-	assert_true(read_reply(fd, buf, sizeof(buf), 5000) > 0);
+	assert_true(read_reply(fd, buf, sizeof(buf), 60000) > 0);
 	close(fd);
 	assert_non_null(strstr(buf, "\"ok\":true"));
 }
@@ -476,7 +476,7 @@ static void test_slow_client_times_out(void **state)
 	char buf[512];
 
 	(void)state;
-	assert_true(read_reply(slow_fd, buf, sizeof(buf), 15000) > 0);
+	assert_true(read_reply(slow_fd, buf, sizeof(buf), 60000) > 0);
 	assert_non_null(strstr(buf, "\"ok\":false"));
 	assert_non_null(strstr(buf, "no complete request"));
 	assert_status_works();
