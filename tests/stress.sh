@@ -10,11 +10,13 @@
 # second run beside one that already keeps the cores busy). TIERS="unit web"
 # runs a subset. KEEP_GOING=1 goes on after a failure (to find every flaky
 # test in one pass); the exit status still says whether one failed.
+# STRESS_OUT=DIR writes the summary and logs there; ONLY=regex (run.sh's)
+# limits the integration tier to some tests.
 set -u -o pipefail
 build=$(cd "${1:?usage: stress.sh BUILD_DIR [RUNS]}" && pwd)
 runs=${2:-5}
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=$build/stress
+out=${STRESS_OUT:-$build/stress}
 mkdir -p "$out"
 command -v stress-ng >/dev/null ||
 	{ echo "stress-ng is missing: apt-get install stress-ng (ci/deps.sh test installs it)" >&2; exit 1; }
