@@ -22,6 +22,8 @@ command -v stress-ng >/dev/null ||
 	{ echo "stress-ng is missing: apt-get install stress-ng (ci/deps.sh test installs it)" >&2; exit 1; }
 
 cpus=${STRESS_CPU:-4}
+# a test that takes 15 min here is slow, not hung (tests/integration/run.sh)
+export LIVEMIG_TEST_TIMEOUT=${LIVEMIG_TEST_TIMEOUT:-3600}
 tiers=${TIERS:-unit integration web}
 stress_pid=none
 if [ "$cpus" != 0 ]; then
