@@ -94,7 +94,7 @@ LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
 .PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod \
-	check check-lint check-unit check-fuzz check-integration check-web check-sanitized check-packages \
+	check check-lint check-unit check-fuzz check-integration check-web check-sanitized check-packages check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
 # a unit test's object outlives its link: no recompiling on the next run
@@ -250,6 +250,13 @@ check-integration: $(PROGRAMS)
 # (npm, pinned in tests/web/package-lock.json), against real programs.
 check-web: $(PROGRAMS)
 	$(Q)tests/web/run.sh $(O)
+
+# The unit, integration and web tiers RUNS times (default 5) while stress-ng
+# keeps every core busy: the proof that no test depends on the machine's
+# speed (docs/testing.md). Not part of make check.
+RUNS ?= 5
+check-stress: deps-test $(UNIT_BINS) $(PROGRAMS)
+	$(Q)tests/stress.sh $(O) $(RUNS)
 
 # The change-tracking module: built by DKMS against Debian's kernel headers,
 # then exercised in a QEMU guest booting Debian's kernel (this host's kernel

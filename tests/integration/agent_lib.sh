@@ -14,6 +14,8 @@
 #   lm ARGS...                    the livemig command against that agent
 #   status_get PYEXPR             evaluate PYEXPR over the status document `s`
 #   wait_status PYEXPR TIMEOUT    wait until PYEXPR is true (fails with the status)
+#   wait_still PYEXPR             wait until PYEXPR's value stays the same over two
+#                                 samples 2 s apart (at most 120 s); prints it
 #   restart_staging               start staging again on the same port and store
 #   replica NAME DISK             path of the replica image on staging
 #   assert_same SRC REPLICA MSG   byte-identical, or fail with the first difference
@@ -102,13 +104,34 @@ print(eval(sys.argv[1]))' "$1"
 }
 
 wait_status() {
-	local expr=$1 timeout=${2:-60} i
-	for ((i = 0; i < timeout * 5; i++)); do
+	local expr=$1 timeout=${2:-60} end
+	[ "$timeout" -ge "$WAIT_MIN_S" ] || timeout=$WAIT_MIN_S # lib.sh: bounds are for hangs
+	end=$((SECONDS + timeout))
+	while [ "$SECONDS" -le "$end" ]; do
 		[ "$(status_get "$expr" 2>/dev/null)" = True ] && return 0
 		sleep 0.2
 	done
 	lm status >&2 || true
 	die "timed out after ${timeout}s waiting for: $expr"
+}
+
+# What is already in flight (slots read before a pause, a hold or a full
+# store) drains at its own pace, slower on a busy machine: a test that then
+# checks that nothing moves first waits for the value to settle, rather than
+# sleeping a guessed drain time.
+wait_still() {
+	local expr=$1 before now i
+	before=$(status_get "$expr")
+	for ((i = 0; i < 60; i++)); do
+		sleep 2
+		now=$(status_get "$expr")
+		if [ "$now" = "$before" ]; then
+			echo "$now"
+			return 0
+		fi
+		before=$now
+	done
+	die "still moving after 120 s: $expr ($now)"
 }
 
 restart_staging() {
@@ -118,7 +141,7 @@ restart_staging() {
 	STAGING_PID=$!
 	track_pid "$STAGING_PID"
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		[ "$(grep -c 'listening on' "$STAGING_LOG")" -ge "${_restarts:-2}" ] && break
 		sleep 0.1
 	done

@@ -170,9 +170,15 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# The bound of every wait is at least WAIT_MIN_S (60 s): it only decides how
+# long a hang takes to fail, and a busy machine may take that long to get
+# there. No test waits for something in order to see it not happen.
+WAIT_MIN_S=60
 wait_for_log() {
-	local file=$1 regex=$2 timeout=${3:-10} i
-	for ((i = 0; i < timeout * 10; i++)); do
+	local file=$1 regex=$2 timeout=${3:-10} end
+	[ "$timeout" -ge "$WAIT_MIN_S" ] || timeout=$WAIT_MIN_S
+	end=$((SECONDS + timeout))
+	while [ "$SECONDS" -le "$end" ]; do
 		grep -qE -- "$regex" "$file" 2>/dev/null && return 0
 		sleep 0.1
 	done

@@ -23,8 +23,7 @@ wait_status "s['state'] == 'STALLED' and 'out of space' in s['reason']" 60
 pass "agent reports: $(status_get "s['reason']")"
 grep -q "full (no space left on device)" "$STAGING_LOG" || die "staging did not log the full store"
 # small frames may still fill the last free pages: let that settle first
-sleep 3
-p1=$(status_get "s['disks'][0]['percent']")
+p1=$(wait_still "s['disks'][0]['percent']")
 sleep 4
 p2=$(status_get "s['disks'][0]['percent']")
 [ "$p1" = "$p2" ] || die "progress moved while the store was full ($p1 -> $p2)"

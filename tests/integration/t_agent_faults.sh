@@ -46,7 +46,13 @@ start_proxy() {
 	socat "TCP-LISTEN:$proxy_port,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$STAGING_PORT" &
 	PROXY_PID=$!
 	track_pid "$PROXY_PID"
-	sleep 0.3
+	local i listening=
+	for ((i = 0; i < 600; i++)); do # listening, however long socat takes to start
+		listening=$(ss -Htln "( sport = :$proxy_port )")
+		[ -n "$listening" ] && return 0
+		sleep 0.1
+	done
+	die "socat did not listen on $proxy_port"
 }
 python3 "$TESTS/make_disk.py" "$T/src2.img" "$size" --seed 12
 dev2=$(make_loop "$T/src2.img")

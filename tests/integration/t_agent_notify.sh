@@ -32,7 +32,7 @@ with open(out, "w", buffering=1) as f:
 PY
 listener=$!
 track_pid "$listener"
-for _ in $(seq 50); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
 [ -S "$T/notify.sock" ] || die "the notify listener did not start"
 
 AGENT_LOG=$T/nfy.agent.log
@@ -40,7 +40,7 @@ _LIB_LOGS+=("$AGENT_LOG")
 NOTIFY_SOCKET=$T/notify.sock "$BUILD/livemigd" -c "$T/nfy.conf" >"$AGENT_LOG" 2>&1 &
 AGENT_PID=$!
 track_pid "$AGENT_PID"
-for _ in $(seq 100); do grep -q 'status at READY' "$T/notify.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q 'status at READY' "$T/notify.out" 2>/dev/null && break; sleep 0.1; done
 cat "$T/notify.out"
 grep -q '^message: READY=1|STATUS=serving ' "$T/notify.out" || { cat "$AGENT_LOG"; die "no READY=1 from livemigd"; }
 grep -q '^status at READY: exit 0$' "$T/notify.out" || die "livemigd said READY=1 before its control socket answered"

@@ -75,7 +75,7 @@ assert_same "$dev" "$(replica "$machine" "$disk")" "livemig start: replication r
 out=$("$BUILD/livemig" start --config-dir "$IDIR" 2>&1) || fail "second livemig start: $out"
 grep -q "already runs" <<<"$out" || fail "second start: $out"
 pass "livemig start again: exit 0, says livemigd already runs"
-for i in $(seq 50); do
+for i in $(seq 300); do # bounded for a hang only
 	[ "$(grep -c "CONNECT 127.0.0.1:$CONSOLE_PORT" "$T/proxy.log")" -ge 2 ] && break
 	sleep 0.2
 done

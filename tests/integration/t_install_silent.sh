@@ -108,7 +108,7 @@ pass "replication reached CHANGE_COPY"
 python3 "$TESTS/writer.py" "$dev" --seed 3 --count 200 >/dev/null || fail "writer"
 lm sync >/dev/null || fail "livemig sync"
 assert_same "$dev" "$(replica "$machine" "$disk")" "after sync, staging's replica equals $dev"
-for i in $(seq 50); do
+for i in $(seq 300); do # bounded for a hang only
 	[ "$(admin list-machines acme --json | python3 -c 'import json, sys
 print(json.load(sys.stdin)["machines"][0]["reported_state"])' 2>/dev/null)" = CHANGE_COPY ] && break
 	sleep 0.2

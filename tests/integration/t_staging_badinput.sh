@@ -61,7 +61,7 @@ for c in "${cases[@]}"; do
 		die "$kind: expected '$first' from staging, got: $(cat "$T/$kind.out")"
 	tail -n1 "$T/$kind.out" | has_line '^EOF' ||
 		die "$kind: connection not closed: $(cat "$T/$kind.out")"
-	for _ in $(seq 50); do
+	for _ in $(seq 600); do # bounded for a hang only
 		[ "$(log_count "$logline")" -gt "$n" ] && break
 		sleep 0.1
 	done

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Issue 3, test 1 (guest side; run by tests/kmod/run.sh guest_oracle.sh): the
+# The oracle (guest side; run by tests/kmod/run.sh guest_oracle.sh): the
 # real livemigd with tracker = kmod mirrors a virtio disk holding a partition
 # table and a mounted ext4 file system to a real livemig-staging (both in the
 # guest, over loopback) while fio random writes and file creation/deletion

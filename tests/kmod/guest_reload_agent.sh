@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Issue 3, test 4, and the agent's use of the module around it (guest side;
-# run by tests/kmod/run.sh guest_reload_agent.sh). On /dev/vdb with a
+# Module reloads under the agent, and the agent's use of the module around
+# them (guest side; run by tests/kmod/run.sh guest_reload_agent.sh). On /dev/vdb with a
 # partition table and a mounted ext4 under fio and file churn:
 #  1. without the module: tracker = auto goes on with scan and says why
 #     (status and log); tracker = kmod refuses to start, saying why;

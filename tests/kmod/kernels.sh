@@ -9,8 +9,8 @@
 #   3. run.sh boots that kernel in QEMU TCG, with an initramfs and a
 #      /lib/modules taken from that kernel's tree, twice and side by side:
 #      one boot runs every module-level guest test (tests/kmod/guest_*.sh
-#      that do not need the agent: issue 3's tests 2, 3, 5, 6, 7), the other
-#      the oracle (test 1: the real livemigd and livemig-staging from BUILD
+#      that do not need the agent: basic, in-flight writes, devices), the other
+#      the oracle (the real livemigd and livemig-staging from BUILD
 #      against the module, KERNEL_ORACLE_SEEDS, default 1,2).
 # Every step is timed; the summary names the exact package versions.
 #
