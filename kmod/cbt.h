@@ -4,7 +4,7 @@
  *
  * Lock rules (the only locks in the module):
  *
- * cbt_mutex (cbt_track.c) serialises every control operation: attach,
+ * cbt_mutex (cbt_disk.c) serialises every control operation: attach,
  *   detach, snapshot, read, ack, abort, info, module exit and the sysfs
  *   readers. Writers of cbt_disks and of cbt_disk->active hold it. It is a
  *   mutex: control paths sleep (allocation, synchronize_rcu, copy_to_user).
@@ -99,16 +99,21 @@ struct cbt_disk *cbt_inflight_take(const struct bio *bio, sector_t *sector,
 				   unsigned int *nr);
 void cbt_inflight_forget(struct cbt_disk *t);
 
-/* cbt_track.c */
+/* cbt_probe.c */
+extern atomic_t cbt_nr_bio_based;
 int cbt_probes_register(void);
 void cbt_probes_unregister(void);
+void cbt_invalidate(struct cbt_disk *t, u32 reason);
+
+/* cbt_watch.c */
 int cbt_watch_register(void);
 void cbt_watch_unregister(void);
+
+/* cbt_disk.c */
 int cbt_attach(struct block_device *bdev, unsigned int min_shift,
 	       struct livemig_cbt_attach *out);
 struct cbt_disk *cbt_find(u32 major, u32 minor);
 void cbt_check_disk(struct cbt_disk *t);
-void cbt_invalidate(struct cbt_disk *t, u32 reason);
 void cbt_fill_info(struct cbt_disk *t, struct livemig_cbt_info *info);
 int cbt_snapshot(struct cbt_disk *t, u64 *gen, u64 *blocks);
 int cbt_ack(struct cbt_disk *t, u64 gen);
