@@ -5,9 +5,12 @@
  * Lock rules (the only locks in the module):
  *
  * cbt_mutex (cbt_disk.c) serialises every control operation: attach,
- *   detach, snapshot, read, ack, abort, info, module exit and the sysfs
- *   readers. Writers of cbt_disks and of cbt_disk->active hold it. It is a
- *   mutex: control paths sleep (allocation, synchronize_rcu, copy_to_user).
+ *   detach, snapshot, read, ack, abort, info and module exit. Writers of
+ *   cbt_disks and of cbt_disk->active hold it. It is a mutex: control paths
+ *   sleep (allocation, synchronize_rcu). No path holds it across a user
+ *   copy (a fault on a user page could then stall every other caller), and
+ *   the sysfs files, readable by anyone, never take it: they read counters
+ *   (cbt_stats) kept exact by the code that changes the maps.
  *
  * RCU protects the tracepoint probe's view: the probe runs with preemption
  *   disabled and takes rcu_read_lock() itself; it walks cbt_disks with
@@ -73,6 +76,8 @@ struct cbt_stats {
 	atomic_long_t attaches;
 	atomic_long_t remarks;		/* completions re-marked */
 	atomic_long_t passthrough;	/* passthrough writes seen */
+	atomic_long_t dirty;		/* set bits in every active and frozen map */
+	atomic_t tracked;		/* trackings in cbt_disks */
 };
 
 extern struct cbt_stats cbt_stats;
@@ -85,10 +90,11 @@ struct cbt_map *cbt_map_alloc(unsigned long nbits);
 void cbt_map_free(struct cbt_map *map);
 unsigned long cbt_map_mark(struct cbt_map *map, unsigned long first,
 			   unsigned long last);
-void cbt_map_merge(struct cbt_map *dst, const struct cbt_map *src);
+unsigned long cbt_map_merge(struct cbt_map *dst, const struct cbt_map *src);
 unsigned long cbt_map_weight(const struct cbt_map *map);
-int cbt_map_read(const struct cbt_map *map, struct livemig_cbt_read *rd,
-		 unsigned int block_shift, u64 disk_bytes);
+long cbt_map_read(const struct cbt_map *map, struct livemig_cbt_read *rd,
+		  void *kbuf, size_t len, unsigned int block_shift,
+		  u64 disk_bytes);
 
 /* cbt_inflight.c */
 int cbt_inflight_alloc(void);
@@ -120,8 +126,6 @@ int cbt_ack(struct cbt_disk *t, u64 gen);
 int cbt_abort(struct cbt_disk *t, u64 gen);
 void cbt_detach(struct cbt_disk *t);
 void cbt_detach_all(void);
-unsigned long cbt_total_dirty(void);
-unsigned int cbt_nr_disks(void);
 
 /* cbt_dev.c */
 int cbt_dev_register(void);

@@ -130,6 +130,7 @@ int cbt_attach(struct block_device *bdev, unsigned int min_shift,
 	t->generation = 1;
 	get_random_bytes(t->epoch, sizeof(t->epoch));
 	list_add_tail_rcu(&t->node, &cbt_disks);
+	atomic_inc(&cbt_stats.tracked);
 	atomic_long_inc(&cbt_stats.attaches);
 
 	out->major = MAJOR(t->devt);
@@ -189,6 +190,7 @@ int cbt_ack(struct cbt_disk *t, u64 gen)
 		return -ENOENT;
 	if (gen != t->frozen_generation)
 		return -ESTALE;
+	atomic_long_sub(cbt_map_weight(t->frozen), &cbt_stats.dirty);
 	cbt_map_free(t->frozen);
 	t->frozen = NULL;
 	t->frozen_generation = 0;
@@ -201,7 +203,10 @@ int cbt_abort(struct cbt_disk *t, u64 gen)
 		return -ENOENT;
 	if (gen != t->frozen_generation)
 		return -ESTALE;
-	cbt_map_merge(cbt_active(t), t->frozen);
+	/* the bits already set in the active map are counted there */
+	atomic_long_sub(cbt_map_weight(t->frozen) -
+			cbt_map_merge(cbt_active(t), t->frozen),
+			&cbt_stats.dirty);
 	cbt_map_free(t->frozen);
 	t->frozen = NULL;
 	t->frozen_generation = 0;
@@ -211,7 +216,13 @@ int cbt_abort(struct cbt_disk *t, u64 gen)
 /* @t is unlisted and no probe can reach it any more. */
 static void cbt_free(struct cbt_disk *t)
 {
-	cbt_map_free(rcu_dereference_protected(t->active, 1));
+	struct cbt_map *active = rcu_dereference_protected(t->active, 1);
+
+	atomic_long_sub(cbt_map_weight(active), &cbt_stats.dirty);
+	if (t->frozen)
+		atomic_long_sub(cbt_map_weight(t->frozen), &cbt_stats.dirty);
+	atomic_dec(&cbt_stats.tracked);
+	cbt_map_free(active);
 	cbt_map_free(t->frozen);
 	if (t->disk)
 		put_device(disk_to_dev(t->disk));
@@ -244,29 +255,4 @@ void cbt_detach_all(void)
 		cbt_free(t);
 	}
 	mutex_unlock(&cbt_mutex);
-}
-
-unsigned long cbt_total_dirty(void)
-{
-	struct cbt_disk *t;
-	unsigned long n = 0;
-
-	lockdep_assert_held(&cbt_mutex);
-	list_for_each_entry(t, &cbt_disks, node) {
-		n += cbt_map_weight(cbt_active(t));
-		if (t->frozen)
-			n += cbt_map_weight(t->frozen);
-	}
-	return n;
-}
-
-unsigned int cbt_nr_disks(void)
-{
-	struct cbt_disk *t;
-	unsigned int n = 0;
-
-	lockdep_assert_held(&cbt_mutex);
-	list_for_each_entry(t, &cbt_disks, node)
-		n++;
-	return n;
 }

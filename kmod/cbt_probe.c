@@ -68,7 +68,7 @@ static unsigned long cbt_mark(struct cbt_disk *t, cbt_op_t op,
 			      sector_t sector, unsigned int nr)
 {
 	struct cbt_map *map = rcu_dereference(t->active);
-	unsigned long first, last;
+	unsigned long first, last, n;
 	sector_t end = sector + nr;
 
 	/* The device picks a zone-append write's place: mark the zone. */
@@ -83,7 +83,11 @@ static unsigned long cbt_mark(struct cbt_disk *t, cbt_op_t op,
 			return 0;
 		last = map->nbits - 1;
 	}
-	return cbt_map_mark(map, first, last);
+	n = cbt_map_mark(map, first, last);
+	/* only when a bit changes: most writes hit blocks already set */
+	if (n)
+		atomic_long_add(n, &cbt_stats.dirty);
+	return n;
 }
 
 static void cbt_bio_queued(struct bio *bio)
