@@ -27,6 +27,9 @@
  * disk's driver module goes away; the gendisk is released one grace period
  * later).
  *
+ * cbt_freeze.c has one lock per open file descriptor, for its freeze; it
+ * never nests with cbt_mutex.
+ *
  * cbt_inflight.c keeps, lock free, the queue-time ranges of writes in flight
  * on bio-based tracked disks; see there.
  */
@@ -78,6 +81,9 @@ struct cbt_stats {
 	atomic_long_t passthrough;	/* passthrough writes seen */
 	atomic_long_t dirty;		/* set bits in every active and frozen map */
 	atomic_t tracked;		/* trackings in cbt_disks */
+	atomic_long_t freezes;		/* FREEZEs that froze */
+	atomic_long_t freeze_timeouts;	/* freezes the timeout ended */
+	atomic_long_t freeze_releases;	/* freezes ended by closing the fd */
 };
 
 extern struct cbt_stats cbt_stats;
@@ -127,8 +133,19 @@ int cbt_abort(struct cbt_disk *t, u64 gen);
 void cbt_detach(struct cbt_disk *t);
 void cbt_detach_all(void);
 
+/* cbt_freeze.c: FREEZE/THAW, owned by an open file descriptor */
+int cbt_freeze_init(void);
+void cbt_freeze_exit(void);
+int cbt_freeze_open(struct file *file);
+void cbt_freeze_release(struct file *file);
+long cbt_ioc_freeze(struct file *file, void __user *uarg);
+long cbt_ioc_thaw(struct file *file, void __user *uarg);
+
 /* cbt_dev.c */
 int cbt_dev_register(void);
 void cbt_dev_unregister(void);
+int cbt_copy_in(void *karg, size_t ksize, void __user *uarg, u32 *usize);
+int cbt_copy_out(void __user *uarg, const void *karg, size_t ksize);
+struct block_device *cbt_file_bdev(struct file *f);
 
 #endif /* LIVEMIG_CBT_H */

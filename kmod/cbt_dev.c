@@ -21,7 +21,7 @@
 #endif
 
 /* Copy an argument struct in; its first two fields are size and version. */
-static int cbt_copy_in(void *karg, size_t ksize, void __user *uarg,
+int cbt_copy_in(void *karg, size_t ksize, void __user *uarg,
 		       u32 *usize)
 {
 	u32 hdr[2];
@@ -42,12 +42,12 @@ static int cbt_copy_in(void *karg, size_t ksize, void __user *uarg,
 	return 0;
 }
 
-static int cbt_copy_out(void __user *uarg, const void *karg, size_t ksize)
+int cbt_copy_out(void __user *uarg, const void *karg, size_t ksize)
 {
 	return copy_to_user(uarg, karg, ksize) ? -EFAULT : 0;
 }
 
-static struct block_device *cbt_file_bdev(struct file *f)
+struct block_device *cbt_file_bdev(struct file *f)
 {
 	struct inode *host;
 
@@ -236,13 +236,31 @@ static long cbt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(LIVEMIG_CBT_IOC_ABORT):
 	case _IOC_NR(LIVEMIG_CBT_IOC_DETACH):
 		return cbt_ioc_gen(nr, uarg);
+	case _IOC_NR(LIVEMIG_CBT_IOC_FREEZE):
+		return cbt_ioc_freeze(file, uarg);
+	case _IOC_NR(LIVEMIG_CBT_IOC_THAW):
+		return cbt_ioc_thaw(file, uarg);
 	default:
 		return -ENOTTY;
 	}
 }
 
+/* Each open file descriptor may own a freeze (cbt_freeze.c). */
+static int cbt_open(struct inode *inode, struct file *file)
+{
+	return cbt_freeze_open(file);
+}
+
+static int cbt_release(struct inode *inode, struct file *file)
+{
+	cbt_freeze_release(file);
+	return 0;
+}
+
 static const struct file_operations cbt_fops = {
 	.owner		= THIS_MODULE,
+	.open		= cbt_open,
+	.release	= cbt_release,
 	.unlocked_ioctl	= cbt_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
@@ -268,6 +286,9 @@ CBT_ATTR_COUNTER(block_size, 1UL << LIVEMIG_CBT_DEFAULT_BLOCK_SHIFT);
 CBT_ATTR_COUNTER(bitmap_cap_bytes, cbt_bitmap_cap_kib * 1024UL);
 CBT_ATTR_COUNTER(tracked_disks, atomic_read(&cbt_stats.tracked));
 CBT_ATTR_COUNTER(dirty_blocks, atomic_long_read(&cbt_stats.dirty));
+CBT_ATTR_COUNTER(freezes, atomic_long_read(&cbt_stats.freezes));
+CBT_ATTR_COUNTER(freeze_timeouts, atomic_long_read(&cbt_stats.freeze_timeouts));
+CBT_ATTR_COUNTER(freeze_releases, atomic_long_read(&cbt_stats.freeze_releases));
 
 static struct attribute *cbt_attrs[] = {
 	&dev_attr_tracked_disks.attr,
@@ -281,6 +302,9 @@ static struct attribute *cbt_attrs[] = {
 	&dev_attr_attaches.attr,
 	&dev_attr_completion_marks.attr,
 	&dev_attr_passthrough_writes.attr,
+	&dev_attr_freezes.attr,
+	&dev_attr_freeze_timeouts.attr,
+	&dev_attr_freeze_releases.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(cbt);
