@@ -9,33 +9,26 @@
 
 #include "log.h"
 
-void ring_retire(struct engine *e)
+void acker_retire_slot(void *arg, struct slot *s)
 {
-	struct ring *r = &e->ring;
+	struct engine *e = arg;
+	struct engine_disk *d;
+	uint32_t nb;
+	int rc;
 
-	while (r->head < r->sent) {
-		struct slot *s = ring_slot(r, r->head);
-
-		if (s->wire_len && s->last_seq > r->acked_seq)
-			break;
-		if (s->kind == SLOT_DATA) {
-			struct engine_disk *d = &e->disks[s->disk];
-			uint32_t nb = (s->len + BLOCK_SIZE - 1) / BLOCK_SIZE;
-			int rc = hashstore_put(&d->hs, s->offset / BLOCK_SIZE, nb, &s->hash[0][0]);
-
-			/* a lost hash only costs a resend later: the entry stays stale, never wrong */
-			if (rc)
-				log_warn("cannot update hash store of %s: %s", d->cfg->name, strerror(-rc));
-			atomic_store(&d->pass_pos, s->offset + s->len);
-			atomic_fetch_add(&d->sent_bytes, s->sent_bytes);
-			atomic_fetch_add(&e->acked_bytes, s->sent_bytes);
-			if (s->compare)
-				atomic_fetch_sub(&d->backlog, s->sent_bytes);
-		}
-		s->state = SLOT_FREE;
-		r->head++;
-	}
-	pthread_cond_broadcast(&r->changed);
+	if (s->kind != SLOT_DATA)
+		return;
+	d = &e->disks[s->disk];
+	nb = (s->len + BLOCK_SIZE - 1) / BLOCK_SIZE;
+	rc = hashstore_put(&d->hs, s->offset / BLOCK_SIZE, nb, &s->hash[0][0]);
+	/* a lost hash only costs a resend later: the entry stays stale, never wrong */
+	if (rc)
+		log_warn("cannot update hash store of %s: %s", d->cfg->name, strerror(-rc));
+	atomic_store(&d->pass_pos, s->offset + s->len);
+	atomic_fetch_add(&d->sent_bytes, s->sent_bytes);
+	atomic_fetch_add(&e->acked_bytes, s->sent_bytes);
+	if (s->compare)
+		atomic_fetch_sub(&d->backlog, s->sent_bytes);
 }
 
 static void on_hash_resp(struct engine *e, const struct frame *f)
@@ -71,11 +64,7 @@ void *acker_main(void *arg)
 			break;
 		}
 		if (f->type == FT_ACK) {
-			pthread_mutex_lock(&e->ring.mu);
-			if (f->ack.seq > e->ring.acked_seq)
-				e->ring.acked_seq = f->ack.seq;
-			ring_retire(e);
-			pthread_mutex_unlock(&e->ring.mu);
+			ring_ack(&e->ring, f->ack.seq);
 		} else if (f->type == FT_HASH_RESP) {
 			on_hash_resp(e, f);
 		} else if (f->type == FT_ERROR) {
@@ -97,9 +86,7 @@ void *acker_main(void *arg)
 	free(buf);
 	free(f);
 	atomic_store(&e->conn_broken, 1);
-	pthread_mutex_lock(&e->ring.mu);
-	pthread_cond_broadcast(&e->ring.changed);
-	pthread_mutex_unlock(&e->ring.mu);
+	ring_wake(&e->ring);
 	pthread_mutex_lock(&e->mu);
 	pthread_cond_broadcast(&e->cv);
 	pthread_mutex_unlock(&e->mu);

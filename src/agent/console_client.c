@@ -13,7 +13,8 @@
 
 #define ANSWER_MAX (64u * 1024) /* the console's answers are a few hundred bytes */
 
-int console_secret_load(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+int console_client_load_secret(const char *path, char *out, size_t outlen, char *err,
+			       size_t errlen)
 {
 	char buf[CONSOLE_SECRET_MAX + 2];
 	struct stat st;
@@ -210,8 +211,8 @@ static int curl_errno(CURLcode cc)
 	}
 }
 
-int console_post(struct console_client *cl, const char *path, const char *body,
-		 struct console_answer *a, char *err, size_t errlen)
+int console_client_post(struct console_client *cl, const char *path, const char *body,
+			struct console_answer *a, char *err, size_t errlen)
 {
 	char url[sizeof(cl->cfg->url) + 256], cerr[CURL_ERROR_SIZE] = "";
 	struct answer_buf b = { NULL, 0 };
@@ -248,7 +249,7 @@ int console_post(struct console_client *cl, const char *path, const char *body,
 	return 0;
 }
 
-void console_answer_free(struct console_answer *a)
+void console_client_answer_free(struct console_answer *a)
 {
 	json_decref(a->body);
 	a->body = NULL;

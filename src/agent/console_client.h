@@ -26,7 +26,8 @@
  * holds 1..255 printable characters (a trailing newline is fine). 0, or
  * -errno with err saying what to do.
  */
-int console_secret_load(const char *path, char *out, size_t outlen, char *err, size_t errlen);
+int console_client_load_secret(const char *path, char *out, size_t outlen, char *err,
+			       size_t errlen);
 
 struct console_client {
 	const struct console_config *cfg;
@@ -55,8 +56,8 @@ void console_client_free(struct console_client *cl);
  * was set, or another -errno when no answer came (connection, TLS,
  * certificate, timeout) with err saying why.
  */
-int console_post(struct console_client *cl, const char *path, const char *body,
-		 struct console_answer *a, char *err, size_t errlen);
-void console_answer_free(struct console_answer *a);
+int console_client_post(struct console_client *cl, const char *path, const char *body,
+			struct console_answer *a, char *err, size_t errlen);
+void console_client_answer_free(struct console_answer *a);
 
 #endif

@@ -12,18 +12,6 @@
 #include "log.h"
 #include "util.h"
 
-const char *repl_state_name(enum repl_state s)
-{
-	static const char *const names[] = {
-		[ST_NOT_READY] = "NOT_READY", [ST_REGISTERED] = "REGISTERED",
-		[ST_INITIAL_MIRROR] = "INITIAL_MIRROR", [ST_CHANGE_COPY] = "CHANGE_COPY",
-		[ST_BACKLOG] = "BACKLOG", [ST_RESCAN] = "RESCAN", [ST_PAUSED] = "PAUSED",
-		[ST_STALLED] = "STALLED", [ST_DISCONNECTED] = "DISCONNECTED",
-	};
-
-	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "NOT_READY";
-}
-
 void engine_set_error(struct engine *e, int stalled, const char *fmt, ...)
 {
 	char msg[sizeof(e->last_error)];
@@ -52,9 +40,7 @@ static void wake_all(struct engine *e)
 	pthread_mutex_lock(&e->mu);
 	pthread_cond_broadcast(&e->cv);
 	pthread_mutex_unlock(&e->mu);
-	pthread_mutex_lock(&e->ring.mu);
-	pthread_cond_broadcast(&e->ring.changed);
-	pthread_mutex_unlock(&e->ring.mu);
+	ring_wake(&e->ring);
 }
 
 void engine_hold(struct engine *e, const char *reason)
@@ -137,7 +123,7 @@ int engine_init(struct engine *e, struct agent_config *cfg, char *err, size_t er
 	e->tls = tls_ctx_new(0, cfg->ca, cfg->cert, cfg->key, err, errlen);
 	if (!e->tls)
 		return -EINVAL;
-	rc = ring_init(&e->ring, cfg->queue_depth);
+	rc = ring_init(&e->ring, cfg->queue_depth, &e->stop, acker_retire_slot, e);
 	if (rc) {
 		snprintf(err, errlen, "out of memory for %u slots", cfg->queue_depth);
 		return rc;
@@ -161,7 +147,7 @@ int engine_start(struct engine *e, char *err, size_t errlen)
 				 e->disks[i].cfg->name, strerror(-rc));
 			for (unsigned j = 0; j <= i; j++)
 				e->tracker->detach(e, j);
-			tracker_fall_back(e, why);
+			tracker_select_fall_back(e, why);
 			i = (unsigned)-1; /* attach every disk again, with scan */
 			continue;
 		}
@@ -212,7 +198,7 @@ void engine_stop(struct engine *e)
 	}
 	pthread_mutex_unlock(&e->mu);
 	if (e->have_welcome)
-		engine_save_checkpoint(e);
+		replicate_save_checkpoint(e);
 	for (unsigned i = 0; i < e->ndisks; i++)
 		e->tracker->detach(e, i);
 }

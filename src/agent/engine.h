@@ -7,7 +7,7 @@
  *   sender    (sender.c)     connects to staging, sends slots in order,
  *                            reconnects with backoff
  *   acker     (acker.c)      one per connection: ACK, HASH_RESP, ERROR
- *   ticker    (status.c)     throughput samples
+ *   ticker    (ticker.c)     throughput samples
  *
  * Lock order: engine.mu before ring.mu. Neither is held across network or
  * disk I/O except ring.mu around hash-store writes at retirement (small,
@@ -42,8 +42,6 @@ enum repl_state {
 	ST_STALLED,
 	ST_DISCONNECTED,
 };
-
-const char *repl_state_name(enum repl_state s);
 
 struct engine_disk {
 	unsigned index;
@@ -141,7 +139,6 @@ int engine_stopping(struct engine *e);
 void engine_hold(struct engine *e, const char *reason);
 
 /* control handlers (engine.c) */
-json_t *engine_status_json(struct engine *e);
 int engine_pause(struct engine *e, char *err, size_t errlen);
 int engine_resume(struct engine *e, char *err, size_t errlen);
 int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t errlen);
@@ -151,7 +148,7 @@ int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t err
  * store was replaced (what was sent no longer counts), or -errno. */
 int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int compare);
 int reader_feed_mark(struct engine *e, uint64_t time_ns);
-/* Wait until every slot is retired. 0 or -ECANCELED. */
+/* Wait until every slot is retired. 0, -ECANCELED or -ESTALE as above. */
 int reader_drain(struct engine *e);
 
 /* worker.c */
@@ -160,8 +157,9 @@ void *worker_main(void *arg);
 void *sender_main(void *arg);
 /* acker.c */
 void *acker_main(void *arg);
-/* Retire acknowledged slots from the head; ring.mu held. */
-void ring_retire(struct engine *e);
+/* The ring's retire callback (ring.h): record a durable slot's hashes and
+ * progress. */
+void acker_retire_slot(void *arg, struct slot *s);
 
 /* session.c: HELLO/WELCOME and hash requests */
 int session_open(struct engine *e, char *err, size_t errlen);
@@ -171,9 +169,11 @@ int session_fetch_hashes(struct engine *e, unsigned disk, uint64_t first, uint32
 
 /* replicate.c */
 void *replicate_main(void *arg);
-int engine_save_checkpoint(struct engine *e);
+int replicate_save_checkpoint(struct engine *e);
 
-/* status.c */
+/* status.c: the status document (docs/control.md) */
+json_t *status_json(struct engine *e);
+/* ticker.c */
 void *ticker_main(void *arg);
 
 #endif

@@ -156,13 +156,13 @@ void heartbeat_status_add(struct heartbeat *hb, json_t *doc)
 	pthread_mutex_unlock(&hb->mu);
 	json_object_set_new(doc, "console", c);
 	if (hb->have_id)
-		json_object_set_new(doc, "identity", identity_report_json(&hb->id));
+		json_object_set_new(doc, "identity", identity_check_report_json(&hb->id));
 }
 
 /* The status document plus what only the console needs. */
 static char *beat_body(struct heartbeat *hb)
 {
-	json_t *doc = engine_status_json(hb->e);
+	json_t *doc = status_json(hb->e);
 	char *text;
 
 	heartbeat_status_add(hb, doc);
@@ -364,14 +364,14 @@ static void *heartbeat_main(void *arg)
 			log_error("out of memory for the heartbeat");
 			rc = -ENOMEM;
 		} else {
-			rc = console_post(&hb->cl, path, body, &a, err, sizeof(err));
+			rc = console_client_post(&hb->cl, path, body, &a, err, sizeof(err));
 			free(body);
 		}
 		if (rc == -ECANCELED)
 			break;
 		if (rc == 0) {
 			sooner = on_answer(hb, &a);
-			console_answer_free(&a);
+			console_client_answer_free(&a);
 		} else {
 			on_unreachable(hb, err);
 			sooner = 1;

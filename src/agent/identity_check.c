@@ -75,7 +75,7 @@ int identity_check_run(const struct console_config *cc, struct identity_report *
 	}
 }
 
-json_t *identity_report_json(const struct identity_report *r)
+json_t *identity_check_report_json(const struct identity_report *r)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "source", r->source, "value", r->value,
 			      "check", r->verdict, "detail", r->detail);

@@ -31,6 +31,6 @@ int identity_check_run(const struct console_config *cc, struct identity_report *
 		       size_t reasonlen);
 
 /* {"source", "value", "check", "detail"[, "now"]} for status documents. */
-json_t *identity_report_json(const struct identity_report *r);
+json_t *identity_check_report_json(const struct identity_report *r);
 
 #endif

@@ -42,7 +42,7 @@ static struct heartbeat *heartbeat;
 
 static json_t *h_status(void *ctx)
 {
-	json_t *doc = engine_status_json(ctx);
+	json_t *doc = status_json(ctx);
 
 	if (heartbeat)
 		heartbeat_status_add(heartbeat, doc);
@@ -122,7 +122,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (cfg.console.present &&
-	    console_secret_load(cfg.console.secret_file, secret, sizeof(secret), err, sizeof(err))) {
+	    console_client_load_secret(cfg.console.secret_file, secret, sizeof(secret), err,
+				       sizeof(err))) {
 		log_error("%s: %s", config, err);
 		return 1;
 	}

@@ -1,42 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The reader stage: aligned reads from the source disk into free ring slots. */
+/* The reader stage: aligned reads from the source disk into free ring slots,
+ * and MARK slots between rounds; the workers encode both. */
 #include "engine.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include "log.h"
-
-/* Claim the slot at tail once one is free and the engine is not paused. */
-static struct slot *claim_slot(struct engine *e)
-{
-	struct ring *r = &e->ring;
-	struct slot *s = NULL;
-
-	pthread_mutex_lock(&r->mu);
-	while (!atomic_load(&e->stop) &&
-	       (r->tail - r->head >= r->depth || atomic_load(&e->paused)))
-		pthread_cond_wait(&r->changed, &r->mu);
-	if (!atomic_load(&e->stop))
-		s = ring_slot(r, r->tail);
-	pthread_mutex_unlock(&r->mu);
-	return s;
-}
-
-static void publish_slot(struct engine *e, struct slot *s, enum slot_state st)
-{
-	struct ring *r = &e->ring;
-
-	pthread_mutex_lock(&r->mu);
-	/* seq 0 means "nothing acknowledged yet" */
-	s->seq = (r->tail + 1) << SLOT_SEQ_SHIFT;
-	if (s->kind == SLOT_MARK)
-		s->last_seq = s->seq;
-	s->state = st;
-	r->tail++;
-	pthread_cond_broadcast(&r->changed);
-	pthread_mutex_unlock(&r->mu);
-}
 
 int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int compare)
 {
@@ -50,7 +20,7 @@ int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 		/* slots never cross a chunk boundary, so a slot's blocks are one hash-store run */
 		uint64_t next = (offset / CHUNK_SIZE + 1) * CHUNK_SIZE;
 		uint32_t len = (uint32_t)((next < end ? next : end) - offset);
-		struct slot *s = claim_slot(e);
+		struct slot *s = ring_claim(&e->ring, &e->paused);
 		int rc;
 
 		if (!s)
@@ -84,7 +54,7 @@ int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 				return rc;
 			}
 		}
-		publish_slot(e, s, SLOT_FILLED);
+		ring_publish(&e->ring, s);
 		offset += len;
 	}
 	return 0;
@@ -92,34 +62,21 @@ int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 
 int reader_feed_mark(struct engine *e, uint64_t time_ns)
 {
-	struct slot *s = claim_slot(e);
-	uint64_t seq;
+	struct slot *s = ring_claim(&e->ring, &e->paused);
 
 	if (!s)
 		return -ECANCELED;
-	pthread_mutex_lock(&e->ring.mu);
-	seq = (e->ring.tail + 1) << SLOT_SEQ_SHIFT;
-	pthread_mutex_unlock(&e->ring.mu);
 	s->kind = SLOT_MARK;
 	s->mark_time_ns = time_ns;
-	s->sent_bytes = 0;
 	s->len = 0;
-	s->wire_len = frame_encode_mark(s->wire, s->wire_cap, seq, MARK_CONSISTENT, time_ns);
-	publish_slot(e, s, SLOT_READY);
+	ring_publish(&e->ring, s);
 	return 0;
 }
 
 int reader_drain(struct engine *e)
 {
-	struct ring *r = &e->ring;
-	int rc = 0;
+	int rc = ring_drain(&e->ring);
 
-	pthread_mutex_lock(&r->mu);
-	while (!atomic_load(&e->stop) && r->head != r->tail)
-		pthread_cond_wait(&r->changed, &r->mu);
-	if (r->head != r->tail)
-		rc = -ECANCELED;
-	pthread_mutex_unlock(&r->mu);
 	/* a round that ended on a replaced store proves nothing about it */
 	if (!rc && atomic_load(&e->store_changed))
 		rc = -ESTALE;

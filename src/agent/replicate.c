@@ -18,7 +18,7 @@
 #define CHECKPOINT_EVERY (16ull << 20) /* bound on what a crash makes us resend */
 #define FEED_PIECE       (4ull << 20)
 
-int engine_save_checkpoint(struct engine *e)
+int replicate_save_checkpoint(struct engine *e)
 {
 	struct checkpoint cp;
 	int rc;
@@ -144,7 +144,7 @@ static int full_pass(struct engine *e, unsigned disk, uint64_t from, int compare
 			pthread_mutex_lock(&e->mu);
 			d->mirror_watermark = pos;
 			pthread_mutex_unlock(&e->mu);
-			engine_save_checkpoint(e);
+			replicate_save_checkpoint(e);
 			last_cp = pos;
 		}
 	}
@@ -155,7 +155,7 @@ static int full_pass(struct engine *e, unsigned disk, uint64_t from, int compare
 		d->mirror_watermark = d->src.size;
 		d->mirror_complete = 1;
 		pthread_mutex_unlock(&e->mu);
-		engine_save_checkpoint(e);
+		replicate_save_checkpoint(e);
 	}
 	atomic_store(&d->in_pass, 0);
 	return rc;
@@ -281,7 +281,7 @@ static int change_round(struct engine *e, uint64_t *sync_gen)
 			}
 		}
 	}
-	return engine_save_checkpoint(e);
+	return replicate_save_checkpoint(e);
 }
 
 /* Sleep until the next round is due or a final sync is asked for. */
@@ -336,7 +336,7 @@ static int retrack(struct engine *e)
 		pthread_mutex_unlock(&e->mu);
 		log_warn("%s: tracking restarted under a new epoch: rescanning", d->cfg->name);
 	}
-	return engine_save_checkpoint(e);
+	return replicate_save_checkpoint(e);
 }
 
 /* Initial copy then change-copy rounds, until stopped (-ECANCELED) or the
@@ -398,7 +398,7 @@ static void forget_progress(struct engine *e)
 	}
 	pthread_mutex_unlock(&e->mu);
 	atomic_store(&e->store_changed, 0);
-	engine_save_checkpoint(e);
+	replicate_save_checkpoint(e);
 }
 
 void *replicate_main(void *arg)
@@ -418,7 +418,7 @@ void *replicate_main(void *arg)
 	/* a store replaced before we even began is covered by choose_start */
 	atomic_store(&e->store_changed, 0);
 	if (!have_cp || rescan)
-		engine_save_checkpoint(e); /* record store id and epochs from the start */
+		replicate_save_checkpoint(e); /* record store id and epochs from the start */
 	while ((rc = replicate(e, rescan)) == -ESTALE) {
 		forget_progress(e);
 		rescan = 1;

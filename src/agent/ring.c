@@ -1,17 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/* The ring's slots and every change of their state (see ring.h). */
 #include "ring.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
 
-int ring_init(struct ring *r, unsigned depth)
+static struct slot *slot_at(struct ring *r, uint64_t pos)
+{
+	return &r->slots[pos % r->depth];
+}
+
+static int stopping(const struct ring *r)
+{
+	return atomic_load(r->stop);
+}
+
+/* A state change: mu held. */
+static void changed(struct ring *r)
+{
+	pthread_cond_broadcast(&r->changed);
+}
+
+int ring_init(struct ring *r, unsigned depth, const atomic_int *stop, ring_retire_fn *retire,
+	      void *retire_arg)
 {
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->changed, NULL);
+	r->stop = stop;
+	r->retire = retire;
+	r->retire_arg = retire_arg;
 	r->depth = depth;
 	r->slots = calloc(depth, sizeof(*r->slots));
 	if (!r->slots)
@@ -42,4 +62,133 @@ void ring_free(struct ring *r)
 	r->slots = NULL;
 	pthread_cond_destroy(&r->changed);
 	pthread_mutex_destroy(&r->mu);
+}
+
+void ring_wake(struct ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	changed(r);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Retire from head every sent slot staging holds durably; mu held. */
+static void retire_locked(struct ring *r)
+{
+	while (r->head < r->sent) {
+		struct slot *s = slot_at(r, r->head);
+
+		if (s->wire_len && s->last_seq > r->acked_seq)
+			break;
+		r->retire(r->retire_arg, s);
+		s->state = SLOT_FREE;
+		r->head++;
+	}
+	changed(r);
+}
+
+struct slot *ring_claim(struct ring *r, const atomic_int *paused)
+{
+	struct slot *s = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	while (!stopping(r) && (r->tail - r->head >= r->depth || atomic_load(paused)))
+		pthread_cond_wait(&r->changed, &r->mu);
+	if (!stopping(r))
+		s = slot_at(r, r->tail);
+	pthread_mutex_unlock(&r->mu);
+	return s;
+}
+
+void ring_publish(struct ring *r, struct slot *s)
+{
+	pthread_mutex_lock(&r->mu);
+	/* seq 0 means "nothing acknowledged yet" */
+	s->seq = (r->tail + 1) << SLOT_SEQ_SHIFT;
+	s->state = SLOT_FILLED;
+	r->tail++;
+	changed(r);
+	pthread_mutex_unlock(&r->mu);
+}
+
+int ring_drain(struct ring *r)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&r->mu);
+	while (!stopping(r) && r->head != r->tail)
+		pthread_cond_wait(&r->changed, &r->mu);
+	if (r->head != r->tail)
+		rc = -ECANCELED;
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+struct slot *ring_take(struct ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (!stopping(r)) {
+		for (uint64_t pos = r->sent; pos < r->tail; pos++) {
+			struct slot *s = slot_at(r, pos);
+
+			if (s->state == SLOT_FILLED) {
+				s->state = SLOT_BUSY;
+				pthread_mutex_unlock(&r->mu);
+				return s;
+			}
+		}
+		pthread_cond_wait(&r->changed, &r->mu);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+void ring_ready(struct ring *r, struct slot *s)
+{
+	pthread_mutex_lock(&r->mu);
+	s->state = SLOT_READY;
+	changed(r);
+	pthread_mutex_unlock(&r->mu);
+}
+
+struct slot *ring_next_ready(struct ring *r, const atomic_int *broken)
+{
+	struct slot *s = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	while (!stopping(r) && !atomic_load(broken) &&
+	       (r->sent == r->tail || slot_at(r, r->sent)->state != SLOT_READY))
+		pthread_cond_wait(&r->changed, &r->mu);
+	if (!stopping(r) && !atomic_load(broken))
+		s = slot_at(r, r->sent);
+	pthread_mutex_unlock(&r->mu);
+	return s;
+}
+
+void ring_sent(struct ring *r, struct slot *s)
+{
+	pthread_mutex_lock(&r->mu);
+	s->state = SLOT_SENT;
+	r->sent++;
+	retire_locked(r); /* a slot with nothing to send retires in order right away */
+	pthread_mutex_unlock(&r->mu);
+}
+
+void ring_rewind(struct ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	for (uint64_t pos = r->head; pos < r->sent; pos++)
+		slot_at(r, pos)->state = SLOT_READY;
+	r->sent = r->head;
+	r->acked_seq = 0; /* acknowledgements are per connection */
+	changed(r);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void ring_ack(struct ring *r, uint64_t seq)
+{
+	pthread_mutex_lock(&r->mu);
+	if (seq > r->acked_seq)
+		r->acked_seq = seq;
+	retire_locked(r);
+	pthread_mutex_unlock(&r->mu);
 }

@@ -1,20 +1,44 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The bounded queue the whole pipeline shares. Slots are used in order:
+ * The bounded queue the whole pipeline shares, and the only code that
+ * changes a slot's state. Slots are used in order:
  *
  *   head ......... sent ......... tail
- *   [sent, waiting for ACK][read / compressing / ready][free]
+ *   [sent, waiting for ACK][filled / encoding / ready][free]
  *
- * The reader fills slots at tail, compression workers take any filled slot,
- * the sender sends slots in order from `sent`, and acknowledgements retire
- * them from `head`. The number of slots bounds the agent's memory whatever
- * the disk size; sending in order makes "ACK up to seq" retire a prefix, so
- * the mirror watermark is simply the end of the last retired slot.
+ * Invariant (under mu): head <= sent <= tail <= head + depth; slots in
+ * [head, sent) are SENT, slots in [sent, tail) are FILLED, BUSY or READY,
+ * every other slot is FREE. The number of slots bounds the agent's memory
+ * whatever the disk size; sending in order makes "durable up to seq S"
+ * retire a prefix, so the mirror watermark is the end of the last retired
+ * slot.
+ *
+ * A slot's life and who moves it (each transition takes mu and wakes every
+ * waiter):
+ *
+ *   FREE   --ring_claim/ring_publish-->  FILLED   the reader (one thread)
+ *   FILLED --ring_take-->                BUSY     a worker
+ *   BUSY   --ring_ready-->               READY    that worker
+ *   READY  --ring_next_ready/ring_sent-> SENT     the sender, in ring order
+ *   SENT   --ring_rewind-->              READY    the sender, connection lost
+ *   SENT   --ring_ack (or ring_sent)-->  FREE     retired from head in order
+ *
+ * Threading: a slot's fields belong to whoever moved it last: the reader
+ * between ring_claim and ring_publish, a worker between ring_take and
+ * ring_ready, the sender while it is READY at `sent`; the retire callback
+ * reads it under mu. Handing a slot over through mu is what publishes its
+ * contents to the next stage, so no field needs its own lock.
+ *
+ * Waits end when the stop flag given to ring_init is set (the caller sets it,
+ * then calls ring_wake); the functions that wait then return NULL or
+ * -ECANCELED.
  */
 #ifndef LIVEMIG_RING_H
 #define LIVEMIG_RING_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "frame.h"
@@ -27,7 +51,7 @@ enum slot_kind { SLOT_DATA, SLOT_MARK };
 
 enum slot_state {
 	SLOT_FREE,
-	SLOT_FILLED,   /* read from the disk, waiting for a worker */
+	SLOT_FILLED,   /* read from the disk (or a MARK), waiting for a worker */
 	SLOT_BUSY,     /* a worker is encoding it */
 	SLOT_READY,    /* wire bytes ready to send */
 	SLOT_SENT,     /* sent, waiting for staging to make it durable */
@@ -43,10 +67,10 @@ enum slot_state {
 #define SLOT_MAX_FRAMES (1u << SLOT_SEQ_SHIFT)
 
 struct slot {
-	uint64_t seq;         /* the first frame's; the next ones count up */
+	uint64_t seq;         /* the first frame's (set by ring_publish); the next ones count up */
 	uint64_t last_seq;    /* retired once staging acknowledged this one */
 	enum slot_kind kind;
-	enum slot_state state;
+	enum slot_state state; /* only ring.c writes it */
 	unsigned disk;        /* index into the engine's disks */
 	uint64_t offset;
 	uint32_t len;
@@ -61,20 +85,51 @@ struct slot {
 	uint8_t known[BLOCKS_PER_CHUNK][FRAME_HASH_LEN];
 };
 
+/* Called with mu held for each slot leaving the ring, oldest first. It must
+ * not call back into the ring. */
+typedef void ring_retire_fn(void *arg, struct slot *s);
+
 struct ring {
 	pthread_mutex_t mu;
 	pthread_cond_t changed; /* broadcast on every state change */
 	struct slot *slots;
 	unsigned depth;
 	uint64_t head, sent, tail;
-	uint64_t acked_seq;     /* highest frame seq staging made durable */
+	uint64_t acked_seq;     /* highest frame seq staging made durable, this connection */
+	const atomic_int *stop; /* ends every wait */
+	ring_retire_fn *retire;
+	void *retire_arg;
 };
 
-int ring_init(struct ring *r, unsigned depth);
+int ring_init(struct ring *r, unsigned depth, const atomic_int *stop, ring_retire_fn *retire,
+	      void *retire_arg);
 void ring_free(struct ring *r);
-static inline struct slot *ring_slot(struct ring *r, uint64_t pos)
-{
-	return &r->slots[pos % r->depth];
-}
+/* Wake every waiter to look at the flags again (stop, paused, broken). */
+void ring_wake(struct ring *r);
+
+/* The reader. Wait for a free slot at tail while *paused is clear; NULL when
+ * stopping. The slot is the caller's until ring_publish, which numbers it and
+ * hands it to the workers. */
+struct slot *ring_claim(struct ring *r, const atomic_int *paused);
+void ring_publish(struct ring *r, struct slot *s);
+/* Wait until every slot is retired: 0, or -ECANCELED when stopping. */
+int ring_drain(struct ring *r);
+
+/* A worker. Take any filled slot (NULL when stopping); hand it on when its
+ * wire bytes are ready. */
+struct slot *ring_take(struct ring *r);
+void ring_ready(struct ring *r, struct slot *s);
+
+/* The sender. Wait for the slot at `sent` to be ready; NULL when stopping or
+ * once *broken is set. ring_sent marks it sent and retires it at once when it
+ * carries no frame. ring_rewind, after a connection ended, makes every sent
+ * but unacknowledged slot ready again and forgets the connection's ACKs. */
+struct slot *ring_next_ready(struct ring *r, const atomic_int *broken);
+void ring_sent(struct ring *r, struct slot *s);
+void ring_rewind(struct ring *r);
+
+/* The acker: staging made every frame up to seq durable; retire what that
+ * covers. */
+void ring_ack(struct ring *r, uint64_t seq);
 
 #endif

@@ -25,22 +25,12 @@ static void backoff_sleep(struct engine *e, uint64_t ns)
 
 static int send_ready_slots(struct engine *e)
 {
-	struct ring *r = &e->ring;
-
 	for (;;) {
-		struct slot *s;
+		struct slot *s = ring_next_ready(&e->ring, &e->conn_broken);
 		int rc = 0;
 
-		pthread_mutex_lock(&r->mu);
-		while (!atomic_load(&e->stop) && !atomic_load(&e->conn_broken) &&
-		       (r->sent == r->tail || ring_slot(r, r->sent)->state != SLOT_READY))
-			pthread_cond_wait(&r->changed, &r->mu);
-		if (atomic_load(&e->stop) || atomic_load(&e->conn_broken)) {
-			pthread_mutex_unlock(&r->mu);
+		if (!s)
 			return -ECONNABORTED;
-		}
-		s = ring_slot(r, r->sent);
-		pthread_mutex_unlock(&r->mu);
 
 		if (s->wire_len) {
 			ratelimit_take(&e->limit, s->wire_len);
@@ -53,18 +43,12 @@ static int send_ready_slots(struct engine *e)
 			}
 			atomic_fetch_add(&e->wire_bytes, s->wire_len);
 		}
-		pthread_mutex_lock(&r->mu);
-		s->state = SLOT_SENT;
-		r->sent++;
-		ring_retire(e); /* a slot with nothing to send retires in order right away */
-		pthread_mutex_unlock(&r->mu);
+		ring_sent(&e->ring, s);
 	}
 }
 
 static void end_connection(struct engine *e, pthread_t acker)
 {
-	struct ring *r = &e->ring;
-
 	conn_shutdown(&e->conn);
 	pthread_join(acker, NULL);
 	conn_close(&e->conn);
@@ -73,13 +57,7 @@ static void end_connection(struct engine *e, pthread_t acker)
 	e->disconnected_since_ns = now_mono_ns();
 	pthread_cond_broadcast(&e->cv);
 	pthread_mutex_unlock(&e->mu);
-	pthread_mutex_lock(&r->mu);
-	for (uint64_t pos = r->head; pos < r->sent; pos++)
-		ring_slot(r, pos)->state = SLOT_READY;
-	r->sent = r->head;
-	r->acked_seq = 0; /* acknowledgements are per connection */
-	pthread_cond_broadcast(&r->changed);
-	pthread_mutex_unlock(&r->mu);
+	ring_rewind(&e->ring);
 }
 
 void *sender_main(void *arg)

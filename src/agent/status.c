@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Throughput sampling and the status document served on the control socket
- * (schema in docs/control.md). */
+/* The status document served on the control socket and sent with each
+ * heartbeat (schema in docs/control.md). */
 #include "engine.h"
 
 #include <math.h>
@@ -8,51 +8,19 @@
 
 #include "util.h"
 
-#define TICK_NS        500000000ull
+
 #define BACKLOG_LEVEL  (64ull << 20) /* more changed data than this waiting: BACKLOG */
 
-/* Exponentially weighted rate with a ~5 s memory: steady enough for an ETA,
- * quick enough to show a pause. */
-static double ewma(double old, double sample)
+static const char *state_name(enum repl_state s)
 {
-	const double alpha = 0.1;
+	static const char *const names[] = {
+		[ST_NOT_READY] = "NOT_READY", [ST_REGISTERED] = "REGISTERED",
+		[ST_INITIAL_MIRROR] = "INITIAL_MIRROR", [ST_CHANGE_COPY] = "CHANGE_COPY",
+		[ST_BACKLOG] = "BACKLOG", [ST_RESCAN] = "RESCAN", [ST_PAUSED] = "PAUSED",
+		[ST_STALLED] = "STALLED", [ST_DISCONNECTED] = "DISCONNECTED",
+	};
 
-	return old + alpha * (sample - old);
-}
-
-void *ticker_main(void *arg)
-{
-	struct engine *e = arg;
-	uint64_t last_total = atomic_load(&e->acked_bytes), last_ns = now_mono_ns();
-	uint64_t last_disk[FRAME_MAX_DISKS];
-
-	for (unsigned i = 0; i < e->ndisks; i++)
-		last_disk[i] = atomic_load(&e->disks[i].sent_bytes);
-	while (!atomic_load(&e->stop)) {
-		uint64_t now, total;
-		double dt;
-
-		sleep_ns(TICK_NS);
-		now = now_mono_ns();
-		dt = (double)(now - last_ns) / 1e9;
-		total = atomic_load(&e->acked_bytes);
-		pthread_mutex_lock(&e->mu);
-		e->rate = ewma(e->rate, (double)(total - last_total) / dt);
-		for (unsigned i = 0; i < e->ndisks; i++) {
-			uint64_t b = atomic_load(&e->disks[i].sent_bytes);
-			struct engine_disk *d = &e->disks[i];
-
-			/* a mirror pass also moves over zero and unchanged blocks: count position */
-			if (atomic_load(&d->in_pass))
-				b = atomic_load(&d->pass_pos);
-			d->rate = ewma(d->rate, b >= last_disk[i] ? (double)(b - last_disk[i]) / dt : 0);
-			last_disk[i] = b;
-		}
-		pthread_mutex_unlock(&e->mu);
-		last_total = total;
-		last_ns = now;
-	}
-	return NULL;
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "NOT_READY";
 }
 
 static json_t *num_or_null(double v, int known)
@@ -109,7 +77,7 @@ static json_t *disk_json(struct engine *e, struct engine_disk *d, enum repl_stat
 	json_object_set_new(o, "name", json_string(d->cfg->name));
 	json_object_set_new(o, "path", json_string(d->cfg->path));
 	json_object_set_new(o, "size", json_integer((json_int_t)size));
-	json_object_set_new(o, "state", json_string(repl_state_name(st)));
+	json_object_set_new(o, "state", json_string(state_name(st)));
 	json_object_set_new(o, "bytes_done", json_integer((json_int_t)done));
 	json_object_set_new(o, "bytes_total", json_integer((json_int_t)size));
 	json_object_set_new(o, "percent", json_real(size ? 100.0 * (double)done / (double)size : 0));
@@ -121,7 +89,7 @@ static json_t *disk_json(struct engine *e, struct engine_disk *d, enum repl_stat
 	return o;
 }
 
-json_t *engine_status_json(struct engine *e)
+json_t *status_json(struct engine *e)
 {
 	json_t *root = json_object(), *disks = json_array(), *staging = json_object();
 	enum repl_state ds[FRAME_MAX_DISKS];
@@ -144,7 +112,7 @@ json_t *engine_status_json(struct engine *e)
 
 	json_object_set_new(root, "version", json_string(LIVEMIG_VERSION));
 	json_object_set_new(root, "machine", json_string(e->cfg->machine));
-	json_object_set_new(root, "state", json_string(repl_state_name(machine_state(ds, e->ndisks))));
+	json_object_set_new(root, "state", json_string(state_name(machine_state(ds, e->ndisks))));
 	json_object_set_new(root, "reason", json_string(e->not_ready[0] ? e->not_ready :
 						       e->stalled ? e->last_error : ""));
 	json_object_set_new(root, "tracker", json_string(e->tracker->name));

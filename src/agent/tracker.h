@@ -53,6 +53,6 @@ extern const struct tracker_ops tracker_kmod_ops;
  * unusable). */
 int tracker_select(struct engine *e, char *err, size_t errlen);
 /* auto only: kmod failed to attach; go on with scan. */
-void tracker_fall_back(struct engine *e, const char *why);
+void tracker_select_fall_back(struct engine *e, const char *why);
 
 #endif

@@ -42,7 +42,7 @@ static int disks_trackable(struct engine *e, char *why, size_t n)
 	return 0;
 }
 
-void tracker_fall_back(struct engine *e, const char *why)
+void tracker_select_fall_back(struct engine *e, const char *why)
 {
 	e->tracker = &tracker_scan_ops;
 	snprintf(e->tracker_reason, sizeof(e->tracker_reason),
@@ -79,6 +79,6 @@ int tracker_select(struct engine *e, char *err, size_t errlen)
 			 "(falls back to scan)", full);
 		return -ENOTSUP;
 	}
-	tracker_fall_back(e, full);
+	tracker_select_fall_back(e, full);
 	return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Compression workers: per 64 KiB block decide zero / unchanged / data, then
- * encode runs of blocks as ZERO and DATA frames into the slot's wire buffer. */
+/* Compression workers, the one place slots become frames: per 64 KiB block
+ * decide zero / unchanged / data, then encode runs of blocks as ZERO and DATA
+ * frames into the slot's wire buffer; a MARK slot becomes its MARK frame. */
 #include "engine.h"
 
 #include <stdlib.h>
@@ -9,29 +10,6 @@
 #include "blockhash.h"
 #include "codec.h"
 #include "log.h"
-
-static struct slot *take_filled(struct engine *e)
-{
-	struct ring *r = &e->ring;
-
-	pthread_mutex_lock(&r->mu);
-	for (;;) {
-		if (atomic_load(&e->stop)) {
-			pthread_mutex_unlock(&r->mu);
-			return NULL;
-		}
-		for (uint64_t pos = r->sent; pos < r->tail; pos++) {
-			struct slot *s = ring_slot(r, pos);
-
-			if (s->state == SLOT_FILLED) {
-				s->state = SLOT_BUSY;
-				pthread_mutex_unlock(&r->mu);
-				return s;
-			}
-		}
-		pthread_cond_wait(&r->changed, &r->mu);
-	}
-}
 
 /* The seq for the slot's next frame. */
 static uint64_t next_seq(struct slot *s)
@@ -93,7 +71,16 @@ static size_t encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id
 			    src + BLOCK_SIZE, rlen - BLOCK_SIZE, &deflated);
 }
 
-static void encode_slot(struct engine *e, struct codec_enc *enc, struct slot *s)
+/* A MARK is one frame: the consistent point the round before it made. */
+static void encode_mark(struct slot *s)
+{
+	s->sent_bytes = 0;
+	s->last_seq = s->seq;
+	s->wire_len = frame_encode_mark(s->wire, s->wire_cap, s->seq, MARK_CONSISTENT,
+					s->mark_time_ns);
+}
+
+static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 {
 	uint32_t nb = (s->len + BLOCK_SIZE - 1) / BLOCK_SIZE;
 	uint8_t send[BLOCKS_PER_CHUNK], zero[BLOCKS_PER_CHUNK];
@@ -141,12 +128,12 @@ void *worker_main(void *arg)
 		log_error("out of memory for a compression worker");
 		return NULL;
 	}
-	while ((s = take_filled(e))) {
-		encode_slot(e, enc, s);
-		pthread_mutex_lock(&e->ring.mu);
-		s->state = SLOT_READY;
-		pthread_cond_broadcast(&e->ring.changed);
-		pthread_mutex_unlock(&e->ring.mu);
+	while ((s = ring_take(&e->ring))) {
+		if (s->kind == SLOT_MARK)
+			encode_mark(s);
+		else
+			encode_data(e, enc, s);
+		ring_ready(&e->ring, s);
 	}
 	codec_enc_free(enc);
 	return NULL;

@@ -251,7 +251,7 @@ static void expect_secret(const char *text, mode_t mode, int rc, const char *wan
 	char path[256], out[CONSOLE_SECRET_MAX + 1] = "", err[512] = "";
 
 	secret_file(path, sizeof(path), text, mode);
-	assert_int_equal(console_secret_load(path, out, sizeof(out), err, sizeof(err)), rc);
+	assert_int_equal(console_client_load_secret(path, out, sizeof(out), err, sizeof(err)), rc);
 	if (rc == 0)
 		assert_string_equal(out, want);
 	else if (!strstr(err, want))
@@ -278,10 +278,10 @@ static void test_secret_file(void **state)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	expect_secret(big, 0600, -EINVAL, "1 to 255 printable characters");
-	assert_int_equal(console_secret_load("/nonexistent/agent-secret", out, sizeof(out), err,
+	assert_int_equal(console_client_load_secret("/nonexistent/agent-secret", out, sizeof(out), err,
 					     sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/agent-secret"));
-	assert_int_equal(console_secret_load("/tmp", out, sizeof(out), err, sizeof(err)), -EINVAL);
+	assert_int_equal(console_client_load_secret("/tmp", out, sizeof(out), err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "not a regular file"));
 }
 

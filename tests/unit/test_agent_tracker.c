@@ -95,7 +95,7 @@ static void test_auto_falls_back(void **state)
 	assert_non_null(strstr(e.tracker_reason, "is not a block device"));
 	/* and the status document says so */
 	pthread_mutex_init(&e.mu, NULL);
-	st = engine_status_json(&e);
+	st = status_json(&e);
 	assert_string_equal(json_string_value(json_object_get(st, "tracker")), "scan");
 	assert_string_equal(json_string_value(json_object_get(st, "tracker_reason")),
 			    e.tracker_reason);
