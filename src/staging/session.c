@@ -301,7 +301,7 @@ static int hello(struct session *s, const struct frame *f)
 		strcpy(s->disks[i].name, h->disks[i].name);
 	}
 	s->ndisks = h->ndisks;
-	s->codecs = h->codecs & CODEC_MASK_ALL;
+	s->codecs = h->codecs & (CODEC_MASK_ALL | HELLO_CAP_ALL);
 	log_info("machine %s connected from %s (agent %s, %u disk%s, %s store, codecs %#x)%s",
 		 s->machine, s->addr, h->agent_version[0] ? h->agent_version : "?", h->ndisks,
 		 h->ndisks == 1 ? "" : "s", st.was_new ? "new" : "existing", s->codecs,
