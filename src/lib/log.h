@@ -10,6 +10,12 @@ void log_init(const char *prog, enum log_level level, int timestamps);
 int log_level_parse(const char *s, enum log_level *out);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Keep lines in memory (bounded) instead of writing them, until
+ * log_release() writes them out: nothing is written while the file systems
+ * stderr may live on are frozen. */
+void log_hold(void);
+void log_release(void);
+
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)
