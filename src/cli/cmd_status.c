@@ -68,6 +68,44 @@ static const char *bytes_or_dash(json_t *o, const char *key, char *buf, size_t l
 	return get_bytes(o, key, &n) ? fmt_bytes(n, buf, len) : "-";
 }
 
+/* Recovery points made while the source runs: the last one, or why none. */
+static void print_points(FILE *f, json_t *p)
+{
+	json_t *last = json_object_get(p, "last");
+	const char *s;
+	char a[64];
+	uint64_t n;
+	double d;
+
+	if (!json_is_object(p))
+		return;
+	fprintf(f, "%-17s", "recovery points:");
+	if (!json_is_true(json_object_get(p, "available"))) {
+		fprintf(f, "only at final sync: %s\n", (s = get_str(p, "why_not")) ? s : "-");
+		return;
+	}
+	if (get_bytes(p, "interval_s", &n) && n)
+		fprintf(f, "every %s", fmt_duration((double)n, a, sizeof(a)));
+	else
+		fprintf(f, "on request and at final sync");
+	if (get_bytes(p, "made", &n))
+		fprintf(f, ", %llu made", (unsigned long long)n);
+	if (json_is_object(last) && get_bytes(last, "id", &n)) {
+		fprintf(f, "; last %llu", (unsigned long long)n);
+		if (get_bytes(last, "time_ns", &n))
+			fprintf(f, " at %s", fmt_time_iso(n, a, sizeof(a)));
+		if ((s = get_str(last, "consistency")))
+			fprintf(f, ", %s-consistent", s);
+		if (get_num(last, "freeze_ms", &d))
+			fprintf(f, ", frozen %.0f ms", d);
+		if ((s = get_str(last, "note")) && s[0])
+			fprintf(f, " (%s)", s);
+	}
+	fputc('\n', f);
+	if ((s = get_str(p, "put_off_reason")) && s[0])
+		fprintf(f, "%-17s%s\n", "point put off:", s);
+}
+
 /* ---- header ---- */
 
 static void render_header(FILE *f, json_t *st)
@@ -123,6 +161,7 @@ static void render_header(FILE *f, json_t *st)
 	}
 	fprintf(f, "%-17s%s\n", "lag:",
 		get_num(st, "lag_seconds", &d) ? fmt_duration(d, a, sizeof(a)) : "-");
+	print_points(f, json_object_get(st, "points"));
 }
 
 /* ---- disks: a table with columns sized to their contents ---- */

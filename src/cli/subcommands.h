@@ -23,6 +23,7 @@ int status_main(const struct cli_global *g, int argc, char *argv[]);
 int pause_main(const struct cli_global *g, int argc, char *argv[]);
 int resume_main(const struct cli_global *g, int argc, char *argv[]);
 int sync_main(const struct cli_global *g, int argc, char *argv[]);
+int point_main(const struct cli_global *g, int argc, char *argv[]);
 int check_main(const struct cli_global *g, int argc, char *argv[]);
 int identity_main(const struct cli_global *g, int argc, char *argv[]);
 int inventory_main(const struct cli_global *g, int argc, char *argv[]);
