@@ -213,7 +213,7 @@ static int make_point(struct engine *e, int origin, uint64_t req)
 	struct freeze_set fs;
 	const char *paths[FRAME_MAX_DISKS];
 	char why[320] = "", hookwhy[320] = "", thawwhy[320];
-	uint64_t t0, point_ns, frozen_ns = 0, id = 0, backlog = 0;
+	uint64_t t0, point_ns, thaw_ns, frozen_ns = 0, id = 0, backlog = 0;
 	unsigned nhooks = 0, nthaw = 0, timeout_ms;
 	int rc, hooks_failed, consistency = MARK_CONSISTENCY_CRASH;
 
@@ -255,12 +255,15 @@ static int make_point(struct engine *e, int origin, uint64_t req)
 			rc = 1;
 		}
 	}
+	thaw_ns = now_real_ns();
 	log_release();
 	hooks_run(c->freeze_hooks_dir, "thaw", c->freeze_hook_timeout_ns, &nthaw, thawwhy,
 		  sizeof(thawwhy));
 	if (fs.n)
-		log_info("recovery point: %u file system(s) frozen for %.1f ms, %llu bytes read",
-			 fs.n, frozen_ns / 1e6, (unsigned long long)w.bytes);
+		log_info("recovery point: %u file system(s) frozen for %.1f ms, %llu bytes read "
+			 "(from %llu to %llu ns)", fs.n, frozen_ns / 1e6,
+			 (unsigned long long)w.bytes, (unsigned long long)point_ns,
+			 (unsigned long long)thaw_ns);
 	freeze_close(&fs);
 	if (!rc) {
 		consistency = !fs.n || hooks_failed ? MARK_CONSISTENCY_CRASH :
