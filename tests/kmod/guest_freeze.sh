@@ -48,9 +48,11 @@ echo "== setup: ext4 on vda1 and on dm-linear over vdb"
 insmod "$KO" || { fail insmod; exit 1; }
 modprobe ext4 && modprobe dm_mod || fail "modprobe ext4 dm_mod"
 dmsetup --noudevsync create cbtfz --table "0 $(blockdev --getsz /dev/vdb) linear /dev/vdb 0" || fail "dmsetup create"
-mkfs.ext4 -q -F /dev/vda1 && mkfs.ext4 -q -F /dev/mapper/cbtfz || fail mkfs
-mount /dev/vda1 $D/a && mount /dev/mapper/cbtfz $D/b || fail mount
-DEVS="/dev/vda1 /dev/mapper/cbtfz"
+# no udev in the guest: use the kernel's node for the dm device
+DM=/dev/$(dmsetup info -c --noheadings -o blkdevname cbtfz)
+mkfs.ext4 -q -F /dev/vda1 && mkfs.ext4 -q -F "$DM" || fail mkfs
+mount /dev/vda1 $D/a && mount "$DM" $D/b || fail mount
+DEVS="/dev/vda1 $DM"
 
 echo "== THAW ends the freeze; writers wait for it"
 rm -f $D/ctl && mkfifo $D/ctl
@@ -119,7 +121,7 @@ echo more >>$D/a/data && sync && pass "writes go on" || fail "write after kill -
 echo "== errors"
 fsfreeze -f $D/a || fail "fsfreeze -f"
 # the dm device freezes first, vda1 (frozen by someone else) fails: all or none
-out=$("$T" freeze 60000 stdin /dev/mapper/cbtfz /dev/vda1 </dev/null)
+out=$("$T" freeze 60000 stdin "$DM" /dev/vda1 </dev/null)
 check "FREEZE of a file system frozen by FIFREEZE" "$out" "freeze: EBUSY failed=1"
 writer $D/b
 writer_done $D/b && pass "the dm device was thawed again" || fail "dm device left frozen"
