@@ -157,6 +157,27 @@ static int open_dev(const char *sysfs, dev_t dev, const char *source)
 int freeze_find(struct freeze_set *fs, const char *const *paths, unsigned ndisks,
 		const char *sysfs, const char *mountinfo, char *err, size_t errlen)
 {
+	dev_t disks[FREEZE_MAX_FS];
+
+	memset(fs, 0, sizeof(*fs));
+	fs->cbt_fd = -1;
+	if (ndisks > FREEZE_MAX_FS)
+		return -E2BIG;
+	for (unsigned i = 0; i < ndisks; i++) {
+		struct stat st;
+
+		if (stat(paths[i], &st) || !S_ISBLK(st.st_mode)) {
+			snprintf(err, errlen, "%s is not a block device", paths[i]);
+			return -ENOTBLK;
+		}
+		disks[i] = st.st_rdev;
+	}
+	return freeze_find_devs(fs, disks, ndisks, sysfs, mountinfo, err, errlen);
+}
+
+int freeze_find_devs(struct freeze_set *fs, const dev_t *disks, unsigned ndisks,
+		     const char *sysfs, const char *mountinfo, char *err, size_t errlen)
+{
 	struct devlist *l = calloc(1, sizeof(*l));
 	struct devlist seen = { .n = 0 };
 	char *line = NULL;
@@ -170,19 +191,13 @@ int freeze_find(struct freeze_set *fs, const char *const *paths, unsigned ndisks
 		return -ENOMEM;
 	for (unsigned i = 0; i < ndisks && !rc; i++) {
 		char dir[PATH_MAX];
-		struct stat st;
 
-		if (stat(paths[i], &st) || !S_ISBLK(st.st_mode)) {
-			snprintf(err, errlen, "%s is not a block device", paths[i]);
-			rc = -ENOTBLK;
-			break;
-		}
-		snprintf(dir, sizeof(dir), "%s/dev/block/%u:%u", sysfs, major(st.st_rdev),
-			 minor(st.st_rdev));
+		snprintf(dir, sizeof(dir), "%s/dev/block/%u:%u", sysfs, major(disks[i]),
+			 minor(disks[i]));
 		rc = walk(sysfs, dir, l, 0);
 		if (rc)
-			snprintf(err, errlen, "cannot list what is stacked on %s: %s", paths[i],
-				 strerror(-rc));
+			snprintf(err, errlen, "cannot list what is stacked on %u:%u: %s",
+				 major(disks[i]), minor(disks[i]), strerror(-rc));
 	}
 	if (!rc && !(f = fopen(mountinfo, "re"))) {
 		rc = -errno;

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define FREEZE_MAX_FS 64
 
@@ -30,6 +31,9 @@ struct freeze_set {
  */
 int freeze_find(struct freeze_set *fs, const char *const *paths, unsigned ndisks,
 		 const char *sysfs, const char *mountinfo, char *err, size_t errlen);
+/* The same from the disks' device numbers. */
+int freeze_find_devs(struct freeze_set *fs, const dev_t *disks, unsigned ndisks,
+		     const char *sysfs, const char *mountinfo, char *err, size_t errlen);
 /* Freeze them all (or none), the module thawing them by itself after
  * timeout_ms. 0, or -errno with err set. */
 int freeze_begin(struct freeze_set *fs, unsigned timeout_ms, char *err, size_t errlen);
