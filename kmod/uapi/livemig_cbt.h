@@ -116,7 +116,7 @@ struct livemig_cbt_read {
 };
 
 #define LIVEMIG_CBT_FREEZE_MAX_FDS	64	/* block devices in one FREEZE */
-#define LIVEMIG_CBT_FREEZE_MAX_TIMEOUT_MS 60000	/* the longest FREEZE timeout */
+#define LIVEMIG_CBT_FREEZE_MAX_TIMEOUT_MS 600000 /* the longest FREEZE timeout: 10 min */
 
 /*
  * FREEZE: freeze the file systems on the block devices open as fds[]
