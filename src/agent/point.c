@@ -214,7 +214,7 @@ static int make_point(struct engine *e, int origin, uint64_t req)
 	const char *paths[FRAME_MAX_DISKS];
 	char why[320] = "", hookwhy[320] = "", thawwhy[320];
 	uint64_t t0, point_ns, thaw_ns, frozen_ns = 0, id = 0, backlog = 0;
-	unsigned nhooks = 0, nthaw = 0, timeout_ms;
+	unsigned nhooks = 0, nthaw = 0, timeout_ms, nfs;
 	int rc, hooks_failed, consistency = MARK_CONSISTENCY_CRASH;
 
 	for (unsigned i = 0; i < e->ndisks; i++) {
@@ -264,9 +264,10 @@ static int make_point(struct engine *e, int origin, uint64_t req)
 			 "(from %llu to %llu ns)", fs.n, frozen_ns / 1e6,
 			 (unsigned long long)w.bytes, (unsigned long long)point_ns,
 			 (unsigned long long)thaw_ns);
+	nfs = fs.n;
 	freeze_close(&fs);
 	if (!rc) {
-		consistency = !fs.n || hooks_failed ? MARK_CONSISTENCY_CRASH :
+		consistency = !nfs || hooks_failed ? MARK_CONSISTENCY_CRASH :
 			      nhooks ? MARK_CONSISTENCY_APPLICATION : MARK_CONSISTENCY_FILESYSTEM;
 		rc = ship(e, &w, point_ns, origin, consistency, &id);
 	}
@@ -291,11 +292,11 @@ static int make_point(struct engine *e, int origin, uint64_t req)
 		p->last_origin = origin;
 		p->last_consistency = consistency;
 		snprintf(p->last_note, sizeof(p->last_note), "%s",
-			 hooks_failed ? hookwhy : !fs.n ? "no file system mounted from the disks" : "");
+			 hooks_failed ? hookwhy : !nfs ? "no file system mounted from the disks" : "");
 		p->last_freeze_ns = frozen_ns;
 		if (frozen_ns > p->max_freeze_ns)
 			p->max_freeze_ns = frozen_ns;
-		p->last_fs = fs.n;
+		p->last_fs = nfs;
 		p->next_due_ns = now_mono_ns() + c->point_interval_ns;
 		pthread_cond_broadcast(&e->cv);
 		pthread_mutex_unlock(&e->mu);
