@@ -52,7 +52,7 @@ start_record_writer() {
 
 start_fio() {
 	fio --name=rand --filename="$FS/fio.dat" --size=16M --rw=randwrite --bs=4k \
-		--ioengine=psync --direct=1 --randseed="$1" --rate_iops=20 \
+		--ioengine=psync --direct=1 --randseed="$1" --rate_iops=10 \
 		--time_based --runtime=3600 --output=/dev/null >/dev/null 2>&1 &
 	FIO_PID=$!
 	track_pid $FIO_PID
