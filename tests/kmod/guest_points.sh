@@ -173,7 +173,9 @@ for try in 1 2 3 4 5; do
 	r0=$(cat $S/freeze_releases)
 	f0=$(cat $S/freezes)
 	# enough changed data that reading it keeps the freeze going for a while
-	dd if=/dev/urandom of="$FS/big.$try" bs=1M count=40 conv=fsync status=none
+	rm -f "$FS"/big.*
+	dd if=/dev/urandom of="$FS/big.$try" bs=1M count=12 conv=fsync status=none ||
+		die "cannot write $FS/big.$try"
 	lm point --timeout 600 >/dev/null 2>&1 &
 	track_pid $!
 	# the moment the module counts the freeze, kill -9: a tight loop, no fork
