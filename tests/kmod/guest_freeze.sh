@@ -27,17 +27,20 @@ wait_for() {
 	done
 	return 1
 }
-# writer DIR: 4 KiB written and fsync'd in the background; its pid in $wpid
+# writer DIR: 4 KiB written and fsync'd in the background; its pid in $wpid.
+# Its "done" marker lives beside DIR, on the guest's tmpfs: nothing but the
+# writer itself may touch a file system that may be frozen (even rm -f of a
+# missing file waits for the thaw).
 writer() {
-	rm -f "$1/done"
-	(dd if=/dev/urandom of="$1/data" bs=4096 count=1 conv=fsync status=none && touch "$1/done") &
+	rm -f "$1.done"
+	(dd if=/dev/urandom of="$1/data" bs=4096 count=1 conv=fsync status=none && touch "$1.done") &
 	wpid=$!
 }
 # writer_done DIR [TENTHS]: the writer finished (default: within 60 s)
 writer_done() {
 	local i
 	for i in $(seq "${2:-600}"); do
-		[ -e "$1/done" ] && return 0
+		[ -e "$1.done" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -66,8 +69,8 @@ wa=$wpid
 writer $D/b
 sleep 1
 # frozen: neither writer can have finished, however fast the machine
-[ -e $D/a/done ] && fail "a write to the frozen vda1 finished" || pass "writer on vda1 waits"
-[ -e $D/b/done ] && fail "a write to the frozen dm device finished" || pass "writer on dm waits"
+[ -e $D/a.done ] && fail "a write to the frozen vda1 finished" || pass "writer on vda1 waits"
+[ -e $D/b.done ] && fail "a write to the frozen dm device finished" || pass "writer on dm waits"
 check "sysfs freezes" "$(stat_of freezes)" 1
 echo go >&7
 exec 7>&-
@@ -105,7 +108,7 @@ writer $D/a
 wa=$wpid
 writer $D/b
 sleep 1
-[ -e $D/a/done ] && fail "a write to the frozen vda1 finished" || pass "writer waits while the holder lives"
+[ -e $D/a.done ] && fail "a write to the frozen vda1 finished" || pass "writer waits while the holder lives"
 t0=$(date +%s)
 kill -9 $hpid
 wait $hpid 2>/dev/null
