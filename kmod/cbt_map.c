@@ -133,15 +133,19 @@ long cbt_map_read(const struct cbt_map *map, struct livemig_cbt_read *rd,
 {
 	int ret;
 
+	/* no ?: between ret and count: -EINVAL would become unsigned */
 	switch (rd->format) {
 	case LIVEMIG_CBT_READ_BITMAP:
 		ret = cbt_read_bitmap(map, rd, kbuf, len);
-		return ret ? ret : rd->count;
+		if (ret)
+			return ret;
+		return rd->count;
 	case LIVEMIG_CBT_READ_EXTENTS:
 		ret = cbt_read_extents(map, rd, kbuf, len, block_shift,
 				       disk_bytes);
-		return ret ? ret :
-			rd->count * sizeof(struct livemig_cbt_extent);
+		if (ret)
+			return ret;
+		return (long)rd->count * sizeof(struct livemig_cbt_extent);
 	default:
 		return -EINVAL;
 	}
