@@ -271,15 +271,15 @@ check-kmod: $(PROGRAMS)
 	$(Q)$(MAKE) --no-print-directory -j2 --output-sync=target check-kmod-module check-kmod-agent
 
 check-kmod-module:
-	$(Q)tests/kmod/run.sh guest_basic.sh guest_inflight.sh guest_devices.sh
+	$(Q)tests/kmod/run.sh guest_basic.sh guest_inflight.sh guest_devices.sh guest_freeze.sh
 
 KMOD_ORACLE_SEEDS ?= 1,2
 check-kmod-agent: $(PROGRAMS)
 	$(Q)OUT=$(abspath $(O))/kmod-oracle QEMU_TIMEOUT=900 \
 	GUEST_ENV="LIVEMIG_BUILD=$(O) ORACLE_SEEDS=$(KMOD_ORACLE_SEEDS)" \
 	tests/kmod/run.sh guest_oracle.sh
-	$(Q)OUT=$(abspath $(O))/kmod-reload QEMU_TIMEOUT=600 GUEST_ENV="LIVEMIG_BUILD=$(O)" \
-	tests/kmod/run.sh guest_reload_agent.sh
+	$(Q)OUT=$(abspath $(O))/kmod-reload QEMU_TIMEOUT=2400 GUEST_ENV="LIVEMIG_BUILD=$(O)" \
+	tests/kmod/run.sh guest_reload_agent.sh guest_points.sh
 
 # all ten oracle seeds and 100 module reloads (make check does 20: 2.7 s a
 # reload under TCG)

@@ -4,10 +4,13 @@
  *
  * Lock rules (the only locks in the module):
  *
- * cbt_mutex (cbt_track.c) serialises every control operation: attach,
- *   detach, snapshot, read, ack, abort, info, module exit and the sysfs
- *   readers. Writers of cbt_disks and of cbt_disk->active hold it. It is a
- *   mutex: control paths sleep (allocation, synchronize_rcu, copy_to_user).
+ * cbt_mutex (cbt_disk.c) serialises every control operation: attach,
+ *   detach, snapshot, read, ack, abort, info and module exit. Writers of
+ *   cbt_disks and of cbt_disk->active hold it. It is a mutex: control paths
+ *   sleep (allocation, synchronize_rcu). No path holds it across a user
+ *   copy (a fault on a user page could then stall every other caller), and
+ *   the sysfs files, readable by anyone, never take it: they read counters
+ *   (cbt_stats) kept exact by the code that changes the maps.
  *
  * RCU protects the tracepoint probe's view: the probe runs with preemption
  *   disabled and takes rcu_read_lock() itself; it walks cbt_disks with
@@ -23,6 +26,9 @@
  * ->disk, which the probes read with READ_ONCE() (it becomes NULL when the
  * disk's driver module goes away; the gendisk is released one grace period
  * later).
+ *
+ * cbt_freeze.c has one lock per open file descriptor, for its freeze; it
+ * never nests with cbt_mutex.
  *
  * cbt_inflight.c keeps, lock free, the queue-time ranges of writes in flight
  * on bio-based tracked disks; see there.
@@ -73,6 +79,11 @@ struct cbt_stats {
 	atomic_long_t attaches;
 	atomic_long_t remarks;		/* completions re-marked */
 	atomic_long_t passthrough;	/* passthrough writes seen */
+	atomic_long_t dirty;		/* set bits in every active and frozen map */
+	atomic_t tracked;		/* trackings in cbt_disks */
+	atomic_long_t freezes;		/* FREEZEs that froze */
+	atomic_long_t freeze_timeouts;	/* freezes the timeout ended */
+	atomic_long_t freeze_releases;	/* freezes ended by closing the fd */
 };
 
 extern struct cbt_stats cbt_stats;
@@ -85,10 +96,11 @@ struct cbt_map *cbt_map_alloc(unsigned long nbits);
 void cbt_map_free(struct cbt_map *map);
 unsigned long cbt_map_mark(struct cbt_map *map, unsigned long first,
 			   unsigned long last);
-void cbt_map_merge(struct cbt_map *dst, const struct cbt_map *src);
+unsigned long cbt_map_merge(struct cbt_map *dst, const struct cbt_map *src);
 unsigned long cbt_map_weight(const struct cbt_map *map);
-int cbt_map_read(const struct cbt_map *map, struct livemig_cbt_read *rd,
-		 unsigned int block_shift, u64 disk_bytes);
+long cbt_map_read(const struct cbt_map *map, struct livemig_cbt_read *rd,
+		  void *kbuf, size_t len, unsigned int block_shift,
+		  u64 disk_bytes);
 
 /* cbt_inflight.c */
 int cbt_inflight_alloc(void);
@@ -99,27 +111,41 @@ struct cbt_disk *cbt_inflight_take(const struct bio *bio, sector_t *sector,
 				   unsigned int *nr);
 void cbt_inflight_forget(struct cbt_disk *t);
 
-/* cbt_track.c */
+/* cbt_probe.c */
+extern atomic_t cbt_nr_bio_based;
 int cbt_probes_register(void);
 void cbt_probes_unregister(void);
+void cbt_invalidate(struct cbt_disk *t, u32 reason);
+
+/* cbt_watch.c */
 int cbt_watch_register(void);
 void cbt_watch_unregister(void);
+
+/* cbt_disk.c */
 int cbt_attach(struct block_device *bdev, unsigned int min_shift,
 	       struct livemig_cbt_attach *out);
 struct cbt_disk *cbt_find(u32 major, u32 minor);
 void cbt_check_disk(struct cbt_disk *t);
-void cbt_invalidate(struct cbt_disk *t, u32 reason);
 void cbt_fill_info(struct cbt_disk *t, struct livemig_cbt_info *info);
 int cbt_snapshot(struct cbt_disk *t, u64 *gen, u64 *blocks);
 int cbt_ack(struct cbt_disk *t, u64 gen);
 int cbt_abort(struct cbt_disk *t, u64 gen);
 void cbt_detach(struct cbt_disk *t);
 void cbt_detach_all(void);
-unsigned long cbt_total_dirty(void);
-unsigned int cbt_nr_disks(void);
+
+/* cbt_freeze.c: FREEZE/THAW, owned by an open file descriptor */
+int cbt_freeze_init(void);
+void cbt_freeze_exit(void);
+int cbt_freeze_open(struct file *file);
+void cbt_freeze_release(struct file *file);
+long cbt_ioc_freeze(struct file *file, void __user *uarg);
+long cbt_ioc_thaw(struct file *file, void __user *uarg);
 
 /* cbt_dev.c */
 int cbt_dev_register(void);
 void cbt_dev_unregister(void);
+int cbt_copy_in(void *karg, size_t ksize, void __user *uarg, u32 *usize);
+int cbt_copy_out(void __user *uarg, const void *karg, size_t ksize);
+struct block_device *cbt_file_bdev(struct file *f);
 
 #endif /* LIVEMIG_CBT_H */

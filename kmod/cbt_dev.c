@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * livemig_cbt: the misc device /dev/livemig-cbt (ioctls) and its read-only
- * sysfs statistics in /sys/class/misc/livemig-cbt/.
+ * sysfs statistics in /sys/class/misc/livemig-cbt/ (counters only: those
+ * files are readable by anyone and must not stall the agent's ioctls).
  */
 #include <linux/module.h>
 #include <linux/miscdevice.h>
@@ -10,6 +11,8 @@
 #include <linux/uaccess.h>
 #include <linux/capability.h>
 #include <linux/string.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
 
 #include "cbt.h"
 
@@ -18,7 +21,7 @@
 #endif
 
 /* Copy an argument struct in; its first two fields are size and version. */
-static int cbt_copy_in(void *karg, size_t ksize, void __user *uarg,
+int cbt_copy_in(void *karg, size_t ksize, void __user *uarg,
 		       u32 *usize)
 {
 	u32 hdr[2];
@@ -39,12 +42,12 @@ static int cbt_copy_in(void *karg, size_t ksize, void __user *uarg,
 	return 0;
 }
 
-static int cbt_copy_out(void __user *uarg, const void *karg, size_t ksize)
+int cbt_copy_out(void __user *uarg, const void *karg, size_t ksize)
 {
 	return copy_to_user(uarg, karg, ksize) ? -EFAULT : 0;
 }
 
-static struct block_device *cbt_file_bdev(struct file *f)
+struct block_device *cbt_file_bdev(struct file *f)
 {
 	struct inode *host;
 
@@ -168,12 +171,17 @@ out:
 	return ret;
 }
 
+/* The most one READ returns: the map is copied out after cbt_mutex. */
+#define CBT_READ_MAX	(64 * 1024)
+
 static long cbt_ioc_read(void __user *uarg)
 {
 	struct livemig_cbt_read rd;
 	struct cbt_disk *t;
+	size_t len;
+	void *kbuf;
 	u32 usize;
-	int ret;
+	long ret;
 
 	ret = cbt_copy_in(&rd, sizeof(rd), uarg, &usize);
 	if (ret)
@@ -181,6 +189,10 @@ static long cbt_ioc_read(void __user *uarg)
 	if (rd.format != LIVEMIG_CBT_READ_BITMAP &&
 	    rd.format != LIVEMIG_CBT_READ_EXTENTS)
 		return -EINVAL;
+	len = min_t(size_t, rd.buf_len, CBT_READ_MAX);
+	kbuf = kvmalloc(max_t(size_t, len, 1), GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
 	mutex_lock(&cbt_mutex);
 	ret = cbt_lookup(rd.major, rd.minor, rd.epoch, false, &t);
 	if (ret)
@@ -190,11 +202,14 @@ static long cbt_ioc_read(void __user *uarg)
 	else if (rd.generation != t->frozen_generation)
 		ret = -ESTALE;
 	else
-		ret = cbt_map_read(t->frozen, &rd, t->block_shift,
+		ret = cbt_map_read(t->frozen, &rd, kbuf, len, t->block_shift,
 				   (u64)t->sectors << 9);
 out:
 	mutex_unlock(&cbt_mutex);
-	if (!ret)
+	if (ret >= 0 && copy_to_user(u64_to_user_ptr(rd.buf), kbuf, ret))
+		ret = -EFAULT;
+	kvfree(kbuf);
+	if (ret >= 0)
 		ret = cbt_copy_out(uarg, &rd, sizeof(rd));
 	return ret;
 }
@@ -221,13 +236,31 @@ static long cbt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(LIVEMIG_CBT_IOC_ABORT):
 	case _IOC_NR(LIVEMIG_CBT_IOC_DETACH):
 		return cbt_ioc_gen(nr, uarg);
+	case _IOC_NR(LIVEMIG_CBT_IOC_FREEZE):
+		return cbt_ioc_freeze(file, uarg);
+	case _IOC_NR(LIVEMIG_CBT_IOC_THAW):
+		return cbt_ioc_thaw(file, uarg);
 	default:
 		return -ENOTTY;
 	}
 }
 
+/* Each open file descriptor may own a freeze (cbt_freeze.c). */
+static int cbt_open(struct inode *inode, struct file *file)
+{
+	return cbt_freeze_open(file);
+}
+
+static int cbt_release(struct inode *inode, struct file *file)
+{
+	cbt_freeze_release(file);
+	return 0;
+}
+
 static const struct file_operations cbt_fops = {
 	.owner		= THIS_MODULE,
+	.open		= cbt_open,
+	.release	= cbt_release,
 	.unlocked_ioctl	= cbt_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
@@ -251,30 +284,11 @@ CBT_ATTR_COUNTER(completion_marks, atomic_long_read(&cbt_stats.remarks));
 CBT_ATTR_COUNTER(passthrough_writes, atomic_long_read(&cbt_stats.passthrough));
 CBT_ATTR_COUNTER(block_size, 1UL << LIVEMIG_CBT_DEFAULT_BLOCK_SHIFT);
 CBT_ATTR_COUNTER(bitmap_cap_bytes, cbt_bitmap_cap_kib * 1024UL);
-
-static ssize_t tracked_disks_show(struct device *dev,
-				  struct device_attribute *attr, char *buf)
-{
-	unsigned int n;
-
-	mutex_lock(&cbt_mutex);
-	n = cbt_nr_disks();
-	mutex_unlock(&cbt_mutex);
-	return sysfs_emit(buf, "%u\n", n);
-}
-static DEVICE_ATTR_RO(tracked_disks);
-
-static ssize_t dirty_blocks_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	unsigned long n;
-
-	mutex_lock(&cbt_mutex);
-	n = cbt_total_dirty();
-	mutex_unlock(&cbt_mutex);
-	return sysfs_emit(buf, "%lu\n", n);
-}
-static DEVICE_ATTR_RO(dirty_blocks);
+CBT_ATTR_COUNTER(tracked_disks, atomic_read(&cbt_stats.tracked));
+CBT_ATTR_COUNTER(dirty_blocks, atomic_long_read(&cbt_stats.dirty));
+CBT_ATTR_COUNTER(freezes, atomic_long_read(&cbt_stats.freezes));
+CBT_ATTR_COUNTER(freeze_timeouts, atomic_long_read(&cbt_stats.freeze_timeouts));
+CBT_ATTR_COUNTER(freeze_releases, atomic_long_read(&cbt_stats.freeze_releases));
 
 static struct attribute *cbt_attrs[] = {
 	&dev_attr_tracked_disks.attr,
@@ -288,6 +302,9 @@ static struct attribute *cbt_attrs[] = {
 	&dev_attr_attaches.attr,
 	&dev_attr_completion_marks.attr,
 	&dev_attr_passthrough_writes.attr,
+	&dev_attr_freezes.attr,
+	&dev_attr_freeze_timeouts.attr,
+	&dev_attr_freeze_releases.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(cbt);

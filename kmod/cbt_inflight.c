@@ -6,7 +6,7 @@
  * split, so at block_bio_complete only the remainder is visible. The range
  * seen at block_bio_queue is kept here, keyed by the bio's address, until
  * the bio completes; the completion probe re-marks that whole range in the
- * generation active at completion (see cbt_track.c for why).
+ * generation active at completion (see cbt_probe.c for why).
  *
  * One global open-addressed table, lock free: a slot's key is 0 (free),
  * CBT_SLOT_BUSY (being filled or emptied) or the bio's address. A writer

@@ -26,10 +26,15 @@ static int __init cbt_init(void)
 	ret = cbt_probes_register();
 	if (ret)
 		goto err_watch;
-	ret = cbt_dev_register();
+	ret = cbt_freeze_init();
 	if (ret)
 		goto err_probes;
+	ret = cbt_dev_register();
+	if (ret)
+		goto err_freeze;
 	return 0;
+err_freeze:
+	cbt_freeze_exit();
 err_probes:
 	cbt_probes_unregister();
 err_watch:
@@ -41,6 +46,8 @@ static void __exit cbt_exit(void)
 {
 	/* No new ioctl or sysfs read can start after this returns. */
 	cbt_dev_unregister();
+	/* every file descriptor is closed (they pin the module): no freeze */
+	cbt_freeze_exit();
 	cbt_probes_unregister();
 	/* Before the watch goes: a driver leaving now waits for us. */
 	cbt_detach_all();

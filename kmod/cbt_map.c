@@ -7,7 +7,6 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/bitmap.h>
-#include <linux/uaccess.h>
 #include <linux/overflow.h>
 
 #include "cbt.h"
@@ -50,14 +49,18 @@ unsigned long cbt_map_mark(struct cbt_map *map, unsigned long first,
 	return n;
 }
 
-/* OR @src (frozen, no writer) into @dst (live: probes may be marking). */
-void cbt_map_merge(struct cbt_map *dst, const struct cbt_map *src)
+/*
+ * OR @src (frozen, no writer) into @dst (live: probes may be marking).
+ * Returns the bits this call set in @dst.
+ */
+unsigned long cbt_map_merge(struct cbt_map *dst, const struct cbt_map *src)
 {
-	unsigned long b, n = min(dst->nbits, src->nbits);
+	unsigned long b, n = min(dst->nbits, src->nbits), set = 0;
 
 	for_each_set_bit(b, src->bits, n)
-		if (!test_bit(b, dst->bits))
-			set_bit(b, dst->bits);
+		if (!test_bit(b, dst->bits) && !test_and_set_bit(b, dst->bits))
+			set++;
+	return set;
 }
 
 unsigned long cbt_map_weight(const struct cbt_map *map)
@@ -66,11 +69,9 @@ unsigned long cbt_map_weight(const struct cbt_map *map)
 }
 
 static int cbt_read_bitmap(const struct cbt_map *map,
-			   struct livemig_cbt_read *rd, u8 __user *ubuf)
+			   struct livemig_cbt_read *rd, u8 *kbuf, size_t len)
 {
-	unsigned long start = rd->start_block, b, nbytes, done = 0;
-	u8 *page;
-	int ret = 0;
+	unsigned long start = rd->start_block, b, nbytes, i;
 
 	if (start % 64)
 		return -EINVAL;
@@ -80,30 +81,11 @@ static int cbt_read_bitmap(const struct cbt_map *map,
 		rd->out_flags = LIVEMIG_CBT_READ_END;
 		return 0;
 	}
-	nbytes = min_t(unsigned long, rd->buf_len,
-		       DIV_ROUND_UP(map->nbits - start, 8));
-	page = (u8 *)__get_free_page(GFP_KERNEL);
-	if (!page)
-		return -ENOMEM;
-	while (done < nbytes) {
-		unsigned long chunk = min_t(unsigned long, nbytes - done,
-					    PAGE_SIZE);
-		unsigned long i;
-
-		for (i = 0; i < chunk; i++) {
-			b = start + (done + i) * 8;
-			page[i] = (map->bits[BIT_WORD(b)] >>
-				   (b % BITS_PER_LONG)) & 0xff;
-		}
-		if (copy_to_user(ubuf + done, page, chunk)) {
-			ret = -EFAULT;
-			break;
-		}
-		done += chunk;
+	nbytes = min_t(unsigned long, len, DIV_ROUND_UP(map->nbits - start, 8));
+	for (i = 0; i < nbytes; i++) {
+		b = start + i * 8;
+		kbuf[i] = (map->bits[BIT_WORD(b)] >> (b % BITS_PER_LONG)) & 0xff;
 	}
-	free_page((unsigned long)page);
-	if (ret)
-		return ret;
 	rd->count = nbytes;
 	rd->next_block = min_t(u64, start + nbytes * 8, map->nbits);
 	rd->out_flags = rd->next_block >= map->nbits ? LIVEMIG_CBT_READ_END : 0;
@@ -112,12 +94,11 @@ static int cbt_read_bitmap(const struct cbt_map *map,
 
 static int cbt_read_extents(const struct cbt_map *map,
 			    struct livemig_cbt_read *rd,
-			    struct livemig_cbt_extent __user *ubuf,
+			    struct livemig_cbt_extent *x, size_t len,
 			    unsigned int block_shift, u64 disk_bytes)
 {
-	unsigned long max = rd->buf_len / sizeof(struct livemig_cbt_extent);
+	unsigned long max = len / sizeof(*x);
 	unsigned long b = rd->start_block, end, n = 0;
-	struct livemig_cbt_extent x;
 
 	if (!max)
 		return -EINVAL;
@@ -127,11 +108,9 @@ static int cbt_read_extents(const struct cbt_map *map,
 		if (b >= map->nbits)
 			break;
 		end = find_next_zero_bit(map->bits, map->nbits, b);
-		x.offset = (u64)b << block_shift;
-		x.length = min_t(u64, (u64)end << block_shift, disk_bytes) -
-			   x.offset;
-		if (copy_to_user(&ubuf[n], &x, sizeof(x)))
-			return -EFAULT;
+		x[n].offset = (u64)b << block_shift;
+		x[n].length = min_t(u64, (u64)end << block_shift, disk_bytes) -
+			      x[n].offset;
 		n++;
 		b = end;
 	}
@@ -143,17 +122,30 @@ static int cbt_read_extents(const struct cbt_map *map,
 	return 0;
 }
 
-/* Copy one page of a frozen map (no writer) to user space. */
-int cbt_map_read(const struct cbt_map *map, struct livemig_cbt_read *rd,
-		 unsigned int block_shift, u64 disk_bytes)
+/*
+ * One page of a frozen map (no writer) into @kbuf (@len bytes); the caller
+ * copies it to user space after dropping cbt_mutex. Returns the bytes filled
+ * or a negative errno.
+ */
+long cbt_map_read(const struct cbt_map *map, struct livemig_cbt_read *rd,
+		  void *kbuf, size_t len, unsigned int block_shift,
+		  u64 disk_bytes)
 {
-	void __user *ubuf = u64_to_user_ptr(rd->buf);
+	int ret;
 
+	/* no ?: between ret and count: -EINVAL would become unsigned */
 	switch (rd->format) {
 	case LIVEMIG_CBT_READ_BITMAP:
-		return cbt_read_bitmap(map, rd, ubuf);
+		ret = cbt_read_bitmap(map, rd, kbuf, len);
+		if (ret)
+			return ret;
+		return rd->count;
 	case LIVEMIG_CBT_READ_EXTENTS:
-		return cbt_read_extents(map, rd, ubuf, block_shift, disk_bytes);
+		ret = cbt_read_extents(map, rd, kbuf, len, block_shift,
+				       disk_bytes);
+		if (ret)
+			return ret;
+		return (long)rd->count * sizeof(struct livemig_cbt_extent);
 	default:
 		return -EINVAL;
 	}

@@ -83,4 +83,60 @@
 #error "block_rq_complete has a prototype livemig_cbt does not know"
 #endif
 
+/*
+ * Freezing the file system on a block device: bdev_freeze()/bdev_thaw()
+ * since 6.8 (through the block device's holder), freeze_bdev()/thaw_bdev()
+ * returning int from 5.11 to 6.7, and on 5.10 freeze_bdev() returning the
+ * super block (NULL when nothing is mounted) that thaw_bdev() takes back.
+ * *sbp carries that super block; it is unused elsewhere.
+ */
+struct super_block;
+
+#if CBT_HAVE_BDEV_FREEZE
+static inline int cbt_bdev_freeze(struct block_device *bdev,
+				  struct super_block **sbp)
+{
+	*sbp = NULL;
+	return bdev_freeze(bdev);
+}
+
+static inline int cbt_bdev_thaw(struct block_device *bdev,
+				struct super_block *sb)
+{
+	return bdev_thaw(bdev);
+}
+#elif CBT_HAVE_FREEZE_BDEV_INT
+static inline int cbt_bdev_freeze(struct block_device *bdev,
+				  struct super_block **sbp)
+{
+	*sbp = NULL;
+	return freeze_bdev(bdev);
+}
+
+static inline int cbt_bdev_thaw(struct block_device *bdev,
+				struct super_block *sb)
+{
+	return thaw_bdev(bdev);
+}
+#elif CBT_HAVE_FREEZE_BDEV_SB
+static inline int cbt_bdev_freeze(struct block_device *bdev,
+				  struct super_block **sbp)
+{
+	struct super_block *sb = freeze_bdev(bdev);
+
+	if (IS_ERR(sb))
+		return PTR_ERR(sb);
+	*sbp = sb;
+	return 0;
+}
+
+static inline int cbt_bdev_thaw(struct block_device *bdev,
+				struct super_block *sb)
+{
+	return thaw_bdev(bdev, sb);
+}
+#else
+#error "livemig_cbt knows no way to freeze a block device's file system here"
+#endif
+
 #endif /* LIVEMIG_CBT_COMPAT_H */

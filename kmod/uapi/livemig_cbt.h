@@ -115,6 +115,39 @@ struct livemig_cbt_read {
 	__u32 out_flags;	/* out: LIVEMIG_CBT_READ_END */
 };
 
+#define LIVEMIG_CBT_FREEZE_MAX_FDS	64	/* block devices in one FREEZE */
+#define LIVEMIG_CBT_FREEZE_MAX_TIMEOUT_MS 600000 /* the longest FREEZE timeout: 10 min */
+
+/*
+ * FREEZE: freeze the file systems on the block devices open as fds[]
+ * (partitions, device-mapper, md: whatever a file system is mounted from),
+ * all or none. They stay frozen until THAW on this file descriptor, until
+ * timeout_ms have passed since they were all frozen, or until this file
+ * descriptor is released, whichever comes first. One FREEZE at a time per
+ * file descriptor.
+ */
+struct livemig_cbt_freeze {
+	__u32 size;
+	__u32 version;
+	__u32 flags;		/* in: 0 */
+	__u32 timeout_ms;	/* in: 1..LIVEMIG_CBT_FREEZE_MAX_TIMEOUT_MS */
+	__u64 fds;		/* in: user pointer to __s32[nr_fds] */
+	__u32 nr_fds;		/* in: 1..LIVEMIG_CBT_FREEZE_MAX_FDS */
+	__u32 failed;		/* out, also on error: index of the fd that failed */
+};
+
+/*
+ * THAW: thaw what FREEZE froze on this file descriptor. ETIMEDOUT when the
+ * timeout thawed them first (the file systems were not frozen throughout).
+ */
+struct livemig_cbt_thaw {
+	__u32 size;
+	__u32 version;
+	__u32 flags;		/* in: 0 */
+	__u32 reserved;		/* out: 0 */
+	__u64 frozen_ns;	/* out: from the end of FREEZE to this THAW */
+};
+
 #define LIVEMIG_CBT_IOC_MAGIC	0xCB
 
 #define LIVEMIG_CBT_IOC_ATTACH	 _IOWR(LIVEMIG_CBT_IOC_MAGIC, 1, struct livemig_cbt_attach)
@@ -124,5 +157,7 @@ struct livemig_cbt_read {
 #define LIVEMIG_CBT_IOC_ACK	 _IOWR(LIVEMIG_CBT_IOC_MAGIC, 5, struct livemig_cbt_gen)
 #define LIVEMIG_CBT_IOC_ABORT	 _IOWR(LIVEMIG_CBT_IOC_MAGIC, 6, struct livemig_cbt_gen)
 #define LIVEMIG_CBT_IOC_DETACH	 _IOWR(LIVEMIG_CBT_IOC_MAGIC, 7, struct livemig_cbt_gen)
+#define LIVEMIG_CBT_IOC_FREEZE	 _IOWR(LIVEMIG_CBT_IOC_MAGIC, 8, struct livemig_cbt_freeze)
+#define LIVEMIG_CBT_IOC_THAW	 _IOWR(LIVEMIG_CBT_IOC_MAGIC, 9, struct livemig_cbt_thaw)
 
 #endif /* _UAPI_LIVEMIG_CBT_H */

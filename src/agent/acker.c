@@ -67,6 +67,8 @@ void *acker_main(void *arg)
 			ring_ack(&e->ring, f->ack.seq);
 		} else if (f->type == FT_HASH_RESP) {
 			on_hash_resp(e, f);
+		} else if (f->type == FT_POINT) {
+			point_received(e, f->point.mark_seq, f->point.point_id);
 		} else if (f->type == FT_ERROR) {
 			if (f->error.code == ERR_NOSPACE)
 				engine_set_error(e, 1, "staging is out of space, replication paused until space is freed there: %s",

@@ -27,6 +27,11 @@ void agent_config_defaults(struct agent_config *c)
 	c->workers = 2;
 	c->queue_depth = 16;
 	c->scan_interval_ns = 5000000000ull;
+	c->point_interval_ns = 600000000000ull;
+	c->freeze_max_ns = 200000000ull;
+	c->freeze_buffer = 256ull << 20;
+	snprintf(c->freeze_hooks_dir, sizeof(c->freeze_hooks_dir), "/etc/livemig/freeze-hooks.d");
+	c->freeze_hook_timeout_ns = 30000000000ull;
 	c->nice = 10;
 	c->console.heartbeat_interval_ns = HEARTBEAT_DEFAULT_NS;
 }
@@ -148,6 +153,33 @@ static int agent_key(struct agent_config *c, const char *k, const char *v, char 
 		}
 		return 0;
 	}
+	if (!strcmp(k, "point_interval") || !strcmp(k, "freeze_max") ||
+	    !strcmp(k, "freeze_hook_timeout")) {
+		uint64_t *dst = !strcmp(k, "point_interval") ? &c->point_interval_ns :
+				!strcmp(k, "freeze_max") ? &c->freeze_max_ns :
+							   &c->freeze_hook_timeout_ns;
+
+		if (parse_duration(v, dst) || (dst != &c->point_interval_ns && !*dst)) {
+			snprintf(err, n, "%s: expected a duration like 10m or 200ms%s, got '%s'", k,
+				 dst == &c->point_interval_ns ? " (0 = only at final sync)" : "", v);
+			return -1;
+		}
+		/* the kernel module's freeze cannot last longer than a minute */
+		if (dst == &c->freeze_max_ns && *dst > 30000000000ull) {
+			snprintf(err, n, "freeze_max: at most 30s, got '%s'", v);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(k, "freeze_buffer")) {
+		if (parse_size(v, &c->freeze_buffer) || c->freeze_buffer < (1u << 20)) {
+			snprintf(err, n, "freeze_buffer: expected bytes like 256M (at least 1M), got '%s'", v);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(k, "freeze_hooks_dir"))
+		return copy_str(c->freeze_hooks_dir, sizeof(c->freeze_hooks_dir), v, k, err, n);
 	if (!strcmp(k, "nice")) {
 		char *end;
 		long x = strtol(v, &end, 10);

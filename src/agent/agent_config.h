@@ -40,6 +40,13 @@ struct agent_config {
 	uint64_t scan_interval_ns; /* pause between change-copy rounds */
 	int nice;
 
+	/* recovery points (kmod tracker): docs/configuration.md */
+	uint64_t point_interval_ns;   /* 0 = only at final sync */
+	uint64_t freeze_max_ns;       /* longest the file systems stay frozen */
+	uint64_t freeze_buffer;       /* bytes a point may hold in memory */
+	char freeze_hooks_dir[PATH_MAX];
+	uint64_t freeze_hook_timeout_ns;
+
 	char staging_host[256];
 	char staging_port[16];
 	char staging_name[256];    /* name the staging certificate must carry */

@@ -52,6 +52,8 @@ struct sync_call {
 	int refs;
 	int done;
 	int rc;
+	int point;              /* `point`, not `sync` */
+	uint64_t point_id;
 	uint64_t consistent_ns;
 	char err[ERR_MAX];
 };
@@ -198,11 +200,13 @@ static void *sync_main(void *arg)
 {
 	struct sync_call *s = arg;
 	char err[ERR_MAX] = "";
-	uint64_t ns = 0;
-	int rc = ctl.h.sync(ctl.h.ctx, &ns, err, sizeof(err));
+	uint64_t ns = 0, id = 0;
+	int rc = s->point ? ctl.h.point(ctl.h.ctx, &id, &ns, err, sizeof(err)) :
+			    ctl.h.sync(ctl.h.ctx, &ns, err, sizeof(err));
 
 	pthread_mutex_lock(&ctl.mu);
 	s->rc = rc;
+	s->point_id = id;
 	s->consistent_ns = ns;
 	memcpy(s->err, err, sizeof(err));
 	s->done = 1;
@@ -216,8 +220,9 @@ static void *sync_main(void *arg)
 /* The handler cannot be cancelled, so it runs in its own thread and the
  * client waits for it with the request's deadline: an operator gets a clear
  * "did not complete" instead of a hang, and the sync carries on. */
-static json_t *cmd_sync(json_t *req)
+static json_t *sync_or_point(json_t *req, int point)
 {
+	const char *what = point ? "point" : "sync";
 	json_t *t = json_object_get(req, "timeout_s");
 	double timeout_s = SYNC_DEFAULT_S;
 	struct sync_call *s;
@@ -227,8 +232,8 @@ static json_t *cmd_sync(json_t *req)
 	json_t *reply;
 	int rc;
 
-	if (!ctl.h.sync)
-		return reply_error("sync is not supported");
+	if (point ? !ctl.h.point : !ctl.h.sync)
+		return reply_error("%s is not supported", what);
 	if (t && !json_is_null(t)) {
 		if (!json_is_number(t))
 			return reply_error("timeout_s must be a number of seconds");
@@ -241,6 +246,7 @@ static json_t *cmd_sync(json_t *req)
 	if (!s)
 		return reply_error("out of memory");
 	s->refs = 2; /* this client and the sync thread */
+	s->point = point;
 
 	pthread_mutex_lock(&ctl.mu);
 	ctl.nsyncs++;
@@ -254,7 +260,7 @@ static json_t *cmd_sync(json_t *req)
 		ctl.nsyncs--;
 		pthread_mutex_unlock(&ctl.mu);
 		free(s);
-		return reply_error("cannot start sync: %s", strerror(rc));
+		return reply_error("cannot start %s: %s", what, strerror(rc));
 	}
 
 	dl = deadline_after_ms((long)(timeout_s * 1000.0));
@@ -263,19 +269,32 @@ static json_t *cmd_sync(json_t *req)
 		if (pthread_cond_timedwait(&ctl.changed, &ctl.mu, &dl) == ETIMEDOUT)
 			break;
 	}
-	if (s->done && s->rc >= 0)
+	if (s->done && s->rc >= 0 && point)
+		reply = json_pack("{s:b,s:I,s:I}", "ok", 1, "point_id", (json_int_t)s->point_id,
+				  "consistent_ns", (json_int_t)s->consistent_ns);
+	else if (s->done && s->rc >= 0)
 		reply = json_pack("{s:b,s:I}", "ok", 1, "consistent_ns",
 				  (json_int_t)s->consistent_ns);
 	else if (s->done)
-		reply = reply_handler_error("sync", s->rc, s->err);
+		reply = reply_handler_error(what, s->rc, s->err);
 	else if (ctl.stopping)
 		reply = reply_error("livemigd is shutting down");
 	else
-		reply = reply_error("sync did not complete within %g s (it continues in the "
-				    "background)", timeout_s);
+		reply = reply_error("%s did not complete within %g s (it continues in the "
+				    "background)", what, timeout_s);
 	sync_call_put(s);
 	pthread_mutex_unlock(&ctl.mu);
 	return reply;
+}
+
+static json_t *cmd_sync(json_t *req)
+{
+	return sync_or_point(req, 0);
+}
+
+static json_t *cmd_point(json_t *req)
+{
+	return sync_or_point(req, 1);
 }
 
 static const struct {
@@ -287,6 +306,7 @@ static const struct {
 	{ "pause", cmd_pause, 1 },
 	{ "resume", cmd_resume, 1 },
 	{ "sync", cmd_sync, 1 },
+	{ "point", cmd_point, 1 },
 };
 
 /* ---- serving one connection ---- */

@@ -20,6 +20,9 @@ struct control_handlers {
 	/* Final sync: blocks until one change-copy round after the call has been
 	 * made durable on staging; sets the consistent point (unix ns). */
 	int (*sync)(void *ctx, uint64_t *consistent_ns, char *err, size_t errlen);
+	/* A recovery point now: blocks until staging made it durable; sets its
+	 * id and time (unix ns). NULL: not offered. */
+	int (*point)(void *ctx, uint64_t *point_id, uint64_t *point_ns, char *err, size_t errlen);
 	void *ctx;
 };
 

@@ -26,6 +26,7 @@
 #include "agent_config.h"
 #include "conn.h"
 #include "hashstore.h"
+#include "point.h"
 #include "ratelimit.h"
 #include "ring.h"
 #include "src_disk.h"
@@ -122,6 +123,10 @@ struct engine {
 	double rate;                /* source bytes/s made durable, set by the ticker */
 	double wire_rate;           /* bytes/s written to staging, set by the ticker */
 
+	/* recovery points (point.c), under mu */
+	struct point_state pt;
+	int staging_points;         /* staging's WELCOME: it answers MARKs with POINT */
+
 	struct ratelimit limit;
 	pthread_t replicate_thread, sender_thread, ticker_thread;
 	pthread_t *worker_threads;
@@ -150,6 +155,14 @@ int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t err
  * store was replaced (what was sent no longer counts), or -errno. */
 int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int compare);
 int reader_feed_mark(struct engine *e, uint64_t time_ns);
+/* The same from memory: data holds [offset, offset + length), offset block
+ * aligned (a recovery point's blocks, read while the file systems were
+ * frozen). */
+int reader_feed_mem(struct engine *e, unsigned disk, uint64_t offset, uint64_t length,
+		    const uint8_t *data);
+/* The MARK of a recovery point; *seq: its frame's sequence number. */
+int reader_feed_point_mark(struct engine *e, uint64_t time_ns, int origin, int consistency,
+			   uint64_t *seq);
 /* Wait until every slot is retired. 0, -ECANCELED or -ESTALE as above. */
 int reader_drain(struct engine *e);
 

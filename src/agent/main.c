@@ -51,6 +51,7 @@ static json_t *h_status(void *ctx)
 static int h_pause(void *ctx, char *err, size_t n) { return engine_pause(ctx, err, n); }
 static int h_resume(void *ctx, char *err, size_t n) { return engine_resume(ctx, err, n); }
 static int h_sync(void *ctx, uint64_t *ns, char *err, size_t n) { return engine_sync(ctx, ns, err, n); }
+static int h_point(void *ctx, uint64_t *id, uint64_t *ns, char *err, size_t n) { return engine_point(ctx, id, ns, err, n); }
 
 
 /*
@@ -89,7 +90,7 @@ int main(int argc, char **argv)
 	int check_only = 0, opt, sig;
 	static struct agent_config cfg;
 	static struct engine e;
-	struct control_handlers h = { h_status, h_pause, h_resume, h_sync, &e };
+	struct control_handlers h = { h_status, h_pause, h_resume, h_sync, h_point, &e };
 	static char secret[CONSOLE_SECRET_MAX + 1];
 	static struct identity_report id;
 	char err[1024], hold[512] = "";

@@ -8,8 +8,11 @@
 
 #include "log.h"
 
-int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int compare)
+/* From the disk, or from mem (holding [mem_off, ...)) when not NULL. */
+static int feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int compare,
+		const uint8_t *mem)
 {
+	const uint64_t mem_off = offset;
 	struct engine_disk *d = &e->disks[disk];
 	uint64_t end = offset + length;
 
@@ -38,7 +41,11 @@ int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 		s->compare = compare;
 		s->wire_len = 0;
 		s->sent_bytes = 0;
-		rc = src_disk_read(&d->src, s->raw, len, offset);
+		rc = 0;
+		if (mem)
+			memcpy(s->raw, mem + (offset - mem_off), len);
+		else
+			rc = src_disk_read(&d->src, s->raw, len, offset);
 		if (rc) {
 			engine_set_error(e, 1, "cannot read %s (%s) at offset %llu: %s", d->cfg->name,
 					 d->cfg->path, (unsigned long long)offset, strerror(-rc));
@@ -61,7 +68,21 @@ int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 	return 0;
 }
 
-int reader_feed_mark(struct engine *e, uint64_t time_ns)
+int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int compare)
+{
+	return feed(e, disk, offset, length, compare, NULL);
+}
+
+int reader_feed_mem(struct engine *e, unsigned disk, uint64_t offset, uint64_t length,
+		    const uint8_t *data)
+{
+	if (offset % BLOCK_SIZE)
+		return -EINVAL;
+	return feed(e, disk, offset, length, 0, data);
+}
+
+int reader_feed_point_mark(struct engine *e, uint64_t time_ns, int origin, int consistency,
+			   uint64_t *seq)
 {
 	struct slot *s = ring_claim(&e->ring, &e->paused);
 
@@ -69,9 +90,23 @@ int reader_feed_mark(struct engine *e, uint64_t time_ns)
 		return -ECANCELED;
 	s->kind = SLOT_MARK;
 	s->mark_time_ns = time_ns;
+	s->mark_origin = origin;
+	s->mark_consistency = consistency;
 	s->len = 0;
 	ring_publish(&e->ring, s);
+	if (seq) {
+		/* numbered by ring_publish; only this thread claims, so it stays */
+		pthread_mutex_lock(&e->ring.mu);
+		*seq = s->seq;
+		pthread_mutex_unlock(&e->ring.mu);
+	}
 	return 0;
+}
+
+int reader_feed_mark(struct engine *e, uint64_t time_ns)
+{
+	return reader_feed_point_mark(e, time_ns, MARK_ORIGIN_FINAL_SYNC, MARK_CONSISTENCY_CRASH,
+				      NULL);
 }
 
 int reader_drain(struct engine *e)

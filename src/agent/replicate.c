@@ -330,7 +330,8 @@ static void wait_next_round(struct engine *e, uint64_t served_gen)
 	uint64_t until = now_mono_ns() + e->cfg->scan_interval_ns;
 
 	pthread_mutex_lock(&e->mu);
-	while (!atomic_load(&e->stop) && e->sync_requests == served_gen && now_mono_ns() < until) {
+	while (!atomic_load(&e->stop) && e->sync_requests == served_gen && !point_asked_locked(e) &&
+	       now_mono_ns() < until) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -407,6 +408,9 @@ again:
 		if (engine_stopping(e))
 			return -ECANCELED;
 		rc = change_round(e, &gen);
+		/* nothing in flight now: the moment for a recovery point */
+		if (!rc)
+			rc = point_maybe(e);
 		if (rc == -ECANCELED || rc == -ESTALE)
 			return rc;
 		if (rc == -TRACKER_LOST) {

@@ -76,6 +76,8 @@ struct slot {
 	uint32_t len;
 	int compare;          /* send only blocks whose hash differs from `known` */
 	uint64_t mark_time_ns;
+	int mark_origin;      /* MARK_ORIGIN_* (frame.h) */
+	int mark_consistency; /* MARK_CONSISTENCY_* */
 	uint8_t *raw;         /* CHUNK_SIZE, 4096-aligned for O_DIRECT */
 	uint8_t *wire;        /* encoded frames */
 	size_t wire_len;

@@ -36,7 +36,8 @@ int session_open(struct engine *e, char *err, size_t errlen)
 		snprintf(hd[i].name, sizeof(hd[i].name), "%s", e->disks[i].cfg->name);
 	}
 	n = frame_encode_hello(buf, FRAME_HDR_LEN + FRAME_MAX_BODY, e->cfg->machine,
-			       LIVEMIG_VERSION, CODEC_MASK_ALL, BLOCK_SIZE, hd, (uint16_t)e->ndisks);
+			       LIVEMIG_VERSION, CODEC_MASK_ALL | HELLO_CAP_POINT, BLOCK_SIZE, hd,
+			       (uint16_t)e->ndisks);
 	rc = conn_write(&e->conn, buf, n);
 	if (rc) {
 		snprintf(err, errlen, "staging closed the connection during HELLO: %s", strerror(-rc));
@@ -67,6 +68,8 @@ int session_open(struct engine *e, char *err, size_t errlen)
 	if (!e->have_welcome)
 		e->store_was_new = f->welcome.store_was_new;
 	e->staging_consistent_ns = f->welcome.consistent_ns;
+	/* it answers a point's MARK with its id (POINT) */
+	e->staging_points = !!(f->welcome.codecs & HELLO_CAP_POINT);
 	e->have_welcome = 1;
 	e->connected = 1;
 	e->conn_gen++;

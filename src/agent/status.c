@@ -129,5 +129,6 @@ json_t *status_json(struct engine *e)
 	json_object_set_new(root, "lag_seconds", num_or_null(lag, lag_known));
 	json_object_set_new(root, "disks", disks);
 	pthread_mutex_unlock(&e->mu);
+	json_object_set_new(root, "points", point_status_json(e));
 	return root;
 }

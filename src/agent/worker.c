@@ -77,7 +77,7 @@ static void encode_mark(struct slot *s)
 	s->sent_bytes = 0;
 	s->last_seq = s->seq;
 	s->wire_len = frame_encode_mark(s->wire, s->wire_cap, s->seq, MARK_CONSISTENT,
-					s->mark_time_ns);
+					s->mark_time_ns, s->mark_origin, s->mark_consistency);
 }
 
 static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)

@@ -22,6 +22,7 @@ static const struct {
 	{ "pause", pause_main, "Pauses replication: nothing new is read or sent" },
 	{ "resume", resume_main, "Resumes replication after a pause" },
 	{ "sync", sync_main, "Waits until the replica is consistent with the source now" },
+	{ "point", point_main, "Makes a recovery point now and prints its id" },
 	{ "check", check_main, "Checks the prerequisites: can replication start here?" },
 	{ "identity", identity_main, "Shows what identifies this machine (metadata id or MAC)" },
 	{ "inventory", inventory_main, "Shows what the agent collects about this machine" },

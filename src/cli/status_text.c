@@ -245,6 +245,48 @@ static void render_overall(FILE *f, json_t *st, int width)
 		       : "-");
 }
 
+/* Recovery points made while the source runs: the last one, or why none. */
+static void render_points(FILE *f, json_t *st, int width)
+{
+	json_t *p = json_object_get(st, "points"), *last;
+	char line[1024], a[64];
+	const char *s;
+	size_t n = 0;
+	uint64_t v;
+	double d;
+
+	if (!json_is_object(p))
+		return;
+	if (!json_is_true(json_object_get(p, "available"))) {
+		fieldf(f, width, "recovery points:", "only at final sync: %s",
+		       (s = get_str(p, "why_not")) ? s : "-");
+		return;
+	}
+#define PUT(...) (n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0, __VA_ARGS__))
+	if (get_bytes(p, "interval_s", &v) && v)
+		PUT("every %s", fmt_duration((double)v, a, sizeof(a)));
+	else
+		PUT("on request and at final sync");
+	if (get_bytes(p, "made", &v))
+		PUT(", %llu made", (unsigned long long)v);
+	last = json_object_get(p, "last");
+	if (json_is_object(last) && get_bytes(last, "id", &v)) {
+		PUT("; last %llu", (unsigned long long)v);
+		if (get_bytes(last, "time_ns", &v))
+			PUT(" at %s", fmt_time_iso(v, a, sizeof(a)));
+		if ((s = get_str(last, "consistency")))
+			PUT(", %s-consistent", s);
+		if (get_num(last, "freeze_ms", &d))
+			PUT(", frozen %.0f ms", d);
+		if ((s = get_str(last, "note")))
+			PUT(" (%s)", s);
+	}
+#undef PUT
+	field(f, width, "recovery points:", line);
+	if ((s = get_str(p, "put_off_reason")))
+		field(f, width, "point put off:", s);
+}
+
 static void render_header(FILE *f, json_t *st, int width)
 {
 	const char *s = get_str(st, "machine");
@@ -257,6 +299,7 @@ static void render_header(FILE *f, json_t *st, int width)
 	render_identity(f, st, width);
 	render_counters(f, st, width);
 	render_consistent(f, st, width);
+	render_points(f, st, width);
 	render_overall(f, st, width);
 }
 

@@ -24,6 +24,7 @@ int status_main(const struct cli_global *g, int argc, char *argv[]);
 int pause_main(const struct cli_global *g, int argc, char *argv[]);
 int resume_main(const struct cli_global *g, int argc, char *argv[]);
 int sync_main(const struct cli_global *g, int argc, char *argv[]);
+int point_main(const struct cli_global *g, int argc, char *argv[]);
 int check_main(const struct cli_global *g, int argc, char *argv[]);
 /* "WHO: unknown check id 'x' (did you mean y?)" for a --waive that names none. */
 void check_unknown_id(const char *who, const char *id);

@@ -2,14 +2,28 @@
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define HELD_MAX 256 /* lines kept while held; later ones are counted, not kept */
 
 static const char *log_prog = "livemig";
 static enum log_level log_max = LOG_LVL_INFO;
 static int log_timestamps;
+
+/* While held (file systems frozen: stderr may be a file on one of them),
+ * lines wait in memory and go out in order at log_release(). */
+static struct {
+	pthread_mutex_t mu;
+	int held;
+	char *lines[HELD_MAX];
+	unsigned n;
+	unsigned long dropped;
+} hold = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 void log_init(const char *prog, enum log_level level, int timestamps)
 {
@@ -75,8 +89,42 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (n < sizeof(line))
 		log_escape(msg, line + n, sizeof(line) - n);
-	/* one write per line so threads never interleave inside a line */
-	fprintf(stderr, "%s\n", line);
+	pthread_mutex_lock(&hold.mu);
+	if (hold.held) {
+		char *copy = hold.n < HELD_MAX ? strdup(line) : NULL;
+
+		if (copy)
+			hold.lines[hold.n++] = copy;
+		else
+			hold.dropped++;
+	} else {
+		/* one write per line so threads never interleave inside a line */
+		fprintf(stderr, "%s\n", line);
+	}
+	pthread_mutex_unlock(&hold.mu);
+}
+
+void log_hold(void)
+{
+	pthread_mutex_lock(&hold.mu);
+	hold.held = 1;
+	pthread_mutex_unlock(&hold.mu);
+}
+
+void log_release(void)
+{
+	pthread_mutex_lock(&hold.mu);
+	for (unsigned i = 0; i < hold.n; i++) {
+		fprintf(stderr, "%s\n", hold.lines[i]);
+		free(hold.lines[i]);
+	}
+	if (hold.dropped)
+		fprintf(stderr, "%s: warning: %lu log lines dropped while file systems were frozen\n",
+			log_prog, hold.dropped);
+	hold.n = 0;
+	hold.dropped = 0;
+	hold.held = 0;
+	pthread_mutex_unlock(&hold.mu);
 }
 
 int log_level_parse(const char *s, enum log_level *out)

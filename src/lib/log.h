@@ -17,6 +17,12 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 /* in escaped into out (always NUL-terminated; cut short to fit). */
 void log_escape(const char *in, char *out, size_t outlen);
 
+/* Keep lines in memory (bounded) instead of writing them, until
+ * log_release() writes them out: nothing is written while the file systems
+ * stderr may live on are frozen. */
+void log_hold(void);
+void log_release(void);
+
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)

@@ -15,6 +15,9 @@
 
 #include <openssl/ssl.h>
 
+#include "point_meta.h"
+#include "retention.h"
+
 #define SERVER_MAX_CONNS        256 /* authenticated sessions */
 #define SERVER_PREAUTH_MAX      64  /* connections still in their handshake */
 #define SERVER_PREAUTH_PER_ADDR 8   /* of those, from one address */
@@ -24,6 +27,8 @@ struct staging_config {
 	const char *store_dir;
 	uint64_t sync_bytes; /* sync after this many bytes even if the agent never pauses */
 	SSL_CTX *tls;
+	enum point_mode points_mode;     /* for machines whose points have none yet */
+	struct retention_policy keep;    /* which recovery points pruning keeps */
 };
 
 /*

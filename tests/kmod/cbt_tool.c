@@ -24,6 +24,18 @@
  *   cbt_tool cmpblocks A B BLOCK_BYTES the number of blocks that differ
  *   cbt_tool sgwrite|sgread DISK LBA   a SCSI WRITE(10) or READ(10) of one
  *                                      512-byte block through SG_IO
+ *   cbt_tool freeze TIMEOUT_MS THEN DEV...
+ *                                      FREEZE the file systems on DEV...
+ *                                      (a path that is not a block device
+ *                                      is opened too: the error case),
+ *                                      print "frozen" or "freeze: ERRNO
+ *                                      failed=I", then THEN: "hold" (sleep
+ *                                      until killed), "stdin" (THAW after a
+ *                                      line on stdin), "again" (a second
+ *                                      FREEZE, then THAW at once). THAW
+ *                                      prints "thawed frozen_ns=N" or
+ *                                      "thaw: ERRNO".
+ *   cbt_tool thaw                      THAW on a new descriptor (ENOENT)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -520,17 +532,90 @@ static int cmd_sg(const char *path, int write, const char *lbaarg)
 	return 0;
 }
 
+static const char *errname(int e)
+{
+	switch (e) {
+	case EBUSY: return "EBUSY";
+	case EBADF: return "EBADF";
+	case EINVAL: return "EINVAL";
+	case ENOENT: return "ENOENT";
+	case ENOTBLK: return "ENOTBLK";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	default: return strerror(e);
+	}
+}
+
+static int do_thaw(void)
+{
+	struct livemig_cbt_thaw th = {
+		.size = sizeof(th), .version = LIVEMIG_CBT_ABI_VERSION,
+	};
+
+	if (ioctl(cfd, LIVEMIG_CBT_IOC_THAW, &th)) {
+		printf("thaw: %s\n", errname(errno));
+		return 1;
+	}
+	printf("thawed frozen_ns=%llu\n", (unsigned long long)th.frozen_ns);
+	return 0;
+}
+
+static int do_freeze(struct livemig_cbt_freeze *fz)
+{
+	if (ioctl(cfd, LIVEMIG_CBT_IOC_FREEZE, fz)) {
+		printf("freeze: %s failed=%u\n", errname(errno), fz->failed);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_freeze(const char *timeout, const char *then, int n, char **devs)
+{
+	struct livemig_cbt_freeze fz = {
+		.size = sizeof(fz), .version = LIVEMIG_CBT_ABI_VERSION,
+		.timeout_ms = strtoul(timeout, NULL, 0), .nr_fds = n,
+	};
+	int32_t fds[LIVEMIG_CBT_FREEZE_MAX_FDS + 1];
+	char line[64];
+
+	if (n < 1 || n > LIVEMIG_CBT_FREEZE_MAX_FDS)
+		return 2;
+	for (int i = 0; i < n; i++) {
+		fds[i] = open(devs[i], O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			die(devs[i]);
+	}
+	fz.fds = (uintptr_t)fds;
+	if (do_freeze(&fz))
+		return 1;
+	printf("frozen\n");
+	fflush(stdout);
+	if (!strcmp(then, "hold")) {
+		for (;;)
+			pause();
+	} else if (!strcmp(then, "stdin")) {
+		if (!fgets(line, sizeof(line), stdin))
+			return 1;
+	} else if (!strcmp(then, "again")) {
+		do_freeze(&fz);
+	}
+	return do_thaw();
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "", *disk = argc > 2 ? argv[2] : NULL;
 
-	if (!disk) {
-		fprintf(stderr, "usage: cbt_tool attach|info|snapshot|read|ack|abort|detach|badioctl|follow|cmpblocks|sgwrite|sgread DISK ...\n");
+	if (!disk && strcmp(cmd, "thaw")) {
+		fprintf(stderr, "usage: cbt_tool attach|info|snapshot|read|ack|abort|detach|badioctl|follow|cmpblocks|sgwrite|sgread|freeze|thaw DISK ...\n");
 		return 2;
 	}
 	cfd = open(LIVEMIG_CBT_DEVICE, O_RDWR | O_CLOEXEC);
 	if (cfd < 0 && strcmp(cmd, "cmpblocks") && strncmp(cmd, "sg", 2))
 		die(LIVEMIG_CBT_DEVICE);
+	if (!strcmp(cmd, "freeze"))
+		return argc > 4 ? cmd_freeze(argv[2], argv[3], argc - 4, argv + 4) : 2;
+	if (!strcmp(cmd, "thaw"))
+		return do_thaw();
 	if (!strcmp(cmd, "follow"))
 		return argc > 4 ? cmd_follow(disk, argv[3], argv[4]) : 2;
 	if (!strcmp(cmd, "attach"))

@@ -65,6 +65,30 @@ static void test_good(void **state)
 	/* defaults survive where the file is silent */
 	assert_string_equal(c.tracker, "scan");
 	assert_int_equal(c.queue_depth, 16);
+	/* recovery points: every 10 min, 200 ms, 256 MiB, the hooks directory */
+	assert_int_equal(c.point_interval_ns, 600000000000ull);
+	assert_int_equal(c.freeze_max_ns, 200000000ull);
+	assert_int_equal(c.freeze_buffer, 256ull << 20);
+	assert_string_equal(c.freeze_hooks_dir, "/etc/livemig/freeze-hooks.d");
+	assert_int_equal(c.freeze_hook_timeout_ns, 30000000000ull);
+}
+
+static void test_point_keys(void **state)
+{
+	static struct agent_config c;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(parse("[agent]\nmachine = m\npoint_interval = 0\nfreeze_max = 1s\n"
+			       "freeze_buffer = 1G\nfreeze_hooks_dir = /x/h.d\n"
+			       "freeze_hook_timeout = 500ms\n[staging]\naddress = h:1\nca = a\n"
+			       "cert = b\nkey = c\n[disk]\nname = a\npath = /x\n",
+			       &c, err, sizeof(err)), 0);
+	assert_int_equal(c.point_interval_ns, 0);
+	assert_int_equal(c.freeze_max_ns, 1000000000ull);
+	assert_int_equal(c.freeze_buffer, 1ull << 30);
+	assert_string_equal(c.freeze_hooks_dir, "/x/h.d");
+	assert_int_equal(c.freeze_hook_timeout_ns, 500000000ull);
 }
 
 static void expect_error(const char *text, const char *needle)
@@ -85,6 +109,11 @@ static void test_errors(void **state)
 	expect_error("[agent]\nbandwidth_limit = fast\n", "bandwidth_limit");
 	expect_error("[agent]\nscan_interval = 5 parsecs\n", "scan_interval");
 	expect_error("[agent]\ntracker = magic\n", "tracker");
+	expect_error("[agent]\npoint_interval = often\n", "point_interval");
+	expect_error("[agent]\nfreeze_max = 0\n", "freeze_max");
+	expect_error("[agent]\nfreeze_max = 31s\n", "at most 30s");
+	expect_error("[agent]\nfreeze_buffer = 4K\n", "freeze_buffer");
+	expect_error("[agent]\nfreeze_hook_timeout = 0\n", "freeze_hook_timeout");
 	expect_error("[agent]\ncolour = blue\n", "unknown key 'colour'");
 	expect_error("[agnet]\n", "unknown section");
 	expect_error("[staging]\naddress = nohostport\n", "HOST:PORT");
@@ -333,6 +362,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_point_keys),
 		cmocka_unit_test(test_ipv6_address),
 		cmocka_unit_test(test_console_absent),
 		cmocka_unit_test(test_console_good),

@@ -83,11 +83,22 @@ static int h_sync(void *ctx, uint64_t *consistent_ns, char *err, size_t errlen)
 	return 0;
 }
 
+static int h_point(void *ctx, uint64_t *point_id, uint64_t *point_ns, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)err;
+	(void)errlen;
+	*point_id = 12;
+	*point_ns = CONSISTENT_NS;
+	return 0;
+}
+
 static const struct control_handlers handlers = {
 	.status = h_status,
 	.pause = h_pause,
 	.resume = h_resume,
 	.sync = h_sync,
+	.point = h_point,
 };
 
 static int connect_to(const char *path)
@@ -268,6 +279,23 @@ static void test_handler_error_is_reported(void **state)
 	reply = exchange("{\"cmd\":\"pause\"}\n");
 	fail_pause = 0;
 	assert_error_contains(reply, "not registered yet");
+	json_decref(reply);
+}
+
+/* `point` goes through the same waiting machinery as sync and answers the id */
+static void test_point_returns_id(void **state)
+{
+	json_t *reply;
+
+	(void)state;
+	reply = exchange("{\"cmd\":\"point\",\"timeout_s\":60}\n");
+	assert_true(json_is_true(json_object_get(reply, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(reply, "point_id")), 12);
+	assert_true((uint64_t)json_integer_value(json_object_get(reply, "consistent_ns")) ==
+		    CONSISTENT_NS);
+	json_decref(reply);
+	reply = exchange("{\"cmd\":\"point\",\"timeout_s\":-1}\n");
+	assert_error_contains(reply, "timeout_s");
 	json_decref(reply);
 }
 
@@ -490,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_pause_resume_reach_handlers),
 		cmocka_unit_test(test_handler_error_is_reported),
 		cmocka_unit_test(test_sync_returns_consistent_ns),
+		cmocka_unit_test(test_point_returns_id),
 		cmocka_unit_test(test_sync_timeout_and_concurrency),
 		cmocka_unit_test(test_bad_json_then_next_client),
 		cmocka_unit_test(test_oversized_line_refused),
