@@ -459,8 +459,12 @@ int points_prune(const char *store_dir, const char *machine, const struct retent
 		rp[i].time_ns = p->time_ns;
 		rp[i].pinned = p->npins > 0;
 	}
-	if (!rc && n)
+	/* the last point made stays whatever its time says: it is where the
+	 * writer saves old contents */
+	if (!rc && n) {
+		rp[n - 1].pinned = 1;
 		retention_select(rp, n, now_ns, pol);
+	}
 	/* oldest first: a point without an older one needs no merge */
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (rp[i].keep)
