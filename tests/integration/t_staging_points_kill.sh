@@ -5,7 +5,7 @@
 # deltas, merges on pruning) and on XFS (reflink): every point that exists
 # afterwards holds exactly the source at its MARK (sha256), a point is whole
 # or absent, an export is whole or absent, and the live replica ends equal
-# to the source. KILLS=N kills per file system (default 25; 6 in the quick
+# to the source. KILLS=N kills per file system (default 12; 4 in the quick
 # tier).
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh" "$@"
@@ -14,20 +14,20 @@ need_root
 for tool in mkfs.xfs jq; do
 	command -v "$tool" >/dev/null || die "$tool is missing (ci/deps.sh test installs it)"
 done
-KILLS=${KILLS:-$([ "${LIVEMIG_SANITIZED:-0}" = 1 ] && echo 6 || echo 25)}
+KILLS=${KILLS:-$([ "${LIVEMIG_SANITIZED:-0}" = 1 ] && echo 4 || echo 12)}
 MACHINE=pk
-DISKS=(--disk 1:vda:8M --disk 2:vdb:1M)
+DISKS=(--disk 1:vda:4M --disk 2:vdb:1M)
 # newest and pinned points only: every MARK prunes, merging deltas
 KEEP=(--keep-all 0 --keep-hourly 0 --keep-daily 0)
 
 # every run starts from zeros, so a MARK's seq always means the same bytes
 {
-	echo "zero 1 0 8M"
+	echo "zero 1 0 4M"
 	echo "zero 2 0 1M"
-	for r in $(seq 1 10); do
-		echo "data 1 $(((r * 704) % 7168))K 512K $r"
+	for r in $(seq 1 8); do
+		echo "data 1 $(((r * 704) % 3072))K 512K $r"
 		echo "data 2 $(((r * 64) % 960))K 64K $((100 + r))"
-		[ $((r % 3)) -eq 0 ] && echo "zero 1 $(((r * 512) % 7168))K 256K"
+		[ $((r % 3)) -eq 0 ] && echo "zero 1 $(((r * 512) % 3072))K 256K"
 		echo "mark now"
 	done
 } >"$T/steps"
@@ -78,7 +78,7 @@ run_fs() {
 		kill -KILL "$epid" 2>/dev/null
 		# staging dies just after the k-th MARK went out: making or
 		# pruning that point, or writing the next round
-		k=$((RANDOM % 10 + 1))
+		k=$((RANDOM % 8 + 1))
 		for _ in $(seq 1 600); do
 			[ "$(grep -c '^MODEL [0-9]* vdb ' "$out")" -ge "$k" ] && break
 			kill -0 "$fpid" 2>/dev/null || break
