@@ -38,7 +38,9 @@ steps_for() {
 	echo "overwrite 1 $WRITES 1M 7"
 }
 
-# one_run FS N: MiB/s of the timed overwrites with N points retained
+setup_pki
+
+# one_run FS N: RATE = MiB/s of the timed overwrites with N points retained
 one_run() {
 	local fs=$1 n=$2 out
 	rm -rf "$T/$fs/store"
@@ -50,8 +52,8 @@ one_run() {
 	frames "$MACHINE" --disk "1:vda:$DISK" --timeout 600 script --no-model --steps "$T/steps" >"$out" ||
 		die "$fs: run with $n points failed: $(cat "$out")"
 	stop_staging
-	sed -n 's/^TIMED overwrite \([0-9.]*\) \([0-9]*\)$/\1 \2/p' "$out" | sed -n '$p' |
-		awk '{printf "%.1f\n", $2 / $1 / 1048576}'
+	RATE=$(sed -n 's/^TIMED overwrite \([0-9.]*\) \([0-9]*\)$/\1 \2/p' "$out" | sed -n '$p' |
+		awk '{printf "%.1f\n", $2 / $1 / 1048576}')
 }
 
 for fs in xfs ext4; do
@@ -60,12 +62,13 @@ done
 
 echo "== write throughput (MiB/s of 1 MiB random overwrites of a $DISK disk, $WRITES per run)"
 declare -A thr
+declare -a grow
 for fs in xfs ext4; do
 	for r in $(seq 1 "$RUNS"); do
 		for n in 0 1 20; do
-			v=$(one_run "$fs" "$n")
-			thr[$fs.$n]="${thr[$fs.$n]:-} $v"
-			echo "$fs points=$n run $r: $v MiB/s"
+			one_run "$fs" "$n"
+			thr[$fs.$n]="${thr[$fs.$n]:-} $RATE"
+			echo "$fs points=$n run $r: $RATE MiB/s"
 		done
 	done
 done

@@ -310,13 +310,13 @@ def cmd_script(c, a):
         seq += 1
         if st[0] == "data":
             d, off, length, seed = int(st[1]), parse_size(st[2]), parse_size(st[3]), int(st[4])
-            data = random.Random(seed).randbytes(length)
+            rnd = random.Random(seed)
             for pos in range(0, length, MAX_RAW):
-                piece = data[pos:pos + MAX_RAW]
+                piece = rnd.randbytes(min(MAX_RAW, length - pos))
                 c.send(data_frame(seq, d, off + pos, piece))
                 seq += 1
-            if not a.no_model:
-                model[d][off:off + length] = data
+                if not a.no_model:
+                    model[d][off + pos:off + pos + len(piece)] = piece
         elif st[0] == "overwrite":
             d, count, length, seed = int(st[1]), int(st[2]), parse_size(st[3]), int(st[4])
             rnd = random.Random(seed)
