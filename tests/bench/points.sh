@@ -12,7 +12,7 @@
 #
 #   tests/bench/points.sh BUILD_DIR        (needs root)
 # Knobs: BENCH_DISK=1G (disk size), BENCH_WRITES=256 (1 MiB overwrites per
-# run), BENCH_RUNS=3. Results and method: docs/recovery-points.md.
+# run), BENCH_RUNS=3, BENCH_ONLY="throughput bytes mark" (the parts to run). Results and method: docs/recovery-points.md.
 # shellcheck source=../integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh" "$@"
 # shellcheck source=../integration/points_lib.sh
@@ -60,6 +60,8 @@ for fs in xfs ext4; do
 	make_fs "$fs" "$T/$fs" 8G
 done
 
+ONLY=" ${BENCH_ONLY:-throughput bytes mark} "
+if [[ $ONLY == *" throughput "* ]]; then
 echo "== write throughput (MiB/s of 1 MiB random overwrites of a $DISK disk, $WRITES per run)"
 declare -A thr
 declare -a grow
@@ -81,6 +83,9 @@ for fs in xfs ext4; do
 	done
 done
 
+fi
+
+if [[ $ONLY == *" bytes "* ]]; then
 echo "== bytes per point against bytes changed after it"
 for fs in xfs ext4; do
 	for mib in 16 64; do
@@ -112,6 +117,9 @@ for fs in xfs ext4; do
 	done
 done
 
+fi
+
+if [[ $ONLY == *" mark "* ]]; then
 echo "== time to make a point (MARK to ACK), 1 GiB and 1 TiB sparse images"
 for fs in xfs ext4; do
 	for size in 1G 1024G; do
@@ -127,3 +135,4 @@ for fs in xfs ext4; do
 		echo "RESULT make-point $fs disk $size seconds $(sed -n 's/^TIMED mark //p' "$out" | tr '\n' ' ')"
 	done
 done
+fi
