@@ -93,7 +93,7 @@ MAN8 := docs/man/livemigd.8 docs/man/livemig-staging.8 docs/man/livemig-console.
 LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
-.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod \
+.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points \
 	check check-lint check-unit check-fuzz check-integration check-web check-sanitized check-packages check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
@@ -295,6 +295,12 @@ check-kernels: deps-test $(PROGRAMS)
 # Benchmark, not a test: tracking overhead and bitmap bytes per TiB.
 bench-kmod: deps-test
 	$(Q)tests/bench/kmod-overhead.sh
+
+# Benchmark, not a test: what recovery points cost staging (XFS reflink and
+# ext4 copy-on-write, loop-mounted). See docs/recovery-points.md.
+bench-points: deps-test
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
+	$(Q)tests/bench/points.sh $(O)
 
 # The packages (debian/, rpm/): built, linted, installed into a Debian 12
 # chroot, upgraded and purged; the RPMs' scriptlets; the Ansible role.
