@@ -29,6 +29,9 @@ static const char admin_help[] =
 	"  revoke-token ID                      refuse a token from now on\n"
 	"  list-machines ACCOUNT [--json]       registered machines with inventory\n"
 	"  init-ca DIR [--cn NAME]              create the agent CA (DIR/ca.pem, DIR/ca.key 0600)\n"
+	"  add-staging NAME                     a staging server's sync secret, printed once\n"
+	"  list-staging [--json]                staging servers and their last sync\n"
+	"  remove-staging NAME                  refuse a staging server's secret from now on\n"
 	"\n"
 	"  --db FILE   the SQLite database (created if missing; not needed for init-ca)\n"
 	"Each command takes --help.\n";
@@ -276,6 +279,9 @@ static const struct {
 	{ "revoke-token", admin_revoke_token },
 	{ "list-machines", admin_list_machines },
 	{ "init-ca", cmd_init_ca },
+	{ "add-staging", admin_add_staging },
+	{ "list-staging", admin_list_staging },
+	{ "remove-staging", admin_remove_staging },
 };
 
 int admin_main(int argc, char **argv)

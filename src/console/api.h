@@ -10,5 +10,11 @@ void api_status_post(struct request *rq, struct reply *rp, const char *machine_i
 void api_machines_list(struct request *rq, struct reply *rp);
 void api_machine_get(struct request *rq, struct reply *rp, const char *machine_id);
 void api_machine_delete(struct request *rq, struct reply *rp, const char *machine_id);
+/* staging servers (api_staging.c) and what they report (api_points.c) */
+void api_staging_sync(struct request *rq, struct reply *rp);
+void api_points_get(struct request *rq, struct reply *rp, const char *machine_id);
+void api_jobs_list(struct request *rq, struct reply *rp, const char *machine_id);
+void api_jobs_post(struct request *rq, struct reply *rp, const char *machine_id);
+void api_job_get(struct request *rq, struct reply *rp, const char *machine_id, const char *job);
 
 #endif

@@ -164,6 +164,30 @@ static void route(struct request *rq, struct reply *rp)
 			api_status_post(rq, rp, id);
 			return;
 		}
+	} else if (!strcmp(rq->url, "/api/v1/staging/sync")) {
+		if (!strcmp(m, "POST")) {
+			api_staging_sync(rq, rp);
+			return;
+		}
+	} else if (!machine_path(rq->url, id, sizeof(id), &tail) && !strcmp(tail, "/points")) {
+		if (!strcmp(m, "GET")) {
+			api_points_get(rq, rp, id);
+			return;
+		}
+	} else if (!machine_path(rq->url, id, sizeof(id), &tail) && !strcmp(tail, "/jobs")) {
+		if (!strcmp(m, "GET")) {
+			api_jobs_list(rq, rp, id);
+			return;
+		}
+		if (!strcmp(m, "POST")) {
+			api_jobs_post(rq, rp, id);
+			return;
+		}
+	} else if (!machine_path(rq->url, id, sizeof(id), &tail) && !strncmp(tail, "/jobs/", 6)) {
+		if (!strcmp(m, "GET")) {
+			api_job_get(rq, rp, id, tail + 6);
+			return;
+		}
 	} else {
 		known = 0;
 	}
