@@ -182,7 +182,7 @@ int points_report(sqlite3 *db, int64_t staging_ref, const json_t *machines, int6
 		}
 		if (!rc)
 			rc = stored_on(db, staging_ref, ref.ref, now);
-		if (!rc)
+		if (!rc && json_object_get(m, "points"))
 			rc = machine_points(db, staging_ref, ref.ref, json_object_get(m, "points"));
 		if (rc)
 			return rc;

@@ -89,6 +89,10 @@ static int check_machines(const json_t *ms, char *why, size_t n)
 			goto out;
 		}
 		json_object_set_new(seen, name, json_true());
+		/* staging could not read them: it says why, and what the
+		 * console had stays */
+		if (!pts && json_is_string(json_object_get(m, "points_error")))
+			continue;
 		if (!json_is_array(pts) || json_array_size(pts) > SYNC_MAX_POINTS) {
 			rc = bad(why, n, "machines[%s].points must be an array of at most %u points",
 				 name, SYNC_MAX_POINTS);
