@@ -154,6 +154,10 @@ $(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(FUZZ_LIB_SRCS)
 		-o $@ $^ $(PKG_LIBS) -lm -pthread
 endif
 
+# harnesses of a program's parser build that parser's file too
+$(O)/fuzz/fuzz_staging_sync: src/console/staging_sync_check.c
+$(O)/fuzz/fuzz_staging_sync: FUZZ_CFLAGS += -Isrc/console
+
 fuzz: $(FUZZ_BINS)
 
 # ---- dependencies (Debian package names) ----

@@ -46,43 +46,6 @@ static int auth_staging(struct request *rq, struct reply *rp, struct staging_ref
 	return 0;
 }
 
-/*
- * Every machine the console has, with the fingerprints that may connect:
- * its current certificate while registered, none once deregistered. A
- * re-registration replaces the fingerprint, so the old one drops out.
- */
-static int certificates_json(sqlite3 *db, json_t **out)
-{
-	json_t *map = json_object();
-	sqlite3_stmt *st;
-	int rc;
-
-	if (!map)
-		return -ENOMEM;
-	rc = db_prepare(db, &st, "SELECT machine_id, cert_fingerprint, deregistered_at FROM machines");
-	if (rc) {
-		json_decref(map);
-		return rc;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *fprs = sqlite3_column_type(st, 2) == SQLITE_NULL
-				       ? json_pack("[s]", db_text(st, 1))
-				       : json_array();
-
-		if (!fprs || json_object_set_new(map, db_text(st, 0), fprs)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-	}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing machine certificates");
-	sqlite3_finalize(st);
-	if (rc)
-		json_decref(map);
-	else
-		*out = map;
-	return rc;
-}
-
 static json_int_t opt_int(const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
@@ -119,7 +82,7 @@ void api_staging_sync(struct request *rq, struct reply *rp)
 	if (!rc)
 		rc = jobs_for_staging(rq->db, s.ref, now, &jobs);
 	if (!rc)
-		rc = certificates_json(rq->db, &certs);
+		rc = staging_certificates_json(rq->db, &certs);
 	if (!rc)
 		rc = db_commit(rq->db);
 	if (rc) {

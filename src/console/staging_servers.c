@@ -143,3 +143,40 @@ int staging_list_json(sqlite3 *db, json_t **out)
 		*out = list;
 	return rc;
 }
+
+/*
+ * Every machine the console has, with the fingerprints that may connect:
+ * its current certificate while registered, none once deregistered. A
+ * re-registration replaces the fingerprint, so the old one drops out.
+ */
+int staging_certificates_json(sqlite3 *db, json_t **out)
+{
+	json_t *map = json_object();
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!map)
+		return -ENOMEM;
+	rc = db_prepare(db, &st, "SELECT machine_id, cert_fingerprint, deregistered_at FROM machines");
+	if (rc) {
+		json_decref(map);
+		return rc;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *fprs = sqlite3_column_type(st, 2) == SQLITE_NULL
+				       ? json_pack("[s]", db_text(st, 1))
+				       : json_array();
+
+		if (!fprs || json_object_set_new(map, db_text(st, 0), fprs)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing machine certificates");
+	sqlite3_finalize(st);
+	if (rc)
+		json_decref(map);
+	else
+		*out = map;
+	return rc;
+}

@@ -17,7 +17,7 @@
 
 #include "auth.h"
 
-#define STAGING_PREFIX "lms_" /* a staging server's bearer secret */
+#define STAGING_PREFIX "lmg_" /* a staging server's bearer secret */
 
 struct staging_ref {
 	int64_t ref;
@@ -34,6 +34,10 @@ int staging_by_secret(sqlite3 *db, const char *secret, struct staging_ref *out);
 /* Record a sync: when, its version and its store's space. */
 int staging_synced(sqlite3 *db, int64_t ref, int64_t now, const char *version,
 		   int64_t free_bytes, int64_t total_bytes);
+/* What staging servers enforce (docs/staging-console.md): {"MACHINE":
+ * ["sha256 hex", ...], ...} for every machine the console has: its current
+ * certificate while registered, none once deregistered. */
+int staging_certificates_json(sqlite3 *db, json_t **out);
 /* [{"name", "created", "last_sync", "version", "free_bytes", "total_bytes",
  *   "removed", "machines"}] */
 int staging_list_json(sqlite3 *db, json_t **out);

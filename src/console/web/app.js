@@ -282,9 +282,23 @@
         ' ' + e.text)));
     }
   }
+  const ORIGINS = { 'final-sync': 'final sync', periodic: 'periodic', requested: 'on request' };
+  function renderPoints(pts) {
+    const list = (pts && pts.points) || [];
+    $('m-points').hidden = !list.length;
+    $('m-points-empty').hidden = !!list.length;
+    fill($('m-points-body'), ...list.map((p) => el('tr', { 'data-point': String(p.id) },
+      el('td', { 'data-label': 'Point', text: String(p.id) }),
+      el('td', { 'data-label': 'Time' }, el('time', { datetime: p.time, text: new Date(p.time).toLocaleString() })),
+      el('td', { 'data-label': 'Made by', text: ORIGINS[p.origin] || p.origin }),
+      el('td', { 'data-label': 'Consistency', text: p.consistency }),
+      el('td', { 'data-label': 'Pinned', text: p.pinned ? 'pinned' + (p.pins && p.pins.length ? ' (' + p.pins.join(', ') + ')' : '') : 'no' }),
+      el('td', { 'data-label': 'Staging', text: p.staging || '-' }))));
+  }
   async function refreshMachine(id) {
     const path = '/api/v1/machines/' + encodeURIComponent(id);
-    const [r, t] = await Promise.all([api('GET', path + '?history=0'), api('GET', path + '/timeline?points=120')]);
+    const [r, t, pts] = await Promise.all([api('GET', path + '?history=0'), api('GET', path + '/timeline?points=120'),
+      api('GET', path + '/points')]);
     if (r.status === 404) {
       $('notfound-text').textContent = errText(r);
       show('notfound');
@@ -292,6 +306,7 @@
     }
     if (r.status !== 200) return;
     renderMachine(r.data, t.status === 200 ? t.data : null);
+    if (pts.status === 200) renderPoints(pts.data);
   }
   async function ask(state) {
     if (!current) return;
