@@ -78,6 +78,8 @@ $(O)/src/cli/%.o: CPPFLAGS += -Isrc/lib -Isrc/cli
 $(O)/src/staging/%.o: CPPFLAGS += -Isrc/lib -Isrc/staging
 $(O)/src/console/%.o: CPPFLAGS += -Isrc/lib -Isrc/console
 $(O)/tests/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent -Isrc/staging -Isrc/console
+# both programs have a machines.h and a jobs.h: a console test sees the console's
+$(O)/tests/unit/test_console_%.o: CPPFLAGS = -Isrc/lib -Isrc/console
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
