@@ -104,7 +104,8 @@ int reader_feed_mark(struct engine *e, uint64_t time_ns)
 	s->mark_time_ns = time_ns;
 	s->sent_bytes = 0;
 	s->len = 0;
-	s->wire_len = frame_encode_mark(s->wire, s->wire_cap, seq, MARK_CONSISTENT, time_ns);
+	s->wire_len = frame_encode_mark(s->wire, s->wire_cap, seq, MARK_CONSISTENT, time_ns,
+					 MARK_ORIGIN_FINAL_SYNC, MARK_CONSISTENCY_CRASH);
 	publish_slot(e, s, SLOT_READY);
 	return 0;
 }

@@ -21,7 +21,7 @@ int frame_parse_header(const uint8_t *buf, struct frame_hdr *h, const char **why
 		*why = "unsupported protocol version";
 		return -EPROTONOSUPPORT;
 	}
-	if (h->type < FT_HELLO || h->type > FT_BYE)
+	if (h->type < FT_HELLO || h->type > FT_POINT)
 		BAD("unknown frame type");
 	if (h->flags != 0)
 		BAD("reserved flags set");
@@ -206,11 +206,32 @@ int frame_parse_body(const struct frame_hdr *h, const uint8_t *body, struct fram
 		f->hash_resp.hashes = take(&c, f->hash_resp.count * FRAME_HASH_LEN);
 		break;
 	case FT_MARK:
+		/* an older agent sends no origin and consistency: its MARKs
+		 * were all final syncs of a running machine */
+		if (h->len != FRAME_MARK_LEN_V1 && h->len != FRAME_MARK_LEN)
+			BAD("MARK: length is neither 17 nor 19 bytes");
 		f->mark.seq = take64(&c);
 		f->mark.kind = take8(&c);
 		f->mark.time_ns = take64(&c);
-		if (!c.short_read && f->mark.kind != MARK_CONSISTENT)
+		f->mark.origin = MARK_ORIGIN_FINAL_SYNC;
+		f->mark.consistency = MARK_CONSISTENCY_CRASH;
+		if (h->len == FRAME_MARK_LEN) {
+			f->mark.origin = take8(&c);
+			f->mark.consistency = take8(&c);
+		}
+		if (f->mark.kind != MARK_CONSISTENT)
 			BAD("MARK: unknown kind");
+		if (f->mark.origin < MARK_ORIGIN_FINAL_SYNC || f->mark.origin > MARK_ORIGIN_REQUESTED)
+			BAD("MARK: unknown origin");
+		if (f->mark.consistency < MARK_CONSISTENCY_CRASH ||
+		    f->mark.consistency > MARK_CONSISTENCY_APPLICATION)
+			BAD("MARK: unknown consistency");
+		break;
+	case FT_POINT:
+		f->point.mark_seq = take64(&c);
+		f->point.point_id = take64(&c);
+		if (!c.short_read && f->point.point_id == 0)
+			BAD("POINT: point id 0");
 		break;
 	case FT_ERROR: {
 		uint8_t n;
@@ -400,14 +421,26 @@ size_t frame_encode_hash_resp(uint8_t *buf, size_t cap, uint32_t req_id, uint32_
 	return finish(buf, &o, FT_HASH_RESP);
 }
 
-size_t frame_encode_mark(uint8_t *buf, size_t cap, uint64_t seq, uint8_t kind, uint64_t time_ns)
+size_t frame_encode_mark(uint8_t *buf, size_t cap, uint64_t seq, uint8_t kind, uint64_t time_ns,
+			 uint8_t origin, uint8_t consistency)
 {
 	struct out o = begin(buf, cap);
 
 	put64(&o, seq);
 	put8(&o, kind);
 	put64(&o, time_ns);
+	put8(&o, origin);
+	put8(&o, consistency);
 	return finish(buf, &o, FT_MARK);
+}
+
+size_t frame_encode_point(uint8_t *buf, size_t cap, uint64_t mark_seq, uint64_t point_id)
+{
+	struct out o = begin(buf, cap);
+
+	put64(&o, mark_seq);
+	put64(&o, point_id);
+	return finish(buf, &o, FT_POINT);
 }
 
 size_t frame_encode_error(uint8_t *buf, size_t cap, uint32_t code, const char *msg)
@@ -432,7 +465,7 @@ const char *frame_type_name(uint8_t type)
 		[FT_HELLO] = "HELLO", [FT_WELCOME] = "WELCOME", [FT_DATA] = "DATA",
 		[FT_ZERO] = "ZERO", [FT_FLUSH] = "FLUSH", [FT_ACK] = "ACK",
 		[FT_HASH_REQ] = "HASH_REQ", [FT_HASH_RESP] = "HASH_RESP", [FT_MARK] = "MARK",
-		[FT_ERROR] = "ERROR", [FT_BYE] = "BYE",
+		[FT_ERROR] = "ERROR", [FT_BYE] = "BYE", [FT_POINT] = "POINT",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])

@@ -38,6 +38,7 @@ enum frame_type {
 	FT_MARK      = 9,  /* agent -> staging: record a consistent point */
 	FT_ERROR     = 10, /* either way: why the sender is closing */
 	FT_BYE       = 11, /* either way: orderly close */
+	FT_POINT     = 12, /* staging -> agent: a MARK became a durable recovery point */
 };
 
 enum frame_codec {
@@ -45,6 +46,11 @@ enum frame_codec {
 	CODEC_DEFLATE = 1, /* zlib format (RFC 1950); any zlib can inflate it */
 };
 #define CODEC_MASK_ALL (1u << CODEC_DEFLATE)
+
+/* Abilities other than codecs travel in the same HELLO/WELCOME bit mask,
+ * from the top bit down: old peers mask them away. */
+#define HELLO_CAP_POINT (1u << 15) /* the agent understands POINT frames */
+#define HELLO_CAP_ALL   HELLO_CAP_POINT
 
 enum frame_error {
 	ERR_PROTOCOL = 1, /* malformed or unexpected frame */
@@ -59,6 +65,22 @@ enum frame_error {
 enum mark_kind {
 	MARK_CONSISTENT = 1, /* replica equals the source as of `time_ns` */
 };
+
+/* How a consistent point was made (MARK's optional trailing bytes). */
+enum mark_origin {
+	MARK_ORIGIN_FINAL_SYNC = 1, /* the end of `livemig sync` */
+	MARK_ORIGIN_PERIODIC   = 2, /* the agent's periodic point */
+	MARK_ORIGIN_REQUESTED  = 3, /* `livemig point` */
+};
+
+enum mark_consistency {
+	MARK_CONSISTENCY_CRASH       = 1, /* as after a power cut */
+	MARK_CONSISTENCY_FILESYSTEM  = 2, /* file systems were frozen */
+	MARK_CONSISTENCY_APPLICATION = 3, /* frozen, and every freeze hook succeeded */
+};
+
+#define FRAME_MARK_LEN_V1 17 /* seq, kind, time_ns: an older agent */
+#define FRAME_MARK_LEN    19 /* ... origin, consistency */
 
 struct frame_hdr {
 	uint8_t version;
@@ -124,7 +146,13 @@ struct frame {
 			uint64_t seq;
 			uint8_t kind;
 			uint64_t time_ns;
+			uint8_t origin;      /* enum mark_origin */
+			uint8_t consistency; /* enum mark_consistency */
 		} mark;
+		struct {
+			uint64_t mark_seq;
+			uint64_t point_id;
+		} point;
 		struct {
 			uint32_t code;
 			char msg[FRAME_MSG_MAX + 1];
@@ -163,7 +191,9 @@ size_t frame_encode_hash_req(uint8_t *buf, size_t cap, uint32_t req_id, uint32_t
 /* HASH_RESP: hashes are copied in. */
 size_t frame_encode_hash_resp(uint8_t *buf, size_t cap, uint32_t req_id, uint32_t count,
 			      const uint8_t *hashes);
-size_t frame_encode_mark(uint8_t *buf, size_t cap, uint64_t seq, uint8_t kind, uint64_t time_ns);
+size_t frame_encode_mark(uint8_t *buf, size_t cap, uint64_t seq, uint8_t kind, uint64_t time_ns,
+			 uint8_t origin, uint8_t consistency);
+size_t frame_encode_point(uint8_t *buf, size_t cap, uint64_t mark_seq, uint64_t point_id);
 size_t frame_encode_error(uint8_t *buf, size_t cap, uint32_t code, const char *msg);
 size_t frame_encode_bye(uint8_t *buf, size_t cap);
 

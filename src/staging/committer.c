@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "image.h"
-#include "session_priv.h"
 
 static void *committer_main(void *arg)
 {
@@ -22,14 +21,14 @@ static void *committer_main(void *arg)
 		int rc = 0;
 		const char *disk = NULL;
 
-		for (unsigned i = 0; i < c->nfds && !rc; i++) {
-			rc = image_sync(c->fds[i]);
+		for (unsigned i = 0; i < c->batch_n && !rc; i++) {
+			rc = image_sync(c->batch_fds[i]);
 			if (rc)
-				disk = c->names[i];
+				disk = c->batch_names[i];
 		}
-		/* after a failed sync the page cache may not match the disk: never ACK again */
+		/* after a failed sync the page cache may not match the disk: never report again */
 		if (!rc)
-			session_ack(c->s, c->seq, 0);
+			c->durable(c->arg, c->batch_seq, 0);
 		pthread_mutex_lock(&c->mu);
 		if (rc && !c->failed) {
 			c->failed = rc;
@@ -42,29 +41,49 @@ static void *committer_main(void *arg)
 	return NULL;
 }
 
-int committer_start(struct committer *c, struct session *s)
+int committer_start(struct committer *c, const int *fds, const char *const *names, unsigned n,
+		    uint64_t sync_bytes, committer_durable_fn durable, void *arg)
 {
 	memset(c, 0, sizeof(*c));
-	c->s = s;
+	memcpy(c->fds, fds, n * sizeof(*fds));
+	memcpy(c->names, names, n * sizeof(*names));
+	c->nimages = n;
+	c->sync_bytes = sync_bytes;
+	c->durable = durable;
+	c->arg = arg;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
-	if (pthread_create(&c->thread, NULL, committer_main, c))
+	if (pthread_create(&c->thread, NULL, committer_main, c)) {
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mu);
 		return -EAGAIN;
+	}
 	c->running = 1;
 	return 0;
 }
 
-int committer_offer(struct committer *c, uint64_t seq, const int *fds, const char *const *names,
-		    unsigned n)
+void committer_seen(struct committer *c, uint64_t seq)
+{
+	if (seq > c->highest_seq)
+		c->highest_seq = seq;
+}
+
+/* Hand the dirty images to the thread if it is idle (1), else 0: the writer
+ * keeps them dirty and tries again later. */
+static int offer(struct committer *c)
 {
 	int taken = 0;
 
 	pthread_mutex_lock(&c->mu);
 	if (!c->busy && !c->failed) {
-		c->seq = seq;
-		memcpy(c->fds, fds, n * sizeof(*fds));
-		memcpy(c->names, names, n * sizeof(*names));
-		c->nfds = n;
+		c->batch_n = 0;
+		for (unsigned i = 0; i < c->nimages; i++) {
+			if (!c->dirty[i])
+				continue;
+			c->batch_fds[c->batch_n] = c->fds[i];
+			c->batch_names[c->batch_n++] = c->names[i];
+		}
+		c->batch_seq = c->highest_seq;
 		c->busy = 1;
 		taken = 1;
 		pthread_cond_broadcast(&c->cv);
@@ -73,7 +92,8 @@ int committer_offer(struct committer *c, uint64_t seq, const int *fds, const cha
 	return taken;
 }
 
-int committer_wait(struct committer *c, const char **disk)
+/* Wait until no batch is in flight. Returns the sticky failure (0 or -errno). */
+static int wait_idle(struct committer *c, const char **disk)
 {
 	int rc;
 
@@ -81,10 +101,66 @@ int committer_wait(struct committer *c, const char **disk)
 	while (c->busy)
 		pthread_cond_wait(&c->cv, &c->mu);
 	rc = c->failed;
-	if (disk)
+	if (rc && disk)
 		*disk = c->failed_disk;
 	pthread_mutex_unlock(&c->mu);
 	return rc;
+}
+
+int committer_wrote(struct committer *c, unsigned i, uint64_t seq, uint64_t weight,
+		    const char **disk)
+{
+	c->dirty[i] = 1;
+	committer_seen(c, seq);
+	c->unsynced += weight;
+	if (c->unsynced < c->sync_bytes)
+		return 0;
+	if (offer(c)) {
+		memset(c->dirty, 0, sizeof(c->dirty));
+		c->unsynced = 0;
+		return 0;
+	}
+	if (c->unsynced >= 4 * c->sync_bytes)
+		return committer_commit(c, COMMIT_REPORT_NEW, disk);
+	return 0;
+}
+
+int committer_commit(struct committer *c, enum commit_report report, const char **disk)
+{
+	int rc;
+
+	if (!c->durable)
+		return 0; /* never started: nothing was written */
+	if (c->sync_failed)
+		return -EIO;
+	if (c->report_failed && report != COMMIT_REPORT_NONE)
+		return -ENOTCONN;
+	/* a batch still syncing in the background is covered by the report below */
+	rc = c->running ? wait_idle(c, disk) : 0;
+	if (rc) {
+		c->sync_failed = 1;
+		return rc;
+	}
+	for (unsigned i = 0; i < c->nimages; i++) {
+		if (!c->dirty[i])
+			continue;
+		rc = image_sync(c->fds[i]);
+		if (rc) {
+			/* after a failed fdatasync the page cache may not match the disk */
+			c->sync_failed = 1;
+			*disk = c->names[i];
+			return rc;
+		}
+		c->dirty[i] = 0;
+	}
+	c->unsynced = 0;
+	if (report == COMMIT_REPORT_NONE)
+		return 0;
+	if (c->durable(c->arg, c->highest_seq, report == COMMIT_REPORT_ALWAYS)) {
+		c->report_failed = 1;
+		return -ENOTCONN;
+	}
+	return 0;
 }
 
 void committer_stop(struct committer *c)

@@ -25,114 +25,19 @@ static struct session_disk *find_disk(struct session *s, uint32_t id)
 	return NULL;
 }
 
-/* Map a failed store operation to the reason the session ends. */
-static int store_failed(struct session *s, const char *what, const char *disk, int rc)
-{
-	if (rc == -EBUSY)
-		return session_fail(s, ERR_BUSY, "replaced by a newer connection for machine %s",
-				    s->machine);
-	if (rc == -ENOSPC || rc == -EDQUOT)
-		return session_fail(s, ERR_NOSPACE, "staging store %s is full (no space left on "
-				    "device); replication resumes by itself when space is freed",
-				    s->cfg->store_dir);
-	return session_fail(s, ERR_IO, "cannot %s%s%s: %s", what, disk ? " of disk " : "",
-			    disk ? disk : "", strerror(-rc));
-}
-
-static void note_seq(struct session *s, uint64_t seq)
-{
-	if (seq > s->highest_seq)
-		s->highest_seq = seq;
-}
-
-int session_ack(struct session *s, uint64_t seq, int force)
-{
-	uint8_t ack[FRAME_HDR_LEN + 8];
-	size_t n;
-	int rc = 0;
-
-	pthread_mutex_lock(&s->send_mu);
-	if (s->lost) {
-		rc = -1;
-	} else if (force || seq > s->acked_seq) {
-		/* a late background ACK must never move the acknowledged seq backwards */
-		if (seq < s->acked_seq)
-			seq = s->acked_seq;
-		n = frame_encode_seq(ack, sizeof(ack), FT_ACK, seq);
-		if (conn_write(&s->conn, ack, n)) {
-			s->lost = 1;
-			rc = -1;
-		} else {
-			s->acked_seq = seq;
-		}
-	}
-	pthread_mutex_unlock(&s->send_mu);
-	if (!rc)
-		log_debug("machine %s: ACK %" PRIu64, s->machine, seq);
-	return rc;
-}
-
-int session_commit(struct session *s, int force_ack)
-{
-	const char *disk = NULL;
-	int rc;
-
-	if (s->sync_failed)
-		return -1;
-	/* a batch still syncing in the background is covered by the ACK below */
-	rc = committer_wait(&s->committer, &disk);
-	if (rc) {
-		s->sync_failed = 1;
-		return store_failed(s, "sync the image", disk, rc);
-	}
-	for (unsigned i = 0; i < s->ndisks; i++) {
-		struct session_disk *d = &s->disks[i];
-
-		if (!d->dirty)
-			continue;
-		rc = image_sync(d->fd);
-		if (rc) {
-			/* after a failed fdatasync the page cache may not match the disk */
-			s->sync_failed = 1;
-			return store_failed(s, "sync the image", d->name, rc);
-		}
-		d->dirty = 0;
-	}
-	s->unsynced = 0;
-	if (session_ack(s, s->highest_seq, force_ack))
-		return session_fail(s, ERR_IO, "connection lost while acknowledging");
-	return 0;
-}
-
 /*
- * After a write. Past --sync-bytes the batch goes to the committer and
- * reading goes on; if the committer is still busy with the previous batch,
- * writes accumulate, up to four batches, then we wait for it.
+ * After a write into disk d: the committer decides when to sync. A sync
+ * failure or a lost connection ends the session.
  */
 static int wrote(struct session *s, struct session_disk *d, uint64_t seq, uint64_t weight)
 {
-	int fds[FRAME_MAX_DISKS];
-	const char *names[FRAME_MAX_DISKS];
-	unsigned n = 0;
+	const char *disk = NULL;
+	int rc = committer_wrote(&s->committer, (unsigned)(d - s->disks), seq, weight, &disk);
 
-	d->dirty = 1;
-	note_seq(s, seq);
-	s->unsynced += weight;
-	if (s->unsynced < s->cfg->sync_bytes)
-		return 0;
-	for (unsigned i = 0; i < s->ndisks; i++)
-		if (s->disks[i].dirty) {
-			fds[n] = s->disks[i].fd;
-			names[n++] = s->disks[i].name;
-		}
-	if (committer_offer(&s->committer, s->highest_seq, fds, names, n)) {
-		for (unsigned i = 0; i < s->ndisks; i++)
-			s->disks[i].dirty = 0;
-		s->unsynced = 0;
-		return 0;
-	}
-	if (s->unsynced >= 4 * s->cfg->sync_bytes)
-		return session_commit(s, 0);
+	if (rc == -ENOTCONN)
+		return session_fail(s, ERR_IO, "connection lost while acknowledging");
+	if (rc)
+		return session_store_failed(s, "sync the image", disk, rc);
 	return 0;
 }
 
@@ -170,7 +75,7 @@ int handle_data(struct session *s, const struct frame *f)
 		rc = image_write(d->fd, src, f->data.raw_len, f->data.offset);
 	machine_unlock(s->m);
 	if (rc)
-		return store_failed(s, "write the image", d->name, rc);
+		return session_store_failed(s, "write the image", d->name, rc);
 	s->data_frames++;
 	s->source_bytes += f->data.raw_len;
 	s->wire_bytes += f->data.payload_len;
@@ -195,7 +100,7 @@ int handle_zero(struct session *s, const struct frame *f)
 		rc = image_zero(d->fd, f->zero.offset, f->zero.length);
 	machine_unlock(s->m);
 	if (rc)
-		return store_failed(s, "zero a range", d->name, rc);
+		return session_store_failed(s, "zero a range", d->name, rc);
 	s->zeroed_bytes += f->zero.length;
 	return wrote(s, d, f->zero.seq, ZERO_SYNC_WEIGHT);
 }
@@ -203,8 +108,8 @@ int handle_zero(struct session *s, const struct frame *f)
 int handle_flush(struct session *s, const struct frame *f)
 {
 	/* every frame before the FLUSH has been written: its seq covers them */
-	note_seq(s, f->flush.seq);
-	return session_commit(s, 1);
+	committer_seen(&s->committer, f->flush.seq);
+	return session_commit(s, COMMIT_REPORT_ALWAYS);
 }
 
 int handle_mark(struct session *s, const struct frame *f)
@@ -213,7 +118,7 @@ int handle_mark(struct session *s, const struct frame *f)
 	int rc;
 
 	/* the checkpoint must never name a point whose data is not yet durable */
-	if (session_commit(s, 0))
+	if (session_commit(s, COMMIT_REPORT_NEW))
 		return -1;
 	machine_lock(s->m);
 	rc = machine_owned_by(s->m, s->token) ? 0 : -EBUSY;
@@ -224,11 +129,11 @@ int handle_mark(struct session *s, const struct frame *f)
 	if (rc == -ERANGE)
 		return session_fail(s, ERR_PROTOCOL, "%s", err);
 	if (rc)
-		return store_failed(s, "record the consistent point", NULL, rc);
+		return session_store_failed(s, "record the consistent point", NULL, rc);
 	log_info("machine %s: consistent point %" PRIu64 " recorded (seq %" PRIu64 ")",
 		 s->machine, f->mark.time_ns, f->mark.seq);
-	note_seq(s, f->mark.seq);
-	return session_commit(s, 1);
+	committer_seen(&s->committer, f->mark.seq);
+	return session_commit(s, COMMIT_REPORT_ALWAYS);
 }
 
 int handle_hash_req(struct session *s, const struct frame *f)
@@ -251,7 +156,7 @@ int handle_hash_req(struct session *s, const struct frame *f)
 	rc = hashes_compute(d->fd, d->size, r->offset, r->block_size, r->count, s->hashes,
 			    s->work, SESSION_WORK_LEN);
 	if (rc)
-		return store_failed(s, "read the image", d->name, rc);
+		return session_store_failed(s, "read the image", d->name, rc);
 	n = frame_encode_hash_resp(s->tx, SESSION_TX_LEN, r->req_id, r->count, s->hashes);
 	return session_send(s, s->tx, n);
 }

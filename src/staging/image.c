@@ -3,10 +3,47 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/falloc.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
+
+int image_create(const char *path, uint64_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, 0) || ftruncate(fd, (off_t)size) || fsync(fd))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int image_open(const char *path, uint64_t size, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		int rc = -errno;
+
+		snprintf(err, errlen, "cannot open image %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &st) || (uint64_t)st.st_size != size) {
+		snprintf(err, errlen, "image %s is %lld bytes but its disk is %" PRIu64
+			 " bytes; the store is damaged (move the machine's directory aside "
+			 "to replicate it anew)", path, (long long)st.st_size, size);
+		close(fd);
+		return -EUCLEAN;
+	}
+	return fd;
+}
 
 /* Filesystems without fallocate (some network ones) cannot reserve ahead;
  * there the write itself reports a full store. */

@@ -120,6 +120,62 @@ int session_send(struct session *s, const void *buf, size_t len)
 	return 0;
 }
 
+int session_store_failed(struct session *s, const char *what, const char *disk, int rc)
+{
+	if (rc == -EBUSY)
+		return session_fail(s, ERR_BUSY, "replaced by a newer connection for machine %s",
+				    s->machine);
+	if (rc == -ENOSPC || rc == -EDQUOT)
+		return session_fail(s, ERR_NOSPACE, "staging store %s is full (no space left on "
+				    "device); replication resumes by itself when space is freed",
+				    s->cfg->store_dir);
+	return session_fail(s, ERR_IO, "cannot %s%s%s: %s", what, disk ? " of disk " : "",
+			    disk ? disk : "", strerror(-rc));
+}
+
+/* The committer's durable() callback: send ACK(seq) unless it would not
+ * advance the acknowledged seq (always with force). Called from the
+ * committer's thread too. 0 or -1. */
+static int session_ack(void *arg, uint64_t seq, int force)
+{
+	struct session *s = arg;
+	uint8_t ack[FRAME_HDR_LEN + 8];
+	size_t n;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->send_mu);
+	if (s->lost) {
+		rc = -1;
+	} else if (force || seq > s->acked_seq) {
+		/* a late background ACK must never move the acknowledged seq backwards */
+		if (seq < s->acked_seq)
+			seq = s->acked_seq;
+		n = frame_encode_seq(ack, sizeof(ack), FT_ACK, seq);
+		if (conn_write(&s->conn, ack, n)) {
+			s->lost = 1;
+			rc = -1;
+		} else {
+			s->acked_seq = seq;
+		}
+	}
+	pthread_mutex_unlock(&s->send_mu);
+	if (!rc)
+		log_debug("machine %s: ACK %" PRIu64, s->machine, seq);
+	return rc;
+}
+
+int session_commit(struct session *s, enum commit_report report)
+{
+	const char *disk = NULL;
+	int rc = committer_commit(&s->committer, report, &disk);
+
+	if (rc == -ENOTCONN)
+		return session_fail(s, ERR_IO, "connection lost while acknowledging");
+	if (rc)
+		return session_store_failed(s, "sync the image", disk, rc);
+	return 0;
+}
+
 /*
  * Wait until a frame starts arriving. Idle is fine for as long as the peer
  * likes (TCP keepalive finds dead ones); a shutdown or a takeover ends the
@@ -246,13 +302,20 @@ static int hello(struct session *s, const struct frame *f)
 		strcpy(s->disks[i].name, h->disks[i].name);
 	}
 	s->ndisks = h->ndisks;
-	s->codecs = h->codecs & CODEC_MASK_ALL;
+	s->codecs = h->codecs & (CODEC_MASK_ALL | HELLO_CAP_ALL);
 	log_info("machine %s connected from %s (agent %s, %u disk%s, %s store, codecs %#x)%s",
 		 s->machine, s->addr, h->agent_version[0] ? h->agent_version : "?", h->ndisks,
 		 h->ndisks == 1 ? "" : "s", st.was_new ? "new" : "existing", s->codecs,
 		 replaced ? "; it replaces an older connection" : "");
-	if (committer_start(&s->committer, s))
-		return session_fail(s, ERR_IO, "cannot start a sync thread");
+	{
+		const char *names[FRAME_MAX_DISKS];
+
+		for (unsigned i = 0; i < s->ndisks; i++)
+			names[i] = s->disks[i].name;
+		if (committer_start(&s->committer, fds, names, s->ndisks, s->cfg->sync_bytes,
+				    session_ack, s))
+			return session_fail(s, ERR_IO, "cannot start a sync thread");
+	}
 	n = frame_encode_welcome(s->tx, SESSION_TX_LEN, s->codecs, st.store_id, st.was_new,
 				 st.consistent_ns);
 	return session_send(s, s->tx, n);
@@ -273,7 +336,7 @@ static int dispatch(struct session *s, const struct frame *f)
 	case FT_HASH_REQ:
 		return handle_hash_req(s, f);
 	case FT_BYE:
-		return session_commit(s, 1) ? -1 : 1;
+		return session_commit(s, COMMIT_REPORT_ALWAYS) ? -1 : 1;
 	case FT_ERROR:
 		log_warn("agent at %s (machine %s) reports: %s: %s", s->addr, s->machine,
 			 frame_error_name(f->error.code), f->error.msg);
@@ -311,7 +374,7 @@ static int serve(struct session *s)
 		return -1;
 	for (;;) {
 		/* group commit: one sync for everything the agent sent before it paused */
-		if (!conn_input_pending(&s->conn) && session_commit(s, 0))
+		if (!conn_input_pending(&s->conn) && session_commit(s, COMMIT_REPORT_NEW))
 			return -1;
 		if (next_frame(s, &f, -1) || still_current(s))
 			return -1;
@@ -349,12 +412,13 @@ static void finish(struct session *s, int rc)
 	int told = 0;
 
 	/* whatever was written before the end is made durable and acknowledged */
-	if (s->m && !s->lost)
-		session_commit(s, 0);
-	else if (s->m)
-		for (unsigned i = 0; i < s->ndisks; i++)
-			if (s->disks[i].dirty)
-				fdatasync(s->disks[i].fd);
+	if (s->m && !s->lost) {
+		session_commit(s, COMMIT_REPORT_NEW);
+	} else if (s->m) {
+		const char *disk = NULL;
+
+		committer_commit(&s->committer, COMMIT_REPORT_NONE, &disk);
+	}
 	/* before the images are closed: a batch may still be syncing */
 	committer_stop(&s->committer);
 	if (s->err_code && !s->lost) {

@@ -24,7 +24,6 @@ struct session_disk {
 	uint32_t id;        /* the agent's id for it, from HELLO */
 	uint64_t size;
 	int fd;             /* its image, read-write */
-	int dirty;          /* written since the last sync */
 	char name[FRAME_NAME_MAX + 1];
 };
 
@@ -43,11 +42,8 @@ struct session {
 	unsigned ndisks;
 	uint16_t codecs;
 
-	/* Group commit: frames up to highest_seq are written; acked_seq is the
-	 * last one reported durable. unsynced counts bytes since the last sync. */
-	uint64_t highest_seq, acked_seq; /* acked_seq under send_mu */
-	uint64_t unsynced;
-	struct committer committer;       /* syncs batches in the background */
+	struct committer committer;       /* group commit: dirty images, syncs */
+	uint64_t acked_seq;               /* the last seq ACKed; under send_mu */
 	pthread_mutex_t send_mu;          /* one whole frame at a time on the wire */
 
 	/* for the summary logged at the end */
@@ -62,7 +58,6 @@ struct session {
 	uint32_t err_code;
 	char why[FRAME_MSG_MAX + 1];
 	atomic_int lost; /* the connection is unusable: send nothing more */
-	int sync_failed; /* durability unknown: never ACK again */
 	int stopping;    /* the server shuts down: say BYE */
 };
 
@@ -74,12 +69,12 @@ int session_fail(struct session *s, uint32_t code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Send one encoded frame; on failure marks the connection lost. 0 or -1. */
 int session_send(struct session *s, const void *buf, size_t len);
-/* Sync every dirty image, then ACK the highest written seq if it is new (or
- * always, with force_ack). 0 or -1. */
-int session_commit(struct session *s, int force_ack);
-/* Send ACK(seq) unless it would not advance the acknowledged seq (always with
- * force). Callable from the committer thread. 0 or -1. */
-int session_ack(struct session *s, uint64_t seq, int force);
+/* Map a failed store operation on disk (or NULL) to the reason the session
+ * ends. Returns -1. */
+int session_store_failed(struct session *s, const char *what, const char *disk, int rc);
+/* Sync every dirty image, then ACK the highest written seq as report says
+ * (committer.h). 0 or -1 with the reason recorded. */
+int session_commit(struct session *s, enum commit_report report);
 
 /* Frame handlers: 0 to go on, -1 to end the session (reason recorded). */
 int handle_data(struct session *s, const struct frame *f);

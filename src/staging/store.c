@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "atomic_file.h"
+#include "image.h"
 #include "util.h"
 
 #define META_MAX (1u << 20) /* manifest and checkpoint are a few KiB at most */
@@ -223,44 +224,6 @@ static int manifest_write(const char *path, const char *machine, const struct ma
 	rc = atomic_write_file(path, text, strlen(text), 0600);
 	free(text);
 	return rc;
-}
-
-/* ---- images ---- */
-
-/* A new image: sparse, exactly the disk's size. Any file left by a crash
- * before the manifest named it never held acknowledged data, so it is
- * emptied first. */
-static int image_create(const char *path, uint64_t size)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, 0) || ftruncate(fd, (off_t)size) || fsync(fd))
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-static int image_open(const char *path, uint64_t size, char *err, size_t errlen)
-{
-	struct stat st;
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		int rc = -errno;
-
-		snprintf(err, errlen, "cannot open image %s: %s", path, strerror(-rc));
-		return rc;
-	}
-	if (fstat(fd, &st) || (uint64_t)st.st_size != size) {
-		snprintf(err, errlen, "image %s is %lld bytes but its disk is %" PRIu64
-			 " bytes; the store is damaged (move the machine's directory aside "
-			 "to replicate it anew)", path, (long long)st.st_size, size);
-		close(fd);
-		return -EUCLEAN;
-	}
-	return fd;
 }
 
 /* Match each HELLO disk with the manifest; add the new ones. */

@@ -25,6 +25,7 @@
 
 #include <zlib.h>
 
+#include "bytes.h"
 #include "codec.h"
 #include "frame.h"
 #include "util.h"
@@ -149,8 +150,24 @@ static void check_frame(const struct frame_hdr *h, const uint8_t *wire, const ui
 		break;
 	case FT_MARK:
 		CHECK(f->mark.kind == MARK_CONSISTENT);
+		CHECK(h->len == FRAME_MARK_LEN_V1 || h->len == FRAME_MARK_LEN);
+		CHECK(f->mark.origin >= MARK_ORIGIN_FINAL_SYNC &&
+		      f->mark.origin <= MARK_ORIGIN_REQUESTED);
+		CHECK(f->mark.consistency >= MARK_CONSISTENCY_CRASH &&
+		      f->mark.consistency <= MARK_CONSISTENCY_APPLICATION);
 		n = frame_encode_mark(reenc, sizeof(reenc), f->mark.seq, f->mark.kind,
-				      f->mark.time_ns);
+				      f->mark.time_ns, f->mark.origin, f->mark.consistency);
+		if (h->len == FRAME_MARK_LEN_V1) {
+			/* an older agent's MARK: a crash-consistent final sync */
+			CHECK(f->mark.origin == MARK_ORIGIN_FINAL_SYNC &&
+			      f->mark.consistency == MARK_CONSISTENCY_CRASH);
+			n -= 2;
+			put_be32(reenc + 8, FRAME_MARK_LEN_V1);
+		}
+		break;
+	case FT_POINT:
+		CHECK(f->point.point_id != 0);
+		n = frame_encode_point(reenc, sizeof(reenc), f->point.mark_seq, f->point.point_id);
 		break;
 	case FT_ERROR:
 		CHECK(strlen(f->error.msg) + 5 == h->len);

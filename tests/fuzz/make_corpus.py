@@ -22,9 +22,12 @@ import zlib
 MAGIC = 0x4C4D4947
 VERSION = 1
 FT = dict(HELLO=1, WELCOME=2, DATA=3, ZERO=4, FLUSH=5, ACK=6, HASH_REQ=7,
-          HASH_RESP=8, MARK=9, ERROR=10, BYE=11)
+          HASH_RESP=8, MARK=9, ERROR=10, BYE=11, POINT=12)
 CODEC_NONE, CODEC_DEFLATE = 0, 1
 MARK_CONSISTENT = 1
+ORIGIN_FINAL_SYNC, ORIGIN_PERIODIC, ORIGIN_REQUESTED = 1, 2, 3
+CONS_CRASH, CONS_FILESYSTEM, CONS_APPLICATION = 1, 2, 3
+CAP_POINT = 1 << 15
 HASH_LEN = 16
 
 
@@ -86,8 +89,16 @@ def hash_resp(req_id=1, hashes=(b"\x11" * HASH_LEN, b"\x22" * HASH_LEN), count=N
     return frame(FT["HASH_RESP"], struct.pack(">II", req_id, n) + b"".join(hashes))
 
 
-def mark(seq=3, kind=MARK_CONSISTENT, time_ns=1712345678000000000):
-    return frame(FT["MARK"], struct.pack(">QBQ", seq, kind, time_ns))
+def mark(seq=3, kind=MARK_CONSISTENT, time_ns=1712345678000000000,
+         origin=ORIGIN_PERIODIC, consistency=CONS_FILESYSTEM, v1=False):
+    body = struct.pack(">QBQ", seq, kind, time_ns)
+    if not v1:
+        body += struct.pack(">BB", origin, consistency)
+    return frame(FT["MARK"], body)
+
+
+def point(mark_seq=3, point_id=1):
+    return frame(FT["POINT"], struct.pack(">QQ", mark_seq, point_id))
 
 
 def error(code=5, msg="staging store is full"):
@@ -124,17 +135,21 @@ def seeds():
     s["hash-req"] = hash_req()
     s["hash-resp"] = hash_resp(hashes=hashes)
     s["mark"] = mark()
+    s["mark-v1"] = mark(v1=True)
+    s["mark-application"] = mark(origin=ORIGIN_REQUESTED, consistency=CONS_APPLICATION)
+    s["point"] = point(mark_seq=3, point_id=12)
+    s["hello-cap-point"] = hello(codecs=2 | CAP_POINT)
     s["error"] = error()
     s["bye"] = bye()
 
     # whole conversations, each side's stream
     s["stream-agent"] = b"".join([
-        hello(disks=three), data_deflate(text[:4096], seq=1), data_raw(noise[:256], seq=2, disk=2),
+        hello(disks=three, codecs=2 | CAP_POINT), data_deflate(text[:4096], seq=1), data_raw(noise[:256], seq=2, disk=2),
         zero(seq=3, disk=7, offset=0, length=4096), seqf("FLUSH", 3),
         hash_req(req_id=5, disk=2, offset=1 << 20, block_size=4096, count=8),
         mark(seq=3), bye()])
     s["stream-staging"] = b"".join([
-        welcome(new=0, consistent_ns=1712000000000000000), seqf("ACK", 3),
+        welcome(new=0, consistent_ns=1712000000000000000), point(3, 1), seqf("ACK", 3),
         hash_resp(req_id=5, hashes=hashes), error(7, "replaced by a newer connection")])
     s["stream-data-burst"] = b"".join(
         data_deflate(text[i:i + 2048] + bytes(2048), seq=10 + i, offset=i * 4096)
@@ -144,7 +159,7 @@ def seeds():
     # near misses: each breaks one rule
     s["bad-magic"] = b"LMIH" + bye()[4:]
     s["bad-version"] = frame(FT["BYE"], b"", version=2)
-    s["bad-type"] = frame(12, b"")
+    s["bad-type"] = frame(13, b"")
     s["bad-flags"] = frame(FT["BYE"], b"", flags=1)
     s["bad-length"] = frame(FT["DATA"], b"", length=(4 << 20) + 4097)
     s["short-header"] = bye()[:11]
@@ -194,6 +209,14 @@ def seeds():
     s["hash-req-short"] = frame(FT["HASH_REQ"], hash_req()[12:-3])
     s["data-short-fixed"] = frame(FT["DATA"], data_raw(noise[:8])[12:30])
     s["mark-kind"] = mark(kind=2)
+    s["mark-origin0"] = mark(origin=0)
+    s["mark-origin4"] = mark(origin=4)
+    s["mark-consistency0"] = mark(consistency=0)
+    s["mark-consistency4"] = mark(consistency=4)
+    s["mark-18"] = frame(FT["MARK"], mark(v1=True)[12:] + b"\1")
+    s["mark-20"] = frame(FT["MARK"], mark()[12:] + b"\0")
+    s["point-id0"] = point(point_id=0)
+    s["point-short"] = frame(FT["POINT"], point()[12:-1])
     s["error-control-chars"] = error(1, b"bad\n\x1b[31m\xff\0end")
     return s
 
