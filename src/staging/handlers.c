@@ -9,9 +9,11 @@
 #include "image.h"
 #include "log.h"
 #include "machines.h"
+#include "points.h"
 #include "server.h"
 #include "session_priv.h"
 #include "store.h"
+#include "util.h"
 
 /* A ZERO frame costs the sync little, but a stream of them must still be
  * synced now and then when the agent never pauses. */
@@ -71,6 +73,10 @@ int handle_data(struct session *s, const struct frame *f)
 	}
 	machine_lock(s->m);
 	rc = machine_owned_by(s->m, s->token) ? 0 : -EBUSY;
+	/* a point still reading the old contents gets them first */
+	if (!rc)
+		rc = point_writer_before_write(&s->points, (unsigned)(d - s->disks), f->data.offset,
+					       f->data.raw_len, 0);
 	if (!rc)
 		rc = image_write(d->fd, src, f->data.raw_len, f->data.offset);
 	machine_unlock(s->m);
@@ -97,6 +103,9 @@ int handle_zero(struct session *s, const struct frame *f)
 	machine_lock(s->m);
 	rc = machine_owned_by(s->m, s->token) ? 0 : -EBUSY;
 	if (!rc)
+		rc = point_writer_before_write(&s->points, (unsigned)(d - s->disks), f->zero.offset,
+					       f->zero.length, 1);
+	if (!rc)
 		rc = image_zero(d->fd, f->zero.offset, f->zero.length);
 	machine_unlock(s->m);
 	if (rc)
@@ -114,26 +123,51 @@ int handle_flush(struct session *s, const struct frame *f)
 
 int handle_mark(struct session *s, const struct frame *f)
 {
+	const __typeof__(f->mark) *mk = &f->mark;
+	uint64_t id = 0;
+	unsigned pruned = 0;
 	char err[512];
 	int rc;
 
-	/* the checkpoint must never name a point whose data is not yet durable */
+	/* neither the checkpoint nor a point may name data that is not yet durable */
 	if (session_commit(s, COMMIT_REPORT_NEW))
 		return -1;
 	machine_lock(s->m);
 	rc = machine_owned_by(s->m, s->token) ? 0 : -EBUSY;
 	if (!rc)
-		rc = store_write_checkpoint(s->cfg->store_dir, s->machine, f->mark.time_ns,
-					    f->mark.seq, err, sizeof(err));
+		rc = store_write_checkpoint(s->cfg->store_dir, s->machine, mk->time_ns, mk->seq, err,
+					    sizeof(err));
+	if (!rc)
+		rc = point_writer_make(&s->points, mk->time_ns, mk->seq, mk->origin, mk->consistency,
+				       &id, err, sizeof(err));
 	machine_unlock(s->m);
 	if (rc == -ERANGE)
 		return session_fail(s, ERR_PROTOCOL, "%s", err);
-	if (rc)
+	if (rc == -ENOSPC || rc == -EDQUOT || rc == -EBUSY)
 		return session_store_failed(s, "record the consistent point", NULL, rc);
-	log_info("machine %s: consistent point %" PRIu64 " recorded (seq %" PRIu64 ")",
-		 s->machine, f->mark.time_ns, f->mark.seq);
-	committer_seen(&s->committer, f->mark.seq);
-	return session_commit(s, COMMIT_REPORT_ALWAYS);
+	if (rc)
+		return session_fail(s, ERR_IO, "%s", err);
+	log_info("machine %s: consistent point %" PRIu64 " recorded (seq %" PRIu64 "): recovery "
+		 "point %" PRIu64 " (%s, %s)", s->machine, mk->time_ns, mk->seq, id,
+		 point_origin_name(mk->origin), point_consistency_name(mk->consistency));
+	/* the point is durable: say so before the ACK that covers the MARK */
+	if (s->codecs & HELLO_CAP_POINT) {
+		size_t n = frame_encode_point(s->tx, SESSION_TX_LEN, mk->seq, id);
+
+		if (session_send(s, s->tx, n))
+			return -1;
+	}
+	committer_seen(&s->committer, mk->seq);
+	if (session_commit(s, COMMIT_REPORT_ALWAYS))
+		return -1;
+	rc = points_prune(s->cfg->store_dir, s->machine, &s->cfg->keep, now_real_ns(), &pruned);
+	if (rc)
+		log_warn("machine %s: cannot prune its recovery points: %s", s->machine,
+			 strerror(-rc));
+	else if (pruned)
+		log_info("machine %s: pruned %u recovery point%s (retention policy)", s->machine,
+			 pruned, pruned == 1 ? "" : "s");
+	return 0;
 }
 
 int handle_hash_req(struct session *s, const struct frame *f)

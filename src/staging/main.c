@@ -18,6 +18,8 @@
 #include "console_sync.h"
 #include "log.h"
 #include "revocation.h"
+#include "points.h"
+#include "points_cli.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
@@ -25,10 +27,11 @@
 #define PROG "livemig-staging"
 
 struct options {
-	const char *listen, *store, *ca, *cert, *key;
+	const char *listen, *store, *ca, *cert, *key, *points_mode;
 	const char *console, *console_ca, *console_credential, *revocation_state;
 	uint64_t sync_bytes, console_interval_ns;
 	enum log_level level;
+	struct retention_policy keep;
 };
 
 static void usage(FILE *out)
@@ -36,9 +39,12 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: " PROG " --listen HOST:PORT --store DIR --ca AGENT_CA.pem\n"
 		"                       --cert SERVER.pem --key SERVER.key [options]\n"
+		"       " PROG " points list|show|export|serve|pin|unpin|delete|prune ...\n"
+		"                       (see '" PROG " points --help')\n"
 		"\n"
 		"Receive replicated disks from livemig agents over TLS 1.3 (mutual\n"
-		"authentication) and keep them as sparse images under DIR/<machine>/.\n"
+		"authentication) and keep them as sparse images under DIR/<machine>/,\n"
+		"with a recovery point for every consistent point the agent marks.\n"
 		"\n"
 		"  --listen HOST:PORT   address to listen on, e.g. 0.0.0.0:7450 or [::]:7450\n"
 		"  --store DIR          staging store directory (created, mode 0700)\n"
@@ -46,6 +52,11 @@ static void usage(FILE *out)
 		"  --cert FILE          this server's certificate chain (PEM)\n"
 		"  --key FILE           this server's private key (PEM)\n"
 		"  --sync-bytes SIZE    sync at least every SIZE bytes written (default 8M)\n"
+		"  --points-mode MODE   auto (default: reflink where the store's file system\n"
+		"                       can clone files, else cow), reflink or cow\n"
+		"  --keep-all DURATION  keep every recovery point this young (default 1h)\n"
+		"  --keep-hourly N      and the first point of each of the last N hours (24)\n"
+		"  --keep-daily N       and the first point of each of the last N days (7)\n"
 		"\n"
 		"The channel to livemig-console (docs/staging-console.md); off unless --console\n"
 		"is given. Once the console has answered, only each machine's current\n"
@@ -89,10 +100,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "sync-bytes", required_argument, NULL, 'b' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "console", required_argument, NULL, 'C' },
-		{ "console-ca", required_argument, NULL, 'A' },
+		{ "console-ca", required_argument, NULL, 'T' },
 		{ "console-credential", required_argument, NULL, 'S' },
 		{ "console-interval", required_argument, NULL, 'I' },
 		{ "revocation-state", required_argument, NULL, 'R' },
+		{ "points-mode", required_argument, NULL, 'P' },
+		{ "keep-all", required_argument, NULL, 'A' },
+		{ "keep-hourly", required_argument, NULL, 'H' },
+		{ "keep-daily", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -113,7 +128,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 						 "512K)", optarg);
 			break;
 		case 'C': o->console = optarg; break;
-		case 'A': o->console_ca = optarg; break;
+		case 'T': o->console_ca = optarg; break;
 		case 'S': o->console_credential = optarg; break;
 		case 'R': o->revocation_state = optarg; break;
 		case 'I':
@@ -127,6 +142,31 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return bad_usage("--log-level '%s' is not one of error, warn, info, "
 						 "debug", optarg);
 			break;
+		case 'P':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "reflink") && strcmp(optarg, "cow"))
+				return bad_usage("--points-mode '%s' is not one of auto, reflink, cow",
+						 optarg);
+			o->points_mode = optarg;
+			break;
+		case 'A':
+			if (parse_duration(optarg, &o->keep.keep_all_ns))
+				return bad_usage("--keep-all '%s' is not a duration (for example 1h or "
+						 "30m)", optarg);
+			break;
+		case 'H':
+		case 'D': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || v > 100000)
+				return bad_usage("--keep-%s '%s' is not a count (0 to 100000)",
+						 c == 'H' ? "hourly" : "daily", optarg);
+			if (c == 'H')
+				o->keep.hourly = (unsigned)v;
+			else
+				o->keep.daily = (unsigned)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -221,13 +261,15 @@ static void stop_console_sync(const struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .sync_bytes = 8u << 20, .level = LOG_LVL_INFO,
-			     .console_interval_ns = SYNC_INTERVAL_DEFAULT_NS };
+	struct options o = { .sync_bytes = 8u << 20, .level = LOG_LVL_INFO, .points_mode = "auto",
+			     .keep = RETENTION_DEFAULT, .console_interval_ns = SYNC_INTERVAL_DEFAULT_NS };
 	struct staging_config cfg = { 0 };
 	char host[256], port[32], err[512];
 	int rc, listen_fd, sig_fd;
 	sigset_t sigs;
 
+	if (argc > 1 && !strcmp(argv[1], "points"))
+		return points_cli(argc - 1, argv + 1);
 	rc = parse_options(argc, argv, &o);
 	if (rc)
 		return rc;
@@ -242,6 +284,7 @@ int main(int argc, char **argv)
 		return 1;
 	cfg.store_dir = o.store;
 	cfg.sync_bytes = o.sync_bytes;
+	cfg.keep = o.keep;
 	cfg.tls = tls_ctx_new(1, o.ca, o.cert, o.key, err, sizeof(err));
 	if (!cfg.tls) {
 		log_error("TLS setup failed: %s (check that --cert and --key are a matching PEM "
@@ -252,6 +295,23 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		SSL_CTX_free(cfg.tls);
 		return 1;
+	}
+	/* recovery points cost metadata only where the file system can clone */
+	{
+		int reflink = points_reflink_works(o.store);
+
+		if (!strcmp(o.points_mode, "reflink") && !reflink) {
+			log_error("--points-mode reflink: the file system of %s cannot clone files "
+				  "(FICLONE); use XFS with reflink=1 or btrfs, or --points-mode cow",
+				  o.store);
+			SSL_CTX_free(cfg.tls);
+			return 1;
+		}
+		cfg.points_mode = !strcmp(o.points_mode, "cow") || !reflink ? POINT_MODE_COW
+									    : POINT_MODE_REFLINK;
+		log_info("recovery points: %s (the store's file system %s clone files)",
+			 cfg.points_mode == POINT_MODE_REFLINK ? "reflink clones" :
+			 "copy-on-write deltas", reflink ? "can" : "cannot");
 	}
 
 	/* signals arrive through a descriptor the accept loop polls; every

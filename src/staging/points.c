@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/fs.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,10 +93,21 @@ void points_clean(const char *points_dir)
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, ".new-", 5) && strncmp(e->d_name, ".del-", 5))
+		int serve = !strncmp(e->d_name, ".serve-", 7);
+
+		if (strncmp(e->d_name, ".new-", 5) && strncmp(e->d_name, ".del-", 5) && !serve)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", points_dir, e->d_name) >= (int)sizeof(path))
 			continue;
+		/* a materialized copy whose server died without cleaning up */
+		if (serve) {
+			long pid = strtol(e->d_name + 7, NULL, 10);
+
+			if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+				continue;
+			unlink(path);
+			continue;
+		}
 		points_remove_dir(path);
 		removed = 1;
 	}

@@ -7,6 +7,9 @@
 
 #include <openssl/ssl.h>
 
+#include "point_meta.h"
+#include "retention.h"
+
 #define SERVER_MAX_CONNS        256
 #define SERVER_HANDSHAKE_MS     10000
 
@@ -14,6 +17,8 @@ struct staging_config {
 	const char *store_dir;
 	uint64_t sync_bytes; /* sync after this many bytes even if the agent never pauses */
 	SSL_CTX *tls;
+	enum point_mode points_mode;     /* for machines whose points have none yet */
+	struct retention_policy keep;    /* which recovery points pruning keeps */
 };
 
 /*

@@ -284,6 +284,21 @@ static int hello(struct session *s, const struct frame *f)
 	machine_lock(s->m);
 	rc = store_open(s->cfg->store_dir, s->machine, h->block_size, h->disks, h->ndisks, fds,
 			&st, err, sizeof(err));
+	if (!rc) {
+		struct point_disk pd[FRAME_MAX_DISKS];
+
+		for (unsigned i = 0; i < h->ndisks; i++) {
+			strcpy(pd[i].name, h->disks[i].name);
+			pd[i].size = h->disks[i].size;
+		}
+		rc = point_writer_open(&s->points, s->cfg->store_dir, s->machine,
+				       s->cfg->points_mode, h->ndisks, fds, pd, err, sizeof(err));
+		if (rc)
+			for (unsigned i = 0; i < h->ndisks; i++)
+				close(fds[i]);
+		else
+			s->points_open = 1;
+	}
 	if (!rc)
 		s->token = machine_take_over(s->m, s->wake_fd, &replaced);
 	machine_unlock(s->m);
@@ -454,6 +469,13 @@ static void finish(struct session *s, int rc)
 		machine_unlock(s->m);
 		machine_put(s->m);
 		s->m = NULL;
+	}
+	if (s->points_open) {
+		if (s->points.saved_bytes)
+			log_info("machine %s: saved %" PRIu64 " bytes of old contents for its "
+				 "recovery points", s->machine, s->points.saved_bytes);
+		point_writer_close(&s->points);
+		s->points_open = 0;
 	}
 	for (unsigned i = 0; i < s->ndisks; i++)
 		close(s->disks[i].fd);

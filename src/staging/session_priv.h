@@ -16,6 +16,7 @@
 #include "committer.h"
 #include "conn.h"
 #include "frame.h"
+#include "point_writer.h"
 
 struct staging_config;
 struct machine;
@@ -43,6 +44,8 @@ struct session {
 	uint16_t codecs;
 
 	struct committer committer;       /* group commit: dirty images, syncs */
+	struct point_writer points;       /* recovery points; under the machine lock */
+	int points_open;
 	uint64_t acked_seq;               /* the last seq ACKed; under send_mu */
 	pthread_mutex_t send_mu;          /* one whole frame at a time on the wire */
 

@@ -15,7 +15,9 @@ Every frame received is printed as one line on stdout:
 
 Usage: frames.py --port P --ca CA --cert CERT --key KEY [--machine M]
                  [--disk ID:NAME:SIZE]... COMMAND [command options]
-Commands: hello, write, zero, hashes, mark, bad KIND, takeover, loop.
+    POINT <mark_seq> <point_id>
+    MODEL <mark_seq> <disk name> <sha256>   (script: the disk as the point must hold it)
+Commands: hello, write, zero, hashes, mark, bad KIND, takeover, loop, script.
 See --help.
 """
 
@@ -32,7 +34,8 @@ import zlib
 MAGIC = 0x4C4D4947
 VERSION = 1
 HDR = struct.Struct(">IBBHI")
-HELLO, WELCOME, DATA, ZERO, FLUSH, ACK, HASH_REQ, HASH_RESP, MARK, ERROR, BYE = range(1, 12)
+HELLO, WELCOME, DATA, ZERO, FLUSH, ACK, HASH_REQ, HASH_RESP, MARK, ERROR, BYE, POINT = range(1, 13)
+CAP_POINT = 1 << 15
 CODEC_NONE, CODEC_DEFLATE = 0, 1
 MAX_BODY = (4 << 20) + 4096
 MAX_RAW = 4 << 20
@@ -90,8 +93,11 @@ def hash_req_frame(req_id, disk, offset, block_size, count):
     return frame(HASH_REQ, struct.pack(">IIQII", req_id, disk, offset, block_size, count))
 
 
-def mark_frame(seq, time_ns, kind=1):
-    return frame(MARK, struct.pack(">QBQ", seq, kind, time_ns))
+def mark_frame(seq, time_ns, kind=1, origin=None, consistency=None):
+    body = struct.pack(">QBQ", seq, kind, time_ns)
+    if origin is not None:
+        body += struct.pack(">BB", origin, consistency)
+    return frame(MARK, body)
 
 
 # ---- connection ----
@@ -153,13 +159,17 @@ class Client:
         if ftype == BYE:
             out("BYE")
             return ftype, {}
+        if ftype == POINT:
+            mark_seq, point_id = struct.unpack(">QQ", body)
+            out(f"POINT {mark_seq} {point_id}")
+            return ftype, dict(mark_seq=mark_seq, point_id=point_id)
         out(f"FRAME {ftype} {body.hex()}")
         return ftype, {}
 
     def expect(self, want):
         """The next frame of type want; ACKs are cumulative and may come at any time."""
         ftype, fields = self.recv()
-        while ftype == ACK and want != ACK:
+        while ftype in (ACK, POINT) and want != ftype:
             ftype, fields = self.recv()
         if ftype != want:
             raise SystemExit(f"frames.py: expected frame type {want}, got {ftype} {fields}")
@@ -267,8 +277,55 @@ def cmd_hashes(c, a):
 
 def cmd_mark(c, a):
     c.hello()
-    c.send(mark_frame(a.seq, a.time))
+    c.send(mark_frame(a.seq, a.time, origin=a.origin, consistency=a.consistency))
     c.wait_ack(a.seq)
+    c.bye()
+
+
+def cmd_script(c, a):
+    """One connection running the steps of --steps (one per line):
+        data DISK_ID OFFSET LENGTH SEED   deterministic bytes from SEED
+        zero DISK_ID OFFSET LENGTH
+        mark TIME_NS [ORIGIN CONSISTENCY] a point; prints the model's sha256
+                                          per disk, then waits for its ACK
+        sleep SECONDS
+    A model of every disk (in memory) follows the writes, so each MARK can
+    say what its point must hold."""
+    import random
+    c.hello()
+    model = {i: bytearray(size) for i, _n, size in a.disks}
+    names = {i: n for i, n, _s in a.disks}
+    seq = 0
+    with open(a.steps) as f:
+        steps = [line.split() for line in f if line.strip() and not line.startswith("#")]
+    for st in steps:
+        seq += 1
+        if st[0] == "data":
+            d, off, length, seed = int(st[1]), parse_size(st[2]), parse_size(st[3]), int(st[4])
+            data = random.Random(seed).randbytes(length)
+            for pos in range(0, length, MAX_RAW):
+                piece = data[pos:pos + MAX_RAW]
+                c.send(data_frame(seq, d, off + pos, piece))
+                seq += 1
+            model[d][off:off + length] = data
+        elif st[0] == "zero":
+            d, off, length = int(st[1]), parse_size(st[2]), parse_size(st[3])
+            c.send(zero_frame(seq, d, off, length))
+            model[d][off:off + length] = bytes(length)
+        elif st[0] == "mark":
+            extra = (int(st[2]), int(st[3])) if len(st) > 3 else (None, None)
+            for d in sorted(model):
+                out(f"MODEL {seq} {names[d]} {hashlib.sha256(model[d]).hexdigest()}")
+            c.send(mark_frame(seq, int(st[1]), origin=extra[0], consistency=extra[1]))
+            c.wait_ack(seq)
+        elif st[0] == "sleep":
+            time.sleep(float(st[1]))
+        else:
+            raise SystemExit(f"frames.py: unknown step {st[0]}")
+    seq += 1
+    c.send(seq_frame(FLUSH, seq))
+    c.wait_ack(seq)
+    out("SCRIPT done")
     c.bye()
 
 
@@ -425,6 +482,10 @@ def main():
     m = sub.add_parser("mark")
     m.add_argument("--time", type=int, required=True)
     m.add_argument("--seq", type=int, default=1)
+    m.add_argument("--origin", type=int)
+    m.add_argument("--consistency", type=int)
+    sc = sub.add_parser("script")
+    sc.add_argument("--steps", required=True)
     b = sub.add_parser("bad")
     b.add_argument("kind")
     tk = sub.add_parser("takeover")
