@@ -55,7 +55,7 @@ static json_int_t opt_int(const json_t *o, const char *key)
 
 void api_staging_sync(struct request *rq, struct reply *rp)
 {
-	json_t *req = NULL, *certs = NULL, *jobs = NULL, *store;
+	json_t *req = NULL, *certs = NULL, *jobs = NULL, *known = NULL, *store;
 	struct staging_ref s;
 	int64_t now = console_now();
 	unsigned unknown = 0;
@@ -84,6 +84,8 @@ void api_staging_sync(struct request *rq, struct reply *rp)
 	if (!rc)
 		rc = staging_certificates_json(rq->db, &certs);
 	if (!rc)
+		rc = points_known_json(rq->db, s.ref, &known);
+	if (!rc)
 		rc = db_commit(rq->db);
 	if (rc) {
 		db_rollback(rq->db);
@@ -93,11 +95,12 @@ void api_staging_sync(struct request *rq, struct reply *rp)
 	if (unknown)
 		log_debug("staging %s stores %u machine%s this console does not know", s.name,
 			  unknown, unknown == 1 ? "" : "s");
-	reply_json(rp, 200, json_pack("{s:s, s:I, s:{s:o}, s:o}", "staging", s.name, "time",
+	reply_json(rp, 200, json_pack("{s:s, s:I, s:{s:o}, s:o, s:o}", "staging", s.name, "time",
 				      (json_int_t)now, "revocation", "machines", certs, "jobs",
-				      jobs));
-	certs = jobs = NULL;
+				      jobs, "points_known", known));
+	certs = jobs = known = NULL;
 out:
+	json_decref(known);
 	json_decref(certs);
 	json_decref(jobs);
 	json_decref(req);

@@ -110,6 +110,7 @@ static const char *const migrations[] = {
 	"  staging_ref INTEGER NOT NULL REFERENCES staging_servers (id),"
 	"  machine_ref INTEGER NOT NULL REFERENCES machines (id),"
 	"  reported_at BIGINT NOT NULL,"
+	"  points_digest TEXT,"               /* staging's SHA-256 of the list stored */
 	"  PRIMARY KEY (staging_ref, machine_ref)"
 	");"
 	"CREATE INDEX staging_machines_machine ON staging_machines (machine_ref);"

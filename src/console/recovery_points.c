@@ -123,19 +123,26 @@ static int machine_points(sqlite3 *db, int64_t staging_ref, int64_t machine_ref,
 	return rc;
 }
 
-static int stored_on(sqlite3 *db, int64_t staging_ref, int64_t machine_ref, int64_t now)
+/* digest: staging's label of the list just stored (NULL: none); keep: the
+ * list was not sent, the digest stays as it was */
+static int stored_on(sqlite3 *db, int64_t staging_ref, int64_t machine_ref, int64_t now,
+		     const char *digest, int keep)
 {
 	sqlite3_stmt *st;
 	int rc = db_prepare(db, &st,
-			    "INSERT INTO staging_machines (staging_ref, machine_ref, reported_at)"
-			    " VALUES (?1, ?2, ?3) ON CONFLICT (staging_ref, machine_ref)"
-			    " DO UPDATE SET reported_at = ?3");
+			    "INSERT INTO staging_machines (staging_ref, machine_ref, reported_at,"
+			    " points_digest) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (staging_ref, machine_ref)"
+			    " DO UPDATE SET reported_at = ?3,"
+			    " points_digest = CASE WHEN ?5 THEN points_digest ELSE ?4 END");
 
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, staging_ref);
 	sqlite3_bind_int64(st, 2, machine_ref);
 	sqlite3_bind_int64(st, 3, now);
+	if (digest && !keep)
+		sqlite3_bind_text(st, 4, digest, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, keep);
 	return run(db, st, "recording a stored machine");
 }
 
@@ -172,6 +179,7 @@ int points_report(sqlite3 *db, int64_t staging_ref, const json_t *machines, int6
 
 	*unknown = 0;
 	json_array_foreach(machines, i, m) {
+		const json_t *pts;
 		struct machine_ref ref;
 
 		rc = machine_lookup(db, json_string_value(json_object_get(m, "machine")), &ref);
@@ -180,14 +188,45 @@ int points_report(sqlite3 *db, int64_t staging_ref, const json_t *machines, int6
 			rc = 0;
 			continue;
 		}
-		if (!rc)
-			rc = stored_on(db, staging_ref, ref.ref, now);
-		if (!rc && json_object_get(m, "points"))
-			rc = machine_points(db, staging_ref, ref.ref, json_object_get(m, "points"));
+		pts = json_object_get(m, "points");
+		rc = stored_on(db, staging_ref, ref.ref, now,
+			       json_string_value(json_object_get(m, "points_digest")), !pts);
+		if (!rc && pts)
+			rc = machine_points(db, staging_ref, ref.ref, pts);
 		if (rc)
 			return rc;
 	}
 	return forget_unreported(db, staging_ref, now);
+}
+
+int points_known_json(sqlite3 *db, int64_t staging_ref, json_t **out)
+{
+	json_t *map = json_object();
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!map)
+		return -ENOMEM;
+	rc = db_prepare(db, &st,
+			"SELECT m.machine_id, sm.points_digest FROM staging_machines sm JOIN machines m"
+			" ON m.id = sm.machine_ref WHERE sm.staging_ref = ? AND sm.points_digest IS NOT NULL");
+	if (rc) {
+		json_decref(map);
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, staging_ref);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_object_set_new(map, db_text(st, 0), json_string(db_text(st, 1)))) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing known point lists");
+	sqlite3_finalize(st);
+	if (rc)
+		json_decref(map);
+	else
+		*out = map;
+	return rc;
 }
 
 static int stored_on_json(sqlite3 *db, int64_t machine_ref, json_t *list)

@@ -29,10 +29,16 @@ int sync_request_check(const json_t *req, char *why, size_t whylen);
 
 /* Replace what staging_ref said before with req's "machines": which
  * machines it stores, and their points (rows change only where a point is
- * new, changed or gone). Machines the console does not know are skipped and
+ * new, changed or gone; a machine sent with only its digest, or with
+ * points_error, keeps what the console had). Machines the console does not know are skipped and
  * counted in *unknown. Inside the caller's transaction. */
 int points_report(sqlite3 *db, int64_t staging_ref, const json_t *machines, int64_t now,
 		  unsigned *unknown);
+
+/* {"MACHINE": "digest", ...}: the point lists the console holds from
+ * staging_ref, by the digest staging gave them, so that staging sends a
+ * list again only when it changed. */
+int points_known_json(sqlite3 *db, int64_t staging_ref, json_t **out);
 
 /* {"points": [P + "staging": NAME, ...] newest first, "stored_on":
  * [{"staging": NAME, "reported": T}]} for one machine (its row id). */

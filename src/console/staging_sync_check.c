@@ -39,6 +39,19 @@ static const char *const origins[] = { "final-sync", "periodic", "requested", NU
 static const char *const consistencies[] = { "crash", "filesystem", "application", NULL };
 static const char *const job_states[] = { "running", "succeeded", "failed", NULL };
 
+static int digest_valid(const json_t *d)
+{
+	const char *s = json_string_value(d);
+	size_t i;
+
+	if (!s || strlen(s) != 64)
+		return 0;
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 static int check_point(const json_t *p, const char *machine, size_t i, char *why, size_t n)
 {
 	if (!json_is_object(p))
@@ -77,7 +90,7 @@ static int check_machines(const json_t *ms, char *why, size_t n)
 	}
 	json_array_foreach(ms, i, m) {
 		const char *name = json_string_value(json_object_get(m, "machine"));
-		json_t *pts = json_object_get(m, "points"), *p;
+		json_t *pts = json_object_get(m, "points"), *p, *dg;
 
 		if (!json_is_object(m) || !name || !name_valid(name)) {
 			rc = bad(why, n, "machines[%zu] must be an object with a valid \"machine\" "
@@ -89,9 +102,16 @@ static int check_machines(const json_t *ms, char *why, size_t n)
 			goto out;
 		}
 		json_object_set_new(seen, name, json_true());
-		/* staging could not read them: it says why, and what the
-		 * console had stays */
-		if (!pts && json_is_string(json_object_get(m, "points_error")))
+		dg = json_object_get(m, "points_digest");
+		if (dg && !digest_valid(dg)) {
+			rc = bad(why, n, "machines[%s].points_digest must be 64 lowercase hex digits",
+				 name);
+			goto out;
+		}
+		/* staging could not read them (it says why), or they are
+		 * unchanged since the digest the console confirmed: what the
+		 * console has stays */
+		if (!pts && (json_is_string(json_object_get(m, "points_error")) || dg))
 			continue;
 		if (!json_is_array(pts) || json_array_size(pts) > SYNC_MAX_POINTS) {
 			rc = bad(why, n, "machines[%s].points must be an array of at most %u points",

@@ -18,6 +18,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "jobs.h"
 #include "log.h"
@@ -39,6 +40,7 @@ static struct {
 	pthread_cond_t cv;
 	int asked;        /* under mu: sync now */
 	int failing;      /* the last attempt failed (log changes only) */
+	json_t *known;    /* sync thread only: the point lists the console holds */
 } S = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 int console_secret_read(const char *path, char *out, size_t outlen, char *err, size_t errlen)
@@ -92,6 +94,48 @@ out:
 	return rc;
 }
 
+/* SHA-256 of the list's canonical text, as hex; 0 or -ENOMEM. */
+static int points_digest(const json_t *points, char out[65])
+{
+	char *text = json_dumps(points, JSON_COMPACT | JSON_SORT_KEYS);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	int ok;
+
+	if (!text)
+		return -ENOMEM;
+	ok = EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL) == 1 && n == 32;
+	free(text);
+	if (!ok)
+		return -ENOMEM;
+	hex_encode(md, n, out);
+	return 0;
+}
+
+/* One machine's entry: its points, or only their digest when the console
+ * holds that list already (a sync of an unchanged store stays small). */
+static json_t *machine_entry(const char *name)
+{
+	json_t *pts = NULL, *m = NULL;
+	char digest[65];
+	const char *known;
+	int rc = points_list_json(S.cfg.store_dir, name, &pts);
+
+	if (rc)
+		/* said, not sent as "no points": the console keeps what it had */
+		return json_pack("{s:s, s:s}", "machine", name, "points_error", strerror(-rc));
+	if (!points_digest(json_object_get(pts, "points"), digest)) {
+		known = json_string_value(json_object_get(S.known, name));
+		if (known && !strcmp(known, digest))
+			m = json_pack("{s:s, s:s}", "machine", name, "points_digest", digest);
+		else
+			m = json_pack("{s:s, s:O, s:s}", "machine", name, "points",
+				      json_object_get(pts, "points"), "points_digest", digest);
+	}
+	json_decref(pts);
+	return m;
+}
+
 /* Every directory of the store with a machine's name, and its points. */
 static json_t *machines_json(void)
 {
@@ -108,23 +152,13 @@ static json_t *machines_json(void)
 		return NULL;
 	}
 	while ((e = readdir(d))) {
-		json_t *pts = NULL, *m;
 		struct stat st;
-		int rc;
+		json_t *m;
 
 		if (!name_valid(e->d_name) || fstatat(dirfd(d), e->d_name, &st, 0) ||
 		    !S_ISDIR(st.st_mode))
 			continue;
-		rc = points_list_json(S.cfg.store_dir, e->d_name, &pts);
-		if (rc) {
-			/* said, not sent as "no points": the console keeps what it had */
-			m = json_pack("{s:s, s:s}", "machine", e->d_name, "points_error",
-				      strerror(-rc));
-		} else {
-			m = json_pack("{s:s, s:O}", "machine", e->d_name, "points",
-				      json_object_get(pts, "points"));
-		}
-		json_decref(pts);
+		m = machine_entry(e->d_name);
 		if (!m || json_array_append_new(list, m)) {
 			closedir(d);
 			json_decref(list);
@@ -272,6 +306,8 @@ static int sync_once(char *err, size_t errlen)
 			      errlen);
 	if (!rc && json_is_array(jobs))
 		jobs_receive(jobs);
+	json_decref(S.known);
+	S.known = json_incref(json_object_get(answer, "points_known"));
 	json_decref(answer);
 	return rc;
 }
@@ -414,6 +450,8 @@ void console_sync_stop(void)
 		S.started = 0;
 	}
 	jobs_shutdown();
+	json_decref(S.known);
+	S.known = NULL;
 	if (S.h)
 		curl_easy_cleanup(S.h);
 	for (struct curl_slist *p = S.headers; p; p = p->next)

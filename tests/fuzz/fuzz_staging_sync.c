@@ -50,7 +50,8 @@ static void check_accepted(const json_t *req)
 		const json_t *pts = json_object_get(m, "points");
 
 		CHECK(name_valid(json_string_value(json_object_get(m, "machine"))));
-		CHECK(pts || json_is_string(json_object_get(m, "points_error")));
+		CHECK(pts || json_is_string(json_object_get(m, "points_error")) ||
+		      json_string_length(json_object_get(m, "points_digest")) == 64);
 		json_array_foreach(pts, k, p) {
 			CHECK(json_integer_value(json_object_get(p, "id")) >= 1);
 			CHECK(json_is_integer(json_object_get(p, "time_ns")) &&

@@ -182,6 +182,17 @@ for _ in $(seq 100); do
 done
 [ "$got" = "$want" ] || die "console points $got, staging points $want"
 pass "the console lists m1's recovery points as staging does: $got"
+# a change on staging (a pin) reaches the console at the next sync
+first=$(json_get "$(cat "$T/points.json")" 'd["points"][0]["id"]')
+"$BUILD/livemig-staging" points pin m1 "$first" --name launch-7 --store "$STAGING_STORE" >/dev/null ||
+	die "points pin m1 $first"
+for _ in $(seq 100); do
+	pins=$(json_get "$(points_api)" '[(p["pinned"], p["pins"]) for p in d["points"] if p["id"] == '"$first"']')
+	[ "$pins" = "[(True, ['launch-7'])]" ] && break
+	sleep 0.2
+done
+[ "$pins" = "[(True, ['launch-7'])]" ] || die "the pin did not reach the console: $pins"
+pass "a pin made on staging shows in the console: point $first $pins"
 
 stop_agent
 

@@ -83,6 +83,7 @@ static json_t *parse(const char *text)
 	return j;
 }
 
+#define DIGEST "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define POINT(id, t) \
 	"{\"id\":" #id ",\"time\":\"x\",\"time_ns\":" #t ",\"origin\":\"periodic\"," \
 	"\"consistency\":\"filesystem\",\"pinned\":false}"
@@ -157,8 +158,23 @@ static void test_points(void **state)
 	assert_int_equal(json_array_size(json_object_get(p, "stored_on")), 1);
 	json_decref(p);
 
+	/* a list sent with its digest is known by it; the digest alone keeps it */
+	report(f, f->st1, 1002,
+	       "{\"machines\":[{\"machine\":\"m1\",\"points\":[" POINT(3, 30) "],\"points_digest\":"
+	       "\"" DIGEST "\"},{\"machine\":\"m2\",\"points\":[]}]}", &unknown);
+	report(f, f->st1, 1003,
+	       "{\"machines\":[{\"machine\":\"m1\",\"points_digest\":\"" DIGEST "\"},"
+	       "{\"machine\":\"m2\",\"points\":[]}]}", &unknown);
+	p = points_of(f, f->m1);
+	assert_int_equal(json_array_size(json_object_get(p, "points")), 1);
+	json_decref(p);
+	assert_int_equal(points_known_json(f->db, f->st1, &p), 0);
+	assert_string_equal(json_string_value(json_object_get(p, "m1")), DIGEST);
+	assert_null(json_object_get(p, "m2")); /* sent without a digest */
+	json_decref(p);
+
 	/* no longer in the store: forgotten with its points */
-	report(f, f->st1, 1002, "{\"machines\":[{\"machine\":\"m2\",\"points\":[]}]}", &unknown);
+	report(f, f->st1, 1004, "{\"machines\":[{\"machine\":\"m2\",\"points\":[]}]}", &unknown);
 	p = points_of(f, f->m1);
 	assert_int_equal(json_array_size(json_object_get(p, "points")), 0);
 	assert_int_equal(json_array_size(json_object_get(p, "stored_on")), 0);
@@ -263,6 +279,7 @@ static void test_check(void **state)
 		"{\"machines\":[],\"jobs\":[{\"id\":1,\"state\":\"queued\"}]}",
 		"{\"machines\":[],\"store\":{\"free_bytes\":-1}}",
 		"{\"machines\":[],\"version\":7}",
+		"{\"machines\":[{\"machine\":\"m1\",\"points_digest\":\"ABC\"}]}",
 	};
 	char why[256];
 
