@@ -201,7 +201,7 @@ rm -f "$T/stop-loop"
 frames_as "$M1_A" m1 loop --length 64K --interval 0.05 --until-file "$T/stop-loop" >"$T/loop.out" 2>&1 &
 loop=$!
 track_pid "$loop"
-wait_for_log "$STAGING_LOG" "machine m1 connected from.*frames.py" 20 || die "the stolen-key writer did not connect"
+wait_for_log "$T/loop.out" '^WELCOME' 60 || die "the stolen-key writer was not welcomed: $(cat "$T/loop.out")"
 out=$(api call DELETE /api/v1/machines/m1 --basic "$LOGIN")
 [ "$(api_status "$out")" = 200 ] || die "deregister: $out"
 wait "$loop" && die "the old certificate's session survived deregistration: $(cat "$T/loop.out")"
@@ -219,7 +219,7 @@ accepted "$M2_A" m2
 frames_as "$M2_A" m2 loop --length 64K --interval 0.05 --until-file "$T/stop-loop" >"$T/loop2.out" 2>&1 &
 loop=$!
 track_pid "$loop"
-wait_for_log "$STAGING_LOG" "machine m2 connected from.*frames.py" 20 || die "m2's writer did not connect"
+wait_for_log "$T/loop2.out" '^WELCOME' 60 || die "m2's writer was not welcomed: $(cat "$T/loop2.out")"
 register m2
 M2_B=$CERT
 accepted "$M2_B" m2
