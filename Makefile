@@ -225,13 +225,19 @@ check-kmod-full: $(PROGRAMS)
 # The module on the other kernels Debian offers (bullseye's 5.10, trixie's
 # 6.12, sid's newest): fetched privately, built by DKMS in a debootstrap
 # chroot of their release, tested in QEMU. See docs/kernels.md.
-.PHONY: check-kernels bench-kmod
+.PHONY: check-kernels bench-kmod bench-points
 check-kernels: deps-test $(PROGRAMS)
 	$(Q)LIVEMIG_BUILD=$(O) tests/kmod/kernels.sh
 
 # Benchmark, not a test: tracking overhead and bitmap bytes per TiB.
 bench-kmod: deps-test
 	$(Q)tests/bench/kmod-overhead.sh
+
+# Benchmark, not a test: what recovery points cost staging (XFS reflink and
+# ext4 copy-on-write, loop-mounted). See docs/recovery-points.md.
+bench-points: deps-test
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
+	$(Q)tests/bench/points.sh $(O)
 
 # The packages (debian/, rpm/): built, linted, installed into a Debian 12
 # chroot, upgraded and purged; the RPMs' scriptlets; the Ansible role.

@@ -9,6 +9,10 @@ set -eu
 build="build-essential pkg-config libsystemd-dev libssl-dev zlib1g-dev libjansson-dev libisal-dev libcurl4-openssl-dev libudev-dev libmicrohttpd-dev libsqlite3-dev"
 test_extra="libcmocka-dev clang libclang-rt-14-dev openssl python3 util-linux socat procps e2fsprogs sqlite3 curl fdisk jq iproute2"
 bench_extra="netcat-openbsd zstd gzip libdeflate-dev iproute2"
+# recovery points: an XFS store with reflink, qcow2 exports, read-only NBD
+points_extra="xfsprogs qemu-utils nbdkit"
+test_extra="$test_extra $points_extra"
+bench_extra="$bench_extra $points_extra"
 # the kernel module is built with DKMS against Debian's kernel and tested in QEMU
 kmod_extra="qemu-system-x86 linux-image-amd64 linux-headers-amd64 dkms busybox-static cpio kmod fdisk fio dmsetup mdadm sparse linux-source"
 # make check-kernels: chroots of other releases

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -186,17 +185,12 @@ int point_export(struct point_reader *r, enum export_format fmt, const char *out
 	return rc;
 }
 
-static int socket_accepts(const char *path)
+/* nbdkit creates its socket once it is ready to serve */
+static int socket_ready(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+	struct stat st;
 
-	if (fd < 0)
-		return 0;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
+	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
 int point_serve(struct point_reader *r, const char *socket_path, int progress, char *err,
@@ -273,7 +267,7 @@ int point_serve(struct point_reader *r, const char *socket_path, int progress, c
 			}
 			break;
 		}
-		if (!announced && socket_accepts(socket_path)) {
+		if (!announced && socket_ready(socket_path)) {
 			announced = 1;
 			printf("serving point %" PRIu64 " disk %s read-only on nbd+unix:///?socket=%s\n",
 			       r->meta.id, r->disk, socket_path);

@@ -132,7 +132,9 @@ static int refresh(struct point_reader *r)
 		rc = point_path(path, r->dir, ids[i], file);
 		if (!rc)
 			rc = delta_open(path, 0, &l->delta);
-		if (rc == -ENOENT) /* deleted meanwhile: its chunks are in an older delta */
+		/* a newer point deleted meanwhile: its chunks are in an older
+		 * delta; the point itself cannot go while we hold it */
+		if (rc == -ENOENT && ids[i] != r->meta.id)
 			rc = 0;
 		else if (!rc)
 			l->have = 1;

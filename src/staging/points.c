@@ -334,17 +334,21 @@ static int merge_deltas(const char *dir, uint64_t older, const struct point *p)
 	return rc;
 }
 
-/* Whether a reader holds the point (a shared lock on its directory). */
-static int point_in_use(const char *pdir)
+/* Lock the point's directory against readers (who hold it shared): the
+ * descriptor, or -EBUSY while one reads it. */
+static int lock_point(const char *pdir)
 {
-	int fd = open(pdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), busy = 0;
+	int fd = open(pdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
-		return 0;
-	if (flock(fd, LOCK_EX | LOCK_NB))
-		busy = errno == EWOULDBLOCK;
-	close(fd);
-	return busy;
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 /* Under the exclusive lock. ids: the current points, ascending. */
@@ -354,7 +358,7 @@ static int delete_locked(const char *dir, const uint64_t *ids, size_t n, uint64_
 	char pdir[PATH_MAX], gone[PATH_MAX];
 	struct point *p = malloc(sizeof(*p));
 	uint64_t older = 0;
-	int rc;
+	int rc, pfd = -1;
 
 	if (!p)
 		return -ENOMEM;
@@ -368,10 +372,14 @@ static int delete_locked(const char *dir, const uint64_t *ids, size_t n, uint64_
 			 p->pins[0], p->npins > 1 ? " and others" : "");
 		rc = -EBUSY;
 	}
-	if (!rc && point_in_use(pdir)) {
-		snprintf(err, errlen, "point %" PRIu64 " is being read (an export or an NBD "
-			 "server); try again when it ends", id);
-		rc = -EBUSY;
+	/* held until the point is gone: a reader that opens it meanwhile
+	 * waits, then finds no point */
+	if (!rc) {
+		pfd = lock_point(pdir);
+		rc = pfd < 0 ? pfd : 0;
+		if (rc == -EBUSY)
+			snprintf(err, errlen, "point %" PRIu64 " is being read (an export or an NBD "
+				 "server); try again when it ends", id);
 	}
 	for (size_t i = 0; i < n && ids[i] < id; i++)
 		older = ids[i];
@@ -388,6 +396,8 @@ static int delete_locked(const char *dir, const uint64_t *ids, size_t n, uint64_
 		rc = points_remove_dir(gone);
 	if (rc && !err[0])
 		snprintf(err, errlen, "cannot delete point %" PRIu64 ": %s", id, strerror(-rc));
+	if (pfd >= 0)
+		close(pfd);
 	free(p);
 	return rc;
 }
@@ -459,8 +469,12 @@ int points_prune(const char *store_dir, const char *machine, const struct retent
 		rp[i].time_ns = p->time_ns;
 		rp[i].pinned = p->npins > 0;
 	}
-	if (!rc && n)
+	/* the last point made stays whatever its time says: it is where the
+	 * writer saves old contents */
+	if (!rc && n) {
+		rp[n - 1].pinned = 1;
 		retention_select(rp, n, now_ns, pol);
+	}
 	/* oldest first: a point without an older one needs no merge */
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (rp[i].keep)

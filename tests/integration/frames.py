@@ -286,14 +286,22 @@ def cmd_script(c, a):
     """One connection running the steps of --steps (one per line):
         data DISK_ID OFFSET LENGTH SEED   deterministic bytes from SEED
         zero DISK_ID OFFSET LENGTH
-        mark TIME_NS [ORIGIN CONSISTENCY] a point; prints the model's sha256
+        mark TIME_NS|now [ORIGIN CONSISTENCY]
+                                          a point; prints the model's sha256
                                           per disk, then waits for its ACK
         sleep SECONDS
+        overwrite DISK_ID COUNT LENGTH SEED
+                                          COUNT writes of LENGTH bytes at random
+                                          LENGTH-aligned offsets, then a FLUSH;
+                                          prints TIMED overwrite SECONDS BYTES
     A model of every disk (in memory) follows the writes, so each MARK can
-    say what its point must hold."""
+    say what its point must hold (not with --no-model, for benchmarks of big
+    disks; overwrite steps are not modelled). A MARK prints TIMED mark
+    SECONDS: from sending it to its ACK."""
     import random
     c.hello()
-    model = {i: bytearray(size) for i, _n, size in a.disks}
+    model = {i: bytearray(0 if a.no_model else size) for i, _n, size in a.disks}
+    sizes = {i: size for i, _n, size in a.disks}
     names = {i: n for i, n, _s in a.disks}
     seq = 0
     with open(a.steps) as f:
@@ -307,17 +315,36 @@ def cmd_script(c, a):
                 piece = data[pos:pos + MAX_RAW]
                 c.send(data_frame(seq, d, off + pos, piece))
                 seq += 1
-            model[d][off:off + length] = data
+            if not a.no_model:
+                model[d][off:off + length] = data
+        elif st[0] == "overwrite":
+            d, count, length, seed = int(st[1]), int(st[2]), parse_size(st[3]), int(st[4])
+            rnd = random.Random(seed)
+            pool = rnd.randbytes(length + 4096)
+            slots = sizes[d] // length
+            t0 = time.monotonic()
+            for _ in range(count):
+                shift = rnd.randrange(4096)
+                c.send(data_frame(seq, d, rnd.randrange(slots) * length, pool[shift:shift + length]))
+                seq += 1
+            c.send(seq_frame(FLUSH, seq))
+            c.wait_ack(seq)
+            out(f"TIMED overwrite {time.monotonic() - t0:.3f} {count * length}")
         elif st[0] == "zero":
             d, off, length = int(st[1]), parse_size(st[2]), parse_size(st[3])
             c.send(zero_frame(seq, d, off, length))
-            model[d][off:off + length] = bytes(length)
+            if not a.no_model:
+                model[d][off:off + length] = bytes(length)
         elif st[0] == "mark":
             extra = (int(st[2]), int(st[3])) if len(st) > 3 else (None, None)
             for d in sorted(model):
-                out(f"MODEL {seq} {names[d]} {hashlib.sha256(model[d]).hexdigest()}")
-            c.send(mark_frame(seq, int(st[1]), origin=extra[0], consistency=extra[1]))
+                if not a.no_model:
+                    out(f"MODEL {seq} {names[d]} {hashlib.sha256(model[d]).hexdigest()}")
+            when = time.time_ns() if st[1] == "now" else int(st[1])
+            t0 = time.monotonic()
+            c.send(mark_frame(seq, when, origin=extra[0], consistency=extra[1]))
             c.wait_ack(seq)
+            out(f"TIMED mark {time.monotonic() - t0:.3f}")
         elif st[0] == "sleep":
             time.sleep(float(st[1]))
         else:
@@ -486,6 +513,7 @@ def main():
     m.add_argument("--consistency", type=int)
     sc = sub.add_parser("script")
     sc.add_argument("--steps", required=True)
+    sc.add_argument("--no-model", action="store_true")
     b = sub.add_parser("bad")
     b.add_argument("kind")
     tk = sub.add_parser("takeover")
