@@ -244,6 +244,6 @@ int points_scan_ids(const char *points_dir, uint64_t **ids, size_t *n)
 		(*ids)[(*n)++] = id;
 	}
 	closedir(d);
-	qsort(*ids, *n, sizeof(**ids), cmp_u64);
+	if (*n) qsort(*ids, *n, sizeof(**ids), cmp_u64);
 	return 0;
 }
