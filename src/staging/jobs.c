@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,12 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct job *jobs;
 static const char *store;
 static void (*wake_sync)(void);
+static atomic_int stopping;
+
+int jobs_stopping(void)
+{
+	return atomic_load(&stopping);
+}
 
 static void job_log(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void job_log(struct job *j, const char *fmt, ...)
@@ -278,6 +285,7 @@ void jobs_shutdown(void)
 {
 	struct job *j;
 
+	atomic_store(&stopping, 1);
 	pthread_mutex_lock(&mu);
 	j = jobs;
 	jobs = NULL;

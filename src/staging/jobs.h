@@ -24,7 +24,9 @@ void jobs_receive(const json_t *list);
 json_t *jobs_reports(void);
 /* The console stored these reports (its answer was 200). */
 void jobs_reported(const json_t *reports);
-/* Wait for running jobs to end. */
+/* Wait for running jobs to end; a long kind polls jobs_stopping() and
+ * returns (failed, "staging stopped") when it is set. */
 void jobs_shutdown(void);
+int jobs_stopping(void);
 
 #endif
