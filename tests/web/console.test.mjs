@@ -211,6 +211,20 @@ try {
   await page.screenshot({ path: E.ARTIFACTS + '/machine-points.png', fullPage: true });
   ok(`recovery points: the point staging reported is on the page: ${cells.join(' | ')}`);
 
+  // ---- staging jobs: one asked through the API shows on the page ----
+  if (!(await page.locator('#m-jobs-empty').isVisible())) fail('no "no job" line before any job');
+  const csrfJob = json(await pageFetch(page, 'GET', '/api/v1/session')).csrf_token;
+  const made = await pageFetch(page, 'POST', `/api/v1/machines/${M}/jobs`,
+    { headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfJob }, body: { kind: 'refresh-points' } });
+  if (made.status !== 201) fail('job: ' + made.status + ' ' + made.text);
+  const jobRow = page.locator(`#m-jobs li[data-job="${json(made).id}"]`);
+  await jobRow.waitFor({ timeout: 10000 });
+  const jobText = await jobRow.textContent();
+  if (!jobText.includes('refresh-points') || !jobText.includes('by alice@acme') ||
+      (await jobRow.locator('[data-field=job-state]').textContent()) !== 'queued')
+    fail('job row: ' + jobText);
+  ok(`staging jobs: the job asked is on the page: ${jobText.trim()}`);
+
   // live: the page shows each report within 2 s of its arrival
   let worst = 0;
   for (let i = 0; i < 3; i++) {
