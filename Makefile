@@ -38,7 +38,7 @@ endif
 # What each program links, by pkg-config name: only what its code calls.
 AGENT_PKGS   := openssl jansson libisal libcurl libsystemd
 CLI_PKGS     := openssl jansson libcurl libudev
-STAGING_PKGS := openssl jansson libisal
+STAGING_PKGS := openssl jansson libisal libcurl
 CONSOLE_PKGS := openssl jansson libmicrohttpd sqlite3
 LIB_TEST_PKGS  := openssl jansson libisal zlib
 HOST_TEST_PKGS := openssl jansson libcurl libudev
@@ -211,6 +211,10 @@ $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $$(FUZZ_DEPS_$$*)
 	$(Q)$(CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-o $@ $^ $(FUZZ_LIBS) -pthread
 endif
+
+# harnesses of a program's parser build that parser's file too
+$(O)/fuzz/fuzz_staging_sync: src/console/staging_sync_check.c
+$(O)/fuzz/fuzz_staging_sync: FUZZ_CFLAGS += -Isrc/console
 
 fuzz: $(FUZZ_BINS)
 

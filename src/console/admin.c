@@ -112,6 +112,10 @@ static const struct admin_command commands[] = {
 	  admin_list_machines },
 	{ "init-ca", "DIR [--cn NAME]", "create the agent CA (DIR/ca.pem, DIR/ca.key 0600)",
 	  admin_init_ca },
+	{ "add-staging", "NAME", "a staging server's sync secret, printed once", admin_add_staging },
+	{ "list-staging", "[--json]", "staging servers and their last sync", admin_list_staging },
+	{ "remove-staging", "NAME", "refuse a staging server's secret from now on",
+	  admin_remove_staging },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

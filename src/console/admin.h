@@ -56,5 +56,8 @@ int admin_list_tokens(struct admin *a, int argc, char **argv);
 int admin_revoke_token(struct admin *a, int argc, char **argv);
 int admin_list_machines(struct admin *a, int argc, char **argv);
 int admin_create_user(struct admin *a, int argc, char **argv);
+int admin_add_staging(struct admin *a, int argc, char **argv);
+int admin_list_staging(struct admin *a, int argc, char **argv);
+int admin_remove_staging(struct admin *a, int argc, char **argv);
 
 #endif

@@ -12,5 +12,11 @@ void api_status_post(struct request *rq, struct reply *rp);
 void api_machines_list(struct request *rq, struct reply *rp);
 void api_machine_get(struct request *rq, struct reply *rp);
 void api_machine_delete(struct request *rq, struct reply *rp);
+/* staging servers (api_staging.c) and what they report (api_points.c) */
+void api_staging_sync(struct request *rq, struct reply *rp);
+void api_points_get(struct request *rq, struct reply *rp);
+void api_jobs_list(struct request *rq, struct reply *rp);
+void api_jobs_post(struct request *rq, struct reply *rp);
+void api_job_get(struct request *rq, struct reply *rp);
 
 #endif

@@ -92,6 +92,62 @@ static const char *const migrations[] = {
 	"ALTER TABLE machines ADD COLUMN replication_request TEXT;" /* 'paused', 'running' or NULL */
 	"ALTER TABLE machines ADD COLUMN replication_requested_at BIGINT;"
 	"ALTER TABLE machines ADD COLUMN replication_requested_by TEXT;",
+	/* 2 -> 3: staging servers (docs/staging-console.md): their
+	 * credentials, which machines each stores, the recovery points they
+	 * report, and the jobs the console hands them */
+	"CREATE TABLE staging_servers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  secret_hash TEXT NOT NULL UNIQUE," /* SHA-256 hex of its bearer secret */
+	"  created_at BIGINT NOT NULL,"
+	"  last_sync_at BIGINT,"
+	"  version TEXT,"
+	"  free_bytes BIGINT,"
+	"  total_bytes BIGINT,"
+	"  removed_at BIGINT"                 /* NULL: may sync */
+	");"
+	"CREATE TABLE staging_machines ("
+	"  staging_ref INTEGER NOT NULL REFERENCES staging_servers (id),"
+	"  machine_ref INTEGER NOT NULL REFERENCES machines (id),"
+	"  reported_at BIGINT NOT NULL,"
+	"  points_digest TEXT,"               /* staging's SHA-256 of the list stored */
+	"  PRIMARY KEY (staging_ref, machine_ref)"
+	");"
+	"CREATE INDEX staging_machines_machine ON staging_machines (machine_ref);"
+	"CREATE TABLE recovery_points ("
+	"  id INTEGER PRIMARY KEY,"
+	"  staging_ref INTEGER NOT NULL REFERENCES staging_servers (id),"
+	"  machine_ref INTEGER NOT NULL REFERENCES machines (id),"
+	"  point_id BIGINT NOT NULL,"
+	"  time_ns BIGINT NOT NULL,"
+	"  doc TEXT NOT NULL,"                /* the point as staging describes it (JSON) */
+	"  UNIQUE (staging_ref, machine_ref, point_id)"
+	");"
+	"CREATE INDEX recovery_points_machine ON recovery_points (machine_ref, time_ns);"
+	"CREATE TABLE staging_jobs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  machine_ref INTEGER NOT NULL REFERENCES machines (id),"
+	"  staging_ref INTEGER REFERENCES staging_servers (id)," /* NULL until delivered */
+	"  kind TEXT NOT NULL,"
+	"  params TEXT NOT NULL,"             /* JSON object */
+	"  owner TEXT NOT NULL,"              /* USER@ACCOUNT who asked */
+	"  state TEXT NOT NULL,"              /* queued delivered running succeeded failed */
+	"  created_at BIGINT NOT NULL,"
+	"  delivered_at BIGINT,"
+	"  started_at BIGINT,"
+	"  ended_at BIGINT,"
+	"  result TEXT,"                      /* JSON, when succeeded */
+	"  error TEXT"                        /* one line, when failed */
+	");"
+	"CREATE INDEX staging_jobs_machine ON staging_jobs (machine_ref, id);"
+	"CREATE INDEX staging_jobs_state ON staging_jobs (state, staging_ref);"
+	"CREATE TABLE staging_job_log ("
+	"  job_ref INTEGER NOT NULL REFERENCES staging_jobs (id),"
+	"  seq INTEGER NOT NULL,"             /* staging's line number, from 1 */
+	"  at BIGINT NOT NULL,"
+	"  line TEXT NOT NULL,"
+	"  PRIMARY KEY (job_ref, seq)"
+	");",
 };
 
 const int db_schema_version = (int)(sizeof(migrations) / sizeof(migrations[0]));

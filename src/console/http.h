@@ -45,7 +45,8 @@ struct request {
 	const char *body; /* NUL-terminated; "" when none */
 	size_t len;
 	sqlite3 *db;      /* this request's own connection */
-	char param[64];   /* the route pattern's {parameter}, "" when none */
+	char param[64];   /* the route pattern's first {parameter}, "" when none */
+	char param2[64];  /* its second, as the job in .../{machine}/jobs/{id} */
 };
 
 struct reply {

@@ -57,6 +57,11 @@ static const struct route console_routes[] = {
 	{ "POST", "/api/v1/machines/{machine}/status", api_status_post },
 	{ "POST", "/api/v1/machines/{machine}/replication", web_replication_post },
 	{ "GET", "/api/v1/machines/{machine}/timeline", web_timeline_get },
+	{ "GET", "/api/v1/machines/{machine}/points", api_points_get },
+	{ "GET", "/api/v1/machines/{machine}/jobs", api_jobs_list },
+	{ "POST", "/api/v1/machines/{machine}/jobs", api_jobs_post },
+	{ "GET", "/api/v1/machines/{machine}/jobs/{id}", api_job_get },
+	{ "POST", "/api/v1/staging/sync", api_staging_sync },
 };
 
 /* The next segment of a path or pattern starting at *s (after a '/'): its
@@ -72,10 +77,11 @@ static size_t next_segment(const char **s, const char **seg, int *more)
 	return n;
 }
 
-int route_match(const char *pattern, const char *path, char *param, size_t plen)
+int route_match(const char *pattern, const char *path, char *param, size_t plen, char *param2,
+		size_t plen2)
 {
 	const char *p = pattern, *u = path, *ps, *us;
-	int pmore = 1, umore = 1;
+	int pmore = 1, umore = 1, nparams = 0;
 
 	if (*p != '/' || *u != '/')
 		return 0;
@@ -86,12 +92,16 @@ int route_match(const char *pattern, const char *path, char *param, size_t plen)
 		size_t un = next_segment(&u, &us, &umore);
 
 		if (pn > 2 && ps[0] == '{' && ps[pn - 1] == '}') {
-			if (!un || un >= plen || memchr(us, '\0', un))
+			char *dst = nparams == 0 ? param : nparams == 1 ? param2 : NULL;
+			size_t cap = nparams == 0 ? plen : plen2;
+
+			nparams++;
+			if (!dst || !un || un >= cap || memchr(us, '\0', un))
 				return 0;
-			memcpy(param, us, un);
-			param[un] = '\0';
+			memcpy(dst, us, un);
+			dst[un] = '\0';
 			if (pn == sizeof("{machine}") - 1 && !memcmp(ps, "{machine}", pn) &&
-			    !name_valid(param))
+			    !name_valid(dst))
 				return 0;
 		} else if (pn != un || memcmp(ps, us, pn)) {
 			return 0;
@@ -105,7 +115,8 @@ void route_dispatch(const struct route *table, size_t n, struct request *rq, str
 	int path_known = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!route_match(table[i].pattern, rq->url, rq->param, sizeof(rq->param)))
+		if (!route_match(table[i].pattern, rq->url, rq->param, sizeof(rq->param), rq->param2,
+				 sizeof(rq->param2)))
 			continue;
 		if (strcmp(table[i].method, rq->method)) {
 			path_known = 1;
@@ -115,6 +126,7 @@ void route_dispatch(const struct route *table, size_t n, struct request *rq, str
 		return;
 	}
 	rq->param[0] = '\0';
+	rq->param2[0] = '\0';
 	if (path_known)
 		reply_error(rp, 405, "method_not_allowed", "%s is not allowed on %s", rq->method,
 			    rq->url);

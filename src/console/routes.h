@@ -26,8 +26,10 @@ struct route {
 	route_handler *fn;
 };
 
-/* 1 and the parameter (if any) in param when path matches pattern, else 0. */
-int route_match(const char *pattern, const char *path, char *param, size_t plen);
+/* 1 when path matches pattern, with its first {parameter} in param and a
+ * second in param2 (NULL: patterns with two do not match), else 0. */
+int route_match(const char *pattern, const char *path, char *param, size_t plen, char *param2,
+		size_t plen2);
 /* Run the matching route's handler on rq; 405 when the path is known with
  * another method, 404 when no pattern matches. */
 void route_dispatch(const struct route *table, size_t n, struct request *rq, struct reply *rp);

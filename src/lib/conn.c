@@ -228,6 +228,24 @@ int conn_peer_name(struct conn *c, char *out, size_t n)
 	return 0;
 }
 
+int conn_peer_fingerprint(struct conn *c, char out[CONN_FINGERPRINT_HEX])
+{
+	X509 *peer = SSL_get1_peer_certificate(c->ssl);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	int ok;
+
+	if (!peer)
+		return -EACCES;
+	ok = SSL_get_verify_result(c->ssl) == X509_V_OK &&
+	     X509_digest(peer, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32;
+	X509_free(peer);
+	if (!ok)
+		return -EACCES;
+	hex_encode(md, mdlen, out);
+	return 0;
+}
+
 /* One SSL call under the lock; returns bytes moved, or 0 and the poll event to wait for. */
 static int ssl_io(struct conn *c, int writing, void *buf, size_t len, size_t *moved, short *wait_for)
 {

@@ -42,6 +42,10 @@ int conn_accept(struct conn *c, SSL_CTX *ctx, int fd, int timeout_ms, char *err,
 /* Common name of the verified peer certificate; -EACCES if absent or not a
  * valid machine name. */
 int conn_peer_name(struct conn *c, char *out, size_t n);
+/* SHA-256 of the verified peer certificate (DER) as 64 lowercase hex
+ * digits, the form the console lists; -EACCES if there is none. */
+#define CONN_FINGERPRINT_HEX 65
+int conn_peer_fingerprint(struct conn *c, char out[CONN_FINGERPRINT_HEX]);
 
 int conn_write(struct conn *c, const void *buf, size_t len);
 /* Read exactly len bytes; -ECONNRESET on EOF, -ETIMEDOUT after timeout_ms

@@ -12,8 +12,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "conn.h"
+#include "console_sync.h"
 #include "log.h"
+#include "revocation.h"
 #include "points.h"
 #include "points_cli.h"
 #include "server.h"
@@ -24,7 +28,8 @@
 
 struct options {
 	const char *listen, *store, *ca, *cert, *key, *points_mode;
-	uint64_t sync_bytes;
+	const char *console, *console_ca, *console_credential, *revocation_state;
+	uint64_t sync_bytes, console_interval_ns;
 	enum log_level level;
 	struct retention_policy keep;
 };
@@ -52,6 +57,18 @@ static void usage(FILE *out)
 		"  --keep-all DURATION  keep every recovery point this young (default 1h)\n"
 		"  --keep-hourly N      and the first point of each of the last N hours (24)\n"
 		"  --keep-daily N       and the first point of each of the last N days (7)\n"
+		"\n"
+		"The channel to livemig-console (docs/staging-console.md); off unless --console\n"
+		"is given. Once the console has answered, only each machine's current\n"
+		"certificate may connect:\n"
+		"  --console URL               the console, e.g. https://console.example:8443\n"
+		"  --console-ca FILE           CA that signed the console's certificate (PEM)\n"
+		"  --console-credential FILE   the secret from 'livemig-console admin add-staging'\n"
+		"                              (mode 0600)\n"
+		"  --console-interval DUR      sync every DUR (default 2s)\n"
+		"  --revocation-state FILE     the last certificate list, kept across restarts\n"
+		"                              (default DIR/.revocation.json)\n"
+		"\n"
 		"  --log-level LEVEL    error, warn, info (default) or debug\n"
 		"  --help               show this help\n"
 		"  --version            show the version\n");
@@ -82,6 +99,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "key", required_argument, NULL, 'k' },
 		{ "sync-bytes", required_argument, NULL, 'b' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "console-ca", required_argument, NULL, 'T' },
+		{ "console-credential", required_argument, NULL, 'S' },
+		{ "console-interval", required_argument, NULL, 'I' },
+		{ "revocation-state", required_argument, NULL, 'R' },
 		{ "points-mode", required_argument, NULL, 'P' },
 		{ "keep-all", required_argument, NULL, 'A' },
 		{ "keep-hourly", required_argument, NULL, 'H' },
@@ -104,6 +126,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_size(optarg, &o->sync_bytes) || o->sync_bytes == 0)
 				return bad_usage("--sync-bytes '%s' is not a size (for example 8M or "
 						 "512K)", optarg);
+			break;
+		case 'C': o->console = optarg; break;
+		case 'T': o->console_ca = optarg; break;
+		case 'S': o->console_credential = optarg; break;
+		case 'R': o->revocation_state = optarg; break;
+		case 'I':
+			if (parse_duration(optarg, &o->console_interval_ns) ||
+			    o->console_interval_ns < 100000000u)
+				return bad_usage("--console-interval '%s' is not a duration of at "
+						 "least 100ms (for example 2s)", optarg);
 			break;
 		case 'L':
 			if (log_level_parse(optarg, &o->level))
@@ -157,6 +189,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (!o->ca || !o->cert || !o->key)
 		return bad_usage("%s", "--ca, --cert and --key are required (the CA that signs "
 				 "agent certificates, and this server's certificate and key)");
+	if (o->console && (!o->console_ca || !o->console_credential))
+		return bad_usage("%s", "--console needs --console-ca (the CA of the console's "
+				 "certificate) and --console-credential (the file with the secret "
+				 "from 'livemig-console admin add-staging NAME')");
+	if (!o->console && (o->console_ca || o->console_credential || o->revocation_state))
+		return bad_usage("%s", "--console-ca, --console-credential and --revocation-state "
+				 "go with --console URL");
 	return 0;
 }
 
@@ -185,10 +224,45 @@ static void announce(int fd)
 	log_info(strchr(host, ':') ? "listening on [%s]:%s" : "listening on %s:%s", host, port);
 }
 
+/* Load the persisted certificate list (enforced from here on if there is
+ * one), then start syncing. 0 or -1 (logged). */
+static int start_console_sync(const struct options *o)
+{
+	struct console_sync_config sc = {
+		.url = o->console, .ca = o->console_ca, .credential = o->console_credential,
+		.store_dir = o->store, .interval_ns = o->console_interval_ns,
+	};
+	char path[4096], err[512];
+
+	if (o->revocation_state)
+		snprintf(path, sizeof(path), "%s", o->revocation_state);
+	else
+		snprintf(path, sizeof(path), "%s/.revocation.json", o->store);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		log_error("libcurl initialisation failed");
+		return -1;
+	}
+	if (revocation_init(path, err, sizeof(err)) || console_sync_start(&sc, err, sizeof(err))) {
+		log_error("%s", err);
+		revocation_shutdown();
+		return -1;
+	}
+	return 0;
+}
+
+static void stop_console_sync(const struct options *o)
+{
+	if (!o->console)
+		return;
+	console_sync_stop();
+	revocation_shutdown();
+	curl_global_cleanup();
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .sync_bytes = 8u << 20, .level = LOG_LVL_INFO, .points_mode = "auto",
-			     .keep = RETENTION_DEFAULT };
+			     .keep = RETENTION_DEFAULT, .console_interval_ns = SYNC_INTERVAL_DEFAULT_NS };
 	struct staging_config cfg = { 0 };
 	char host[256], port[32], err[512];
 	int rc, listen_fd, sig_fd;
@@ -261,8 +335,17 @@ int main(int argc, char **argv)
 		close(sig_fd);
 		return 1;
 	}
+	/* after the signal mask: the sync thread inherits it. Before the
+	 * first connection: a persisted certificate list is enforced on it. */
+	if (o.console && start_console_sync(&o)) {
+		close(listen_fd);
+		SSL_CTX_free(cfg.tls);
+		close(sig_fd);
+		return 1;
+	}
 	announce(listen_fd);
 	rc = server_run(&cfg, listen_fd, sig_fd);
+	stop_console_sync(&o);
 	close(sig_fd);
 	SSL_CTX_free(cfg.tls);
 	log_info("stopped");

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "machines.h"
+#include "revocation.h"
 #include "server.h"
 #include "session_priv.h"
 #include "store.h"
@@ -363,6 +364,22 @@ static int dispatch(struct session *s, const struct frame *f)
 	}
 }
 
+/* Only the machine's current certificate may write (revocation.h); a
+ * new list from the console is checked against at the next frame. */
+static int still_current(struct session *s)
+{
+	uint64_t g = revocation_generation();
+
+	if (g == s->revocation_gen)
+		return 0;
+	s->revocation_gen = g;
+	if (revocation_check(s->machine, s->fingerprint))
+		return 0;
+	return session_fail(s, ERR_AUTH, "the console revoked this certificate of machine %s "
+			    "while it was connected (deregistered or registered again)",
+			    s->machine);
+}
+
 static int serve(struct session *s)
 {
 	struct frame f;
@@ -374,7 +391,7 @@ static int serve(struct session *s)
 		/* group commit: one sync for everything the agent sent before it paused */
 		if (!conn_input_pending(&s->conn) && session_commit(s, COMMIT_REPORT_NEW))
 			return -1;
-		if (next_frame(s, &f, -1))
+		if (next_frame(s, &f, -1) || still_current(s))
 			return -1;
 		rc = dispatch(s, &f);
 		if (rc)
@@ -492,6 +509,15 @@ void session_run(struct session *s)
 
 	if (alloc_buffers(s)) {
 		log_error("closing connection from %s: out of memory", s->addr);
+		return;
+	}
+	s->revocation_gen = revocation_generation();
+	if (conn_peer_fingerprint(&s->conn, s->fingerprint) ||
+	    !revocation_allows(s->machine, s->fingerprint)) {
+		session_fail(s, ERR_AUTH, "this certificate is not machine %s's current one: the "
+			     "console revoked it (deregistered or registered again); register the "
+			     "machine again", s->machine);
+		finish(s, -1);
 		return;
 	}
 	rc = serve(s);

@@ -34,6 +34,8 @@ struct session {
 	int wake_fd;                      /* eventfd: shutdown or takeover */
 	char addr[64];                    /* peer, for logs */
 	char machine[FRAME_NAME_MAX + 1]; /* the certificate's CN */
+	char fingerprint[CONN_FINGERPRINT_HEX]; /* the certificate's SHA-256 */
+	uint64_t revocation_gen;          /* the console list last checked against */
 
 	struct machine *m;                /* set by HELLO */
 	uint64_t token;                   /* ownership of m; stale once replaced */

@@ -15,27 +15,27 @@ static void test_match(void **state)
 	char p[64];
 
 	(void)state;
-	assert_true(route_match("/", "/", p, sizeof(p)));
-	assert_false(route_match("/", "/x", p, sizeof(p)));
-	assert_true(route_match("/api/v1/machines", "/api/v1/machines", p, sizeof(p)));
-	assert_false(route_match("/api/v1/machines", "/api/v1/machines/", p, sizeof(p)));
-	assert_false(route_match("/api/v1/machines", "/api/v1/machine", p, sizeof(p)));
+	assert_true(route_match("/", "/", p, sizeof(p), NULL, 0));
+	assert_false(route_match("/", "/x", p, sizeof(p), NULL, 0));
+	assert_true(route_match("/api/v1/machines", "/api/v1/machines", p, sizeof(p), NULL, 0));
+	assert_false(route_match("/api/v1/machines", "/api/v1/machines/", p, sizeof(p), NULL, 0));
+	assert_false(route_match("/api/v1/machines", "/api/v1/machine", p, sizeof(p), NULL, 0));
 	assert_true(route_match("/api/v1/machines/{machine}/status", "/api/v1/machines/web-01/status",
-				p, sizeof(p)));
+				p, sizeof(p), NULL, 0));
 	assert_string_equal(p, "web-01");
 	assert_false(route_match("/api/v1/machines/{machine}", "/api/v1/machines/web-01/status", p,
 				 sizeof(p)));
-	assert_false(route_match("/api/v1/machines/{machine}", "/api/v1/machines/", p, sizeof(p)));
+	assert_false(route_match("/api/v1/machines/{machine}", "/api/v1/machines/", p, sizeof(p), NULL, 0));
 	/* not a machine name: no match, so a 404 */
 	assert_false(route_match("/api/v1/machines/{machine}", "/api/v1/machines/a%20b", p,
 				 sizeof(p)));
-	assert_false(route_match("/api/v1/machines/{machine}", "/api/v1/machines/..", p, sizeof(p)));
+	assert_false(route_match("/api/v1/machines/{machine}", "/api/v1/machines/..", p, sizeof(p), NULL, 0));
 	/* {id}: any one non-empty segment that fits */
-	assert_true(route_match("/api/v1/tokens/{id}", "/api/v1/tokens/x y", p, sizeof(p)));
+	assert_true(route_match("/api/v1/tokens/{id}", "/api/v1/tokens/x y", p, sizeof(p), NULL, 0));
 	assert_string_equal(p, "x y");
 	assert_false(route_match("/api/v1/tokens/{id}", "/api/v1/tokens/0123456789012345678901234567890123456789012345678901234567890123",
-				 p, sizeof(p)));
-	assert_false(route_match("/api", "api", p, sizeof(p)));
+				 p, sizeof(p), NULL, 0));
+	assert_false(route_match("/api", "api", p, sizeof(p), NULL, 0));
 }
 
 static int called;

@@ -3,6 +3,7 @@
 // downloaded browser). Started by tests/web/run.sh, which sets up the
 // console, staging and an installed (not yet started) livemigd and passes:
 //   CONSOLE_URL SPKI CHROMIUM MACHINE LIVEMIG IDIR ISOCK TRY_INSTALL ARTIFACTS SERVER_CA
+//   STAGING_SECRET_FILE (a staging server's sync secret, for the points check)
 // Each check prints "ok: ..."; the first failure throws and exits 1.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -49,6 +50,24 @@ async function pageFetch(page, method, path, { headers = {}, body } = {}) {
   }, [method, path, { 'X-Requested-With': 'test', ...headers }, body === undefined ? undefined : JSON.stringify(body)]);
 }
 const json = (r) => { try { return JSON.parse(r.text); } catch { return {}; } };
+
+// What a staging server sends (docs/staging-console.md), with the secret
+// run.sh had the console issue for it.
+function stagingSync(body) {
+  const secret = readFileSync(E.STAGING_SECRET_FILE, 'utf8').trim();
+  return new Promise((resolve, reject) => {
+    const req = https.request(base + '/api/v1/staging/sync', {
+      method: 'POST', ca: readFileSync(E.SERVER_CA),
+      headers: { Authorization: 'Bearer ' + secret, 'Content-Type': 'application/json' },
+    }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
 
 // A request from outside the browser, verifying the console's certificate
 // against the test CA, with a cookie header of our choosing.
@@ -173,6 +192,41 @@ try {
   for (const f of ['f-eta', 'f-backlog', 'f-lag', 'f-consistent', 'f-throughput'])
     if (!(await page.locator('#' + f).textContent()).trim()) fail('empty ' + f);
   ok(`detail: ${diskLabel}, chart, events (INITIAL_MIRROR → CHANGE_COPY), inventory (${invDisks.trim().slice(0, 60)})`);
+
+  // ---- recovery points: what staging reports appears on the machine's page ----
+  if (!(await page.locator('#m-points-empty').isVisible())) fail('no "no recovery point" line before any point');
+  const pointTime = '2026-12-06T03:15:00.123Z';
+  const point = {
+    id: 1, time: pointTime, time_ns: Date.parse(pointTime) * 1e6, origin: 'final-sync',
+    consistency: 'filesystem', pinned: true, pins: ['launch-7'],
+    disks: [{ name: 'vda', size: 50331648 }], created: pointTime,
+  };
+  const synced = await stagingSync({ version: 'web-test', machines: [{ machine: M, points: [point] }] });
+  if (synced.status !== 200) fail('staging sync: ' + synced.status + ' ' + synced.text);
+  const pointRow = page.locator('#m-points tr[data-point="1"]');
+  await pointRow.waitFor({ timeout: 10000 });
+  const cells = await pointRow.locator('td').allTextContents();
+  if (cells[0] !== '1' || cells[2] !== 'final sync' || cells[3] !== 'filesystem' ||
+      cells[4] !== 'pinned (launch-7)' || cells[5] !== 'web-st' ||
+      (await pointRow.locator('time').getAttribute('datetime')) !== pointTime)
+    fail('point row: ' + JSON.stringify(cells));
+  if (await page.locator('#m-points-empty').isVisible()) fail('"no recovery point" still shown');
+  await page.screenshot({ path: E.ARTIFACTS + '/machine-points.png', fullPage: true });
+  ok(`recovery points: the point staging reported is on the page: ${cells.join(' | ')}`);
+
+  // ---- staging jobs: one asked through the API shows on the page ----
+  if (!(await page.locator('#m-jobs-empty').isVisible())) fail('no "no job" line before any job');
+  const csrfJob = json(await pageFetch(page, 'GET', '/api/v1/session')).csrf_token;
+  const made = await pageFetch(page, 'POST', `/api/v1/machines/${M}/jobs`,
+    { headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfJob }, body: { kind: 'refresh-points' } });
+  if (made.status !== 201) fail('job: ' + made.status + ' ' + made.text);
+  const jobRow = page.locator(`#m-jobs li[data-job="${json(made).id}"]`);
+  await jobRow.waitFor({ timeout: 10000 });
+  const jobText = await jobRow.textContent();
+  if (!jobText.includes('refresh-points') || !jobText.includes('by alice@acme') ||
+      (await jobRow.locator('[data-field=job-state]').textContent()) !== 'queued')
+    fail('job row: ' + jobText);
+  ok(`staging jobs: the job asked is on the page: ${jobText.trim()}`);
 
   // live: the page shows each report soon after its arrival. The page polls
   // every second; 10 s is ten polls, far from a page that stopped polling

@@ -66,6 +66,9 @@ cat >"$T/try_install.sh" <<-SH
 		--devices "$disk" --root-disk "$disk" --token "\$1" </dev/null 2>&1
 SH
 
+# the points check reports a recovery point as a staging server would
+admin add-staging web-st >"$T/web-st.secret" 2>/dev/null || die "add-staging web-st"
+
 # chromium trusts the console's certificate by its public key (the test
 # CA is not in any trust store, and none is changed)
 SPKI=$(openssl x509 -in "$SERVER_CERT" -pubkey -noout | openssl pkey -pubin -outform der |
@@ -74,7 +77,7 @@ SPKI=$(openssl x509 -in "$SERVER_CERT" -pubkey -noout | openssl pkey -pubin -out
 rc=0
 CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM MACHINE=$machine LIVEMIG=$BUILD/livemig \
 	IDIR=$IDIR ISOCK=$ISOCK TRY_INSTALL=$T/try_install.sh ARTIFACTS=$ARTIFACTS \
-	SERVER_CA=$SERVER_CA \
+	SERVER_CA=$SERVER_CA STAGING_SECRET_FILE=$T/web-st.secret \
 	timeout --kill-after=10 900 node "$WEB/console.test.mjs" || rc=$?
 [ -f "$ISTATE/livemigd.pid" ] && track_pid "$(installed_pid)"
 [ "$rc" = 0 ] || die "the browser test failed (exit $rc); screenshots in $ARTIFACTS"

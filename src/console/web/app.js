@@ -282,9 +282,36 @@
         ' ' + e.text)));
     }
   }
+  const ORIGINS = { 'final-sync': 'final sync', periodic: 'periodic', requested: 'on request' };
+  function renderPoints(pts) {
+    const list = (pts && pts.points) || [];
+    $('m-points').hidden = !list.length;
+    $('m-points-empty').hidden = !!list.length;
+    fill($('m-points-body'), ...list.map((p) => el('tr', { 'data-point': String(p.id) },
+      el('td', { 'data-label': 'Point', text: String(p.id) }),
+      el('td', { 'data-label': 'Time' }, el('time', { datetime: p.time, text: new Date(p.time).toLocaleString() })),
+      el('td', { 'data-label': 'Made by', text: ORIGINS[p.origin] || p.origin }),
+      el('td', { 'data-label': 'Consistency', text: p.consistency }),
+      el('td', { 'data-label': 'Pinned', text: p.pinned ? 'pinned' + (p.pins && p.pins.length ? ' (' + p.pins.join(', ') + ')' : '') : 'no' }),
+      el('td', { 'data-label': 'Staging', text: p.staging || '-' }))));
+  }
+  function renderJobs(js) {
+    const list = (js && js.jobs) || [];
+    $('m-jobs-empty').hidden = !!list.length;
+    fill($('m-jobs'), ...list.map((j) => {
+      const last = j.log && j.log.length ? j.log[j.log.length - 1].line : '';
+      const end = j.ended ? ', ended ' + when(j.ended) : '';
+      return el('li', { 'data-job': String(j.id), className: j.state === 'failed' ? 'error' : null },
+        el('strong', { text: `#${j.id} ${j.kind}` }), ' ',
+        el('span', { 'data-field': 'job-state', text: j.state }),
+        ` (by ${j.owner}, asked ${when(j.created)}${end}${j.staging ? ', on ' + j.staging : ''})`,
+        j.error ? el('div', { className: 'small', text: j.error }) : (last ? el('div', { className: 'small muted', text: last }) : null));
+    }));
+  }
   async function refreshMachine(id) {
     const path = '/api/v1/machines/' + encodeURIComponent(id);
-    const [r, t] = await Promise.all([api('GET', path + '?history=0'), api('GET', path + '/timeline?points=120')]);
+    const [r, t, pts, js] = await Promise.all([api('GET', path + '?history=0'), api('GET', path + '/timeline?points=120'),
+      api('GET', path + '/points'), api('GET', path + '/jobs')]);
     if (r.status === 404) {
       $('notfound-text').textContent = errText(r);
       show('notfound');
@@ -292,6 +319,8 @@
     }
     if (r.status !== 200) return;
     renderMachine(r.data, t.status === 200 ? t.data : null);
+    if (pts.status === 200) renderPoints(pts.data);
+    if (js.status === 200) renderJobs(js.data);
   }
   async function ask(state) {
     if (!current) return;

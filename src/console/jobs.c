@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The jobs table and its states (jobs.h). */
+#include "jobs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+/* The kinds staging runs today; the launch work adds its own. */
+static const char *const kinds[] = { "refresh-points", NULL };
+
+int job_kind_known(const char *kind)
+{
+	for (const char *const *k = kinds; *k; k++)
+		if (!strcmp(*k, kind))
+			return 1;
+	return 0;
+}
+
+static int run(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err(db, rc, what);
+}
+
+int job_create(sqlite3 *db, int64_t machine_ref, const char *kind, const json_t *params,
+	       const char *owner, int64_t now, int64_t *id)
+{
+	char *text = params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!text)
+		return -ENOMEM;
+	rc = db_prepare(db, &st,
+			"INSERT INTO staging_jobs (machine_ref, kind, params, owner, state, created_at)"
+			" VALUES (?, ?, ?, ?, ?, ?)");
+	if (rc) {
+		free(text);
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, machine_ref);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, JOB_QUEUED, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now);
+	rc = run(db, st, "queueing a job");
+	free(text);
+	if (!rc)
+		*id = sqlite3_last_insert_rowid(db);
+	return rc;
+}
+
+static json_t *int_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+		       ? json_null()
+		       : json_integer((json_int_t)sqlite3_column_int64(st, col));
+}
+
+static json_t *doc_or_null(sqlite3_stmt *st, int col)
+{
+	json_t *j;
+
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return json_null();
+	j = json_loads(db_text(st, col), 0, NULL);
+	return j ? j : json_null();
+}
+
+static int job_log_json(sqlite3 *db, int64_t job, json_t **out)
+{
+	json_t *lines = json_array();
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!lines)
+		return -ENOMEM;
+	rc = db_prepare(db, &st,
+			"SELECT seq, at, line FROM staging_job_log WHERE job_ref = ? ORDER BY seq");
+	if (rc) {
+		json_decref(lines);
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, job);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_array_append_new(lines, json_pack("{s:I, s:I, s:s}", "seq",
+							   (json_int_t)sqlite3_column_int64(st, 0),
+							   "at",
+							   (json_int_t)sqlite3_column_int64(st, 1),
+							   "line", db_text(st, 2)))) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "reading a job's log");
+	sqlite3_finalize(st);
+	if (rc)
+		json_decref(lines);
+	else
+		*out = lines;
+	return rc;
+}
+
+#define JOB_COLUMNS                                                                        \
+	"SELECT j.id, j.kind, j.params, j.owner, j.state, s.name, j.created_at,"           \
+	" j.delivered_at, j.started_at, j.ended_at, j.result, j.error FROM staging_jobs j" \
+	" LEFT JOIN staging_servers s ON s.id = j.staging_ref"
+
+static int jobs_query_json(sqlite3 *db, sqlite3_stmt *st, json_t **out)
+{
+	json_t *list = json_array();
+	int rc;
+
+	if (!list) {
+		sqlite3_finalize(st);
+		return -ENOMEM;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		json_t *log = NULL, *o;
+		int lrc = job_log_json(db, id, &log);
+
+		if (lrc) {
+			sqlite3_finalize(st);
+			json_decref(list);
+			return lrc;
+		}
+		o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
+			      "id", (json_int_t)id, "kind", db_text(st, 1), "params",
+			      doc_or_null(st, 2), "owner", db_text(st, 3), "state", db_text(st, 4),
+			      "staging", sqlite3_column_type(st, 5) == SQLITE_NULL
+					 ? json_null() : json_string(db_text(st, 5)),
+			      "created", (json_int_t)sqlite3_column_int64(st, 6), "delivered",
+			      int_or_null(st, 7), "started", int_or_null(st, 8), "ended",
+			      int_or_null(st, 9), "result", doc_or_null(st, 10), "error",
+			      sqlite3_column_type(st, 11) == SQLITE_NULL
+				      ? json_null() : json_string(db_text(st, 11)),
+			      "log", log);
+		if (!o || json_array_append_new(list, o)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing jobs");
+	sqlite3_finalize(st);
+	if (rc)
+		json_decref(list);
+	else
+		*out = list;
+	return rc;
+}
+
+int jobs_machine_json(sqlite3 *db, int64_t machine_ref, unsigned limit, json_t **out)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st, JOB_COLUMNS " WHERE j.machine_ref = ? ORDER BY j.id DESC LIMIT ?");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, machine_ref);
+	sqlite3_bind_int64(st, 2, limit);
+	return jobs_query_json(db, st, out);
+}
+
+int job_json(sqlite3 *db, int64_t machine_ref, int64_t id, json_t **out)
+{
+	json_t *list = NULL;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st, JOB_COLUMNS " WHERE j.machine_ref = ? AND j.id = ?");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, machine_ref);
+	sqlite3_bind_int64(st, 2, id);
+	rc = jobs_query_json(db, st, &list);
+	if (rc)
+		return rc;
+	if (!json_array_size(list)) {
+		json_decref(list);
+		return -ENOENT;
+	}
+	*out = json_incref(json_array_get(list, 0));
+	json_decref(list);
+	return 0;
+}
+
+static int job_log_append(sqlite3 *db, int64_t job, const json_t *lines)
+{
+	const json_t *l;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(lines, i, l) {
+		sqlite3_stmt *st;
+
+		/* a sync whose answer was lost is sent again: the same seq is
+		 * the same line */
+		rc = db_prepare(db, &st,
+				"INSERT INTO staging_job_log (job_ref, seq, at, line) SELECT ?1, ?2, ?3, ?4"
+				" WHERE (SELECT COUNT(*) FROM staging_job_log WHERE job_ref = ?1) < ?5"
+				" ON CONFLICT (job_ref, seq) DO NOTHING");
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(st, 1, job);
+		sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(l, "seq")));
+		sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(l, "at")));
+		sqlite3_bind_text(st, 4, json_string_value(json_object_get(l, "line")), -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, JOB_LOG_MAX);
+		if ((rc = run(db, st, "storing a job's log line")))
+			return rc;
+	}
+	return rc;
+}
+
+static int job_report(sqlite3 *db, int64_t staging_ref, const json_t *r, int64_t now)
+{
+	const char *state = json_string_value(json_object_get(r, "state"));
+	int64_t id = json_integer_value(json_object_get(r, "id"));
+	const json_t *result = json_object_get(r, "result");
+	int ended = strcmp(state, JOB_RUNNING) != 0;
+	char *result_text = NULL;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (result && !(result_text = json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS)))
+		return -ENOMEM;
+	/* only this server's unfinished jobs move; a report after the end
+	 * (a resent sync) changes nothing */
+	rc = db_prepare(db, &st,
+			"UPDATE staging_jobs SET state = ?1, started_at = COALESCE(started_at, ?2),"
+			" ended_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, result = ?4, error = ?5"
+			" WHERE id = ?6 AND staging_ref = ?7 AND state IN ('delivered', 'running')");
+	if (rc) {
+		free(result_text);
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 3, ended);
+	if (result_text)
+		sqlite3_bind_text(st, 4, result_text, -1, SQLITE_STATIC);
+	if (json_is_string(json_object_get(r, "error")))
+		sqlite3_bind_text(st, 5, json_string_value(json_object_get(r, "error")), -1,
+				  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, id);
+	sqlite3_bind_int64(st, 7, staging_ref);
+	rc = run(db, st, "recording a job report");
+	free(result_text);
+	if (rc)
+		return rc;
+	/* log lines of a job that just ended come in the same report */
+	rc = db_prepare(db, &st, "SELECT 1 FROM staging_jobs WHERE id = ? AND staging_ref = ?");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, staging_ref);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return db_err(db, rc, "finding a reported job");
+	return json_object_get(r, "log") ? job_log_append(db, id, json_object_get(r, "log")) : 0;
+}
+
+int jobs_apply_reports(sqlite3 *db, int64_t staging_ref, const json_t *reports, int64_t now)
+{
+	const json_t *r;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(reports, i, r)
+		if ((rc = job_report(db, staging_ref, r, now)))
+			break;
+	return rc;
+}
+
+int jobs_for_staging(sqlite3 *db, int64_t staging_ref, int64_t now, json_t **out)
+{
+	json_t *list = json_array();
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!list)
+		return -ENOMEM;
+	/* the first server that reports storing the machine gets its jobs */
+	rc = db_prepare(db, &st,
+			"UPDATE staging_jobs SET staging_ref = ?1, state = 'delivered', delivered_at = ?2"
+			" WHERE state = 'queued' AND machine_ref IN"
+			" (SELECT machine_ref FROM staging_machines WHERE staging_ref = ?1)");
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, staging_ref);
+		sqlite3_bind_int64(st, 2, now);
+		rc = run(db, st, "delivering jobs");
+	}
+	if (!rc)
+		rc = db_prepare(db, &st,
+				"SELECT j.id, j.kind, m.machine_id, j.params FROM staging_jobs j"
+				" JOIN machines m ON m.id = j.machine_ref WHERE j.staging_ref = ?"
+				" AND j.state IN ('delivered', 'running') ORDER BY j.id");
+	if (rc) {
+		json_decref(list);
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, staging_ref);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:o}", "id",
+							  (json_int_t)sqlite3_column_int64(st, 0),
+							  "kind", db_text(st, 1), "machine",
+							  db_text(st, 2), "params",
+							  doc_or_null(st, 3)))) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing a staging server's jobs");
+	sqlite3_finalize(st);
+	if (rc)
+		json_decref(list);
+	else
+		*out = list;
+	return rc;
+}
