@@ -5,6 +5,8 @@
 #   make check           install test dependencies (as root), run every test,
 #                        then again under ASan+UBSan
 #   make check-kernels   the kernel module on 5.10, 6.12 and sid's kernel (QEMU)
+#   make check-launch    conversion and launch of Debian 12 guests (libguestfs,
+#                        libvirt, QEMU TCG)
 #   make demo            build and run the end-to-end demo
 #   make install DESTDIR=... PREFIX=...
 #   make clean
@@ -53,6 +55,7 @@ AGENT_SRCS   := $(sort $(wildcard src/agent/*.c))
 CLI_SRCS     := $(sort $(wildcard src/cli/*.c))
 STAGING_SRCS := $(sort $(wildcard src/staging/*.c))
 CONSOLE_SRCS := $(sort $(wildcard src/console/*.c))
+LAUNCH_SRCS  := $(sort $(wildcard src/launch/*.c))
 UNIT_SRCS    := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -61,13 +64,21 @@ AGENT_OBJS   := $(AGENT_SRCS:%.c=$(O)/%.o)
 CLI_OBJS     := $(CLI_SRCS:%.c=$(O)/%.o)
 STAGING_OBJS := $(STAGING_SRCS:%.c=$(O)/%.o)
 CONSOLE_OBJS := $(CONSOLE_SRCS:%.c=$(O)/%.o)
+LAUNCH_OBJS  := $(LAUNCH_SRCS:%.c=$(O)/%.o)
+# livemig-launch links libguestfs and libvirt (target hosts only): built
+# when their -dev packages are installed (ci/deps.sh launch), else skipped
+LAUNCH_PKGS  := libguestfs libvirt
+HAVE_LAUNCH  := $(shell pkg-config --exists $(LAUNCH_PKGS) 2>/dev/null && echo 1)
+LAUNCH_CFLAGS := $(shell pkg-config --cflags $(LAUNCH_PKGS) 2>/dev/null)
+LAUNCH_LIBS  := $(shell pkg-config --libs $(LAUNCH_PKGS) 2>/dev/null)
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
-		$(if $(CONSOLE_SRCS),$(O)/livemig-console)
+		$(if $(CONSOLE_SRCS),$(O)/livemig-console) \
+		$(if $(HAVE_LAUNCH),$(O)/livemig-launch)
 
 .PHONY: all check check-unit check-fuzz check-integration check-sanitized check-kmod check-kmod-full \
-	check-web check-packages deb rpm demo bench \
-	deps-build deps-test install clean fuzz
+	check-web check-packages check-launch deb rpm demo bench \
+	deps-build deps-test deps-launch install clean fuzz
 .DELETE_ON_ERROR:
 
 all: $(PROGRAMS)
@@ -77,6 +88,7 @@ $(O)/src/agent/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent
 $(O)/src/cli/%.o: CPPFLAGS += -Isrc/lib -Isrc/cli
 $(O)/src/staging/%.o: CPPFLAGS += -Isrc/lib -Isrc/staging
 $(O)/src/console/%.o: CPPFLAGS += -Isrc/lib -Isrc/console
+$(O)/src/launch/%.o: CPPFLAGS += -Isrc/lib -Isrc/launch $(LAUNCH_CFLAGS)
 $(O)/tests/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent -Isrc/staging -Isrc/console
 
 $(O)/%.o: %.c
@@ -108,6 +120,10 @@ $(O)/livemig-staging: $(STAGING_OBJS) $(O)/liblivemig.a
 $(O)/livemig-console: $(CONSOLE_OBJS) $(O)/liblivemig.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CONSOLE_LIBS)
+
+$(O)/livemig-launch: $(LAUNCH_OBJS) $(O)/liblivemig.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAUNCH_LIBS)
 
 # Unit tests link the shared library; test_agent_* and test_staging_* also
 # link that program's objects (minus main), since the two programs may use
@@ -165,6 +181,11 @@ endif
 deps-test:
 ifneq ($(NO_DEPS),1)
 	$(Q)ci/deps.sh test
+endif
+
+deps-launch:
+ifneq ($(NO_DEPS),1)
+	$(Q)ci/deps.sh launch
 endif
 
 # ---- tests ----
@@ -238,6 +259,15 @@ deb:
 rpm:
 	$(Q)tests/packages/build_rpm.sh $(O)/packages/rpm
 
+# Conversion and launch (docs/launch.md): Debian 12 guests made by
+# debootstrap (cached), converted by livemig-launch and booted by a private
+# libvirtd under TCG: BIOS, UEFI, and an initramfs without virtio.
+# A recursive make, so that livemig-launch is built once the -dev packages
+# deps-launch installs are there.
+check-launch: deps-launch
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 $(O)/livemig-launch
+	$(Q)tests/launch/run.sh $(O)
+
 # Under ASan+UBSan: the unit tests and the integration suite's quick tier.
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
@@ -258,6 +288,7 @@ install: all
 	install -m 0755 $(O)/livemig-staging $(DESTDIR)$(SBINDIR)/livemig-staging
 	install -m 0755 $(O)/livemig $(DESTDIR)$(BINDIR)/livemig
 	$(if $(CONSOLE_SRCS),install -m 0755 $(O)/livemig-console $(DESTDIR)$(SBINDIR)/livemig-console)
+	$(if $(HAVE_LAUNCH),install -m 0755 $(O)/livemig-launch $(DESTDIR)$(SBINDIR)/livemig-launch)
 
 clean:
 	rm -rf build
