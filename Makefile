@@ -72,6 +72,10 @@ HAVE_LAUNCH  := $(shell pkg-config --exists $(LAUNCH_PKGS) 2>/dev/null && echo 1
 LAUNCH_CFLAGS := $(shell pkg-config --cflags $(LAUNCH_PKGS) 2>/dev/null)
 LAUNCH_LIBS  := $(shell pkg-config --libs $(LAUNCH_PKGS) 2>/dev/null)
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
+# test_launch_* link livemig-launch's objects (libguestfs, libvirt)
+ifneq ($(HAVE_LAUNCH),1)
+UNIT_BINS    := $(filter-out $(O)/tests/unit/test_launch_%,$(UNIT_BINS))
+endif
 PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging \
 		$(if $(CONSOLE_SRCS),$(O)/livemig-console) \
 		$(if $(HAVE_LAUNCH),$(O)/livemig-launch)
@@ -90,6 +94,7 @@ $(O)/src/staging/%.o: CPPFLAGS += -Isrc/lib -Isrc/staging
 $(O)/src/console/%.o: CPPFLAGS += -Isrc/lib -Isrc/console
 $(O)/src/launch/%.o: CPPFLAGS += -Isrc/lib -Isrc/launch $(LAUNCH_CFLAGS)
 $(O)/tests/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent -Isrc/staging -Isrc/console
+$(O)/tests/unit/test_launch_%.o: CPPFLAGS += -Isrc/launch $(LAUNCH_CFLAGS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -131,6 +136,7 @@ $(O)/livemig-launch: $(LAUNCH_OBJS) $(O)/liblivemig.a
 AGENT_LIBOBJS   := $(filter-out %/main.o,$(AGENT_OBJS))
 STAGING_LIBOBJS := $(filter-out %/main.o,$(STAGING_OBJS))
 CONSOLE_LIBOBJS := $(filter-out %/main.o,$(CONSOLE_OBJS))
+LAUNCH_LIBOBJS  := $(filter-out %/main.o,$(LAUNCH_OBJS))
 UNIT_LINK = @$(if $(Q),echo "  LD      $@")
 UNIT_LD = $(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -145,6 +151,10 @@ $(O)/tests/unit/test_staging_%: $(O)/tests/unit/test_staging_%.o $(STAGING_LIBOB
 $(O)/tests/unit/test_console_%: $(O)/tests/unit/test_console_%.o $(CONSOLE_LIBOBJS) $(O)/liblivemig.a
 	$(UNIT_LINK)
 	$(UNIT_LD) $(CONSOLE_LIBS)
+
+$(O)/tests/unit/test_launch_%: $(O)/tests/unit/test_launch_%.o $(LAUNCH_LIBOBJS) $(O)/liblivemig.a
+	$(UNIT_LINK)
+	$(UNIT_LD) $(LAUNCH_LIBS)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/liblivemig.a
 	$(UNIT_LINK)

@@ -87,14 +87,6 @@ static int fstab_by_uuid(struct conv *c)
 	return rc;
 }
 
-/* GRUB_KEY=... set to value (appended when absent) */
-static void set_grub_key(FILE *f, const char *text, const char *key, const char *value, int *done)
-{
-	(void)text;
-	fprintf(f, "%s=%s\n", key, value);
-	*done = 1;
-}
-
 /* /etc/default/grub: root by UUID (update-grub writes root=UUID=...), the
  * kernel's console also on the first serial port (the launch watches it).
  * update-grub itself runs natively (native.c). */
@@ -108,8 +100,8 @@ static int grub_defaults(struct conv *c)
 	f = open_memstream(&out, &outlen);
 	for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "GRUB_DISABLE_LINUX_UUID=", 24)) {
-			fprintf(f, "#%s\n", line);
-			set_grub_key(f, text, "GRUB_DISABLE_LINUX_UUID", "false", &uuid_done);
+			fprintf(f, "#%s\nGRUB_DISABLE_LINUX_UUID=false\n", line);
+			uuid_done = 1;
 		} else if (!strncmp(line, "GRUB_CMDLINE_LINUX=", 19) && !strstr(line, "console=ttyS0")) {
 			char *q = strrchr(line + 19, '"');
 
@@ -235,7 +227,7 @@ static int agent_disable(struct conv *c)
 static int test_identity(struct conv *c)
 {
 	const char *suffix = c->opt->hostname_suffix ? c->opt->hostname_suffix : "-test";
-	char name[300], line[400], id[33];
+	char name[256], line[400], id[33];
 	uint8_t raw[16];
 	char *hosts;
 	int rc;

@@ -117,16 +117,17 @@ static int find_kernels(struct conv *c)
 
 	for (char **p = k; p && *p && c->n_kernels < CONV_MAX_KERNELS; p++) {
 		struct conv_kernel *ke = &c->kernels[c->n_kernels];
+		const char *ver = *p + strlen("/boot/vmlinuz-");
 		char mod[300];
 
-		snprintf(ke->version, sizeof(ke->version), "%s", *p + strlen("/boot/vmlinuz-"));
-		snprintf(mod, sizeof(mod), "/lib/modules/%s", ke->version);
+		snprintf(ke->version, sizeof(ke->version), "%s", ver);
+		snprintf(mod, sizeof(mod), "/lib/modules/%s", ver);
 		if (guestfs_is_dir_opts(c->g, mod, GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS, 1, -1) <= 0)
 			continue; /* a kernel without its modules cannot boot a rebuilt initramfs */
 		if (c->initramfs == INITRAMFS_DRACUT)
-			snprintf(ke->initrd, sizeof(ke->initrd), "/boot/initramfs-%s.img", ke->version);
+			snprintf(ke->initrd, sizeof(ke->initrd), "/boot/initramfs-%.127s.img", ver);
 		else
-			snprintf(ke->initrd, sizeof(ke->initrd), "/boot/initrd.img-%s", ke->version);
+			snprintf(ke->initrd, sizeof(ke->initrd), "/boot/initrd.img-%.127s", ver);
 		c->n_kernels++;
 	}
 	free_strv(k);

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "convert.h"
@@ -78,6 +80,59 @@ static int export_stop(struct native *n)
 	return kill(pid, 0) == 0 ? -ETIMEDOUT : 0;
 }
 
+/* The chroot's /dev: a tmpfs of its own with the few nodes the guest's
+ * tools use, the loop devices under their names, and the by-uuid links
+ * udev would make (grub-mkconfig writes root=UUID= only when
+ * /dev/disk/by-uuid/UUID exists; this host may run no udev, and the host's
+ * /dev must not change). */
+static int private_dev(struct conv *c, struct native *n)
+{
+	static const struct { const char *name; unsigned maj, min; } chr[] = {
+		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 },
+		{ "urandom", 1, 9 }, { "tty", 5, 0 },
+	};
+	char dev[700], path[900], target[64];
+	struct stat st;
+	int li = 0;
+
+	snprintf(dev, sizeof(dev), "%s/dev", n->root);
+	if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=1m") < 0)
+		return conv_fail(c, -errno, "cannot mount a tmpfs on the chroot's /dev: %s", strerror(errno));
+	snprintf(n->mounted[n->n_mounted++], sizeof(n->mounted[0]), "%s", dev);
+	for (size_t i = 0; i < sizeof(chr) / sizeof(chr[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dev, chr[i].name);
+		if (mknod(path, S_IFCHR | 0666, makedev(chr[i].maj, chr[i].min)) < 0)
+			return conv_fail(c, -errno, "mknod %s: %s", path, strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/disk", dev);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/disk/by-uuid", dev);
+	mkdir(path, 0755);
+	for (int i = 0; i < c->n_mounts; i++) {
+		const struct conv_mount *m = &c->mounts[i];
+		const char *name;
+
+		if (!strcmp(m->fstype, "swap") || !strcmp(m->fstype, "vfat"))
+			continue;
+		if (li >= n->n_loops)
+			break;
+		name = strrchr(n->loops[li], '/') + 1;
+		if (stat(n->loops[li], &st) < 0)
+			return conv_fail(c, -errno, "stat %s: %s", n->loops[li], strerror(errno));
+		snprintf(path, sizeof(path), "%s/%s", dev, name);
+		if (mknod(path, S_IFBLK | 0660, st.st_rdev) < 0)
+			return conv_fail(c, -errno, "mknod %s: %s", path, strerror(errno));
+		if (m->uuid[0]) {
+			snprintf(path, sizeof(path), "%s/disk/by-uuid/%s", dev, m->uuid);
+			snprintf(target, sizeof(target), "../../%s", name);
+			if (symlink(target, path) < 0)
+				return conv_fail(c, -errno, "symlink %s: %s", path, strerror(errno));
+		}
+		li++;
+	}
+	return 0;
+}
+
 static int mount_all(struct conv *c, struct native *n)
 {
 	char *out = NULL;
@@ -91,7 +146,9 @@ static int mount_all(struct conv *c, struct native *n)
 		char off[32], lim[32], target[600];
 		const char *los[] = { "losetup", "-f", "--show", "-o", off, "--sizelimit", lim, n->raw, NULL };
 
-		if (!strcmp(m->fstype, "swap"))
+		/* the ESP is edited through libguestfs; this host's kernel may
+		 * lack vfat, and nothing run natively needs it */
+		if (!strcmp(m->fstype, "swap") || !strcmp(m->fstype, "vfat"))
 			continue;
 		snprintf(off, sizeof(off), "%llu", (unsigned long long)m->start);
 		snprintf(lim, sizeof(lim), "%llu", (unsigned long long)m->size);
@@ -119,8 +176,10 @@ static int mount_all(struct conv *c, struct native *n)
 		out = NULL;
 	}
 	free(out);
-	for (int i = 0; i < 3 && !rc; i++) {
-		static const char *const api[] = { "/dev", "/proc", "/sys" };
+	if (!rc)
+		rc = private_dev(c, n);
+	for (int i = 0; i < 2 && !rc; i++) {
+		static const char *const api[] = { "/proc", "/sys" };
 		char target[600];
 		const char *mnt[] = { "mount", "--rbind", api[i], target, NULL };
 

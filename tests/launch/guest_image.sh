@@ -137,11 +137,12 @@ build_image() {
 	if [ "$variant" = uefi ]; then
 		cp -a "$R/usr/lib/grub/x86_64-efi" "$R/boot/grub/"
 		printf 'search --no-floppy --fs-uuid --set=root %s\nset prefix=($root)/boot/grub\nconfigfile $prefix/grub.cfg\n' \
-			"$uuid" >"$work/early.cfg"
-		in_root grub-mkimage -O x86_64-efi -o /tmp/grubx64.efi -p /boot/grub -c /dev/stdin \
+			"$uuid" >"$R/tmp/early.cfg"
+		in_root grub-mkimage -O x86_64-efi -o /tmp/grubx64.efi -p /boot/grub -c /tmp/early.cfg \
 			part_gpt part_msdos ext2 fat search search_fs_uuid configfile normal linux echo \
-			all_video efi_gop serial terminal <"$work/early.cfg"
+			all_video efi_gop serial terminal
 		mv "$R/tmp/grubx64.efi" "$work/"
+		rm -f "$R/tmp/early.cfg"
 		mkfs.vfat -n ESP -C "$work/esp.img" $((ESP_MIB * 1024)) >/dev/null
 		mmd -i "$work/esp.img" ::/EFI ::/EFI/debian
 		mcopy -i "$work/esp.img" "$work/grubx64.efi" ::/EFI/debian/grubx64.efi
