@@ -5,6 +5,7 @@
  * replicas does not need. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,7 @@ static int cmd_convert(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	struct conv_options o = { .purpose = PURPOSE_TEST };
+	static char abs_in[PATH_MAX], abs_out[PATH_MAX + 256];
 	const char *report_path = NULL;
 	enum log_level level = LOG_LVL_INFO;
 	json_t *report = NULL;
@@ -123,6 +125,24 @@ static int cmd_convert(int argc, char **argv)
 		return bad_usage("convert", "--input and --output are required");
 	if (access(o.input, R_OK))
 		return bad_usage("convert", "cannot read --input %s: %s", o.input, strerror(errno));
+	/* absolute: the overlay records its backing file, libvirt opens the copy */
+	if (!realpath(o.input, abs_in))
+		return bad_usage("convert", "cannot resolve --input %s: %s", o.input, strerror(errno));
+	o.input = abs_in;
+	{
+		char dir[PATH_MAX], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", o.output);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		if (!realpath(slash ? (dir[0] ? dir : "/") : ".", abs_out))
+			return bad_usage("convert", "cannot resolve the directory of --output %s: %s", o.output,
+					 strerror(errno));
+		snprintf(abs_out + strlen(abs_out), sizeof(abs_out) - strlen(abs_out), "/%s",
+			 slash ? slash + 1 : o.output);
+		o.output = abs_out;
+	}
 	if (!o.input_format)
 		o.input_format = guess_format(o.input);
 	if (strcmp(o.input_format, "raw") && strcmp(o.input_format, "qcow2"))
