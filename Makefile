@@ -164,8 +164,8 @@ $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/liblivemig.a
 FUZZ_CC := $(shell command -v clang >/dev/null 2>&1 && echo clang)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 # the parsers under fuzz and what they call; not the whole library
-FUZZ_LIB_SRCS := src/lib/frame.c src/lib/codec.c src/lib/util.c
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DLIVEMIG_VERSION='"$(VERSION)"' -g -O1 -Isrc/lib $(PKG_CFLAGS)
+FUZZ_LIB_SRCS := src/lib/frame.c src/lib/codec.c src/lib/util.c src/launch/text_edit.c
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DLIVEMIG_VERSION='"$(VERSION)"' -g -O1 -Isrc/lib -Isrc/launch $(PKG_CFLAGS)
 ifeq ($(FUZZ_CC),clang)
 FUZZ_ENGINE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)

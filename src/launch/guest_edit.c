@@ -8,18 +8,8 @@
 #include <string.h>
 
 #include "guest_files.h"
+#include "text_edit.h"
 #include "util.h"
-
-/* names that follow the bus the disk is on, and so change on the target */
-static int bus_device_name(const char *spec)
-{
-	static const char *const prefixes[] = { "/dev/sd", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/nvme", NULL };
-
-	for (const char *const *p = prefixes; *p; p++)
-		if (!strncmp(spec, *p, strlen(*p)))
-			return 1;
-	return 0;
-}
 
 static const struct conv_mount *mount_at(const struct conv *c, const char *mp)
 {
@@ -30,8 +20,9 @@ static const struct conv_mount *mount_at(const struct conv *c, const char *mp)
 }
 
 /* the UUID of what a device name meant on the source (swap too) */
-static int uuid_of_spec(struct conv *c, const char *spec, const char *mp, char *uuid, size_t len)
+static int uuid_of_spec(void *arg, const char *spec, const char *mp, char *uuid, size_t len)
 {
+	struct conv *c = arg;
 	const struct conv_mount *m = mount_at(c, mp);
 	char *dev, *u;
 
@@ -51,36 +42,25 @@ static int uuid_of_spec(struct conv *c, const char *spec, const char *mp, char *
 	return 0;
 }
 
+static void fstab_note(void *arg, const char *spec, const char *mp, const char *uuid)
+{
+	if (uuid)
+		conv_change(arg, "fstab", "/etc/fstab", "%s -> UUID=%s (%s)", spec, uuid, mp);
+	else
+		conv_change(arg, "fstab", "/etc/fstab", "%s (%s) commented out: no UUID found", spec, mp);
+}
+
 static int fstab_by_uuid(struct conv *c)
 {
-	char *text = gf_read(c, "/etc/fstab"), *line, *save = NULL, *out = NULL;
-	size_t outlen = 0;
-	FILE *f;
-	int changed = 0, rc = 0;
+	char *text = gf_read(c, "/etc/fstab"), *out;
+	int changed, rc = 0;
 
 	if (!text)
 		return 0;
-	f = open_memstream(&out, &outlen);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char spec[256], mp[256], rest[512] = "", uuid[64];
-
-		if (line[0] == '#' || sscanf(line, "%255s %255s %511[^\n]", spec, mp, rest) < 2 ||
-		    !bus_device_name(spec)) {
-			fprintf(f, "%s\n", line);
-			continue;
-		}
-		if (uuid_of_spec(c, spec, mp, uuid, sizeof(uuid))) {
-			/* a device we cannot name stably would stop the boot */
-			fprintf(f, "# livemig: no UUID for %s on the target: %s\n#%s\n", spec, mp, line);
-			conv_change(c, "fstab", "/etc/fstab", "%s (%s) commented out: no UUID found", spec, mp);
-		} else {
-			fprintf(f, "UUID=%s %s %s\n", uuid, mp, rest);
-			conv_change(c, "fstab", "/etc/fstab", "%s -> UUID=%s (%s)", spec, uuid, mp);
-		}
-		changed = 1;
-	}
-	fclose(f);
-	if (changed)
+	out = fstab_rewrite(text, uuid_of_spec, fstab_note, c, &changed);
+	if (!out)
+		rc = conv_fail(c, -ENOMEM, "out of memory rewriting /etc/fstab");
+	else if (changed)
 		rc = gf_write(c, "/etc/fstab", out, 0644);
 	free(out);
 	free(text);
@@ -92,39 +72,10 @@ static int fstab_by_uuid(struct conv *c)
  * update-grub itself runs natively (native.c). */
 static int grub_defaults(struct conv *c)
 {
-	char *text = gf_read(c, "/etc/default/grub"), *line, *save = NULL, *out = NULL;
-	int uuid_done = 0, cmd_done = 0, rc;
-	size_t outlen = 0;
-	FILE *f;
+	char *text = gf_read(c, "/etc/default/grub"), *out = grub_defaults_rewrite(text);
+	int rc;
 
-	f = open_memstream(&out, &outlen);
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
-		if (!strncmp(line, "GRUB_DISABLE_LINUX_UUID=", 24)) {
-			fprintf(f, "#%s\nGRUB_DISABLE_LINUX_UUID=false\n", line);
-			uuid_done = 1;
-		} else if (!strncmp(line, "GRUB_CMDLINE_LINUX=", 19) && !strstr(line, "console=ttyS0")) {
-			char *q = strrchr(line + 19, '"');
-
-			if (q && q > line + 19) {
-				*q = '\0';
-				fprintf(f, "%s%sconsole=tty0 console=ttyS0,115200\"\n", line,
-					line[strlen(line) - 1] == '"' ? "" : " ");
-			} else {
-				fprintf(f, "#%s\nGRUB_CMDLINE_LINUX=\"console=tty0 console=ttyS0,115200\"\n", line);
-			}
-			cmd_done = 1;
-		} else {
-			if (!strncmp(line, "GRUB_CMDLINE_LINUX=", 19))
-				cmd_done = 1;
-			fprintf(f, "%s\n", line);
-		}
-	}
-	if (!uuid_done)
-		fprintf(f, "GRUB_DISABLE_LINUX_UUID=false\n");
-	if (!cmd_done)
-		fprintf(f, "GRUB_CMDLINE_LINUX=\"console=tty0 console=ttyS0,115200\"\n");
-	fclose(f);
-	rc = gf_write(c, "/etc/default/grub", out, 0644);
+	rc = out ? gf_write(c, "/etc/default/grub", out, 0644) : conv_fail(c, -ENOMEM, "out of memory");
 	if (!rc)
 		conv_change(c, "boot-loader", "/etc/default/grub", "%s: GRUB_DISABLE_LINUX_UUID=false (root by "
 			    "UUID), console on ttyS0", text ? "edited" : "created");
@@ -243,22 +194,9 @@ static int test_identity(struct conv *c)
 	conv_change(c, "identity", "/etc/hostname", "%s -> %s", c->hostname, name);
 	hosts = gf_read(c, "/etc/hosts");
 	if (hosts && c->hostname[0]) {
-		char *out = NULL, *p = hosts, *hit;
-		size_t outlen = 0, hl = strlen(c->hostname);
-		FILE *f = open_memstream(&out, &outlen);
+		char *out = hosts_rename(hosts, c->hostname, name);
 
-		/* whole words only: "web" must not touch "web-db" */
-		while ((hit = strstr(p, c->hostname))) {
-			int before = hit == hosts || strchr(" \t\n", hit[-1]);
-			int after = strchr(" \t\n", hit[hl]) != NULL;
-
-			fwrite(p, 1, (size_t)(hit - p), f);
-			fputs(before && after ? name : c->hostname, f);
-			p = hit + hl;
-		}
-		fputs(p, f);
-		fclose(f);
-		rc = gf_write(c, "/etc/hosts", out, 0644);
+		rc = out ? gf_write(c, "/etc/hosts", out, 0644) : conv_fail(c, -ENOMEM, "out of memory");
 		if (!rc)
 			conv_change(c, "identity", "/etc/hosts", "%s -> %s", c->hostname, name);
 		free(out);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "launcher.h"
+#include "text_edit.h"
 #include "util.h"
 
 #define OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
@@ -118,26 +119,9 @@ static void remove_domain(virDomainPtr dom)
 	virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM);
 }
 
-/* "addr=ens3=10.0.2.15/24" -> "10.0.2.15" */
-static json_t *address_of(const char *line)
-{
-	const char *a = strstr(line, " addr=");
-	char buf[128];
-	size_t n;
-
-	if (!a)
-		return json_null();
-	a += 6;
-	if (strchr(a, '=') && strchr(a, '=') < a + strcspn(a, " "))
-		a = strchr(a, '=') + 1;
-	n = strcspn(a, "/ ");
-	snprintf(buf, sizeof(buf), "%.*s", (int)n, a);
-	return json_string(buf);
-}
-
 static int libvirt_launch(const struct launch_request *rq, json_t **result)
 {
-	char log[1024], nvram[1024], *xml, *line = NULL, *tail = NULL, err[600] = "";
+	char log[1024], nvram[1024], *xml, *line = NULL, *tail = NULL, err[600] = "", addr[64];
 	virConnectPtr conn = NULL;
 	virDomainPtr dom = NULL;
 	uint64_t t0 = now_mono_ns();
@@ -178,7 +162,8 @@ static int libvirt_launch(const struct launch_request *rq, json_t **result)
 		json_object_set_new(*result, "marker_line", json_string(line));
 	switch (rc) {
 	case 0:
-		json_object_set_new(*result, "address", address_of(line));
+		if (!marker_address(line, addr, sizeof(addr)))
+			json_object_set_new(*result, "address", json_string(addr));
 		break;
 	case -ENETUNREACH:
 		snprintf(err, sizeof(err), "the guest booted but configured no IPv4 address: %s", line);
