@@ -95,6 +95,7 @@ $(O)/src/console/%.o: CPPFLAGS += -Isrc/lib -Isrc/console
 $(O)/src/launch/%.o: CPPFLAGS += -Isrc/lib -Isrc/launch $(LAUNCH_CFLAGS)
 $(O)/tests/%.o: CPPFLAGS += -Isrc/lib -Isrc/agent -Isrc/staging -Isrc/console
 $(O)/tests/unit/test_launch_%.o: CPPFLAGS += -Isrc/launch $(LAUNCH_CFLAGS)
+$(O)/tests/unit/test_text_edit.o: CPPFLAGS += -Isrc/launch
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -155,6 +156,11 @@ $(O)/tests/unit/test_console_%: $(O)/tests/unit/test_console_%.o $(CONSOLE_LIBOB
 $(O)/tests/unit/test_launch_%: $(O)/tests/unit/test_launch_%.o $(LAUNCH_LIBOBJS) $(O)/liblivemig.a
 	$(UNIT_LINK)
 	$(UNIT_LD) $(LAUNCH_LIBS)
+
+# the conversion's text edits need no libguestfs: always built and tested
+$(O)/tests/unit/test_text_edit: $(O)/tests/unit/test_text_edit.o $(O)/src/launch/text_edit.o $(O)/liblivemig.a
+	$(UNIT_LINK)
+	$(UNIT_LD)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/liblivemig.a
 	$(UNIT_LINK)
