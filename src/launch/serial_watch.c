@@ -79,12 +79,16 @@ int serial_watch(const char *log, const char *marker, uint64_t timeout_s, int (*
 			rc = strstr(*line, " result=up ") ? 0 : -ENETUNREACH;
 			break;
 		}
-		for (const char *const *f = fatal; text && *f; f++)
-			if ((hit = strstr(text, *f))) {
-				*line = line_at(text, hit);
-				break;
-			}
-		if (*line) {
+		/* the first such message says why; what follows is its consequence */
+		hit = NULL;
+		for (const char *const *f = fatal; text && *f; f++) {
+			const char *h = strstr(text, *f);
+
+			if (h && (!hit || h < hit))
+				hit = h;
+		}
+		if (hit) {
+			*line = line_at(text, hit);
 			rc = -EIO;
 			break;
 		}
