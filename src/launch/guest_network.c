@@ -11,7 +11,7 @@
 
 #include "guest_files.h"
 
-static const char ifupdown_conf[] =
+static const char ifupdown_head[] =
 	"# livemig: the launched copy takes its address by DHCP on whatever NIC\n"
 	"# the target gives; the source's file is interfaces.livemig-orig\n"
 	"source /etc/network/interfaces.d/*\n"
@@ -21,7 +21,37 @@ static const char ifupdown_conf[] =
 	"\n"
 	"allow-hotplug /en*=livemig-dhcp\n"
 	"allow-hotplug /eth*=livemig-dhcp\n"
-	"iface livemig-dhcp inet dhcp\n";
+	"iface livemig-dhcp inet dhcp\n"
+	"\n"
+	"# the names virtual NICs get on common targets, each by name too: udev's\n"
+	"# hotplug path (ifup@NAME) asks for the name itself\n";
+
+/* q35 root ports, i440fx slots (and without slot information), VMware,
+ * GCE, EC2, classic names */
+static const char *const target_nic_names[] = {
+	"enp1s0", "enp2s0", "enp3s0", "enp4s0", "enp5s0", "enp6s0", "enp7s0", "enp8s0", "enp9s0",
+	"ens3", "ens4", "ens5", "ens6", "ens7", "ens8", "ens9", "ens33", "ens160", "ens192",
+	"enp0s3", "enp0s4", "enp0s5", "enp0s6", "enp0s7", "enp0s8", "enp0s9", "enp0s10",
+	"eth0", "eth1", "eth2", "eth3", NULL,
+};
+
+static char *ifupdown_conf(void)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	fputs(ifupdown_head, f);
+	for (const char *const *n = target_nic_names; *n; n++)
+		fprintf(f, "allow-hotplug %s\niface %s inet dhcp\n", *n, *n);
+	if (fclose(f)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
 
 static const char netplan_conf[] =
 	"# livemig: DHCP on whatever NIC the target gives\n"
@@ -83,12 +113,16 @@ static int ifupdown(struct conv *c)
 	gf_free_strv(files);
 	if (!rc)
 		rc = gf_set_aside(c, "network", "/etc/network/interfaces", "static or per-name configuration");
-	if (!rc)
-		rc = gf_write(c, "/etc/network/interfaces", ifupdown_conf, 0644);
+	if (!rc) {
+		char *conf = ifupdown_conf();
+
+		rc = conf ? gf_write(c, "/etc/network/interfaces", conf, 0644) : conv_fail(c, -ENOMEM, "out of memory");
+		free(conf);
+	}
 	if (rc)
 		return rc;
 	conv_change(c, "network", "/etc/network/interfaces", "ifupdown: DHCP on any en*/eth* NIC (allow-hotplug "
-		    "patterns)");
+		    "patterns and the common virtual NIC names)");
 	if (!gf_exists(c, "/sbin/dhclient") && !gf_exists(c, "/usr/sbin/dhclient") &&
 	    !gf_exists(c, "/sbin/dhcpcd") && !gf_exists(c, "/usr/sbin/dhcpcd") && !gf_exists(c, "/sbin/udhcpc"))
 		conv_change(c, "warning", "/etc/network/interfaces",

@@ -7,12 +7,19 @@
 # socket lies outside, in $LV/sock.
 #   libvirt_start DIR    start them; sets LIBVIRT_URI, LIBVIRT_PID
 #   libvirt_stop         stop them (by pid) and wait
+# The system group kvm and libvirt-qemu user are created when missing, as
+# libvirt-daemon-system would (Debian's recipe without systemd).
 # qemu.conf: QEMU as root without relabelling or a security driver, so that
 # the test's images in /tmp can be opened (the simple test settings).
 
 libvirt_start() {
 	LV=$1
 	local d
+	# what libvirt-daemon-system's postinst would create: the qemu driver
+	# resolves its built-in default user even when qemu.conf says root
+	getent group kvm >/dev/null || groupadd -r kvm
+	getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+	id libvirt-qemu >/dev/null 2>&1 || useradd -r -g kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
 	mkdir -p "$LV"/{etc,run,lib,log,cache,sock}
 	for d in /etc/libvirt /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt; do
 		mkdir -p "$d"

@@ -97,7 +97,7 @@ checks_ok=1
 ck() { if eval "$2"; then pass "$1"; else echo "FAIL: $1" >&2; checks_ok=0; fi; }
 ck "fstab names no bus device, and / by UUID" "! grep -q '^/dev/[sh]d' '$M/etc/fstab' && grep -q '^UUID=$uuid / ' '$M/etc/fstab'"
 ck "grub.cfg boots root=UUID=$uuid, no root=/dev/sd*" "grep -q 'root=UUID=$uuid' '$M/boot/grub/grub.cfg' && ! grep -q 'root=/dev/sd' '$M/boot/grub/grub.cfg'"
-ck "ifupdown: DHCP on any NIC, the static ens3 set aside" "grep -q 'iface livemig-dhcp inet dhcp' '$M/etc/network/interfaces' && ! grep -q 'ens3' '$M/etc/network/interfaces' && grep -q 'address 192.168.50.10' '$M/etc/network/interfaces.livemig-orig'"
+ck "ifupdown: DHCP on any NIC, the static ens3 set aside" "grep -q 'iface livemig-dhcp inet dhcp' '$M/etc/network/interfaces' && ! grep -Eq 'inet static|192.168.50.10' '$M/etc/network/interfaces' && grep -q 'address 192.168.50.10' '$M/etc/network/interfaces.livemig-orig'"
 ck "no rule pins a NIC name to the old MAC" "[ ! -e '$M/etc/udev/rules.d/70-persistent-net.rules' ] && ! grep -rqs 'MACAddress=' '$M/etc/systemd/network/'*.link"
 ck "livemigd masked and not wanted" "[ \"\$(readlink '$M/etc/systemd/system/livemigd.service')\" = /dev/null ] && [ ! -e '$M/etc/systemd/system/multi-user.target.wants/livemigd.service' ]"
 ck "livemig_cbt blacklisted, not loaded at boot" "grep -q 'install livemig_cbt /bin/false' '$M/etc/modprobe.d/livemig-launched.conf' && [ ! -e '$M/etc/modules-load.d/livemig.conf' ]"
