@@ -18,7 +18,7 @@ LAUNCH_CACHE=${LAUNCH_CACHE:-/var/cache/livemig-tests/launch}
 MIRROR=${CHROOT_MIRROR:-http://deb.debian.org/debian}
 # bump when the package list or the fixture changes
 ROOTFS_TARBALL=$LAUNCH_CACHE/bookworm-guest-v1.tar.gz
-FIXTURE_VERSION=v1
+FIXTURE_VERSION=v2
 INCLUDE="systemd-sysv,udev,dbus,linux-image-amd64,initramfs-tools,zstd,grub-pc-bin,grub-efi-amd64-bin,grub2-common,ifupdown,isc-dhcp-client,iproute2,kmod,e2fsprogs,procps"
 IMAGE_MIB=2048
 ESP_MIB=64
@@ -140,7 +140,7 @@ build_image() {
 			"$uuid" >"$R/tmp/early.cfg"
 		in_root grub-mkimage -O x86_64-efi -o /tmp/grubx64.efi -p /boot/grub -c /tmp/early.cfg \
 			part_gpt part_msdos ext2 fat search search_fs_uuid configfile normal linux echo \
-			all_video efi_gop serial terminal
+			all_video efi_gop serial terminal test true loadenv gzio minicmd regexp sleep probe echo
 		mv "$R/tmp/grubx64.efi" "$work/"
 		rm -f "$R/tmp/early.cfg"
 		mkfs.vfat -n ESP -C "$work/esp.img" $((ESP_MIB * 1024)) >/dev/null
