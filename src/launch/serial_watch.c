@@ -75,7 +75,8 @@ int serial_watch(const char *log, const char *marker, uint64_t timeout_s, int (*
 		free(text);
 		text = read_all(log);
 		if (text && (hit = strstr(text, marker)) && strchr(hit, '\n')) {
-			*line = line_at(text, hit);
+			/* from the marker on: not the terminal's escapes before it */
+			*line = strndup(hit, strcspn(hit, "\r\n"));
 			rc = strstr(*line, " result=up ") ? 0 : -ENETUNREACH;
 			break;
 		}
