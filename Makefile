@@ -5,6 +5,8 @@
 #   make check           install test dependencies (as root), run every test,
 #                        then again under ASan+UBSan
 #   make check-kernels   the kernel module on 5.10, 6.12 and sid's kernel (QEMU)
+#   make check-launch    conversion and launch of Debian 12 guests (libguestfs,
+#                        libvirt, QEMU TCG)
 #   make demo            build and run the end-to-end demo
 #   make install DESTDIR=... PREFIX=...   programs and their man pages
 #   make clean           remove $(O), the build directory
@@ -75,6 +77,7 @@ AGENT_SRCS   := $(sort $(wildcard src/agent/*.c))
 CLI_SRCS     := $(sort $(wildcard src/cli/*.c))
 STAGING_SRCS := $(sort $(wildcard src/staging/*.c))
 CONSOLE_SRCS := $(sort $(wildcard src/console/*.c))
+LAUNCH_SRCS  := $(sort $(wildcard src/launch/*.c))
 UNIT_SRCS    := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -84,8 +87,20 @@ AGENT_OBJS   := $(AGENT_SRCS:%.c=$(O)/%.o)
 CLI_OBJS     := $(CLI_SRCS:%.c=$(O)/%.o)
 STAGING_OBJS := $(STAGING_SRCS:%.c=$(O)/%.o)
 CONSOLE_OBJS := $(CONSOLE_SRCS:%.c=$(O)/%.o)
+LAUNCH_OBJS  := $(LAUNCH_SRCS:%.c=$(O)/%.o)
+# livemig-launch links libguestfs and libvirt (target hosts only): built
+# when their -dev packages are installed (ci/deps.sh launch), else skipped
+LAUNCH_PKGS  := libguestfs libvirt
+HAVE_LAUNCH  := $(shell pkg-config --exists $(LAUNCH_PKGS) 2>/dev/null && echo 1)
+LAUNCH_CFLAGS := $(shell pkg-config --cflags $(LAUNCH_PKGS) 2>/dev/null)
+LAUNCH_LIBS  := $(shell pkg-config --libs $(LAUNCH_PKGS) 2>/dev/null)
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
-PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging $(O)/livemig-console
+# test_launch_* link livemig-launch's objects (libguestfs, libvirt)
+ifneq ($(HAVE_LAUNCH),1)
+UNIT_BINS    := $(filter-out $(O)/tests/unit/test_launch_%,$(UNIT_BINS))
+endif
+PROGRAMS     := $(O)/livemigd $(O)/livemig $(O)/livemig-staging $(O)/livemig-console \
+		$(if $(HAVE_LAUNCH),$(O)/livemig-launch)
 # the programs' pages (livemig-setup.8 goes with dist/livemig-setup, which
 # the packages install)
 MAN1 := docs/man/livemig.1
@@ -93,7 +108,7 @@ MAN8 := docs/man/livemigd.8 docs/man/livemig-staging.8 docs/man/livemig-console.
 LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
-.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points \
+.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points deps-launch check-launch \
 	check check-lint check-unit check-fuzz check-integration check-web check-sanitized check-packages check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
@@ -116,6 +131,9 @@ $(O)/tests/unit/test_host_%.o: CPPFLAGS += -Isrc/host
 $(O)/tests/unit/test_agent_%.o: CPPFLAGS += -Isrc/host -Isrc/agent
 $(O)/tests/unit/test_staging_%.o: CPPFLAGS += -Isrc/staging
 $(O)/tests/unit/test_console_%.o: CPPFLAGS += -Isrc/console
+$(O)/src/launch/%.o: CPPFLAGS += -Isrc/lib -Isrc/launch $(LAUNCH_CFLAGS)
+$(O)/tests/unit/test_launch_%.o: CPPFLAGS += -Isrc/launch $(LAUNCH_CFLAGS)
+$(O)/tests/unit/test_text_edit.o: CPPFLAGS += -Isrc/launch
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -150,6 +168,10 @@ $(O)/livemig-console: $(CONSOLE_OBJS) $(LIB_A)
 	$(LINK)
 	$(call ld,$(CONSOLE_LIBS))
 
+$(O)/livemig-launch: $(LAUNCH_OBJS) $(LIB_A)
+	$(LINK)
+	$(call ld,$(LAUNCH_LIBS))
+
 # Unit tests link what the code under test links: test_agent_* and
 # test_staging_* that program's objects (minus main), since two programs
 # may use the same internal names; test_host_* the host library; the
@@ -157,6 +179,7 @@ $(O)/livemig-console: $(CONSOLE_OBJS) $(LIB_A)
 AGENT_LIBOBJS   := $(filter-out %/main.o,$(AGENT_OBJS))
 STAGING_LIBOBJS := $(filter-out %/main.o,$(STAGING_OBJS))
 CONSOLE_LIBOBJS := $(filter-out %/main.o,$(CONSOLE_OBJS))
+LAUNCH_LIBOBJS  := $(filter-out %/main.o,$(LAUNCH_OBJS))
 
 $(O)/tests/unit/test_agent_%: $(O)/tests/unit/test_agent_%.o $(AGENT_LIBOBJS) $(HOST_A) $(LIB_A)
 	$(LINK)
@@ -169,6 +192,15 @@ $(O)/tests/unit/test_staging_%: $(O)/tests/unit/test_staging_%.o $(STAGING_LIBOB
 $(O)/tests/unit/test_console_%: $(O)/tests/unit/test_console_%.o $(CONSOLE_LIBOBJS) $(LIB_A)
 	$(LINK)
 	$(call ld,-lcmocka $(CONSOLE_LIBS))
+
+$(O)/tests/unit/test_launch_%: $(O)/tests/unit/test_launch_%.o $(LAUNCH_LIBOBJS) $(LIB_A)
+	$(LINK)
+	$(call ld,-lcmocka $(LAUNCH_LIBS))
+
+# the conversion's text edits need no libguestfs: always built and tested
+$(O)/tests/unit/test_text_edit: $(O)/tests/unit/test_text_edit.o $(O)/src/launch/text_edit.o $(LIB_A)
+	$(LINK)
+	$(call ld,-lcmocka $(LIB_TEST_LIBS))
 
 $(O)/tests/unit/test_host_%: $(O)/tests/unit/test_host_%.o $(HOST_A) $(LIB_A)
 	$(LINK)
@@ -191,12 +223,14 @@ FUZZ_DEPS_agent_config := src/agent/agent_config.c \
 		codec.c atomic_file.c,$(call fuzz_lib,$(f)))
 FUZZ_DEPS_checkpoint := src/agent/checkpoint.c $(call fuzz_lib,atomic_file.c) src/lib/util.c
 FUZZ_DEPS_console_json := src/console/reply.c src/console/register_parse.c src/lib/util.c
+FUZZ_DEPS_launch_text := src/launch/text_edit.c src/lib/util.c
 # zlib is the frame harness's oracle for inflate
 FUZZ_LIBS := $(call pkg_libs,openssl jansson libcurl libisal zlib)
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DLIVEMIG_VERSION='"$(VERSION)"' -g -O1 -Isrc/lib -Isrc/host \
 	$(PKG_CFLAGS)
 $(O)/fuzz/fuzz_agent_config $(O)/fuzz/fuzz_checkpoint: FUZZ_CFLAGS += -Isrc/agent
 $(O)/fuzz/fuzz_console_json: FUZZ_CFLAGS += -Isrc/console
+$(O)/fuzz/fuzz_launch_text: FUZZ_CFLAGS += -Isrc/launch
 .SECONDEXPANSION:
 ifeq ($(FUZZ_CC),clang)
 FUZZ_ENGINE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -227,6 +261,11 @@ endif
 deps-test:
 ifneq ($(NO_DEPS),1)
 	$(Q)ci/deps.sh test
+endif
+
+deps-launch:
+ifneq ($(NO_DEPS),1)
+	$(Q)ci/deps.sh launch
 endif
 
 # ---- tests ----
@@ -317,6 +356,15 @@ deb:
 rpm:
 	$(Q)tests/packages/build_rpm.sh $(abspath $(O))/packages/rpm
 
+# Conversion and launch (docs/launch.md): Debian 12 guests made by
+# debootstrap (cached), converted by livemig-launch and booted by a private
+# libvirtd under TCG: BIOS, UEFI, and an initramfs without virtio.
+# A recursive make, so that livemig-launch is built once the -dev packages
+# deps-launch installs are there.
+check-launch: deps-launch
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 $(O)/livemig-launch
+	$(Q)tests/launch/run.sh $(O)
+
 # Under ASan+UBSan: the unit tests and the integration suite's quick tier.
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
@@ -337,6 +385,7 @@ install: all
 	install -m 0755 $(O)/livemig $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	$(if $(HAVE_LAUNCH),install -m 0755 $(O)/livemig-launch $(DESTDIR)$(SBINDIR)/)
 
 # $(O) only, and never the source tree or a directory holding it
 clean:

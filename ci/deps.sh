@@ -3,7 +3,7 @@
 # Make sure the Debian packages a tier needs are installed.
 # As root: installs what is missing (apt-get update once, then install).
 # Otherwise: prints the exact apt-get line and fails.
-# Usage: ci/deps.sh build|test|bench
+# Usage: ci/deps.sh build|test|bench|launch
 set -eu
 
 build="build-essential pkg-config libsystemd-dev libssl-dev zlib1g-dev libjansson-dev libisal-dev libcurl4-openssl-dev libudev-dev libmicrohttpd-dev libsqlite3-dev"
@@ -25,12 +25,17 @@ web_extra="chromium nodejs"
 command -v npm >/dev/null 2>&1 || web_extra="$web_extra npm"
 # the packages: built, linted and installed into a debootstrap chroot (tests/packages)
 pkg_extra="debhelper dh-dkms lintian rpm rpmlint debootstrap apt-utils ansible systemd"
+# conversion and launch (make check-launch, docs/launch.md): libguestfs and
+# libvirt (C APIs), a private libvirtd with QEMU TCG, OVMF for UEFI guests,
+# qemu-storage-daemon/qemu-img, and what builds the guest disks without a mount
+launch_extra="libguestfs-tools libguestfs-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev ovmf dnsmasq-base qemu-utils qemu-system-x86 linux-image-amd64 debootstrap dosfstools mtools fdisk uuid-runtime e2fsprogs jq"
 
 case "${1:-build}" in
 build) want="$build" ;;
 test) want="$build $test_extra $bench_extra $kmod_extra $web_extra $pkg_extra" ;;
 bench) want="$build $test_extra $bench_extra" ;;
-*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+launch) want="$build $launch_extra" ;;
+*) echo "usage: $0 build|test|bench|launch" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Launchers: one interface, one driver per kind of target.
+ *   libvirt  defines and starts a domain (launch_libvirt.c), then waits for
+ *            the first-boot marker on its serial log (serial_watch.c)
+ *   export   writes the disk as qcow2 or raw plus a JSON description of the
+ *            machine for a cloud's image import (launch_export.c)
+ * The converted copy's report (convert.h) gives firmware and marker. */
+#ifndef LIVEMIG_LAUNCH_LAUNCHER_H
+#define LIVEMIG_LAUNCH_LAUNCHER_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct launch_request {
+	const char *name;      /* domain / instance name: [A-Za-z0-9_.-] */
+	const char *disk;      /* the converted copy (qcow2 overlay) */
+	const char *firmware;  /* "bios" or "uefi" */
+	const char *marker;    /* "LIVEMIG-FIRSTBOOT token=..." */
+	unsigned vcpus;
+	unsigned memory_mib;
+	const char *nic;       /* "user", "network:NAME" or "bridge:NAME" */
+	const char *uri;       /* libvirt: connection URI */
+	const char *state_dir; /* libvirt: serial log and NVRAM go here */
+	uint64_t timeout_s;    /* libvirt: bound for the marker */
+	int keep_on_failure;   /* libvirt: leave a failed domain defined */
+	const char *output;    /* export: image file; its description is OUTPUT.json */
+	const char *format;    /* export: "qcow2" or "raw" */
+};
+
+struct launcher {
+	const char *name;
+	/* 0 when the instance is up (libvirt) or written (export); a negative
+	 * errno otherwise. *result describes it either way (caller owns):
+	 * {"driver","name","state":"up"|"failed"|"exported",...,"error"?} */
+	int (*launch)(const struct launch_request *rq, json_t **result);
+	/* stops and removes what launch made; 0 or negative errno */
+	int (*destroy)(const struct launch_request *rq, json_t **result);
+};
+
+extern const struct launcher launcher_libvirt;
+extern const struct launcher launcher_export;
+
+const struct launcher *launcher_find(const char *name);
+
+/* serial_watch.c: waits until log has a line starting with marker and
+ * "result=up" (0), a marker with another result (-ENETUNREACH), a known
+ * fatal boot message (-EIO), alive() returning 0 (-ECHILD) or timeout_s
+ * (-ETIMEDOUT). *line gets the marker line or the fatal one; *tail the last
+ * lines of the log (both caller frees). */
+int serial_watch(const char *log, const char *marker, uint64_t timeout_s, int (*alive)(void *), void *arg,
+		 char **line, char **tail);
+
+#endif

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* livemig-launch: convert a recovery point's disk image for the target and
+ * launch it. A program of its own, apart from livemig-staging, because it
+ * links libguestfs and libvirt, which a staging host that only receives
+ * replicas does not need. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "convert.h"
+#include "launcher.h"
+#include "log.h"
+#include "util.h"
+
+#define PROG "livemig-launch"
+
+static int bad_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG " %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '" PROG " %s --help' for more information.\n", cmd);
+	return 2;
+}
+
+static void print_json(const json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+}
+
+/* raw unless the file starts with qcow2's magic */
+static const char *guess_format(const char *path)
+{
+	unsigned char magic[4] = { 0 };
+	FILE *f = fopen(path, "rbe");
+
+	if (f) {
+		if (fread(magic, 1, 4, f) != 4)
+			magic[0] = 0;
+		fclose(f);
+	}
+	return memcmp(magic, "QFI\xfb", 4) ? "raw" : "qcow2";
+}
+
+static void convert_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: " PROG " convert --input IMAGE --output COPY.qcow2 [options]\n"
+		"\n"
+		"Make a copy of a recovery point's disk image bootable on virtio (BIOS or UEFI):\n"
+		"a qcow2 overlay on IMAGE (never written), edited with libguestfs, its initramfs\n"
+		"rebuilt by the guest's own tools only when it lacks the virtio drivers.\n"
+		"\n"
+		"  --input IMAGE          the point's disk (from `livemig-staging points export`)\n"
+		"  --input-format FMT     raw or qcow2 (default: from the file's header)\n"
+		"  --output FILE          the converted copy to create (qcow2, backed by IMAGE)\n"
+		"  --purpose P            test (default: new hostname suffix and machine-id) or cutover\n"
+		"  --hostname-suffix S    appended to a test launch's hostname (default -test)\n"
+		"  --workdir DIR          scratch space for the native mounts (default /tmp)\n"
+		"  --report FILE          write the JSON report of every change to FILE\n"
+		"  --json                 print the JSON report on stdout\n"
+		"  --log-level LEVEL      error, warn, info (default) or debug\n"
+		"  --help                 show this help\n"
+		"\n"
+		"Exit status: 0 converted, 1 not converted (one line says why), 2 usage.\n"
+		"Runs as root (loop devices, mounts). libguestfs honours LIBGUESTFS_BACKEND and\n"
+		"LIBGUESTFS_BACKEND_SETTINGS (force_tcg where KVM is unusable).\n");
+}
+
+static int cmd_convert(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },   { "input-format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },  { "purpose", required_argument, NULL, 'p' },
+		{ "hostname-suffix", required_argument, NULL, 's' },
+		{ "workdir", required_argument, NULL, 'w' }, { "report", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },          { "log-level", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+	};
+	struct conv_options o = { .purpose = PURPOSE_TEST };
+	static char abs_in[PATH_MAX], abs_out[PATH_MAX + 256];
+	const char *report_path = NULL;
+	enum log_level level = LOG_LVL_INFO;
+	json_t *report = NULL;
+	int c, json = 0, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i': o.input = optarg; break;
+		case 'f': o.input_format = optarg; break;
+		case 'o': o.output = optarg; break;
+		case 's': o.hostname_suffix = optarg; break;
+		case 'w': o.workdir = optarg; break;
+		case 'r': report_path = optarg; break;
+		case 'j': json = 1; break;
+		case 'p':
+			if (!strcmp(optarg, "test"))
+				o.purpose = PURPOSE_TEST;
+			else if (!strcmp(optarg, "cutover"))
+				o.purpose = PURPOSE_CUTOVER;
+			else
+				return bad_usage("convert", "--purpose must be test or cutover, not '%s'", optarg);
+			break;
+		case 'L':
+			if (log_level_parse(optarg, &level))
+				return bad_usage("convert", "unknown log level '%s'", optarg);
+			break;
+		case 'h': convert_usage(stdout); return 0;
+		default: return bad_usage("convert", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!o.input || !o.output)
+		return bad_usage("convert", "--input and --output are required");
+	if (access(o.input, R_OK))
+		return bad_usage("convert", "cannot read --input %s: %s", o.input, strerror(errno));
+	/* absolute: the overlay records its backing file, libvirt opens the copy */
+	if (!realpath(o.input, abs_in))
+		return bad_usage("convert", "cannot resolve --input %s: %s", o.input, strerror(errno));
+	o.input = abs_in;
+	{
+		char dir[PATH_MAX], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", o.output);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		if (!realpath(slash ? (dir[0] ? dir : "/") : ".", abs_out))
+			return bad_usage("convert", "cannot resolve the directory of --output %s: %s", o.output,
+					 strerror(errno));
+		snprintf(abs_out + strlen(abs_out), sizeof(abs_out) - strlen(abs_out), "/%s",
+			 slash ? slash + 1 : o.output);
+		o.output = abs_out;
+	}
+	if (!o.input_format)
+		o.input_format = guess_format(o.input);
+	if (strcmp(o.input_format, "raw") && strcmp(o.input_format, "qcow2"))
+		return bad_usage("convert", "--input-format must be raw or qcow2");
+	if (o.hostname_suffix && (strlen(o.hostname_suffix) > 20 || strpbrk(o.hostname_suffix, " \t\n/")))
+		return bad_usage("convert", "--hostname-suffix: at most 20 characters, no blanks or '/'");
+	log_init(PROG, level, 0);
+	rc = convert_run(&o, &report);
+	if (report && report_path && json_dump_file(report, report_path, JSON_INDENT(2)) < 0)
+		log_error("cannot write the report %s", report_path);
+	if (report && json)
+		print_json(report);
+	if (rc)
+		fprintf(stderr, PROG " convert: not converted: %s\n",
+			json_string_value(json_object_get(report, "error")));
+	json_decref(report);
+	return rc ? 1 : 0;
+}
+
+static void launch_usage(FILE *out, const char *cmd)
+{
+	if (!strcmp(cmd, "destroy")) {
+		fprintf(out,
+			"Usage: " PROG " destroy --driver libvirt|export --name NAME [--uri URI] [--output FILE]\n"
+			"\n"
+			"Stop and remove what `launch` made: the libvirt domain (and its NVRAM), or\n"
+			"the exported image and its description.\n");
+		return;
+	}
+	fprintf(out,
+		"Usage: " PROG " launch --driver libvirt|export --conversion REPORT.json --name NAME [options]\n"
+		"\n"
+		"Launch a converted copy (REPORT.json is `convert --report`'s file: copy, firmware,\n"
+		"first-boot marker). libvirt: define and start a domain, then wait until the\n"
+		"guest's first-boot marker says multi-user and network are up; export: write\n"
+		"the disk and a JSON description of the machine for a cloud's image import.\n"
+		"\n"
+		"  --driver D          libvirt or export\n"
+		"  --conversion FILE   the conversion's JSON report\n"
+		"  --name NAME         domain or instance name ([A-Za-z0-9_.-], 1..63)\n"
+		"  --vcpus N           virtual CPUs (default 1)\n"
+		"  --memory MIB        memory in MiB (default 1024)\n"
+		"  --nic NIC           user (default), network:NAME or bridge:NAME (virtio)\n"
+		"  --uri URI           libvirt connection (default qemu:///system)\n"
+		"  --state-dir DIR     serial log and UEFI variables (default /var/lib/livemig/launch)\n"
+		"  --timeout SECONDS   bound for \"up\" (default 900)\n"
+		"  --keep-on-failure   leave a domain that did not come up defined, to look at it\n"
+		"  --output FILE       export: the image to write (description: FILE.json)\n"
+		"  --format F          export: qcow2 (default) or raw\n"
+		"  --json              print the result as JSON on stdout\n"
+		"  --help              show this help\n"
+		"\n"
+		"Exit status: 0 up (or exported), 1 failed (one line says why, the serial\n"
+		"console's last lines follow), 2 usage.\n");
+}
+
+static int from_conversion(const char *path, struct launch_request *rq, json_t **conv)
+{
+	json_error_t e;
+
+	*conv = json_load_file(path, 0, &e);
+	if (!*conv)
+		return bad_usage("launch", "cannot read --conversion %s: %s", path, e.text);
+	if (strcmp(json_string_value(json_object_get(*conv, "result")) ?: "", "converted"))
+		return bad_usage("launch", "%s is the report of a failed conversion: nothing to launch", path);
+	rq->disk = json_string_value(json_object_get(*conv, "output"));
+	rq->firmware = json_string_value(json_object_get(*conv, "firmware"));
+	rq->marker = json_string_value(json_object_get(*conv, "marker"));
+	if (!rq->disk || !rq->firmware || !rq->marker)
+		return bad_usage("launch", "%s lacks output, firmware or marker", path);
+	return 0;
+}
+
+/* mkdir -p, mode 0700: serial logs may show what the guest prints */
+static int mkdir_p_state(const char *dir)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(path, 0755) < 0 && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	return mkdir(path, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int cmd_launch(int argc, char **argv, int destroy)
+{
+	static const struct option longopts[] = {
+		{ "driver", required_argument, NULL, 'd' },   { "conversion", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },     { "vcpus", required_argument, NULL, 'v' },
+		{ "memory", required_argument, NULL, 'm' },   { "nic", required_argument, NULL, 'N' },
+		{ "uri", required_argument, NULL, 'u' },      { "state-dir", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },  { "keep-on-failure", no_argument, NULL, 'k' },
+		{ "output", required_argument, NULL, 'o' },   { "format", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },           { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = destroy ? "destroy" : "launch";
+	struct launch_request rq = { .vcpus = 1, .memory_mib = 1024, .nic = "user", .uri = "qemu:///system",
+				     .state_dir = "/var/lib/livemig/launch", .timeout_s = 900, .format = "qcow2" };
+	const char *driver = NULL, *conv_path = NULL;
+	const struct launcher *l;
+	json_t *conv = NULL, *result = NULL;
+	int c, json = 0, rc;
+	char *end;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': driver = optarg; break;
+		case 'c': conv_path = optarg; break;
+		case 'n': rq.name = optarg; break;
+		case 'N': rq.nic = optarg; break;
+		case 'u': rq.uri = optarg; break;
+		case 's': rq.state_dir = optarg; break;
+		case 'k': rq.keep_on_failure = 1; break;
+		case 'o': rq.output = optarg; break;
+		case 'f': rq.format = optarg; break;
+		case 'j': json = 1; break;
+		case 'v':
+		case 'm':
+		case 't': {
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || !v || v > (c == 't' ? 86400ul : c == 'v' ? 64ul : 1048576ul))
+				return bad_usage(cmd, "bad number '%s' for --%s", optarg,
+						 c == 't' ? "timeout" : c == 'v' ? "vcpus" : "memory");
+			if (c == 'v')
+				rq.vcpus = (unsigned)v;
+			else if (c == 'm')
+				rq.memory_mib = (unsigned)v;
+			else
+				rq.timeout_s = v;
+			break;
+		}
+		case 'h': launch_usage(stdout, cmd); return 0;
+		default: return bad_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!driver || !(l = launcher_find(driver)))
+		return bad_usage(cmd, "--driver must be libvirt or export");
+	if (!rq.name || !name_valid(rq.name))
+		return bad_usage(cmd, "--name: 1..63 characters of [A-Za-z0-9_.-]");
+	if (!strcmp(driver, "export") && !rq.output)
+		return bad_usage(cmd, "the export driver needs --output FILE");
+	log_init(PROG, LOG_LVL_INFO, 0);
+	if (destroy) {
+		rc = l->destroy(&rq, &result);
+	} else {
+		if (!conv_path)
+			return bad_usage(cmd, "--conversion REPORT.json is required");
+		rc = from_conversion(conv_path, &rq, &conv);
+		if (rc)
+			return rc;
+		if (!strcmp(driver, "libvirt") && mkdir_p_state(rq.state_dir))
+			return bad_usage(cmd, "cannot create --state-dir %s: %s", rq.state_dir, strerror(errno));
+		log_info("launching %s with %s (%s firmware)", rq.name, driver, rq.firmware);
+		rc = l->launch(&rq, &result);
+	}
+	if (json)
+		print_json(result);
+	if (rc) {
+		const char *tail = json_string_value(json_object_get(result, "serial_tail"));
+
+		fprintf(stderr, PROG " %s: %s: %s\n", cmd, rq.name,
+			json_string_value(json_object_get(result, "error")) ?: strerror(-rc));
+		if (tail && *tail)
+			fprintf(stderr, "last lines of the serial console:\n%s\n", tail);
+	} else if (!json) {
+		const char *addr = json_string_value(json_object_get(result, "address"));
+
+		printf("%s: %s%s%s\n", rq.name, json_string_value(json_object_get(result, "state")),
+		       addr ? ", address " : "", addr ? addr : "");
+	}
+	json_decref(result);
+	json_decref(conv);
+	return rc ? 1 : 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: " PROG " COMMAND [options]\n"
+		"\n"
+		"  convert   make a copy of a point's disk bootable on virtio (BIOS or UEFI)\n"
+		"  launch    start a converted copy (libvirt) or export it for a cloud\n"
+		"  destroy   stop and remove a launched copy\n"
+		"\n"
+		"`" PROG " COMMAND --help` describes each; docs/launch.md the whole.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr), 2;
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
+		return usage(stdout), 0;
+	if (!strcmp(argv[1], "--version"))
+		return printf(PROG " %s\n", LIVEMIG_VERSION), 0;
+	if (!strcmp(argv[1], "convert"))
+		return cmd_convert(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "launch"))
+		return cmd_launch(argc - 1, argv + 1, 0);
+	if (!strcmp(argv[1], "destroy"))
+		return cmd_launch(argc - 1, argv + 1, 1);
+	fprintf(stderr, PROG ": unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

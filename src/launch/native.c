@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The copy's file systems mounted on this host, for what is slow inside
+ * libguestfs's emulated appliance: the guest's own initramfs tools and
+ * update-grub, run in a chroot at native speed. The qcow2 overlay is
+ * exported as a raw file by qemu-storage-daemon over FUSE; each partition is
+ * a loop device with an offset (loop devices here get no partition nodes). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "convert.h"
+#include "native.h"
+#include "run.h"
+#include "util.h"
+
+static int fail_cmd(struct conv *c, const char *what, const char *out)
+{
+	char line[300];
+
+	return conv_fail(c, -EIO, "%s failed: %s", what, last_line(out, line, sizeof(line)));
+}
+
+static int export_start(struct conv *c, struct native *n)
+{
+	char blk1[1200], blk2[200], exp[1200], pidopt[600];
+	char *out = NULL;
+	int rc, fd;
+
+	snprintf(n->raw, sizeof(n->raw), "%s/disk.raw", n->dir);
+	snprintf(n->pidfile, sizeof(n->pidfile), "%s/qsd.pid", n->dir);
+	fd = open(n->raw, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return conv_fail(c, -errno, "cannot create %s: %s", n->raw, strerror(errno));
+	close(fd);
+	snprintf(blk1, sizeof(blk1), "driver=file,node-name=file0,filename=%s", c->opt->output);
+	snprintf(blk2, sizeof(blk2), "driver=qcow2,node-name=disk0,file=file0");
+	snprintf(exp, sizeof(exp), "type=fuse,id=exp0,node-name=disk0,mountpoint=%s,writable=on", n->raw);
+	snprintf(pidopt, sizeof(pidopt), "%s", n->pidfile);
+	{
+		const char *argv[] = { "qemu-storage-daemon", "--blockdev", blk1, "--blockdev", blk2, "--export",
+				       exp, "--pidfile", pidopt, "--daemonize", NULL };
+
+		rc = run_capture(argv, &out);
+	}
+	if (rc) {
+		rc = fail_cmd(c, "qemu-storage-daemon (FUSE export of the copy)", out);
+		free(out);
+		return rc;
+	}
+	free(out);
+	n->exported = 1;
+	return 0;
+}
+
+static int export_stop(struct native *n)
+{
+	FILE *f = fopen(n->pidfile, "re");
+	int pid = 0;
+
+	if (!n->exported)
+		return 0;
+	if (f) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	n->exported = 0;
+	if (pid <= 0)
+		return -ESRCH;
+	kill(pid, SIGTERM);
+	/* the overlay is complete only once the daemon has flushed and exited */
+	for (int i = 0; i < 600 && kill(pid, 0) == 0; i++)
+		usleep(100 * 1000);
+	return kill(pid, 0) == 0 ? -ETIMEDOUT : 0;
+}
+
+/* The chroot's /dev: a tmpfs of its own with the few nodes the guest's
+ * tools use, the loop devices under their names, and the by-uuid links
+ * udev would make (grub-mkconfig writes root=UUID= only when
+ * /dev/disk/by-uuid/UUID exists; this host may run no udev, and the host's
+ * /dev must not change). */
+static int private_dev(struct conv *c, struct native *n)
+{
+	static const struct { const char *name; unsigned maj, min; } chr[] = {
+		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 },
+		{ "urandom", 1, 9 }, { "tty", 5, 0 },
+	};
+	char dev[700], path[900], target[64];
+	struct stat st;
+	int li = 0;
+
+	snprintf(dev, sizeof(dev), "%s/dev", n->root);
+	if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=1m") < 0)
+		return conv_fail(c, -errno, "cannot mount a tmpfs on the chroot's /dev: %s", strerror(errno));
+	snprintf(n->mounted[n->n_mounted++], sizeof(n->mounted[0]), "%s", dev);
+	for (size_t i = 0; i < sizeof(chr) / sizeof(chr[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dev, chr[i].name);
+		if (mknod(path, S_IFCHR | 0666, makedev(chr[i].maj, chr[i].min)) < 0)
+			return conv_fail(c, -errno, "mknod %s: %s", path, strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/disk", dev);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/disk/by-uuid", dev);
+	mkdir(path, 0755);
+	for (int i = 0; i < c->n_mounts; i++) {
+		const struct conv_mount *m = &c->mounts[i];
+		const char *name;
+
+		if (!strcmp(m->fstype, "swap") || !strcmp(m->fstype, "vfat"))
+			continue;
+		if (li >= n->n_loops)
+			break;
+		name = strrchr(n->loops[li], '/') + 1;
+		if (stat(n->loops[li], &st) < 0)
+			return conv_fail(c, -errno, "stat %s: %s", n->loops[li], strerror(errno));
+		snprintf(path, sizeof(path), "%s/%s", dev, name);
+		if (mknod(path, S_IFBLK | 0660, st.st_rdev) < 0)
+			return conv_fail(c, -errno, "mknod %s: %s", path, strerror(errno));
+		if (m->uuid[0]) {
+			snprintf(path, sizeof(path), "%s/disk/by-uuid/%s", dev, m->uuid);
+			snprintf(target, sizeof(target), "../../%s", name);
+			if (symlink(target, path) < 0)
+				return conv_fail(c, -errno, "symlink %s: %s", path, strerror(errno));
+		}
+		li++;
+	}
+	return 0;
+}
+
+static int mount_all(struct conv *c, struct native *n)
+{
+	char *out = NULL;
+	int rc = 0;
+
+	snprintf(n->root, sizeof(n->root), "%s/root", n->dir);
+	if (mkdir(n->root, 0700) < 0 && errno != EEXIST)
+		return conv_fail(c, -errno, "cannot create %s", n->root);
+	for (int i = 0; i < c->n_mounts && !rc; i++) {
+		const struct conv_mount *m = &c->mounts[i];
+		char off[32], lim[32], target[600];
+		const char *los[] = { "losetup", "-f", "--show", "-o", off, "--sizelimit", lim, n->raw, NULL };
+
+		/* the ESP is edited through libguestfs; this host's kernel may
+		 * lack vfat, and nothing run natively needs it */
+		if (!strcmp(m->fstype, "swap") || !strcmp(m->fstype, "vfat"))
+			continue;
+		snprintf(off, sizeof(off), "%llu", (unsigned long long)m->start);
+		snprintf(lim, sizeof(lim), "%llu", (unsigned long long)m->size);
+		rc = run_capture(los, &out);
+		if (rc) {
+			rc = fail_cmd(c, "losetup", out);
+			break;
+		}
+		out[strcspn(out, "\n")] = '\0';
+		snprintf(n->loops[n->n_loops++], sizeof(n->loops[0]), "%s", out);
+		free(out);
+		out = NULL;
+		snprintf(target, sizeof(target), "%s%s", n->root, strcmp(m->mountpoint, "/") ? m->mountpoint : "");
+		{
+			const char *mnt[] = { "mount", "-t", m->fstype, n->loops[n->n_loops - 1], target, NULL };
+
+			rc = run_capture(mnt, &out);
+		}
+		if (rc) {
+			rc = fail_cmd(c, "mount", out);
+			break;
+		}
+		snprintf(n->mounted[n->n_mounted++], sizeof(n->mounted[0]), "%s", target);
+		free(out);
+		out = NULL;
+	}
+	free(out);
+	if (!rc)
+		rc = private_dev(c, n);
+	for (int i = 0; i < 2 && !rc; i++) {
+		static const char *const api[] = { "/proc", "/sys" };
+		char target[600];
+		const char *mnt[] = { "mount", "--rbind", api[i], target, NULL };
+
+		snprintf(target, sizeof(target), "%s%s", n->root, api[i]);
+		rc = run_capture(mnt, &out);
+		if (rc)
+			rc = fail_cmd(c, "mount --rbind", out);
+		else
+			snprintf(n->mounted[n->n_mounted++], sizeof(n->mounted[0]), "%s", target);
+		free(out);
+		out = NULL;
+	}
+	return rc;
+}
+
+static void unmount_all(struct native *n)
+{
+	while (n->n_mounted > 0) {
+		const char *um[] = { "umount", "-R", n->mounted[--n->n_mounted], NULL };
+
+		if (run_capture(um, NULL)) {
+			const char *lazy[] = { "umount", "-R", "-l", n->mounted[n->n_mounted], NULL };
+
+			run_capture(lazy, NULL);
+		}
+	}
+	while (n->n_loops > 0) {
+		const char *det[] = { "losetup", "-d", n->loops[--n->n_loops], NULL };
+
+		run_capture(det, NULL);
+	}
+}
+
+int native_chroot(struct conv *c, struct native *n, const char *const *cmd, char **out)
+{
+	const char *argv[32] = { "chroot", n->root, "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+				 "LANG=C.UTF-8", "HOME=/root" };
+	int i = 7;
+
+	(void)c;
+	for (; *cmd && i < 31; cmd++)
+		argv[i++] = *cmd;
+	argv[i] = NULL;
+	return run_capture(argv, out);
+}
+
+int native_convert(struct conv *c)
+{
+	struct native n = { 0 };
+	char tmpl[512];
+	int rc;
+
+	snprintf(tmpl, sizeof(tmpl), "%s/livemig-convert.XXXXXX", c->opt->workdir ? c->opt->workdir : "/tmp");
+	if (!mkdtemp(tmpl))
+		return conv_fail(c, -errno, "cannot create a scratch directory %s: %s", tmpl, strerror(errno));
+	snprintf(n.dir, sizeof(n.dir), "%s", tmpl);
+	rc = export_start(c, &n);
+	if (!rc)
+		rc = mount_all(c, &n);
+	if (!rc)
+		rc = native_initramfs(c, &n);
+	if (!rc)
+		rc = native_grub(c, &n);
+	unmount_all(&n);
+	if (export_stop(&n) && !rc)
+		rc = conv_fail(c, -EIO, "qemu-storage-daemon did not stop: the copy may be incomplete");
+	unlink(n.raw);
+	unlink(n.pidfile);
+	rmdir(n.root);
+	rmdir(n.dir);
+	return rc;
+}

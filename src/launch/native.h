@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The copy mounted natively (native.c) and what runs in its chroot
+ * (native_boot.c: initramfs, GRUB). */
+#ifndef LIVEMIG_LAUNCH_NATIVE_H
+#define LIVEMIG_LAUNCH_NATIVE_H
+
+#include <fcntl.h>
+
+#include "convert.h"
+
+struct native {
+	char dir[512];     /* scratch directory */
+	char raw[600];     /* the FUSE export: the copy as a raw disk */
+	char pidfile[600];
+	char root[600];    /* the guest's / */
+	int exported;
+	char loops[CONV_MAX_MOUNTS][32];
+	int n_loops;
+	char mounted[CONV_MAX_MOUNTS + 3][700];
+	int n_mounted;
+};
+
+/* cmd in the guest's chroot, with a clean environment; as run_capture */
+int native_chroot(struct conv *c, struct native *n, const char *const *cmd, char **out);
+int native_initramfs(struct conv *c, struct native *n);
+int native_grub(struct conv *c, struct native *n);
+
+#endif

@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `make check-launch`: the source disks (debootstrap, cached), a private
+# libvirtd, then each conversion + boot test; the time of each step.
+#   tests/launch/run.sh BUILD [VARIANT...]    (default: bios uefi novirtio)
+set -uo pipefail
+BUILD=${1:-build}
+shift
+HERE=$(cd "$(dirname "$0")" && pwd)
+variants=("$@")
+[ ${#variants[@]} -gt 0 ] || variants=(bios uefi novirtio)
+if [ "$(id -u)" -ne 0 ]; then
+	echo "check-launch: FAIL: needs root (debootstrap, loop devices, mounts, libvirtd)" >&2
+	exit 1
+fi
+[ -x "$BUILD/livemig-launch" ] || { echo "check-launch: FAIL: $BUILD/livemig-launch not built" >&2; exit 1; }
+. "$HERE/libvirt_lib.sh"
+t0=$(date +%s)
+failed=()
+WORK=$(mktemp -d /tmp/livemig-launch-run.XXXXXX)
+trap 'libvirt_stop; rm -rf "$WORK"' EXIT
+
+for v in "${variants[@]}"; do
+	s=$(date +%s)
+	"$HERE/guest_image.sh" "$v" >/dev/null || { echo "== source image $v: FAILED"; exit 1; }
+	echo "== source image $v: ready in $(($(date +%s) - s)) s"
+done
+s=$(date +%s)
+libvirt_start "$WORK/libvirt" || exit 1
+echo "== private libvirtd: up in $(($(date +%s) - s)) s"
+
+for v in "${variants[@]}"; do
+	s=$(date +%s)
+	echo "== convert and boot: $v"
+	if nice "$HERE/t_convert_boot.sh" "$BUILD" "$v"; then
+		echo "== convert and boot: $v: passed in $(($(date +%s) - s)) s"
+	else
+		echo "== convert and boot: $v: FAILED after $(($(date +%s) - s)) s"
+		failed+=("$v")
+	fi
+done
+echo "check-launch: $(($(date +%s) - t0)) s in all"
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "check-launch: FAILED: ${failed[*]}"
+	exit 1
+fi
+echo "check-launch: passed"
