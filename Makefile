@@ -90,7 +90,7 @@ CONSOLE_OBJS := $(CONSOLE_SRCS:%.c=$(O)/%.o)
 LAUNCH_OBJS  := $(LAUNCH_SRCS:%.c=$(O)/%.o)
 # livemig-launch links libguestfs and libvirt (target hosts only): built
 # when their -dev packages are installed (ci/deps.sh launch), else skipped
-LAUNCH_PKGS  := libguestfs libvirt
+LAUNCH_PKGS  := libguestfs libvirt jansson
 HAVE_LAUNCH  := $(shell pkg-config --exists $(LAUNCH_PKGS) 2>/dev/null && echo 1)
 LAUNCH_CFLAGS := $(shell pkg-config --cflags $(LAUNCH_PKGS) 2>/dev/null)
 LAUNCH_LIBS  := $(shell pkg-config --libs $(LAUNCH_PKGS) 2>/dev/null)
