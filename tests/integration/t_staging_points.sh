@@ -149,7 +149,7 @@ for id in 1 2 3 4; do
 	done
 done
 pass "XFS (reflink) and ext4 (copy-on-write) exports are byte-identical"
-"$BUILD/livemig-staging" points --help | grep -q 'export MACHINE ID' || die "points --help"
+"$BUILD/livemig-staging" points --help | has_line 'export MACHINE ID' || die "points --help"
 if "$BUILD/livemig-staging" points list m --store "$T" --bogus >"$T/err" 2>&1; then die "bad option accepted"; fi
 grep -q "unknown option '--bogus'" "$T/err" || die "unclear usage error: $(cat "$T/err")"
 pass "points --help and usage errors"
