@@ -24,11 +24,11 @@ static void test_match(void **state)
 				p, sizeof(p), NULL, 0));
 	assert_string_equal(p, "web-01");
 	assert_false(route_match("/api/v1/machines/{machine}", "/api/v1/machines/web-01/status", p,
-				 sizeof(p)));
+				 sizeof(p), NULL, 0));
 	assert_false(route_match("/api/v1/machines/{machine}", "/api/v1/machines/", p, sizeof(p), NULL, 0));
 	/* not a machine name: no match, so a 404 */
 	assert_false(route_match("/api/v1/machines/{machine}", "/api/v1/machines/a%20b", p,
-				 sizeof(p)));
+				 sizeof(p), NULL, 0));
 	assert_false(route_match("/api/v1/machines/{machine}", "/api/v1/machines/..", p, sizeof(p), NULL, 0));
 	/* {id}: any one non-empty segment that fits */
 	assert_true(route_match("/api/v1/tokens/{id}", "/api/v1/tokens/x y", p, sizeof(p), NULL, 0));
@@ -36,6 +36,18 @@ static void test_match(void **state)
 	assert_false(route_match("/api/v1/tokens/{id}", "/api/v1/tokens/0123456789012345678901234567890123456789012345678901234567890123",
 				 p, sizeof(p), NULL, 0));
 	assert_false(route_match("/api", "api", p, sizeof(p), NULL, 0));
+
+	/* a second {parameter} goes to param2, and only when there is one */
+	char q[8];
+
+	assert_true(route_match("/api/v1/machines/{machine}/jobs/{id}", "/api/v1/machines/web-01/jobs/7",
+				p, sizeof(p), q, sizeof(q)));
+	assert_string_equal(p, "web-01");
+	assert_string_equal(q, "7");
+	assert_false(route_match("/api/v1/machines/{machine}/jobs/{id}", "/api/v1/machines/web-01/jobs/7",
+				 p, sizeof(p), NULL, 0));
+	assert_false(route_match("/api/v1/machines/{machine}/jobs/{id}",
+				 "/api/v1/machines/web-01/jobs/123456789", p, sizeof(p), q, sizeof(q)));
 }
 
 static int called;
