@@ -224,6 +224,7 @@ FUZZ_DEPS_agent_config := src/agent/agent_config.c \
 FUZZ_DEPS_checkpoint := src/agent/checkpoint.c $(call fuzz_lib,atomic_file.c) src/lib/util.c
 FUZZ_DEPS_console_json := src/console/reply.c src/console/register_parse.c src/lib/util.c
 FUZZ_DEPS_launch_text := src/launch/text_edit.c src/lib/util.c
+FUZZ_DEPS_staging_sync := src/console/staging_sync_check.c src/lib/util.c
 # zlib is the frame harness's oracle for inflate
 FUZZ_LIBS := $(call pkg_libs,openssl jansson libcurl libisal zlib)
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DLIVEMIG_VERSION='"$(VERSION)"' -g -O1 -Isrc/lib -Isrc/host \
@@ -247,7 +248,6 @@ $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $$(FUZZ_DEPS_$$*)
 endif
 
 # harnesses of a program's parser build that parser's file too
-$(O)/fuzz/fuzz_staging_sync: src/console/staging_sync_check.c
 $(O)/fuzz/fuzz_staging_sync: FUZZ_CFLAGS += -Isrc/console
 
 fuzz: $(FUZZ_BINS)
