@@ -506,9 +506,14 @@ int agent_config_files_check(const char *path, const struct agent_config *c, cha
 			 path);
 		return -EPERM;
 	}
+	/* a key not made yet is no exposure; the connection says it is missing */
 	if (stat(c->key, &st)) {
-		snprintf(err, errlen, "%s: [staging] key %s: %s", path, c->key, strerror(errno));
-		return -errno;
+		int e = errno;
+
+		if (e == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: [staging] key %s: %s", path, c->key, strerror(e));
+		return -e;
 	}
 	if (st.st_mode & 077) {
 		snprintf(err, errlen,
