@@ -30,6 +30,8 @@ for seed in $SEEDS; do
 	# the writers first: the initial mirror runs under load too
 	start_writers "$seed"
 	start_agent "$name"
+	# the status names the tracker once the agent has chosen it: wait for that
+	wait_st '.tracker == "kmod" or .tracker == "scan"' 300
 	[ "$(st .tracker)" = kmod ] || die "seed $seed: the agent runs tracker $(st .tracker), not kmod ($(st .tracker_reason))"
 	wait_st '.state == "CHANGE_COPY"' 300
 	echo "   initial mirror done after $(($(date +%s) - t0)) s"

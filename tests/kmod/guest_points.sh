@@ -147,6 +147,8 @@ mkdir -p "$T/hooks"
 start_record_writer
 start_fio 1
 start_agent "$NAME"
+# the status names the tracker once the agent has chosen it: wait for that
+wait_st '.tracker == "kmod" or .tracker == "scan"' 300
 [ "$(st .tracker)" = kmod ] || die "the agent runs tracker $(st .tracker): $(st .tracker_reason)"
 wait_st '.state == "CHANGE_COPY"' 600
 [ "$(st .points.available)" = true ] || die "points not available: $(st .points.why_not)"
