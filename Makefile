@@ -385,7 +385,6 @@ install: all
 	install -m 0755 $(O)/livemig $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
-	$(if $(HAVE_LAUNCH),install -m 0755 $(O)/livemig-launch $(DESTDIR)$(SBINDIR)/)
 
 # $(O) only, and never the source tree or a directory holding it
 clean:
