@@ -135,7 +135,8 @@ freeze_ms_stats() {
 			printf "n=%d median=%.1f p99=%.1f max=%.1f ms", NR, v[int((NR + 1) / 2)], v[p99], v[NR] }'
 }
 
-insmod "$KO" || die "insmod $KO"
+# the boot's earlier test (guest_reload_agent.sh) may have left it loaded
+[ -d /sys/module/livemig_cbt ] || insmod "$KO" || die "insmod $KO"
 modprobe loop || die "modprobe loop"
 start_staging
 make_fs
