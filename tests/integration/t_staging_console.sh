@@ -59,7 +59,10 @@ refused() {
 }
 register() { # MACHINE: a registration with a new key; keeps the certificate as $A/MACHINE.N
 	local out n
-	out=$(api register --dir "$A" --machine "$1" --token "$TOKEN" --identity "mac=02:00:00:00:00:0${#1}")
+	local proof=()
+	# an active machine re-registers only with its current agent secret
+	[ -f "$A/$1.secret" ] && proof=(--agent-secret "$(cat "$A/$1.secret")")
+	out=$(api register --dir "$A" --machine "$1" --token "$TOKEN" --identity "mac=02:00:00:00:00:0${#1}" "${proof[@]}")
 	[ "$(api_status "$out")" = 201 ] || [ "$(api_status "$out")" = 200 ] || die "register $1: $out"
 	chmod 600 "$A/$1.secret"
 	n=$(find "$A" -name "$1.[0-9]*.pem" | wc -l)
