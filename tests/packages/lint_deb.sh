@@ -18,7 +18,7 @@ changes=$(ls "$DIR"/*.changes)
 rc=0
 out=$(lintian --fail-on error,warning --display-level '>=warning' "$changes" 2>&1) || rc=$?
 out=$(grep -v 'running with root privileges' <<<"$out" || true)
-if [ "$rc" -ne 0 ] || grep -q '^[EW]: ' <<<"$out"; then
+if [ "$rc" -ne 0 ] || [ -n "$(grep '^[EW]: ' <<<"$out")" ]; then
 	echo "$out"
 	echo "FAIL: lintian: errors or warnings on $(basename "$changes")" >&2
 	exit 1
