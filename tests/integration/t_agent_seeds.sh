@@ -7,7 +7,8 @@
 . "$TESTS/agent_lib.sh"
 need_root
 
-seeds=${SEEDS:-20}
+# the ASan+UBSan pass runs the quick tier: a quarter of the seeds
+seeds=${SEEDS:-$([ "${LIVEMIG_SANITIZED:-0}" = 1 ] && echo 5 || echo 20)}
 size=48M
 if [ "$SANITIZED" = 1 ]; then
 	seeds=4 # the sanitized build is ~5x slower; the full set runs unsanitized
