@@ -110,12 +110,18 @@ static json_t *reply_error(const char *fmt, ...) __attribute__((format(printf, 1
 static json_t *reply_error(const char *fmt, ...)
 {
 	char msg[512];
+	json_t *reply;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+	reply = json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+	if (!reply) {
+		text_to_ascii(msg);
+		reply = json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+	}
+	return reply;
 }
 
 /* A handler's failure: its message, or the errno text if it left none. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "util.h"
 
 int reply_error(struct reply *rp, unsigned status, const char *code, const char *fmt, ...)
 {
@@ -19,6 +20,10 @@ int reply_error(struct reply *rp, unsigned status, const char *code, const char 
 	json_decref(rp->body);
 	rp->status = status;
 	rp->body = json_pack("{s:s, s:s}", "error", msg, "code", code);
+	if (!rp->body) {
+		text_to_ascii(msg);
+		rp->body = json_pack("{s:s, s:s}", "error", msg, "code", code);
+	}
 	return -EPERM;
 }
 

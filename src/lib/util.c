@@ -206,3 +206,10 @@ int name_valid(const char *s)
 	}
 	return 1;
 }
+
+void text_to_ascii(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}

@@ -31,4 +31,9 @@ int random_bytes(void *buf, size_t len);
  * dots not in first place, 1..63 characters. */
 int name_valid(const char *s);
 
+/* Replace every byte outside printable ASCII with '?', in place: the last
+ * resort for a message that jansson refused as invalid UTF-8 (it quotes
+ * untrusted input, or vsnprintf cut a character in two). */
+void text_to_ascii(char *s);
+
 #endif
