@@ -2,82 +2,20 @@
 /* HTTPS calls from the agent to livemig-console (docs/agent-console.md). */
 #include "console_client.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "secret_file.h"
 
 #define ANSWER_MAX (64u * 1024) /* the console's answers are a few hundred bytes */
 
 int console_client_load_secret(const char *path, char *out, size_t outlen, char *err,
 			       size_t errlen)
 {
-	char buf[CONSOLE_SECRET_MAX + 2];
-	struct stat st;
-	ssize_t n;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "[console] secret_file %s: %s", path, strerror(errno));
-		return rc;
-	}
-	/* checked on the open file, so a rename in between cannot fool it */
-	if (fstat(fd, &st)) {
-		rc = -errno;
-		snprintf(err, errlen, "[console] secret_file %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "[console] secret_file %s is not a regular file", path);
-		rc = -EINVAL;
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		snprintf(err, errlen,
-			 "[console] secret_file %s has mode %04o: group or others can read the agent "
-			 "secret, so it is refused; run chmod 600 %s (and reinstall to get a new "
-			 "secret if someone may have read it)",
-			 path, (unsigned)(st.st_mode & 07777), path);
-		rc = -EPERM;
-		goto out;
-	}
-	if (st.st_uid != geteuid()) {
-		snprintf(err, errlen, "[console] secret_file %s belongs to uid %u, not to livemigd's "
-			 "user (uid %u): refused; chown it", path, (unsigned)st.st_uid,
-			 (unsigned)geteuid());
-		rc = -EPERM;
-		goto out;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "[console] secret_file %s: %s", path, strerror(errno));
-		goto out;
-	}
-	while (n > 0 && isspace((unsigned char)buf[n - 1]))
-		n--;
-	buf[n] = '\0';
-	/* the secret goes into an HTTP header: nothing that could end the line */
-	for (ssize_t i = 0; i < n; i++)
-		if (!isgraph((unsigned char)buf[i]))
-			n = 0;
-	if (n == 0 || (size_t)n > CONSOLE_SECRET_MAX || (size_t)n >= outlen) {
-		snprintf(err, errlen, "[console] secret_file %s does not hold an agent secret "
-			 "(1 to %d printable characters)", path, CONSOLE_SECRET_MAX);
-		rc = -EINVAL;
-		goto out;
-	}
-	memcpy(out, buf, (size_t)n + 1);
-out:
-	explicit_bzero(buf, sizeof(buf));
-	close(fd);
-	return rc;
+	return secret_file_read("[console] secret_file", "agent secret", path, CONSOLE_SECRET_MAX,
+				out, outlen, err, errlen);
 }
 
 int console_client_init(struct console_client *cl, const struct console_config *cfg,

@@ -2,10 +2,8 @@
 /* The sync thread (console_sync.h). */
 #include "console_sync.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,6 +22,7 @@
 #include "log.h"
 #include "points.h"
 #include "revocation.h"
+#include "secret_file.h"
 #include "util.h"
 
 #define ANSWER_MAX (16u << 20) /* the certificate list grows with the machines */
@@ -45,52 +44,13 @@ static struct {
 
 int console_secret_read(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
-	char buf[SYNC_SECRET_MAX + 2];
-	struct stat st;
-	ssize_t n;
-	int fd, rc = 0;
+	size_t n;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "--console-credential %s: %s", path, strerror(errno));
-		return rc;
-	}
-	if (fstat(fd, &st)) {
-		rc = -errno;
-		snprintf(err, errlen, "--console-credential %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid()) {
-		snprintf(err, errlen, "--console-credential %s must be a regular file of this user "
-			 "(uid %u) that group and others cannot read: chown it and chmod 600 %s",
-			 path, (unsigned)geteuid(), path);
-		rc = -EPERM;
-		goto out;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "--console-credential %s: %s", path, strerror(errno));
-		goto out;
-	}
-	while (n > 0 && isspace((unsigned char)buf[n - 1]))
-		n--;
-	buf[n] = '\0';
-	/* it goes into an HTTP header: nothing that could end the line */
-	for (ssize_t i = 0; i < n; i++)
-		if (!isgraph((unsigned char)buf[i]))
-			n = 0;
-	if (n == 0 || (size_t)n > SYNC_SECRET_MAX || (size_t)n >= outlen) {
-		snprintf(err, errlen, "--console-credential %s does not hold a staging secret "
-			 "(print one with 'livemig-console admin add-staging NAME')", path);
-		rc = -EINVAL;
-		goto out;
-	}
-	memcpy(out, buf, (size_t)n + 1);
-out:
-	explicit_bzero(buf, sizeof(buf));
-	close(fd);
+	rc = secret_file_read("--console-credential", "staging secret", path, SYNC_SECRET_MAX, out,
+			      outlen, err, errlen);
+	if (rc == -EINVAL && (n = strlen(err)) < errlen)
+		snprintf(err + n, errlen - n, "; print one with 'livemig-console admin add-staging NAME'");
 	return rc;
 }
 

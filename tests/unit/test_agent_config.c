@@ -301,9 +301,9 @@ static void test_secret_file(void **state)
 	expect_secret("lma_0123abcd\n", 0640, -EPERM, "chmod 600");
 	expect_secret("lma_0123abcd\n", 0604, -EPERM, "mode 0604");
 	/* nothing that could end or split the Authorization header */
-	expect_secret("\n", 0600, -EINVAL, "does not hold an agent secret");
-	expect_secret("lma_01\r\nX-Evil: 1\n", 0600, -EINVAL, "does not hold an agent secret");
-	expect_secret("lma 01\n", 0600, -EINVAL, "does not hold an agent secret");
+	expect_secret("\n", 0600, -EINVAL, "holds no agent secret");
+	expect_secret("lma_01\r\nX-Evil: 1\n", 0600, -EINVAL, "holds no agent secret");
+	expect_secret("lma 01\n", 0600, -EINVAL, "holds no agent secret");
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	expect_secret(big, 0600, -EINVAL, "1 to 255 printable characters");
