@@ -1,19 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* livemig point: ask livemigd for a recovery point now and wait until staging
  * made it durable; prints its id. */
-#include <getopt.h>
 #include <stdio.h>
-#include <unistd.h>
 
-#include "control_client.h"
+#include "control_wait.h"
 #include "fmt.h"
 #include "subcommands.h"
-#include "util.h"
 
 #define POINT_DEFAULT_S 600
 #define POINT_MAX_S     86400
-/* the daemon enforces the timeout and says so: wait a little longer for that */
-#define REPLY_MARGIN_MS 10000
 
 static void usage(FILE *f, const char *prog)
 {
@@ -28,47 +23,19 @@ static void usage(FILE *f, const char *prog)
 
 int point_main(const struct cli_global *g, int argc, char *argv[])
 {
-	static const struct option opts[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct control_wait w = {
+		.name = "point",
+		.default_s = POINT_DEFAULT_S,
+		.max_s = POINT_MAX_S,
+		.waiting = "making a recovery point",
+		.usage = usage,
 	};
-	uint64_t timeout_ns = (uint64_t)POINT_DEFAULT_S * 1000000000u;
-	unsigned timeout_s;
-	json_t *req, *reply = NULL, *id, *ns;
+	json_t *reply, *id, *ns;
 	char when[64];
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (parse_duration(optarg, &timeout_ns) < 0 || timeout_ns < 1000000000u ||
-			    timeout_ns > (uint64_t)POINT_MAX_S * 1000000000u) {
-				fprintf(stderr, "%s point: --timeout must be 1..%d seconds, not '%s'\n",
-					g->prog, POINT_MAX_S, optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case 'h':
-			usage(stdout, g->prog);
-			return CLI_OK;
-		default:
-			usage(stderr, g->prog);
-			return CLI_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "%s point: unexpected argument '%s'\n", g->prog, argv[optind]);
-		usage(stderr, g->prog);
-		return CLI_USAGE;
-	}
-	timeout_s = (unsigned)((timeout_ns + 999999999u) / 1000000000u);
-	if (isatty(2))
-		fprintf(stderr, "making a recovery point (up to %u s)...\n", timeout_s);
-	req = json_pack("{s:s,s:I}", "cmd", "point", "timeout_s", (json_int_t)timeout_s);
-	rc = control_run(g, req, (int)timeout_s * 1000 + REPLY_MARGIN_MS, &reply);
-	json_decref(req);
-	if (rc != CLI_OK)
+	rc = control_wait_run(g, &w, argc, argv, &reply);
+	if (rc != CLI_OK || !reply)
 		return rc;
 	id = json_object_get(reply, "point_id");
 	ns = json_object_get(reply, "consistent_ns");
