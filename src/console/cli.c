@@ -8,19 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "usage.h"
 #include "util.h"
 
 int bad_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
-	fprintf(stderr, PROG "%s%s: ", cmd ? " " : "", cmd ? cmd : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rc = usage_verror(PROG, cmd, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG "%s%s --help' for more information.\n", cmd ? " " : "",
-		cmd ? cmd : "");
-	return 2;
+	return rc;
 }
 
 int parse_seconds(const char *s, uint64_t *out)

@@ -16,22 +16,10 @@
 #include "convert.h"
 #include "launcher.h"
 #include "log.h"
+#include "usage.h"
 #include "util.h"
 
 #define PROG "livemig-launch"
-
-static int bad_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad_usage(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG " %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG " %s --help' for more information.\n", cmd);
-	return 2;
-}
 
 static void print_json(const json_t *j)
 {
@@ -111,23 +99,23 @@ static int cmd_convert(int argc, char **argv)
 			else if (!strcmp(optarg, "cutover"))
 				o.purpose = PURPOSE_CUTOVER;
 			else
-				return bad_usage("convert", "--purpose must be test or cutover, not '%s'", optarg);
+				return usage_error(PROG, "convert", "--purpose must be test or cutover, not '%s'", optarg);
 			break;
 		case 'L':
 			if (log_level_parse(optarg, &level))
-				return bad_usage("convert", "unknown log level '%s'", optarg);
+				return usage_error(PROG, "convert", "unknown log level '%s'", optarg);
 			break;
 		case 'h': convert_usage(stdout); return 0;
-		default: return bad_usage("convert", "unknown option '%s'", argv[optind - 1]);
+		default: return usage_error(PROG, "convert", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (!o.input || !o.output)
-		return bad_usage("convert", "--input and --output are required");
+		return usage_error(PROG, "convert", "--input and --output are required");
 	if (access(o.input, R_OK))
-		return bad_usage("convert", "cannot read --input %s: %s", o.input, strerror(errno));
+		return usage_error(PROG, "convert", "cannot read --input %s: %s", o.input, strerror(errno));
 	/* absolute: the overlay records its backing file, libvirt opens the copy */
 	if (!realpath(o.input, abs_in))
-		return bad_usage("convert", "cannot resolve --input %s: %s", o.input, strerror(errno));
+		return usage_error(PROG, "convert", "cannot resolve --input %s: %s", o.input, strerror(errno));
 	o.input = abs_in;
 	{
 		char dir[PATH_MAX], *slash;
@@ -137,7 +125,7 @@ static int cmd_convert(int argc, char **argv)
 		if (slash)
 			*slash = '\0';
 		if (!realpath(slash ? (dir[0] ? dir : "/") : ".", abs_out))
-			return bad_usage("convert", "cannot resolve the directory of --output %s: %s", o.output,
+			return usage_error(PROG, "convert", "cannot resolve the directory of --output %s: %s", o.output,
 					 strerror(errno));
 		snprintf(abs_out + strlen(abs_out), sizeof(abs_out) - strlen(abs_out), "/%s",
 			 slash ? slash + 1 : o.output);
@@ -146,9 +134,9 @@ static int cmd_convert(int argc, char **argv)
 	if (!o.input_format)
 		o.input_format = guess_format(o.input);
 	if (strcmp(o.input_format, "raw") && strcmp(o.input_format, "qcow2"))
-		return bad_usage("convert", "--input-format must be raw or qcow2");
+		return usage_error(PROG, "convert", "--input-format must be raw or qcow2");
 	if (o.hostname_suffix && (strlen(o.hostname_suffix) > 20 || strpbrk(o.hostname_suffix, " \t\n/")))
-		return bad_usage("convert", "--hostname-suffix: at most 20 characters, no blanks or '/'");
+		return usage_error(PROG, "convert", "--hostname-suffix: at most 20 characters, no blanks or '/'");
 	log_init(PROG, level, 0);
 	rc = convert_run(&o, &report);
 	if (report && report_path && json_dump_file(report, report_path, JSON_INDENT(2)) < 0)
@@ -205,14 +193,14 @@ static int from_conversion(const char *path, struct launch_request *rq, json_t *
 
 	*conv = json_load_file(path, 0, &e);
 	if (!*conv)
-		return bad_usage("launch", "cannot read --conversion %s: %s", path, e.text);
+		return usage_error(PROG, "launch", "cannot read --conversion %s: %s", path, e.text);
 	if (strcmp(json_string_value(json_object_get(*conv, "result")) ?: "", "converted"))
-		return bad_usage("launch", "%s is the report of a failed conversion: nothing to launch", path);
+		return usage_error(PROG, "launch", "%s is the report of a failed conversion: nothing to launch", path);
 	rq->disk = json_string_value(json_object_get(*conv, "output"));
 	rq->firmware = json_string_value(json_object_get(*conv, "firmware"));
 	rq->marker = json_string_value(json_object_get(*conv, "marker"));
 	if (!rq->disk || !rq->firmware || !rq->marker)
-		return bad_usage("launch", "%s lacks output, firmware or marker", path);
+		return usage_error(PROG, "launch", "%s lacks output, firmware or marker", path);
 	return 0;
 }
 
@@ -272,7 +260,7 @@ static int cmd_launch(int argc, char **argv, int destroy)
 			unsigned long v = strtoul(optarg, &end, 10);
 
 			if (*end || !v || v > (c == 't' ? 86400ul : c == 'v' ? 64ul : 1048576ul))
-				return bad_usage(cmd, "bad number '%s' for --%s", optarg,
+				return usage_error(PROG, cmd, "bad number '%s' for --%s", optarg,
 						 c == 't' ? "timeout" : c == 'v' ? "vcpus" : "memory");
 			if (c == 'v')
 				rq.vcpus = (unsigned)v;
@@ -283,26 +271,26 @@ static int cmd_launch(int argc, char **argv, int destroy)
 			break;
 		}
 		case 'h': launch_usage(stdout, cmd); return 0;
-		default: return bad_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+		default: return usage_error(PROG, cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (!driver || !(l = launcher_find(driver)))
-		return bad_usage(cmd, "--driver must be libvirt or export");
+		return usage_error(PROG, cmd, "--driver must be libvirt or export");
 	if (!rq.name || !name_valid(rq.name))
-		return bad_usage(cmd, "--name: 1..63 characters of [A-Za-z0-9_.-]");
+		return usage_error(PROG, cmd, "--name: 1..63 characters of [A-Za-z0-9_.-]");
 	if (!strcmp(driver, "export") && !rq.output)
-		return bad_usage(cmd, "the export driver needs --output FILE");
+		return usage_error(PROG, cmd, "the export driver needs --output FILE");
 	log_init(PROG, LOG_LVL_INFO, 0);
 	if (destroy) {
 		rc = l->destroy(&rq, &result);
 	} else {
 		if (!conv_path)
-			return bad_usage(cmd, "--conversion REPORT.json is required");
+			return usage_error(PROG, cmd, "--conversion REPORT.json is required");
 		rc = from_conversion(conv_path, &rq, &conv);
 		if (rc)
 			return rc;
 		if (!strcmp(driver, "libvirt") && mkdir_p_state(rq.state_dir))
-			return bad_usage(cmd, "cannot create --state-dir %s: %s", rq.state_dir, strerror(errno));
+			return usage_error(PROG, cmd, "cannot create --state-dir %s: %s", rq.state_dir, strerror(errno));
 		log_info("launching %s with %s (%s firmware)", rq.name, driver, rq.firmware);
 		rc = l->launch(&rq, &result);
 	}

@@ -22,6 +22,7 @@
 #include "points_cli.h"
 #include "server.h"
 #include "store.h"
+#include "usage.h"
 #include "util.h"
 
 #define PROG "livemig-staging"
@@ -74,19 +75,6 @@ static void usage(FILE *out)
 		"  --version            show the version\n");
 }
 
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
-	return 2;
-}
-
 
 /* 0, or an exit status for a usage error already reported. */
 static int parse_options(int argc, char **argv, struct options *o)
@@ -124,7 +112,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'k': o->key = optarg; break;
 		case 'b':
 			if (parse_size(optarg, &o->sync_bytes) || o->sync_bytes == 0)
-				return bad_usage("--sync-bytes '%s' is not a size (for example 8M or "
+				return usage_error(PROG, NULL, "--sync-bytes '%s' is not a size (for example 8M or "
 						 "512K)", optarg);
 			break;
 		case 'C': o->console = optarg; break;
@@ -134,23 +122,23 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'I':
 			if (parse_duration(optarg, &o->console_interval_ns) ||
 			    o->console_interval_ns < 100000000u)
-				return bad_usage("--console-interval '%s' is not a duration of at "
+				return usage_error(PROG, NULL, "--console-interval '%s' is not a duration of at "
 						 "least 100ms (for example 2s)", optarg);
 			break;
 		case 'L':
 			if (log_level_parse(optarg, &o->level))
-				return bad_usage("--log-level '%s' is not one of error, warn, info, "
+				return usage_error(PROG, NULL, "--log-level '%s' is not one of error, warn, info, "
 						 "debug", optarg);
 			break;
 		case 'P':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "reflink") && strcmp(optarg, "cow"))
-				return bad_usage("--points-mode '%s' is not one of auto, reflink, cow",
+				return usage_error(PROG, NULL, "--points-mode '%s' is not one of auto, reflink, cow",
 						 optarg);
 			o->points_mode = optarg;
 			break;
 		case 'A':
 			if (parse_duration(optarg, &o->keep.keep_all_ns))
-				return bad_usage("--keep-all '%s' is not a duration (for example 1h or "
+				return usage_error(PROG, NULL, "--keep-all '%s' is not a duration (for example 1h or "
 						 "30m)", optarg);
 			break;
 		case 'H':
@@ -159,7 +147,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			unsigned long v = strtoul(optarg, &end, 10);
 
 			if (!*optarg || *end || v > 100000)
-				return bad_usage("--keep-%s '%s' is not a count (0 to 100000)",
+				return usage_error(PROG, NULL, "--keep-%s '%s' is not a count (0 to 100000)",
 						 c == 'H' ? "hourly" : "daily", optarg);
 			if (c == 'H')
 				o->keep.hourly = (unsigned)v;
@@ -174,27 +162,27 @@ static int parse_options(int argc, char **argv, struct options *o)
 			printf(PROG " " LIVEMIG_VERSION "\n");
 			exit(0);
 		case ':':
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+			return usage_error(PROG, NULL, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
+			return usage_error(PROG, NULL, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return bad_usage("unexpected argument '%s'", argv[optind]);
+		return usage_error(PROG, NULL, "unexpected argument '%s'", argv[optind]);
 	if (!o->listen)
-		return bad_usage("%s", "--listen HOST:PORT is required (for example --listen "
+		return usage_error(PROG, NULL, "%s", "--listen HOST:PORT is required (for example --listen "
 				 "0.0.0.0:7450)");
 	if (!o->store)
-		return bad_usage("%s", "--store DIR is required (where the machines' images go)");
+		return usage_error(PROG, NULL, "%s", "--store DIR is required (where the machines' images go)");
 	if (!o->ca || !o->cert || !o->key)
-		return bad_usage("%s", "--ca, --cert and --key are required (the CA that signs "
+		return usage_error(PROG, NULL, "%s", "--ca, --cert and --key are required (the CA that signs "
 				 "agent certificates, and this server's certificate and key)");
 	if (o->console && (!o->console_ca || !o->console_credential))
-		return bad_usage("%s", "--console needs --console-ca (the CA of the console's "
+		return usage_error(PROG, NULL, "%s", "--console needs --console-ca (the CA of the console's "
 				 "certificate) and --console-credential (the file with the secret "
 				 "from 'livemig-console admin add-staging NAME')");
 	if (!o->console && (o->console_ca || o->console_credential || o->revocation_state))
-		return bad_usage("%s", "--console-ca, --console-credential and --revocation-state "
+		return usage_error(PROG, NULL, "%s", "--console-ca, --console-credential and --revocation-state "
 				 "go with --console URL");
 	return 0;
 }
@@ -275,7 +263,7 @@ int main(int argc, char **argv)
 		return rc;
 	log_init(PROG, o.level, 1);
 	if (split_host_port(o.listen, host, sizeof(host), port, sizeof(port)))
-		return bad_usage("--listen '%s' is not HOST:PORT (for example 127.0.0.1:7450 or "
+		return usage_error(PROG, NULL, "--listen '%s' is not HOST:PORT (for example 127.0.0.1:7450 or "
 				 "[::1]:7450)", o.listen);
 	if (check_readable("--ca", o.ca, "the PEM certificate of the CA that signs agent "
 			   "certificates") ||

@@ -16,6 +16,7 @@
 #include "point_export.h"
 #include "point_reader.h"
 #include "points.h"
+#include "usage.h"
 #include "util.h"
 
 #define PROG "livemig-staging points"
@@ -56,19 +57,6 @@ static void usage(FILE *out)
 		"  --help          show this help\n"
 		"\n"
 		"Exports and NBD serving may run while replication goes on.\n");
-}
-
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
-	return 2;
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -193,16 +181,16 @@ static int cmd_read(const struct cli *c, const char *cmd, const char *machine, u
 	int rc;
 
 	if (!c->disk)
-		return bad_usage("%s needs --disk NAME (see '" PROG " show %s %" PRIu64 "')", cmd,
+		return usage_error("livemig-staging", "points", "%s needs --disk NAME (see '" PROG " show %s %" PRIu64 "')", cmd,
 				 machine, id);
 	if (!strcmp(cmd, "export")) {
 		if (!c->output)
-			return bad_usage("export needs --output FILE");
+			return usage_error("livemig-staging", "points", "export needs --output FILE");
 		if (!c->format || (strcmp(c->format, "raw") && strcmp(c->format, "qcow2")))
-			return bad_usage("export needs --format raw or --format qcow2");
+			return usage_error("livemig-staging", "points", "export needs --format raw or --format qcow2");
 		fmt = strcmp(c->format, "raw") ? EXPORT_QCOW2 : EXPORT_RAW;
 	} else if (!c->socket) {
-		return bad_usage("serve needs --socket PATH (where nbdkit listens)");
+		return usage_error("livemig-staging", "points", "serve needs --socket PATH (where nbdkit listens)");
 	}
 	rc = point_reader_open(&r, c->store, machine, id, c->disk, err, sizeof(err));
 	if (rc)
@@ -226,7 +214,7 @@ static int cmd_pin(const struct cli *c, const char *machine, uint64_t id, int on
 	int rc = points_pin(c->store, machine, id, name, on);
 
 	if (rc == -EINVAL)
-		return bad_usage("--name '%s' is not a name ([A-Za-z0-9_.-], 1 to 63 characters)",
+		return usage_error("livemig-staging", "points", "--name '%s' is not a name ([A-Za-z0-9_.-], 1 to 63 characters)",
 				 name);
 	if (rc == -ENOENT && !on)
 		return fail("point %" PRIu64 " of %s is not pinned by %s (or does not exist; see "
@@ -309,7 +297,7 @@ int points_cli(int argc, char **argv)
 		case 'n': c.pin = optarg; break;
 		case 'A':
 			if (parse_duration(optarg, &c.keep.keep_all_ns))
-				return bad_usage("--keep-all '%s' is not a duration (e.g. 1h)", optarg);
+				return usage_error("livemig-staging", "points", "--keep-all '%s' is not a duration (e.g. 1h)", optarg);
 			break;
 		case 'H':
 		case 'D': {
@@ -317,7 +305,7 @@ int points_cli(int argc, char **argv)
 			unsigned long v = strtoul(optarg, &end, 10);
 
 			if (!*optarg || *end || v > 100000)
-				return bad_usage("'%s' is not a count", optarg);
+				return usage_error("livemig-staging", "points", "'%s' is not a count", optarg);
 			*(opt == 'H' ? &c.keep.hourly : &c.keep.daily) = (unsigned)v;
 			break;
 		}
@@ -325,37 +313,37 @@ int points_cli(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case ':':
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+			return usage_error("livemig-staging", "points", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
+			return usage_error("livemig-staging", "points", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return bad_usage("a command is required: list, show, export, serve, pin, unpin, "
+		return usage_error("livemig-staging", "points", "a command is required: list, show, export, serve, pin, unpin, "
 				 "delete or prune");
 	cmd = argv[optind++];
 	needs_id = strcmp(cmd, "list") && strcmp(cmd, "prune");
 	if (strcmp(cmd, "list") && strcmp(cmd, "show") && strcmp(cmd, "export") &&
 	    strcmp(cmd, "serve") && strcmp(cmd, "pin") && strcmp(cmd, "unpin") &&
 	    strcmp(cmd, "delete") && strcmp(cmd, "prune"))
-		return bad_usage("unknown command '%s'", cmd);
+		return usage_error("livemig-staging", "points", "unknown command '%s'", cmd);
 	if (optind >= argc)
-		return bad_usage("%s needs a MACHINE%s", cmd, needs_id ? " and a point ID" : "");
+		return usage_error("livemig-staging", "points", "%s needs a MACHINE%s", cmd, needs_id ? " and a point ID" : "");
 	machine = argv[optind++];
 	if (needs_id) {
 		if (optind >= argc)
-			return bad_usage("%s needs a point ID (see '" PROG " list %s')", cmd, machine);
+			return usage_error("livemig-staging", "points", "%s needs a point ID (see '" PROG " list %s')", cmd, machine);
 		if (parse_id(argv[optind], &id))
-			return bad_usage("'%s' is not a point id (a number from 1)", argv[optind]);
+			return usage_error("livemig-staging", "points", "'%s' is not a point id (a number from 1)", argv[optind]);
 		optind++;
 	}
 	if (optind < argc)
-		return bad_usage("unexpected argument '%s'", argv[optind]);
+		return usage_error("livemig-staging", "points", "unexpected argument '%s'", argv[optind]);
 	if (!c.store)
-		return bad_usage("--store DIR is required (the directory livemig-staging keeps its "
+		return usage_error("livemig-staging", "points", "--store DIR is required (the directory livemig-staging keeps its "
 				 "machines in)");
 	if (!name_valid(machine))
-		return bad_usage("'%s' is not a machine name", machine);
+		return usage_error("livemig-staging", "points", "'%s' is not a machine name", machine);
 	if (!strcmp(cmd, "list"))
 		return cmd_list(&c, machine);
 	if (!strcmp(cmd, "show"))
