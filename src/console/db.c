@@ -167,3 +167,16 @@ int64_t db_int_or(sqlite3_stmt *st, int col, int64_t dflt)
 		return dflt;
 	return (int64_t)sqlite3_column_int64(st, col);
 }
+
+json_t *db_json_int(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+		       ? json_null()
+		       : json_integer((json_int_t)sqlite3_column_int64(st, col));
+}
+
+json_t *db_json_text(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
+							    : json_string(db_text(st, col));
+}

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 /* Newest schema version this program knows (db_schema.c). */
@@ -44,5 +45,8 @@ int db_err(sqlite3 *db, int rc, const char *what);
 /* Column helpers: text as "" when NULL; integers with NULL as dflt. */
 const char *db_text(sqlite3_stmt *st, int col);
 int64_t db_int_or(sqlite3_stmt *st, int col, int64_t dflt);
+/* A column as a new JSON value for an API reply: null when NULL. */
+json_t *db_json_int(sqlite3_stmt *st, int col);
+json_t *db_json_text(sqlite3_stmt *st, int col);
 
 #endif

@@ -56,13 +56,6 @@ int job_create(sqlite3 *db, int64_t machine_ref, const char *kind, const json_t 
 	return rc;
 }
 
-static json_t *int_or_null(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL
-		       ? json_null()
-		       : json_integer((json_int_t)sqlite3_column_int64(st, col));
-}
-
 static json_t *doc_or_null(sqlite3_stmt *st, int col)
 {
 	json_t *j;
@@ -131,15 +124,18 @@ static int jobs_query_json(sqlite3 *db, sqlite3_stmt *st, json_t **out)
 			return lrc;
 		}
 		o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
-			      "id", (json_int_t)id, "kind", db_text(st, 1), "params",
-			      doc_or_null(st, 2), "owner", db_text(st, 3), "state", db_text(st, 4),
-			      "staging", sqlite3_column_type(st, 5) == SQLITE_NULL
-					 ? json_null() : json_string(db_text(st, 5)),
-			      "created", (json_int_t)sqlite3_column_int64(st, 6), "delivered",
-			      int_or_null(st, 7), "started", int_or_null(st, 8), "ended",
-			      int_or_null(st, 9), "result", doc_or_null(st, 10), "error",
-			      sqlite3_column_type(st, 11) == SQLITE_NULL
-				      ? json_null() : json_string(db_text(st, 11)),
+			      "id", (json_int_t)id,
+			      "kind", db_text(st, 1),
+			      "params", doc_or_null(st, 2),
+			      "owner", db_text(st, 3),
+			      "state", db_text(st, 4),
+			      "staging", db_json_text(st, 5),
+			      "created", (json_int_t)sqlite3_column_int64(st, 6),
+			      "delivered", db_json_int(st, 7),
+			      "started", db_json_int(st, 8),
+			      "ended", db_json_int(st, 9),
+			      "result", doc_or_null(st, 10),
+			      "error", db_json_text(st, 11),
 			      "log", log);
 		if (!o || json_array_append_new(list, o)) {
 			rc = SQLITE_NOMEM;

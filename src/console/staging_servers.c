@@ -95,13 +95,6 @@ int staging_synced(sqlite3 *db, int64_t ref, int64_t now, const char *version,
 	return run(db, st, "recording a staging sync");
 }
 
-static json_t *int_or_null(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL
-		       ? json_null()
-		       : json_integer((json_int_t)sqlite3_column_int64(st, col));
-}
-
 int staging_list_json(sqlite3 *db, json_t **out)
 {
 	json_t *list = json_array();
@@ -119,16 +112,15 @@ int staging_list_json(sqlite3 *db, json_t **out)
 		return rc;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:I}", "name",
-				      db_text(st, 0), "created",
-				      (json_int_t)sqlite3_column_int64(st, 1), "last_sync",
-				      int_or_null(st, 2), "version",
-				      sqlite3_column_type(st, 3) == SQLITE_NULL
-					      ? json_null()
-					      : json_string(db_text(st, 3)),
-				      "free_bytes", int_or_null(st, 4), "total_bytes",
-				      int_or_null(st, 5), "removed", int_or_null(st, 6), "machines",
-				      (json_int_t)sqlite3_column_int64(st, 7));
+		json_t *o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:I}",
+				      "name", db_text(st, 0),
+				      "created", (json_int_t)sqlite3_column_int64(st, 1),
+				      "last_sync", db_json_int(st, 2),
+				      "version", db_json_text(st, 3),
+				      "free_bytes", db_json_int(st, 4),
+				      "total_bytes", db_json_int(st, 5),
+				      "removed", db_json_int(st, 6),
+				      "machines", (json_int_t)sqlite3_column_int64(st, 7));
 
 		if (!o || json_array_append_new(list, o)) {
 			rc = SQLITE_NOMEM;
