@@ -13,6 +13,7 @@
 # Made once (debootstrap, then no mount: mkfs.ext4 -d, mtools, dd) and cached
 # under $LAUNCH_CACHE; the tests never write to these files.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/debootstrap_cache.sh"
 
 LAUNCH_CACHE=${LAUNCH_CACHE:-/var/cache/livemig-tests/launch}
 MIRROR=${CHROOT_MIRROR:-http://deb.debian.org/debian}
@@ -29,19 +30,7 @@ out=$LAUNCH_CACHE/debian12-$variant-$FIXTURE_VERSION.raw
 mkdir -p "$LAUNCH_CACHE"
 
 rootfs_tarball() {
-	[ -s "$ROOTFS_TARBALL" ] && return 0
-	local work
-	work=$(mktemp -d "$LAUNCH_CACHE/debootstrap.XXXXXX")
-	echo "guest_image: debootstrap bookworm into $work (cached as $ROOTFS_TARBALL)" >&2
-	if ! debootstrap --variant=minbase --include="$INCLUDE" bookworm "$work" "$MIRROR" \
-		>"$LAUNCH_CACHE/debootstrap.log" 2>&1; then
-		tail -n 20 "$LAUNCH_CACHE/debootstrap.log" >&2
-		rm -rf "$work"
-		return 1
-	fi
-	rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/*_Packages
-	tar -C "$work" -czf "$ROOTFS_TARBALL.tmp" . && mv "$ROOTFS_TARBALL.tmp" "$ROOTFS_TARBALL"
-	rm -rf "$work"
+	debootstrap_tarball "$ROOTFS_TARBALL" "$INCLUDE" "$MIRROR"
 }
 
 in_root() {

@@ -15,6 +15,8 @@
 # (runtime libraries, dkms, the kernel headers DKMS builds against), so that
 # installing them needs only the local repository of our .debs.
 
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/debootstrap_cache.sh"
+
 CHROOT_CACHE=${CHROOT_CACHE:-/var/cache/livemig-tests}
 CHROOT_MIRROR=${CHROOT_MIRROR:-http://deb.debian.org/debian}
 # bump the suffix when the list changes, so a stale cache is not used.
@@ -24,32 +26,8 @@ CHROOT_INCLUDE="systemd,python3-apt,dkms,linux-headers-amd64,make,gcc,kmod,pytho
 CHROOT_TARBALL=$CHROOT_CACHE/bookworm-minbase-v3.tar.gz
 
 chroot_tarball() {
-	if [ -s "$CHROOT_TARBALL" ]; then
-		echo "$CHROOT_TARBALL"
-		return 0
-	fi
-	mkdir -p "$CHROOT_CACHE"
-	# one debootstrap at a time: a second caller waits and takes its result
-	(
-		flock 9
-		[ -s "$CHROOT_TARBALL" ] || _chroot_debootstrap
-	) 9>"$CHROOT_CACHE/.debootstrap.lock" || return 1
+	debootstrap_tarball "$CHROOT_TARBALL" "$CHROOT_INCLUDE" "$CHROOT_MIRROR" || return 1
 	echo "$CHROOT_TARBALL"
-}
-
-_chroot_debootstrap() {
-	local work
-	work=$(mktemp -d "$CHROOT_CACHE/debootstrap.XXXXXX")
-	echo "chroot: debootstrap bookworm (minbase + $CHROOT_INCLUDE) into $work; cached as $CHROOT_TARBALL" >&2
-	if ! debootstrap --variant=minbase --include="$CHROOT_INCLUDE" bookworm "$work" "$CHROOT_MIRROR" \
-		>"$CHROOT_CACHE/debootstrap.log" 2>&1; then
-		tail -n 20 "$CHROOT_CACHE/debootstrap.log" >&2
-		rm -rf "$work"
-		return 1
-	fi
-	rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/*_Packages
-	tar -C "$work" -czf "$CHROOT_TARBALL.tmp" . && mv "$CHROOT_TARBALL.tmp" "$CHROOT_TARBALL"
-	rm -rf "$work"
 }
 
 chroot_unpack() {
