@@ -15,6 +15,8 @@ bench_extra="netcat-openbsd zstd gzip libdeflate-dev iproute2"
 points_extra="xfsprogs qemu-utils nbdkit"
 test_extra="$test_extra $points_extra"
 bench_extra="$bench_extra $points_extra"
+# /metrics is checked with promtool (in Debian's prometheus package)
+test_extra="$test_extra prometheus"
 # the kernel module is built with DKMS against Debian's kernel and tested in QEMU
 kmod_extra="qemu-system-x86 linux-image-amd64 linux-headers-amd64 dkms busybox-static cpio kmod fdisk fio dmsetup mdadm sparse linux-source"
 # make check-kernels: chroots of other releases
@@ -55,5 +57,16 @@ fi
 echo "livemig: installing missing packages:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >&2
+# Installing a tool must not start its service (prometheus has one): Debian's
+# policy-rc.d says no to every start, unless this host already has its own.
+made_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	made_policy=1
+fi
+rc=0
 # shellcheck disable=SC2086
-apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $missing >&2
+apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $missing >&2 || rc=$?
+[ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
+exit "$rc"
