@@ -15,6 +15,8 @@ void api_machine_delete(struct request *rq, struct reply *rp);
 /* staging servers (api_staging.c) and what they report (api_points.c) */
 void api_staging_sync(struct request *rq, struct reply *rp);
 void api_points_get(struct request *rq, struct reply *rp);
+/* Prometheus metrics of the caller's account (api_metrics.c) */
+void api_metrics_get(struct request *rq, struct reply *rp);
 void api_jobs_list(struct request *rq, struct reply *rp);
 void api_jobs_post(struct request *rq, struct reply *rp);
 void api_job_get(struct request *rq, struct reply *rp);

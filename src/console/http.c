@@ -96,12 +96,21 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *rp)
 	enum MHD_Result ret;
 	char *text;
 
-	if (rp->raw) {
-		resp = MHD_create_response_from_buffer(rp->raw_len, (void *)rp->raw,
-						       MHD_RESPMEM_PERSISTENT);
+	if (rp->raw || rp->text) {
+		if (rp->text) {
+			resp = MHD_create_response_from_buffer(strlen(rp->text), rp->text,
+							       MHD_RESPMEM_MUST_FREE);
+			if (resp)
+				rp->text = NULL; /* libmicrohttpd frees it */
+		} else {
+			resp = MHD_create_response_from_buffer(rp->raw_len, (void *)rp->raw,
+							       MHD_RESPMEM_PERSISTENT);
+		}
 		if (!resp)
 			return MHD_NO;
 		MHD_add_response_header(resp, "Content-Type", rp->content_type);
+		if (!rp->raw)
+			MHD_add_response_header(resp, "Cache-Control", "no-store");
 		web_headers(resp, rp);
 		ret = MHD_queue_response(conn, rp->status, resp);
 		MHD_destroy_response(resp);
@@ -199,6 +208,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	log_info("%s %s -> %u%s%s", method, url, rp.status, rp.who[0] ? " " : "", rp.who);
 	ret = send_reply(conn, &rp);
 	json_decref(rp.body);
+	free(rp.text);
 	return ret;
 }
 

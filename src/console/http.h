@@ -57,7 +57,8 @@ struct reply {
 	char set_cookie[160]; /* a Set-Cookie header, when not empty (web sessions) */
 	const char *raw;  /* static bytes to send instead of body (the page's assets) */
 	size_t raw_len;
-	const char *content_type; /* of raw */
+	char *text;       /* owned text to send instead of body (the metrics) */
+	const char *content_type; /* of raw or text */
 	unsigned retry_after; /* a Retry-After header (seconds), when not 0 */
 };
 

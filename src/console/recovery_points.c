@@ -297,3 +297,34 @@ fail:
 	json_decref(where);
 	return rc;
 }
+
+int points_newest_json(sqlite3 *db, int64_t account_id, json_t **out)
+{
+	json_t *map = json_object();
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!map)
+		return -ENOMEM;
+	rc = db_prepare(db, &st,
+			"SELECT m.machine_id, MAX(p.time_ns) FROM recovery_points p JOIN machines m"
+			" ON m.id = p.machine_ref WHERE m.account_id = ? GROUP BY m.id");
+	if (rc) {
+		json_decref(map);
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, account_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_object_set_new(map, db_text(st, 0),
+					json_integer((json_int_t)sqlite3_column_int64(st, 1)))) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "finding the newest recovery points");
+	sqlite3_finalize(st);
+	if (rc)
+		json_decref(map);
+	else
+		*out = map;
+	return rc;
+}

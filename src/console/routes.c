@@ -49,6 +49,7 @@ static const struct route console_routes[] = {
 	{ "DELETE", "/api/v1/tokens/{id}", web_token_revoke },
 	/* the REST API (docs/console-api.md) */
 	{ "GET", "/api/v1/health", health_get },
+	{ "GET", "/metrics", api_metrics_get },
 	{ "POST", "/api/v1/register", api_register },
 	{ "GET", "/api/v1/machines", api_machines_list },
 	{ "GET", "/api/v1/machines/", api_machines_list },

@@ -44,4 +44,8 @@ int points_known_json(sqlite3 *db, int64_t staging_ref, json_t **out);
  * [{"staging": NAME, "reported": T}]} for one machine (its row id). */
 int points_machine_json(sqlite3 *db, int64_t machine_ref, json_t **out);
 
+/* {MACHINE_ID: time_ns of its newest recovery point on any staging server}
+ * for the account's machines that have one. */
+int points_newest_json(sqlite3 *db, int64_t account_id, json_t **out);
+
 #endif
