@@ -40,7 +40,7 @@ endif
 # What each program links, by pkg-config name: only what its code calls.
 AGENT_PKGS   := openssl jansson libisal libcurl libsystemd
 CLI_PKGS     := openssl jansson libcurl libudev
-STAGING_PKGS := openssl jansson libisal libcurl zlib
+STAGING_PKGS := openssl jansson libisal libcurl zlib libmicrohttpd
 CONSOLE_PKGS := openssl jansson libmicrohttpd sqlite3
 LIB_TEST_PKGS  := openssl jansson libisal zlib
 HOST_TEST_PKGS := openssl jansson libcurl libudev

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "bytes.h"
+#include "stats.h"
 #include "util.h"
 
 #define DELTA_MAGIC     "LMDELTA1"
@@ -240,5 +241,9 @@ int delta_append(struct delta *d, uint64_t chunk, const void *data, uint32_t len
 
 int delta_sync(struct delta *d)
 {
-	return fdatasync(d->fd) ? -errno : 0;
+	uint64_t t0 = now_mono_ns();
+	int rc = fdatasync(d->fd) ? -errno : 0;
+
+	stats_fsync(now_mono_ns() - t0);
+	return rc;
 }

@@ -11,6 +11,7 @@
 #include "machines.h"
 #include "points.h"
 #include "server.h"
+#include "stats.h"
 #include "session_priv.h"
 #include "store.h"
 #include "util.h"
@@ -82,6 +83,7 @@ int handle_data(struct session *s, const struct frame *f)
 	machine_unlock(s->m);
 	if (rc)
 		return session_store_failed(s, "write the image", d->name, rc);
+	stats_written(f->data.raw_len);
 	s->data_frames++;
 	s->source_bytes += f->data.raw_len;
 	s->wire_bytes += f->data.payload_len;
@@ -110,6 +112,7 @@ int handle_zero(struct session *s, const struct frame *f)
 	machine_unlock(s->m);
 	if (rc)
 		return session_store_failed(s, "zero a range", d->name, rc);
+	stats_zeroed(f->zero.length);
 	s->zeroed_bytes += f->zero.length;
 	return wrote(s, d, f->zero.seq, ZERO_SYNC_WEIGHT);
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stats.h"
 #include "util.h"
 
 int image_create(const char *path, uint64_t size)
@@ -96,5 +97,9 @@ int image_zero(int fd, uint64_t off, uint64_t len)
 
 int image_sync(int fd)
 {
-	return fdatasync(fd) ? -errno : 0;
+	uint64_t t0 = now_mono_ns();
+	int rc = fdatasync(fd) ? -errno : 0;
+
+	stats_fsync(now_mono_ns() - t0);
+	return rc;
 }

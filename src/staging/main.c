@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "console_sync.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "revocation.h"
 #include "points.h"
 #include "points_cli.h"
@@ -30,6 +31,7 @@
 struct options {
 	const char *listen, *store, *ca, *cert, *key, *points_mode;
 	const char *console, *console_ca, *console_credential, *revocation_state;
+	const char *metrics;
 	uint64_t sync_bytes, console_interval_ns;
 	enum log_level level;
 	struct retention_policy keep;
@@ -70,6 +72,8 @@ static void usage(FILE *out)
 		"  --revocation-state FILE     the last certificate list, kept across restarts\n"
 		"                              (default DIR/.revocation.json)\n"
 		"\n"
+		"  --metrics HOST:PORT  answer GET /metrics (Prometheus, plain HTTP) there,\n"
+		"                       e.g. 127.0.0.1:9471 (docs/metrics.md)\n"
 		"  --log-level LEVEL    error, warn, info (default) or debug\n"
 		"  --help               show this help\n"
 		"  --version            show the version\n");
@@ -96,6 +100,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "keep-all", required_argument, NULL, 'A' },
 		{ "keep-hourly", required_argument, NULL, 'H' },
 		{ "keep-daily", required_argument, NULL, 'D' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -129,6 +134,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (log_level_parse(optarg, &o->level))
 				return usage_error(PROG, NULL, "--log-level '%s' is not one of error, warn, info, "
 						 "debug", optarg);
+			break;
+		case 'M':
+			o->metrics = optarg;
 			break;
 		case 'P':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "reflink") && strcmp(optarg, "cow"))
@@ -196,8 +204,8 @@ static int check_readable(const char *opt, const char *path, const char *what)
 	return -1;
 }
 
-/* Print the address actually bound (port 0 picks one). */
-static void announce(int fd)
+/* Print the address actually bound (port 0 picks one): "WHAT HOST:PORT". */
+static void announce(int fd, const char *what)
 {
 	struct sockaddr_storage sa;
 	socklen_t sl = sizeof(sa);
@@ -206,10 +214,10 @@ static void announce(int fd)
 	if (getsockname(fd, (struct sockaddr *)&sa, &sl) ||
 	    getnameinfo((struct sockaddr *)&sa, sl, host, sizeof(host), port, sizeof(port),
 			NI_NUMERICHOST | NI_NUMERICSERV)) {
-		log_info("listening");
+		log_info("%s", what);
 		return;
 	}
-	log_info(strchr(host, ':') ? "listening on [%s]:%s" : "listening on %s:%s", host, port);
+	log_info(strchr(host, ':') ? "%s [%s]:%s" : "%s %s:%s", what, host, port);
 }
 
 /* Load the persisted certificate list (enforced from here on if there is
@@ -245,6 +253,30 @@ static void stop_console_sync(const struct options *o)
 	console_sync_stop();
 	revocation_shutdown();
 	curl_global_cleanup();
+}
+
+/* The metrics listener; after the signal mask, so its thread inherits it. */
+static int start_metrics(const char *addr, const char *store)
+{
+	char host[256], port[32], err[512];
+	int fd;
+
+	if (split_host_port(addr, host, sizeof(host), port, sizeof(port))) {
+		log_error("--metrics '%s' is not HOST:PORT (for example 127.0.0.1:9471)", addr);
+		return -1;
+	}
+	fd = tcp_listen(host, port, err, sizeof(err));
+	if (fd < 0) {
+		log_error("--metrics: %s (is another program listening there?)", err);
+		return -1;
+	}
+	if (metrics_http_start(fd, store, err, sizeof(err))) {
+		log_error("--metrics: %s", err);
+		close(fd);
+		return -1;
+	}
+	announce(fd, "metrics on");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -331,8 +363,16 @@ int main(int argc, char **argv)
 		close(sig_fd);
 		return 1;
 	}
-	announce(listen_fd);
+	if (o.metrics && start_metrics(o.metrics, o.store)) {
+		stop_console_sync(&o);
+		close(listen_fd);
+		SSL_CTX_free(cfg.tls);
+		close(sig_fd);
+		return 1;
+	}
+	announce(listen_fd, "listening on");
 	rc = server_run(&cfg, listen_fd, sig_fd);
+	metrics_http_stop();
 	stop_console_sync(&o);
 	close(sig_fd);
 	SSL_CTX_free(cfg.tls);

@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "session.h"
+#include "stats.h"
 #include "util.h"
 
 #define STOP_GRACE_MS 10000 /* sessions finish their frame and leave within this */
@@ -35,6 +36,16 @@ static unsigned active;         /* threads, in their handshake or not */
 static unsigned authenticated;  /* of those, past the handshake */
 /* the address of each connection in its handshake ("" when free) */
 static char preauth_addr[SERVER_PREAUTH_MAX][NI_MAXHOST];
+
+unsigned server_sessions(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&slots_mu);
+	n = authenticated;
+	pthread_mutex_unlock(&slots_mu);
+	return n;
+}
 
 int server_stopping(void)
 {
@@ -76,7 +87,9 @@ static void *worker(void *p)
 	authed = !authenticate(&a, !hs);
 	if (authed)
 		session_run(a.s);
-	else if (!hs)
+	else
+		stats_refused();
+	if (!authed && !hs)
 		log_warn("closing a connection: %u sessions already open", SERVER_MAX_CONNS);
 	pthread_mutex_lock(&slots_mu);
 	slots[a.slot] = NULL;
@@ -149,6 +162,7 @@ static void admit(const struct staging_config *cfg, int fd, const char *addr, co
 	if (place < 0 || active >= NSLOTS) {
 		pthread_mutex_unlock(&slots_mu);
 		/* at debug level: a flood would otherwise write the log full */
+		stats_refused();
 		log_debug("refusing connection from %s: %s", addr,
 			  why ? why : "every place is taken");
 		close(fd);

@@ -38,6 +38,9 @@ struct staging_config {
  */
 int server_run(const struct staging_config *cfg, int listen_fd, int signal_fd);
 
+/* Authenticated sessions open now. */
+unsigned server_sessions(void);
+
 /* Whether a shutdown has been requested; sessions check it between frames. */
 int server_stopping(void);
 
