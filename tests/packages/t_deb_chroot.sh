@@ -279,6 +279,28 @@ for u in livemig-staging livemig-console; do
 done
 out=$(systemd-analyze verify --man=no --root="$R" livemig-staging.service livemig-console.service 2>&1) &&
 	[ -z "$out" ] || fail "systemd-analyze verify (servers): $out"
+conffiles=$(in_chroot "$R" dpkg-query -W -f='${Conffiles}' livemig-server)
+for u in staging console; do
+	grep -q "/etc/default/livemig-$u " <<<"$conffiles" || fail "/etc/default/livemig-$u is not a conffile: $conffiles"
+	grep -q "livemig-$u is not configured yet: set ${u^^}_OPTS in /etc/default/livemig-$u" "$T/apt.log" ||
+		fail "the postinst did not say that livemig-$u needs its options: $(cat "$T/apt.log")"
+done
+# systemd is not PID 1 in a chroot: run each unit's ExecCondition as systemd
+# would ($$ is a literal $; the environment comes from the EnvironmentFile)
+unit_condition() { # SERVICE: exit status of its ExecCondition, stderr on stdout
+	local cmd
+	cmd=$(sed -n 's/^ExecCondition=\/bin\/sh -c //p' "$R/lib/systemd/system/$1")
+	cmd=${cmd#\'}
+	cmd=${cmd%\'}
+	in_chroot "$R" /bin/sh -c "set -a; . /etc/default/${1%.service}; set +a; /bin/sh -c '${cmd//\$\$/\$}'" 2>&1
+}
+for u in staging console; do
+	out=$(unit_condition "livemig-$u.service") && fail "livemig-$u.service would start unconfigured"
+	grep -q "livemig-$u is not configured: set ${u^^}_OPTS" <<<"$out" || fail "livemig-$u's condition says: $out"
+done
+sed -i 's|^STAGING_OPTS=""|STAGING_OPTS="--listen 0.0.0.0:7450"|' "$R/etc/default/livemig-staging"
+out=$(unit_condition livemig-staging.service) || fail "a configured livemig-staging is still skipped: $out"
+pass "livemig-server ships /etc/default/livemig-{staging,console} as conffiles; unconfigured units are skipped with the remedy, the postinst says it"
 apt apt-get purge -y -q livemig-server
 [ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "livemig-server purge: exit $APT_RC"; }
 ! in_chroot "$R" getent passwd livemig-staging >/dev/null || fail "livemig-server purge: the user is left"
