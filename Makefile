@@ -109,7 +109,7 @@ LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
 .PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points deps-launch check-launch \
-	check check-lint check-unit check-fuzz check-integration check-web check-sanitized check-packages check-stress \
+	check check-lint diagrams check-unit check-fuzz check-integration check-web check-sanitized check-packages check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
 # a unit test's object outlives its link: no recompiling on the next run
@@ -275,10 +275,16 @@ check: deps-test
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 SANITIZE=1 check-sanitized
 	@echo "make check: all tiers passed"
 
-# Static checks of the scripts: no pipeline ends in a reader that stops
-# before its writer (a SIGPIPE race under pipefail).
+# Static checks: no pipeline of the scripts ends in a reader that stops
+# before its writer (a SIGPIPE race under pipefail); the pictures in docs/
+# are what their Graphviz sources make.
 check-lint:
 	$(Q)tests/lint/pipe_readers.py
+	$(Q)tests/lint/diagrams.sh
+
+# The pictures in docs/diagrams, from their Graphviz sources.
+diagrams:
+	$(Q)tests/lint/diagrams.sh --write
 
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)

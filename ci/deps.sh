@@ -17,6 +17,8 @@ test_extra="$test_extra $points_extra"
 bench_extra="$bench_extra $points_extra"
 # /metrics is checked with promtool (in Debian's prometheus package)
 test_extra="$test_extra prometheus"
+# the pictures in docs/diagrams are checked against their Graphviz sources
+test_extra="$test_extra graphviz"
 # the kernel module is built with DKMS against Debian's kernel and tested in QEMU
 kmod_extra="qemu-system-x86 linux-image-amd64 linux-headers-amd64 dkms busybox-static cpio kmod fdisk fio dmsetup mdadm sparse linux-source"
 # make check-kernels: chroots of other releases
