@@ -30,7 +30,7 @@ for acct in acme rival; do
 done
 TA=$(admin create-token acme 2>/dev/null) || die "create-token acme"
 TR=$(admin create-token rival 2>/dev/null) || die "create-token rival"
-INSTANCE=i-0123456789abcdef0
+INSTANCE='i-0123456789abcdef0'
 MAC=52:54:00:12:34:56
 
 # --- the same identity in two accounts: two machines, two 201s ---
@@ -82,8 +82,8 @@ done
 [ "$(sqlite3 "$CONSOLE_DB" "SELECT COUNT(*) FROM machines WHERE machine_id = '$future'")" = 0 ] ||
 	die "acme's future id was taken"
 out=$(api register --dir "$A" --machine acme-victim --token "$TA" --identity "$VICTIM")
-[ "$(api_status "$out")" = 201 ] && [ "$(cat "$A/acme-victim.id")" = "$future" ] ||
-	die "acme's machine did not get its own id after the attempt: $out"
+[ "$(api_status "$out")" = 201 ] || die "acme's machine was refused after the attempt: $out"
+[ "$(cat "$A/acme-victim.id")" = "$future" ] || die "acme's machine did not get its own id after the attempt: $out"
 pass "naming acme's id (registered or not) from rival: 409 machine_id_mismatch, the same words, acme's machine keeps its id"
 
 # --- staging keeps the two replicas apart ---

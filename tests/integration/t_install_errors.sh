@@ -103,8 +103,8 @@ mac_id=$("$BUILD/livemig" identity --metadata-url "$MD_URL" --account acme --jso
 other=$(admin create-token other 2>/dev/null)
 out=$(python3 "$TESTS/console_client.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" register --dir "$T/agents" \
 	--machine squat --machine-id "$mac_id" --token "$other" 2>&1)
-[ "$(sed -n 1p <<<"$out")" = 409 ] && grep -q '"machine_id_mismatch"' <<<"$out" ||
-	die "account other naming $mac_id: $out"
+[ "$(sed -n 1p <<<"$out")" = 409 ] || die "account other naming $mac_id: $out"
+grep -q '"machine_id_mismatch"' <<<"$out" || die "account other naming $mac_id: $out"
 # a registration an older console let account other make with that id
 sqlite3 -cmd '.timeout 30000' "$CONSOLE_DB" "INSERT INTO machines (account_id, machine_id, identity_source,
 	identity_value, hostname, inventory, cert_serial, cert_fingerprint, registered_at, last_seen, state)

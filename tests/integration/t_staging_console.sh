@@ -189,7 +189,7 @@ pass "the console lists m1's recovery points as staging does: $got"
 # a change on staging (a pin) reaches the console at the next sync
 first=$(json_get "$(cat "$T/points.json")" 'd["points"][0]["id"]')
 "$BUILD/livemig-staging" points pin "$M1" "$first" --name launch-7 --store "$STAGING_STORE" >/dev/null ||
-	die "points pin "$M1" $first"
+	die "points pin $M1 $first"
 for _ in $(seq 100); do
 	pins=$(json_get "$(points_api)" '[(p["pinned"], p["pins"]) for p in d["points"] if p["id"] == '"$first"']')
 	[ "$pins" = "[(True, ['launch-7'])]" ] && break
