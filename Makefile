@@ -219,10 +219,11 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 fuzz_lib = $(firstword $(wildcard $(addsuffix /$(1),src/lib src/host)))
 FUZZ_DEPS_frame := src/lib/frame.c src/lib/codec.c src/lib/util.c
 FUZZ_DEPS_agent_config := src/agent/agent_config.c \
-	$(foreach f,ini.c util.c netdev_mac.c sysfs_attr.c identity_metadata.c conn.c frame.c \
-		codec.c atomic_file.c,$(call fuzz_lib,$(f)))
+	$(foreach f,ini.c util.c netdev_mac.c sysfs_attr.c identity_metadata.c machine_id.c conn.c \
+		frame.c codec.c atomic_file.c,$(call fuzz_lib,$(f)))
 FUZZ_DEPS_checkpoint := src/agent/checkpoint.c $(call fuzz_lib,atomic_file.c) src/lib/util.c
-FUZZ_DEPS_console_json := src/console/reply.c src/console/register_parse.c src/lib/util.c
+FUZZ_DEPS_console_json := src/console/reply.c src/console/register_parse.c src/lib/machine_id.c \
+	src/lib/util.c
 FUZZ_DEPS_launch_text := src/launch/text_edit.c src/lib/util.c
 FUZZ_DEPS_staging_sync := src/console/staging_sync_check.c src/lib/util.c
 # zlib is the frame harness's oracle for inflate

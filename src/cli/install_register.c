@@ -27,6 +27,10 @@ static const struct {
 	  "check the user name, the account and the password" },
 	{ "no_license", INSTALL_NO_LICENSE,
 	  "uninstall the agent from a machine that no longer needs it, or ask for more licenses" },
+	{ "machine_id_conflict", INSTALL_MACHINE_ID_TAKEN,
+	  "an old registration (from before the console derived machine ids) holds this "
+	  "machine's id: ask the console's operator to remove it, then install again" },
+	/* from consoles that let agents choose their machine id */
 	{ "machine_id_taken", INSTALL_MACHINE_ID_TAKEN,
 	  "this machine is registered to another account: uninstall it there first" },
 	{ "machine_registered", INSTALL_MACHINE_ID_TAKEN,
@@ -79,8 +83,8 @@ int reg_failure(int rc, const struct console_answer *a, const struct console_cli
 }
 
 /* The request text. It holds the token or the password: the caller wipes it. */
-static char *request_text(const struct reg_credentials *cred, const char *machine_id,
-			  const struct identity *id, json_t *inventory, const char *csr)
+static char *request_text(const struct reg_credentials *cred, const struct identity *id,
+			  json_t *inventory, const char *csr)
 {
 	const char *host = json_string_value(json_object_get(inventory, "hostname"));
 	char hostname[256] = "localhost";
@@ -91,9 +95,10 @@ static char *request_text(const struct reg_credentials *cred, const char *machin
 		snprintf(hostname, sizeof(hostname), "%s", host);
 	else
 		gethostname(hostname, sizeof(hostname) - 1);
-	req = json_pack("{s:s, s:{s:s, s:s}, s:s, s:O, s:s}", "machine_id", machine_id,
-			"identity", "source", id->source, "value", id->value, "hostname", hostname,
-			"inventory", inventory, "csr", csr);
+	/* no machine_id: the console derives it, install checks the answer */
+	req = json_pack("{s:{s:s, s:s}, s:s, s:O, s:s}", "identity", "source", id->source,
+			"value", id->value, "hostname", hostname, "inventory", inventory, "csr",
+			csr);
 	if (!req)
 		return NULL;
 	if (cred->token)
@@ -150,12 +155,29 @@ static int read_answer(struct reg_result *r, char *msg, size_t msglen)
 	return 0;
 }
 
+/* The answer's machine id must be the one docs/identity.md derives from the
+ * answer's account and this identity: 1 (msg set) when it is not. */
+static int id_not_derived(const struct reg_result *r, const struct identity *id, char *msg,
+			  size_t msglen)
+{
+	char derived[33];
+
+	identity_machine_id(id, r->account, derived);
+	if (!strcmp(r->machine_id, derived))
+		return 0;
+	snprintf(msg, msglen, "the console registered machine %s, but identity %s:%s in account "
+			      "%s is machine %s (docs/identity.md): this console does not derive "
+			      "machine ids as livemig %s does", r->machine_id, id->source, id->value,
+		 r->account, derived, LIVEMIG_VERSION);
+	return 1;
+}
+
 int reg_register(const struct console_client *c, const struct reg_credentials *cred,
-		 const char *machine_id, const struct identity *id, json_t *inventory,
-		 const char *csr, struct reg_result *r, char *msg, size_t msglen)
+		 const struct identity *id, json_t *inventory, const char *csr,
+		 struct reg_result *r, char *msg, size_t msglen)
 {
 	struct console_answer a;
-	char *text = request_text(cred, machine_id, id, inventory, csr);
+	char *text = request_text(cred, id, inventory, csr);
 	int rc, status;
 
 	memset(r, 0, sizeof(*r));
@@ -177,15 +199,13 @@ int reg_register(const struct console_client *c, const struct reg_credentials *c
 	status = INSTALL_OK;
 	if (read_answer(r, msg, msglen)) {
 		status = INSTALL_REFUSED;
-	} else if (strcmp(r->machine_id, machine_id)) {
-		snprintf(msg, msglen, "the console registered machine %s, not %s", r->machine_id,
-			 machine_id);
-		status = INSTALL_REFUSED;
 	} else if (cred->token && cred->account && strcmp(cred->account, r->account)) {
 		snprintf(msg, msglen, "the token belongs to account %s, not %s: run again with "
 				      "--account %s, or with a token of account %s",
 			 r->account, cred->account, r->account, cred->account);
 		status = INSTALL_ACCOUNT_MISMATCH;
+	} else if (id_not_derived(r, id, msg, msglen)) {
+		status = INSTALL_REFUSED;
 	}
 	if (status != INSTALL_OK) {
 		/* registered, but not as asked: leave nothing behind on the console */

@@ -35,12 +35,15 @@ struct reg_result {
 /*
  * Register. INSTALL_OK with r filled (release with reg_result_clear()), or
  * the exit status for the failure with a one-line message for the operator
- * in msg (no secret in it). An answer install cannot use is deregistered
+ * in msg (no secret in it). The console derives the machine id from the
+ * account and the identity (docs/identity.md); the request names none, and
+ * the answer's id must be identity_machine_id(id, answer's account). An
+ * answer install cannot use is deregistered
  * again before returning, so the console is left as it was.
  */
 int reg_register(const struct console_client *c, const struct reg_credentials *cred,
-		 const char *machine_id, const struct identity *id, json_t *inventory,
-		 const char *csr, struct reg_result *r, char *msg, size_t msglen);
+		 const struct identity *id, json_t *inventory, const char *csr,
+		 struct reg_result *r, char *msg, size_t msglen);
 void reg_result_clear(struct reg_result *r);
 
 /*

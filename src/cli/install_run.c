@@ -36,7 +36,6 @@ struct run {
 	struct identity id;
 	json_t *inventory;
 	struct disk_set disks;
-	char machine_id[33];
 	char *key_pem, *csr_pem, *console_ca_pem;
 	struct reg_result reg;
 	char msg[3 * PATH_MAX]; /* messages name paths: never cut them short */
@@ -71,9 +70,6 @@ static int identify(struct run *r)
 		snprintf(r->msg, sizeof(r->msg), "no machine identity: %s", err);
 		return fail(r, rc == -ENODEV ? INSTALL_IDENTITY : INSTALL_LOCAL);
 	}
-	/* docs/identity.md: the account is part of the machine; with a token
-	 * alone it is not known here, and --account says it */
-	identity_machine_id(&r->id, r->secrets.account, r->machine_id);
 	r->inventory = inventory_collect(NULL, err, sizeof(err));
 	if (!r->inventory) {
 		snprintf(r->msg, sizeof(r->msg), "%s", err);
@@ -191,18 +187,20 @@ static int run_steps(struct run *r, int interactive)
 		return rc;
 	if ((rc = ask_disks(r->o, interactive, &r->disks, r->msg, sizeof(r->msg))))
 		return fail(r, rc);
-	if (csr_make(r->machine_id, &r->key_pem, &r->csr_pem, r->msg, sizeof(r->msg)))
+	/* the console names the certificate (CN = the machine id it derives
+	 * from the account and the identity): the CSR's subject is a placeholder */
+	if (csr_make("livemig-agent", &r->key_pem, &r->csr_pem, r->msg, sizeof(r->msg)))
 		return fail(r, INSTALL_LOCAL);
 	cred = (struct reg_credentials){
 		.token = r->secrets.token[0] ? r->secrets.token : NULL,
 		.user = r->secrets.user, .password = r->secrets.password,
 		.account = r->secrets.account[0] ? r->secrets.account : NULL,
 	};
-	printf("Registering machine %s (%s %s) with %s...\n", r->machine_id, r->id.source,
-	       r->id.value, r->o->console);
+	printf("Registering this machine (%s %s) with %s...\n", r->id.source, r->id.value,
+	       r->o->console);
 	fflush(stdout);
-	rc = reg_register(&r->console, &cred, r->machine_id, &r->id, r->inventory, r->csr_pem,
-			  &r->reg, r->msg, sizeof(r->msg));
+	rc = reg_register(&r->console, &cred, &r->id, r->inventory, r->csr_pem, &r->reg, r->msg,
+			  sizeof(r->msg));
 	if (rc)
 		return fail(r, rc);
 	if ((rc = write_files(r)))

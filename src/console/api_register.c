@@ -20,12 +20,12 @@
 #include "register.h"
 #include "util.h"
 
-static json_t *response(struct console *c, const struct reg_request *r,
+static json_t *response(struct console *c, const char *machine_id,
 			const struct reg_outcome *o, const struct signed_cert *cert,
 			const char *secret)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:o}, s:i, s:{s:b, s:I, s:I}}",
-			 "machine_id", r->machine_id, "account", o->acct.name,
+			 "machine_id", machine_id, "account", o->acct.name,
 			 "certificate", cert->pem, "agent_ca", c->agent_ca_pem,
 			 "agent_secret", secret,
 			 "staging", "address", c->staging_addr, "ca",
@@ -38,17 +38,17 @@ static json_t *response(struct console *c, const struct reg_request *r,
 void api_register(struct request *rq, struct reply *rp)
 {
 	struct reg_request r = { .inventory = NULL };
-	struct account pw_acct = { .id = 0 };
+	struct account pw_acct = { .id = 0 }, acct;
 	struct signed_cert cert = { .pem = NULL };
 	struct machine_reg m = { .account_id = 0 };
 	struct reg_outcome o;
 	char secret[SECRET_STR_MAX], secret_h[SECRET_HASH_HEX], why[300];
+	char mid[MACHINE_ID_LEN + 1];
 	json_t *j = NULL;
 	int rc;
 
 	if (request_json(rq, rp, &j) || register_parse(j, &r, rp))
 		goto out;
-	snprintf(rp->who, sizeof(rp->who), "machine=%s", r.machine_id);
 	if (r.user) {
 		/* The slow KDF runs before the transaction, never inside it. */
 		rc = login_check(rq, rp, r.account, r.user, r.password, &pw_acct);
@@ -65,9 +65,11 @@ void api_register(struct request *rq, struct reply *rp)
 		}
 	}
 	/* the credential first: nothing is signed for a caller without one */
-	if (r.token && register_token_precheck(rq->db, r.token, rp))
+	if (register_account(rq->db, r.token, &pw_acct, &acct, rp) ||
+	    register_machine_id(&acct, &r, mid, rp))
 		goto out;
-	rc = agent_ca_sign(rq->c->ca, r.csr, r.machine_id, &cert, why, sizeof(why));
+	snprintf(rp->who, sizeof(rp->who), "machine=%s account=%s", mid, acct.name);
+	rc = agent_ca_sign(rq->c->ca, r.csr, mid, &cert, why, sizeof(why));
 	if (rc == -EINVAL) {
 		reply_error(rp, 400, "bad_csr", "bad CSR: %s", why);
 		goto out;
@@ -82,7 +84,7 @@ void api_register(struct request *rq, struct reply *rp)
 		goto out;
 	}
 	secret_hash(secret, secret_h);
-	m.machine_id = r.machine_id;
+	m.machine_id = mid;
 	m.identity_source = r.id_source;
 	m.identity_value = r.id_value;
 	m.hostname = r.hostname;
@@ -90,10 +92,9 @@ void api_register(struct request *rq, struct reply *rp)
 	m.cert_serial = cert.serial_hex;
 	m.cert_fingerprint = cert.fingerprint_hex;
 	m.agent_secret_hash = secret_h;
-	if (register_commit(rq->db, r.token, &pw_acct, r.agent_secret, &m, &o, rp))
+	if (register_commit(rq->db, r.token, &acct, r.agent_secret, &m, &o, rp))
 		goto out;
-	snprintf(rp->who, sizeof(rp->who), "machine=%s account=%s", r.machine_id, o.acct.name);
-	reply_json(rp, o.reused ? 200 : 201, response(rq->c, &r, &o, &cert, secret));
+	reply_json(rp, o.reused ? 200 : 201, response(rq->c, mid, &o, &cert, secret));
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 	signed_cert_clear(&cert);

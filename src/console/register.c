@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "console.h"
@@ -55,11 +56,40 @@ static int check_token(sqlite3 *db, const char *secret, int64_t now, struct toke
 	return reply_internal(rp, -EINVAL);
 }
 
-int register_token_precheck(sqlite3 *db, const char *token, struct reply *rp)
+int register_account(sqlite3 *db, const char *token, const struct account *password_acct,
+		     struct account *out, struct reply *rp)
 {
 	struct token t = { .id = 0 };
+	int rc;
 
-	return check_token(db, token, console_now(), &t, rp) ? -EPERM : 0;
+	if (!token) {
+		*out = *password_acct;
+		return 0;
+	}
+	if (check_token(db, token, console_now(), &t, rp))
+		return -EPERM;
+	rc = account_by_id(db, t.account_id, out);
+	return rc ? reply_internal(rp, rc) : 0;
+}
+
+int register_machine_id(const struct account *acct, const struct reg_request *r,
+			char out[MACHINE_ID_LEN + 1], struct reply *rp)
+{
+	int rc = machine_id_derive(acct->name, r->id_source, r->id_value, out);
+
+	if (rc)
+		return reply_internal(rp, rc);
+	/* The agent's id is a check, never a choice: a tenant who could name
+	 * the id could take another account's machine id first. Saying which
+	 * id is right tells the caller only what its own account derives. */
+	if (r->machine_id && strcmp(r->machine_id, out))
+		return reply_error(rp, 409, "machine_id_mismatch",
+				   "machine id %s is not the one this console derives for identity "
+				   "%s:%s in account %s (%s, from the account and the identity): "
+				   "leave machine_id out, or compute it with account %s (livemig "
+				   "install --account %s)", r->machine_id, r->id_source, r->id_value,
+				   acct->name, out, acct->name, acct->name);
+	return 0;
 }
 
 static int decide(sqlite3 *db, struct machine_reg *m, const char *agent_secret,
@@ -73,12 +103,21 @@ static int decide(sqlite3 *db, struct machine_reg *m, const char *agent_secret,
 	if (rc && rc != -ENOENT)
 		return reply_internal(rp, rc);
 	if (!rc) {
-		/* Machine ids name volumes on staging: one account's machine id
-		 * must never be taken over by another account. */
-		if (prev.account_id != m->account_id)
-			return reply_error(rp, 409, "machine_id_taken",
-					   "machine id %s is registered to another account",
-					   m->machine_id);
+		/* Derived ids of two accounts differ (the account's name is
+		 * hashed in), so another account holds this one only if it
+		 * chose it when agents still named their ids. The caller
+		 * learns nothing of any other account by this: the id is its
+		 * own account's, which is where the squatter sits. */
+		if (prev.account_id != m->account_id) {
+			log_warn("machine id %s of account %s is held by another account's "
+				 "registration from before ids were derived", m->machine_id,
+				 out->acct.name);
+			return reply_error(rp, 409, "machine_id_conflict",
+					   "machine id %s (derived from account %s and this "
+					   "identity) is held by a registration made before the "
+					   "console derived machine ids: ask the console's operator "
+					   "to remove it", m->machine_id, out->acct.name);
+		}
 		*existing = prev.ref;
 		out->reused = !prev.deregistered_at;
 		/* A token or a password of the account is not enough to take
@@ -114,7 +153,7 @@ static int decide(sqlite3 *db, struct machine_reg *m, const char *agent_secret,
 	return 0;
 }
 
-int register_commit(sqlite3 *db, const char *token, const struct account *password_acct,
+int register_commit(sqlite3 *db, const char *token, const struct account *acct,
 		    const char *agent_secret, struct machine_reg *m, struct reg_outcome *out,
 		    struct reply *rp)
 {
@@ -128,10 +167,14 @@ int register_commit(sqlite3 *db, const char *token, const struct account *passwo
 	if (token) {
 		if ((rc = check_token(db, token, now, &t, rp)))
 			goto fail;
-		m->account_id = t.account_id;
-	} else {
-		m->account_id = password_acct->id;
+		/* the machine id was derived from this account's name: a
+		 * token never changes account, but say so if it ever did */
+		if (t.account_id != acct->id) {
+			rc = reply_internal(rp, -ESTALE);
+			goto fail;
+		}
 	}
+	m->account_id = acct->id;
 	/* Read the account inside the transaction: its license total is
 	 * what an admin's set-licenses last committed. */
 	rc = account_by_id(db, m->account_id, &out->acct);

@@ -14,11 +14,14 @@
 
 #include "accounts.h"
 #include "http.h"
+#include "machine_id.h"
 #include "machines.h"
 
 /* A registration request's members (pointers into its parsed JSON). */
 struct reg_request {
 	const char *token, *user, *password, *account;
+	/* machine_id: optional, the id the agent expects; the console derives
+	 * the id itself and only checks this one against it */
 	const char *machine_id, *id_source, *id_value, *hostname, *csr;
 	const char *agent_secret; /* proof for re-registering an active machine */
 	char *inventory; /* JSON text, malloc'd */
@@ -35,19 +38,27 @@ struct reg_outcome {
 	int64_t in_use;      /* licenses in use after this registration */
 };
 
-/* Either token (an installation token's secret) or password_acct (an
- * account whose user's password was checked already) is set; m->account_id
- * is filled here. On refusal the reply is set and -EPERM returned. */
-/* The token's verdict before any work is done for the request (the CA's
- * signature above all); register_commit checks it again, in the
- * transaction. 0, or -EPERM with the reply set. */
-int register_token_precheck(sqlite3 *db, const char *token, struct reply *rp);
+/* The account the credential registers into, before any work is done for
+ * the request (the CA's signature above all): the token's (checked here and
+ * again, in the transaction, by register_commit) or password_acct, whose
+ * user's password was checked already. 0, or -EPERM with the reply set. */
+int register_account(sqlite3 *db, const char *token, const struct account *password_acct,
+		     struct account *out, struct reply *rp);
 
-/* An active machine is re-registered only with proof that the request
- * comes from it: agent_secret, its current agent secret, and the same
- * identity (machine_same); otherwise 409 machine_registered. An operator
- * replaces a machine by deregistering it first. */
-int register_commit(sqlite3 *db, const char *token, const struct account *password_acct,
+/* The machine's id (docs/identity.md): derived from the account's name and
+ * the identity, never taken from the request. A machine_id in the request
+ * must be this id: 409 machine_id_mismatch otherwise (an agent computing
+ * ids another way, e.g. one that did not know its account). 0, or -EPERM
+ * with the reply set. */
+int register_machine_id(const struct account *acct, const struct reg_request *r,
+			char out[MACHINE_ID_LEN + 1], struct reply *rp);
+
+/* m->machine_id is register_machine_id's, m->account_id acct's. An active
+ * machine is re-registered only with proof that the request comes from it:
+ * agent_secret, its current agent secret, and the same identity
+ * (machine_same); otherwise 409 machine_registered. An operator replaces a
+ * machine by deregistering it first. */
+int register_commit(sqlite3 *db, const char *token, const struct account *acct,
 		    const char *agent_secret, struct machine_reg *m, struct reg_outcome *out,
 		    struct reply *rp);
 

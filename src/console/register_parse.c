@@ -8,6 +8,7 @@
 #include "accounts.h"
 #include "auth.h"
 #include "ca.h"
+#include "machine_id.h"
 #include "register.h"
 #include "util.h"
 
@@ -51,6 +52,7 @@ static int need(const char *v, const char *key, struct reply *rp)
 int register_parse(const json_t *j, struct reg_request *r, struct reply *rp)
 {
 	const json_t *id = json_object_get(j, "identity"), *inv = json_object_get(j, "inventory");
+	const char *why;
 	int rc;
 
 	if ((rc = get_str(j, "token", 256, &r->token, rp)) ||
@@ -68,10 +70,9 @@ int register_parse(const json_t *j, struct reg_request *r, struct reply *rp)
 	if (!r->token && !(r->user && r->password && r->account))
 		return malformed(rp, "\"token\", or \"user\", \"password\" and \"account\", "
 				     "are required");
-	if ((rc = need(r->machine_id, "machine_id", rp)) ||
-	    (rc = need(r->hostname, "hostname", rp)) || (rc = need(r->csr, "csr", rp)))
+	if ((rc = need(r->hostname, "hostname", rp)) || (rc = need(r->csr, "csr", rp)))
 		return rc;
-	if (!name_valid(r->machine_id))
+	if (r->machine_id && !name_valid(r->machine_id))
 		return malformed(rp, "\"machine_id\" must be 1 to 63 characters of A-Z a-z 0-9 "
 				     "_ - . (not starting with a dot)");
 	if (!json_is_object(id))
@@ -81,6 +82,9 @@ int register_parse(const json_t *j, struct reg_request *r, struct reply *rp)
 	    (rc = need(r->id_source, "identity.source", rp)) ||
 	    (rc = need(r->id_value, "identity.value", rp)))
 		return rc;
+	/* the machine id is derived from it: one machine, one spelling */
+	if ((why = machine_identity_invalid(r->id_source, r->id_value)))
+		return malformed(rp, why);
 	if (inv && !json_is_object(inv))
 		return malformed(rp, "\"inventory\" must be an object");
 	r->inventory = inv ? json_dumps(inv, JSON_COMPACT) : strdup("{}");

@@ -2,10 +2,10 @@
 #include "identity.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "machine_id.h"
 #include "util.h"
 
 int identity_detect(const struct identity_options *o, struct identity *out, char *err,
@@ -52,24 +52,5 @@ int identity_detect(const struct identity_options *o, struct identity *out, char
 
 void identity_machine_id(const struct identity *id, const char *account, char out[33])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-	/* one-shot EVP_Digest would need the three parts joined first */
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(ctx, account, strlen(account)) || !EVP_DigestUpdate(ctx, "\n", 1) ||
-	    !EVP_DigestUpdate(ctx, id->source, strlen(id->source)) ||
-	    !EVP_DigestUpdate(ctx, ":", 1) || !EVP_DigestUpdate(ctx, id->value, strlen(id->value)) ||
-	    !EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32) {
-		/* only an OpenSSL without SHA-256 gets here; an empty id is
-		 * rejected everywhere, unlike a plausible-looking wrong one */
-		EVP_MD_CTX_free(ctx);
-		out[0] = '\0';
-		return;
-	}
-	EVP_MD_CTX_free(ctx);
-	hex_encode(md, 16, hex);
-	memcpy(out, hex, 33);
+	machine_id_derive(account, id->source, id->value, out);
 }

@@ -61,7 +61,7 @@ void identity_machine_id(const struct identity *id, const char *account, char ou
  */
 
 /* Instance ids are short tokens such as i-0123456789abcdef0. */
-#define INSTANCE_ID_MAX 64
+#define INSTANCE_ID_MAX 64 /* MACHINE_INSTANCE_ID_MAX */
 
 /*
  * EC2-style instance id from the metadata service at base within timeout_ms

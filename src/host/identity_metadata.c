@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "identity.h"
+#include "machine_id.h"
 #include "util.h"
 
 #define TOKEN_MAX 256  /* EC2 tokens are ~56 characters */
@@ -41,14 +42,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 
 int identity_instance_id_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > INSTANCE_ID_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isgraph((unsigned char)s[i]))
-			return 0;
-	return 1;
+	return machine_instance_id_valid(s);
 }
 
 struct req {

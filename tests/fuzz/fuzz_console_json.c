@@ -6,13 +6,15 @@
  * src/console/register_parse.c), the richest body the console takes
  * before authentication. Beyond "no crash, leak or UB": a body refused
  * gets a 400 with an error and a code; one accepted has the members the
- * registration needs, within their documented limits.
+ * registration needs, within their documented limits, and an identity
+ * the machine id can be derived from.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "machine_id.h"
 #include "register.h"
 #include "util.h"
 
@@ -63,8 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(r.token || (r.user && r.password && r.account));
 		CHECK(!(r.token && (r.user || r.password || r.account)));
-		CHECK(r.machine_id && name_valid(r.machine_id) && strlen(r.machine_id) <= 63);
+		/* machine_id is optional (the console derives the id): when
+		 * given it is a valid name */
+		CHECK(!r.machine_id || (name_valid(r.machine_id) && strlen(r.machine_id) <= 63));
 		CHECK(r.hostname && r.csr && r.id_source && r.id_value);
+		/* the identity the id is derived from is in its one spelling */
+		CHECK(!machine_identity_invalid(r.id_source, r.id_value));
+		CHECK(!strcmp(r.id_source, "mac") || !strcmp(r.id_source, "metadata"));
 		CHECK(r.inventory && strlen(r.inventory) <= 256 * 1024);
 	}
 	free(r.inventory);

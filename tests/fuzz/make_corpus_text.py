@@ -109,6 +109,17 @@ def variants_json():
     yield json.dumps(dict(REGISTER, machine_id="a" * 64))
     yield json.dumps(dict(REGISTER, identity="mac"))
     yield json.dumps(dict(REGISTER, inventory=[1, 2]))
+    # the console derives the machine id: none given, and identities it
+    # derives from or refuses
+    r = dict(REGISTER)
+    del r["machine_id"]
+    yield json.dumps(r)
+    yield json.dumps(dict(r, identity={"source": "metadata", "value": "i-0123456789abcdef0"}))
+    yield json.dumps(dict(r, identity={"source": "metadata", "value": "i 0"}))
+    yield json.dumps(dict(r, identity={"source": "mac", "value": "52:54:00:AB:00:01"}))
+    yield json.dumps(dict(r, identity={"source": "mac", "value": "01:00:5e:00:00:01"}))
+    yield json.dumps(dict(r, identity={"source": "mac", "value": "00:00:00:00:00:00"}))
+    yield json.dumps(dict(r, identity={"source": "serial", "value": "52:54:00:00:00:01"}))
     yield json.dumps(dict(REGISTER, user="alice"))
     yield json.dumps(dict(REGISTER, hostname="a\u0000b"))
     yield '{"token": "a", "token": "b"}'

@@ -8,10 +8,14 @@
 
   console_client.py --port P --ca CA.pem register --machine M --dir DIR
         (--token T | --user U --password PW --account A) [--csr FILE]
-        [--identity SOURCE=VALUE] [--hostname H]
+        [--identity SOURCE=VALUE] [--hostname H] [--machine-id ID]
       makes a key and CSR in DIR (unless --csr), registers, prints the status
       and body like `call`, and on success writes DIR/M.pem (certificate),
-      DIR/M.secret (agent secret) and DIR/M.json (the whole answer).
+      DIR/M.secret (agent secret), DIR/M.id (the machine id the console
+      derived) and DIR/M.json (the whole answer). M is the test's name for
+      the machine; its identity is metadata=i-M unless --identity says
+      otherwise. The request names no machine id (the console derives it)
+      unless --machine-id ID is given, as older agents did.
 
   console_client.py --port P --ca CA.pem race --token T --count N --dir DIR
         [--prefix NAME]
@@ -74,10 +78,13 @@ def inventory(hostname):
 
 
 def registration(args, machine, csr, token=None):
-    source, _, value = (args.identity or "mac=52:54:00:00:00:01").partition("=")
-    body = {"machine_id": machine, "hostname": args.hostname or machine + ".example",
+    # one identity per test machine: the console derives the id from it
+    source, _, value = (args.identity or "metadata=i-" + machine).partition("=")
+    body = {"hostname": args.hostname or machine + ".example",
             "identity": {"source": source, "value": value},
             "inventory": inventory(args.hostname or machine), "csr": csr}
+    if getattr(args, "machine_id", None):
+        body["machine_id"] = args.machine_id
     secret = getattr(args, "agent_secret", None)
     if secret:
         if secret.startswith("@"):
@@ -118,6 +125,8 @@ def cmd_register(args):
             f.write(answer["certificate"])
         with open(base + ".secret", "w") as f:
             f.write(answer["agent_secret"])
+        with open(base + ".id", "w") as f:
+            f.write(answer["machine_id"])
         with open(base + ".json", "w") as f:
             json.dump(answer, f)
 
@@ -188,6 +197,7 @@ def main():
             r.add_argument("--csr")
             # proof for re-registering an active machine: SECRET or @FILE
             r.add_argument("--agent-secret")
+            r.add_argument("--machine-id")
         else:
             r.add_argument("--count", type=int, default=20)
             r.add_argument("--prefix", default="race")

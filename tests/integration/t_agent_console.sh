@@ -53,12 +53,14 @@ register() { # MACHINE IDENTITY
 # conf MACHINE DEVICE [EXTRA [console] LINES...]: the hand-written
 # configuration, as livemig install would write it.
 conf() {
-	local m=$1 dev=$2
+	local m=$1 dev=$2 id
 	shift 2
 	mkdir -p "$T/$m.state"
+	# the machine id is the console's, from the registration's answer
+	id=$(cat "$A/$m.id")
 	cat >"$T/$m.conf" <<-CONF
 		[agent]
-		machine = $m
+		machine = $id
 		state_dir = $T/$m.state
 		socket = $T/$m.sock
 		scan_interval = 300ms
@@ -73,7 +75,7 @@ conf() {
 		[console]
 		url = https://127.0.0.1:$CONSOLE_PORT_FIXED
 		ca = $SERVER_CA
-		machine_id = $m
+		machine_id = $id
 		secret_file = ${SECRET_FILE:-$A/$m.secret}
 		heartbeat_interval = 3s
 	CONF
@@ -82,7 +84,7 @@ conf() {
 }
 
 console_machine() { # MACHINE: the operator's view
-	api_body "$(api call GET "/api/v1/machines/$1?history=20" --basic "$LOGIN")"
+	api_body "$(api call GET "/api/v1/machines/$(cat "$A/$1.id")?history=20" --basic "$LOGIN")"
 }
 
 # wait_view MACHINE PYEXPR: wait until PYEXPR over the operator's view `d` is
@@ -98,7 +100,7 @@ wait_view() {
 }
 
 sessions() { # MACHINE: sessions staging opened for it so far
-	grep -c "machine $1 connected from" "$STAGING_LOG"
+	grep -c "machine $(cat "$A/$1.id") connected from" "$STAGING_LOG"
 }
 
 python3 "$TESTS/make_disk.py" "$T/m1.img" 160M --zeros 0 --files 0 --random 1 --seed 41
@@ -186,7 +188,7 @@ wait_view m1 'd["status_received_at"] >= '"$t0"' and d["state"] in ("INITIAL_MIR
 pass "console back: heartbeats resume"
 
 # --- deregistered in the console: replication stops ---
-out=$(api call DELETE /api/v1/machines/m1 --basic "$LOGIN")
+out=$(api call DELETE "/api/v1/machines/$(cat "$A/m1.id")" --basic "$LOGIN")
 [ "$(api_status "$out")" = 200 ] || die "deregister: $out"
 wait_status "s['state'] == 'NOT_READY' and s['reason'] == '$DEREG'" 10
 [ "$(status_get "s['disks'][0]['state'], s['paused']")" = "('NOT_READY', False)" ] || die "disk state or paused"

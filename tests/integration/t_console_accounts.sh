@@ -55,21 +55,24 @@ for m in acme-web acme-db; do
 	[ "$(api_status "$(api register --dir "$A" --machine "$m" --token "$TA")")" = 201 ] || die "register $m"
 done
 [ "$(api_status "$(api register --dir "$A" --machine globex-web --token "$TG")")" = 201 ] || die "register globex-web"
-expect_error "globex taking acme's machine id" 409 machine_id_taken \
-	"$(api register --dir "$A" --machine acme-web --token "$TG")"
+# the console's ids, derived from the account and the identity
+AW=$(cat "$A/acme-web.id") AD=$(cat "$A/acme-db.id") GW=$(cat "$A/globex-web.id")
+[[ $AD < $AW ]] || die "the list below expects $AD before $AW"
+expect_error "globex naming acme's machine id" 409 machine_id_mismatch \
+	"$(api register --dir "$A" --machine globex-2 --machine-id "$AW" --token "$TG")"
 
 ALICE=alice@acme:alice-password
 BOB=bob@globex:bob-password
 list=$(api_body "$(api call GET /api/v1/machines --basic "$ALICE")")
-[ "$(json_get "$list" '[m["machine_id"] for m in d["machines"]]')" = "['acme-db', 'acme-web']" ] || die "alice sees: $list"
+[ "$(json_get "$list" '[m["machine_id"] for m in d["machines"]]')" = "['$AD', '$AW']" ] || die "alice sees: $list"
 [ "$(json_get "$list" '(d["account"], d["licenses"]["in_use"], d["licenses"]["total"])')" = "('acme', 2, 3)" ] || die "alice's licenses: $list"
 list=$(api_body "$(api call GET /api/v1/machines --basic "$BOB")")
-[ "$(json_get "$list" '[m["machine_id"] for m in d["machines"]]')" = "['globex-web']" ] || die "bob sees: $list"
-expect_error "alice reading globex's machine" 404 no_such_machine "$(api call GET /api/v1/machines/globex-web --basic "$ALICE")"
+[ "$(json_get "$list" '[m["machine_id"] for m in d["machines"]]')" = "['$GW']" ] || die "bob sees: $list"
+expect_error "alice reading globex's machine" 404 no_such_machine "$(api call GET "/api/v1/machines/$GW" --basic "$ALICE")"
 expect_error "alice reading a machine that does not exist" 404 no_such_machine "$(api call GET /api/v1/machines/nothing --basic "$ALICE")"
-expect_error "alice deregistering globex's machine" 404 no_such_machine "$(api call DELETE /api/v1/machines/globex-web --basic "$ALICE")"
+expect_error "alice deregistering globex's machine" 404 no_such_machine "$(api call DELETE "/api/v1/machines/$GW" --basic "$ALICE")"
 expect_error "acme-web's agent deregistering globex-web" 403 wrong_machine \
-	"$(api call DELETE /api/v1/machines/globex-web --bearer "$(cat "$A/acme-web.secret")")"
+	"$(api call DELETE "/api/v1/machines/$GW" --bearer "$(cat "$A/acme-web.secret")")"
 [ "$(sqlite3 "$CONSOLE_DB" "SELECT COUNT(*) FROM machines WHERE deregistered_at IS NULL")" = 3 ] || die "something was deregistered"
 pass "each account sees and touches only its own machines"
 
@@ -80,18 +83,18 @@ expect_error "alice as a globex user" 401 bad_credentials "$(api call GET /api/v
 expect_error "a login without @ACCOUNT" 401 bad_credentials "$(api call GET /api/v1/machines --basic alice:alice-password)"
 curl -s -o /dev/null -D "$T/headers" --cacert "$SERVER_CA" "https://127.0.0.1:$CONSOLE_PORT/api/v1/machines"
 grep -qi '^WWW-Authenticate: Basic realm="livemig-console"' "$T/headers" || die "no basic-auth challenge: $(cat "$T/headers")"
-out=$(curl -s --cacert "$SERVER_CA" -u "$ALICE" "https://127.0.0.1:$CONSOLE_PORT/api/v1/machines/acme-web")
-grep -q '"machine_id":"acme-web"' <<<"$out" || die "curl with basic auth: $out"
+out=$(curl -s --cacert "$SERVER_CA" -u "$ALICE" "https://127.0.0.1:$CONSOLE_PORT/api/v1/machines/$AW")
+grep -q "\"machine_id\":\"$AW\"" <<<"$out" || die "curl with basic auth: $out"
 pass "operator calls need USER@ACCOUNT and the right password (curl -u works)"
 
 # an operator deregisters their own machine
-out=$(api call DELETE /api/v1/machines/acme-db --basic "$ALICE")
+out=$(api call DELETE "/api/v1/machines/$AD" --basic "$ALICE")
 [ "$(api_status "$out")" = 200 ] || die "alice deregistering acme-db: $out"
 pass "an operator can deregister their account's machine"
 
 # --- nothing secret in any answer ---
-all=$(api call GET /api/v1/machines --basic "$ALICE"; api call GET /api/v1/machines/acme-web --basic "$ALICE"
-	api call GET /api/v1/machines/acme-db --basic "$ALICE")
+all=$(api call GET /api/v1/machines --basic "$ALICE"; api call GET "/api/v1/machines/$AW" --basic "$ALICE"
+	api call GET "/api/v1/machines/$AD" --basic "$ALICE")
 for s in pw_hash pw_salt secret_hash agent_secret_hash "$(sqlite3 "$CONSOLE_DB" "SELECT pw_hash FROM users LIMIT 1")" \
 	"$(sqlite3 "$CONSOLE_DB" "SELECT agent_secret_hash FROM machines LIMIT 1")" "$(cat "$A/acme-web.secret")" "$TA"; do
 	if grep -qF -- "$s" <<<"$all"; then
@@ -107,7 +110,7 @@ pass "no answer carries a password hash, a secret or a secret's hash"
 # admin list-machines: host, OS, disks
 out=$(admin list-machines acme)
 grep -q "^account acme: 1 of 3 licenses in use" <<<"$out" || die "list-machines header: $out"
-grep -q "^acme-web .*Debian GNU/Linux 12 (bookworm).*vda 10.0 GiB, vdb 1.0 GiB" <<<"$out" || die "list-machines row: $out"
+grep -q "^$AW .*Debian GNU/Linux 12 (bookworm).*vda 10.0 GiB, vdb 1.0 GiB" <<<"$out" || die "list-machines row: $out"
 [ "$(admin list-machines acme --json | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["machines"][0]["inventory_summary"]["cores"])')" = 2 ] ||
 	die "list-machines --json"
 pass "admin list-machines shows host, OS and disks"

@@ -24,9 +24,12 @@ TOKEN=$(admin create-token acme --label "test fleet" 2>/dev/null) || die "create
 # --- a token registers a machine; the certificate is the agent CA's, CN = machine id ---
 out=$(api register --dir "$A" --machine web-01 --token "$TOKEN")
 [ "$(api_status "$out")" = 201 ] || die "first registration: $out"
+# the id is the console's: derived from the token's account and the identity
+W=$(cat "$A/web-01.id")
+[ "$W" = "$(printf 'acme\nmetadata:i-web-01' | sha256sum | cut -c1-32)" ] || die "machine id $W is not derived"
 openssl verify -CAfile "$CONSOLE_CA/ca.pem" "$A/web-01.pem" >/dev/null || die "certificate does not verify"
 subject=$(openssl x509 -in "$A/web-01.pem" -noout -subject -nameopt RFC2253)
-[ "$subject" = "subject=CN=web-01" ] || die "subject is '$subject'"
+[ "$subject" = "subject=CN=$W" ] || die "subject is '$subject'"
 openssl x509 -in "$A/web-01.pem" -noout -ext extendedKeyUsage | has_line "TLS Web Client Authentication" ||
 	die "no clientAuth"
 [ "$(openssl x509 -in "$A/web-01.pem" -noout -pubkey)" = "$(openssl pkey -in "$A/web-01.key" -pubout)" ] ||
@@ -37,15 +40,15 @@ body=$(api_body "$out")
 [ "$(json_get "$body" 'd["agent_ca"] == open("'"$CONSOLE_CA/ca.pem"'").read()')" = True ] || die "agent CA"
 [ "$(json_get "$body" '(d["license"]["in_use"], d["license"]["total"], d["heartbeat_interval"])')" = "(1, 2, 10)" ] ||
 	die "license/heartbeat: $body"
-pass "token registration: certificate verifies against the agent CA, CN=web-01, clientAuth"
+pass "token registration: certificate verifies against the agent CA, CN=$W (derived), clientAuth"
 
 # staging, trusting the same CA, accepts the certificate
 AGENT_CA=$CONSOLE_CA/ca.pem start_staging
 python3 "$TESTS/frames.py" --port "$STAGING_PORT" --ca "$SERVER_CA" --cert "$A/web-01.pem" \
-	--key "$A/web-01.key" --machine web-01 --disk 1:vda:1M hello >"$T/hello.out" 2>&1 ||
+	--key "$A/web-01.key" --machine "$W" --disk 1:vda:1M hello >"$T/hello.out" 2>&1 ||
 	die "staging refused the console's certificate: $(cat "$T/hello.out")"
 grep -q '^WELCOME ' "$T/hello.out" || die "no WELCOME: $(cat "$T/hello.out")"
-pass "staging accepts the console-signed certificate for web-01"
+pass "staging accepts the console-signed certificate for $W"
 
 # --- an active machine is not taken over: a token (or a replay of the
 # same request) without the machine's current agent secret is refused ---
@@ -60,11 +63,12 @@ out=$(api register --dir "$A" --machine web-01 --user alice --password "$PASSWOR
 expect_error "re-registration with a user's password, without proof" 409 machine_registered "$out"
 out=$(api register --dir "$A" --machine web-01 --token "$TOKEN" --agent-secret "lma_$(printf '0%.0s' $(seq 64))")
 expect_error "re-registration with a wrong agent secret" 409 machine_registered "$out"
-out=$(api register --dir "$A" --machine web-01 --token "$TOKEN" --agent-secret "@$T/web-01.secret.1" \
-	--identity mac=52:54:00:00:00:99)
-expect_error "re-registration with the secret but another identity" 409 machine_registered "$out"
-out=$(api call POST /api/v1/machines/web-01/status --bearer "$(cat "$T/web-01.secret.1")" \
-	--json '{"version":"0.1.0","machine":"web-01","state":"INITIAL_MIRROR","disks":[]}')
+# another identity is another machine: naming web-01's id for it is refused
+out=$(api register --dir "$A" --machine web-01x --token "$TOKEN" --agent-secret "@$T/web-01.secret.1" \
+	--identity mac=52:54:00:00:00:99 --machine-id "$W")
+expect_error "re-registration with the secret but another identity" 409 machine_id_mismatch "$out"
+out=$(api call POST "/api/v1/machines/$W/status" --bearer "$(cat "$T/web-01.secret.1")" \
+	--json '{"version":"0.1.0","machine":"'"$W"'","state":"INITIAL_MIRROR","disks":[]}')
 [ "$(api_status "$out")" = 200 ] || die "the real agent was locked out by a refused re-registration: $out"
 pass "an active machine is re-registered neither with a token, a password, a replay, a wrong secret nor another identity"
 
@@ -73,7 +77,8 @@ out=$(api register --dir "$A" --machine web-01 --token "$TOKEN" --agent-secret "
 [ "$(api_status "$out")" = 200 ] || die "second registration: $out"
 [ "$(json_get "$(api_body "$out")" '(d["license"]["reused"], d["license"]["in_use"])')" = "(True, 1)" ] ||
 	die "second registration took another license: $out"
-tl=$(api_body "$(api call GET /api/v1/machines/web-01/timeline --basic "alice@acme:$PASSWORD")")
+[ "$(cat "$A/web-01.id")" = "$W" ] || die "the same machine got another id: $(cat "$A/web-01.id")"
+tl=$(api_body "$(api call GET "/api/v1/machines/$W/timeline" --basic "alice@acme:$PASSWORD")")
 [ "$(json_get "$tl" 'any("re-registered by the same machine" in e["text"] for e in d["events"])')" = True ] ||
 	die "the re-registration is not in the machine's events: $tl"
 pass "the same machine registering again with its agent secret reuses its license; the event is shown"
@@ -138,11 +143,15 @@ expect_error "bad token with a bad CSR" 401 invalid_token \
 # --- malformed requests ---
 expect_error "not JSON" 400 malformed "$(api call POST /api/v1/register --json '{"token":')"
 expect_error "an array" 400 malformed "$(api call POST /api/v1/register --json '[]')"
-expect_error "no machine_id" 400 malformed "$(api call POST /api/v1/register --json "{\"token\":\"$TOKEN\"}")"
+expect_error "a token alone" 400 malformed "$(api call POST /api/v1/register --json "{\"token\":\"$TOKEN\"}")"
 expect_error "token and password" 400 malformed \
 	"$(api call POST /api/v1/register --json "{\"token\":\"$TOKEN\",\"user\":\"alice\",\"password\":\"x\",\"account\":\"acme\"}")"
 expect_error "machine id with a slash" 400 malformed \
-	"$(api register --dir "$A" --machine ../etc --token "$TOKEN" --csr "$A/web-01.csr")"
+	"$(api register --dir "$A" --machine web-01 --machine-id ../etc --token "$TOKEN" --csr "$A/web-01.csr")"
+expect_error "a MAC in upper case (a second spelling, a second id)" 400 malformed \
+	"$(api register --dir "$A" --machine web-01 --identity mac=52:54:00:AB:00:01 --token "$TOKEN")"
+expect_error "an identity source the console does not derive from" 400 malformed \
+	"$(api register --dir "$A" --machine web-01 --identity serial=12345 --token "$TOKEN")"
 expect_error "duplicate keys" 400 malformed "$(api call POST /api/v1/register --json '{"token":"a","token":"b"}')"
 expect_error "unknown endpoint" 404 not_found "$(api call GET /api/v1/nothing)"
 expect_error "wrong method" 405 method_not_allowed "$(api call GET /api/v1/register)"
@@ -151,10 +160,10 @@ expect_error "a body over 1 MiB" 413 too_large "$(api call POST /api/v1/register
 
 # --- deregistration frees the license, twice is fine ---
 secret=$(cat "$A/db-01.secret")
-out=$(api call DELETE /api/v1/machines/db-01 --bearer "$secret")
+out=$(api call DELETE "/api/v1/machines/$(cat "$A/db-01.id")" --bearer "$secret")
 [ "$(api_status "$out")" = 200 ] || die "deregister: $out"
 [ "$(json_get "$(api_body "$out")" 'd["licenses"]["in_use"]')" = 1 ] || die "license not freed: $out"
-out=$(api call DELETE /api/v1/machines/db-01 --bearer "$secret")
+out=$(api call DELETE "/api/v1/machines/$(cat "$A/db-01.id")" --bearer "$secret")
 [ "$(api_status "$out")" = 200 ] || die "second deregister: $out"
 pass "deregistration frees the license and is idempotent"
 out=$(api register --dir "$A" --machine app-01 --token "$TOKEN")

@@ -86,7 +86,7 @@ pass "the database file was created 0600"
 TOKEN=$(admin create-token acme 2>/dev/null) || die "create-token"
 out=$(api register --dir "$T/agents" --machine flood-01 --token "$TOKEN")
 [ "$(api_status "$out")" = 201 ] || die "register flood-01: $out"
-v=$(attack flood --machine flood-01 --bearer "$(cat "$T/agents/flood-01.secret")" --count 100) || die "flood: $v"
+v=$(attack flood --machine "$(cat "$T/agents/flood-01.id")" --bearer "$(cat "$T/agents/flood-01.secret")" --count 100) || die "flood: $v"
 # a burst of 10, then one a second: however fast the machine, at most 10
 # plus one per second the flood lasted pass
 [ "$(json_get "$v" 'd["statuses"].get("429", 0) > 0 and d["retry_after"] is not None')" = True ] ||

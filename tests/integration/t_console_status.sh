@@ -27,6 +27,10 @@ done
 [ "$(json_get "$(cat "$A/m1.json")" 'd["heartbeat_interval"]')" = 1 ] || die "heartbeat_interval not passed on"
 S1=$(cat "$A/m1.secret")
 S2=$(cat "$A/m2.secret")
+# the console's ids (derived from the account and the identity); m1's sorts first
+M1=$(cat "$A/m1.id")
+M2=$(cat "$A/m2.id")
+[[ $M1 < $M2 ]] || die "the lists below expect $M1 before $M2"
 LOGIN=alice@acme:operator-password
 
 status_doc() { # N STATE
@@ -46,10 +50,10 @@ PY
 
 # --- eight heartbeats; five are kept ---
 for n in 1 2 3 4 5 6 7 8; do
-	out=$(api call POST /api/v1/machines/m1/status --bearer "$S1" --json "$(status_doc $n INITIAL_MIRROR)")
+	out=$(api call POST "/api/v1/machines/$M1/status" --bearer "$S1" --json "$(status_doc $n INITIAL_MIRROR)")
 	[ "$(api_status "$out")" = 200 ] || die "heartbeat $n: $out"
 done
-detail=$(api_body "$(api call GET '/api/v1/machines/m1?history=50' --basic "$LOGIN")")
+detail=$(api_body "$(api call GET "/api/v1/machines/$M1?history=50" --basic "$LOGIN")")
 [ "$(json_get "$detail" 'd["status"]["seq"]')" = 8 ] || die "latest status is not the 8th: $detail"
 [ "$(json_get "$detail" '[h["status"]["seq"] for h in d["history"]]')" = "[8, 7, 6, 5, 4]" ] ||
 	die "history is not the last 5, newest first: $(json_get "$detail" '[h["status"]["seq"] for h in d["history"]]')"
@@ -60,19 +64,19 @@ detail=$(api_body "$(api call GET '/api/v1/machines/m1?history=50' --basic "$LOG
 pass "status stored: latest is the 8th, history holds the last 5, progress summarized"
 
 # --- who may report ---
-expect_error "no secret" 401 auth_required "$(api call POST /api/v1/machines/m1/status --json "$(status_doc 9 CHANGE_COPY)")"
+expect_error "no secret" 401 auth_required "$(api call POST "/api/v1/machines/$M1/status" --json "$(status_doc 9 CHANGE_COPY)")"
 expect_error "m2's secret for m1" 403 wrong_machine \
-	"$(api call POST /api/v1/machines/m1/status --bearer "$S2" --json "$(status_doc 9 CHANGE_COPY)")"
+	"$(api call POST "/api/v1/machines/$M1/status" --bearer "$S2" --json "$(status_doc 9 CHANGE_COPY)")"
 expect_error "an unknown secret" 401 bad_agent_secret \
-	"$(api call POST /api/v1/machines/m1/status --bearer "lma_$(printf '0%.0s' $(seq 64))" --json "$(status_doc 9 CHANGE_COPY)")"
+	"$(api call POST "/api/v1/machines/$M1/status" --bearer "lma_$(printf '0%.0s' $(seq 64))" --json "$(status_doc 9 CHANGE_COPY)")"
 expect_error "a state that is no state" 400 malformed \
-	"$(api call POST /api/v1/machines/m1/status --bearer "$S1" --json '{"state":"<script>"}')"
+	"$(api call POST "/api/v1/machines/$M1/status" --bearer "$S1" --json '{"state":"<script>"}')"
 expect_error "an operator login is not an agent" 401 auth_required \
-	"$(api call POST /api/v1/machines/m1/status --basic "$LOGIN" --json "$(status_doc 9 CHANGE_COPY)")"
+	"$(api call POST "/api/v1/machines/$M1/status" --basic "$LOGIN" --json "$(status_doc 9 CHANGE_COPY)")"
 
 # --- DISCONNECTED after the timeout, back with the next heartbeat ---
-api call POST /api/v1/machines/m1/status --bearer "$S1" --json "$(status_doc 8 INITIAL_MIRROR)" >/dev/null
-api call POST /api/v1/machines/m2/status --bearer "$S2" --json "$(status_doc 1 CHANGE_COPY)" >/dev/null
+api call POST "/api/v1/machines/$M1/status" --bearer "$S1" --json "$(status_doc 8 INITIAL_MIRROR)" >/dev/null
+api call POST "/api/v1/machines/$M2/status" --bearer "$S2" --json "$(status_doc 1 CHANGE_COPY)" >/dev/null
 list=$(api_body "$(api call GET /api/v1/machines --basic "$LOGIN")")
 [ "$(json_get "$list" '[m["state"] for m in d["machines"]]')" = "['INITIAL_MIRROR', 'CHANGE_COPY']" ] ||
 	die "states before the timeout: $list"
@@ -86,23 +90,23 @@ list=$(api_body "$(api call GET /api/v1/machines --basic "$LOGIN")")
 reason=$(json_get "$list" 'd["machines"][0]["disconnected_reason"]')
 [[ $reason =~ ^no\ heartbeat\ for\ 6[6-9][0-9]\ s\ \(timeout\ 600\ s\)$ ]] || die "no reason given: $reason"
 machines=$(admin list-machines acme --heartbeat-timeout 10m)
-grep -q "^m1 .* DISCONNECTED " <<<"$machines" || die "admin list-machines does not say DISCONNECTED: $machines"
+grep -q "^$M1 .* DISCONNECTED " <<<"$machines" || die "admin list-machines does not say DISCONNECTED: $machines"
 machines=$(admin list-machines acme --heartbeat-timeout 1h)
-grep -q "^m1 .* INITIAL_MIRROR " <<<"$machines" || die "admin list-machines ignores its --heartbeat-timeout: $machines"
+grep -q "^$M1 .* INITIAL_MIRROR " <<<"$machines" || die "admin list-machines ignores its --heartbeat-timeout: $machines"
 pass "silent longer than --heartbeat-timeout: DISCONNECTED"
-api call POST /api/v1/machines/m1/status --bearer "$S1" --json "$(status_doc 9 CHANGE_COPY)" >/dev/null
+api call POST "/api/v1/machines/$M1/status" --bearer "$S1" --json "$(status_doc 9 CHANGE_COPY)" >/dev/null
 list=$(api_body "$(api call GET /api/v1/machines --basic "$LOGIN")")
 [ "$(json_get "$list" '[m["state"] for m in d["machines"]]')" = "['CHANGE_COPY', 'DISCONNECTED']" ] ||
 	die "m1 did not come back: $list"
 pass "the next heartbeat brings the machine back"
 
 # --- a deregistered machine ---
-api call DELETE /api/v1/machines/m2 --bearer "$S2" >/dev/null
+api call DELETE "/api/v1/machines/$M2" --bearer "$S2" >/dev/null
 expect_error "heartbeat after deregistration" 410 deregistered \
-	"$(api call POST /api/v1/machines/m2/status --bearer "$S2" --json "$(status_doc 2 CHANGE_COPY)")"
+	"$(api call POST "/api/v1/machines/$M2/status" --bearer "$S2" --json "$(status_doc 2 CHANGE_COPY)")"
 list=$(api_body "$(api call GET /api/v1/machines --basic "$LOGIN")")
-[ "$(json_get "$list" '[m["machine_id"] for m in d["machines"]]')" = "['m1']" ] || die "m2 still listed: $list"
-detail=$(api_body "$(api call GET /api/v1/machines/m2 --basic "$LOGIN")")
+[ "$(json_get "$list" '[m["machine_id"] for m in d["machines"]]')" = "['$M1']" ] || die "m2 still listed: $list"
+detail=$(api_body "$(api call GET "/api/v1/machines/$M2" --basic "$LOGIN")")
 [ "$(json_get "$detail" 'd["state"]')" = DEREGISTERED ] || die "m2's detail: $detail"
 pass "a deregistered machine leaves the list, keeps its record, and may not report"
 
@@ -110,8 +114,8 @@ pass "a deregistered machine leaves the list, keeps its record, and may not repo
 out=$(api register --dir "$A" --machine m1 --token "$TOKEN" --agent-secret "$S1")
 [ "$(api_status "$out")" = 200 ] || die "re-register m1: $out"
 expect_error "the secret from before re-registration" 401 bad_agent_secret \
-	"$(api call POST /api/v1/machines/m1/status --bearer "$S1" --json "$(status_doc 10 CHANGE_COPY)")"
-out=$(api call POST /api/v1/machines/m1/status --bearer "$(cat "$A/m1.secret")" --json "$(status_doc 10 CHANGE_COPY)")
+	"$(api call POST "/api/v1/machines/$M1/status" --bearer "$S1" --json "$(status_doc 10 CHANGE_COPY)")"
+out=$(api call POST "/api/v1/machines/$M1/status" --bearer "$(cat "$A/m1.secret")" --json "$(status_doc 10 CHANGE_COPY)")
 [ "$(api_status "$out")" = 200 ] || die "new secret: $out"
 pass "re-registration replaces the agent secret"
 

@@ -5,8 +5,9 @@
 # (docs/install-flow.md) and a one-line message that says what to do, and
 # none leaving anything behind: no configuration on the machine, no machine
 # holding a license on the console. Bad command lines; invalid, expired,
-# revoked and used-up tokens; a wrong password; no free license; a machine id
-# of another account; a token of another account than --account; the
+# revoked and used-up tokens; a wrong password; no free license; this
+# machine's id held by an old registration of another account; a token of
+# another account than --account; the
 # console's certificate not from --console-ca; the console unreachable
 # (bounded retries with backoff, timed); the root disk left out; unknown
 # disks; missing answers under --no-prompt; failing prerequisites; files that
@@ -95,13 +96,26 @@ refused 26 "unknown user" "wrong user name or password" --no-prompt --user mallo
 full=$(admin create-token full 2>/dev/null)
 refused 27 "no free license" "account full has no free license: 0 of 0 in use" --no-prompt --token "$full" "${DISKS[@]}"
 
-# the machine id this machine has in account acme, registered by account other
+# the machine id this machine has in account acme: account other cannot take
+# it first by naming it (the console derives ids from the account)
 mac_id=$("$BUILD/livemig" identity --metadata-url "$MD_URL" --account acme --json |
 	python3 -c 'import json, sys; print(json.load(sys.stdin)["machine_id"])')
 other=$(admin create-token other 2>/dev/null)
-python3 "$TESTS/console_client.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" register --dir "$T/agents" \
-	--machine "$mac_id" --token "$other" >"$T/other.out" 2>&1; head -1 "$T/other.out" | has_line 201 || die "registering $mac_id for account other: $(cat "$T/other.out")"
-refused 28 "machine id of another account" "machine id $mac_id is registered to another account" --no-prompt --token "$TOKEN" --account acme "${DISKS[@]}"
+out=$(python3 "$TESTS/console_client.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" register --dir "$T/agents" \
+	--machine squat --machine-id "$mac_id" --token "$other" 2>&1)
+[ "$(sed -n 1p <<<"$out")" = 409 ] || die "account other naming $mac_id: $out"
+grep -q '"machine_id_mismatch"' <<<"$out" || die "account other naming $mac_id: $out"
+# a registration an older console let account other make with that id
+sqlite3 -cmd '.timeout 30000' "$CONSOLE_DB" "INSERT INTO machines (account_id, machine_id, identity_source,
+	identity_value, hostname, inventory, cert_serial, cert_fingerprint, registered_at, last_seen, state)
+	SELECT id, '$mac_id', 'mac', '02:00:00:00:00:01', 'old', '{}', '01', '00', 1, 1, 'REGISTERED'
+	FROM accounts WHERE name = 'other'" || die "writing the old registration"
+refused 28 "machine id held by an old registration of another account" \
+	"machine id $mac_id (derived from account acme and this identity) is held by a registration made before the console derived machine ids" \
+	--no-prompt --token "$TOKEN" "${DISKS[@]}"
+grep -q "ask the console's operator to remove it, then install again" <<<"$INSTALL_OUT" || fail "no remedy: $INSTALL_OUT"
+sqlite3 -cmd '.timeout 30000' "$CONSOLE_DB" "DELETE FROM machines WHERE machine_id = '$mac_id'" ||
+	die "removing the old registration"
 
 # a token of acme given with --account other: registered, then withdrawn
 refused 31 "token of another account than --account" "the token belongs to account acme, not other" --no-prompt --token "$TOKEN" --account other "${DISKS[@]}"

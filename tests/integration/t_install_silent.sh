@@ -34,10 +34,13 @@ show <<<"$INSTALL_OUT"
 [ ! -e "$T/token" ] || fail "--delete-token-file left the token file"
 pass "silent install with a token file: exit 0, the token file deleted"
 
-# the machine id: docs/identity.md's rule; without --account, the account is empty
+# the machine id is the console's: docs/identity.md's rule over the token's
+# account, which install did not know (a token alone), and the identity
 mac=$(sed -n 's/^identity = mac://p' "$IDIR/livemigd.conf")
-machine=$(printf '\nmac:%s' "$mac" | sha256sum | cut -c1-32)
+machine=$(printf 'acme\nmac:%s' "$mac" | sha256sum | cut -c1-32)
 grep -qx "machine = $machine" "$IDIR/livemigd.conf" || fail "machine id is not $machine"
+grep -q "^Registering this machine (mac $mac) with $CONSOLE_URL" <<<"$INSTALL_OUT" ||
+	fail "the registration line: $INSTALL_OUT"
 grep -q "^Installed: machine $machine registered with $CONSOLE_URL" <<<"$INSTALL_OUT" ||
 	fail "the machine id is not printed"
 grep -q "license:   taken; 1 of 2 in use in account acme" <<<"$INSTALL_OUT" || fail "no license line"
@@ -114,7 +117,11 @@ print(json.load(sys.stdin)["machines"][0]["reported_state"])' 2>/dev/null)" = CH
 	sleep 0.2
 done
 grep -q '"CHANGE_COPY"' <<<"$(admin list-machines acme --json)" || fail "the console does not show CHANGE_COPY: $(admin list-machines acme)"
-pass "the console shows the machine in CHANGE_COPY (heartbeats)"
+# livemigd reports under the id the console gave it
+[ "$(admin list-machines acme --json | python3 -c 'import json, sys
+print([(m["machine_id"], m["reported_state"]) for m in json.load(sys.stdin)["machines"]])')" = "[('$machine', 'CHANGE_COPY')]" ] ||
+	fail "the console's machine is not $machine in CHANGE_COPY: $(admin list-machines acme)"
+pass "the console shows machine $machine (its own id) in CHANGE_COPY (heartbeats)"
 
 # --- a second install is refused ---
 expect_install 10 "install on an installed machine" --no-prompt --token "$TOKEN" --devices "$disk" --root-disk "$disk"

@@ -62,7 +62,7 @@ register() { # MACHINE: a registration with a new key; keeps the certificate as 
 	local proof=()
 	# an active machine re-registers only with its current agent secret
 	[ -f "$A/$1.secret" ] && proof=(--agent-secret "$(cat "$A/$1.secret")")
-	out=$(api register --dir "$A" --machine "$1" --token "$TOKEN" --identity "mac=02:00:00:00:00:0${#1}" "${proof[@]}")
+	out=$(api register --dir "$A" --machine "$1" --token "$TOKEN" "${proof[@]}")
 	[ "$(api_status "$out")" = 201 ] || [ "$(api_status "$out")" = 200 ] || die "register $1: $out"
 	chmod 600 "$A/$1.secret"
 	n=$(find "$A" -name "$1.[0-9]*.pem" | wc -l)
@@ -113,7 +113,8 @@ wait_for_log "$STAGING_LOG" "enforcing its certificate list" 20 || die "staging 
 refused "$T/stranger" stranger "a certificate the console never issued"
 register m1
 M1_A=$CERT
-accepted "$M1_A" m1
+M1=$(cat "$A/m1.id") # the console's id for it, derived from the account and the identity
+accepted "$M1_A" "$M1"
 pass "a certificate the console never issued is refused; m1's is accepted right after its registration"
 
 # --- the real agent replicates; the console learns what staging stores ---
@@ -122,7 +123,7 @@ dev1=$(make_loop "$T/m1.img")
 mkdir -p "$T/m1.state"
 cat >"$T/m1.conf" <<CONF
 [agent]
-machine = m1
+machine = $M1
 state_dir = $T/m1.state
 socket = $T/m1.sock
 scan_interval = 300ms
@@ -135,7 +136,7 @@ key = $M1_A.key
 [console]
 url = https://127.0.0.1:$CONSOLE_PORT
 ca = $SERVER_CA
-machine_id = m1
+machine_id = $M1
 secret_file = $A/m1.secret
 [disk]
 name = d0
@@ -144,7 +145,7 @@ CONF
 start_agent m1
 wait_status "s['state'] == 'CHANGE_COPY'" 120
 lm sync >"$T/sync.out" 2>&1 || die "final sync: $(cat "$T/sync.out")"
-points_api() { api_body "$(api call GET /api/v1/machines/m1/points --basic "$LOGIN")"; }
+points_api() { api_body "$(api call GET "/api/v1/machines/$M1/points" --basic "$LOGIN")"; }
 for _ in $(seq 100); do
 	view=$(points_api)
 	[ "$(json_get "$view" '[s["staging"] for s in d["stored_on"]]')" = "['st1']" ] && break
@@ -152,12 +153,12 @@ for _ in $(seq 100); do
 done
 [ "$(json_get "$view" '[s["staging"] for s in d["stored_on"]]')" = "['st1']" ] || die "points view: $view"
 # --- a job round trip: queued, delivered, run on staging, log and result back ---
-out=$(api call POST /api/v1/machines/m1/jobs --json '{"kind": "refresh-points"}' --basic "$LOGIN")
+out=$(api call POST "/api/v1/machines/$M1/jobs" --json '{"kind": "refresh-points"}' --basic "$LOGIN")
 [ "$(api_status "$out")" = 201 ] || die "job create: $out"
 job=$(json_get "$(api_body "$out")" 'd["id"]')
 [ "$(json_get "$(api_body "$out")" 'd["state"], d["owner"]')" = "('queued', 'alice@acme')" ] || die "job: $out"
 for _ in $(seq 150); do
-	view=$(api_body "$(api call GET "/api/v1/machines/m1/jobs/$job" --basic "$LOGIN")")
+	view=$(api_body "$(api call GET "/api/v1/machines/$M1/jobs/$job" --basic "$LOGIN")")
 	[ "$(json_get "$view" 'd["state"]')" = succeeded ] && break
 	sleep 0.2
 done
@@ -167,13 +168,13 @@ npoints=$(json_get "$(points_api)" 'len(d["points"])')
 [ "$(json_get "$view" 'd["staging"] == "st1" and d["started"] is not None and d["ended"] >= d["started"]')" = True ] ||
 	die "job times: $view"
 json_get "$view" '"\n".join(l["line"] for l in d["log"])' >"$T/job.log"
-grep -q "^machine m1 has $npoints recovery point" "$T/job.log" || die "job log: $(cat "$T/job.log")"
+grep -q "^machine $M1 has $npoints recovery point" "$T/job.log" || die "job log: $(cat "$T/job.log")"
 [ "$(json_get "$view" '[l["seq"] for l in d["log"]] == list(range(1, len(d["log"]) + 1))')" = True ] ||
 	die "job log numbering: $view"
-out=$(api call POST /api/v1/machines/m1/jobs --json '{"kind": "format-disk"}' --basic "$LOGIN")
+out=$(api call POST "/api/v1/machines/$M1/jobs" --json '{"kind": "format-disk"}' --basic "$LOGIN")
 expect_error "an unknown job kind" 400 unknown_kind "$out"
 pass "job $job: queued by alice@acme, run by st1, $(wc -l <"$T/job.log") log lines, result $(json_get "$view" 'd["result"]')"
-"$BUILD/livemig-staging" points list m1 --store "$STAGING_STORE" --json >"$T/points.json" 2>"$T/points.err" ||
+"$BUILD/livemig-staging" points list "$M1" --store "$STAGING_STORE" --json >"$T/points.json" 2>"$T/points.err" ||
 	die "livemig-staging points list: $(cat "$T/points.json" "$T/points.err")"
 KEYS='json.dumps(sorted((p["id"], p["time_ns"], p["origin"], p["consistency"], p["pinned"]) for p in d["points"]))'
 want=$(json_get "$(cat "$T/points.json")" "$KEYS")
@@ -187,8 +188,8 @@ done
 pass "the console lists m1's recovery points as staging does: $got"
 # a change on staging (a pin) reaches the console at the next sync
 first=$(json_get "$(cat "$T/points.json")" 'd["points"][0]["id"]')
-"$BUILD/livemig-staging" points pin m1 "$first" --name launch-7 --store "$STAGING_STORE" >/dev/null ||
-	die "points pin m1 $first"
+"$BUILD/livemig-staging" points pin "$M1" "$first" --name launch-7 --store "$STAGING_STORE" >/dev/null ||
+	die "points pin $M1 $first"
 for _ in $(seq 100); do
 	pins=$(json_get "$(points_api)" '[(p["pinned"], p["pins"]) for p in d["points"] if p["id"] == '"$first"']')
 	[ "$pins" = "[(True, ['launch-7'])]" ] && break
@@ -201,45 +202,46 @@ stop_agent
 
 # --- deregistration: m1's certificate refused, its live session cut ---
 rm -f "$T/stop-loop"
-frames_as "$M1_A" m1 loop --length 64K --interval 0.05 --until-file "$T/stop-loop" >"$T/loop.out" 2>&1 &
+frames_as "$M1_A" "$M1" loop --length 64K --interval 0.05 --until-file "$T/stop-loop" >"$T/loop.out" 2>&1 &
 loop=$!
 track_pid "$loop"
 wait_for_log "$T/loop.out" '^WELCOME' 60 || die "the stolen-key writer was not welcomed: $(cat "$T/loop.out")"
-out=$(api call DELETE /api/v1/machines/m1 --basic "$LOGIN")
+out=$(api call DELETE "/api/v1/machines/$M1" --basic "$LOGIN")
 [ "$(api_status "$out")" = 200 ] || die "deregister: $out"
 wait "$loop" && die "the old certificate's session survived deregistration: $(cat "$T/loop.out")"
-cut_ms=$(revoked_after m1 'DELETE /api/v1/machines/m1 -> 200')
-grep -q "^ERROR 3 the console revoked this certificate of machine m1 while it was connected" "$T/loop.out" ||
+cut_ms=$(revoked_after "$M1" "DELETE /api/v1/machines/$M1 -> 200")
+grep -q "^ERROR 3 the console revoked this certificate of machine $M1 while it was connected" "$T/loop.out" ||
 	die "session end: $(cat "$T/loop.out")"
 [ "$cut_ms" -le $((BOUND * 1000)) ] || die "the live session was cut only after $cut_ms ms"
-refused "$M1_A" m1 "after deregistration"
+refused "$M1_A" "$M1" "after deregistration"
 pass "deregistered: m1's live session cut $cut_ms ms after the console's answer (bound ${BOUND}s), new connections refused"
 
 # --- re-registration: the old certificate refused at once, the new accepted ---
 register m2
 M2_A=$CERT
-accepted "$M2_A" m2
-frames_as "$M2_A" m2 loop --length 64K --interval 0.05 --until-file "$T/stop-loop" >"$T/loop2.out" 2>&1 &
+M2=$(cat "$A/m2.id")
+accepted "$M2_A" "$M2"
+frames_as "$M2_A" "$M2" loop --length 64K --interval 0.05 --until-file "$T/stop-loop" >"$T/loop2.out" 2>&1 &
 loop=$!
 track_pid "$loop"
 wait_for_log "$T/loop2.out" '^WELCOME' 60 || die "m2's writer was not welcomed: $(cat "$T/loop2.out")"
 register m2
 M2_B=$CERT
-accepted "$M2_B" m2
+accepted "$M2_B" "$M2"
 wait "$loop" && die "the old certificate's session survived re-registration: $(cat "$T/loop2.out")"
-cut_ms=$(revoked_after m2 'registered machine m2 for account acme \(same license')
+cut_ms=$(revoked_after "$M2" "registered machine $M2 for account acme \\(same license")
 [ "$cut_ms" -le $((BOUND * 1000)) ] || die "the live session was cut only after $cut_ms ms"
-refused "$M2_A" m2 "after re-registration"
+refused "$M2_A" "$M2" "after re-registration"
 pass "re-registered: m2's new certificate accepted, the old one's session cut $cut_ms ms after the registration and refused"
 
 # --- a restart without the console keeps enforcing the last list ---
 stop_console
 stop_staging
 staging_with_console
-refused "$M2_A" m2 "after a restart without the console"
-refused "$M1_A" m1 "after a restart without the console"
+refused "$M2_A" "$M2" "after a restart without the console"
+refused "$M1_A" "$M1" "after a restart without the console"
 refused "$T/stranger" stranger "after a restart without the console"
-accepted "$M2_B" m2
+accepted "$M2_B" "$M2"
 grep -q "enforcing the console's certificate list of .*/.revocation.json (2 machines)" "$STAGING_LOG" ||
 	die "the persisted list was not loaded: $(grep -i revocation "$STAGING_LOG")"
 stop_staging
