@@ -40,33 +40,39 @@ start_staging --console "https://127.0.0.1:$CONSOLE_PORT" --console-ca "$SERVER_
 	--console-credential "$T/st1.secret" --console-interval 1s
 wait_for_log "$STAGING_LOG" "enforcing its certificate list" 30 || die "staging never synced"
 
-register() { # MACHINE N: certificate, key and secret in $A
+register() { # NAME N: certificate, key, secret and answer in $A/NAME.*
 	local out
 	out=$(api register --dir "$A" --machine "$1" --token "$TOKEN" --identity "mac=02:00:00:00:00:0$2")
 	[ "$(api_status "$out")" = 201 ] || die "register $1: $out"
 	chmod 600 "$A/$1.secret"
 }
+# the machine id the console answered for NAME (it may derive its own)
+id_of() {
+	json_get "$(cat "$A/$1.json")" 'd["machine_id"]'
+}
 in_use() {
 	json_get "$(admin list-machines acme --json)" 'd["licenses"]["in_use"]'
 }
-# hello MACHINE: what staging answers to a connection with MACHINE's certificate
+# hello NAME: what staging answers to a connection with NAME's certificate
 hello() {
 	python3 "$TESTS/frames.py" --port "$STAGING_PORT" --ca "$SERVER_CA" --cert "$A/$1.pem" \
-		--key "$A/$1.key" --machine "$1" --disk 1:vda:16M hello 2>&1 || true
+		--key "$A/$1.key" --machine "$(id_of "$1")" --disk 1:vda:16M hello 2>&1 || true
 }
-heartbeat() { # MACHINE
-	api call POST "/api/v1/machines/$1/status" --bearer "$(cat "$A/$1.secret")" \
+heartbeat() { # NAME
+	api call POST "/api/v1/machines/$(id_of "$1")/status" --bearer "$(cat "$A/$1.secret")" \
 		--json '{"state": "CHANGE_COPY", "disks": []}'
 }
 
 register m1 1
 register m2 2
+M1=$(id_of m1)
+M2=$(id_of m2)
 python3 "$TESTS/make_disk.py" "$T/m1.img" 16M --zeros 0 --files 0 --random 1 --seed 9 >/dev/null
 dev1=$(make_loop "$T/m1.img")
 mkdir -p "$T/m1.state"
 cat >"$T/m1.conf" <<CONF
 [agent]
-machine = m1
+machine = $M1
 state_dir = $T/m1.state
 socket = $T/m1.sock
 scan_interval = 300ms
@@ -79,7 +85,7 @@ key = $A/m1.key
 [console]
 url = https://127.0.0.1:$CONSOLE_PORT
 ca = $SERVER_CA
-machine_id = m1
+machine_id = $M1
 secret_file = $A/m1.secret
 [disk]
 name = d0
@@ -92,15 +98,15 @@ pass "m1 replicates (CHANGE_COPY) with staging enforcing the console's list; 2 o
 
 # --- asked first: nothing happens without a confirmation ---
 rc=0
-admin remove-machine acme m1 </dev/null >"$T/rm.out" 2>"$T/rm.err" || rc=$?
+admin remove-machine acme "$M1" </dev/null >"$T/rm.out" 2>"$T/rm.err" || rc=$?
 [ "$rc" = 1 ] || die "remove-machine off a terminal without --yes exited $rc: $(cat "$T/rm.out" "$T/rm.err")"
 grep -q "not removed: confirm with --yes" "$T/rm.err" || die "refusal: $(cat "$T/rm.err")"
 rc=0
-printf 'm2\n' | script -qec "$BUILD/livemig-console admin --db $CONSOLE_DB remove-machine acme m1" \
+printf '%s\n' "$M2" | script -qec "$BUILD/livemig-console admin --db $CONSOLE_DB remove-machine acme $M1" \
 	/dev/null >"$T/rm-tty.out" 2>&1 || rc=$?
 [ "$rc" = 1 ] || die "a wrong machine id typed on the terminal: exit $rc: $(cat "$T/rm-tty.out")"
 grep -q "Type the machine id to confirm" "$T/rm-tty.out" || die "no question: $(cat "$T/rm-tty.out")"
-grep -q "the machine id typed does not match m1" "$T/rm-tty.out" || die "mismatch: $(cat "$T/rm-tty.out")"
+grep -q "the machine id typed does not match $M1" "$T/rm-tty.out" || die "mismatch: $(cat "$T/rm-tty.out")"
 [ "$(in_use)" = 2 ] || die "a refused removal changed the license count: $(in_use)"
 [ "$(status_get "s['state']")" = CHANGE_COPY ] || die "a refused removal stopped the agent"
 rc=0
@@ -110,12 +116,12 @@ grep -q "account acme has no machine nope" "$T/rm.err" || die "unknown machine: 
 pass "remove-machine asks first: refused without --yes off a terminal, and when the id typed is wrong; nothing changed"
 
 # --- removed: the license at once, the agent at its next heartbeat, staging at its next sync ---
-printf 'm1\n' | script -qec "$BUILD/livemig-console admin --db $CONSOLE_DB remove-machine acme m1" \
+printf '%s\n' "$M1" | script -qec "$BUILD/livemig-console admin --db $CONSOLE_DB remove-machine acme $M1" \
 	/dev/null >"$T/rm-tty.out" 2>&1 || die "remove-machine with the id typed: $(cat "$T/rm-tty.out")"
-grep -q "machine m1 removed from account acme: its license is free (1 of 3 in use)" "$T/rm-tty.out" ||
+grep -q "machine $M1 removed from account acme: its license is free (1 of 3 in use)" "$T/rm-tty.out" ||
 	die "remove-machine said: $(cat "$T/rm-tty.out")"
 [ "$(in_use)" = 1 ] || die "licenses in use after the removal: $(in_use)"
-[ "$(json_get "$(admin list-machines acme --json)" '[m["machine_id"] for m in d["machines"]]')" = "['m2']" ] ||
+[ "$(json_get "$(admin list-machines acme --json)" '[m["machine_id"] for m in d["machines"]]')" = "['$M2']" ] ||
 	die "m1 still listed: $(admin list-machines acme)"
 pass "removed with the machine id typed: 1 of 3 licenses in use at once, m1 no longer listed"
 
@@ -131,20 +137,20 @@ pass "livemigd told: NOT_READY, logged, livemig status says: $reason; sync refus
 
 for _ in $(seq 150); do
 	out=$(hello m1)
-	grep -q "^ERROR 3 this certificate is not machine m1's current one" <<<"$out" && break
+	grep -q "^ERROR 3 this certificate is not machine $M1's current one" <<<"$out" && break
 	sleep 0.2
 done
-grep -q "^ERROR 3 this certificate is not machine m1's current one" <<<"$out" ||
+grep -q "^ERROR 3 this certificate is not machine $M1's current one" <<<"$out" ||
 	die "staging still accepts m1's certificate: $out"
 grep -q '^WELCOME' <<<"$(hello m2)" || die "m2's certificate is refused too: $(hello m2)"
 pass "staging refuses m1's certificate (m2's still welcome): $(sed -n 1p <<<"$out")"
 
-admin remove-machine acme m1 --yes >"$T/rm.out" 2>&1 || die "second removal: $(cat "$T/rm.out")"
-grep -q "machine m1 was already deregistered at" "$T/rm.out" || die "second removal: $(cat "$T/rm.out")"
+admin remove-machine acme "$M1" --yes >"$T/rm.out" 2>&1 || die "second removal: $(cat "$T/rm.out")"
+grep -q "machine $M1 was already deregistered at" "$T/rm.out" || die "second removal: $(cat "$T/rm.out")"
 pass "removing again changes nothing: $(cat "$T/rm.out")"
 
 # --- through the API: the user is kept and told to the agent ---
-out=$(api call DELETE /api/v1/machines/m2 --basic "$LOGIN")
+out=$(api call DELETE "/api/v1/machines/$M2" --basic "$LOGIN")
 [ "$(api_status "$out")" = 200 ] || die "API removal: $out"
 [ "$(json_get "$(api_body "$out")" 'd["removed_by"], d["licenses"]["in_use"]')" = "('alice@acme', 0)" ] ||
 	die "API removal answer: $out"
@@ -152,7 +158,7 @@ out=$(heartbeat m2)
 expect_error "m2's heartbeat after alice removed it" 410 removed "$out"
 [ "$(json_get "$(api_body "$out")" 'd["removed_by"]')" = alice@acme ] || die "410 without who: $out"
 register m3 3
-out=$(api call DELETE /api/v1/machines/m3 --bearer "$(cat "$A/m3.secret")")
+out=$(api call DELETE "/api/v1/machines/$(id_of m3)" --bearer "$(cat "$A/m3.secret")")
 [ "$(api_status "$out")" = 200 ] || die "m3's own deregistration: $out"
 [ "$(json_get "$(api_body "$out")" '"removed_by" in d')" = False ] || die "a deregistration named a remover: $out"
 expect_error "m3's heartbeat after its own deregistration" 410 deregistered "$(heartbeat m3)"
