@@ -157,6 +157,10 @@ out=$(api call DELETE "/api/v1/machines/$M2" --basic "$LOGIN")
 out=$(heartbeat m2)
 expect_error "m2's heartbeat after alice removed it" 410 removed "$out"
 [ "$(json_get "$(api_body "$out")" 'd["removed_by"]')" = alice@acme ] || die "410 without who: $out"
+tl=$(api_body "$(api call GET "/api/v1/machines/$M2/timeline" --basic "$LOGIN")")
+[ "$(json_get "$tl" 'any("removed by the console operator alice@acme" in e["text"] for e in d["events"])')" = True ] ||
+	die "no removal event in the timeline: $tl"
+pass "removed through the API: the answer, the agent's 410 and the timeline name alice@acme"
 register m3 3
 out=$(api call DELETE "/api/v1/machines/$(id_of m3)" --bearer "$(cat "$A/m3.secret")")
 [ "$(api_status "$out")" = 200 ] || die "m3's own deregistration: $out"
