@@ -6,7 +6,8 @@
  *   no answer, 5xx   "console unreachable since ...": retry with backoff
  *            (1 s, doubling, capped at the interval); replication goes on
  *   401/403  the secret is not (or no longer) this machine's: say so once
- *   410      deregistered: hold the engine (NOT_READY) and remember it
+ *   410      deregistered, or removed by an operator: hold the engine
+ *            (NOT_READY, saying which and what to do) and remember it
  *   "replication" in a 200: an operator paused or resumed in the console
  * Each kind of trouble is logged when it begins, not at every retry.
  */
@@ -94,10 +95,11 @@ static void secret_digest(const char *secret, char out[65])
 	hex_encode(md, 32, out);
 }
 
-int heartbeat_was_deregistered(const struct agent_config *cfg, const char *secret)
+int heartbeat_was_deregistered(const struct agent_config *cfg, const char *secret, char *reason,
+			       size_t n)
 {
 	char path[PATH_MAX], digest[65], *text = NULL;
-	const char *stored;
+	const char *stored, *said;
 	json_t *doc;
 	int rc;
 
@@ -109,6 +111,8 @@ int heartbeat_was_deregistered(const struct agent_config *cfg, const char *secre
 	secret_digest(secret, digest);
 	stored = json_string_value(json_object_get(doc, "secret_sha256"));
 	rc = digest[0] && stored && !strcmp(stored, digest);
+	said = json_string_value(json_object_get(doc, "reason"));
+	snprintf(reason, n, "%s", said && *said ? said : DEREGISTERED_REASON);
 	json_decref(doc);
 	if (!rc) {
 		/* reinstalled since: a new secret, a new registration */
@@ -118,7 +122,7 @@ int heartbeat_was_deregistered(const struct agent_config *cfg, const char *secre
 	return rc;
 }
 
-static void write_mark(struct heartbeat *hb)
+static void write_mark(struct heartbeat *hb, const char *reason)
 {
 	char path[PATH_MAX], digest[65], *text;
 	json_t *doc;
@@ -126,9 +130,9 @@ static void write_mark(struct heartbeat *hb)
 
 	mark_path(hb->cfg, path, sizeof(path));
 	secret_digest(hb->cl.secret, digest);
-	doc = json_pack("{s:s, s:s, s:s, s:I}", "machine_id", hb->cfg->console.machine_id, "console",
-			hb->cfg->console.url, "secret_sha256", digest, "deregistered_at",
-			(json_int_t)now_s());
+	doc = json_pack("{s:s, s:s, s:s, s:I, s:s}", "machine_id", hb->cfg->console.machine_id,
+			"console", hb->cfg->console.url, "secret_sha256", digest, "deregistered_at",
+			(json_int_t)now_s(), "reason", reason);
 	text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
 	if (text)
 		rc = atomic_write_file(path, text, strlen(text), 0600);
@@ -286,6 +290,27 @@ static void on_ok(struct heartbeat *hb, const struct console_answer *a)
 		apply_replication(hb, json_object_get(a->body, "replication"));
 }
 
+void heartbeat_gone_reason(const json_t *answer, char *out, size_t n)
+{
+	const char *code = json_string_value(json_object_get(answer, "code"));
+	const char *by = json_string_value(json_object_get(answer, "removed_by"));
+	const json_t *at = json_object_get(answer, "removed_at");
+	char when[32] = "";
+
+	if (!code || strcmp(code, "removed") || !by || !*by) {
+		snprintf(out, n, "%s", DEREGISTERED_REASON);
+		return;
+	}
+	if (json_is_integer(at))
+		iso_time((int64_t)json_integer_value(at), when, sizeof(when));
+	/* the operator's name is the console's word: printable ASCII only */
+	snprintf(out, n, REMOVED_REASON " (%.160s%s%s): its license is free and staging refuses "
+		 "its certificate; " REINSTALL_REMEDY, by, when[0] ? " at " : "", when);
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			*p = '?';
+}
+
 /* Whether the next beat should come sooner than the interval (backoff). */
 static int on_answer(struct heartbeat *hb, const struct console_answer *a)
 {
@@ -312,12 +337,15 @@ static int on_answer(struct heartbeat *hb, const struct console_answer *a)
 		return 0;
 	}
 	if (a->status == 410) {
-		snprintf(msg, sizeof(msg), "%s (the console: %.400s)", DEREGISTERED_REASON, error);
+		char reason[400];
+
+		heartbeat_gone_reason(a->body, reason, sizeof(reason));
+		snprintf(msg, sizeof(msg), "%s (the console: %.200s)", reason, error);
 		set_state(hb, 0, msg);
 		hb->kind = BEAT_DEREGISTERED;
-		engine_hold(hb->e, DEREGISTERED_REASON);
+		engine_hold(hb->e, reason); /* logs it, once */
 		if (!hb->marked)
-			write_mark(hb);
+			write_mark(hb, reason);
 		return 0;
 	}
 	snprintf(msg, sizeof(msg), "the console refused the heartbeat (%ld %s: %.400s)", a->status,

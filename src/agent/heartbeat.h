@@ -17,6 +17,15 @@
 #include "identity_check.h"
 
 #define DEREGISTERED_REASON "deregistered in the console: reinstall to replicate again"
+#define REMOVED_REASON      "removed by the console operator"
+#define REINSTALL_REMEDY    "reinstall the agent to register again: livemig uninstall && livemig install"
+
+/*
+ * The NOT_READY reason for the console's 410 answer (its JSON body, may be
+ * NULL): who removed the machine and when when an operator did (code
+ * "removed"), else DEREGISTERED_REASON; always with the remedy.
+ */
+void heartbeat_gone_reason(const json_t *answer, char *out, size_t n);
 
 struct heartbeat;
 
@@ -38,10 +47,12 @@ void heartbeat_status_add(struct heartbeat *hb, json_t *doc);
 
 /*
  * Whether the console said, while this same secret was in use, that the
- * machine was deregistered (a mark kept in state_dir, so a restart does not
- * replicate while the console cannot be asked). A mark from an older secret
+ * machine was deregistered or removed (a mark kept in state_dir, so a
+ * restart does not replicate while the console cannot be asked); the
+ * reason it was given then goes to reason. A mark from an older secret
  * (the machine was reinstalled since) is removed. 1 or 0.
  */
-int heartbeat_was_deregistered(const struct agent_config *cfg, const char *secret);
+int heartbeat_was_deregistered(const struct agent_config *cfg, const char *secret, char *reason,
+			       size_t n);
 
 #endif

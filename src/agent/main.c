@@ -65,10 +65,8 @@ static int may_replicate(const struct agent_config *cfg, const char *secret,
 	*have_id = 0;
 	if (!cfg->console.present)
 		return 0;
-	if (heartbeat_was_deregistered(cfg, secret)) {
-		snprintf(reason, n, "%s", DEREGISTERED_REASON);
+	if (heartbeat_was_deregistered(cfg, secret, reason, n))
 		return -EPERM;
-	}
 	if (!cfg->console.identity_source[0])
 		return 0;
 	*have_id = 1;

@@ -110,6 +110,8 @@ static const struct admin_command commands[] = {
 	{ "revoke-token", "ID", "refuse a token from now on", admin_revoke_token },
 	{ "list-machines", "ACCOUNT [--json]", "registered machines with inventory",
 	  admin_list_machines },
+	{ "remove-machine", "ACCOUNT MACHINE [--yes]",
+	  "free its license, revoke its certificate, stop its agent", admin_remove_machine },
 	{ "init-ca", "DIR [--cn NAME]", "create the agent CA (DIR/ca.pem, DIR/ca.key 0600)",
 	  admin_init_ca },
 	{ "add-staging", "NAME", "a staging server's sync secret, printed once", admin_add_staging },

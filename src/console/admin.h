@@ -46,7 +46,7 @@ struct admin_command {
 };
 
 /* The commands (admin_accounts.c, admin_users.c, admin_tokens.c,
- * admin_machines.c, admin_ca.c). */
+ * admin_machines.c, admin_remove.c, admin_ca.c). */
 int admin_create_account(struct admin *a, int argc, char **argv);
 int admin_set_licenses(struct admin *a, int argc, char **argv);
 int admin_list_accounts(struct admin *a, int argc, char **argv);
@@ -55,6 +55,7 @@ int admin_create_token(struct admin *a, int argc, char **argv);
 int admin_list_tokens(struct admin *a, int argc, char **argv);
 int admin_revoke_token(struct admin *a, int argc, char **argv);
 int admin_list_machines(struct admin *a, int argc, char **argv);
+int admin_remove_machine(struct admin *a, int argc, char **argv);
 int admin_create_user(struct admin *a, int argc, char **argv);
 int admin_add_staging(struct admin *a, int argc, char **argv);
 int admin_list_staging(struct admin *a, int argc, char **argv);

@@ -3,7 +3,9 @@
  * The operators' read API and deregistration:
  *   GET    /api/v1/machines       the account's machines
  *   GET    /api/v1/machines/ID    one machine: inventory, status, history
- *   DELETE /api/v1/machines/ID    deregister (the agent, or an operator)
+ *   DELETE /api/v1/machines/ID    deregister (the agent), or remove (an
+ *                                 operator: who did it is kept and told to
+ *                                 the agent at its next heartbeat)
  * Every operator call is scoped to the caller's account: another account's
  * machine answers 404 exactly like a machine that does not exist.
  */
@@ -15,6 +17,7 @@
 #include "api_auth.h"
 #include "console.h"
 #include "db.h"
+#include "web.h"
 
 #define HISTORY_DEFAULT 100
 
@@ -74,17 +77,21 @@ void api_machine_get(struct request *rq, struct reply *rp)
 		reply_json(rp, 200, m);
 }
 
-/* Who may deregister: the agent itself (bearer) or a user of its account. */
+/* Who may deregister: the agent itself (bearer; *by stays "") or a user of
+ * its account (*by is "USER@ACCOUNT"). */
 static int delete_auth(struct request *rq, struct reply *rp, const char *machine_id,
-		       struct machine_ref *m)
+		       struct machine_ref *m, char *by, size_t n)
 {
+	char user[USER_NAME_MAX + 1];
 	struct account a;
 	int rc;
 
+	by[0] = '\0';
 	if (request_is_agent(rq))
 		return auth_agent(rq, rp, machine_id, m);
-	if (auth_operator(rq, rp, &a))
+	if (auth_web_operator(rq, rp, &a, user, sizeof(user)))
 		return -EACCES;
+	snprintf(by, n, "%s@%s", user, a.name);
 	rc = machine_lookup(rq->db, machine_id, m);
 	if (rc == -ENOENT || (!rc && m->account_id != a.id))
 		return reply_error(rp, 404, "no_such_machine", "account %s has no machine %s",
@@ -95,20 +102,23 @@ static int delete_auth(struct request *rq, struct reply *rp, const char *machine
 void api_machine_delete(struct request *rq, struct reply *rp)
 {
 	const char *machine_id = rq->param;
+	char by[USER_NAME_MAX + ACCOUNT_NAME_MAX + 2];
 	struct machine_ref m;
 	int64_t now = console_now(), in_use = 0;
 	struct account a;
-	int rc;
+	json_t *ans;
+	int rc, removed = 0;
 
 	/* Authenticate before taking the write lock: a password check is
 	 * a slow KDF and must not hold up every other writer. */
-	if (delete_auth(rq, rp, machine_id, &m))
+	if (delete_auth(rq, rp, machine_id, &m, by, sizeof(by)))
 		return;
 	rc = db_begin(rq->db);
 	/* Deregistering twice is not an error: an uninstall that lost the
 	 * first answer retries and must hear success. */
 	if (!rc)
-		rc = machine_deregister(rq->db, m.ref, now);
+		rc = by[0] ? machine_remove(rq->db, m.ref, by, now, &removed)
+			   : machine_deregister(rq->db, m.ref, now);
 	if (!rc)
 		rc = account_by_id(rq->db, m.account_id, &a);
 	if (!rc)
@@ -120,9 +130,11 @@ void api_machine_delete(struct request *rq, struct reply *rp)
 		reply_internal(rp, rc);
 		return;
 	}
-	reply_json(rp, 200, json_pack("{s:s, s:b, s:I, s:{s:I, s:I}}", "machine_id", machine_id,
-				      "deregistered", 1, "deregistered_at",
-				      (json_int_t)(m.deregistered_at ? m.deregistered_at : now),
-				      "licenses", "total", (json_int_t)a.licenses, "in_use",
-				      (json_int_t)in_use));
+	ans = json_pack("{s:s, s:b, s:I, s:{s:I, s:I}}", "machine_id", machine_id,
+			"deregistered", 1, "deregistered_at",
+			(json_int_t)(m.deregistered_at ? m.deregistered_at : now), "licenses",
+			"total", (json_int_t)a.licenses, "in_use", (json_int_t)in_use);
+	if (removed)
+		json_object_set_new(ans, "removed_by", json_string(by));
+	reply_json(rp, 200, ans);
 }

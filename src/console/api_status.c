@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "api_auth.h"
@@ -32,6 +33,30 @@ static int state_valid(const char *s)
 	return 1;
 }
 
+/* 410 to a deregistered machine's agent: `removed` (and by whom) when an
+ * operator removed it, so the agent can say so; `deregistered` when it was
+ * its own uninstall. */
+static void gone(struct request *rq, struct reply *rp, const struct machine_ref *m)
+{
+	char by[USER_NAME_MAX + ACCOUNT_NAME_MAX + 2], when[32];
+	time_t t = (time_t)m->deregistered_at;
+	struct tm tm;
+
+	if (machine_removed_by(rq->db, m->ref, by, sizeof(by)) || !by[0]) {
+		reply_error(rp, 410, "deregistered",
+			    "machine %s is deregistered: register it again to report status",
+			    m->machine_id);
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	reply_error(rp, 410, "removed",
+		    "machine %s was removed by the console operator %s at %s: its license is "
+		    "free and staging refuses its certificate", m->machine_id, by, when);
+	json_object_set_new(rp->body, "removed_by", json_string(by));
+	json_object_set_new(rp->body, "removed_at", json_integer(m->deregistered_at));
+}
+
 void api_status_post(struct request *rq, struct reply *rp)
 {
 	const char *machine_id = rq->param;
@@ -44,9 +69,7 @@ void api_status_post(struct request *rq, struct reply *rp)
 	if (auth_agent(rq, rp, machine_id, &m))
 		return;
 	if (m.deregistered_at) {
-		reply_error(rp, 410, "deregistered",
-			    "machine %s is deregistered: register it again to report status",
-			    machine_id);
+		gone(rq, rp, &m);
 		return;
 	}
 	{

@@ -108,6 +108,65 @@ int machine_deregister(sqlite3 *db, int64_t ref, int64_t now)
 	return run(db, st, "deregistering a machine");
 }
 
+int machine_remove(sqlite3 *db, int64_t ref, const char *by, int64_t now, int *removed)
+{
+	json_t *j;
+	char *doc;
+	sqlite3_stmt *st;
+	int rc = machine_deregister(db, ref, now);
+
+	*removed = !rc && sqlite3_changes(db) > 0;
+	if (rc || !*removed)
+		return rc;
+	j = json_pack("{s:s+, s:s}", "reason", MACHINE_REMOVED_REASON " ", by, "removed_by", by);
+	doc = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!doc)
+		return -ENOMEM;
+	rc = db_prepare(db, &st,
+			"INSERT INTO status_history (machine_ref, received_at, state, doc)"
+			" VALUES (?, ?, ?, ?)");
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, ref);
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_text(st, 3, MACHINE_STATE_DEREGISTERED, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, doc, -1, SQLITE_STATIC);
+		rc = run(db, st, "recording a removal");
+	}
+	free(doc);
+	return rc;
+}
+
+int machine_removed_by(sqlite3 *db, int64_t ref, char *by, size_t n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	by[0] = '\0';
+	/* the removal's event is the one made at the deregistration's time:
+	 * an older one belongs to an earlier registration */
+	rc = db_prepare(db, &st,
+			"SELECT h.doc FROM status_history h"
+			" JOIN machines m ON m.id = h.machine_ref"
+			" WHERE h.machine_ref = ? AND h.state = ? AND h.received_at = m.deregistered_at"
+			" ORDER BY h.id DESC LIMIT 1");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, ref);
+	sqlite3_bind_text(st, 2, MACHINE_STATE_DEREGISTERED, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		json_t *doc = json_loads(db_text(st, 0), 0, NULL);
+		const char *who = json_string_value(json_object_get(doc, "removed_by"));
+
+		snprintf(by, n, "%s", who ? who : "");
+		json_decref(doc);
+	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(db, rc, "reading a removal");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int machine_same(sqlite3 *db, int64_t ref, const char *agent_secret, const char *id_source,
 		 const char *id_value)
 {

@@ -54,6 +54,16 @@ int machine_same(sqlite3 *db, int64_t ref, const char *agent_secret, const char 
 int machine_event(sqlite3 *db, int64_t ref, const char *state, const char *what, int64_t now);
 /* Free the license; a no-op on a deregistered machine. */
 int machine_deregister(sqlite3 *db, int64_t ref, int64_t now);
+/* An operator removes the machine: its license is freed (and so its
+ * certificate leaves the list staging enforces) and who did it is kept in
+ * its events, which the heartbeat's 410 answer quotes to the agent. `by` is
+ * "alice@acme" or "livemig-console admin". *removed: 1 when this call
+ * removed it, 0 when it was already deregistered (nothing changes). */
+#define MACHINE_REMOVED_REASON "removed by the console operator"
+int machine_remove(sqlite3 *db, int64_t ref, const char *by, int64_t now, int *removed);
+/* Who removed a deregistered machine (machine_remove's `by`), or "" when
+ * its own agent deregistered it. */
+int machine_removed_by(sqlite3 *db, int64_t ref, char *by, size_t n);
 /* A machine's status history holds at most this many bytes of documents
  * (and at most `keep` rows): a flood of large heartbeats cannot fill the
  * database. */

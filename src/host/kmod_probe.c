@@ -105,6 +105,7 @@ void kmod_explain_modprobe(int status, const char *out, enum kmod_sb sb, char *w
 		snprintf(remedy, rn, "apt-get install kmod (Debian/Ubuntu) or yum install kmod");
 	} else if (status < 0) {
 		snprintf(why, n, "modprobe could not run: %s", strerror(-status));
+		snprintf(remedy, rn, "run modprobe %s as root to see why", KMOD_NAME);
 	} else if (strstr(out, "Key was rejected") || strstr(out, "Required key not available") ||
 		   (sb == KMOD_SB_ENABLED && strstr(out, "Operation not permitted"))) {
 		snprintf(why, n, "Secure Boot rejected the module: it is not signed by an "
@@ -112,23 +113,29 @@ void kmod_explain_modprobe(int status, const char *out, enum kmod_sb sb, char *w
 		snprintf(remedy, rn, "%s", KMOD_MOK_REMEDY);
 	} else if (strstr(out, "not found")) {
 		snprintf(why, n, "module %s is not built for this kernel (no DKMS build: kernel "
-			 "headers missing, or the livemig-dkms package is not installed)",
+			 "headers missing, or the " KMOD_PACKAGE " package is not installed)",
 			 KMOD_NAME);
-		snprintf(remedy, rn, "install this kernel's headers and the livemig-dkms package, "
-			 "then run dkms autoinstall");
+		snprintf(remedy, rn, "install this kernel's headers and the " KMOD_PACKAGE
+			 " package, then run dkms autoinstall");
 	} else if (strstr(out, "Function not implemented")) {
 		snprintf(why, n, "this kernel cannot load modules");
+		snprintf(remedy, rn, "boot a kernel built with module support (CONFIG_MODULES), "
+			 "or keep the scan tracker (tracker = scan)");
 	} else if (strstr(out, "Invalid module format") || strstr(out, "Exec format error")) {
 		snprintf(why, n, "the installed module was built for another kernel");
 		snprintf(remedy, rn, "dkms autoinstall (rebuilds it for the running kernel)");
 	} else if (strstr(out, "Operation not permitted")) {
 		snprintf(why, n, "loading modules is not permitted (not root, or the kernel is "
 			 "locked down)");
+		snprintf(remedy, rn, "run as root; if /sys/kernel/security/lockdown says "
+			 "[integrity] or [confidentiality], boot without lockdown or keep the scan "
+			 "tracker (tracker = scan)");
 	} else {
 		size_t len = strcspn(out, "\n");
 
 		snprintf(why, n, "modprobe %s failed (status %d): %.*s", KMOD_NAME, status,
 			 (int)len, out);
+		snprintf(remedy, rn, "run modprobe %s as root for the whole message", KMOD_NAME);
 	}
 }
 
@@ -158,7 +165,8 @@ int kmod_load(char *why, size_t n, char *remedy, size_t rn)
 	if (status == 0) {
 		snprintf(why, n, "modprobe %s succeeded but %s did not appear", KMOD_NAME,
 			 KMOD_DEVICE);
-		remedy[0] = '\0';
+		snprintf(remedy, rn, "check that udev runs (systemctl status systemd-udevd) and "
+			 "that dmesg shows no %s error", KMOD_NAME);
 		return -1;
 	}
 	kmod_explain_modprobe(status, out, kmod_secure_boot("/", how, sizeof(how)), why, n,

@@ -15,6 +15,8 @@
 
 #define KMOD_NAME       "livemig_cbt"
 #define KMOD_DEVICE     "/dev/livemig-cbt"
+/* the package that ships the module's source for DKMS (debian/ and rpm/) */
+#define KMOD_PACKAGE    "livemig-cbt-dkms"
 /* where DKMS 3 keeps the key it signs modules with */
 #define KMOD_DKMS_MOK   "/var/lib/dkms/mok.pub"
 #define KMOD_MOK_REMEDY "mokutil --import " KMOD_DKMS_MOK \

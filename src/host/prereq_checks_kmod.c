@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The change-tracking module: Secure Boot state, and whether livemig_cbt can
- * load. Informational unless livemigd is configured with tracker = kmod
- * (then a problem fails the check): with tracker = auto a problem only means
- * livemigd falls back to the slower `scan` tracker (a warning), with scan it
- * does not matter (a pass that still says what was seen).
+ * load. A problem fails the check when livemigd is configured with
+ * tracker = kmod (it would not start) and warns otherwise: with auto livemigd
+ * falls back to the slower `scan` tracker, with scan (or nothing configured
+ * yet) the module is not used now, but a module that cannot load is never a
+ * pass; the warning says what it costs and carries the remedy.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,11 +19,7 @@
 /* The verdict for a problem, by the configured tracker. */
 static enum prereq_verdict problem(const struct prereq_ctx *c)
 {
-	if (!strcmp(c->tracker, "kmod"))
-		return PREREQ_FAIL;
-	if (!strcmp(c->tracker, "auto"))
-		return PREREQ_WARN;
-	return PREREQ_PASS; /* scan, or no livemigd configured yet: information */
+	return !strcmp(c->tracker, "kmod") ? PREREQ_FAIL : PREREQ_WARN;
 }
 
 static const char *consequence(const struct prereq_ctx *c)
@@ -30,10 +27,11 @@ static const char *consequence(const struct prereq_ctx *c)
 	if (!strcmp(c->tracker, "kmod"))
 		return "; livemigd (tracker = kmod) will not start";
 	if (!strcmp(c->tracker, "scan"))
-		return "; not needed: tracker = scan";
+		return "; not used now (tracker = scan hashes whole disks every round)";
 	if (!strcmp(c->tracker, "auto"))
 		return "; livemigd (tracker = auto) falls back to the scan tracker";
-	return "; matters only for tracker = kmod or auto";
+	return "; livemig install writes tracker = auto: livemigd would fall back to the "
+	       "scan tracker";
 }
 
 /* "enrolled", "not enrolled" or NULL (cannot tell) for the DKMS key. */
@@ -85,8 +83,8 @@ static void secure_boot(const struct prereq_ctx *c, struct prereq_result *r)
 	if (prereq_host_path(c, KMOD_DKMS_MOK, host, sizeof(host)) || access(host, F_OK)) {
 		prereq_set(r, problem(c), "Secure Boot enabled (%s) and there is no DKMS signing "
 			   "key (%s) yet to enroll%s", how, KMOD_DKMS_MOK, consequence(c));
-		prereq_set_remedy(r, "install livemig-dkms (DKMS creates the key at its first "
-				  "build), then %s", KMOD_MOK_REMEDY);
+		prereq_set_remedy(r, "install " KMOD_PACKAGE " (DKMS creates the key at its "
+				  "first build), then %s", KMOD_MOK_REMEDY);
 		return;
 	}
 	key = dkms_key_enrolled(c);
@@ -155,8 +153,8 @@ static void kmod_loadable(const struct prereq_ctx *c, struct prereq_result *r)
 	}
 	prereq_set(r, problem(c), "%s is not built for %s (nothing in /lib/modules/%s/updates "
 		   "or extra)%s", KMOD_NAME, c->kver, c->kver, consequence(c));
-	prereq_set_remedy(r, "install this kernel's headers and the livemig-dkms package, then "
-			  "run dkms autoinstall");
+	prereq_set_remedy(r, "install this kernel's headers and the " KMOD_PACKAGE " package, "
+			  "then run dkms autoinstall");
 }
 
 /* A pass carries no remedy (docs/prerequisites.md), even one that only

@@ -32,6 +32,8 @@ make_root() {
 	echo "$KVER" >"$r/proc/sys/kernel/osrelease"
 	echo "$KVER" >"$r/usr/src/linux-headers-$KVER/include/config/kernel.release"
 	ln -s "/usr/src/linux-headers-$KVER" "$r/lib/modules/$KVER/build"
+	mkdir -p "$r/lib/modules/$KVER/updates/dkms"
+	: >"$r/lib/modules/$KVER/updates/dkms/livemig_cbt.ko.xz"
 }
 
 # run_check ROOT EXPECTED_RC [ARGS...]: output in $T/out, stderr must stay empty
@@ -166,3 +168,20 @@ d = json.load(open(sys.argv[1]))
 assert len(d["checks"]) == 11 and d["ready"] == (sys.argv[2] == "0"), d' "$T/out" "$rc" ||
 	die "JSON on this machine: $(cat "$T/out")"
 pass "this machine: 11 checks, exit $rc"
+
+# the kernel-module checks on this machine, for every tracker: a module that
+# is not loaded and cannot load is never a PASS, and every problem has a remedy
+for tr in scan auto kmod; do
+	"$LM" check --tracker "$tr" >"$T/out" 2>"$T/err" || true
+	line=$(grep -E '^(PASS|WARN|FAIL)  kmod-loadable ' "$T/out") || die "--tracker $tr: no kmod-loadable line"
+	case $line in
+	PASS*"cannot load"* | PASS*"not built"*) die "--tracker $tr: $line" ;;
+	PASS*) ;;
+	*) grep -A1 -E '^(WARN|FAIL)  kmod-loadable ' "$T/out" | has_line '      remedy: ' ||
+		die "--tracker $tr: no remedy: $(cat "$T/out")" ;;
+	esac
+	if grep -E 'livemig-dkms' "$T/out" >/dev/null; then
+		die "--tracker $tr names a package that does not exist: $(cat "$T/out")"
+	fi
+done
+pass "kmod-loadable here: ${line%%  *} with a remedy, never PASS when it cannot load"

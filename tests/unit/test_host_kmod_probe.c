@@ -4,7 +4,8 @@
  * Secure Boot from the EFI variable and from mokutil's words, modprobe's
  * errors turned into reasons and remedies, and the secure-boot and
  * kmod-loadable checks on a system image in a temporary directory, judged by
- * the configured tracker (kmod fails, auto warns, scan only informs).
+ * the configured tracker (kmod fails; auto, scan or none warn with a remedy:
+ * a module that cannot load is never a pass).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -100,6 +101,8 @@ static void test_explain(void **state)
 			      "/lib/modules/6.1.0-56-amd64\n", KMOD_SB_UNKNOWN, why, sizeof(why),
 			      remedy, sizeof(remedy));
 	assert_non_null(strstr(why, "not built for this kernel"));
+	assert_non_null(strstr(why, "the livemig-cbt-dkms package"));
+	assert_non_null(strstr(remedy, "the livemig-cbt-dkms package"));
 	assert_non_null(strstr(remedy, "dkms autoinstall"));
 	kmod_explain_modprobe(1, "modprobe: ERROR: could not insert 'livemig_cbt': Invalid "
 			      "module format\n", KMOD_SB_UNKNOWN, why, sizeof(why), remedy,
@@ -111,7 +114,23 @@ static void test_explain(void **state)
 	kmod_explain_modprobe(1, "something new\nsecond line", KMOD_SB_UNKNOWN, why, sizeof(why),
 			      remedy, sizeof(remedy));
 	assert_string_equal(why, "modprobe livemig_cbt failed (status 1): something new");
-	assert_string_equal(remedy, "");
+	assert_string_equal(remedy, "run modprobe livemig_cbt as root for the whole message");
+	/* every reason comes with a remedy */
+	kmod_explain_modprobe(1, "modprobe: ERROR: could not insert 'livemig_cbt': Function "
+			      "not implemented\n", KMOD_SB_NOT_EFI, why, sizeof(why), remedy,
+			      sizeof(remedy));
+	assert_string_equal(why, "this kernel cannot load modules");
+	assert_non_null(strstr(remedy, "tracker = scan"));
+	kmod_explain_modprobe(1, "modprobe: ERROR: could not insert 'livemig_cbt': Operation "
+			      "not permitted\n", KMOD_SB_DISABLED, why, sizeof(why), remedy,
+			      sizeof(remedy));
+	assert_non_null(strstr(remedy, "run as root"));
+	kmod_explain_modprobe(-ENOENT, "", KMOD_SB_UNKNOWN, why, sizeof(why), remedy,
+			      sizeof(remedy));
+	assert_non_null(strstr(remedy, "install kmod"));
+	kmod_explain_modprobe(-EACCES, "", KMOD_SB_UNKNOWN, why, sizeof(why), remedy,
+			      sizeof(remedy));
+	assert_non_null(strstr(remedy, "as root"));
 }
 
 static void test_secure_boot_root(void **state)
@@ -164,21 +183,26 @@ static void test_checks_by_tracker(void **state)
 	put("/proc/sys/kernel/osrelease", "6.1.0-56-amd64\n", 15);
 	put("/etc/os-release", "ID=debian\n", 10);
 
-	/* no module built: kmod fails, auto warns, scan passes; each says so */
+	/* no module built: kmod fails, auto, scan and none warn; each says what it
+	 * costs and names the package that exists */
 	r = check("kmod", "kmod-loadable");
 	assert_int_equal(r.verdict, PREREQ_FAIL);
 	assert_non_null(strstr(r.seen, "not built for 6.1.0-56-amd64"));
 	assert_non_null(strstr(r.seen, "will not start"));
 	assert_non_null(strstr(r.remedy, "dkms autoinstall"));
+	assert_non_null(strstr(r.remedy, "the livemig-cbt-dkms package"));
 	r = check("auto", "kmod-loadable");
 	assert_int_equal(r.verdict, PREREQ_WARN);
 	assert_non_null(strstr(r.seen, "falls back to the scan tracker"));
+	assert_non_null(strstr(r.remedy, "livemig-cbt-dkms"));
 	r = check("scan", "kmod-loadable");
-	assert_int_equal(r.verdict, PREREQ_PASS);
-	assert_non_null(strstr(r.seen, "not needed: tracker = scan"));
+	assert_int_equal(r.verdict, PREREQ_WARN);
+	assert_non_null(strstr(r.seen, "not used now (tracker = scan"));
+	assert_non_null(strstr(r.remedy, "livemig-cbt-dkms"));
 	r = check(NULL, "kmod-loadable");
-	assert_int_equal(r.verdict, PREREQ_PASS);
-	assert_non_null(strstr(r.seen, "matters only for tracker = kmod or auto"));
+	assert_int_equal(r.verdict, PREREQ_WARN);
+	assert_non_null(strstr(r.seen, "livemig install writes tracker = auto"));
+	assert_non_null(strstr(r.remedy, "livemig-cbt-dkms"));
 
 	put("/lib/modules/6.1.0-56-amd64/updates/dkms/livemig_cbt.ko.xz", "x", 1);
 	r = check("kmod", "kmod-loadable");
@@ -193,6 +217,7 @@ static void test_checks_by_tracker(void **state)
 	r = check("kmod", "secure-boot");
 	assert_int_equal(r.verdict, PREREQ_FAIL);
 	assert_non_null(strstr(r.seen, "no DKMS signing key"));
+	assert_non_null(strstr(r.remedy, "install livemig-cbt-dkms"));
 	assert_non_null(strstr(r.remedy, "mokutil --import /var/lib/dkms/mok.pub"));
 	put("/var/lib/dkms/mok.pub", "cert", 4);
 	r = check("auto", "secure-boot");
@@ -200,7 +225,8 @@ static void test_checks_by_tracker(void **state)
 	assert_non_null(strstr(r.seen, "Secure Boot enabled"));
 	assert_non_null(strstr(r.remedy, "mokutil --import /var/lib/dkms/mok.pub"));
 	r = check("scan", "secure-boot");
-	assert_int_equal(r.verdict, PREREQ_PASS);
+	assert_int_equal(r.verdict, PREREQ_WARN);
+	assert_non_null(strstr(r.remedy, "mokutil --import /var/lib/dkms/mok.pub"));
 }
 
 static int setup(void **state)

@@ -109,6 +109,19 @@ async function noOverflow(page, what) {
   if (sw > iw + 1) fail(`${what} is wider than a ${iw}px window (${sw}px)`);
 }
 
+// Signed out, the header shows neither the user, nor "Sign out", nor the
+// license badge: hidden by the hidden attribute, whatever the style sheet
+// says about their display.
+async function signedOutHeader(page, when) {
+  for (const id of ['who', 'signout', 'licenses', 'who-name', 'nav']) {
+    if (await page.locator('#' + id).isVisible()) fail(`#${id} is visible ${when}`);
+    const box = await page.locator('#' + id).boundingBox();
+    if (box && box.width > 0 && box.height > 0) fail(`#${id} takes ${box.width}x${box.height} px ${when}`);
+  }
+  if (await page.getByRole('button', { name: 'Sign out' }).count()) fail(`a "Sign out" button ${when}`);
+  ok(`signed out (${when}): no user, no "Sign out", no license badge in the header`);
+}
+
 const browser = await chromium.launch({
   executablePath: E.CHROMIUM,
   args: [`--ignore-certificate-errors-spki-list=${E.SPKI}`],
@@ -130,6 +143,7 @@ try {
   // ---- sign-in ----
   await page.goto(base + '/');
   await page.getByLabel('Account').waitFor();
+  await signedOutHeader(page, 'before sign-in');
   await signIn(page, 'acme', 'alice', 'not-the-password');
   await until('the refusal', async () => (await page.locator('#signin-error').textContent()).includes('wrong user name or password for account acme'));
   if ((await ctx.cookies()).some((c) => c.name === 'lm_session')) fail('a session cookie after a wrong password');
@@ -387,9 +401,43 @@ try {
   ok('readable at 390 px: no page wider than the window');
   await page.setViewportSize({ width: 1280, height: 900 });
 
+  // ---- removing the machine: asked first, then the license is free and the agent stops ----
+  await page.goto(base + `/#/machines/${M}`);
+  await page.locator('[data-disk]').waitFor();
+  await page.getByRole('button', { name: 'Remove this machine' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor({ state: 'visible' });
+  const asked = await dialog.textContent();
+  if (!asked.includes(M) || !asked.includes('license is freed') || !asked.includes('reinstall the agent'))
+    fail('the confirmation does not say what removal does: ' + asked);
+  await page.screenshot({ path: E.ARTIFACTS + '/machine-remove.png', fullPage: true });
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  const kept = json(await pageFetch(page, 'GET', `/api/v1/machines/${M}?history=0`));
+  if (kept.deregistered_at !== null || agent().state === 'NOT_READY') fail('Cancel removed the machine: ' + JSON.stringify(kept.state));
+  ok('Remove asks first, naming the machine and what follows; Cancel changes nothing');
+  await page.getByRole('button', { name: 'Remove this machine' }).click();
+  await dialog.getByRole('button', { name: 'Remove machine' }).click();
+  await page.locator('#view-machines').waitFor({ state: 'visible' });
+  await until('the license freed', async () => (await page.locator('#licenses').textContent()) === 'Licenses: 0 of 3 in use');
+  await until('the row gone', async () => (await page.locator(`tr[data-machine="${M}"]`).count()) === 0);
+  const notice = await page.locator('#machines-notice').textContent();
+  if (!notice.includes(`Removed`) || !notice.includes(M)) fail('no notice of the removal: ' + notice);
+  t0 = Date.now();
+  const told = await until('the agent told', async () => {
+    const s = agent();
+    return s.state === 'NOT_READY' && s.reason.startsWith('removed by the console operator (alice@acme at ') ? s : null;
+  }, 60000, 100);
+  if (!told.reason.includes('livemig uninstall && livemig install')) fail('no remedy: ' + told.reason);
+  if (!lm('status').includes('removed by the console operator')) fail('livemig status does not say it was removed');
+  const gone = json(await pageFetch(page, 'GET', `/api/v1/machines/${M}?history=0`));
+  if (gone.state !== 'DEREGISTERED') fail('removed machine state: ' + gone.state);
+  ok(`removed on the page: licenses 0 of 3, the row gone; the agent NOT_READY ${Date.now() - t0} ms later: ${told.reason}`);
+
   // ---- sign-out ----
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('Account').waitFor();
+  await signedOutHeader(page, 'after sign-out');
   if ((await ctx.cookies()).some((c) => c.name === 'lm_session' && c.value)) fail('the cookie survived sign-out');
   const stale = await direct('GET', '/api/v1/machines', 'lm_session=' + cookie.value);
   if (stale.status !== 401 || JSON.parse(stale.text).code !== 'session_expired') fail('the old session still works: ' + stale.text);

@@ -229,6 +229,7 @@
     const paused = !!s.paused;
     $('m-pause').disabled = m.state === 'DEREGISTERED' || paused;
     $('m-resume').disabled = m.state === 'DEREGISTERED' || !paused;
+    $('m-remove').disabled = m.state === 'DEREGISTERED';
     $('m-request').textContent = requestText(m);
     figures($('m-figures'), [
       ['State', m.state + (m.reported_state && m.reported_state !== m.state ? ' (agent last said ' + m.reported_state + ')' : ''), 'f-state'],
@@ -331,6 +332,31 @@
   }
   $('m-pause').addEventListener('click', () => ask('paused'));
   $('m-resume').addEventListener('click', () => ask('running'));
+
+  // Removal asks first (a modal dialog naming the machine and what follows);
+  // DELETE /api/v1/machines/ID frees the license, the console stops trusting
+  // the certificate and tells the agent at its next heartbeat.
+  $('m-remove').addEventListener('click', () => {
+    if (!current) return;
+    $('rm-name').textContent = current.hostname + ' (' + current.machine_id + ')';
+    $('rm-error').textContent = '';
+    $('rm-confirm').disabled = false;
+    $('remove-dialog').showModal();
+  });
+  $('rm-cancel').addEventListener('click', () => $('remove-dialog').close());
+  $('rm-confirm').addEventListener('click', async () => {
+    if (!current) return;
+    const m = current;
+    $('rm-confirm').disabled = true;
+    const r = await api('DELETE', '/api/v1/machines/' + encodeURIComponent(m.machine_id));
+    $('rm-confirm').disabled = false;
+    if (r.status !== 200) { $('rm-error').textContent = errText(r); return; }
+    $('remove-dialog').close();
+    licenses(r.data.licenses);
+    $('machines-notice').textContent = `Removed ${m.hostname} (${m.machine_id}): its license is free ` +
+      `(${r.data.licenses.in_use} of ${r.data.licenses.total} in use); its agent stops at its next heartbeat.`;
+    location.hash = '#/';
+  });
 
   // ---- tokens ----
   // The packages read their settings from install.conf.d and the token from
@@ -453,6 +479,8 @@
     lastKey = '';
     current = null;
     if (r.view !== 'tokens') $('new-token').hidden = true;
+    if (r.view !== 'machines') $('machines-notice').textContent = '';
+    if ($('remove-dialog').open) $('remove-dialog').close();
     show(r.view === 'machine' ? 'machine' : r.view);
     refresh();
   }
