@@ -5,20 +5,13 @@
 # /dev/vdb untracked. Exit 0 only if every check passed.
 set -u
 OUT=$1
-KO=$OUT/build/livemig_cbt.ko
-T=$OUT/cbt_tool
-S=/sys/class/misc/livemig-cbt
-BS=65536
+# shellcheck source=tests/kmod/guest_module_lib.sh
+. /mnt/repo/tests/kmod/guest_module_lib.sh
 # 100 reloads pass too (RELOADS=100 tests/kmod/run.sh) but took 270 s in
 # TCG on a loaded 2-core host (2.7 s a reload): too long for make check
 RELOADS=${RELOADS:-20}
 failures=0
 
-pass() { echo "ok   $*"; }
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
-check() { # name got want
-	if [ "$2" = "$3" ]; then pass "$1: $2"; else fail "$1: got '$2' want '$3'"; fi
-}
 # write 4 KiB of random data at byte offset $2 of device $1 (O_DIRECT)
 wr() { dd if=/dev/urandom of="$1" bs=4096 count="${3:-1}" seek=$(($2 / 4096)) oflag=direct status=none || fail "dd $*"; }
 snap() { "$T" snapshot /dev/vda | sed 's/.*blocks=//'; }
@@ -122,7 +115,7 @@ echo "   $RELOADS reloads in $(($(date +%s) - t0)) s; VmallocUsed after reload 2
 	fail "vmalloc grew from $base to $now kB"
 check "$RELOADS distinct epochs" "$(echo $epochs | tr ' ' '\n' | sort -u | wc -l)" "$RELOADS"
 [ -e /sys/module/livemig_cbt ] && fail "module still loaded"
-if dmesg | grep -E 'WARNING:|BUG:|livemig_cbt: ' | grep -v -e 'module verification failed' -e 'out-of-tree module taints'; then fail "kernel log"; else pass "kernel log clean"; fi
+kernel_log_check
 
 echo "== $failures failure(s)"
 [ "$failures" = 0 ]

@@ -162,6 +162,6 @@ echo "== unload with everything detached or removed"
 "$T" detach /dev/vdb || fail "detach vdb"
 for d in nbr1 nbr2; do echo 0 >$NB/$d/power; rmdir $NB/$d; [ ! -L /dev/$d ] || rm /dev/$d; done
 rmmod livemig_cbt || fail rmmod
-if dmesg | grep -E 'WARNING:|BUG:|livemig_cbt: ' | grep -v -e 'module verification failed' -e 'out-of-tree module taints'; then fail "kernel log"; else pass "kernel log clean"; fi
+kernel_log_check
 echo "== $failures failure(s)"
 [ "$failures" = 0 ]

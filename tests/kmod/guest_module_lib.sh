@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=bash
-# Sourced by the module-level guest tests (guest_devices.sh,
-# guest_inflight.sh) after they set OUT: the paths, the verdict helpers and
-# null_blk disks through configfs. Callers start with failures=0.
+# Sourced by the module-level guest tests (guest_basic.sh, guest_devices.sh,
+# guest_inflight.sh, guest_freeze.sh) after they set OUT: the paths, the
+# verdict helpers, the kernel log check and null_blk disks through configfs.
+# Callers start with failures=0.
 KO=$OUT/build/livemig_cbt.ko
 T=$OUT/cbt_tool
 S=/sys/class/misc/livemig-cbt
@@ -13,6 +14,20 @@ pass() { echo "ok   $*"; }
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 check() { # name got want
 	if [ "$2" = "$3" ]; then pass "$1: $2"; else fail "$1: got '$2' want '$3'"; fi
+}
+# Several tests run in one boot, and one may leave messages it expects (a
+# freeze that timed out): each judges only the kernel log since it began.
+KLOG_START=$(dmesg | wc -l)
+kernel_log_check() {
+	local bad
+	bad=$(dmesg | tail -n +"$((KLOG_START + 1))" | grep -E 'WARNING:|BUG:|livemig_cbt: ' |
+		grep -v -e 'module verification failed' -e 'out-of-tree module taints') || true
+	if [ -n "$bad" ]; then
+		echo "$bad"
+		fail "kernel log"
+	else
+		pass "kernel log clean"
+	fi
 }
 snapblocks() { "$T" snapshot "$1" | sed 's/.*blocks=//'; }
 rd() { "$T" read "$1" extents 2>/dev/null; }
