@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HOLD_BYTES       (4u << 20) /* payload bytes held per session */
-#define HOLD_MAX_WRITES  256u       /* writes held per session (ZERO has no payload) */
+#define HOLD_BYTES       (16u << 20) /* payload bytes held per session */
+#define HOLD_MAX_WRITES  1024u      /* writes held per session (ZERO has no payload) */
 
 struct held_write {
 	unsigned disk;   /* index in the session's disks */
