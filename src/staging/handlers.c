@@ -6,19 +6,13 @@
 
 #include "codec.h"
 #include "hashes.h"
-#include "image.h"
 #include "log.h"
 #include "machines.h"
 #include "points.h"
 #include "server.h"
-#include "stats.h"
 #include "session_priv.h"
 #include "store.h"
 #include "util.h"
-
-/* A ZERO frame costs the sync little, but a stream of them must still be
- * synced now and then when the agent never pauses. */
-#define ZERO_SYNC_WEIGHT (64u << 10)
 
 static struct session_disk *find_disk(struct session *s, uint32_t id)
 {
@@ -26,22 +20,6 @@ static struct session_disk *find_disk(struct session *s, uint32_t id)
 		if (s->disks[i].id == id)
 			return &s->disks[i];
 	return NULL;
-}
-
-/*
- * After a write into disk d: the committer decides when to sync. A sync
- * failure or a lost connection ends the session.
- */
-static int wrote(struct session *s, struct session_disk *d, uint64_t seq, uint64_t weight)
-{
-	const char *disk = NULL;
-	int rc = committer_wrote(&s->committer, (unsigned)(d - s->disks), seq, weight, &disk);
-
-	if (rc == -ENOTCONN)
-		return session_fail(s, ERR_IO, "connection lost while acknowledging");
-	if (rc)
-		return session_store_failed(s, "sync the image", disk, rc);
-	return 0;
 }
 
 static int range_ok(const struct session_disk *d, uint64_t off, uint64_t len)
@@ -53,7 +31,6 @@ int handle_data(struct session *s, const struct frame *f)
 {
 	struct session_disk *d = find_disk(s, f->data.disk);
 	const uint8_t *src = f->data.payload;
-	int rc;
 
 	if (!d)
 		return session_fail(s, ERR_DISK, "DATA for disk id %u, which HELLO did not name",
@@ -72,28 +49,17 @@ int handle_data(struct session *s, const struct frame *f)
 					    "inflate to the declared %u bytes", f->data.raw_len);
 		src = s->work;
 	}
-	machine_lock(s->m);
-	rc = machine_owned_by(s->m, s->token) ? 0 : -EBUSY;
-	/* a point still reading the old contents gets them first */
-	if (!rc)
-		rc = point_writer_before_write(&s->points, (unsigned)(d - s->disks), f->data.offset,
-					       f->data.raw_len, 0);
-	if (!rc)
-		rc = image_write(d->fd, src, f->data.raw_len, f->data.offset);
-	machine_unlock(s->m);
-	if (rc)
-		return session_store_failed(s, "write the image", d->name, rc);
-	stats_written(f->data.raw_len);
+	if (session_write(s, d, f->data.seq, f->data.offset, f->data.raw_len, src))
+		return -1;
 	s->data_frames++;
 	s->source_bytes += f->data.raw_len;
 	s->wire_bytes += f->data.payload_len;
-	return wrote(s, d, f->data.seq, f->data.raw_len);
+	return 0;
 }
 
 int handle_zero(struct session *s, const struct frame *f)
 {
 	struct session_disk *d = find_disk(s, f->zero.disk);
-	int rc;
 
 	if (!d)
 		return session_fail(s, ERR_DISK, "ZERO for disk id %u, which HELLO did not name",
@@ -102,24 +68,17 @@ int handle_zero(struct session *s, const struct frame *f)
 		return session_fail(s, ERR_DISK, "ZERO range %" PRIu64 "+%" PRIu64 " crosses the "
 				    "end of disk %s (%" PRIu64 " bytes)", f->zero.offset,
 				    f->zero.length, d->name, d->size);
-	machine_lock(s->m);
-	rc = machine_owned_by(s->m, s->token) ? 0 : -EBUSY;
-	if (!rc)
-		rc = point_writer_before_write(&s->points, (unsigned)(d - s->disks), f->zero.offset,
-					       f->zero.length, 1);
-	if (!rc)
-		rc = image_zero(d->fd, f->zero.offset, f->zero.length);
-	machine_unlock(s->m);
-	if (rc)
-		return session_store_failed(s, "zero a range", d->name, rc);
-	stats_zeroed(f->zero.length);
+	if (session_write(s, d, f->zero.seq, f->zero.offset, f->zero.length, NULL))
+		return -1;
 	s->zeroed_bytes += f->zero.length;
-	return wrote(s, d, f->zero.seq, ZERO_SYNC_WEIGHT);
+	return 0;
 }
 
 int handle_flush(struct session *s, const struct frame *f)
 {
 	/* every frame before the FLUSH has been written: its seq covers them */
+	if (session_release_held(s))
+		return -1;
 	committer_seen(&s->committer, f->flush.seq);
 	return session_commit(s, COMMIT_REPORT_ALWAYS);
 }
@@ -190,6 +149,9 @@ int handle_hash_req(struct session *s, const struct frame *f)
 		return session_fail(s, ERR_DISK, "HASH_REQ blocks %" PRIu64 "+%u*%u start past the "
 				    "end of disk %s (%" PRIu64 " bytes)", r->offset, r->count,
 				    r->block_size, d->name, d->size);
+	/* the hashes are of what the agent sent so far */
+	if (session_release_held(s))
+		return -1;
 	rc = hashes_compute(d->fd, d->size, r->offset, r->block_size, r->count, s->hashes,
 			    s->work, SESSION_WORK_LEN);
 	if (rc)

@@ -18,12 +18,17 @@
 #include "points.h"
 #include "util.h"
 
+/* Under the lock. Unsynced appends need no sync here: the target is
+ * dropped when a point is made (after point_writer_sync()) or when the
+ * target was deleted, whose deletion copied them into the point before it
+ * and synced that. */
 static void drop_target(struct point_writer *w)
 {
 	for (unsigned i = 0; i < w->ndisks; i++) {
 		if (w->covered[i])
 			delta_close(&w->deltas[i]);
 		w->covered[i] = 0;
+		w->unsynced[i] = 0;
 	}
 	w->target = 0;
 }
@@ -56,8 +61,13 @@ static int load_target(struct point_writer *w)
 			rc = 0;
 			continue;
 		}
-		if (!rc)
-			w->covered[i] = 1;
+		if (rc)
+			break;
+		w->covered[i] = 1;
+		/* a session this one replaced may have appended records it had
+		 * not synced yet: this one must not overwrite their chunks
+		 * trusting them before they are durable */
+		rc = delta_sync(&w->deltas[i]);
 	}
 	if (rc)
 		drop_target(w);
@@ -160,7 +170,7 @@ static int needs_saving(struct point_writer *w, unsigned i, uint64_t first, uint
 }
 
 int point_writer_before_write(struct point_writer *w, unsigned i, uint64_t off, uint64_t len,
-			      int data_only)
+			      int data_only, int *appended)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -201,9 +211,36 @@ int point_writer_before_write(struct point_writer *w, unsigned i, uint64_t off, 
 		added = 1;
 		w->saved_bytes += n;
 	}
-	/* the old contents are durable before the live image changes */
-	if (!rc && added)
+	if (added && appended) {
+		/* the caller holds the overwrite back until point_writer_sync() */
+		w->unsynced[i] = 1;
+		*appended = 1;
+	} else if (!rc && added) {
+		/* the old contents are durable before the live image changes */
 		rc = delta_sync(&w->deltas[i]);
+	}
+	unlock(w);
+	return rc;
+}
+
+int point_writer_sync(struct point_writer *w)
+{
+	int rc = 0, any = 0;
+
+	for (unsigned i = 0; i < w->ndisks; i++)
+		any |= w->unsynced[i];
+	if (!any)
+		return 0;
+	rc = lock(w);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; !rc && i < w->ndisks; i++) {
+		if (!w->unsynced[i] || !w->covered[i])
+			continue;
+		rc = delta_sync(&w->deltas[i]);
+		if (!rc)
+			w->unsynced[i] = 0;
+	}
 	unlock(w);
 	return rc;
 }

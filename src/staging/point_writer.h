@@ -28,6 +28,7 @@ struct point_writer {
 	uint64_t target;              /* 0: no point yet, nothing to save */
 	struct delta deltas[FRAME_MAX_DISKS];
 	int covered[FRAME_MAX_DISKS];
+	int unsynced[FRAME_MAX_DISKS]; /* appended to, not yet fdatasynced */
 	uint8_t *buf;                 /* one chunk */
 	uint64_t saved_bytes;         /* old contents saved, for the log */
 };
@@ -42,11 +43,17 @@ void point_writer_close(struct point_writer *w);
 /*
  * Before [off, off+len) of disk i is overwritten (data_only: only parts
  * that hold data change, as for a ZERO): save the chunks that the newest
- * point still reads from the live image. Durable before it returns.
- * 0 or -errno.
+ * point still reads from the live image. With appended NULL they are
+ * durable before it returns; else they are only appended, *appended is set
+ * to 1 if anything was, and the range must not be overwritten before
+ * point_writer_sync() returned. 0 or -errno.
  */
 int point_writer_before_write(struct point_writer *w, unsigned i, uint64_t off, uint64_t len,
-			      int data_only);
+			      int data_only, int *appended);
+
+/* Make durable what point_writer_before_write() appended unsynced.
+ * 0 or -errno. */
+int point_writer_sync(struct point_writer *w);
 
 /*
  * Make a point of the live images, which the caller made durable. A MARK

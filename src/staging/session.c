@@ -60,6 +60,7 @@ void session_free(struct session *s)
 	free(s->work);
 	free(s->hashes);
 	free(s->tx);
+	write_hold_free(&s->hold);
 	free(s);
 }
 
@@ -167,8 +168,12 @@ static int session_ack(void *arg, uint64_t seq, int force)
 int session_commit(struct session *s, enum commit_report report)
 {
 	const char *disk = NULL;
+	/* a failed release still lets what was written be synced and acknowledged */
+	int held = session_release_held(s);
 	int rc = committer_commit(&s->committer, report, &disk);
 
+	if (!rc && held)
+		return -1;
 	if (rc == -ENOTCONN)
 		return session_fail(s, ERR_IO, "connection lost while acknowledging");
 	if (rc)
@@ -432,6 +437,7 @@ static void finish(struct session *s, int rc)
 	} else if (s->m) {
 		const char *disk = NULL;
 
+		/* held writes are dropped: never acknowledged, the agent resends them */
 		committer_commit(&s->committer, COMMIT_REPORT_NONE, &disk);
 	}
 	/* before the images are closed: a batch may still be syncing */
@@ -463,6 +469,10 @@ static void finish(struct session *s, int rc)
 			 "frames (%" PRIu64 " bytes of payload), zeroed %" PRIu64 " bytes; "
 			 "acknowledged up to seq %" PRIu64, s->machine, s->addr, s->source_bytes,
 			 s->data_frames, s->wire_bytes, s->zeroed_bytes, s->acked_seq);
+	if (s->hold.held)
+		log_info("machine %s: held %" PRIu64 " writes back until their old contents were "
+			 "durable in a recovery point (%" PRIu64 " delta syncs)", s->machine,
+			 s->hold.held, s->hold.releases);
 	if (s->m) {
 		machine_lock(s->m);
 		machine_leave(s->m, s->token);

@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "frame.h"
 #include "point_writer.h"
+#include "write_hold.h"
 
 struct staging_config;
 struct machine;
@@ -46,6 +47,7 @@ struct session {
 	struct committer committer;       /* group commit: dirty images, syncs */
 	struct point_writer points;       /* recovery points; under the machine lock */
 	int points_open;
+	struct write_hold hold;           /* writes waiting for a delta sync */
 	uint64_t acked_seq;               /* the last seq ACKed; under send_mu */
 	pthread_mutex_t send_mu;          /* one whole frame at a time on the wire */
 
@@ -75,7 +77,7 @@ int session_send(struct session *s, const void *buf, size_t len);
 /* Map a failed store operation on disk (or NULL) to the reason the session
  * ends. Returns -1. */
 int session_store_failed(struct session *s, const char *what, const char *disk, int rc);
-/* Sync every dirty image, then ACK the highest written seq as report says
+/* Release the held writes, sync every dirty image, then ACK the highest written seq as report says
  * (committer.h). 0 or -1 with the reason recorded. */
 int session_commit(struct session *s, enum commit_report report);
 

@@ -12,7 +12,8 @@
 #
 #   tests/bench/points.sh BUILD_DIR        (needs root)
 # Knobs: BENCH_DISK=1G (disk size), BENCH_WRITES=256 (1 MiB overwrites per
-# run), BENCH_RUNS=3, BENCH_ONLY="throughput bytes mark" (the parts to run). Results and method: docs/recovery-points.md.
+# run), BENCH_RUNS=3, BENCH_ONLY="throughput bytes mark" (the parts to run),
+# BENCH_FS="xfs ext4" (the stores). Results and method: docs/recovery-points.md.
 # shellcheck source=../integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh" "$@"
 # shellcheck source=../integration/points_lib.sh
@@ -22,6 +23,7 @@ need_root
 DISK=${BENCH_DISK:-1G}
 WRITES=${BENCH_WRITES:-256}
 RUNS=${BENCH_RUNS:-3}
+FSES=${BENCH_FS:-xfs ext4}
 MACHINE=bench
 KEEP=(--keep-all 1000h)
 
@@ -56,7 +58,7 @@ one_run() {
 		awk '{printf "%.1f\n", $2 / $1 / 1048576}')
 }
 
-for fs in xfs ext4; do
+for fs in $FSES; do
 	make_fs "$fs" "$T/$fs" 8G
 done
 
@@ -65,7 +67,7 @@ if [[ $ONLY == *" throughput "* ]]; then
 echo "== write throughput (MiB/s of 1 MiB random overwrites of a $DISK disk, $WRITES per run)"
 declare -A thr
 declare -a grow
-for fs in xfs ext4; do
+for fs in $FSES; do
 	for r in $(seq 1 "$RUNS"); do
 		for n in 0 1 20; do
 			one_run "$fs" "$n"
@@ -75,7 +77,7 @@ for fs in xfs ext4; do
 	done
 done
 median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-for fs in xfs ext4; do
+for fs in $FSES; do
 	m0=$(median "${thr[$fs.0]}")
 	for n in 0 1 20; do
 		m=$(median "${thr[$fs.$n]}")
@@ -87,7 +89,7 @@ fi
 
 if [[ $ONLY == *" bytes "* ]]; then
 echo "== bytes per point against bytes changed after it"
-for fs in xfs ext4; do
+for fs in $FSES; do
 	for mib in 16 64; do
 		rm -rf "$T/$fs/store"
 		mkdir -p "$T/$fs/store"
@@ -121,7 +123,7 @@ fi
 
 if [[ $ONLY == *" mark "* ]]; then
 echo "== time to make a point (MARK to ACK), 1 GiB and 1 TiB sparse images"
-for fs in xfs ext4; do
+for fs in $FSES; do
 	for size in 1G 1024G; do
 		rm -rf "$T/$fs/store"
 		mkdir -p "$T/$fs/store"

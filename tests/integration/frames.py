@@ -117,9 +117,18 @@ class Client:
         raw = socket.create_connection((args.host, args.port), timeout=args.timeout)
         self.sock = ctx.wrap_socket(raw, server_hostname=args.server_name)
         self.buf = b""
+        self.burst = None  # bytes gathered for one write (script burst)
 
     def send(self, data):
+        if self.burst is not None:
+            self.burst += data
+            return
         self.sock.sendall(data)
+
+    def end_burst(self):
+        data, self.burst = self.burst, None
+        if data:
+            self.sock.sendall(data)
 
     def _read(self, n):
         while len(self.buf) < n:
@@ -289,6 +298,11 @@ def cmd_script(c, a):
         mark TIME_NS|now [ORIGIN CONSISTENCY]
                                           a point; prints the model's sha256
                                           per disk, then waits for its ACK
+        hash DISK_ID OFFSET BLOCK_SIZE COUNT
+                                          a HASH_REQ; its hashes must be the
+                                          model's (prints HASHES ok)
+        burst                             the frames of the next steps go out
+                                          in one write, up to a hash or mark
         sleep SECONDS
         overwrite DISK_ID COUNT LENGTH SEED
                                           COUNT writes of LENGTH bytes at random
@@ -328,6 +342,7 @@ def cmd_script(c, a):
                 c.send(data_frame(seq, d, rnd.randrange(slots) * length, pool[shift:shift + length]))
                 seq += 1
             c.send(seq_frame(FLUSH, seq))
+            c.end_burst()
             c.wait_ack(seq)
             out(f"TIMED overwrite {time.monotonic() - t0:.3f} {count * length}")
         elif st[0] == "zero":
@@ -343,14 +358,32 @@ def cmd_script(c, a):
             when = time.time_ns() if st[1] == "now" else int(st[1])
             t0 = time.monotonic()
             c.send(mark_frame(seq, when, origin=extra[0], consistency=extra[1]))
+            c.end_burst()
             c.wait_ack(seq)
             out(f"TIMED mark {time.monotonic() - t0:.3f}")
+        elif st[0] == "hash":
+            d, off, bs, count = int(st[1]), parse_size(st[2]), parse_size(st[3]), int(st[4])
+            if a.no_model:
+                raise SystemExit("frames.py: a hash step needs the model")
+            c.send(hash_req_frame(seq, d, off, bs, count))
+            c.end_burst()
+            got = c.expect(HASH_RESP)["hashes"]
+            want = [blockhash(bytes(model[d][off + k * bs:off + (k + 1) * bs])).hex()
+                    for k in range(count)]
+            if got != want:
+                bad = [k for k in range(count) if got[k] != want[k]]
+                raise SystemExit(f"frames.py: HASH_REQ at step {seq}: blocks {bad[:8]} differ "
+                                 "from what was sent")
+            out("HASHES ok")
+        elif st[0] == "burst":
+            c.burst = b""
         elif st[0] == "sleep":
             time.sleep(float(st[1]))
         else:
             raise SystemExit(f"frames.py: unknown step {st[0]}")
     seq += 1
     c.send(seq_frame(FLUSH, seq))
+    c.end_burst()
     c.wait_ack(seq)
     out("SCRIPT done")
     c.bye()
