@@ -182,25 +182,25 @@ try {
   ok('counts per state: ' + Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ') + `; clicking STALLED shows its ${nStalled} machines only, again shows all`);
 
   // ---- filter by state; RESCAN shows its reason ----
-  await page.getByLabel('State').selectOption('RESCAN');
+  await page.getByLabel('State', { exact: true }).selectOption('RESCAN');
   shown = await rows(page);
   if (!shown.length || shown.some((r) => r.state !== 'RESCAN')) fail('RESCAN filter: ' + JSON.stringify(shown.map((r) => r.state)));
   if (shown.some((r) => !r.reason.startsWith('not resuming from the checkpoint because'))) fail('a RESCAN row without its reason: ' + JSON.stringify(shown));
   ok(`the state filter shows the ${shown.length} RESCAN machines, each with its reason: ${shown[0].reason}`);
-  await page.getByLabel('State').selectOption('');
+  await page.getByLabel('State', { exact: true }).selectOption('');
 
   // ---- search by host name and by machine id ----
   const target = fleet[137];
-  await page.getByLabel('Search').fill(target.name);
+  await page.getByLabel('Search', { exact: true }).fill(target.name);
   await until('the search by name', async () => { const r = await rows(page); return r.length === 1 && r[0].id === target.machine_id; }, 10000);
-  await page.getByLabel('Search').fill(target.machine_id.toUpperCase());
+  await page.getByLabel('Search', { exact: true }).fill(target.machine_id.toUpperCase());
   await until('the search by id', async () => { const r = await rows(page); return r.length === 1 && r[0].id === target.machine_id; }, 10000);
   const part = fleet.filter((m) => m.name.includes('fleet-13') || m.machine_id.toLowerCase().includes('fleet-13')).length;
-  await page.getByLabel('Search').fill('fleet-13');
+  await page.getByLabel('Search', { exact: true }).fill('fleet-13');
   await until('the search by part of a name', async () => (await rows(page)).length === part, 10000);
-  await page.getByLabel('Search').fill('no-such-machine');
+  await page.getByLabel('Search', { exact: true }).fill('no-such-machine');
   await until('the empty search', async () => (await rows(page)).length === 0 && (await page.locator('#ml-shown').textContent()).includes('0 of 200'), 10000);
-  await page.getByLabel('Search').fill('');
+  await page.getByLabel('Search', { exact: true }).fill('');
   ok(`search: "${target.name}" and its machine id (in capitals) find the one machine, "fleet-13" ${part}, a stranger none ("0 of 200 shown")`);
 
   // ---- sort by any column ----

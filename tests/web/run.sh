@@ -35,7 +35,8 @@ mkdir -p "$ARTIFACTS"
 # a timeout no busy machine reaches between two heartbeats: the page must never
 # show this live machine DISCONNECTED
 # --console-ca: the certificate the token page offers and its commands write
-start_install_servers --heartbeat-interval 1s --heartbeat-timeout 60s --console-ca "$SERVER_CA"
+# (the test CA setup_pki makes, in start_install_servers: SERVER_CA then)
+start_install_servers --heartbeat-interval 1s --heartbeat-timeout 60s --console-ca "$T/pki/server-ca/ca.pem"
 admin create-account acme --licenses 3 >/dev/null || die "create-account acme"
 printf '%s\n' 'alice-web-password' >"$T/alice.pw"
 admin create-user acme alice --password-file "$T/alice.pw" >/dev/null || die "create-user alice"
