@@ -273,13 +273,13 @@ try {
 
   await until('the events', async () => (await page.locator('#m-events li').count()) >= 4, 20000);
   const evs = await page.evaluate(() => [...document.querySelectorAll('#m-events li')].map((li) => ({
-    text: li.textContent, cls: li.className, color: getComputedStyle(li).color })));
+    text: li.textContent.slice(li.querySelector('time').textContent.length).trim(), cls: li.className, color: getComputedStyle(li).color })));
   const redRgb = 'rgb(207, 34, 46)'; // --bad in app.css
   const stall = evs.find((e) => e.text.includes('→ STALLED'));
   const normal = evs.filter((e) => /INITIAL_MIRROR → CHANGE_COPY|STALLED → CHANGE_COPY|reporting: /.test(e.text));
   if (!stall || stall.color !== redRgb) fail('the STALLED event is not red: ' + JSON.stringify(stall));
   if (normal.length < 2 || normal.some((e) => e.color === redRgb || e.cls !== 'info')) fail('a normal event is coloured: ' + JSON.stringify(evs));
-  ok(`events: ${normal.length} normal ones (${normal.map((e) => e.text.replace(/^\S+ /, '')).join('; ')}) in the text colour, the STALLED one red`);
+  ok(`events: ${normal.length} normal ones (${normal.map((e) => e.text).join('; ')}) in the text colour, the STALLED one red`);
 
   const rs = fleet.find((m) => m.state === 'RESCAN');
   const why = 'not resuming from the checkpoint because the checkpoint belongs to another epoch';
