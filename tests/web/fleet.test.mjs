@@ -58,7 +58,7 @@ async function heartbeat(m, state, { reason = '', rate = 5e6, lag = 2, percent =
   const size = 8 << 30;
   const done = Math.round(size * percent / 100);
   const doc = {
-    version: '0.1.0', state, reason, tracker: 'scan', paused: state === 'PAUSED',
+    version: '0.1.0', agent_version: '0.1.0', state, reason, tracker: 'scan', paused: state === 'PAUSED',
     staging: { address: '127.0.0.1:7450', connected: true, last_error: '' },
     throughput_bps: rate, lag_seconds: lag,
     disks: [{ name: 'vda', size, state, bytes_done: done, bytes_total: size, backlog_bytes: 0,

@@ -36,7 +36,7 @@ def status_doc(i, state):
     busy = state not in ("PAUSED", "STALLED", "NOT_READY")
     rate = float((i * 7919) % 200 + 1) * 1e6 if busy else 0.0
     return {
-        "version": "0.1.0", "state": state, "reason": REASONS.get(state, ""), "tracker": "scan",
+        "version": "0.1.0", "agent_version": "0.1.0", "state": state, "reason": REASONS.get(state, ""), "tracker": "scan",
         "paused": state == "PAUSED",
         "staging": {"address": "127.0.0.1:7450", "connected": busy, "last_error": ""},
         "throughput_bps": rate, "lag_seconds": float((i * 13) % 3000) / 10 if state == "CHANGE_COPY" else None,
