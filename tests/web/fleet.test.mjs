@@ -55,7 +55,7 @@ function post(path, secret, body) {
   });
 }
 async function heartbeat(m, state, { reason = '', rate = 5e6, lag = 2, percent = 100 } = {}) {
-  const size = 8 << 30;
+  const size = 8 * 2 ** 30;
   const done = Math.round(size * percent / 100);
   const doc = {
     version: '0.1.0', agent_version: '0.1.0', state, reason, tracker: 'scan', paused: state === 'PAUSED',
