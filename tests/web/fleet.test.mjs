@@ -289,6 +289,14 @@ try {
     (await page.locator('#m-reason').textContent()) === why, 20000);
   await until('the RESCAN event', async () => (await page.locator('#m-events li.warning').allTextContents()).some((t) => t.includes('RESCAN: ' + why) || t.includes('reporting: RESCAN: ' + why)), 20000);
   ok(`the RESCAN machine's page shows the reason under the state and in the event log: ${why}`);
+  // an idle machine's page: nothing that spins
+  const idle = fleet.find((m) => m.state === 'PAUSED');
+  await page.goto(base + `/#/machines/${idle.machine_id}`);
+  await until('the paused machine', async () => (await page.locator('#m-state').textContent()) === 'PAUSED' &&
+    (await page.locator('[data-disk] progress').count()) === 1, 20000);
+  const spinning = await page.evaluate(() => document.querySelectorAll('progress:indeterminate').length);
+  if (spinning) fail(`${spinning} indeterminate progress bar(s) on a paused machine's page`);
+  ok(`a PAUSED machine's page (${idle.name}) has no indeterminate progress bar`);
   await page.screenshot({ path: E.ARTIFACTS + '/fleet-machine.png', fullPage: true });
 
   if (problems.length) fail('page errors: ' + problems.join(' | '));
