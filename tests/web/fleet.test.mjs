@@ -255,6 +255,10 @@ try {
   await heartbeat(g, 'STALLED', { reason: 'staging 127.0.0.1:7450: connection refused (retrying)', rate: 0 });
   await sleep(1000);
   await heartbeat(g, 'CHANGE_COPY', { rate: 4e6 });
+  await sleep(1000);
+  await heartbeat(g, 'PAUSED', { rate: 0 }); // an operator's pause is normal too
+  await sleep(1000);
+  await heartbeat(g, 'CHANGE_COPY', { rate: 4e6 });
   await page.goto(base + `/#/machines/${g.machine_id}`);
   await page.locator('#m-chart svg polyline, #m-chart svg circle').first().waitFor();
   const tl = await page.evaluate(async (id) => (await fetch(`/api/v1/machines/${id}/timeline`, { headers: { 'X-Requested-With': 't' } })).json(), g.machine_id);
@@ -271,15 +275,25 @@ try {
   if (!/gaps? without reports/.test(label)) fail('the chart\'s description does not mention the gap: ' + label);
   ok(`chart: ${silences.length} silence(s) longer than 3 heartbeat intervals drawn as gaps (${spans.length} pieces); "${label}"`);
 
-  await until('the events', async () => (await page.locator('#m-events li').count()) >= 4, 20000);
+  await until('the events', async () => (await page.locator('#m-events li').count()) >= 6, 20000);
   const evs = await page.evaluate(() => [...document.querySelectorAll('#m-events li')].map((li) => ({
     text: li.textContent.slice(li.querySelector('time').textContent.length).trim(), cls: li.className, color: getComputedStyle(li).color })));
   const redRgb = 'rgb(207, 34, 46)'; // --bad in app.css
   const stall = evs.find((e) => e.text.includes('→ STALLED'));
-  const normal = evs.filter((e) => /INITIAL_MIRROR → CHANGE_COPY|STALLED → CHANGE_COPY|reporting: /.test(e.text));
+  const normal = evs.filter((e) => /INITIAL_MIRROR → CHANGE_COPY|STALLED → CHANGE_COPY|→ PAUSED|PAUSED → CHANGE_COPY|reporting: /.test(e.text));
   if (!stall || stall.color !== redRgb) fail('the STALLED event is not red: ' + JSON.stringify(stall));
-  if (normal.length < 2 || normal.some((e) => e.color === redRgb || e.cls !== 'info')) fail('a normal event is coloured: ' + JSON.stringify(evs));
+  if (normal.length < 5 || normal.some((e) => e.color === redRgb || e.cls !== 'info')) fail('a normal event is coloured: ' + JSON.stringify(evs));
   ok(`events: ${normal.length} normal ones (${normal.map((e) => e.text).join('; ')}) in the text colour, the STALLED one red`);
+
+  // a hold whose reason carries the remedy is a warning, not an error
+  const nr = fleet.find((m) => m.state === 'NOT_READY');
+  await page.goto(base + `/#/machines/${nr.machine_id}`);
+  const hold = await until('the NOT_READY event', () => page.evaluate(() => {
+    const li = document.querySelector('#m-events li');
+    return li && { cls: li.className, color: getComputedStyle(li).color, text: li.textContent };
+  }), 20000);
+  if (hold.cls !== 'warning' || hold.color === redRgb) fail('NOT_READY\'s event: ' + JSON.stringify(hold));
+  ok(`a NOT_READY hold is a warning (amber, ${hold.color}), not red: ${hold.text}`);
 
   const rs = fleet.find((m) => m.state === 'RESCAN');
   const why = 'not resuming from the checkpoint because the checkpoint belongs to another epoch';
