@@ -289,7 +289,7 @@ try {
   const nr = fleet.find((m) => m.state === 'NOT_READY');
   await page.goto(base + `/#/machines/${nr.machine_id}`);
   const hold = await until('the NOT_READY event', () => page.evaluate(() => {
-    const li = document.querySelector('#m-events li');
+    const li = [...document.querySelectorAll('#m-events li')].find((e) => e.textContent.includes('reporting: NOT_READY'));
     return li && { cls: li.className, color: getComputedStyle(li).color, text: li.textContent };
   }), 20000);
   if (hold.cls !== 'warning' || hold.color === redRgb) fail('NOT_READY\'s event: ' + JSON.stringify(hold));
