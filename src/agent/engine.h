@@ -87,6 +87,9 @@ struct engine {
 	 * changed, deregistered in the console); "" = it may. Shown as NOT_READY
 	 * with this reason; only a reinstall clears it. */
 	char not_ready[512];
+	/* under mu: why the last rescan began (no usable checkpoint, tracking
+	 * lost, staging's store replaced); the reason shown while RESCAN */
+	char rescan_reason[256];
 
 	/* connection, owned by the sender thread */
 	struct conn conn;

@@ -216,6 +216,10 @@ static int choose_start(struct engine *e, const struct checkpoint *cp, int have_
 	}
 	log_warn("not resuming from the checkpoint because %s: rescanning (only blocks that differ from staging are sent)",
 		 why);
+	pthread_mutex_lock(&e->mu);
+	snprintf(e->rescan_reason, sizeof(e->rescan_reason),
+		 "not resuming from the checkpoint because %s", why);
+	pthread_mutex_unlock(&e->mu);
 	return 1;
 }
 
@@ -370,6 +374,8 @@ static int retrack(struct engine *e)
 		d->mirror_watermark = 0;
 		d->mirror_complete = 0;
 		d->tracking_lost = 0;
+		snprintf(e->rescan_reason, sizeof(e->rescan_reason),
+			 "%s: change tracking was lost and restarted", d->cfg->name);
 		if (e->stalled && strstr(e->last_error, "change tracking")) {
 			e->stalled = 0;
 			e->last_error[0] = '\0';
@@ -435,6 +441,8 @@ static void forget_progress(struct engine *e)
 	reader_drain(e);
 	pthread_mutex_lock(&e->mu);
 	e->in_change_copy = 0;
+	snprintf(e->rescan_reason, sizeof(e->rescan_reason),
+		 "staging's store for this machine was replaced");
 	for (unsigned i = 0; i < e->ndisks; i++) {
 		e->disks[i].mirror_watermark = 0;
 		e->disks[i].mirror_complete = 0;

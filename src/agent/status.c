@@ -92,7 +92,7 @@ static json_t *disk_json(struct engine *e, struct engine_disk *d, enum repl_stat
 json_t *status_json(struct engine *e)
 {
 	json_t *root = json_object(), *disks = json_array(), *staging = json_object();
-	enum repl_state ds[FRAME_MAX_DISKS];
+	enum repl_state ds[FRAME_MAX_DISKS], ms;
 	char addr[300];
 	double lag = 0;
 	int lag_known;
@@ -112,9 +112,11 @@ json_t *status_json(struct engine *e)
 
 	json_object_set_new(root, "version", json_string(LIVEMIG_VERSION));
 	json_object_set_new(root, "machine", json_string(e->cfg->machine));
-	json_object_set_new(root, "state", json_string(state_name(machine_state(ds, e->ndisks))));
+	ms = machine_state(ds, e->ndisks);
+	json_object_set_new(root, "state", json_string(state_name(ms)));
 	json_object_set_new(root, "reason", json_string(e->not_ready[0] ? e->not_ready :
-						       e->stalled ? e->last_error : ""));
+						       e->stalled ? e->last_error :
+						       ms == ST_RESCAN ? e->rescan_reason : ""));
 	json_object_set_new(root, "tracker", json_string(e->tracker->name));
 	json_object_set_new(root, "tracker_reason", json_string(e->tracker_reason));
 	/* an operator's pause; a hold pauses the reader too but is not one */

@@ -19,6 +19,7 @@ struct console {
 	char *agent_ca_pem;         /* returned to agents for reference */
 	char staging_addr[256];     /* HOST:PORT agents replicate to */
 	char *staging_ca_pem;       /* CA that signed staging's cert; NULL if not given */
+	char *console_ca_pem;       /* what installers trust for this server (web_ca.c) */
 	unsigned heartbeat_interval_s;
 	unsigned heartbeat_timeout_s; /* silent longer than this: DISCONNECTED */
 	unsigned history_max;       /* status_history rows kept per machine */

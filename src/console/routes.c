@@ -47,6 +47,7 @@ static const struct route console_routes[] = {
 	{ "GET", "/api/v1/tokens", web_tokens_list },
 	{ "POST", "/api/v1/tokens", web_tokens_create },
 	{ "DELETE", "/api/v1/tokens/{id}", web_token_revoke },
+	{ "GET", "/api/v1/ca/console.pem", web_ca_get },
 	/* the REST API (docs/console-api.md) */
 	{ "GET", "/api/v1/health", health_get },
 	{ "GET", "/metrics", api_metrics_get },

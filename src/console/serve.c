@@ -16,12 +16,13 @@
 #include "http.h"
 #include "hb_limit.h"
 #include "login_limit.h"
+#include "web.h"
 #include "log.h"
 
 #define PEM_MAX (1u << 20)
 
 struct serve_opts {
-	const char *listen, *db, *cert, *key, *ca_cert, *ca_key, *staging, *staging_ca;
+	const char *listen, *db, *cert, *key, *ca_cert, *ca_key, *staging, *staging_ca, *console_ca;
 	uint64_t interval_s, timeout_s, history;
 	enum log_level level;
 };
@@ -45,6 +46,9 @@ static void usage(FILE *out)
 		"  --staging HOST:PORT         the staging server agents replicate to\n"
 		"  --staging-ca FILE           the CA that signed staging's certificate (PEM),\n"
 		"                              handed to agents at registration\n"
+		"  --console-ca FILE           the CA certificate installers need to trust this\n"
+		"                              server, offered on the token page (default: the\n"
+		"                              last certificate of --tls-cert)\n"
 		"  --heartbeat-interval DUR    how often agents report (default 10s)\n"
 		"  --heartbeat-timeout DUR     silent longer than this: DISCONNECTED (default 30s)\n"
 		"  --history N                 status reports kept per machine (default 500)\n"
@@ -64,6 +68,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "agent-ca-key", required_argument, NULL, 'K' },
 		{ "staging", required_argument, NULL, 's' },
 		{ "staging-ca", required_argument, NULL, 'S' },
+		{ "console-ca", required_argument, NULL, 'C' },
 		{ "heartbeat-interval", required_argument, NULL, 'i' },
 		{ "heartbeat-timeout", required_argument, NULL, 't' },
 		{ "history", required_argument, NULL, 'H' },
@@ -85,6 +90,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		case 'K': o->ca_key = optarg; break;
 		case 's': o->staging = optarg; break;
 		case 'S': o->staging_ca = optarg; break;
+		case 'C': o->console_ca = optarg; break;
 		case 'i':
 		case 't':
 			if (parse_seconds(optarg, c == 'i' ? &o->interval_s : &o->timeout_s))
@@ -152,8 +158,13 @@ static int setup(const struct serve_opts *o, struct console *c, char **cert, cha
 	snprintf(c->staging_addr, sizeof(c->staging_addr), "%s", o->staging);
 	if ((rc = read_pem("--tls-cert", o->cert, cert)) || (rc = read_pem("--tls-key", o->key, key)) ||
 	    (rc = read_pem("--agent-ca-cert", o->ca_cert, &c->agent_ca_pem)) ||
-	    (o->staging_ca && (rc = read_pem("--staging-ca", o->staging_ca, &c->staging_ca_pem))))
+	    (o->staging_ca && (rc = read_pem("--staging-ca", o->staging_ca, &c->staging_ca_pem))) ||
+	    (o->console_ca && (rc = read_pem("--console-ca", o->console_ca, &c->console_ca_pem))))
 		return rc;
+	if (!o->console_ca && (rc = console_ca_from_chain(*cert, &c->console_ca_pem))) {
+		log_error("--tls-cert %s holds no certificate", o->cert);
+		return rc;
+	}
 	rc = agent_ca_load(o->ca_cert, o->ca_key, &c->ca, err, sizeof(err));
 	if (rc) {
 		log_error("agent CA: %s", err);
@@ -174,6 +185,7 @@ static void cleanup(struct console *c, char *cert, char *key)
 	agent_ca_free(c->ca);
 	free(c->agent_ca_pem);
 	free(c->staging_ca_pem);
+	free(c->console_ca_pem);
 	free(cert);
 	if (key) {
 		memset(key, 0, strlen(key));

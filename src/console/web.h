@@ -8,6 +8,7 @@
  *   DELETE          /api/v1/tokens/ID          revoke
  *   POST            /api/v1/machines/ID/replication   pause or resume
  *   GET             /api/v1/machines/ID/timeline      throughput series, events
+ *   GET             /api/v1/ca/console.pem     the CA certificate installers trust
  * The operator API (GET /api/v1/machines...) takes the page's session too
  * (api_auth.c), so the page and scripts read the same documents.
  */
@@ -51,5 +52,10 @@ void web_tokens_create(struct request *rq, struct reply *rp);
 void web_token_revoke(struct request *rq, struct reply *rp);
 void web_replication_post(struct request *rq, struct reply *rp);
 void web_timeline_get(struct request *rq, struct reply *rp);
+void web_ca_get(struct request *rq, struct reply *rp);
+
+/* The last certificate of a PEM chain, re-encoded (malloc'd): the console's
+ * CA certificate when serve has no --console-ca. 0, -EINVAL or -ENOMEM. */
+int console_ca_from_chain(const char *chain_pem, char **out);
 
 #endif

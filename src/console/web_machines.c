@@ -104,5 +104,7 @@ void web_timeline_get(struct request *rq, struct reply *rp)
 		return;
 	}
 	json_object_set_new(tl, "machine_id", json_string(machine_id));
+	/* the chart breaks its line where reports stopped for longer than this */
+	json_object_set_new(tl, "heartbeat_interval", json_integer(rq->c->heartbeat_interval_s));
 	reply_json(rp, 200, tl);
 }

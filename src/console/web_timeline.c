@@ -24,12 +24,14 @@ static const char *str(const json_t *o, const char *k)
 	return s ? s : "";
 }
 
+/* Only what needs someone's attention is coloured: a failure (error) or a
+ * hold or detour with its remedy in the reason (warning). Starting, copying,
+ * an operator's pause and recovering from any of these are normal. */
 static const char *level_of(const char *state)
 {
-	if (!strcmp(state, "STALLED") || !strcmp(state, "NOT_READY") ||
-	    !strcmp(state, "DISCONNECTED"))
+	if (!strcmp(state, "STALLED") || !strcmp(state, "DISCONNECTED"))
 		return "error";
-	if (!strcmp(state, "RESCAN") || !strcmp(state, "BACKLOG") || !strcmp(state, "PAUSED"))
+	if (!strcmp(state, "RESCAN") || !strcmp(state, "BACKLOG") || !strcmp(state, "NOT_READY"))
 		return "warning";
 	return "info";
 }

@@ -102,12 +102,36 @@ static void test_auto_falls_back(void **state)
 	json_decref(st);
 }
 
+/* RESCAN says why it began (the console's page shows it under the state);
+ * other states keep their own reason or none. */
+static void test_rescan_reason(void **state)
+{
+	json_t *st;
+
+	(void)state;
+	snprintf(cfg.tracker, sizeof(cfg.tracker), "scan");
+	e.tracker = &tracker_scan_ops;
+	snprintf(e.rescan_reason, sizeof(e.rescan_reason),
+		 "not resuming from the checkpoint because there is no checkpoint");
+	atomic_store(&e.disks[0].state, ST_RESCAN);
+	st = status_json(&e);
+	assert_string_equal(json_string_value(json_object_get(st, "state")), "RESCAN");
+	assert_string_equal(json_string_value(json_object_get(st, "reason")), e.rescan_reason);
+	json_decref(st);
+	atomic_store(&e.disks[0].state, ST_CHANGE_COPY);
+	st = status_json(&e);
+	assert_string_equal(json_string_value(json_object_get(st, "state")), "CHANGE_COPY");
+	assert_string_equal(json_string_value(json_object_get(st, "reason")), "");
+	json_decref(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_kmod_refused_for_image),
 		cmocka_unit_test(test_auto_falls_back),
+		cmocka_unit_test(test_rescan_reason),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

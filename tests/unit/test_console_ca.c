@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "web.h"
 
 struct fixture {
 	char dir[64];
@@ -210,6 +211,54 @@ static void test_load_errors(void **state)
 	assert_null(ca);
 }
 
+static char *slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = calloc(1, 65536);
+
+	assert_non_null(fp);
+	assert_true(fread(buf, 1, 65535, fp) > 0);
+	fclose(fp);
+	return buf;
+}
+
+/* Without --console-ca the page offers the top of the served chain: a leaf
+ * followed by its CA gives the CA; one certificate gives itself. */
+static void test_console_ca_from_chain(void **state)
+{
+	struct fixture *f = *state;
+	EVP_PKEY *key;
+	char *csr = make_csr("EC", "P-256", &key), *ca_pem = slurp(f->cert), *chain, *out = NULL;
+	struct signed_cert sc;
+	char why[256];
+	X509 *want, *got;
+
+	assert_int_equal(agent_ca_sign(f->ca, csr, "web-02", &sc, why, sizeof(why)), 0);
+	chain = calloc(1, strlen(sc.pem) + strlen(ca_pem) + 1);
+	strcat(strcpy(chain, sc.pem), ca_pem);
+	assert_int_equal(console_ca_from_chain(chain, &out), 0);
+	want = parse_cert(ca_pem);
+	got = parse_cert(out);
+	assert_int_equal(X509_cmp(want, got), 0);
+	X509_free(got);
+	free(out);
+
+	assert_int_equal(console_ca_from_chain(sc.pem, &out), 0);
+	got = parse_cert(out);
+	assert_int_not_equal(X509_cmp(want, got), 0);
+	X509_free(got);
+	free(out);
+
+	assert_int_equal(console_ca_from_chain("not a certificate\n", &out), -EINVAL);
+	assert_null(out);
+	X509_free(want);
+	free(chain);
+	free(ca_pem);
+	signed_cert_clear(&sc);
+	free(csr);
+	EVP_PKEY_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_serials_differ),
 		cmocka_unit_test(test_bad_csrs),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_console_ca_from_chain),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

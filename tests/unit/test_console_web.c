@@ -146,6 +146,13 @@ static void test_timeline(void **state)
 				    json_array_get(json_object_get(tl, "events"), 3), "level")),
 			    "error");
 	assert_string_equal(event_text(tl, 4), "REGISTERED \u2192 INITIAL_MIRROR");
+	/* only what needs attention is coloured: starting and recovering are not */
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(tl, "events"), 4), "level")),
+			    "info");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(tl, "events"), 1), "level")),
+			    "info");
 	assert_string_equal(event_text(tl, 5), "reporting: REGISTERED");
 	json_decref(tl);
 

@@ -7,6 +7,7 @@
 // Each check prints "ok: ..."; the first failure throws and exits 1.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
@@ -329,13 +330,29 @@ try {
     const conf = readFileSync(root + '/etc/livemig/install.conf.d/50-console.conf', 'utf8');
     if (conf !== `console_url = ${base}\nconsole_ca = /etc/livemig/console-ca.pem\naccount = acme\n`) fail(`${k} drop-in: ${JSON.stringify(conf)} (base ${base})`);
     if (readFileSync(root + '/etc/livemig/token', 'utf8') !== secret + '\n') fail(`${k} token file`);
+    if (!new X509Certificate(readFileSync(root + '/etc/livemig/console-ca.pem')).raw.equals(new X509Certificate(readFileSync(E.SERVER_CA)).raw))
+      fail(`${k}: console-ca.pem is not the console's CA`);
     const mode = statSync(root + '/etc/livemig/token').mode & 0o777;
     if (mode !== 0o600) fail(`${k} token file mode ${mode.toString(8)}`);
     rmSync(root, { recursive: true });
   }
+  // the console's CA certificate: shown, downloadable, fingerprinted, and
+  // written by the commands where their settings point
+  const caFile = readFileSync(E.SERVER_CA, 'utf8');
+  const caCert = new X509Certificate(caFile);
+  const shownPem = await page.locator('#ca-pem').textContent();
+  if (!new X509Certificate(shownPem).raw.equals(caCert.raw)) fail('the page shows another CA certificate: ' + shownPem);
+  const dl = await pageFetch(page, 'GET', await page.locator('#ca-download').getAttribute('href'));
+  if (dl.status !== 200 || !new X509Certificate(dl.text).raw.equals(caCert.raw)) fail('the CA download: ' + dl.status + ' ' + dl.text);
+  const fp = await page.locator('#ca-fingerprint').textContent();
+  if (fp !== caCert.fingerprint256) fail(`fingerprint ${fp}, openssl says ${caCert.fingerprint256}`);
+  if (await page.locator('#ca-download').getAttribute('download') !== 'console-ca.pem') fail('the link does not save console-ca.pem');
+  await page.getByRole('button', { name: 'Copy the CA certificate' }).click();
+  await until('the CA on the clipboard', async () => (await page.evaluate(() => navigator.clipboard.readText())) === shownPem);
+  ok(`the token page offers the console's CA certificate (shown, copied, downloadable as console-ca.pem; SHA-256 ${fp.slice(0, 23)}…), the one serve --console-ca names`);
   await page.getByRole('button', { name: 'Copy the Debian, Ubuntu (apt) command' }).click();
   await until('the clipboard', async () => (await page.evaluate(() => navigator.clipboard.readText())) === cmds.apt);
-  ok('a new token is shown once with apt, yum and Ansible commands holding it (the apt and yum ones run in a scratch root: drop-in and 0600 token file); the apt one copied to the clipboard');
+  ok('a new token is shown once with apt, yum and Ansible commands holding it (the apt and yum ones run in a scratch root: CA certificate, drop-in and 0600 token file); the apt one copied to the clipboard');
   await page.screenshot({ path: E.ARTIFACTS + '/tokens.png', fullPage: true });
   if ((await unlabelled(page)).length) fail('controls without a name: ' + (await unlabelled(page)).join(' | '));
 
@@ -343,7 +360,17 @@ try {
   const mine = json(listing).tokens.find((t) => t.label === 'web test');
   if (!mine || mine.state !== 'active') fail('token list: ' + listing.text);
   if (listing.text.includes(secret) || /hash/i.test(listing.text)) fail('the token list reveals a secret or hash: ' + listing.text);
+  // revoking asks first: Cancel changes nothing
   await page.getByRole('button', { name: `Revoke token ${mine.id}` }).click();
+  await page.locator('#revoke-dialog').waitFor({ state: 'visible' });
+  if (!(await page.locator('#rv-name').textContent()).includes(String(mine.id))) fail('the dialog does not name the token');
+  await page.locator('#rv-cancel').click();
+  await page.locator('#revoke-dialog').waitFor({ state: 'hidden' });
+  const stillActive = json(await pageFetch(page, "GET", "/api/v1/tokens")).tokens.find((t) => t.id === mine.id);
+  if (stillActive.state !== "active") fail("Cancel revoked the token");
+  ok(`Revoke asks first: a dialog names token ${mine.id}; Cancel leaves it active`);
+  await page.getByRole('button', { name: `Revoke token ${mine.id}` }).click();
+  await page.getByRole('button', { name: 'Revoke token', exact: true }).click();
   await until('the revoked state', async () => (await page.locator(`tr[data-token="${mine.id}"] [data-field=state]`).textContent()) === 'revoked');
   const inst = spawnSync('bash', [E.TRY_INSTALL, secret], { encoding: 'utf8' });
   if (inst.status !== 24 || !inst.stdout.includes('was revoked at')) fail(`livemig install with the revoked token: exit ${inst.status}: ${inst.stdout}`);

@@ -34,13 +34,18 @@ mkdir -p "$ARTIFACTS"
 
 # a timeout no busy machine reaches between two heartbeats: the page must never
 # show this live machine DISCONNECTED
-start_install_servers --heartbeat-interval 1s --heartbeat-timeout 60s
+# --console-ca: the certificate the token page offers and its commands write
+# (the test CA setup_pki makes, in start_install_servers: SERVER_CA then)
+start_install_servers --heartbeat-interval 1s --heartbeat-timeout 60s --console-ca "$T/pki/server-ca/ca.pem"
 admin create-account acme --licenses 3 >/dev/null || die "create-account acme"
 printf '%s\n' 'alice-web-password' >"$T/alice.pw"
 admin create-user acme alice --password-file "$T/alice.pw" >/dev/null || die "create-user alice"
 admin create-account globex --licenses 1 >/dev/null || die "create-account globex"
 printf '%s\n' 'bob-web-password' >"$T/bob.pw"
 admin create-user globex bob --password-file "$T/bob.pw" >/dev/null || die "create-user bob"
+admin create-account fleet --licenses 250 >/dev/null || die "create-account fleet"
+printf '%s\n' 'carol-web-password' >"$T/carol.pw"
+admin create-user fleet carol --password-file "$T/carol.pw" >/dev/null || die "create-user carol"
 
 python3 "$TESTS/make_disk.py" "$T/source.img" 48M --zeros 0 --files 0 --random 1 --seed 51 >/dev/null
 dev=$(make_loop "$T/source.img")
@@ -84,4 +89,16 @@ CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM MACHINE=$machine LIVEMIG=
 grep -q "the console asks to pause replication (requested by alice@acme)" "$ISTATE/livemigd.log" ||
 	die "livemigd did not log the console's pause request"
 pass "livemigd logged the console's pause request"
+
+# the page at fleet size: 200 machines of account fleet registered and
+# reporting through the real API (tests/web/seed_fleet.py), then
+# tests/web/fleet.test.mjs
+fleet_token=$(admin create-token fleet 2>/dev/null) || die "create-token fleet"
+t0=$(date +%s)
+python3 "$WEB/seed_fleet.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" --token "$fleet_token" \
+	--count 200 --dir "$T/fleet" --out "$T/fleet.json" || die "seeding the fleet failed"
+pass "200 machines registered and reporting through the API in $(($(date +%s) - t0)) s"
+CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM ARTIFACTS=$ARTIFACTS SERVER_CA=$SERVER_CA \
+	FLEET_FILE=$T/fleet.json timeout --kill-after=10 600 node "$WEB/fleet.test.mjs" ||
+	die "the fleet browser test failed; screenshots in $ARTIFACTS"
 ls "$ARTIFACTS"

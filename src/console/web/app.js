@@ -60,7 +60,8 @@
     fill(dl, ...pairs.flatMap(([k, v, id]) => [el('dt', { text: k }), el('dd', { text: v, id: id })]));
   }
   function progressBar(label, p) {
-    return el('progress', { max: '100', value: p === null || p === undefined ? null : String(p), 'aria-label': label });
+    // without a figure the bar is empty, not an animated indeterminate one
+    return el('progress', { max: '100', value: p === null || p === undefined ? '0' : String(p), 'aria-label': label });
   }
   function show(view) {
     for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'view-' + view;
@@ -135,6 +136,135 @@
   function reasonOf(m) {
     return m.disconnected_reason || (m.progress && m.progress.reason) || '';
   }
+  // The list at fleet size: the last answer is kept (fleet), and what is
+  // shown is recomputed from it and the view's settings (search, state,
+  // sort) without asking the console again. One render builds every row in
+  // a fragment and swaps it in at once.
+  let fleet = null;        // the last GET /api/v1/machines answer
+  const view = { q: '', state: '', sort: 'hostname', dir: 1 };
+  const STATES = ['INITIAL_MIRROR', 'CHANGE_COPY', 'BACKLOG', 'RESCAN', 'PAUSED', 'STALLED', 'NOT_READY',
+    'REGISTERED', 'DISCONNECTED', 'DEREGISTERED'];
+  const num = (v) => (typeof v === 'number' && !isNaN(v)) ? v : null;
+  const SORT_KEYS = {
+    hostname: (m) => m.hostname,
+    os: (m) => (m.inventory_summary || {}).os || null,
+    identity: (m) => identity(m),
+    agent: (m) => m.agent_version || null,
+    state: (m) => m.state,
+    percent: (m) => num((m.progress || {}).percent),
+    throughput: (m) => num((m.progress || {}).throughput_bps),
+    eta: (m) => num((m.progress || {}).eta_seconds),
+    lag: (m) => num((m.progress || {}).lag_seconds),
+    last_seen: (m) => num(m.last_seen),
+  };
+  const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+  // Ascending or descending by the column; machines without a figure last
+  // either way; ties keep machine id order (the sort is stable).
+  function sorted(ms) {
+    const key = SORT_KEYS[view.sort] || SORT_KEYS.hostname;
+    const rows = ms.map((m, i) => ({ m, i, k: key(m) }));
+    rows.sort((a, b) => {
+      const an = a.k === null || a.k === undefined, bn = b.k === null || b.k === undefined;
+      if (an || bn) return an === bn ? a.i - b.i : (an ? 1 : -1);
+      const c = typeof a.k === 'number' ? a.k - b.k : collator.compare(a.k, b.k);
+      return c ? c * view.dir : a.i - b.i;
+    });
+    return rows.map((r) => r.m);
+  }
+  function matches(m) {
+    if (view.state && m.state !== view.state) return false;
+    if (!view.q) return true;
+    const q = view.q.toLowerCase();
+    const inv = m.inventory_summary || {};
+    return [m.hostname, m.machine_id, inv.hostname].some((v) => typeof v === 'string' && v.toLowerCase().includes(q));
+  }
+  function machineRow(m) {
+    const p = m.progress || {};
+    const inv = m.inventory_summary || {};
+    const reason = reasonOf(m);
+    const percent = num(p.percent);
+    // an idle machine (no pass under way) gets no bar: an empty progress
+    // element would be an animated "busy" one
+    const bar = percent === null ? el('span', { className: 'muted', 'data-field': 'percent', text: '-' })
+      : el('div', { className: 'bar' }, progressBar('Progress of ' + m.hostname, percent),
+        el('span', { 'data-field': 'percent', text: pct(percent) }));
+    return el('tr', { 'data-machine': m.machine_id },
+      el('td', { 'data-label': 'Host name' },
+        el('a', { href: '#/machines/' + encodeURIComponent(m.machine_id), text: m.hostname }),
+        el('div', { className: 'muted small', text: m.machine_id })),
+      el('td', { 'data-label': 'OS', text: inv.os || '-' }),
+      el('td', { 'data-label': 'Identity', text: identity(m) }),
+      el('td', { 'data-label': 'Agent', text: m.agent_version || '-' }),
+      el('td', { 'data-label': 'State' },
+        el('span', { className: stateClass(m.state), 'data-field': 'state', text: m.state }),
+        reason ? el('div', { className: 'small', 'data-field': 'reason', text: reason }) : null),
+      el('td', { 'data-label': 'Progress' }, bar),
+      el('td', { 'data-label': 'Throughput', className: 'num', 'data-field': 'throughput', text: rate(num(p.throughput_bps)) }),
+      el('td', { 'data-label': 'ETA', className: 'num', 'data-field': 'eta', text: duration(num(p.eta_seconds)) }),
+      el('td', { 'data-label': 'Lag', className: 'num', 'data-field': 'lag', text: duration(num(p.lag_seconds)) }),
+      el('td', { 'data-label': 'Last seen', className: 'num', title: when(m.last_seen), text: ago(m.last_seen) }));
+  }
+  function renderCounts(ms) {
+    const counts = {};
+    for (const m of ms) counts[m.state] = (counts[m.state] || 0) + 1;
+    const states = STATES.filter((s) => counts[s]).concat(Object.keys(counts).filter((s) => !STATES.includes(s)).sort());
+    fill($('ml-counts'), ...states.map((s) => {
+      const b = el('button', { type: 'button', className: 'count ' + stateClass(s), 'data-state': s,
+        'aria-pressed': view.state === s ? 'true' : 'false', 'aria-label': `${counts[s]} ${s}: show only these` },
+      el('span', { text: s }), ' ', el('strong', { text: String(counts[s]) }));
+      b.addEventListener('click', () => setFilter(view.state === s ? '' : s));
+      return b;
+    }));
+    const sel = $('ml-state');
+    const want = ['', ...states];
+    if (view.state && !want.includes(view.state)) want.push(view.state);
+    if ([...sel.options].map((o) => o.value).join() !== want.join()) {
+      fill(sel, ...want.map((s) => el('option', { value: s, text: s ? `${s} (${counts[s] || 0})` : 'all states' })));
+    } else {
+      for (const o of sel.options) if (o.value) o.textContent = `${o.value} (${counts[o.value] || 0})`;
+    }
+    sel.value = view.state;
+  }
+  function renderHeaders() {
+    for (const th of document.querySelectorAll('#machines th[data-sort]')) {
+      const on = th.dataset.sort === view.sort;
+      th.setAttribute('aria-sort', on ? (view.dir > 0 ? 'ascending' : 'descending') : 'none');
+      const b = th.querySelector('button');
+      if (b) b.dataset.dir = on ? (view.dir > 0 ? 'asc' : 'desc') : '';
+    }
+  }
+  function renderList() {
+    if (!fleet) return;
+    const ms = fleet.machines;
+    $('machines-summary').textContent = ms.length + ' machine' + (ms.length === 1 ? '' : 's') +
+      ' in account ' + fleet.account + '; licenses: ' + fleet.licenses.in_use + ' of ' + fleet.licenses.total + ' in use';
+    $('machines-empty').hidden = ms.length > 0;
+    renderCounts(ms);
+    renderHeaders();
+    const shown = sorted(ms.filter(matches));
+    $('ml-shown').textContent = ms.length && shown.length !== ms.length
+      ? `${shown.length} of ${ms.length} shown` + (shown.length ? '' : ': nothing matches the search or the state') : '';
+    const frag = document.createDocumentFragment();
+    for (const m of shown) frag.append(machineRow(m));
+    $('machines-body').replaceChildren(frag);
+  }
+  function setFilter(state) {
+    view.state = state;
+    renderList();
+  }
+  // The headers become buttons (a screen reader says "sort by …"); a second
+  // click on the same column reverses it.
+  for (const th of document.querySelectorAll('#machines th[data-sort]')) {
+    const b = el('button', { type: 'button', className: 'sort', text: th.textContent });
+    b.addEventListener('click', () => {
+      if (view.sort === th.dataset.sort) view.dir = -view.dir;
+      else { view.sort = th.dataset.sort; view.dir = 1; }
+      renderList();
+    });
+    fill(th, b);
+  }
+  $('ml-search').addEventListener('input', () => { view.q = $('ml-search').value.trim(); renderList(); });
+  $('ml-state').addEventListener('change', () => setFilter($('ml-state').value));
   async function refreshList() {
     const r = await api('GET', '/api/v1/machines');
     if (r.status !== 200) return;
@@ -142,35 +272,27 @@
     const key = JSON.stringify(r.data) + Math.floor(Date.now() / 5000);
     if (key === lastKey) return;
     lastKey = key;
-    const ms = r.data.machines;
-    $('machines-summary').textContent = ms.length + ' machine' + (ms.length === 1 ? '' : 's') +
-      ' in account ' + r.data.account + '; licenses: ' + r.data.licenses.in_use + ' of ' + r.data.licenses.total + ' in use';
-    $('machines-empty').hidden = ms.length > 0;
-    fill($('machines-body'), ...ms.map((m) => {
-      const p = m.progress || {};
-      const inv = m.inventory_summary || {};
-      const reason = reasonOf(m);
-      return el('tr', { 'data-machine': m.machine_id },
-        el('td', { 'data-label': 'Host name' },
-          el('a', { href: '#/machines/' + encodeURIComponent(m.machine_id), text: m.hostname }),
-          el('div', { className: 'muted small', text: m.machine_id })),
-        el('td', { 'data-label': 'OS', text: inv.os || '-' }),
-        el('td', { 'data-label': 'Identity', text: identity(m) }),
-        el('td', { 'data-label': 'Agent', text: m.agent_version || '-' }),
-        el('td', { 'data-label': 'State' },
-          el('span', { className: stateClass(m.state), 'data-field': 'state', text: m.state }),
-          reason ? el('div', { className: 'small', 'data-field': 'reason', text: reason }) : null),
-        el('td', { 'data-label': 'Progress' },
-          el('div', { className: 'bar' }, progressBar('Progress of ' + m.hostname, p.percent),
-            el('span', { 'data-field': 'percent', text: pct(p.percent) }))),
-        el('td', { 'data-label': 'Lag', text: duration(p.lag_seconds) }),
-        el('td', { 'data-label': 'Last seen', title: when(m.last_seen), text: ago(m.last_seen) }));
-    }));
+    fleet = r.data;
+    renderList();
   }
 
   // ---- one machine ----
   let current = null;   // the machine shown
-  function chart(series) {
+  // Reports further apart than three heartbeat intervals mean the agent was
+  // not heard from: the line stops there and starts again, instead of a
+  // straight line across the silence.
+  function segments(pts, interval) {
+    const gap = 3 * Math.max(1, interval || 10);
+    const segs = [];
+    let cur = [];
+    for (const p of pts) {
+      if (cur.length && p.t - cur[cur.length - 1].t > gap) { segs.push(cur); cur = []; }
+      cur.push(p);
+    }
+    if (cur.length) segs.push(cur);
+    return segs;
+  }
+  function chart(series, interval) {
     const box = $('m-chart');
     const pts = series.filter((s) => typeof s.throughput_bps === 'number');
     const ns = 'http://www.w3.org/2000/svg';
@@ -190,7 +312,6 @@
     const max = Math.max(1, ...pts.map((p) => p.throughput_bps));
     const x = (t) => L + (W - L - 4) * (t1 > t0 ? (t - t0) / (t1 - t0) : 1);
     const y = (v) => T + (H - T - B) * (1 - v / max);
-    const line = pts.map((p) => `${x(p.t).toFixed(1)},${y(p.throughput_bps).toFixed(1)}`).join(' ');
     const mk = (tag, a, text) => {
       const e = document.createElementNS(ns, tag);
       for (const [k, v] of Object.entries(a)) e.setAttribute(k, v);
@@ -199,14 +320,26 @@
     };
     mk('line', { class: 'axis', x1: L, y1: H - B, x2: W, y2: H - B });
     mk('line', { class: 'axis', x1: L, y1: T, x2: L, y2: H - B });
-    mk('polygon', { class: 'area', points: `${x(t0)},${H - B} ${line} ${x(t1)},${H - B}` });
-    mk('polyline', { class: 'line', points: line });
+    const segs = segments(pts, interval);
+    for (const seg of segs) {
+      const a = seg[0].t, b = seg[seg.length - 1].t;
+      const span = { 'data-from': String(a), 'data-to': String(b) };
+      if (seg.length === 1) {
+        mk('circle', { class: 'dot', cx: x(a).toFixed(1), cy: y(seg[0].throughput_bps).toFixed(1), r: 2.5, ...span });
+        continue;
+      }
+      const line = seg.map((p) => `${x(p.t).toFixed(1)},${y(p.throughput_bps).toFixed(1)}`).join(' ');
+      mk('polygon', { class: 'area', points: `${x(a).toFixed(1)},${H - B} ${line} ${x(b).toFixed(1)},${H - B}` });
+      mk('polyline', { class: 'line', points: line, ...span });
+    }
     mk('text', { x: 2, y: T + 10 }, rate(max));
     mk('text', { x: 2, y: H - B }, '0');
     mk('text', { x: L, y: H - 4 }, new Date(t0 * 1000).toLocaleTimeString());
     mk('text', { x: W - 70, y: H - 4 }, new Date(t1 * 1000).toLocaleTimeString());
     const last = pts[pts.length - 1].throughput_bps;
-    svg.setAttribute('aria-label', `Throughput over the last ${pts.length} reports: now ${rate(last)}, peak ${rate(max)}`);
+    const gaps = segs.length - 1;
+    svg.setAttribute('aria-label', `Throughput over the last ${pts.length} reports: now ${rate(last)}, peak ${rate(max)}` +
+      (gaps ? `; ${gaps} gap${gaps === 1 ? '' : 's'} without reports` : ''));
     fill(box, svg);
   }
   function requestText(m) {
@@ -277,7 +410,7 @@
       el('strong', { text: n.name }), ' ' + (n.permanent_mac || n.mac || '') + ' ' +
       (n.addresses || []).map((a) => a.address + '/' + a.prefixlen).join(', '))));
     if (tl) {
-      chart(tl.series || []);
+      chart(tl.series || [], tl.heartbeat_interval);
       fill($('m-events'), ...(tl.events || []).map((e) => el('li', { className: e.level },
         el('time', { datetime: new Date(e.t * 1000).toISOString(), text: new Date(e.t * 1000).toLocaleTimeString() }),
         ' ' + e.text)));
@@ -362,10 +495,14 @@
   // The packages read their settings from install.conf.d and the token from
   // /etc/livemig/token (docs/install.md): the token never appears on a
   // command line, where other users could see it in ps.
+  let caPem = '';   // the console's CA certificate (GET /api/v1/ca/console.pem)
   function commands(token) {
     const ca = '/etc/livemig/console-ca.pem';
+    const caWrite = caPem ? [`sudo tee ${ca} >/dev/null <<'EOF'`, caPem.trimEnd(), 'EOF']
+      : [`# the console's CA certificate in ${ca} (mode 0644): see "The console's CA certificate"`];
     const settings = [
       'sudo install -d /etc/livemig/install.conf.d',
+      ...caWrite,
       "sudo tee /etc/livemig/install.conf.d/50-console.conf >/dev/null <<'EOF'",
       `console_url = ${location.origin}`,
       `console_ca = ${ca}`,
@@ -373,13 +510,13 @@
       'EOF',
       `printf '%s\\n' '${token}' | sudo install -m 0600 /dev/stdin /etc/livemig/token`,
     ];
-    const caFirst = `# first, the console's CA certificate in ${ca} (mode 0644)`;
     return [
-      ['apt', 'Debian, Ubuntu (apt)', [caFirst, ...settings,
+      ['apt', 'Debian, Ubuntu (apt)', [...settings,
         'sudo DEBIAN_FRONTEND=noninteractive apt-get install -y livemig-agent livemig-cbt-dkms'].join('\n')],
-      ['yum', 'RHEL, CentOS, Rocky, Amazon Linux (yum)', [caFirst, ...settings,
+      ['yum', 'RHEL, CentOS, Rocky, Amazon Linux (yum)', [...settings,
         'sudo yum install -y livemig-agent livemig-cbt-dkms'].join('\n')],
       ['ansible', 'Ansible playbook (role livemig_agent from docs/ansible)', [
+        '# console-ca.pem (download it on this page) next to the playbook',
         '- hosts: all',
         '  become: true',
         '  roles:',
@@ -393,6 +530,29 @@
       ].join('\n')],
     ];
   }
+  // The fingerprint an operator compares with the administrator's (what
+  // `openssl x509 -noout -fingerprint -sha256` prints).
+  async function fingerprint(pem) {
+    const b64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+    const der = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const h = new Uint8Array(await crypto.subtle.digest('SHA-256', der));
+    return [...h].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
+  }
+  async function loadCa() {
+    if (caPem) return;
+    let r;
+    try {
+      r = await fetch('/api/v1/ca/console.pem', { credentials: 'same-origin', cache: 'no-store' });
+    } catch (e) {
+      $('ca-status').textContent = 'the console does not answer: ' + e.message;
+      return;
+    }
+    if (!r.ok) { $('ca-status').textContent = 'the console has no CA certificate to offer (' + r.status + ')'; return; }
+    caPem = await r.text();
+    $('ca-pem').textContent = caPem;
+    try { $('ca-fingerprint').textContent = await fingerprint(caPem); } catch (e) { $('ca-fingerprint').textContent = '-'; }
+  }
+  $('ca-copy').addEventListener('click', () => copy(caPem, $('ca-status')));
   async function copy(text, status) {
     try {
       await navigator.clipboard.writeText(text);
@@ -422,12 +582,7 @@
       let action = null;
       if (t.state === 'active') {
         action = el('button', { type: 'button', className: 'secondary', 'aria-label': 'Revoke token ' + t.id, text: 'Revoke' });
-        action.addEventListener('click', async () => {
-          const x = await api('DELETE', '/api/v1/tokens/' + t.id);
-          if (x.status !== 200) $('token-error').textContent = errText(x);
-          lastKey = '';
-          refreshTokens();
-        });
+        action.addEventListener('click', () => askRevoke(t));
       }
       return el('tr', { 'data-token': String(t.id) },
         el('td', { 'data-label': 'Id', text: String(t.id) }),
@@ -439,6 +594,27 @@
         el('td', { 'data-label': '' }, action));
     }));
   }
+  // Revoking asks first, like removing a machine: it cannot be undone.
+  let revoking = null;
+  function askRevoke(t) {
+    revoking = t;
+    $('rv-name').textContent = String(t.id) + (t.label ? ' (' + t.label + ')' : '');
+    $('rv-error').textContent = '';
+    $('rv-confirm').disabled = false;
+    $('revoke-dialog').showModal();
+  }
+  $('rv-cancel').addEventListener('click', () => $('revoke-dialog').close());
+  $('rv-confirm').addEventListener('click', async () => {
+    if (!revoking) return;
+    $('rv-confirm').disabled = true;
+    const x = await api('DELETE', '/api/v1/tokens/' + revoking.id);
+    $('rv-confirm').disabled = false;
+    if (x.status !== 200) { $('rv-error').textContent = errText(x); return; }
+    $('revoke-dialog').close();
+    revoking = null;
+    lastKey = '';
+    refreshTokens();
+  });
   $('token-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     $('token-error').textContent = '';
@@ -466,7 +642,7 @@
     try {
       const r = parse();
       if (r.view === 'machine') await refreshMachine(r.id);
-      else if (r.view === 'tokens') await refreshTokens();
+      else if (r.view === 'tokens') { await loadCa(); await refreshTokens(); }
       else await refreshList();
       if (session) $('live').textContent = 'Live: updated ' + new Date().toLocaleTimeString();
     } finally {
@@ -481,6 +657,7 @@
     if (r.view !== 'tokens') $('new-token').hidden = true;
     if (r.view !== 'machines') $('machines-notice').textContent = '';
     if ($('remove-dialog').open) $('remove-dialog').close();
+    if ($('revoke-dialog').open) $('revoke-dialog').close();
     show(r.view === 'machine' ? 'machine' : r.view);
     refresh();
   }
