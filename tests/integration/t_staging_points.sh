@@ -76,13 +76,15 @@ run_store() {
 	done
 	pass "$fs: qcow2 exports (qemu-img) hold the same bytes"
 
-	# read-only NBD, served by nbdkit
+	# read-only NBD, served by nbdkit. A log of its own per file system: the
+	# previous one's "serving" line must not be taken for this server's (the
+	# background job truncates its log only when it gets to run).
 	"$BUILD/livemig-staging" points serve "$MACHINE" 3 --disk vda --socket "$T/nbd.sock" \
-		--store "$STAGING_STORE" >"$T/serve.out" 2>&1 &
+		--store "$STAGING_STORE" >"$T/serve.$fs.out" 2>&1 &
 	local spid=$!
 	track_pid "$spid"
-	wait_for_log "$T/serve.out" '^serving point 3 disk vda read-only' 60 ||
-		die "$fs: NBD server did not start: $(cat "$T/serve.out")"
+	wait_for_log "$T/serve.$fs.out" '^serving point 3 disk vda read-only' 60 ||
+		die "$fs: NBD server did not start: $(cat "$T/serve.$fs.out")"
 	qemu-img convert -f raw -O raw "nbd+unix:///?socket=$T/nbd.sock" "$T/nbd.raw" ||
 		die "$fs: cannot read the NBD export"
 	[ "$(file_sha "$T/nbd.raw")" = "$(model_of "$(point_seq 3)" vda "$out")" ] ||
@@ -92,7 +94,7 @@ run_store() {
 		die "$fs: the NBD export accepted a write"
 	fi
 	kill -TERM "$spid"
-	wait "$spid" || die "$fs: points serve did not end cleanly on SIGTERM: $(cat "$T/serve.out")"
+	wait "$spid" || die "$fs: points serve did not end cleanly on SIGTERM: $(cat "$T/serve.$fs.out")"
 	[ -z "$(find "$STAGING_STORE" -name '.serve-*')" ] || die "$fs: the served copy was left behind"
 	pass "$fs: read-only NBD export of point 3 equals the source; served copy removed"
 
