@@ -199,7 +199,10 @@ int points_report(sqlite3 *db, int64_t staging_ref, const json_t *machines, int6
 	return forget_unreported(db, staging_ref, now);
 }
 
-int points_known_json(sqlite3 *db, int64_t staging_ref, json_t **out)
+/* {column 0: column 1 as a JSON string or integer} for every row of sql,
+ * whose one parameter is id. */
+static int machine_map_json(sqlite3 *db, const char *sql, int64_t id, const char *what,
+			    json_t **out)
 {
 	json_t *map = json_object();
 	sqlite3_stmt *st;
@@ -207,26 +210,38 @@ int points_known_json(sqlite3 *db, int64_t staging_ref, json_t **out)
 
 	if (!map)
 		return -ENOMEM;
-	rc = db_prepare(db, &st,
-			"SELECT m.machine_id, sm.points_digest FROM staging_machines sm JOIN machines m"
-			" ON m.id = sm.machine_ref WHERE sm.staging_ref = ? AND sm.points_digest IS NOT NULL");
+	rc = db_prepare(db, &st, sql);
 	if (rc) {
 		json_decref(map);
 		return rc;
 	}
-	sqlite3_bind_int64(st, 1, staging_ref);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (json_object_set_new(map, db_text(st, 0), json_string(db_text(st, 1)))) {
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *v = sqlite3_column_type(st, 1) == SQLITE_INTEGER
+				    ? json_integer((json_int_t)sqlite3_column_int64(st, 1))
+				    : json_string(db_text(st, 1));
+
+		if (json_object_set_new(map, db_text(st, 0), v)) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing known point lists");
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, what);
 	sqlite3_finalize(st);
 	if (rc)
 		json_decref(map);
 	else
 		*out = map;
 	return rc;
+}
+
+int points_known_json(sqlite3 *db, int64_t staging_ref, json_t **out)
+{
+	return machine_map_json(db,
+				"SELECT m.machine_id, sm.points_digest FROM staging_machines sm JOIN"
+				" machines m ON m.id = sm.machine_ref WHERE sm.staging_ref = ? AND"
+				" sm.points_digest IS NOT NULL",
+				staging_ref, "listing known point lists", out);
 }
 
 static int stored_on_json(sqlite3 *db, int64_t machine_ref, json_t *list)
@@ -300,31 +315,8 @@ fail:
 
 int points_newest_json(sqlite3 *db, int64_t account_id, json_t **out)
 {
-	json_t *map = json_object();
-	sqlite3_stmt *st;
-	int rc;
-
-	if (!map)
-		return -ENOMEM;
-	rc = db_prepare(db, &st,
-			"SELECT m.machine_id, MAX(p.time_ns) FROM recovery_points p JOIN machines m"
-			" ON m.id = p.machine_ref WHERE m.account_id = ? GROUP BY m.id");
-	if (rc) {
-		json_decref(map);
-		return rc;
-	}
-	sqlite3_bind_int64(st, 1, account_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (json_object_set_new(map, db_text(st, 0),
-					json_integer((json_int_t)sqlite3_column_int64(st, 1)))) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "finding the newest recovery points");
-	sqlite3_finalize(st);
-	if (rc)
-		json_decref(map);
-	else
-		*out = map;
-	return rc;
+	return machine_map_json(db,
+				"SELECT m.machine_id, MAX(p.time_ns) FROM recovery_points p JOIN"
+				" machines m ON m.id = p.machine_ref WHERE m.account_id = ? GROUP BY m.id",
+				account_id, "finding the newest recovery points", out);
 }
