@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include "points.h"
 #include "revocation.h"
 #include "secret_file.h"
+#include "store.h"
 #include "util.h"
 
 #define ANSWER_MAX (16u << 20) /* the certificate list grows with the machines */
@@ -131,7 +131,7 @@ static json_t *machines_json(void)
 
 static json_t *request_json(json_t **reports)
 {
-	struct statvfs vfs;
+	uint64_t free_bytes, total_bytes;
 	json_t *req, *machines = machines_json();
 
 	if (!machines)
@@ -139,12 +139,10 @@ static json_t *request_json(json_t **reports)
 	*reports = jobs_reports();
 	req = json_pack("{s:s, s:o, s:O}", "version", LIVEMIG_VERSION, "machines", machines,
 			"jobs", *reports ? *reports : json_array());
-	if (req && !statvfs(S.cfg.store_dir, &vfs))
+	if (req && !store_space(S.cfg.store_dir, &free_bytes, &total_bytes))
 		json_object_set_new(req, "store",
-				    json_pack("{s:I, s:I}", "free_bytes",
-					      (json_int_t)((uint64_t)vfs.f_bavail * vfs.f_frsize),
-					      "total_bytes",
-					      (json_int_t)((uint64_t)vfs.f_blocks * vfs.f_frsize)));
+				    json_pack("{s:I, s:I}", "free_bytes", (json_int_t)free_bytes,
+					      "total_bytes", (json_int_t)total_bytes));
 	return req;
 }
 

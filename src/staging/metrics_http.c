@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 
 #include <microhttpd.h>
 
 #include "server.h"
 #include "stats.h"
+#include "store.h"
 
 #define CONNECTIONS_MAX 16 /* a few scrapers, never more */
 #define IDLE_TIMEOUT_S  10
@@ -23,12 +23,12 @@ char *metrics_staging_text(const char *store_dir)
 {
 	char *text = NULL;
 	size_t len = 0;
-	struct statvfs vfs;
+	uint64_t free_bytes, total_bytes;
 	FILE *f = open_memstream(&text, &len);
 
 	if (!f)
 		return NULL;
-	if (!statvfs(store_dir, &vfs)) {
+	if (!store_space(store_dir, &free_bytes, &total_bytes)) {
 		fprintf(f, "# HELP livemig_staging_store_free_bytes Free bytes of the store's file "
 			   "system (for unprivileged users).\n"
 			   "# TYPE livemig_staging_store_free_bytes gauge\n"
@@ -36,8 +36,7 @@ char *metrics_staging_text(const char *store_dir)
 			   "# HELP livemig_staging_store_size_bytes Size of the store's file system.\n"
 			   "# TYPE livemig_staging_store_size_bytes gauge\n"
 			   "livemig_staging_store_size_bytes %llu\n",
-			(unsigned long long)vfs.f_bavail * vfs.f_frsize,
-			(unsigned long long)vfs.f_blocks * vfs.f_frsize);
+			(unsigned long long)free_bytes, (unsigned long long)total_bytes);
 	}
 	fprintf(f, "# HELP livemig_staging_sessions Agent sessions open now.\n"
 		   "# TYPE livemig_staging_sessions gauge\n"

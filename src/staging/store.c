@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -423,4 +424,15 @@ int store_write_checkpoint(const char *root, const char *machine, uint64_t consi
 	if (rc)
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
 	return rc;
+}
+
+int store_space(const char *dir, uint64_t *free_bytes, uint64_t *total_bytes)
+{
+	struct statvfs vfs;
+
+	if (statvfs(dir, &vfs))
+		return -errno;
+	*free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	*total_bytes = (uint64_t)vfs.f_blocks * vfs.f_frsize;
+	return 0;
 }

@@ -26,6 +26,10 @@ struct store_state {
  * 0, or -errno with a message and remedy in err. */
 int store_prepare_root(const char *dir, char *err, size_t errlen);
 
+/* The store's file system: bytes free for unprivileged users and its size
+ * (what the console and /metrics show). 0 or -errno. */
+int store_space(const char *dir, uint64_t *free_bytes, uint64_t *total_bytes);
+
 /*
  * Open the store of machine for a HELLO's disks, creating the store or new
  * disks as needed, and open each disk's image read-write into fds[i].
