@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reply_buf.h"
 #include "secret_file.h"
 
 #define ANSWER_MAX (64u * 1024) /* the console's answers are a few hundred bytes */
@@ -63,29 +64,6 @@ void console_client_free(struct console_client *cl)
 	cl->headers = NULL;
 }
 
-struct answer_buf {
-	char *data;
-	size_t len;
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct answer_buf *b = arg;
-	size_t k = size * n;
-	char *p;
-
-	if (k > ANSWER_MAX - b->len)
-		return 0; /* curl ends the transfer with CURLE_WRITE_ERROR */
-	p = realloc(b->data, b->len + k + 1);
-	if (!p)
-		return 0;
-	memcpy(p + b->len, data, k);
-	b->data = p;
-	b->len += k;
-	p[b->len] = '\0';
-	return k;
-}
-
 /* libcurl calls this at least once a second, also while connecting: the
  * way a stopping daemon gets out of a request without waiting its timeout. */
 static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
@@ -97,7 +75,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 }
 
 static void setup(struct console_client *cl, const char *url, const char *body,
-		  struct answer_buf *b, char *cerr)
+		  struct reply_buf *b, char *cerr)
 {
 	CURL *h = cl->h;
 
@@ -128,7 +106,7 @@ static void setup(struct console_client *cl, const char *url, const char *body,
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, cl->headers);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, reply_buf_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -153,7 +131,7 @@ int console_client_post(struct console_client *cl, const char *path, const char 
 			struct console_answer *a, char *err, size_t errlen)
 {
 	char url[sizeof(cl->cfg->url) + 256], cerr[CURL_ERROR_SIZE] = "";
-	struct answer_buf b = { NULL, 0 };
+	struct reply_buf b = { NULL, 0, ANSWER_MAX };
 	CURLcode cc;
 	json_t *v;
 

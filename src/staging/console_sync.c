@@ -20,6 +20,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "points.h"
+#include "reply_buf.h"
 #include "revocation.h"
 #include "secret_file.h"
 #include "store.h"
@@ -146,29 +147,6 @@ static json_t *request_json(json_t **reports)
 	return req;
 }
 
-struct answer_buf {
-	char *data;
-	size_t len;
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct answer_buf *b = arg;
-	size_t k = size * n;
-	char *p;
-
-	if (k > ANSWER_MAX - b->len)
-		return 0;
-	p = realloc(b->data, b->len + k + 1);
-	if (!p)
-		return 0;
-	memcpy(p + b->len, data, k);
-	b->data = p;
-	b->len += k;
-	p[b->len] = '\0';
-	return k;
-}
-
 static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
 	(void)arg, (void)dt, (void)dn, (void)ut, (void)un;
@@ -179,7 +157,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 static int post(const char *body, json_t **answer, char *err, size_t errlen)
 {
 	char cerr[CURL_ERROR_SIZE] = "";
-	struct answer_buf b = { 0 };
+	struct reply_buf b = { NULL, 0, ANSWER_MAX };
 	long status = 0;
 	CURLcode cc;
 	json_t *j;
@@ -204,7 +182,7 @@ static int post(const char *body, json_t **answer, char *err, size_t errlen)
 	curl_easy_setopt(S.h, CURLOPT_HTTPHEADER, S.headers);
 	curl_easy_setopt(S.h, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(S.h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(S.h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(S.h, CURLOPT_WRITEFUNCTION, reply_buf_write);
 	curl_easy_setopt(S.h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(S.h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(S.h, CURLOPT_XFERINFOFUNCTION, on_progress);
