@@ -213,3 +213,17 @@ int lifecycle_finalized(sqlite3 *db, int64_t machine_ref, char *by, size_t n, in
 	*at = r.fin_at;
 	return 0;
 }
+
+int lifecycle_registered(sqlite3 *db, int64_t machine_ref)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st, "DELETE FROM machine_lifecycle WHERE machine_ref = ? AND"
+				     " state = 'FINALIZED'");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, machine_ref);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err(db, rc, "starting a lifecycle over");
+}

@@ -103,6 +103,9 @@ int lifecycle_agent_report(sqlite3 *db, int64_t machine_ref, const json_t *doc, 
 /* {"requested_at","requested_by"} while the console waits for the agent's
  * cutover point, else NULL. */
 int lifecycle_cutover_request(sqlite3 *db, int64_t machine_ref, json_t **out);
+/* The machine registered again: a FINALIZED lifecycle starts over at
+ * READY_FOR_TEST (a new migration); any other state is kept. */
+int lifecycle_registered(sqlite3 *db, int64_t machine_ref);
 /* Who finalized the machine and when: -ENOENT when it is not finalized. */
 int lifecycle_finalized(sqlite3 *db, int64_t machine_ref, char *by, size_t n, int64_t *at);
 

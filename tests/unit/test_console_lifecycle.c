@@ -418,6 +418,9 @@ static void test_flow(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "state")), "succeeded");
 	json_decref(j);
 	assert_int_equal(act(f, LCA_REVERT, 1051, &destroy), -EPERM);
+	/* installed and registered again: a new migration */
+	assert_int_equal(lifecycle_registered(f->db, f->m1), 0);
+	expect_state(f, "READY_FOR_TEST", NULL);
 }
 
 static void test_cutover_bounds(void **state)
