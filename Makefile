@@ -223,7 +223,7 @@ FUZZ_DEPS_agent_config := src/agent/agent_config.c \
 		frame.c codec.c atomic_file.c,$(call fuzz_lib,$(f)))
 FUZZ_DEPS_checkpoint := src/agent/checkpoint.c $(call fuzz_lib,atomic_file.c) src/lib/util.c
 FUZZ_DEPS_console_json := src/console/reply.c src/console/register_parse.c src/lib/machine_id.c \
-	src/lib/util.c
+	src/lib/util.c src/console/lifecycle_rules.c
 FUZZ_DEPS_launch_text := src/launch/text_edit.c src/lib/util.c
 FUZZ_DEPS_staging_sync := src/console/staging_sync_check.c src/lib/util.c
 # zlib is the frame harness's oracle for inflate

@@ -120,6 +120,45 @@ int user_create(sqlite3 *db, int64_t account_id, const char *name, const struct 
 	return step_done(db, st, "creating a user");
 }
 
+int user_role_valid(const char *role)
+{
+	return !strcmp(role, ROLE_ADMIN) || !strcmp(role, ROLE_OPERATOR) || !strcmp(role, ROLE_VIEWER);
+}
+
+int user_set_role(sqlite3 *db, int64_t account_id, const char *name, const char *role)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st, "UPDATE users SET role = ? WHERE account_id = ? AND name = ?");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, account_id);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	rc = step_done(db, st, "setting a user's role");
+	return rc ? rc : sqlite3_changes(db) ? 0 : -ENOENT;
+}
+
+int user_role(sqlite3 *db, int64_t account_id, const char *name, char *role, size_t n)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st, "SELECT role FROM users WHERE account_id = ? AND name = ?");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(role, n, "%s", (const char *)sqlite3_column_text(st, 0));
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "reading a user's role");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int user_check(sqlite3 *db, const char *account, const char *user, const char *password,
 	       struct account *acct)
 {

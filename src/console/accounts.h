@@ -3,6 +3,7 @@
 #ifndef LIVEMIG_CONSOLE_ACCOUNTS_H
 #define LIVEMIG_CONSOLE_ACCOUNTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -31,6 +32,16 @@ int account_create(sqlite3 *db, const char *name, int64_t licenses);   /* -EEXIS
 int account_set_licenses(sqlite3 *db, int64_t id, int64_t licenses);
 
 int user_create(sqlite3 *db, int64_t account_id, const char *name, const struct pw_record *pw);
+/* Roles: an admin and an operator may launch, cut over and finalize the
+ * account's machines; a viewer may look (docs/console-api.md). Users made
+ * before roles existed are admins. */
+#define ROLE_ADMIN    "admin"
+#define ROLE_OPERATOR "operator"
+#define ROLE_VIEWER   "viewer"
+int user_role_valid(const char *role);
+int user_set_role(sqlite3 *db, int64_t account_id, const char *name, const char *role);
+/* The user's role into role (at least 16 bytes): -ENOENT for no such user. */
+int user_role(sqlite3 *db, int64_t account_id, const char *name, char *role, size_t n);
 /* Check a user's password: 0 with *acct filled, -EACCES for an unknown
  * account, unknown user or wrong password (the same time spent for each). */
 int user_check(sqlite3 *db, const char *account, const char *user, const char *password,

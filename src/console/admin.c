@@ -102,7 +102,7 @@ static const struct admin_command commands[] = {
 	  admin_create_account },
 	{ "set-licenses", "NAME N", "change an account's license total", admin_set_licenses },
 	{ "list-accounts", "", "accounts with licenses in use", admin_list_accounts },
-	{ "create-user", "ACCOUNT NAME [--password-file FILE]",
+	{ "create-user", "ACCOUNT NAME [--password-file FILE] [--role R]",
 	  "a console user (password read from stdin)", admin_create_user },
 	{ "create-token", "ACCOUNT [--label L] [--expires 7d] [--max-uses N]",
 	  "an installation token, printed once", admin_create_token },
@@ -118,6 +118,9 @@ static const struct admin_command commands[] = {
 	{ "list-staging", "[--json]", "staging servers and their last sync", admin_list_staging },
 	{ "remove-staging", "NAME", "refuse a staging server's secret from now on",
 	  admin_remove_staging },
+	{ "points", "ACCOUNT MACHINE [--json]", "a machine's recovery points", admin_points },
+	{ "lifecycle", "ACCOUNT MACHINE [show|test [--point ID]|mark-ready|cutover|revert|finalize] [--json]",
+	  "test, cut over, revert, finalize (docs/launch.md)", admin_lifecycle },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -127,7 +130,7 @@ static void admin_usage(FILE *f)
 	fprintf(f, "Usage: " PROG " admin --db FILE COMMAND [ARGS]\n\n"
 		   "Manage the console's database directly (safe while 'serve' runs).\n\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
-		char left[96];
+		char left[128];
 
 		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].synopsis);
 		if (strlen(left) <= 36)

@@ -16,6 +16,7 @@
 #include "atomic_file.h"
 #include "auth.h"
 #include "cli.h"
+#include "db.h"
 
 static void chomp(char *s)
 {
@@ -93,11 +94,21 @@ static int read_password(const char *file, char **out)
 	return rc;
 }
 
-static int pwfile_opt(void *ctx, int c, const char *arg)
+struct user_opts {
+	const char *pwfile;
+	const char *role;
+};
+
+static int user_opt(void *ctx, int c, const char *arg)
 {
-	if (c != 'p')
+	struct user_opts *o = ctx;
+
+	if (c == 'p')
+		o->pwfile = arg;
+	else if (c == 'r')
+		o->role = arg;
+	else
 		return 2;
-	*(const char **)ctx = arg;
 	return 0;
 }
 
@@ -105,30 +116,37 @@ int admin_create_user(struct admin *a, int argc, char **argv)
 {
 	static const char help[] =
 		"Usage: " PROG " admin --db FILE create-user ACCOUNT NAME [--password-file FILE]\n"
+		"           [--role admin|operator|viewer]\n"
 		"A console user of ACCOUNT. The password (at least 8 characters) is the\n"
 		"first line of FILE or of standard input (asked twice, unechoed, on a\n"
 		"terminal); never an argument. The user signs in as NAME@ACCOUNT and\n"
-		"can register agents with NAME, the password and the account.\n";
+		"can register agents with NAME, the password and the account.\n"
+		"--role (default admin): a viewer sees the machines but cannot launch,\n"
+		"cut over or finalize them (docs/launch.md); operator and admin can.\n";
 	static const struct option opts[] = {
 		{ "password-file", required_argument, NULL, 'p' },
+		{ "role", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *pwfile = NULL, *name, *why = "";
+	struct user_opts o = { .pwfile = NULL, .role = ROLE_ADMIN };
+	const char *name, *why = "";
 	struct account acct;
 	struct pw_record rec;
 	char *password = NULL;
-	int rc = admin_parse(argc, argv, help, opts, pwfile_opt, &pwfile, 2);
+	int rc = admin_parse(argc, argv, help, opts, user_opt, &o, 2);
 
 	if (rc)
 		return rc;
+	if (!user_role_valid(o.role))
+		return bad_usage(argv[0], "--role '%s' is not one of admin, operator, viewer", o.role);
 	name = argv[optind + 1];
 	if (!user_name_valid(name))
 		return bad_usage(argv[0], "user name '%s': 1 to %d characters, no spaces or ':'",
 				 name, USER_NAME_MAX);
 	if ((rc = admin_open(a)) || (rc = admin_account(a, argv[optind], &acct)))
 		return rc;
-	if (read_password(pwfile, &password))
+	if (read_password(o.pwfile, &password))
 		return 1;
 	rc = 1;
 	if (password_acceptable(password, &why)) {
@@ -139,16 +157,28 @@ int admin_create_user(struct admin *a, int argc, char **argv)
 		fprintf(stderr, PROG " admin: cannot hash the password\n");
 		goto out;
 	}
-	switch (user_create(a->db, acct.id, name, &rec)) {
+	/* the user and its role together: no admin left behind by a failure */
+	rc = db_begin(a->db);
+	if (!rc)
+		rc = user_create(a->db, acct.id, name, &rec);
+	if (!rc)
+		rc = user_set_role(a->db, acct.id, name, o.role);
+	if (!rc)
+		rc = db_commit(a->db);
+	if (rc)
+		db_rollback(a->db);
+	switch (rc) {
 	case 0:
-		printf("created user %s@%s\n", name, acct.name);
+		printf("created user %s@%s (%s)\n", name, acct.name, o.role);
 		rc = 0;
 		break;
 	case -EEXIST:
 		fprintf(stderr, PROG " admin: account %s already has a user %s\n", acct.name, name);
+		rc = 1;
 		break;
 	default:
 		fprintf(stderr, PROG " admin: cannot create user %s\n", name);
+		rc = 1;
 		break;
 	}
 out:

@@ -20,5 +20,8 @@ void api_metrics_get(struct request *rq, struct reply *rp);
 void api_jobs_list(struct request *rq, struct reply *rp);
 void api_jobs_post(struct request *rq, struct reply *rp);
 void api_job_get(struct request *rq, struct reply *rp);
+/* the launch lifecycle (api_lifecycle.c) */
+void api_lifecycle_get(struct request *rq, struct reply *rp);
+void api_lifecycle_post(struct request *rq, struct reply *rp);
 
 #endif

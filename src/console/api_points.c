@@ -109,6 +109,12 @@ void api_jobs_post(struct request *rq, struct reply *rp)
 			    "{...}]} is required");
 		goto out;
 	}
+	if (job_kind_lifecycle(kind)) {
+		reply_error(rp, 400, "lifecycle_kind", "'%s' jobs are the launch lifecycle's steps: "
+			    "POST /api/v1/machines/%s/lifecycle {\"action\": ...} (docs/launch.md)",
+			    kind, machine_id);
+		goto out;
+	}
 	if (!job_kind_known(kind)) {
 		reply_error(rp, 400, "unknown_kind", "unknown job kind '%s' (known: refresh-points)",
 			    kind);

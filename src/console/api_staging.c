@@ -17,6 +17,7 @@
 #include "console.h"
 #include "db.h"
 #include "jobs.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "staging_servers.h"
 #include "staging_sync.h"
@@ -79,6 +80,9 @@ void api_staging_sync(struct request *rq, struct reply *rp)
 		rc = points_report(rq->db, s.ref, json_object_get(req, "machines"), now, &unknown);
 	if (!rc && json_object_get(req, "jobs"))
 		rc = jobs_apply_reports(rq->db, s.ref, json_object_get(req, "jobs"), now);
+	/* new points may be a cutover's; its launch goes out in this answer */
+	if (!rc)
+		rc = lifecycle_tick(rq->db, 0, now, rq->c->cutover_timeout_s);
 	if (!rc)
 		rc = jobs_for_staging(rq->db, s.ref, now, &jobs);
 	if (!rc)

@@ -14,6 +14,7 @@
 #include "console.h"
 #include "db.h"
 #include "hb_limit.h"
+#include "lifecycle.h"
 #include "web_db.h"
 
 #define STATUS_MAX (256u * 1024)
@@ -40,8 +41,22 @@ static void gone(struct request *rq, struct reply *rp, const struct machine_ref 
 {
 	char by[USER_NAME_MAX + ACCOUNT_NAME_MAX + 2], when[32];
 	time_t t = (time_t)m->deregistered_at;
+	int64_t fin_at = 0;
 	struct tm tm;
 
+	/* finalized after its cutover: the agent uninstalls itself */
+	if (!lifecycle_finalized(rq->db, m->ref, by, sizeof(by), &fin_at)) {
+		t = (time_t)fin_at;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		reply_error(rp, 410, "finalized",
+			    "machine %s was finalized by %s at %s: it runs from its cutover "
+			    "instance now; this agent stops and uninstalls itself", m->machine_id,
+			    by, when);
+		json_object_set_new(rp->body, "finalized_by", json_string(by));
+		json_object_set_new(rp->body, "finalized_at", json_integer(fin_at));
+		return;
+	}
 	if (machine_removed_by(rq->db, m->ref, by, sizeof(by)) || !by[0]) {
 		reply_error(rp, 410, "deregistered",
 			    "machine %s is deregistered: register it again to report status",
@@ -62,8 +77,9 @@ void api_status_post(struct request *rq, struct reply *rp)
 	const char *machine_id = rq->param;
 	struct machine_ref m;
 	const char *state;
-	json_t *doc = NULL;
+	json_t *doc = NULL, *cutover = NULL;
 	char *text = NULL;
+	int64_t now = console_now();
 	int rc;
 
 	if (auth_agent(rq, rp, machine_id, &m))
@@ -103,8 +119,14 @@ void api_status_post(struct request *rq, struct reply *rp)
 	}
 	rc = db_begin(rq->db);
 	if (!rc)
-		rc = machine_status_store(rq->db, m.ref, text, state, console_now(),
-					  rq->c->history_max);
+		rc = machine_status_store(rq->db, m.ref, text, state, now, rq->c->history_max);
+	/* the agent's cutover report, and the cutover's wait moved on */
+	if (!rc)
+		rc = lifecycle_agent_report(rq->db, m.ref, doc, now);
+	if (!rc)
+		rc = lifecycle_tick(rq->db, m.ref, now, rq->c->cutover_timeout_s);
+	if (!rc)
+		rc = lifecycle_cutover_request(rq->db, m.ref, &cutover);
 	if (!rc)
 		rc = db_commit(rq->db);
 	if (rc) {
@@ -119,9 +141,14 @@ void api_status_post(struct request *rq, struct reply *rp)
 		/* pause or resume asked in the web page: the agent applies it */
 		if (!replication_request_get(rq->db, m.ref, &r) && r)
 			json_object_set_new(ans, "replication", r);
+		/* a cutover waits for the agent's final point */
+		if (cutover)
+			json_object_set_new(ans, "cutover", cutover);
+		cutover = NULL;
 		reply_json(rp, 200, ans);
 	}
 out:
+	json_decref(cutover);
 	free(text);
 	json_decref(doc);
 }

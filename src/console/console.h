@@ -23,6 +23,7 @@ struct console {
 	unsigned heartbeat_interval_s;
 	unsigned heartbeat_timeout_s; /* silent longer than this: DISCONNECTED */
 	unsigned history_max;       /* status_history rows kept per machine */
+	unsigned cutover_timeout_s; /* the wait for the agent's cutover point (lifecycle.h) */
 	struct login_limiter *login_limiter; /* password guessing (login_limit.h) */
 	struct hb_limiter *hb_limiter;       /* heartbeat floods (hb_limit.h) */
 };

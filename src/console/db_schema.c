@@ -148,6 +148,31 @@ static const char *const migrations[] = {
 	"  line TEXT NOT NULL,"
 	"  PRIMARY KEY (job_ref, seq)"
 	");",
+	/* 3 -> 4: the launch lifecycle (docs/launch.md, "Lifecycle"): users'
+	 * roles (those made before roles existed could do everything, and keep
+	 * it), each machine's lifecycle state with its launched instance and
+	 * its pending cutover, and jobs the console runs itself (the cutover
+	 * point's wait), which are never delivered to staging */
+	"ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';" /* admin operator viewer */
+	"CREATE TABLE machine_lifecycle ("
+	"  machine_ref INTEGER PRIMARY KEY REFERENCES machines (id),"
+	"  state TEXT NOT NULL,"              /* READY_FOR_TEST ... FINALIZED; no row: READY_FOR_TEST */
+	"  since BIGINT NOT NULL,"
+	"  instance_name TEXT,"               /* NULL: no launched instance */
+	"  instance_purpose TEXT,"            /* test cutover */
+	"  instance_point BIGINT,"            /* staging's point id */
+	"  instance_staging_ref INTEGER REFERENCES staging_servers (id),"
+	"  instance_job BIGINT,"              /* the launch job */
+	"  instance_state TEXT,"              /* launching up exported destroying */
+	"  instance_address TEXT,"
+	"  cutover_requested_at BIGINT,"      /* NULL: no cutover pending */
+	"  cutover_requested_by TEXT,"
+	"  cutover_job BIGINT,"               /* the console's wait for the cutover point */
+	"  cutover_agent_state TEXT,"         /* the agent's last reported step, logged once each */
+	"  finalized_at BIGINT,"
+	"  finalized_by TEXT"
+	");"
+	"ALTER TABLE staging_jobs ADD COLUMN console_side INTEGER NOT NULL DEFAULT 0;",
 };
 
 const int db_schema_version = (int)(sizeof(migrations) / sizeof(migrations[0]));

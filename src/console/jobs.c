@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "db.h"
+#include "lifecycle.h"
 
-/* The kinds staging runs today; the launch work adds its own. */
-static const char *const kinds[] = { "refresh-points", NULL };
+/* The kinds staging runs. */
+static const char *const kinds[] = { "refresh-points", JOB_KIND_LAUNCH, JOB_KIND_DESTROY, NULL };
 
 int job_kind_known(const char *kind)
 {
@@ -27,8 +28,20 @@ static int run(sqlite3 *db, sqlite3_stmt *st, const char *what)
 	return rc == SQLITE_DONE ? 0 : db_err(db, rc, what);
 }
 
+int job_kind_lifecycle(const char *kind)
+{
+	return !strcmp(kind, JOB_KIND_LAUNCH) || !strcmp(kind, JOB_KIND_DESTROY) ||
+	       !strcmp(kind, JOB_KIND_CUTOVER_POINT) || !strcmp(kind, JOB_KIND_FINALIZE);
+}
+
 int job_create(sqlite3 *db, int64_t machine_ref, const char *kind, const json_t *params,
 	       const char *owner, int64_t now, int64_t *id)
+{
+	return job_create_on(db, machine_ref, 0, kind, params, owner, now, id);
+}
+
+int job_create_on(sqlite3 *db, int64_t machine_ref, int64_t staging_ref, const char *kind,
+		  const json_t *params, const char *owner, int64_t now, int64_t *id)
 {
 	char *text = params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
 	sqlite3_stmt *st;
@@ -37,8 +50,8 @@ int job_create(sqlite3 *db, int64_t machine_ref, const char *kind, const json_t 
 	if (!text)
 		return -ENOMEM;
 	rc = db_prepare(db, &st,
-			"INSERT INTO staging_jobs (machine_ref, kind, params, owner, state, created_at)"
-			" VALUES (?, ?, ?, ?, ?, ?)");
+			"INSERT INTO staging_jobs (machine_ref, kind, params, owner, state, created_at,"
+			" staging_ref) VALUES (?, ?, ?, ?, ?, ?, ?)");
 	if (rc) {
 		free(text);
 		return rc;
@@ -49,6 +62,8 @@ int job_create(sqlite3 *db, int64_t machine_ref, const char *kind, const json_t 
 	sqlite3_bind_text(st, 4, owner, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, JOB_QUEUED, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, now);
+	if (staging_ref)
+		sqlite3_bind_int64(st, 7, staging_ref);
 	rc = run(db, st, "queueing a job");
 	free(text);
 	if (!rc)
@@ -250,6 +265,7 @@ static int job_report(sqlite3 *db, int64_t staging_ref, const json_t *r, int64_t
 	free(result_text);
 	if (rc)
 		return rc;
+	ended = ended && sqlite3_changes(db) > 0;
 	/* log lines of a job that just ended come in the same report */
 	rc = db_prepare(db, &st, "SELECT 1 FROM staging_jobs WHERE id = ? AND staging_ref = ?");
 	if (rc)
@@ -262,7 +278,10 @@ static int job_report(sqlite3 *db, int64_t staging_ref, const json_t *r, int64_t
 		return 0;
 	if (rc != SQLITE_ROW)
 		return db_err(db, rc, "finding a reported job");
-	return json_object_get(r, "log") ? job_log_append(db, id, json_object_get(r, "log")) : 0;
+	rc = json_object_get(r, "log") ? job_log_append(db, id, json_object_get(r, "log")) : 0;
+	/* the lifecycle moves on when its job ends (once: a resent end
+	 * changed no row above) */
+	return rc || !ended ? rc : lifecycle_job_ended(db, id, now);
 }
 
 int jobs_apply_reports(sqlite3 *db, int64_t staging_ref, const json_t *reports, int64_t now)
@@ -288,7 +307,8 @@ int jobs_for_staging(sqlite3 *db, int64_t staging_ref, int64_t now, json_t **out
 	/* the first server that reports storing the machine gets its jobs */
 	rc = db_prepare(db, &st,
 			"UPDATE staging_jobs SET staging_ref = ?1, state = 'delivered', delivered_at = ?2"
-			" WHERE state = 'queued' AND machine_ref IN"
+			" WHERE state = 'queued' AND console_side = 0"
+			" AND (staging_ref IS NULL OR staging_ref = ?1) AND machine_ref IN"
 			" (SELECT machine_ref FROM staging_machines WHERE staging_ref = ?1)");
 	if (!rc) {
 		sqlite3_bind_int64(st, 1, staging_ref);
@@ -299,7 +319,8 @@ int jobs_for_staging(sqlite3 *db, int64_t staging_ref, int64_t now, json_t **out
 		rc = db_prepare(db, &st,
 				"SELECT j.id, j.kind, m.machine_id, j.params FROM staging_jobs j"
 				" JOIN machines m ON m.id = j.machine_ref WHERE j.staging_ref = ?"
-				" AND j.state IN ('delivered', 'running') ORDER BY j.id");
+				" AND j.console_side = 0 AND j.state IN ('delivered', 'running')"
+				" ORDER BY j.id");
 	if (rc) {
 		json_decref(list);
 		return rc;
@@ -321,4 +342,104 @@ int jobs_for_staging(sqlite3 *db, int64_t staging_ref, int64_t now, json_t **out
 	else
 		*out = list;
 	return rc;
+}
+
+int job_console_start(sqlite3 *db, int64_t machine_ref, const char *kind, const json_t *params,
+		      const char *owner, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc = job_create(db, machine_ref, kind, params, owner, now, id);
+
+	if (rc)
+		return rc;
+	rc = db_prepare(db, &st,
+			"UPDATE staging_jobs SET console_side = 1, state = ?, started_at = ? WHERE id = ?");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, JOB_RUNNING, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, *id);
+	return run(db, st, "starting a console job");
+}
+
+int job_console_log(sqlite3 *db, int64_t id, int64_t now, const char *line)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st,
+			    "INSERT INTO staging_job_log (job_ref, seq, at, line) SELECT ?1,"
+			    " COALESCE(MAX(seq), 0) + 1, ?2, ?3 FROM staging_job_log WHERE job_ref = ?1"
+			    " HAVING COUNT(*) < ?4");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, line, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, JOB_LOG_MAX);
+	return run(db, st, "logging a console job's line");
+}
+
+int job_end(sqlite3 *db, int64_t id, int64_t now, const json_t *result, const char *error,
+	    int *ended)
+{
+	char *text = result ? json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	sqlite3_stmt *st;
+	int rc;
+
+	*ended = 0;
+	if (result && !text)
+		return -ENOMEM;
+	rc = db_prepare(db, &st,
+			"UPDATE staging_jobs SET state = ?1, started_at = COALESCE(started_at, ?2),"
+			" ended_at = ?2, result = ?3, error = ?4"
+			" WHERE id = ?5 AND state IN ('queued', 'delivered', 'running')");
+	if (rc) {
+		free(text);
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, error ? JOB_FAILED : JOB_SUCCEEDED, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	if (text)
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+	if (error)
+		sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, id);
+	rc = run(db, st, "ending a job");
+	free(text);
+	if (!rc)
+		*ended = sqlite3_changes(db) > 0;
+	return rc;
+}
+
+int job_params_set(sqlite3 *db, int64_t id, const json_t *params)
+{
+	char *text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!text)
+		return -ENOMEM;
+	rc = db_prepare(db, &st, "UPDATE staging_jobs SET params = ? WHERE id = ? AND state = 'queued'");
+	if (!rc) {
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, id);
+		rc = run(db, st, "naming a job's instance");
+	}
+	free(text);
+	return rc;
+}
+
+int jobs_lifecycle_json(sqlite3 *db, int64_t machine_ref, unsigned limit, json_t **out)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st, JOB_COLUMNS " WHERE j.machine_ref = ? AND j.kind IN"
+				     " ('" JOB_KIND_LAUNCH "', '" JOB_KIND_DESTROY "', '"
+				     JOB_KIND_CUTOVER_POINT "', '" JOB_KIND_FINALIZE "')"
+				     " ORDER BY j.id DESC LIMIT ?");
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, machine_ref);
+	sqlite3_bind_int64(st, 2, limit);
+	return jobs_query_json(db, st, out);
 }

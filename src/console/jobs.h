@@ -11,7 +11,8 @@
  *
  * States: queued -> delivered -> running -> succeeded | failed
  * (delivered -> succeeded | failed directly for a job that ends within
- * one sync interval).
+ * one sync interval). A console-side job (the lifecycle's cutover-point
+ * wait) is running from its creation and ended by the console.
  */
 #ifndef LIVEMIG_CONSOLE_JOBS_H
 #define LIVEMIG_CONSOLE_JOBS_H
@@ -30,13 +31,41 @@
 #define JOB_LIST_DEFAULT 20
 #define JOB_LOG_MAX      1000 /* lines kept per job */
 
+/* The launch lifecycle's kinds (lifecycle.h): staging runs launch and
+ * destroy; the console runs cutover-point and finalize itself (never
+ * delivered). */
+#define JOB_KIND_LAUNCH        "launch"
+#define JOB_KIND_DESTROY       "destroy"
+#define JOB_KIND_CUTOVER_POINT "cutover-point"
+#define JOB_KIND_FINALIZE      "finalize"
+
 /* Whether staging servers of this version run jobs of this kind. */
 int job_kind_known(const char *kind);
+/* Whether only the lifecycle creates jobs of this kind. */
+int job_kind_lifecycle(const char *kind);
 /* A queued job; its id into *id. params: a JSON object (NULL: {}). */
 int job_create(sqlite3 *db, int64_t machine_ref, const char *kind, const json_t *params,
 	       const char *owner, int64_t now, int64_t *id);
+/* The same, delivered only to staging_ref (0: the first server that
+ * stores the machine): a launch goes where its point is. */
+int job_create_on(sqlite3 *db, int64_t machine_ref, int64_t staging_ref, const char *kind,
+		  const json_t *params, const char *owner, int64_t now, int64_t *id);
+/* A job the console runs itself: running from now, never delivered. */
+int job_console_start(sqlite3 *db, int64_t machine_ref, const char *kind, const json_t *params,
+		      const char *owner, int64_t now, int64_t *id);
+/* One more line in a console job's log (at most JOB_LOG_MAX are kept). */
+int job_console_log(sqlite3 *db, int64_t id, int64_t now, const char *line);
+/* End an unfinished job: succeeded with result (error NULL) or failed with
+ * error. *ended: 0 when it had ended already (nothing changes). */
+int job_end(sqlite3 *db, int64_t id, int64_t now, const json_t *result, const char *error,
+	    int *ended);
 /* The machine's newest `limit` jobs, newest first, each with its log. */
 int jobs_machine_json(sqlite3 *db, int64_t machine_ref, unsigned limit, json_t **out);
+/* The same for the lifecycle's kinds only. */
+int jobs_lifecycle_json(sqlite3 *db, int64_t machine_ref, unsigned limit, json_t **out);
+/* A queued job's params, replaced (the lifecycle names an instance after
+ * its job's id). */
+int job_params_set(sqlite3 *db, int64_t id, const json_t *params);
 /* One job of the machine: -ENOENT if it has none with this id. */
 int job_json(sqlite3 *db, int64_t machine_ref, int64_t id, json_t **out);
 

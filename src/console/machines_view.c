@@ -17,9 +17,14 @@
 	"m.id, m.machine_id, m.hostname, m.identity_source, m.identity_value,"       \
 	" m.registered_at, m.last_seen, m.state, m.deregistered_at, m.inventory,"    \
 	" s.doc, s.received_at, m.cert_serial, m.cert_fingerprint,"                 \
-	" m.replication_request, m.replication_requested_at, m.replication_requested_by"
+	" m.replication_request, m.replication_requested_at, m.replication_requested_by,"  \
+	" COALESCE(l.state, 'READY_FOR_TEST')"
+/* a machine that never left READY_FOR_TEST has no lifecycle row (lifecycle.h) */
+#define VIEW_FROM                                                                      \
+	" FROM machines m LEFT JOIN status s ON s.machine_ref = m.id"                  \
+	" LEFT JOIN machine_lifecycle l ON l.machine_ref = m.id"
 enum { C_REF, C_MID, C_HOST, C_ISRC, C_IVAL, C_REG, C_SEEN, C_STATE, C_DEREG, C_INV, C_DOC,
-       C_RECV, C_SERIAL, C_FPR, C_RREQ, C_RAT, C_RBY };
+       C_RECV, C_SERIAL, C_FPR, C_RREQ, C_RAT, C_RBY, C_LIFECYCLE };
 
 static json_t *str_or_null(const json_t *j)
 {
@@ -151,6 +156,7 @@ static json_t *machine_json(sqlite3_stmt *st, unsigned timeout_s, int64_t now, j
 		      "progress", progress_summary(doc));
 	json_object_set_new(m, "agent_version", str_or_null(json_object_get(doc, "agent_version")));
 	json_object_set_new(m, "paused", json_boolean(json_is_true(json_object_get(doc, "paused"))));
+	json_object_set_new(m, "lifecycle", json_string(db_text(st, C_LIFECYCLE)));
 	/* what an operator asked of replication in the web page */
 	json_object_set_new(m, "replication_request",
 			    sqlite3_column_type(st, C_RREQ) == SQLITE_NULL
@@ -179,7 +185,7 @@ int machines_list_json(sqlite3 *db, int64_t account_id, unsigned timeout_s, int6
 	if (!arr)
 		return -ENOMEM;
 	rc = db_prepare(db, &st,
-			"SELECT " VIEW_COLS " FROM machines m LEFT JOIN status s ON s.machine_ref = m.id"
+			"SELECT " VIEW_COLS VIEW_FROM
 			" WHERE m.account_id = ? AND m.deregistered_at IS NULL ORDER BY m.machine_id");
 	if (rc)
 		goto out;
@@ -236,7 +242,7 @@ int machine_detail_json(sqlite3 *db, int64_t account_id, const char *machine_id,
 	int rc;
 
 	rc = db_prepare(db, &st,
-			"SELECT " VIEW_COLS " FROM machines m LEFT JOIN status s ON s.machine_ref = m.id"
+			"SELECT " VIEW_COLS VIEW_FROM
 			" WHERE m.account_id = ? AND m.machine_id = ?");
 	if (rc)
 		return rc;

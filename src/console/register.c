@@ -9,6 +9,7 @@
 
 #include "console.h"
 #include "db.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "tokens.h"
 
@@ -185,6 +186,9 @@ int register_commit(sqlite3 *db, const char *token, const struct account *acct,
 	if ((rc = decide(db, m, agent_secret, &existing, out, rp)))
 		goto fail;
 	rc = machine_save(db, m, existing, now);
+	/* a finalized machine installed again starts a new migration */
+	if (!rc && existing)
+		rc = lifecycle_registered(db, existing);
 	if (!rc && existing)
 		rc = machine_event(db, existing, MACHINE_STATE_REGISTERED,
 				   out->reused ? "re-registered by the same machine: new key and "

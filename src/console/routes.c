@@ -63,6 +63,8 @@ static const struct route console_routes[] = {
 	{ "GET", "/api/v1/machines/{machine}/jobs", api_jobs_list },
 	{ "POST", "/api/v1/machines/{machine}/jobs", api_jobs_post },
 	{ "GET", "/api/v1/machines/{machine}/jobs/{id}", api_job_get },
+	{ "GET", "/api/v1/machines/{machine}/lifecycle", api_lifecycle_get },
+	{ "POST", "/api/v1/machines/{machine}/lifecycle", api_lifecycle_post },
 	{ "POST", "/api/v1/staging/sync", api_staging_sync },
 };
 

@@ -15,15 +15,16 @@
 #include "db.h"
 #include "http.h"
 #include "hb_limit.h"
+#include "lifecycle.h"
+#include "log.h"
 #include "login_limit.h"
 #include "web.h"
-#include "log.h"
 
 #define PEM_MAX (1u << 20)
 
 struct serve_opts {
 	const char *listen, *db, *cert, *key, *ca_cert, *ca_key, *staging, *staging_ca, *console_ca;
-	uint64_t interval_s, timeout_s, history;
+	uint64_t interval_s, timeout_s, history, cutover_timeout_s;
 	enum log_level level;
 };
 
@@ -52,6 +53,9 @@ static void usage(FILE *out)
 		"  --heartbeat-interval DUR    how often agents report (default 10s)\n"
 		"  --heartbeat-timeout DUR     silent longer than this: DISCONNECTED (default 30s)\n"
 		"  --history N                 status reports kept per machine (default 500)\n"
+		"  --cutover-timeout DUR       a cutover fails when the agent's final recovery\n"
+		"                              point has not reached the console within this\n"
+		"                              (default 1h; docs/launch.md)\n"
 		"  --log-level LEVEL           error, warn, info (default) or debug\n"
 		"  --help                      show this help\n");
 }
@@ -72,6 +76,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "heartbeat-interval", required_argument, NULL, 'i' },
 		{ "heartbeat-timeout", required_argument, NULL, 't' },
 		{ "history", required_argument, NULL, 'H' },
+		{ "cutover-timeout", required_argument, NULL, 'T' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -93,7 +98,10 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		case 'C': o->console_ca = optarg; break;
 		case 'i':
 		case 't':
-			if (parse_seconds(optarg, c == 'i' ? &o->interval_s : &o->timeout_s))
+		case 'T':
+			if (parse_seconds(optarg, c == 'i'   ? &o->interval_s
+						  : c == 't' ? &o->timeout_s
+							     : &o->cutover_timeout_s))
 				return bad_usage("serve", "%s '%s' is not a duration of at least 1s "
 						 "(for example 10s, 2m)", argv[optind - 1], optarg);
 			break;
@@ -198,6 +206,7 @@ int serve_main(int argc, char **argv)
 	struct serve_opts o = {
 		.interval_s = DEFAULT_HEARTBEAT_INTERVAL_S, .timeout_s = DEFAULT_HEARTBEAT_TIMEOUT_S,
 		.history = DEFAULT_HISTORY, .level = LOG_LVL_INFO,
+		.cutover_timeout_s = CUTOVER_TIMEOUT_DEFAULT_S,
 	};
 	struct console c = { .db_path = NULL };
 	struct http_server *srv = NULL;
@@ -220,6 +229,7 @@ int serve_main(int argc, char **argv)
 	c.heartbeat_interval_s = (unsigned)o.interval_s;
 	c.heartbeat_timeout_s = (unsigned)o.timeout_s;
 	c.history_max = (unsigned)o.history;
+	c.cutover_timeout_s = (unsigned)o.cutover_timeout_s;
 	c.login_limiter = calloc(1, sizeof(*c.login_limiter));
 	if (!c.login_limiter) {
 		rc = -ENOMEM;

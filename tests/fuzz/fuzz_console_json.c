@@ -7,13 +7,18 @@
  * before authentication. Beyond "no crash, leak or UB": a body refused
  * gets a 400 with an error and a code; one accepted has the members the
  * registration needs, within their documented limits, and an identity
- * the machine id can be derived from.
+ * the machine id can be derived from. The same object is read as an
+ * agent's status document for its "cutover" report (cutover_report_parse(),
+ * src/console/lifecycle_rules.c): accepted, it has one of the documented
+ * states, a point id >= 0 and a one-line error.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifecycle.h"
 #include "machine_id.h"
 #include "register.h"
 #include "util.h"
@@ -34,6 +39,22 @@ static void check_error(const struct reply *rp)
 	CHECK(rp->status == 400 || rp->status == 500);
 	CHECK(json_is_string(json_object_get(rp->body, "error")));
 	CHECK(json_is_string(json_object_get(rp->body, "code")));
+}
+
+static void check_cutover(const json_t *doc)
+{
+	struct cutover_report cr;
+	int rc = cutover_report_parse(doc, &cr);
+
+	CHECK(rc == 0 || rc == -ENOENT || rc == -EINVAL);
+	CHECK(rc != -ENOENT || !json_object_get(doc, "cutover"));
+	if (rc)
+		return;
+	CHECK(!strcmp(cr.state, "running") || !strcmp(cr.state, "done") ||
+	      !strcmp(cr.state, "failed"));
+	CHECK(cr.point_id >= 0);
+	CHECK(strlen(cr.error) < sizeof(cr.error));
+	CHECK(!strchr(cr.error, '\n') && !strchr(cr.error, '\r'));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -59,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	}
 	CHECK(json_is_object(j));
+	check_cutover(j);
 	memset(&r, 0, sizeof(r));
 	if (register_parse(j, &r, &rp)) {
 		check_error(&rp);
