@@ -132,8 +132,12 @@ static void *cutover_main(void *arg)
 		r.consistent_ns = ns;
 		r.point_id = id;
 		iso_time(ns, when, sizeof(when));
-		log_info("cutover point made: the replica is consistent as of %s (point %llu)", when,
-			 (unsigned long long)id);
+		if (id)
+			log_info("cutover point made: the replica is consistent as of %s (point %llu)",
+				 when, (unsigned long long)id);
+		else
+			log_info("cutover point made: the replica is consistent as of %s (a final "
+				 "sync: staging numbers its point)", when);
 	}
 	if (rc != -ECANCELED)
 		save(c, &r);
