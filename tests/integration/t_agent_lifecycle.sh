@@ -122,6 +122,8 @@ fi
 pts, co = json.loads(sys.argv[1]), json.load(sys.stdin)["cutover"]
 print([p["time_ns"] for p in pts if p["time_ns"] >= int(sys.argv[2]) * 10**9] == [co["consistent_ns"]])' \
 	"$pts_now" "$REQ")" = True ] || die "staging's point time differs from the agent's consistent_ns: $pts_now vs $co"
+txt=$(lm status)
+grep -q "cutover point: *made, consistent as of .* (asked at " <<<"$txt" || die "livemig status: $txt"
 grep -q "the console asks for the cutover point (requested at $REQ by alice@acme)" "$AGENT_LOG" ||
 	die "no log line for the request: $(cat "$AGENT_LOG")"
 pass "cutover point: one new point on staging at $(jq -r '.[0].time' <<<"$new") (origin $(jq -r '.[0].origin' <<<"$new")), after requested_at $REQ; status: $co"
