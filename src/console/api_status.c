@@ -100,11 +100,13 @@ static int finalized(struct request *rq, struct reply *rp, const struct machine_
 	char state[32];
 	json_t *ev = NULL;
 	const char *by;
+	int is;
 
 	if (lifecycle_event(rq->db, m->ref, 1, state, sizeof(state), &ev) || !ev)
 		return 0;
 	by = json_string_value(json_object_get(ev, "finalized_by"));
-	if (by && *by) {
+	is = by && *by;
+	if (is) {
 		reply_error(rp, 410, "finalized",
 			    "machine %s was finalized by %s: its migration is over and its license "
 			    "is free; the agent uninstalls itself", m->machine_id, by);
@@ -112,7 +114,7 @@ static int finalized(struct request *rq, struct reply *rp, const struct machine_
 		json_object_set_new(rp->body, "finalized_at", json_integer(m->deregistered_at));
 	}
 	json_decref(ev);
-	return by && *by;
+	return is;
 }
 
 /* 410 to a deregistered machine's agent: `finalized` when the lifecycle
