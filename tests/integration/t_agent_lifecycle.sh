@@ -8,7 +8,8 @@
 #   tracker here: a final sync, whose MARK staging turns into a point) whose
 #   time is after requested_at, reports it in the status document, and makes
 #   no second one for the same request, neither while the console repeats it
-#   nor after a restart; a new request makes a new point.
+#   nor after a restart; a request while replication is paused fails with
+#   the reason and is not retried; a new request makes a new point.
 # - Finalize: the console answers 410 "finalized": livemigd logs it once,
 #   removes its configuration, credentials and state (what install wrote)
 #   and exits 0 at once, and no livemigd is left; `livemig uninstall` then
@@ -160,13 +161,33 @@ grep -q "the console asks for the cutover point" "$AGENT_LOG" && die "the restar
 [ "$(lm status --json | jq -c .cutover)" = "$co" ] || die "after the restart: $(lm status --json | jq -c .cutover)"
 pass "after a restart the same request is not acted on again: still one point, the same status"
 
-# a new request (the console's failed cutover asked again): a new point
+# a request while an operator paused replication fails, says why, and is
+# not retried when the console repeats it: the console returns the machine
+# to READY_FOR_CUTOVER and a new cutover brings a new requested_at
+lm pause >/dev/null || die "livemig pause failed"
 until [ "$(date +%s)" -gt "$REQ" ]; do sleep 0.2; done
 REQ2=$(date +%s)
 lifecycle_event CUTTING_OVER "{\"reason\": \"cutover asked by bob@acme\", \"requested_at\": $REQ2, \"requested_by\": \"bob@acme\"}"
-wait_status "s.get('cutover', {}).get('requested_at') == $REQ2 and s['cutover']['state'] == 'done'" 300
-[ "$(points_json | jq --argjson at "$REQ2" '[.[] | select(.time_ns >= $at * 1000000000)] | length')" = 1 ] ||
-	die "a new request: expected one point after $REQ2: $(points_json)"
+wait_status "s.get('cutover', {}).get('requested_at') == $REQ2 and s['cutover']['state'] == 'failed'" 120
+err=$(status_get "s['cutover']['error']")
+grep -q "replication is paused" <<<"$err" || die "the failed cutover's error: $err"
+lm resume >/dev/null || die "livemig resume failed"
+hb0=$(heartbeats)
+for _ in $(seq 600); do
+	[ "$(heartbeats)" -ge $((hb0 + 3)) ] && break
+	sleep 0.2
+done
+[ "$(status_get "s['cutover']['state']")" = failed ] || die "a failed request was made again: $(lm status --json | jq -c .cutover)"
+[ "$(points_json | jq length)" = $((before + 1)) ] || die "a failed request made a point: $(points_json)"
+pass "a request while paused: failed ($err), not retried when repeated after the resume"
+
+# a new request (the console's failed cutover asked again): a new point
+until [ "$(date +%s)" -gt "$REQ2" ]; do sleep 0.2; done
+REQ3=$(date +%s)
+lifecycle_event CUTTING_OVER "{\"reason\": \"cutover asked by bob@acme\", \"requested_at\": $REQ3, \"requested_by\": \"bob@acme\"}"
+wait_status "s.get('cutover', {}).get('requested_at') == $REQ3 and s['cutover']['state'] == 'done'" 300
+[ "$(points_json | jq --argjson at "$REQ3" '[.[] | select(.time_ns >= $at * 1000000000)] | length')" = 1 ] ||
+	die "a new request: expected one point after $REQ3: $(points_json)"
 pass "a new requested_at makes one new point: $(lm status --json | jq -c .cutover)"
 lifecycle_event CUTOVER '{"reason": "launched from the cutover point"}'
 
