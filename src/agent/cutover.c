@@ -196,6 +196,9 @@ void cutover_request(struct cutover *c, const json_t *request)
 	r->requested_at = (int64_t)json_integer_value(at);
 	snprintf(r->requested_by, sizeof(r->requested_by), "%s", who);
 	r->state = CO_RUNNING;
+	/* before the thread, whose own lines follow */
+	log_info("the console asks for the cutover point (requested at %lld by %s): making a "
+		 "consistent point now", (long long)r->requested_at, who);
 	rc = pthread_create(&c->thread, NULL, cutover_main, c);
 	if (rc) {
 		r->state = CO_FAILED;
@@ -207,9 +210,6 @@ void cutover_request(struct cutover *c, const json_t *request)
 	pthread_mutex_unlock(&c->mu);
 	if (rc)
 		log_error("cutover point asked by the console: %s", r->error);
-	else
-		log_info("the console asks for the cutover point (requested at %lld by %s): making "
-			 "a consistent point now", (long long)json_integer_value(at), who);
 }
 
 json_t *cutover_status_json(struct cutover *c)
