@@ -330,8 +330,8 @@ check-kmod-module: $(PROGRAMS)
 	tests/kmod/run.sh guest_oracle.sh
 
 check-kmod-agent: $(PROGRAMS)
-	$(Q)OUT=$(abspath $(O))/kmod-reload QEMU_TIMEOUT=2400 GUEST_ENV="LIVEMIG_BUILD=$(O)" \
-	tests/kmod/run.sh guest_reload_agent.sh guest_points.sh
+	$(Q)OUT=$(abspath $(O))/kmod-reload QEMU_TIMEOUT=3000 GUEST_ENV="LIVEMIG_BUILD=$(O)" \
+	tests/kmod/run.sh guest_reload_agent.sh guest_points.sh guest_cutover.sh
 
 # all ten oracle seeds and 100 module reloads (make check does 20: 2.7 s a
 # reload under TCG)

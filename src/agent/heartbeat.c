@@ -7,8 +7,12 @@
  *            (1 s, doubling, capped at the interval); replication goes on
  *   401/403  the secret is not (or no longer) this machine's: say so once
  *   410      deregistered, or removed by an operator: hold the engine
- *            (NOT_READY, saying which and what to do) and remember it
+ *            (NOT_READY, saying which and what to do) and remember it;
+ *            "finalized": the migration is over, livemigd uninstalls itself
+ *            (main.c, finalize.c) and exits
  *   "replication" in a 200: an operator paused or resumed in the console
+ *   "cutover" in a 200: the console cuts the machine over and asks for
+ *            the cutover point (cutover.c)
  * Each kind of trouble is logged when it begins, not at every retry.
  */
 #include "heartbeat.h"
@@ -16,6 +20,7 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +30,7 @@
 
 #include "atomic_file.h"
 #include "console_client.h"
+#include "cutover.h"
 #include "log.h"
 #include "util.h"
 
@@ -58,6 +64,10 @@ struct heartbeat {
 	enum beat_kind kind;        /* of the last answer, to log each trouble once */
 	char logged_code[48];
 	int marked;                 /* the deregistration mark is written */
+
+	struct cutover *co;         /* the cutover point the console asks for */
+	atomic_int finalized;       /* the console answered 410 finalized */
+	char finalized_why[400];    /* set before finalized */
 };
 
 static void iso_time(int64_t t, char *out, size_t n)
@@ -159,6 +169,8 @@ void heartbeat_status_add(struct heartbeat *hb, json_t *doc)
 		      "heartbeat_interval", (json_int_t)(hb->interval_ns / 1000000000u));
 	pthread_mutex_unlock(&hb->mu);
 	json_object_set_new(doc, "console", c);
+	if ((c = cutover_status_json(hb->co)))
+		json_object_set_new(doc, "cutover", c);
 	if (hb->have_id)
 		json_object_set_new(doc, "identity", identity_check_report_json(&hb->id));
 }
@@ -288,6 +300,35 @@ static void on_ok(struct heartbeat *hb, const struct console_answer *a)
 	}
 	if (json_is_object(json_object_get(a->body, "replication")))
 		apply_replication(hb, json_object_get(a->body, "replication"));
+	if (json_is_object(json_object_get(a->body, "cutover")))
+		cutover_request(hb->co, json_object_get(a->body, "cutover"));
+}
+
+/* 410 "finalized": the machine was cut over and an operator finalized its
+ * migration; the console already freed the license. No more heartbeats;
+ * main() stops replication, removes what install wrote and exits 0. */
+static void on_finalized(struct heartbeat *hb, const struct console_answer *a)
+{
+	const char *by = json_string_value(json_object_get(a->body, "finalized_by"));
+	const json_t *at = json_object_get(a->body, "finalized_at");
+	char when[32] = "";
+
+	if (json_is_integer(at))
+		iso_time((int64_t)json_integer_value(at), when, sizeof(when));
+	snprintf(hb->finalized_why, sizeof(hb->finalized_why),
+		 "the migration was finalized in the console (by %.160s%s%s): stopping "
+		 "replication, removing this agent's configuration, credentials and state, and "
+		 "exiting", by && *by ? by : "an operator", when[0] ? " at " : "", when);
+	/* the operator's name is the console's word: printable ASCII only */
+	for (char *p = hb->finalized_why; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			*p = '?';
+	set_state(hb, 0, hb->finalized_why);
+	log_info("%s", hb->finalized_why);
+	atomic_store(&hb->finalized, 1);
+	atomic_store(&hb->stop, 1);
+	/* main() waits for signals only */
+	kill(getpid(), SIGUSR1);
 }
 
 void heartbeat_gone_reason(const json_t *answer, char *out, size_t n)
@@ -334,6 +375,10 @@ static int on_answer(struct heartbeat *hb, const struct console_answer *a)
 			 a->status, a->code, error);
 		set_state(hb, 0, msg);
 		note(hb, BEAT_REFUSED, a->code, LOG_LVL_ERROR, msg);
+		return 0;
+	}
+	if (a->status == 410 && !strcmp(a->code, "finalized")) {
+		on_finalized(hb, a);
 		return 0;
 	}
 	if (a->status == 410) {
@@ -436,6 +481,11 @@ int heartbeat_start(struct heartbeat **out, struct engine *e, const struct agent
 		hb->have_id = 1;
 	}
 	hb->interval_ns = cfg->console.heartbeat_interval_ns;
+	if (cutover_init(&hb->co, e, cfg->state_dir)) {
+		snprintf(err, errlen, "out of memory");
+		free(hb);
+		return -ENOMEM;
+	}
 	snprintf(hb->last_error, sizeof(hb->last_error), "no heartbeat sent yet");
 	pthread_mutex_init(&hb->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -475,8 +525,17 @@ void heartbeat_free(struct heartbeat *hb)
 	if (!hb)
 		return;
 	heartbeat_stop(hb);
+	cutover_free(hb->co);
 	console_client_free(&hb->cl);
 	pthread_cond_destroy(&hb->cv);
 	pthread_mutex_destroy(&hb->mu);
 	free(hb);
+}
+
+int heartbeat_finalized(struct heartbeat *hb, char *why, size_t n)
+{
+	if (!hb || !atomic_load(&hb->finalized))
+		return 0;
+	snprintf(why, n, "%s", hb->finalized_why);
+	return 1;
 }

@@ -36,9 +36,17 @@ struct heartbeat;
  */
 int heartbeat_start(struct heartbeat **out, struct engine *e, const struct agent_config *cfg,
 		    const char *secret, const struct identity_report *id, char *err, size_t errlen);
+/*
+ * Whether the console answered 410 "finalized" (the migration is over): the
+ * heartbeat thread then stopped and sent the process SIGUSR1. 1 with the
+ * line logged (who and when) in why, or 0.
+ */
+int heartbeat_finalized(struct heartbeat *hb, char *why, size_t n);
+
 /* Stop the thread promptly (a request in progress is abandoned). */
 void heartbeat_stop(struct heartbeat *hb);
-/* After heartbeat_stop and once nobody calls heartbeat_status_add. */
+/* After heartbeat_stop and engine_stop (which ends a cutover point in
+ * progress), once nobody calls heartbeat_status_add. */
 void heartbeat_free(struct heartbeat *hb);
 
 /* Add "console" (url, connected, last_ok, last_error, ...) and "identity"

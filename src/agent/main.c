@@ -14,6 +14,7 @@
 #include "console_client.h"
 #include "control.h"
 #include "engine.h"
+#include "finalize.h"
 #include "heartbeat.h"
 #include "identity_check.h"
 #include "log.h"
@@ -91,8 +92,8 @@ int main(int argc, char **argv)
 	struct control_handlers h = { h_status, h_pause, h_resume, h_sync, h_point, &e };
 	static char secret[CONSOLE_SECRET_MAX + 1];
 	static struct identity_report id;
-	char err[1024], hold[512] = "";
-	int have_id;
+	char err[1024], hold[512] = "", finalized[512];
+	int have_id, fin, rc = 0;
 	sigset_t set;
 
 	while ((opt = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
@@ -140,6 +141,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1); /* the heartbeat thread: the console finalized the machine */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -179,8 +181,11 @@ int main(int argc, char **argv)
 			 (unsigned long long)(cfg.console.heartbeat_interval_ns / 1000000000u));
 	do
 		sigwait(&set, &sig);
-	while (sig == SIGHUP);
-	log_info("stopping (signal %d): saving checkpoint", sig);
+	while (sig == SIGHUP || (sig == SIGUSR1 && !heartbeat_finalized(heartbeat, finalized,
+									   sizeof(finalized))));
+	fin = heartbeat_finalized(heartbeat, finalized, sizeof(finalized));
+	if (!fin)
+		log_info("stopping (signal %d): saving checkpoint", sig);
 	notify_stopping();
 	/* heartbeats first: none should report a half-stopped engine; the
 	 * engine next: that releases a `livemig sync` waiting on it */
@@ -191,6 +196,16 @@ int main(int argc, char **argv)
 	heartbeat = NULL;
 	engine_free(&e);
 	curl_global_cleanup();
+	if (fin) {
+		/* a failure exits 1: the unit (Restart=on-failure) tries again, and
+		 * the console answers "finalized" again */
+		rc = finalize_remove(config, &cfg, err, sizeof(err)) ? 1 : 0;
+		if (rc)
+			log_error("finalized, but %s", err);
+		else
+			log_info("finalized: %s; livemigd exits and does not start again", err);
+		return rc;
+	}
 	log_info("stopped");
 	return 0;
 fail:

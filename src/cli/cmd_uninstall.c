@@ -5,7 +5,6 @@
  * deregistration is queued in the state directory and delivered by a later
  * `livemig uninstall` (docs/install-flow.md, "Uninstall").
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -56,45 +55,13 @@ static void usage(FILE *f, const char *prog)
 		CONSOLE_DEFAULT_RETRIES);
 }
 
-/* livemigd's own files in its state directory: anything else someone put
- * there (a console database sharing /var/lib/livemig) is not ours to delete. */
-static int agent_file(const char *name)
-{
-	static const char *const prefixes[] = { "checkpoint.json", "hashes-", "livemigd.",
-						"console-" };
-
-	if (!strncmp(name, PENDING_FILE, strlen(PENDING_FILE)) ||
-	    !strncmp(name, PENDING_CA_FILE, strlen(PENDING_CA_FILE)))
-		return 0;
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
-			return 1;
-	return 0;
-}
-
 /* Remove livemigd's files, then the directory if that empties it. */
 static void state_clear(const struct uninstall *u, const char *dir)
 {
-	char path[PATH_MAX + 256], left[512] = "";
-	size_t used = 0;
-	struct dirent *e;
-	DIR *d = opendir(dir);
+	char left[512];
 
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (agent_file(e->d_name) && unlink(path) == 0)
-			continue;
-		if (!strncmp(e->d_name, "pending-", 8) || used + 1 >= sizeof(left))
-			continue;
-		used += (size_t)snprintf(left + used, sizeof(left) - used, "%s%s", used ? ", " : "",
-					 e->d_name);
-	}
-	closedir(d);
-	if (rmdir(dir) && errno == ENOTEMPTY && left[0])
+	install_state_clear(dir, left, sizeof(left));
+	if (left[0])
 		fprintf(stderr, "%s uninstall: left in %s (not livemigd's): %s\n", u->g->prog, dir,
 			left);
 }

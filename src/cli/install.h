@@ -2,12 +2,15 @@
 /*
  * What livemig install, start and uninstall share: their exit statuses (one
  * per failure, so a script driving a silent install can branch on them; the
- * table is in docs/install-flow.md) and where the installed files live.
+ * table is in docs/install-flow.md) and the default places; the installed
+ * files themselves are install_files.h's.
  */
 #ifndef LIVEMIG_INSTALL_H
 #define LIVEMIG_INSTALL_H
 
 #include <limits.h>
+
+#include "install_files.h" /* struct install_paths, install_remove */
 
 #define INSTALL_DEFAULT_CONFIG_DIR "/etc/livemig"
 #define INSTALL_DEFAULT_STATE_DIR "/var/lib/livemig"
@@ -40,18 +43,5 @@ enum install_exit {
 	INSTALL_QUEUED = 34,           /* uninstall: console unreachable, deregistration queued */
 };
 
-/* The files `livemig install` writes into its configuration directory. */
-struct install_paths {
-	char dir[PATH_MAX - 32];   /* room for the file names below */
-	char conf[PATH_MAX];       /* livemigd.conf, 0600 */
-	char key[PATH_MAX];        /* agent.key, 0600 */
-	char cert[PATH_MAX];       /* agent.pem */
-	char staging_ca[PATH_MAX]; /* staging-ca.pem */
-	char console_ca[PATH_MAX]; /* console-ca.pem */
-	char secret[PATH_MAX];     /* agent-secret, 0600 */
-};
-
-/* 0, or -ENAMETOOLONG. */
-int install_paths_init(struct install_paths *p, const char *config_dir);
 
 #endif

@@ -13,24 +13,6 @@
 #include "conn.h"
 #include "ini.h"
 
-int install_paths_init(struct install_paths *p, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	while (n > 1 && dir[n - 1] == '/')
-		n--;
-	if (n >= sizeof(p->dir))
-		return -ENAMETOOLONG;
-	snprintf(p->dir, sizeof(p->dir), "%.*s", (int)n, dir);
-	snprintf(p->conf, sizeof(p->conf), "%s/livemigd.conf", p->dir);
-	snprintf(p->key, sizeof(p->key), "%s/agent.key", p->dir);
-	snprintf(p->cert, sizeof(p->cert), "%s/agent.pem", p->dir);
-	snprintf(p->staging_ca, sizeof(p->staging_ca), "%s/staging-ca.pem", p->dir);
-	snprintf(p->console_ca, sizeof(p->console_ca), "%s/console-ca.pem", p->dir);
-	snprintf(p->secret, sizeof(p->secret), "%s/agent-secret", p->dir);
-	return 0;
-}
-
 int mkdir_p(const char *path, unsigned mode)
 {
 	char dir[PATH_MAX];
@@ -148,16 +130,6 @@ out:
 		install_remove(p);
 	free(conf);
 	return rc;
-}
-
-void install_remove(const struct install_paths *p)
-{
-	const char *files[] = { p->conf, p->key, p->cert, p->staging_ca, p->console_ca, p->secret };
-
-	/* the configuration first: a half-removed install must not look installed */
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		unlink(files[i]);
-	rmdir(p->dir); /* only when empty: the operator may keep other files there */
 }
 
 static int on_key(void *ctx, const char *section, const char *k, const char *v, char *err,

@@ -42,10 +42,6 @@ struct install_settings {
 int install_write(const struct install_paths *p, const struct install_settings *s, char *err,
 		  size_t errlen);
 
-/* Remove the files install_write() makes (not the state directory), then
- * the directory if nothing else is in it. */
-void install_remove(const struct install_paths *p);
-
 /* What start and uninstall need from an installed livemigd.conf. */
 struct installed {
 	char machine_id[64];

@@ -287,6 +287,32 @@ static void render_points(FILE *f, json_t *st, int width)
 		field(f, width, "point put off:", s);
 }
 
+/* Once the console asked for the cutover point (docs/agent-console.md). */
+static void render_cutover(FILE *f, json_t *st, int width)
+{
+	json_t *c = json_object_get(st, "cutover");
+	const char *state = get_str(c, "state"), *err = get_str(c, "error");
+	char asked[48] = "-", when[48];
+	uint64_t v, id = 0;
+
+	if (!json_is_object(c) || !state)
+		return;
+	if (get_bytes(c, "requested_at", &v))
+		fmt_time_iso(v * 1000000000ull, asked, sizeof(asked));
+	get_bytes(c, "point_id", &id);
+	if (!strcmp(state, "done") && get_bytes(c, "consistent_ns", &v)) {
+		char point[48] = "";
+
+		if (id)
+			snprintf(point, sizeof(point), ", point %llu", (unsigned long long)id);
+		fieldf(f, width, "cutover point:", "made, consistent as of %s%s (asked at %s)",
+		       fmt_time_iso(v, when, sizeof(when)), point, asked);
+	} else {
+		fieldf(f, width, "cutover point:", "%s (asked at %s)%s%s", state, asked,
+		       err ? ": " : "", err ? err : "");
+	}
+}
+
 static void render_header(FILE *f, json_t *st, int width)
 {
 	const char *s = get_str(st, "machine");
@@ -300,6 +326,7 @@ static void render_header(FILE *f, json_t *st, int width)
 	render_counters(f, st, width);
 	render_consistent(f, st, width);
 	render_points(f, st, width);
+	render_cutover(f, st, width);
 	render_overall(f, st, width);
 }
 

@@ -3,6 +3,9 @@
  * POST /api/v1/machines/ID/status: an agent's heartbeat, carrying its
  * status document (docs/control.md, "The status document"). Kept as the
  * latest status and in a bounded history; last_seen moves forward.
+ * The answer carries the operators' requests to the agent
+ * (docs/agent-console.md): replication paused or resumed, the cutover
+ * point; a finalized, removed or deregistered machine gets 410.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,9 +37,9 @@ static int state_valid(const char *s)
 	return 1;
 }
 
-/* 410 to a deregistered machine's agent: `removed` (and by whom) when an
- * operator removed it, so the agent can say so; `deregistered` when it was
- * its own uninstall. */
+/* 410 to a deregistered machine's agent: `finalized` when the lifecycle
+ * ended its migration, `removed` (and by whom) when an operator removed it,
+ * so the agent can say so; `deregistered` when it was its own uninstall. */
 static void gone(struct request *rq, struct reply *rp, const struct machine_ref *m)
 {
 	char by[USER_NAME_MAX + ACCOUNT_NAME_MAX + 2], when[32];
