@@ -150,6 +150,8 @@ int child_run(struct job *j, const char *const argv[], char **out, char *err, si
 		goto close;
 	}
 	setpgid(pid, pid); /* as the child does: kill(-pid) works from here on */
+	job_log(j, "%s %s: pid %d", strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0],
+		argv[1] ? argv[1] : "", (int)pid);
 	close(outp[1]);
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
