@@ -62,10 +62,10 @@ queue() {
 		FROM machines WHERE machine_id = '$M' RETURNING id;"
 }
 job_view() { api_body "$(api call GET "/api/v1/machines/$M/jobs/$1" --basic "$LOGIN")"; }
-# ended ID: wait for the job's end (bounded), print its view
+# ended ID [BOUND_S]: wait for the job's end (default bound 600 s), print its view
 ended() {
-	local view i
-	for ((i = 0; i < 3000; i++)); do
+	local view end=$((SECONDS + ${2:-600}))
+	while [ "$SECONDS" -le "$end" ]; do
 		view=$(job_view "$1")
 		case $(jq -r .state <<<"$view") in succeeded | failed) echo "$view"; return 0 ;; esac
 		sleep 0.2
@@ -205,7 +205,8 @@ gone "$pid" || die "the conversion (pid $pid) outlived staging's SIGKILL"
 pass "restarted: the job runs again, destroying the earlier run's instance first; SIGKILL: its livemig-launch ended too"
 
 staging_up --launch-driver export
-view=$(ended "$j")
+# the whole conversion this time: on a fresh machine libguestfs first builds its appliance
+view=$(ended "$j" 1800)
 [ "$(jq -r '.state + ": " + .error' <<<"$view")" = "failed: conversion failed: unknown operating system: inspection found no root file system" ] ||
 	die "the launch of a disk without an OS: $view"
 [ "$(pins_of "$POINT")" = "[]" ] || die "the failed launch left its pin: $(pins_of "$POINT")"
