@@ -48,6 +48,15 @@ int jobs_stopping(void)
 	return atomic_load(&stopping);
 }
 
+static int utf8_valid(const char *s)
+{
+	json_t *v = json_string(s);
+	int ok = v != NULL;
+
+	json_decref(v);
+	return ok;
+}
+
 const char *job_machine(const struct job *j)
 {
 	return j->machine;
@@ -71,6 +80,10 @@ void job_log(struct job *j, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* a child's stderr may carry any bytes (a guest's serial console), and
+	 * a line cut at its length may split a character: JSON wants UTF-8 */
+	if (!utf8_valid(line))
+		text_to_ascii(line);
 	log_info("job %lld (%s, machine %s): %s", (long long)j->id, j->kind, j->machine, line);
 	pthread_mutex_lock(&mu);
 	if (json_array_size(j->log) < JOB_LOG_LINES_MAX)
@@ -119,6 +132,8 @@ static void *job_thread(void *arg)
 
 	job_log(j, "started");
 	rc = j->run(j, &result, error, sizeof(error));
+	if (!utf8_valid(error))
+		text_to_ascii(error);
 	if (!rc)
 		job_log(j, "succeeded");
 	else
