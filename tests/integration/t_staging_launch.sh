@@ -176,19 +176,27 @@ pass "destroy ran livemig-launch destroy, removed $LDIR/$N and unpinned point $P
 # --- a launch stopped, killed, run again to its end ---
 N=$M-test-6
 j=$(queue launch "{\"name\": \"$N\", \"purpose\": \"test\", \"point\": $POINT, \"hostname_suffix\": \"-test\"}")
-convert_pid() { # wait for the job's conversion to start on the current staging; print its pid
+# convert_pid: wait for the job's conversion to start on the current staging,
+# and hold it still (SIGSTOP) so that it cannot end before staging is stopped
+# or killed, however fast the host; print its pid
+convert_pid() {
+	local pid
 	wait_for_log "$STAGING_LOG" "job $j \\(launch, machine $M\\): livemig-launch convert: pid [0-9]+" 300 ||
 		die "the conversion did not start: $(grep "job $j " "$STAGING_LOG")"
-	grep -E "job $j \\(launch, machine $M\\): livemig-launch convert: pid" "$STAGING_LOG" | sed -n '$p' | sed 's/.*pid //'
+	pid=$(grep -E "job $j \\(launch, machine $M\\): livemig-launch convert: pid" "$STAGING_LOG" | sed -n '$p' | sed 's/.*pid //')
+	kill -STOP "$pid" || die "the conversion (pid $pid) ended before the test could hold it"
+	echo "$pid"
 }
-pid=$(convert_pid)
+pid=$(convert_pid) || exit 1
 [ "$(pins_of "$POINT")" = "[\"$N\"]" ] || die "the launch did not pin its point: $(pins_of "$POINT")"
 [ -s "$LDIR/$N/disk.qcow2" ] || die "the boot disk was not exported to $LDIR/$N/disk.qcow2"
 [ "$(qemu-img info --output=json "$LDIR/$N/disk.qcow2" | jq -r .format)" = qcow2 ] || die "disk.qcow2 is not qcow2"
 console_has "$j" "^livemig-launch convert: pid $pid\$"
 pass "the launch pinned point $POINT as $N, exported the boot disk as qcow2, runs livemig-launch convert (pid $pid)"
 
-stop_staging
+kill -TERM "$STAGING_PID"
+kill -CONT "$pid"
+wait "$STAGING_PID" || die "livemig-staging exited with $? after SIGTERM"
 grep -q "job $j (launch, machine $M): failed: staging stopped" "$STAGING_LOG" ||
 	die "SIGTERM: the job did not fail 'staging stopped': $(grep "job $j " "$STAGING_LOG")"
 gone "$pid" || die "the conversion (pid $pid) outlived staging's stop"
@@ -198,9 +206,10 @@ pass "SIGTERM: the job failed 'staging stopped', its livemig-launch ended, the c
 staging_up --launch-driver export
 wait_for_log "$STAGING_LOG" "job $j \\(launch, machine $M\\): $LDIR/$N exists: an earlier run of this launch did not finish" 120 ||
 	die "the restarted staging did not run the job again from the beginning: $(grep "job $j " "$STAGING_LOG")"
-pid=$(convert_pid)
+pid=$(convert_pid) || exit 1
 console_has "$j" "^livemig-launch convert: pid $pid\$"
 kill_staging
+kill -CONT "$pid" # its parent-death signal waits for it to run again
 gone "$pid" || die "the conversion (pid $pid) outlived staging's SIGKILL"
 pass "restarted: the job runs again, destroying the earlier run's instance first; SIGKILL: its livemig-launch ended too"
 
