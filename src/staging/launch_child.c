@@ -136,6 +136,10 @@ int child_run(struct job *j, const char *const argv[], char **out, char *err, si
 
 	if (out)
 		*out = NULL;
+	if (jobs_stopping()) {
+		snprintf(err, errlen, "staging stopped");
+		return -ECANCELED;
+	}
 	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot make a pipe for %s: %s", argv[0], strerror(-rc));
