@@ -505,15 +505,31 @@ int launch_job_run(struct job *j, json_t **result, char *error, size_t errlen)
 	return rc;
 }
 
+/* Whether LAUNCH_DIR/<name> (the default one when none is configured)
+ * exists: a launch of that name got as far as its export here. */
+static int launched_here(const char *name)
+{
+	char dir[PATH_MAX];
+
+	if (cfg.dir)
+		snprintf(dir, sizeof(dir), "%s/%s", cfg.dir, name);
+	else
+		snprintf(dir, sizeof(dir), "%s/" LAUNCH_DIR_NAME "/%s", job_store(), name);
+	return access(dir, F_OK) == 0;
+}
+
 int destroy_job_run(struct job *j, json_t **result, char *error, size_t errlen)
 {
 	struct launch_params lp;
 	int rc;
 
 	rc = parse_params(job_params(j), &lp, 1, error, errlen);
-	if (!rc)
-		rc = check_launcher(error, errlen);
-	if (!rc)
+	if (!rc && !cfg.driver && !launched_here(lp.name))
+		/* nothing can have been launched: the destroy that follows a
+		 * launch this server refused has nothing to do but the pin */
+		job_log(j, "this staging server has no launcher (--launch-driver), and nothing was "
+			"launched here as %s: nothing to destroy", lp.name);
+	else if (!rc && !(rc = check_launcher(error, errlen)))
 		rc = destroy_instance(j, lp.name, error, errlen);
 	if (rc)
 		return rc;

@@ -115,11 +115,20 @@ pass "machine $M has point $POINT on st1, and the console knows it"
 j=$(queue launch "{\"name\": \"$M-test-1\", \"purpose\": \"test\", \"point\": $POINT, \"hostname_suffix\": \"-test\"}")
 view=$(ended "$j")
 [ "$(jq -r '.state + ": " + .error' <<<"$view")" = "failed: $NO_LAUNCHER" ] || die "no launcher: $view"
+[ "$(pins_of "$POINT")" = "[]" ] || die "a launch without a launcher pinned the point: $(pins_of "$POINT")"
+pass "no --launch-driver: a launch fails: $NO_LAUNCHER"
+# the destroy that follows a refused launch: nothing was launched, nothing to do
 j=$(queue destroy "{\"name\": \"$M-test-1\", \"point\": $POINT}")
 view=$(ended "$j")
+jq -e --arg n "$M-test-1" '.state == "succeeded" and .result == {"name": $n, "destroyed": true}' <<<"$view" >/dev/null ||
+	die "no launcher, destroy of what was never launched: $view"
+# one that was (a launch directory of that name): the destroy cannot run
+mkdir -p "$LDIR/$M-test-0"
+j=$(queue destroy "{\"name\": \"$M-test-0\", \"point\": $POINT}")
+view=$(ended "$j")
 [ "$(jq -r '.state + ": " + .error' <<<"$view")" = "failed: $NO_LAUNCHER" ] || die "no launcher, destroy: $view"
-[ "$(pins_of "$POINT")" = "[]" ] || die "a launch without a launcher pinned the point: $(pins_of "$POINT")"
-pass "no --launch-driver: launch and destroy fail: $NO_LAUNCHER"
+rmdir "$LDIR/$M-test-0"
+pass "no --launch-driver: a destroy of what was never launched here succeeds; of what was, fails: $NO_LAUNCHER"
 
 # --- a launcher that is not there ---
 stop_staging
