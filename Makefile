@@ -367,7 +367,8 @@ rpm:
 
 # Conversion and launch (docs/launch.md): Debian 12 guests made by
 # debootstrap (cached), converted by livemig-launch and booted by a private
-# libvirtd under TCG: BIOS, UEFI, and an initramfs without virtio.
+# libvirtd under TCG: BIOS, UEFI, and an initramfs without virtio; and a
+# launch through staging's launch and destroy jobs.
 # A recursive make, so that livemig-launch is built once the -dev packages
 # deps-launch installs are there.
 check-launch: deps-launch

@@ -32,11 +32,13 @@ pkg_extra="debhelper dh-dkms lintian rpm rpmlint debootstrap apt-utils ansible s
 # conversion and launch (make check-launch, docs/launch.md): libguestfs and
 # libvirt (C APIs), a private libvirtd with QEMU TCG, OVMF for UEFI guests,
 # qemu-storage-daemon/qemu-img, and what builds the guest disks without a mount
+# make check builds livemig-launch too: staging's launch jobs run it
+# (t_staging_launch.sh)
 launch_extra="libguestfs-tools libguestfs-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev ovmf dnsmasq-base qemu-utils qemu-system-x86 linux-image-amd64 debootstrap dosfstools mtools fdisk uuid-runtime e2fsprogs jq"
 
 case "${1:-build}" in
 build) want="$build" ;;
-test) want="$build $test_extra $bench_extra $kmod_extra $web_extra $pkg_extra" ;;
+test) want="$build $test_extra $bench_extra $kmod_extra $web_extra $pkg_extra $launch_extra" ;;
 bench) want="$build $test_extra $bench_extra" ;;
 launch) want="$build $launch_extra" ;;
 *) echo "usage: $0 build|test|bench|launch" >&2; exit 2 ;;

@@ -317,7 +317,9 @@ int jobs_for_staging(sqlite3 *db, int64_t staging_ref, int64_t now, json_t **out
 	}
 	if (!rc)
 		rc = db_prepare(db, &st,
-				"SELECT j.id, j.kind, m.machine_id, j.params FROM staging_jobs j"
+				"SELECT j.id, j.kind, m.machine_id, j.params,"
+				" (SELECT COALESCE(MAX(seq), 0) FROM staging_job_log WHERE job_ref = j.id)"
+				" FROM staging_jobs j"
 				" JOIN machines m ON m.id = j.machine_ref WHERE j.staging_ref = ?"
 				" AND j.console_side = 0 AND j.state IN ('delivered', 'running')"
 				" ORDER BY j.id");
@@ -327,11 +329,14 @@ int jobs_for_staging(sqlite3 *db, int64_t staging_ref, int64_t now, json_t **out
 	}
 	sqlite3_bind_int64(st, 1, staging_ref);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:o}", "id",
+		/* log_seq: the lines held, after which a staging server that
+		 * restarted numbers those of the job's new run */
+		if (json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:o, s:I}", "id",
 							  (json_int_t)sqlite3_column_int64(st, 0),
 							  "kind", db_text(st, 1), "machine",
 							  db_text(st, 2), "params",
-							  doc_or_null(st, 3)))) {
+							  doc_or_null(st, 3), "log_seq",
+							  (json_int_t)sqlite3_column_int64(st, 4)))) {
 			rc = SQLITE_NOMEM;
 			break;
 		}

@@ -200,23 +200,22 @@ static int libvirt_destroy(const struct launch_request *rq, json_t **result)
 {
 	virConnectPtr conn = virConnectOpen(rq->uri);
 	virDomainPtr dom;
-	int rc = 0;
+	int rc = 0, found;
 
 	*result = json_pack("{s:s, s:s}", "driver", "libvirt", "name", rq->name);
 	if (!conn) {
 		json_object_set_new(*result, "error", json_string(virt_error()));
 		return -ECONNREFUSED;
 	}
+	/* idempotent: a domain that is not there is what destroy wants */
 	dom = virDomainLookupByName(conn, rq->name);
+	found = dom != NULL;
 	if (dom) {
 		remove_domain(dom);
 		virDomainFree(dom);
-	} else {
-		rc = -ENOENT;
-		json_object_set_new(*result, "error", json_string("no such domain"));
 	}
 	virConnectClose(conn);
-	json_object_set_new(*result, "state", json_string(rc ? "failed" : "destroyed"));
+	json_object_set_new(*result, "state", json_string(found ? "destroyed" : "absent"));
 	return rc;
 }
 

@@ -11,14 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "launch_job.h"
 #include "log.h"
 #include "points.h"
 #include "util.h"
-
-struct job;
-
-/* What a kind does: 0 with *result (an object), or -errno with error set. */
-typedef int (*job_fn)(struct job *j, json_t **result, char *error, size_t errlen);
 
 struct job {
 	struct job *next;
@@ -35,6 +31,7 @@ struct job {
 	json_t *result;
 	char error[JOB_LINE_LEN + 1];
 	json_t *log;        /* [{"seq","at","line"}] */
+	json_int_t seq_base; /* lines the console had before this run (a restart) */
 	json_int_t sent_seq; /* lines up to here are with the console */
 	int end_sent;       /* the console has the end */
 	int listed;         /* in the console's newest list */
@@ -51,8 +48,31 @@ int jobs_stopping(void)
 	return atomic_load(&stopping);
 }
 
-static void job_log(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void job_log(struct job *j, const char *fmt, ...)
+static int utf8_valid(const char *s)
+{
+	json_t *v = json_string(s);
+	int ok = v != NULL;
+
+	json_decref(v);
+	return ok;
+}
+
+const char *job_machine(const struct job *j)
+{
+	return j->machine;
+}
+
+const json_t *job_params(const struct job *j)
+{
+	return j->params;
+}
+
+const char *job_store(void)
+{
+	return store;
+}
+
+void job_log(struct job *j, const char *fmt, ...)
 {
 	char line[JOB_LINE_LEN + 1];
 	va_list ap;
@@ -60,11 +80,15 @@ static void job_log(struct job *j, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* a child's stderr may carry any bytes (a guest's serial console), and
+	 * a line cut at its length may split a character: JSON wants UTF-8 */
+	if (!utf8_valid(line))
+		text_to_ascii(line);
 	log_info("job %lld (%s, machine %s): %s", (long long)j->id, j->kind, j->machine, line);
 	pthread_mutex_lock(&mu);
 	if (json_array_size(j->log) < JOB_LOG_LINES_MAX)
 		json_array_append_new(j->log, json_pack("{s:I, s:I, s:s}", "seq",
-							(json_int_t)json_array_size(j->log) + 1,
+							j->seq_base + (json_int_t)json_array_size(j->log) + 1,
 							"at", (json_int_t)time(NULL), "line", line));
 	pthread_mutex_unlock(&mu);
 }
@@ -95,6 +119,8 @@ static const struct {
 	job_fn run;
 } kinds[] = {
 	{ "refresh-points", run_refresh_points },
+	{ "launch", launch_job_run },
+	{ "destroy", destroy_job_run },
 };
 
 static void *job_thread(void *arg)
@@ -106,6 +132,8 @@ static void *job_thread(void *arg)
 
 	job_log(j, "started");
 	rc = j->run(j, &result, error, sizeof(error));
+	if (!utf8_valid(error))
+		text_to_ascii(error);
 	if (!rc)
 		job_log(j, "succeeded");
 	else
@@ -146,6 +174,10 @@ static struct job *job_new(const json_t *spec)
 	strcpy(j->kind, kind);
 	strcpy(j->machine, machine);
 	j->params = json_incref(json_object_get(spec, "params"));
+	/* a job run again after a restart numbers its lines after the
+	 * console's, which keeps one line per number */
+	if (json_integer_value(json_object_get(spec, "log_seq")) > 0)
+		j->seq_base = json_integer_value(json_object_get(spec, "log_seq"));
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(kinds[i].kind, kind))
 			j->run = kinds[i].run;

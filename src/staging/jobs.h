@@ -29,4 +29,14 @@ void jobs_reported(const json_t *reports);
 void jobs_shutdown(void);
 int jobs_stopping(void);
 
+/* ---- for the kinds (jobs.c's table; launch_job.h) ---- */
+struct job;
+/* A kind's work: 0 with *result (an object), or -errno with error set. */
+typedef int (*job_fn)(struct job *j, json_t **result, char *error, size_t errlen);
+/* A line of the job's log (to the console, and to staging's own log). */
+void job_log(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *job_machine(const struct job *j);
+const json_t *job_params(const struct job *j); /* NULL when the console sent none */
+const char *job_store(void);
+
 #endif

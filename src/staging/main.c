@@ -2,6 +2,7 @@
 /* livemig-staging: options, setup, then the accept loop (server.c). */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -10,12 +11,14 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "conn.h"
 #include "console_sync.h"
+#include "launch_job.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "revocation.h"
@@ -32,6 +35,8 @@ struct options {
 	const char *listen, *store, *ca, *cert, *key, *points_mode;
 	const char *console, *console_ca, *console_credential, *revocation_state;
 	const char *metrics;
+	const char *launch_driver, *launcher, *launch_uri, *launch_dir, *launch_nic;
+	unsigned launch_timeout_s;
 	uint64_t sync_bytes, console_interval_ns;
 	enum log_level level;
 	struct retention_policy keep;
@@ -72,6 +77,18 @@ static void usage(FILE *out)
 		"  --revocation-state FILE     the last certificate list, kept across restarts\n"
 		"                              (default DIR/.revocation.json)\n"
 		"\n"
+		"Launches (the console's launch and destroy jobs, docs/launch.md); off unless\n"
+		"--launch-driver is given:\n"
+		"  --launch-driver D     libvirt (start the converted copy as a domain) or\n"
+		"                        export (write it as a qcow2 image for a cloud)\n"
+		"  --launcher PATH       the livemig-launch program (default: next to\n"
+		"                        livemig-staging, else on PATH)\n"
+		"  --launch-uri URI      libvirt connection (default qemu:///system)\n"
+		"  --launch-dir DIR      one directory per instance: the exported disk, the\n"
+		"                        converted copy, serial log (default DIR/.launches)\n"
+		"  --launch-nic NIC      user (default), network:NAME or bridge:NAME\n"
+		"  --launch-timeout SECONDS  bound for a launched copy to be up (default 900)\n"
+		"\n"
 		"  --metrics HOST:PORT  answer GET /metrics (Prometheus, plain HTTP) there,\n"
 		"                       e.g. 127.0.0.1:9471 (docs/metrics.md)\n"
 		"  --log-level LEVEL    error, warn, info (default) or debug\n"
@@ -101,6 +118,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "keep-hourly", required_argument, NULL, 'H' },
 		{ "keep-daily", required_argument, NULL, 'D' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "launch-driver", required_argument, NULL, 1001 },
+		{ "launcher", required_argument, NULL, 1002 },
+		{ "launch-uri", required_argument, NULL, 1003 },
+		{ "launch-dir", required_argument, NULL, 1004 },
+		{ "launch-nic", required_argument, NULL, 1005 },
+		{ "launch-timeout", required_argument, NULL, 1006 },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -163,6 +186,32 @@ static int parse_options(int argc, char **argv, struct options *o)
 				o->keep.daily = (unsigned)v;
 			break;
 		}
+		case 1001:
+			if (strcmp(optarg, "libvirt") && strcmp(optarg, "export"))
+				return usage_error(PROG, NULL, "--launch-driver '%s' is not one of libvirt, export",
+						 optarg);
+			o->launch_driver = optarg;
+			break;
+		case 1002: o->launcher = optarg; break;
+		case 1003: o->launch_uri = optarg; break;
+		case 1004: o->launch_dir = optarg; break;
+		case 1005:
+			if (strcmp(optarg, "user") && strncmp(optarg, "network:", 8) &&
+			    strncmp(optarg, "bridge:", 7))
+				return usage_error(PROG, NULL, "--launch-nic '%s' is not user, network:NAME or "
+						 "bridge:NAME", optarg);
+			o->launch_nic = optarg;
+			break;
+		case 1006: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || !v || v > 86400)
+				return usage_error(PROG, NULL, "--launch-timeout '%s' is not a number of seconds "
+						 "(1 to 86400)", optarg);
+			o->launch_timeout_s = (unsigned)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -189,6 +238,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return usage_error(PROG, NULL, "%s", "--console needs --console-ca (the CA of the console's "
 				 "certificate) and --console-credential (the file with the secret "
 				 "from 'livemig-console admin add-staging NAME')");
+	if (!o->launch_driver && (o->launcher || o->launch_uri || o->launch_dir || o->launch_nic ||
+				  o->launch_timeout_s))
+		return usage_error(PROG, NULL, "%s", "--launcher, --launch-uri, --launch-dir, --launch-nic and "
+				 "--launch-timeout go with --launch-driver libvirt|export");
+	if (o->launch_driver && !o->console)
+		return usage_error(PROG, NULL, "%s", "--launch-driver goes with --console URL: launches are "
+				 "the console's jobs");
 	if (!o->console && (o->console_ca || o->console_credential || o->revocation_state))
 		return usage_error(PROG, NULL, "%s", "--console-ca, --console-credential and --revocation-state "
 				 "go with --console URL");
@@ -253,6 +309,50 @@ static void stop_console_sync(const struct options *o)
 	console_sync_stop();
 	revocation_shutdown();
 	curl_global_cleanup();
+}
+
+/* The launch jobs' configuration (launch_job.h): the launcher program and
+ * the directory of the instances, made absolute (the launcher and libvirt
+ * get these paths). 0 or -1 (logged). */
+static int setup_launches(const struct options *o)
+{
+	static char launcher[PATH_MAX], dir[PATH_MAX];
+	struct launch_config lc = { .driver = o->launch_driver, .uri = o->launch_uri,
+				    .nic = o->launch_nic, .timeout_s = o->launch_timeout_s };
+	char want[PATH_MAX];
+	int rc;
+
+	if (!o->launch_driver) {
+		launch_configure(&lc);
+		return 0;
+	}
+	if (o->launch_dir)
+		snprintf(want, sizeof(want), "%s", o->launch_dir);
+	else
+		snprintf(want, sizeof(want), "%s/" LAUNCH_DIR_NAME, o->store);
+	rc = mkdir(want, 0700) < 0 && errno != EEXIST ? -errno : 0;
+	if (rc || !realpath(want, dir)) {
+		log_error("--launch-dir %s: %s (create it, or choose another directory)", want,
+			  strerror(rc ? -rc : errno));
+		return -1;
+	}
+	if (o->launcher) {
+		if (!realpath(o->launcher, launcher))
+			snprintf(launcher, sizeof(launcher), "%s", o->launcher);
+	} else if (launch_find_launcher(launcher, sizeof(launcher))) {
+		snprintf(launcher, sizeof(launcher), "livemig-launch");
+	}
+	lc.launcher = launcher;
+	lc.dir = dir;
+	launch_configure(&lc);
+	if (access(launcher, X_OK))
+		log_warn("launches: the launcher %s cannot be run (%s): launch jobs will fail until "
+			 "livemig-launch is installed here or --launcher names it (docs/launch.md)",
+			 launcher, strerror(errno));
+	else
+		log_info("launches: driver %s, launcher %s, instances in %s", o->launch_driver, launcher,
+			 dir);
+	return 0;
 }
 
 /* The metrics listener; after the signal mask, so its thread inherits it. */
@@ -357,6 +457,12 @@ int main(int argc, char **argv)
 	}
 	/* after the signal mask: the sync thread inherits it. Before the
 	 * first connection: a persisted certificate list is enforced on it. */
+	if (setup_launches(&o)) {
+		close(listen_fd);
+		SSL_CTX_free(cfg.tls);
+		close(sig_fd);
+		return 1;
+	}
 	if (o.console && start_console_sync(&o)) {
 		close(listen_fd);
 		SSL_CTX_free(cfg.tls);

@@ -1,14 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `make check-launch`: the source disks (debootstrap, cached), a private
-# libvirtd, then each conversion + boot test; the time of each step.
-#   tests/launch/run.sh BUILD [VARIANT...]    (default: bios uefi novirtio)
+# libvirtd, then each conversion + boot test, and the launch through
+# staging's jobs; the time of each step.
+#   tests/launch/run.sh BUILD [TEST...]    (default: bios uefi novirtio staging)
+# bios, uefi, novirtio: t_convert_boot.sh of that source disk; staging:
+# t_staging_launch.sh (the bios disk replicated, launched by a staging job).
 set -uo pipefail
 BUILD=${1:-build}
 shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 variants=("$@")
-[ ${#variants[@]} -gt 0 ] || variants=(bios uefi novirtio)
+[ ${#variants[@]} -gt 0 ] || variants=(bios uefi novirtio staging)
 if [ "$(id -u)" -ne 0 ]; then
 	echo "check-launch: FAIL: needs root (debootstrap, loop devices, mounts, libvirtd)" >&2
 	exit 1
@@ -20,7 +23,16 @@ failed=()
 WORK=$(mktemp -d /tmp/livemig-launch-run.XXXXXX)
 trap 'libvirt_stop; rm -rf "$WORK"' EXIT
 
+images=()
 for v in "${variants[@]}"; do
+	case $v in
+	staging) images+=(bios) ;;
+	bios | uefi | novirtio) images+=("$v") ;;
+	*) echo "check-launch: unknown test $v (bios, uefi, novirtio or staging)" >&2; exit 2 ;;
+	esac
+done
+mapfile -t images < <(printf '%s\n' "${images[@]}" | sort -u)
+for v in "${images[@]}"; do
 	s=$(date +%s)
 	"$HERE/guest_image.sh" "$v" >/dev/null || { echo "== source image $v: FAILED"; exit 1; }
 	echo "== source image $v: ready in $(($(date +%s) - s)) s"
@@ -31,6 +43,16 @@ echo "== private libvirtd: up in $(($(date +%s) - s)) s"
 
 for v in "${variants[@]}"; do
 	s=$(date +%s)
+	if [ "$v" = staging ]; then
+		echo "== launch through staging's jobs"
+		if nice "$HERE/t_staging_launch.sh" "$BUILD"; then
+			echo "== launch through staging's jobs: passed in $(($(date +%s) - s)) s"
+		else
+			echo "== launch through staging's jobs: FAILED after $(($(date +%s) - s)) s"
+			failed+=("$v")
+		fi
+		continue
+	fi
 	echo "== convert and boot: $v"
 	if nice "$HERE/t_convert_boot.sh" "$BUILD" "$v"; then
 		echo "== convert and boot: $v: passed in $(($(date +%s) - s)) s"

@@ -234,6 +234,10 @@ static void test_jobs(void **state)
 	assert_string_equal(job_state(f, f->m1, id, &j), JOB_RUNNING);
 	assert_int_equal(json_integer_value(json_object_get(j, "started")), 505);
 	assert_int_equal(json_array_size(json_object_get(j, "log")), 1);
+	/* a restarted staging server numbers a new run's lines after these */
+	assert_int_equal(jobs_for_staging(f->db, f->st1, 506, &list), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "log_seq")), 1);
+	json_decref(list);
 
 	snprintf(body, sizeof(body), "{\"machines\":[{\"machine\":\"m1\",\"points\":[]}],\"jobs\":[{\"id\":%lld,"
 		 "\"state\":\"succeeded\",\"result\":{\"points\":0},\"log\":[{\"seq\":2,\"at\":507,"
