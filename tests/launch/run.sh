@@ -2,16 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `make check-launch`: the source disks (debootstrap, cached), a private
 # libvirtd, then each conversion + boot test, and the launch through
-# staging's jobs; the time of each step.
-#   tests/launch/run.sh BUILD [TEST...]    (default: bios uefi novirtio staging)
-# bios, uefi, novirtio: t_convert_boot.sh of that source disk; staging:
-# t_staging_launch.sh (the bios disk replicated, launched by a staging job).
+# staging and the lifecycle; the time of each step.
+#   tests/launch/run.sh BUILD [TEST...]    (default: bios uefi novirtio lifecycle)
+# bios, uefi, novirtio: t_convert_boot.sh of that source disk;
+# lifecycle: t_lifecycle.sh (the bios disk replicated, test, mark ready,
+# cutover and finalize through the console, launched by staging).
 set -uo pipefail
 BUILD=${1:-build}
 shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 variants=("$@")
-[ ${#variants[@]} -gt 0 ] || variants=(bios uefi novirtio staging)
+[ ${#variants[@]} -gt 0 ] || variants=(bios uefi novirtio lifecycle)
 if [ "$(id -u)" -ne 0 ]; then
 	echo "check-launch: FAIL: needs root (debootstrap, loop devices, mounts, libvirtd)" >&2
 	exit 1
@@ -26,9 +27,9 @@ trap 'libvirt_stop; rm -rf "$WORK"' EXIT
 images=()
 for v in "${variants[@]}"; do
 	case $v in
-	staging) images+=(bios) ;;
+	lifecycle) images+=(bios) ;;
 	bios | uefi | novirtio) images+=("$v") ;;
-	*) echo "check-launch: unknown test $v (bios, uefi, novirtio or staging)" >&2; exit 2 ;;
+	*) echo "check-launch: unknown test $v (bios, uefi, novirtio or lifecycle)" >&2; exit 2 ;;
 	esac
 done
 mapfile -t images < <(printf '%s\n' "${images[@]}" | sort -u)
@@ -43,12 +44,12 @@ echo "== private libvirtd: up in $(($(date +%s) - s)) s"
 
 for v in "${variants[@]}"; do
 	s=$(date +%s)
-	if [ "$v" = staging ]; then
-		echo "== launch through staging's jobs"
-		if nice "$HERE/t_staging_launch.sh" "$BUILD"; then
-			echo "== launch through staging's jobs: passed in $(($(date +%s) - s)) s"
+	if [ "$v" = lifecycle ]; then
+		echo "== the lifecycle through the console and staging"
+		if nice "$HERE/t_lifecycle.sh" "$BUILD"; then
+			echo "== the lifecycle through the console and staging: passed in $(($(date +%s) - s)) s"
 		else
-			echo "== launch through staging's jobs: FAILED after $(($(date +%s) - s)) s"
+			echo "== the lifecycle through the console and staging: FAILED after $(($(date +%s) - s)) s"
 			failed+=("$v")
 		fi
 		continue
