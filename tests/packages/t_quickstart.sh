@@ -137,10 +137,12 @@ console_admin() {
 
 # ---- the hooks: what the page's last section says the test does --------
 hook_target_certs() {
-	local f
+	local f uid
 	for f in console staging; do
-		[ "$(stat -c '%a %U' "$TGT/etc/livemig/$f.key")" = "600 livemig-$f" ] ||
-			fail "$f.key: $(stat -c '%a %U' "$TGT/etc/livemig/$f.key")"
+		# the chroot's user ids, not the host's names
+		uid=$(in_chroot_ns "$TGT" id -u "livemig-$f") || fail "no user livemig-$f"
+		[ "$(stat -c '%a %u' "$TGT/etc/livemig/$f.key")" = "600 $uid" ] ||
+			fail "$f.key: mode and owner $(stat -c '%a %u' "$TGT/etc/livemig/$f.key"), not 600 $uid"
 		openssl verify -CAfile "$TGT/etc/livemig/$f-ca.pem" -purpose sslserver \
 			-verify_hostname "$SERVER_NAME" "$TGT/etc/livemig/$f.pem" >/dev/null ||
 			fail "$f.pem does not verify for $SERVER_NAME against $f-ca.pem"
@@ -186,9 +188,11 @@ before_source_agent() {
 	track_pid "$MD_PID"
 	wait_for_log "$T/md.out" "^listening on" 20 || die "metadata server did not start"
 	# what the chroot fails (no boot loader...): waived
-	checks=$("$BUILD/livemig" check --root "$SRC" --json | python3 -c 'import json, sys
-print(",".join(c["id"] for c in json.load(sys.stdin)["checks"] if c["verdict"] == "fail"))') ||
-		die "livemig check --root"
+	# (exit 1 when a check fails: the JSON is what counts)
+	checks=$("$BUILD/livemig" check --root "$SRC" --json) || true
+	checks=$(python3 -c 'import json, sys
+print(",".join(c["id"] for c in json.loads(sys.argv[1])["checks"] if c["verdict"] == "fail"))' "$checks") ||
+		die "livemig check --root $SRC --json: $checks"
 	mkdir -p "$SRC/etc/livemig/install.conf.d"
 	cat >"$SRC/etc/livemig/install.conf.d/90-quickstart-test.conf" <<EOF
 # t_quickstart.sh: what a chroot lacks (docs/quickstart.md, last section)
