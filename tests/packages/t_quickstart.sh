@@ -36,12 +36,12 @@ unit_pids() {
 }
 
 _qs_cleanup() {
-	local pid i
+	local pid
 	for pid in $(unit_pids); do
 		kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in $(unit_pids); do
-		for i in $(seq 100); do
+		for _ in $(seq 100); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
@@ -151,9 +151,9 @@ hook_target_certs() {
 }
 
 hook_target_users() {
-	local i out
+	local out
 	# the page: the console answers with the server certificate the agents trust
-	for i in $(seq 600); do # bounded for a hang only
+	for _ in $(seq 600); do # bounded for a hang only
 		out=$(in_ns curl -sS --cacert "$TGT/etc/livemig/console-ca.pem" -o /dev/null -w '%{http_code}' \
 			"https://$SERVER_NAME:8443/" --resolve "$SERVER_NAME:8443:127.0.0.1" 2>&1) && break
 		sleep 0.1
@@ -218,8 +218,8 @@ hook_source_agent() {
 }
 
 hook_source_status() {
-	local state i
-	for i in $(seq 3000); do # bounded for a hang only: 10 min
+	local state
+	for _ in $(seq 3000); do # bounded for a hang only: 10 min
 		state=$(in_chroot_ns "$SRC" livemig status --json 2>/dev/null | python3 -c 'import json, sys
 print(json.load(sys.stdin)["state"])' 2>/dev/null) || true
 		[ "$state" = CHANGE_COPY ] && break
@@ -227,13 +227,13 @@ print(json.load(sys.stdin)["state"])' 2>/dev/null) || true
 	done
 	[ "$state" = CHANGE_COPY ] || fail "livemigd did not reach CHANGE_COPY: $(in_chroot_ns "$SRC" livemig status 2>&1; cat "$SRC/var/log/chroot-units/livemigd.log")"
 	IMG=$TGT/var/lib/livemig-staging/store/$MACHINE/disk-$DISK.img
-	for i in $(seq 600); do # the last writes may still be on their way
+	for _ in $(seq 600); do # the last writes may still be on their way
 		cmp -s "$DEV" "$IMG" && break
 		sleep 0.2
 	done
 	cmp -s "$DEV" "$IMG" || fail "staging's $IMG differs from $DEV: $(cmp "$DEV" "$IMG" 2>&1)"
 	pass "CHANGE_COPY: the initial mirror is on staging, $IMG equals $DEV (sha256 $(file_sha "$IMG"))"
-	for i in $(seq 600); do # heartbeats every 10 s by default
+	for _ in $(seq 600); do # heartbeats every 10 s by default
 		grep -q '"CHANGE_COPY"' <<<"$(console_admin list-machines acme --json 2>/dev/null)" && break
 		sleep 0.2
 	done
