@@ -86,7 +86,8 @@ int agent_ca_init(const char *dir, const char *cn, char *err, size_t errlen)
 	/* The key's directory is private unless it existed already. */
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
+		snprintf(err, errlen, "cannot create %s: %s%s", dir, strerror(-rc),
+			 rc == -ENOENT ? " (create its parent directory first)" : "");
 		return rc;
 	}
 	rc = -ENOMEM;
