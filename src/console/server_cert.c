@@ -179,11 +179,16 @@ static int write_pem(const char *path, const char *text, unsigned mode, uid_t ui
 {
 	int rc = atomic_write_file(path, text, strlen(text), mode);
 
-	if (!rc && uid != (uid_t)-1 && chown(path, uid, gid))
-		rc = -errno;
-	if (rc)
+	if (rc) {
 		snprintf(err, errlen, "cannot write %s: %s%s", path, strerror(-rc),
 			 rc == -ENOENT ? " (create its directory first)" : "");
+		return rc;
+	}
+	if (uid != (uid_t)-1 && chown(path, uid, gid)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot give %s to --owner: %s (run as root)", path,
+			 strerror(-rc));
+	}
 	return rc;
 }
 
