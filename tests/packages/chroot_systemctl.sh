@@ -97,6 +97,14 @@ start_unit() {
 }
 
 [ $# -ge 1 ] || exec "$REAL"
+opts=
+while [ $# -ge 1 ]; do
+	case $1 in
+	-*) opts="$opts $1" && shift ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || exec "$REAL" $opts
 verb=$1
 shift
 case $verb in
@@ -124,6 +132,7 @@ status)
 	exit "$rc"
 	;;
 *)
-	exec "$REAL" "$verb" "$@"
+	# shellcheck disable=SC2086 # the options, one word each
+	exec "$REAL" $opts "$verb" "$@"
 	;;
 esac
