@@ -7,7 +7,8 @@
 # background with its output in /var/log/chroot-units/UNIT.log (the
 # journal's stand-in). Every other command goes to the real systemctl,
 # which works on unit files without systemd (enable, disable, is-enabled).
-# Not honoured: sandboxing, Restart=, Type=notify's readiness.
+# Not honoured: sandboxing, Restart=, Type=notify's readiness (the caller
+# waits for what readiness means for that unit).
 set -eu
 REAL=/usr/bin/systemctl
 RUN=/run/chroot-units

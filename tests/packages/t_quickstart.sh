@@ -214,6 +214,14 @@ hook_source_agent() {
 	# systemd's part: the package asked for livemigd.service (policy-rc.d
 	# said no in a chroot); start it as systemd would
 	in_chroot_ns "$SRC" systemctl start livemigd || fail "starting livemigd.service"
+	# Type=notify: systemctl start returns once livemigd said READY, its
+	# control socket bound; the stand-in does not wait, so the test does
+	for _ in $(seq 600); do # bounded for a hang only
+		[ -S "$SRC/run/livemig/livemigd.sock" ] && break
+		sleep 0.1
+	done
+	[ -S "$SRC/run/livemig/livemigd.sock" ] ||
+		fail "livemigd did not open its socket: $(cat "$SRC/var/log/chroot-units/livemigd.log")"
 	pass "registered as machine $MACHINE, the token gone; livemigd.service started"
 }
 
