@@ -109,7 +109,7 @@ LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
 .PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points deps-launch check-launch \
-	check check-lint diagrams check-unit check-fuzz check-integration check-web check-sanitized check-packages check-stress \
+	check check-lint diagrams check-unit check-fuzz check-integration check-web check-sanitized check-packages check-quickstart check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
 # a unit test's object outlives its link: no recompiling on the next run
@@ -361,6 +361,12 @@ check-packages: $(PROGRAMS)
 
 deb:
 	$(Q)tests/packages/build_deb.sh $(abspath $(O))/packages/deb
+
+# docs/quickstart.md followed literally in two chroots (also part of
+# check-packages): the .debs, then tests/packages/t_quickstart.sh.
+check-quickstart: $(PROGRAMS)
+	$(Q)tests/packages/build_deb.sh $(abspath $(O))/packages/deb
+	$(Q)tests/packages/t_quickstart.sh $(O) $(abspath $(O))/packages/deb
 
 rpm:
 	$(Q)tests/packages/build_rpm.sh $(abspath $(O))/packages/rpm

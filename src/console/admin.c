@@ -114,6 +114,8 @@ static const struct admin_command commands[] = {
 	  "free its license, revoke its certificate, stop its agent", admin_remove_machine },
 	{ "init-ca", "DIR [--cn NAME]", "create the agent CA (DIR/ca.pem, DIR/ca.key 0600)",
 	  admin_init_ca },
+	{ "server-cert", "--out PREFIX --dns NAME|--ip ADDR... [--owner USER]",
+	  "a server's TLS key and certificate from the server CA", admin_server_cert },
 	{ "add-staging", "NAME", "a staging server's sync secret, printed once", admin_add_staging },
 	{ "list-staging", "[--json]", "staging servers and their last sync", admin_list_staging },
 	{ "remove-staging", "NAME", "refuse a staging server's secret from now on",
@@ -138,7 +140,8 @@ static void admin_usage(FILE *f)
 		else
 			fprintf(f, "  %s\n  %-36s %s\n", left, "", commands[i].summary);
 	}
-	fprintf(f, "\n  --db FILE   the SQLite database (created if missing; not needed for init-ca)\n"
+	fprintf(f, "\n  --db FILE   the SQLite database (created if missing; not needed for init-ca\n"
+		   "              and server-cert)\n"
 		   "Each command takes --help.\n");
 }
 

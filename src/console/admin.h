@@ -46,11 +46,12 @@ struct admin_command {
 };
 
 /* The commands (admin_accounts.c, admin_users.c, admin_tokens.c,
- * admin_machines.c, admin_remove.c, admin_ca.c). */
+ * admin_machines.c, admin_remove.c, admin_ca.c, admin_server_cert.c). */
 int admin_create_account(struct admin *a, int argc, char **argv);
 int admin_set_licenses(struct admin *a, int argc, char **argv);
 int admin_list_accounts(struct admin *a, int argc, char **argv);
 int admin_init_ca(struct admin *a, int argc, char **argv);
+int admin_server_cert(struct admin *a, int argc, char **argv);
 int admin_create_token(struct admin *a, int argc, char **argv);
 int admin_list_tokens(struct admin *a, int argc, char **argv);
 int admin_revoke_token(struct admin *a, int argc, char **argv);

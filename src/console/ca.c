@@ -183,13 +183,12 @@ int csr_check(const char *csr_pem, char *why, size_t whylen)
 	return rc;
 }
 
-static int random_serial(X509 *x)
+int ca_x509_serial(X509 *x)
 {
 	unsigned char raw[16];
 	BIGNUM *bn;
 	int ok;
 
-	/* 127 random bits, positive and non-zero (RFC 5280 4.1.2.2). */
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return -EIO;
 	raw[0] &= 0x7f;
@@ -200,7 +199,7 @@ static int random_serial(X509 *x)
 	return ok ? 0 : -ENOMEM;
 }
 
-static int add_ext(X509 *issuer, X509 *x, int nid, const char *value)
+int ca_x509_ext(X509 *issuer, X509 *x, int nid, const char *value)
 {
 	X509V3_CTX ctx;
 	X509_EXTENSION *ext;
@@ -241,6 +240,28 @@ static char *cert_pem(X509 *x)
 	return pem;
 }
 
+int agent_ca_issue(struct agent_ca *ca, X509 *x, char *why, size_t whylen)
+{
+	int rc;
+
+	if (!X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) ||
+	    ca_x509_ext(ca->cert, x, NID_authority_key_identifier, "keyid:always")) {
+		ssl_why(why, whylen, "cannot set the issuer");
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&ca->mu);
+	rc = X509_sign(x, ca->key, sign_md(ca->key)) > 0 ? 0 : -EIO;
+	pthread_mutex_unlock(&ca->mu);
+	if (rc)
+		ssl_why(why, whylen, "signing failed");
+	return rc;
+}
+
+char *agent_ca_cert_pem(struct agent_ca *ca)
+{
+	return cert_pem(ca->cert);
+}
+
 int agent_ca_sign(struct agent_ca *ca, const char *csr_pem, const char *machine_id,
 		  struct signed_cert *out, char *why, size_t whylen)
 {
@@ -264,11 +285,10 @@ int agent_ca_sign(struct agent_ca *ca, const char *csr_pem, const char *machine_
 	subject = X509_NAME_new();
 	if (!x || !subject || !X509_set_version(x, 2))
 		goto out;
-	if ((rc = random_serial(x)) || (rc = set_cn(subject, machine_id)))
+	if ((rc = ca_x509_serial(x)) || (rc = set_cn(subject, machine_id)))
 		goto out;
 	rc = -ENOMEM;
 	if (!X509_set_subject_name(x, subject) ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) ||
 	    /* five minutes back: an agent whose clock is a little behind
 	     * must not see a certificate from the future */
 	    !X509_gmtime_adj(X509_getm_notBefore(x), -300) ||
@@ -277,19 +297,12 @@ int agent_ca_sign(struct agent_ca *ca, const char *csr_pem, const char *machine_
 		goto out;
 	/* The CSR's own extensions are ignored: the agent asks for a key to be
 	 * certified, the console decides what the certificate allows. */
-	if ((rc = add_ext(ca->cert, x, NID_basic_constraints, "critical,CA:FALSE")) ||
-	    (rc = add_ext(ca->cert, x, NID_key_usage, "critical,digitalSignature")) ||
-	    (rc = add_ext(ca->cert, x, NID_ext_key_usage, "clientAuth")) ||
-	    (rc = add_ext(ca->cert, x, NID_subject_key_identifier, "hash")) ||
-	    (rc = add_ext(ca->cert, x, NID_authority_key_identifier, "keyid:always")))
+	if ((rc = ca_x509_ext(ca->cert, x, NID_basic_constraints, "critical,CA:FALSE")) ||
+	    (rc = ca_x509_ext(ca->cert, x, NID_key_usage, "critical,digitalSignature")) ||
+	    (rc = ca_x509_ext(ca->cert, x, NID_ext_key_usage, "clientAuth")) ||
+	    (rc = ca_x509_ext(ca->cert, x, NID_subject_key_identifier, "hash")) ||
+	    (rc = agent_ca_issue(ca, x, why, whylen)))
 		goto out;
-	pthread_mutex_lock(&ca->mu);
-	rc = X509_sign(x, ca->key, sign_md(ca->key)) > 0 ? 0 : -EIO;
-	pthread_mutex_unlock(&ca->mu);
-	if (rc) {
-		ssl_why(why, whylen, "signing failed");
-		goto out;
-	}
 	rc = -ENOMEM;
 	if (!X509_digest(x, EVP_sha256(), md, &mdlen) || mdlen != 32)
 		goto out;

@@ -7,11 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -32,34 +30,13 @@ static int bio_text(BIO *b, char **out, size_t *len)
 	return 0;
 }
 
-static int ext(X509 *x, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509_EXTENSION *e;
-	int ok;
-
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	if (!e)
-		return -EINVAL;
-	ok = X509_add_ext(x, e, -1);
-	X509_EXTENSION_free(e);
-	return ok ? 0 : -ENOMEM;
-}
-
 static int make_ca_cert(EVP_PKEY *key, const char *cn, X509 **out)
 {
 	X509 *x = X509_new();
 	X509_NAME *name = X509_NAME_new();
-	unsigned char raw[16];
-	BIGNUM *bn = NULL;
 	int rc = -ENOMEM;
 
-	if (!x || !name || RAND_bytes(raw, sizeof(raw)) != 1)
-		goto out;
-	raw[0] = (unsigned char)((raw[0] & 0x7f) | 1);
-	bn = BN_bin2bn(raw, sizeof(raw), NULL);
-	if (!bn || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) || !X509_set_version(x, 2) ||
+	if (!x || !name || ca_x509_serial(x) || !X509_set_version(x, 2) ||
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
 					-1, 0) ||
 	    !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
@@ -67,15 +44,15 @@ static int make_ca_cert(EVP_PKEY *key, const char *cn, X509 **out)
 	    !X509_time_adj_ex(X509_getm_notAfter(x), CA_VALID_DAYS, 0, NULL) ||
 	    !X509_set_pubkey(x, key))
 		goto out;
-	/* pathlen:0: it signs agent certificates, never another CA. */
-	if ((rc = ext(x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0")) ||
-	    (rc = ext(x, NID_key_usage, "critical,keyCertSign,cRLSign")) ||
-	    (rc = ext(x, NID_subject_key_identifier, "hash")) ||
-	    (rc = ext(x, NID_authority_key_identifier, "keyid:always")))
+	/* pathlen:0: it signs leaf certificates (agents' or servers'), never
+	 * another CA. */
+	if ((rc = ca_x509_ext(x, x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0")) ||
+	    (rc = ca_x509_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign")) ||
+	    (rc = ca_x509_ext(x, x, NID_subject_key_identifier, "hash")) ||
+	    (rc = ca_x509_ext(x, x, NID_authority_key_identifier, "keyid:always")))
 		goto out;
 	rc = X509_sign(x, key, EVP_sha256()) > 0 ? 0 : -EIO;
 out:
-	BN_free(bn);
 	X509_NAME_free(name);
 	if (rc)
 		X509_free(x);
@@ -109,7 +86,8 @@ int agent_ca_init(const char *dir, const char *cn, char *err, size_t errlen)
 	/* The key's directory is private unless it existed already. */
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
+		snprintf(err, errlen, "cannot create %s: %s%s", dir, strerror(-rc),
+			 rc == -ENOENT ? " (create its parent directory first)" : "");
 		return rc;
 	}
 	rc = -ENOMEM;

@@ -34,6 +34,9 @@ chroot_unpack() {
 	local dir=$1
 	mkdir -p "$dir"
 	tar -C "$dir" -xzf "$(chroot_tarball)"
+	# the tarball's "." is debootstrap's mktemp directory (0700): a root
+	# directory non-root services can traverse, as on a real system
+	chmod 0755 "$dir"
 }
 
 chroot_mount() {

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `make check-packages`: build the .debs (N, and N+1 for the upgrade), lint
 # them, install them into a Debian 12 chroot; build the RPMs, rpmlint them,
-# run their scriptlets with `rpm --root`; the Ansible role against a chroot.
-# The three chroot tests wait mostly on disk and DKMS, not on the CPU: they
+# run their scriptlets with `rpm --root`; the Ansible role against a chroot;
+# docs/quickstart.md followed literally in two chroots.
+# The chroot tests wait mostly on disk and DKMS, not on the CPU: they
 # run side by side (each in its own chroot, with its own console), their
 # output printed whole when each ends.
 #   tests/packages/run.sh BUILD
@@ -62,11 +63,13 @@ step "build .debs N+1" "$HERE/build_deb.sh" "$OUT/deb-next" 0.1.0+next1 "$OUT/de
 step "lintian" "$HERE/lint_deb.sh" "$OUT/deb"
 background t_deb_chroot "$HERE/t_deb_chroot.sh" "$BUILD" "$OUT/deb" "$OUT/deb-next"
 background t_ansible "$HERE/t_ansible.sh" "$BUILD" "$OUT"
+background t_quickstart "$HERE/t_quickstart.sh" "$BUILD" "$OUT/deb"
 step "build RPMs" "$HERE/build_rpm.sh" "$OUT/rpm"
 step "build RPMs N+1" "$HERE/build_rpm.sh" "$OUT/rpm-next" 0.1.1 "$OUT/rpm"
 background t_rpm_chroot "$HERE/t_rpm_chroot.sh" "$BUILD" "$OUT"
 collect t_deb_chroot
 collect t_ansible
+collect t_quickstart
 collect t_rpm_chroot
 echo "check-packages: $(($(date +%s) - t0)) s"
 if [ "${#failed[@]}" -ne 0 ]; then

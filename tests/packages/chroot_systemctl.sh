@@ -1,0 +1,139 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# systemctl for a chroot, where systemd is not PID 1 (t_quickstart.sh puts
+# it in the chroot's /usr/local/sbin). start, restart, stop and status do
+# what the unit file says: EnvironmentFile, ExecCondition, ExecStartPre,
+# User/Group, StateDirectory, RuntimeDirectory, then ExecStart in the
+# background with its output in /var/log/chroot-units/UNIT.log (the
+# journal's stand-in). Every other command goes to the real systemctl,
+# which works on unit files without systemd (enable, disable, is-enabled).
+# Not honoured: sandboxing, Restart=, Type=notify's readiness (the caller
+# waits for what readiness means for that unit).
+set -eu
+REAL=/usr/bin/systemctl
+RUN=/run/chroot-units
+LOGS=/var/log/chroot-units
+
+unit_file() {
+	for d in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+		[ -f "$d/$1" ] && { echo "$d/$1"; return 0; }
+	done
+	echo "systemctl (chroot): unit $1 not found" >&2
+	return 1
+}
+
+# the value of KEY= in the unit file (the last one; no continuation lines)
+key() {
+	sed -n "s/^$1=//p" "$2" | sed -n '$p'
+}
+
+# a unit's command line, as systemd runs it: $$ is a literal $, $VAR and
+# ${VAR} come from the environment file (the sh that runs it expands them)
+cmdline() {
+	printf '%s' "$1" | sed 's/\$\$/$/g'
+}
+
+pid_of() {
+	[ -f "$RUN/$1.pid" ] || return 1
+	p=$(cat "$RUN/$1.pid")
+	kill -0 "$p" 2>/dev/null || return 1
+	echo "$p"
+}
+
+stop_unit() {
+	p=$(pid_of "$1") || return 0
+	kill -TERM "$p"
+	# as systemd waits TimeoutStopSec (90 s by default)
+	i=0
+	while kill -0 "$p" 2>/dev/null && [ "$i" -lt 900 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL "$p" 2>/dev/null || true
+	rm -f "$RUN/$1.pid"
+}
+
+start_unit() {
+	name=$1
+	f=$(unit_file "$name.service")
+	user=$(key User "$f")
+	user=${user:-root}
+	group=$(key Group "$f")
+	group=${group:-$(id -gn "$user")}
+	envfile=$(key EnvironmentFile "$f")
+	envfile=${envfile#-}
+	# the unit's own ConditionPathExists
+	cond=$(key ConditionPathExists "$f")
+	if [ -n "$cond" ] && [ ! -e "$cond" ]; then
+		echo "systemctl (chroot): $name: condition failed: ConditionPathExists=$cond" >&2
+		return 0
+	fi
+	for kind in State Runtime; do
+		dir=$(key "${kind}Directory" "$f")
+		[ -n "$dir" ] || continue
+		mode=$(key "${kind}DirectoryMode" "$f")
+		base=/var/lib
+		[ "$kind" = Runtime ] && base=/run
+		install -d -m "${mode:-0755}" -o "$user" -g "$group" "$base/$dir"
+	done
+	env_setup=:
+	[ -n "$envfile" ] && [ -f "$envfile" ] && env_setup="set -a; . $envfile; set +a"
+	mkdir -p "$RUN" "$LOGS"
+	for k in ExecCondition ExecStartPre; do
+		c=$(key "$k" "$f")
+		[ -n "$c" ] || continue
+		c=$(cmdline "$c")
+		# ExecCondition: exit 1..254 skips the unit, as systemd does
+		if ! setpriv --reuid="$user" --regid="$group" --init-groups \
+			/bin/sh -c "$env_setup; $c" >>"$LOGS/$name.log" 2>&1; then
+			echo "systemctl (chroot): $name: $k failed (its output: $LOGS/$name.log)" >&2
+			[ "$k" = ExecCondition ] && return 0
+			return 1
+		fi
+	done
+	c=$(cmdline "$(key ExecStart "$f")")
+	setsid setpriv --reuid="$user" --regid="$group" --init-groups \
+		/bin/sh -c "$env_setup; exec $c" >>"$LOGS/$name.log" 2>&1 </dev/null &
+	echo $! >"$RUN/$name.pid"
+}
+
+[ $# -ge 1 ] || exec "$REAL"
+opts=
+while [ $# -ge 1 ]; do
+	case $1 in
+	-*) opts="$opts $1" && shift ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || exec "$REAL" $opts
+verb=$1
+shift
+case $verb in
+start | restart | stop)
+	for u in "$@"; do
+		case $u in -*) continue ;; esac
+		u=${u%.service}
+		if [ "$verb" != start ]; then stop_unit "$u"; fi
+		if [ "$verb" != stop ] && ! pid_of "$u" >/dev/null; then start_unit "$u"; fi
+	done
+	;;
+status)
+	rc=0
+	for u in "$@"; do
+		case $u in -*) continue ;; esac
+		u=${u%.service}
+		if p=$(pid_of "$u"); then
+			echo "● $u.service - active (running), main PID $p (chroot stand-in for systemd)"
+		else
+			echo "● $u.service - inactive (dead)"
+			rc=3
+		fi
+		if [ -f "$LOGS/$u.log" ]; then sed -n '$p' "$LOGS/$u.log" | sed 's/^/    /'; fi
+	done
+	exit "$rc"
+	;;
+*)
+	# shellcheck disable=SC2086 # the options, one word each
+	exec "$REAL" $opts "$verb" "$@"
+	;;
+esac
