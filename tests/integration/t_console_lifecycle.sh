@@ -250,6 +250,9 @@ done
 pass "mark-ready: READY_FOR_CUTOVER, the test instance destroyed (job $djob)"
 
 # --- cutover: the heartbeat asks, the agent's point (on st1, no launcher) is used, the launch fails ---
+# staging frozen: the running agent acts on the request at once, and its
+# point must not reach the console before CUTTING_OVER has been looked at
+kill -STOP "$STAGING_PID"
 wjob=$(lc_do cutover)
 view=$(lc_get)
 [ "$(json_get "$view" 'd["state"], d["cutover"]["requested_by"], d["allowed"]')" = "('CUTTING_OVER', 'alice@acme', [])" ] ||
@@ -265,7 +268,7 @@ for a in test mark-ready cutover revert finalize; do
 done
 pass "cutover: CUTTING_OVER; the heartbeat's answer carries $(json_get "$(api_body "$hb")" 'd["cutover"]')"
 past_request
-lm sync >"$T/sync2.out" 2>&1 || die "cutover sync: $(cat "$T/sync2.out")"
+kill -CONT "$STAGING_PID" # the agent's cutover point (asked by its heartbeat) can be made now
 wait_lc 'd["state"] == "READY_FOR_CUTOVER"' 90 "the cutover launch on st1 (no launcher) to fail"
 wv=$(job_of "$wjob")
 [ "$(json_get "$wv" 'd["state"] == "succeeded" and d["result"]["staging"] == "st1"')" = True ] || die "the wait: $wv"
