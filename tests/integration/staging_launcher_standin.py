@@ -8,21 +8,23 @@ livemig-staging cannot run (its launcher kinds are built separately).
 Everything else in the test is real.
 
     staging_launcher_standin.py --port P --ca CA --secret FILE --machine M
-        --points FILE --jobs-log FILE [--interval S]
+        --points FILE --jobs-log FILE [--hold FILE] [--interval S]
 
 Every --interval seconds (default 0.5) it POSTs /api/v1/staging/sync
 reporting MACHINE with the points listed in FILE (a JSON array of point
 objects, re-read each time, so the test adds points while it runs), and
 reports each job the previous answer gave it: a launch ends succeeded
 {"state": "up", "address": "192.0.2.<job id % 250 + 1>", ...} with a log
-line, a destroy succeeded {"destroyed": true}. Each job received is
-appended to --jobs-log as one JSON line. It runs until killed.
+line, a destroy succeeded {"destroyed": true}. While the --hold file exists,
+launches are reported running instead (a launch in the middle). Each job
+received is appended to --jobs-log as one JSON line. It runs until killed.
 """
 
 import argparse
 import hashlib
 import http.client
 import json
+import os
 import ssl
 import sys
 import time
@@ -44,8 +46,12 @@ def sync(args, body):
         conn.close()
 
 
-def end_of(job):
+def end_of(job, hold):
     p = job.get("params", {})
+    first = {"seq": 1, "at": int(time.time()),
+             "line": "%s %s from point %s" % (job["kind"], p.get("name"), p.get("point"))}
+    if job["kind"] == "launch" and hold:
+        return {"state": "running", "log": [first]}
     if job["kind"] == "launch":
         addr = "192.0.2.%d" % (job["id"] % 250 + 1)
         return {"state": "succeeded",
@@ -53,13 +59,13 @@ def end_of(job):
                            "point": p.get("point"), "driver": "libvirt", "state": "up",
                            "address": addr, "marker_line": "livemig-first-boot: up",
                            "seconds": 1},
-                "log": [{"seq": 1, "at": int(time.time()),
-                         "line": "launched %s from point %s: up at %s" %
-                                 (p.get("name"), p.get("point"), addr)}]}
+                "log": [first, {"seq": 2, "at": int(time.time()),
+                                "line": "launched %s from point %s: up at %s" %
+                                        (p.get("name"), p.get("point"), addr)}]}
     if job["kind"] == "destroy":
         return {"state": "succeeded", "result": {"name": p.get("name"), "destroyed": True},
-                "log": [{"seq": 1, "at": int(time.time()),
-                         "line": "destroyed %s" % p.get("name")}]}
+                "log": [first, {"seq": 2, "at": int(time.time()),
+                                "line": "destroyed %s" % p.get("name")}]}
     return {"state": "failed", "error": "the stand-in runs launch and destroy only"}
 
 
@@ -71,6 +77,7 @@ def main():
     ap.add_argument("--machine", required=True)
     ap.add_argument("--points", required=True)
     ap.add_argument("--jobs-log", required=True)
+    ap.add_argument("--hold")
     ap.add_argument("--interval", type=float, default=0.5)
     args = ap.parse_args()
     args.secret = open(args.secret).read().strip()
@@ -82,7 +89,8 @@ def main():
         except (OSError, ValueError):
             points = []
         digest = hashlib.sha256(json.dumps(points, sort_keys=True).encode()).hexdigest()
-        reports = [dict(end_of(j), id=j["id"]) for j in pending]
+        hold = bool(args.hold) and os.path.exists(args.hold)
+        reports = [dict(end_of(j, hold), id=j["id"]) for j in pending]
         body = {"version": "standin", "store": {"free_bytes": 1 << 30, "total_bytes": 2 << 30},
                 "machines": [{"machine": args.machine, "points": points,
                               "points_digest": digest}],

@@ -9,7 +9,8 @@
 # launcher makes the test launch and the cutover launch fail visibly and the
 # state go back; the cutover waits for a recovery point made after its
 # request (the heartbeat asks for it) and fails after --cutover-timeout;
-# kill -9 of the console while the cutover waits resumes the wait; finalize
+# kill -9 of the console while staging runs a launch, and while the cutover
+# waits, resumes them; finalize
 # frees the license and the agent's heartbeat then hears 410 "finalized";
 # the admin command does the same steps.
 # A launch that comes up needs staging's launcher kinds, which this branch's
@@ -199,7 +200,7 @@ echo "[$(point_json 1000 "$(now_ns)")]" >"$T/standin.points"
 : >"$T/standin.jobs"
 python3 "$TESTS/staging_launcher_standin.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" \
 	--secret "$T/standin.secret" --machine "$M1" --points "$T/standin.points" \
-	--jobs-log "$T/standin.jobs" >"$T/standin.log" 2>&1 &
+	--jobs-log "$T/standin.jobs" --hold "$T/standin.hold" >"$T/standin.log" 2>&1 &
 STANDIN=$!
 track_pid "$STANDIN"
 for _ in $(seq 150); do
@@ -222,8 +223,24 @@ wait_lc 'd["instance"] is None' 60 "the reverted test instance to be destroyed"
 [ "$(json_get "$(job_of "$djob")" 'd["kind"], d["state"], d["params"]["name"]')" = "('destroy', 'succeeded', '$M1-test-$job')" ] ||
 	die "revert's destroy: $(job_of "$djob")"
 pass "revert from TESTING: READY_FOR_TEST, destroy job $djob removed $M1-test-$job"
+# kill -9 of the console while staging runs the launch: it resumes
+touch "$T/standin.hold"
 job=$(lc_do test '"point": 1000')
+for _ in $(seq 300); do
+	[ "$(json_get "$(job_of "$job")" 'd["state"]')" = running ] && break
+	sleep 0.2
+done
+[ "$(json_get "$(job_of "$job")" 'd["state"]')" = running ] || die "the held launch: $(job_of "$job")"
+kill -KILL "$CONSOLE_PID"
+wait "$CONSOLE_PID" 2>/dev/null
+start_console --listen "127.0.0.1:$CONSOLE_PORT" --heartbeat-interval 1s
+view=$(lc_get)
+[ "$(json_get "$view" 'd["state"], d["instance"]["state"]')" = "('TESTING', 'launching')" ] || die "after kill -9: $view"
+rm "$T/standin.hold"
 wait_lc 'd["instance"] is not None and d["instance"]["state"] == "up"' 60 "the second test instance"
+jv=$(job_of "$job")
+[ "$(json_get "$jv" '[l["seq"] for l in d["log"]], d["state"]')" = "([1, 2], 'succeeded')" ] || die "the resumed launch: $jv"
+pass "console killed -9 while staging ran launch job $job: after restart the job went on and its end moved TESTING's instance to up"
 djob=$(lc_do mark-ready)
 state_is READY_FOR_CUTOVER
 wait_lc 'd["instance"] is None' 60 "mark-ready's destroy"
