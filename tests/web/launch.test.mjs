@@ -8,12 +8,13 @@
 // - a viewer sees the state and the points, and no button;
 // - machine MACHINE2 (registered through the API; its staging server is the
 //   stand-in that ends launches as up) walks test, a stale page's refused
-//   action (409 with its reason), revert, test, mark ready, cutover and
+//   action (409 with its reason), revert, test (watched while it runs, its
+//   log line on the page and no button), mark ready, cutover and
 //   finalize with the page's buttons, each confirmed in a dialog; finalize
 //   frees its license (the header's count drops);
 // - the list shows each machine's launch state, filters and sorts by it, also
 //   at 390 px where the sort is a select and a button.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 
 const jobLaunchOf = (l, kind = 'launch') => (l.jobs || []).find((j) => j.kind === kind);
 
@@ -140,8 +141,24 @@ export function setup(h) {
     ok(`a stale page's Mark ready (reverted meanwhile) shows the 409: ${refused}`);
     await until('the reverted instance destroyed', async () => (await lcGet(page, M2)).instance === null, 120000);
 
-    // ---- test again, mark ready ----
+    // ---- test again, watched while it runs (the stand-in holds it); mark ready ----
+    writeFileSync(E.STANDIN_HOLD, '');
     await confirm(page, p1000, [], 'Test launch');
+    const running = await until('the launch running', async () => {
+      const j = jobLaunchOf(await lcGet(page, M2));
+      return j && j.state === 'running' && j.log.length ? j : null;
+    }, 120000);
+    const runLi = `#lc-jobs li[data-job="${running.id}"]`;
+    await until('the running job on the page', async () => (await page.locator(runLi).count()) &&
+      (await text(page, runLi + ' [data-field=job-state]')) === 'running' &&
+      (await text(page, runLi + ' [data-field=job-log]')).includes(running.log[0].line));
+    const waitLine = await text(page, '#lc-actions');
+    if ((await buttons(page)).length || !waitLine.includes(`No action until job #${running.id} (launch) ends`))
+      fail('actions while the launch runs: ' + waitLine);
+    if (!(await text(page, '#lc-instance')).includes(`launching (job #${running.id})`)) fail('instance line: ' + await text(page, '#lc-instance'));
+    rmSync(E.STANDIN_HOLD);
+    ok(`while launch job ${running.id} runs the page shows it running with its log line ("${running.log[0].line}"), ` +
+      `the instance launching and no button ("${waitLine}")`);
     await until('the second test up', async () => (await page.locator('#lc-instance [data-field=address]').count()) > 0, 120000);
     await until('mark ready offered', async () => (await page.locator('#lc-mark-ready').count()) > 0);
     await confirm(page, page.locator('#lc-mark-ready'), ['is destroyed', 'ready for cutover'], 'Mark ready');

@@ -102,7 +102,7 @@ echo '[]' >"$T/standin.points"
 : >"$T/standin.jobs"
 python3 "$TESTS/staging_launcher_standin.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" \
 	--secret "$T/standin.secret" --machine "$machine2" --points "$T/standin.points" \
-	--jobs-log "$T/standin.jobs" >"$T/standin.log" 2>&1 &
+	--jobs-log "$T/standin.jobs" --hold "$T/standin.hold" >"$T/standin.log" 2>&1 &
 track_pid $!
 _LIB_LOGS+=("$T/standin.log")
 pass "staging st1 syncs with the console; machine $machine2 registered, its stand-in staging started"
@@ -116,7 +116,7 @@ rc=0
 CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM MACHINE=$machine LIVEMIG=$BUILD/livemig \
 	IDIR=$IDIR ISOCK=$ISOCK TRY_INSTALL=$T/try_install.sh ARTIFACTS=$ARTIFACTS \
 	SERVER_CA=$SERVER_CA STAGING_SECRET_FILE=$T/web-st.secret \
-	MACHINE2=$machine2 STANDIN_POINTS=$T/standin.points \
+	MACHINE2=$machine2 STANDIN_POINTS=$T/standin.points STANDIN_HOLD=$T/standin.hold \
 	timeout --kill-after=10 900 node "$WEB/console.test.mjs" || rc=$?
 [ -f "$ISTATE/livemigd.pid" ] && track_pid "$(installed_pid)"
 [ "$rc" = 0 ] || die "the browser test failed (exit $rc); screenshots in $ARTIFACTS"
