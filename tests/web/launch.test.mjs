@@ -217,6 +217,7 @@ export function setup(h) {
     await until('the cutover address', async () => (await text(page, '#lc-instance')).includes(`Cutover instance ${cut.instance.name} from point 1001: up at ${cut.instance.address}`));
     await until('revert and finalize', async () => (await buttons(page)).join() === 'Revert…,Finalize…');
     await page.screenshot({ path: E.ARTIFACTS + '/machine-launch.png', fullPage: true });
+    await page.locator('#launch').screenshot({ path: E.ARTIFACTS + '/launch.png' }); // docs/console-launch.png
     if ((await unlabelled(page)).length) fail('controls without a name: ' + (await unlabelled(page)).join(' | '));
     ok(`cutover (confirmed): CUTTING_OVER until point 1001, then CUTOVER with ${cut.instance.name} up at ${cut.instance.address}`);
 
