@@ -653,6 +653,9 @@
     if ($('tk-uses').value) body.max_uses = Number($('tk-uses').value);
     const r = await api('POST', '/api/v1/tokens', body);
     if (r.status !== 201) { $('token-error').textContent = errText(r); return; }
+    // the commands write the CA certificate: have it even when the token
+    // was asked for before the page's first load of it had ended
+    await loadCa();
     showNewToken(r.data);
     lastKey = '';
     refreshTokens();
