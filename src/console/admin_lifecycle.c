@@ -102,9 +102,9 @@ static void print_lifecycle(const json_t *lc)
 		printf(" %s", json_string_value(j));
 	printf("%s\n", json_array_size(allowed) ? "" : " nothing now");
 	if (json_array_size(jobs))
-		printf("%-6s %-14s %-10s %-26s %s\n", "JOB", "KIND", "STATE", "OWNER", "ERROR");
+		printf("%-6s %-14s %-10s %-30s %s\n", "JOB", "KIND", "STATE", "OWNER", "ERROR");
 	json_array_foreach(jobs, i, j)
-		printf("%-6lld %-14s %-10s %-26s %s\n",
+		printf("%-6lld %-14s %-10s %-30s %s\n",
 		       (long long)json_integer_value(json_object_get(j, "id")),
 		       json_string_value(json_object_get(j, "kind")),
 		       json_string_value(json_object_get(j, "state")),

@@ -27,14 +27,14 @@ printf 'bob-password\n' >"$T/bobpw"
 admin create-user globex bob --password-file "$T/bobpw" >/dev/null || die "create-user --password-file"
 out=$(admin revoke-token 999 2>&1) && die "revoking a missing token succeeded"
 grep -q "list-tokens ACCOUNT" <<<"$out" || die "revoke-token 999: $out"
-for cmd in create-account set-licenses list-accounts create-user create-token list-tokens revoke-token list-machines init-ca; do
+for cmd in create-account set-licenses list-accounts create-user create-token list-tokens revoke-token list-machines init-ca lifecycle points; do
 	admin "$cmd" --help | has_line "^Usage: livemig-console admin" || die "$cmd --help"
 done
 "$BUILD/livemig-console" --help | has_line "^Usage:" || die "--help"
 "$BUILD/livemig-console" serve --help | has_line "heartbeat-timeout" || die "serve --help"
 out=$("$BUILD/livemig-console" serve --listen 127.0.0.1:0 2>&1); [ $? -eq 2 ] || die "serve without --db: not a usage error"
 grep -q -- "--db FILE is required" <<<"$out" || die "serve without --db: $out"
-[ "$(sqlite3 "$CONSOLE_DB" "PRAGMA user_version")" = 3 ] || die "schema version: $(sqlite3 "$CONSOLE_DB" "PRAGMA user_version")"
+[ "$(sqlite3 "$CONSOLE_DB" "PRAGMA user_version")" = 4 ] || die "schema version: $(sqlite3 "$CONSOLE_DB" "PRAGMA user_version")"
 [ "$(sqlite3 "$CONSOLE_DB" "PRAGMA journal_mode")" = wal ] || die "not in WAL mode"
 pass "admin: accounts, users (password from stdin or a file only), --help everywhere, clear errors"
 
