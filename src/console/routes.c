@@ -38,6 +38,8 @@ static const struct route console_routes[] = {
 	{ "HEAD", "/index.html", asset_get },
 	{ "GET", "/assets/app.js", asset_get },
 	{ "HEAD", "/assets/app.js", asset_get },
+	{ "GET", "/assets/launch.js", asset_get },
+	{ "HEAD", "/assets/launch.js", asset_get },
 	{ "GET", "/assets/app.css", asset_get },
 	{ "HEAD", "/assets/app.css", asset_get },
 	/* the page's session and installation tokens (web_session.c, web_tokens.c) */

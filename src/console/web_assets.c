@@ -23,6 +23,7 @@
 
 ASSET(web_index_html, "index.html");
 ASSET(web_app_js, "app.js");
+ASSET(web_launch_js, "launch.js");
 ASSET(web_app_css, "app.css");
 
 static const struct {
@@ -33,6 +34,7 @@ static const struct {
 	{ "/", web_index_html, web_index_html_end, "text/html; charset=utf-8" },
 	{ "/index.html", web_index_html, web_index_html_end, "text/html; charset=utf-8" },
 	{ "/assets/app.js", web_app_js, web_app_js_end, "text/javascript; charset=utf-8" },
+	{ "/assets/launch.js", web_launch_js, web_launch_js_end, "text/javascript; charset=utf-8" },
 	{ "/assets/app.css", web_app_css, web_app_css_end, "text/css; charset=utf-8" },
 };
 

@@ -4,6 +4,9 @@
 // console, staging and an installed (not yet started) livemigd and passes:
 //   CONSOLE_URL SPKI CHROMIUM MACHINE LIVEMIG IDIR ISOCK TRY_INSTALL ARTIFACTS SERVER_CA
 //   STAGING_SECRET_FILE (a staging server's sync secret, for the points check)
+//   MACHINE2 (a machine registered through the API, without an agent) and
+//   STANDIN_POINTS (the points file of the stand-in staging server that holds
+//   it and ends its launches as up), for the Launch section
 // Each check prints "ok: ..."; the first failure throws and exits 1.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -12,10 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
 import { chromium } from 'playwright-core';
+import { setup as launchSetup } from './launch.test.mjs';
 
 const E = process.env;
 const base = E.CONSOLE_URL;
 const M = E.MACHINE;
+const M2 = E.MACHINE2;
 let passed = 0;
 const ok = (msg) => { passed++; console.log('ok: ' + msg); };
 const fail = (msg) => { throw new Error(msg); };
@@ -123,6 +128,8 @@ async function signedOutHeader(page, when) {
   ok(`signed out (${when}): no user, no "Sign out", no license badge in the header`);
 }
 
+const { launchChecks } = launchSetup({ E, ok, fail, until, pageFetch, json, signIn, noOverflow, unlabelled, watch, lm });
+
 const browser = await chromium.launch({
   executablePath: E.CHROMIUM,
   args: [`--ignore-certificate-errors-spki-list=${E.SPKI}`],
@@ -163,8 +170,8 @@ try {
   await row.waitFor({ timeout: 60000 });
   const rowText = await row.textContent();
   if (!/MAC [0-9a-f:]{17}/.test(rowText)) fail('identity source not shown: ' + rowText);
-  await until('the licenses', async () => (await page.locator('#licenses').textContent()) === 'Licenses: 1 of 3 in use');
-  ok(`machine ${M} listed: ${(await row.locator('[data-field=state]').textContent())}; licenses 1 of 3 in use`);
+  await until('the licenses', async () => (await page.locator('#licenses').textContent()) === 'Licenses: 2 of 3 in use');
+  ok(`machine ${M} listed: ${(await row.locator('[data-field=state]').textContent())}; licenses 2 of 3 in use (with ${M2})`);
 
   // ---- replication starts: the progress rises to 100 % and CHANGE_COPY ----
   console.log(execFileSync(E.LIVEMIG, ['start', '--config-dir', E.IDIR], { encoding: 'utf8' }).trim());
@@ -212,22 +219,22 @@ try {
   if (!(await page.locator('#m-points-empty').isVisible())) fail('no "no recovery point" line before any point');
   const pointTime = '2026-12-06T03:15:00.123Z';
   const point = {
-    id: 1, time: pointTime, time_ns: Date.parse(pointTime) * 1e6, origin: 'final-sync',
+    id: 901, time: pointTime, time_ns: Date.parse(pointTime) * 1e6, origin: 'final-sync',
     consistency: 'filesystem', pinned: true, pins: ['launch-7'],
     disks: [{ name: 'vda', size: 50331648 }], created: pointTime,
   };
   const synced = await stagingSync({ version: 'web-test', machines: [{ machine: M, points: [point] }] });
   if (synced.status !== 200) fail('staging sync: ' + synced.status + ' ' + synced.text);
-  const pointRow = page.locator('#m-points tr[data-point="1"]');
+  const pointRow = page.locator('#m-points tr[data-point="901"]');
   await pointRow.waitFor({ timeout: 10000 });
   const cells = await pointRow.locator('td').allTextContents();
-  if (cells[0] !== '1' || cells[2] !== 'final sync' || cells[3] !== 'filesystem' ||
+  if (cells[0] !== '901' || cells[2] !== 'final sync' || cells[3] !== 'filesystem' ||
       cells[4] !== 'pinned (launch-7)' || cells[5] !== 'web-st' ||
       (await pointRow.locator('time').getAttribute('datetime')) !== pointTime)
     fail('point row: ' + JSON.stringify(cells));
   if (await page.locator('#m-points-empty').isVisible()) fail('"no recovery point" still shown');
   await page.screenshot({ path: E.ARTIFACTS + '/machine-points.png', fullPage: true });
-  ok(`recovery points: the point staging reported is on the page: ${cells.join(' | ')}`);
+  ok(`recovery points: the point staging reported is on the page: ${cells.slice(0, 6).join(' | ')}`);
 
   // ---- staging jobs: one asked through the API shows on the page ----
   if (!(await page.locator('#m-jobs-empty').isVisible())) fail('no "no job" line before any job');
@@ -237,9 +244,10 @@ try {
   if (made.status !== 201) fail('job: ' + made.status + ' ' + made.text);
   const jobRow = page.locator(`#m-jobs li[data-job="${json(made).id}"]`);
   await jobRow.waitFor({ timeout: 10000 });
+  // the real staging server, syncing with the console, runs it
+  await until('the job run by st1', async () => (await jobRow.locator('[data-field=job-state]').textContent()) === 'succeeded');
   const jobText = await jobRow.textContent();
-  if (!jobText.includes('refresh-points') || !jobText.includes('by alice@acme') ||
-      (await jobRow.locator('[data-field=job-state]').textContent()) !== 'queued')
+  if (!jobText.includes('refresh-points') || !jobText.includes('by alice@acme') || !jobText.includes('on st1'))
     fail('job row: ' + jobText);
   ok(`staging jobs: the job asked is on the page: ${jobText.trim()}`);
 
@@ -300,6 +308,8 @@ try {
   const tokensNow = json(await pageFetch(page, 'GET', '/api/v1/tokens')).tokens;
   if (tokensNow.some((t) => t.label === 'forged')) fail('the forged token was created');
   ok(`CSRF: a POST without the token is refused (${forged.status} ${json(forged).code}: ${json(forged).error}); a wrong token too; a text/plain body 415; nothing changed`);
+
+  await launchChecks(browser, page);
 
   // ---- installation tokens ----
   await page.getByRole('link', { name: 'Installation tokens' }).click();

@@ -305,6 +305,9 @@ try {
   ok(`the RESCAN machine's page shows the reason under the state and in the event log: ${why}`);
   // an idle machine's page: nothing that spins
   const idle = fleet.find((m) => m.state === 'PAUSED');
+  // a fresh report: on a slow run its seeding report is older than the
+  // console's heartbeat timeout by now, and the machine DISCONNECTED
+  await heartbeat(idle, 'PAUSED', { rate: 0, percent: 40 });
   await page.goto(base + `/#/machines/${idle.machine_id}`);
   await until('the paused machine', async () => (await page.locator('#m-state').textContent()) === 'PAUSED' &&
     (await page.locator('[data-disk] progress').count()) === 1, 20000);

@@ -74,6 +74,39 @@ SH
 # the points check reports a recovery point as a staging server would
 admin add-staging web-st >"$T/web-st.secret" 2>/dev/null || die "add-staging web-st"
 
+# The Launch section (docs/launch.md, "Lifecycle"). The real staging server
+# now syncs with the console: it reports the machine's points and takes the
+# lifecycle's jobs, and having no launcher it fails a test launch visibly.
+admin add-staging st1 >"$T/st1.secret" 2>/dev/null || die "add-staging st1"
+chmod 600 "$T/st1.secret"
+stop_staging
+AGENT_CA=$CONSOLE_CA/ca.pem restart_staging --console "$CONSOLE_URL" --console-ca "$SERVER_CA" --console-credential "$T/st1.secret" \
+	--console-interval 1s
+wait_for_log "$STAGING_LOG" "enforcing its certificate list" 60 || die "staging never synced with the console"
+# a viewer of account acme, who sees the lifecycle and no button to change it
+printf '%s\n' 'vic-web-password' >"$T/vic.pw"
+admin create-user acme vic --role viewer --password-file "$T/vic.pw" >/dev/null || die "create-user vic"
+# A second machine registered through the API (no agent) walks the whole
+# lifecycle on the page: its launches come up on the stand-in, which speaks
+# staging's sync protocol and ends launch and destroy jobs as a staging
+# server with a launcher does (tests/integration/staging_launcher_standin.py),
+# from the points the browser test writes to its points file.
+admin add-staging standin >"$T/standin.secret" 2>/dev/null || die "add-staging standin"
+chmod 600 "$T/standin.secret"
+token=$(admin create-token acme 2>/dev/null) || die "create-token acme"
+mkdir -p "$T/agents"
+out=$(api register --dir "$T/agents" --machine launch-m2 --token "$token")
+[ "$(api_status "$out")" = 201 ] || die "register launch-m2: $out"
+machine2=$(cat "$T/agents/launch-m2.id")
+echo '[]' >"$T/standin.points"
+: >"$T/standin.jobs"
+python3 "$TESTS/staging_launcher_standin.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" \
+	--secret "$T/standin.secret" --machine "$machine2" --points "$T/standin.points" \
+	--jobs-log "$T/standin.jobs" --hold "$T/standin.hold" >"$T/standin.log" 2>&1 &
+track_pid $!
+_LIB_LOGS+=("$T/standin.log")
+pass "staging st1 syncs with the console; machine $machine2 registered, its stand-in staging started"
+
 # chromium trusts the console's certificate by its public key (the test
 # CA is not in any trust store, and none is changed)
 SPKI=$(openssl x509 -in "$SERVER_CERT" -pubkey -noout | openssl pkey -pubin -outform der |
@@ -83,6 +116,7 @@ rc=0
 CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM MACHINE=$machine LIVEMIG=$BUILD/livemig \
 	IDIR=$IDIR ISOCK=$ISOCK TRY_INSTALL=$T/try_install.sh ARTIFACTS=$ARTIFACTS \
 	SERVER_CA=$SERVER_CA STAGING_SECRET_FILE=$T/web-st.secret \
+	MACHINE2=$machine2 STANDIN_POINTS=$T/standin.points STANDIN_HOLD=$T/standin.hold \
 	timeout --kill-after=10 900 node "$WEB/console.test.mjs" || rc=$?
 [ -f "$ISTATE/livemigd.pid" ] && track_pid "$(installed_pid)"
 [ "$rc" = 0 ] || die "the browser test failed (exit $rc); screenshots in $ARTIFACTS"

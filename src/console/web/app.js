@@ -89,6 +89,13 @@
     return { status: r.status, data };
   }
   const errText = (r) => (r.data && r.data.error) ? r.data.error : 'the console answered ' + r.status;
+  // The Launch section (launch.js) with the helpers it shares; after an
+  // action it asks for a redraw and the license count (finalize frees one).
+  const launch = window.livemigLaunch({ $, el, fill, api, when, errText, changed: async () => {
+    const s = await api('GET', '/api/v1/session');
+    if (s.status === 200 && session) licenses(s.data.licenses);
+    refresh();
+  } });
 
   // ---- session ----
   function signedIn(s) {
@@ -101,6 +108,7 @@
   }
   function signedOut(msg) {
     session = null;
+    launch.reset(true);
     lastKey = '';
     $('nav').hidden = true;
     $('who').hidden = true;
@@ -141,9 +149,16 @@
   // sort) without asking the console again. One render builds every row in
   // a fragment and swaps it in at once.
   let fleet = null;        // the last GET /api/v1/machines answer
-  const view = { q: '', state: '', sort: 'hostname', dir: 1 };
+  const view = { q: '', state: '', lc: '', sort: 'hostname', dir: 1 };
   const STATES = ['INITIAL_MIRROR', 'CHANGE_COPY', 'BACKLOG', 'RESCAN', 'PAUSED', 'STALLED', 'NOT_READY',
     'REGISTERED', 'DISCONNECTED', 'DEREGISTERED'];
+  // the launch lifecycle's states in the order a migration goes through them
+  const LC_STATES = ['READY_FOR_TEST', 'TESTING', 'READY_FOR_CUTOVER', 'CUTTING_OVER', 'CUTOVER', 'FINALIZED'];
+  function lcClass(s) {
+    if (s === 'CUTOVER') return 'state ok';
+    if (s === 'TESTING' || s === 'CUTTING_OVER') return 'state warn';
+    return 'state';
+  }
   const num = (v) => (typeof v === 'number' && !isNaN(v)) ? v : null;
   const SORT_KEYS = {
     hostname: (m) => m.hostname,
@@ -156,6 +171,8 @@
     eta: (m) => num((m.progress || {}).eta_seconds),
     lag: (m) => num((m.progress || {}).lag_seconds),
     last_seen: (m) => num(m.last_seen),
+    // in lifecycle order, not alphabetical: READY_FOR_TEST first
+    lifecycle: (m) => m.lifecycle ? (LC_STATES.includes(m.lifecycle) ? LC_STATES.indexOf(m.lifecycle) : LC_STATES.length) : null,
   };
   const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
   // Ascending or descending by the column; machines without a figure last
@@ -173,6 +190,7 @@
   }
   function matches(m) {
     if (view.state && m.state !== view.state) return false;
+    if (view.lc && m.lifecycle !== view.lc) return false;
     if (!view.q) return true;
     const q = view.q.toLowerCase();
     const inv = m.inventory_summary || {};
@@ -202,7 +220,9 @@
       el('td', { 'data-label': 'Throughput', className: 'num', 'data-field': 'throughput', text: rate(num(p.throughput_bps)) }),
       el('td', { 'data-label': 'ETA', className: 'num', 'data-field': 'eta', text: duration(num(p.eta_seconds)) }),
       el('td', { 'data-label': 'Lag', className: 'num', 'data-field': 'lag', text: duration(num(p.lag_seconds)) }),
-      el('td', { 'data-label': 'Last seen', className: 'num', title: when(m.last_seen), text: ago(m.last_seen) }));
+      el('td', { 'data-label': 'Last seen', className: 'num', title: when(m.last_seen), text: ago(m.last_seen) }),
+      el('td', { 'data-label': 'Launch' }, m.lifecycle
+        ? el('span', { className: lcClass(m.lifecycle), 'data-field': 'lifecycle', text: m.lifecycle }) : '-'));
   }
   function renderCounts(ms) {
     const counts = {};
@@ -224,6 +244,19 @@
       for (const o of sel.options) if (o.value) o.textContent = `${o.value} (${counts[o.value] || 0})`;
     }
     sel.value = view.state;
+    // the launch states present, in lifecycle order, with their counts
+    const lcCounts = {};
+    for (const m of ms) if (m.lifecycle) lcCounts[m.lifecycle] = (lcCounts[m.lifecycle] || 0) + 1;
+    const lcs = LC_STATES.filter((s) => lcCounts[s]).concat(Object.keys(lcCounts).filter((s) => !LC_STATES.includes(s)).sort());
+    if (view.lc && !lcs.includes(view.lc)) lcs.push(view.lc);
+    const lsel = $('ml-lifecycle');
+    if ([...lsel.options].map((o) => o.value).join() !== ['', ...lcs].join()) {
+      fill(lsel, el('option', { value: '', text: 'all launch states' }),
+        ...lcs.map((s) => el('option', { value: s, text: `${s} (${lcCounts[s] || 0})` })));
+    } else {
+      for (const o of lsel.options) if (o.value) o.textContent = `${o.value} (${lcCounts[o.value] || 0})`;
+    }
+    lsel.value = view.lc;
   }
   function renderHeaders() {
     for (const th of document.querySelectorAll('#machines th[data-sort]')) {
@@ -232,6 +265,11 @@
       const b = th.querySelector('button');
       if (b) b.dataset.dir = on ? (view.dir > 0 ? 'asc' : 'desc') : '';
     }
+    // the same sort as a select and a button: at phone width the table
+    // has no header row to click
+    $('ml-sort').value = view.sort;
+    $('ml-dir').textContent = view.dir > 0 ? 'Ascending \u25B2' : 'Descending \u25BC';
+    $('ml-dir').setAttribute('aria-label', 'Sort order: ' + (view.dir > 0 ? 'ascending' : 'descending') + ' (click to reverse)');
   }
   function renderList() {
     if (!fleet) return;
@@ -254,6 +292,10 @@
   }
   // The headers become buttons (a screen reader says "sort by …"); a second
   // click on the same column reverses it.
+  fill($('ml-sort'), ...[...document.querySelectorAll('#machines th[data-sort]')].map((th) =>
+    el('option', { value: th.dataset.sort, text: th.textContent })));
+  $('ml-sort').addEventListener('change', () => { view.sort = $('ml-sort').value; view.dir = 1; renderList(); });
+  $('ml-dir').addEventListener('click', () => { view.dir = -view.dir; renderList(); });
   for (const th of document.querySelectorAll('#machines th[data-sort]')) {
     const b = el('button', { type: 'button', className: 'sort', text: th.textContent });
     b.addEventListener('click', () => {
@@ -265,6 +307,7 @@
   }
   $('ml-search').addEventListener('input', () => { view.q = $('ml-search').value.trim(); renderList(); });
   $('ml-state').addEventListener('change', () => setFilter($('ml-state').value));
+  $('ml-lifecycle').addEventListener('change', () => { view.lc = $('ml-lifecycle').value; renderList(); });
   async function refreshList() {
     const r = await api('GET', '/api/v1/machines');
     if (r.status !== 200) return;
@@ -416,19 +459,6 @@
         ' ' + e.text)));
     }
   }
-  const ORIGINS = { 'final-sync': 'final sync', periodic: 'periodic', requested: 'on request' };
-  function renderPoints(pts) {
-    const list = (pts && pts.points) || [];
-    $('m-points').hidden = !list.length;
-    $('m-points-empty').hidden = !!list.length;
-    fill($('m-points-body'), ...list.map((p) => el('tr', { 'data-point': String(p.id) },
-      el('td', { 'data-label': 'Point', text: String(p.id) }),
-      el('td', { 'data-label': 'Time' }, el('time', { datetime: p.time, text: new Date(p.time).toLocaleString() })),
-      el('td', { 'data-label': 'Made by', text: ORIGINS[p.origin] || p.origin }),
-      el('td', { 'data-label': 'Consistency', text: p.consistency }),
-      el('td', { 'data-label': 'Pinned', text: p.pinned ? 'pinned' + (p.pins && p.pins.length ? ' (' + p.pins.join(', ') + ')' : '') : 'no' }),
-      el('td', { 'data-label': 'Staging', text: p.staging || '-' }))));
-  }
   function renderJobs(js) {
     const list = (js && js.jobs) || [];
     $('m-jobs-empty').hidden = !!list.length;
@@ -453,8 +483,8 @@
     }
     if (r.status !== 200) return;
     renderMachine(r.data, t.status === 200 ? t.data : null);
-    if (pts.status === 200) renderPoints(pts.data);
     if (js.status === 200) renderJobs(js.data);
+    await launch.refresh(session, r.data, pts.status === 200 ? pts.data : null);
   }
   async function ask(state) {
     if (!current) return;
@@ -623,6 +653,9 @@
     if ($('tk-uses').value) body.max_uses = Number($('tk-uses').value);
     const r = await api('POST', '/api/v1/tokens', body);
     if (r.status !== 201) { $('token-error').textContent = errText(r); return; }
+    // the commands write the CA certificate: have it even when the token
+    // was asked for before the page's first load of it had ended
+    await loadCa();
     showNewToken(r.data);
     lastKey = '';
     refreshTokens();
@@ -654,6 +687,7 @@
     const r = parse();
     lastKey = '';
     current = null;
+    launch.reset(false);
     if (r.view !== 'tokens') $('new-token').hidden = true;
     if (r.view !== 'machines') $('machines-notice').textContent = '';
     if ($('remove-dialog').open) $('remove-dialog').close();
