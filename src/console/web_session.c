@@ -18,15 +18,18 @@
 #include "login_limit.h"
 #include "web.h"
 
-static json_t *session_json(const struct session *s, const char *secret, int64_t in_use)
+/* The page's view of a session: who, the CSRF token, the licenses, and the
+ * user's role, so that a viewer's page offers no action the API refuses. */
+static json_t *session_json(const struct session *s, const char *secret, int64_t in_use,
+			    const char *role)
 {
 	char csrf[CSRF_HEX];
 
 	csrf_token(secret, csrf);
-	return json_pack("{s:s, s:s, s:s, s:I, s:{s:I, s:I}}", "account", s->account.name, "user",
-			 s->user, "csrf_token", csrf, "expires_at", (json_int_t)s->expires_at,
-			 "licenses", "total", (json_int_t)s->account.licenses, "in_use",
-			 (json_int_t)in_use);
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:{s:I, s:I}}", "account", s->account.name,
+			 "user", s->user, "role", role, "csrf_token", csrf, "expires_at",
+			 (json_int_t)s->expires_at, "licenses", "total",
+			 (json_int_t)s->account.licenses, "in_use", (json_int_t)in_use);
 }
 
 /* "application/json", any case, then only parameters ("; charset=utf-8"):
@@ -61,7 +64,7 @@ int web_json_body(struct request *rq, struct reply *rp, json_t **out)
 void web_session_post(struct request *rq, struct reply *rp)
 {
 	const char *account, *user, *password;
-	char secret[SECRET_STR_MAX];
+	char secret[SECRET_STR_MAX], role[16];
 	struct session s = { .id = 0 };
 	json_t *req = NULL;
 	int64_t now = console_now(), in_use = 0;
@@ -94,6 +97,8 @@ void web_session_post(struct request *rq, struct reply *rp)
 		rc = db_commit(rq->db);
 	if (!rc)
 		rc = licenses_in_use(rq->db, s.account.id, &in_use);
+	if (!rc)
+		rc = user_role(rq->db, s.account.id, user, role, sizeof(role));
 	if (rc) {
 		db_rollback(rq->db);
 		reply_internal(rp, rc);
@@ -102,7 +107,7 @@ void web_session_post(struct request *rq, struct reply *rp)
 	snprintf(s.user, sizeof(s.user), "%s", user);
 	s.expires_at = now + SESSION_TTL_S;
 	session_cookie(secret, rp->set_cookie, sizeof(rp->set_cookie));
-	reply_json(rp, 200, session_json(&s, secret, in_use));
+	reply_json(rp, 200, session_json(&s, secret, in_use, role));
 	snprintf(rp->who, sizeof(rp->who), "user=%s@%s (signed in)", user, account);
 	OPENSSL_cleanse(secret, sizeof(secret));
 out:
@@ -114,6 +119,7 @@ out:
 
 void web_session_get(struct request *rq, struct reply *rp)
 {
+	char role[16];
 	struct session s;
 	int64_t in_use = 0;
 	int rc;
@@ -125,11 +131,13 @@ void web_session_get(struct request *rq, struct reply *rp)
 	if (auth_session(rq, rp, &s))
 		return;
 	rc = licenses_in_use(rq->db, s.account.id, &in_use);
+	if (!rc)
+		rc = user_role(rq->db, s.account.id, s.user, role, sizeof(role));
 	if (rc) {
 		reply_internal(rp, rc);
 		return;
 	}
-	reply_json(rp, 200, session_json(&s, request_cookie(rq, SESSION_COOKIE), in_use));
+	reply_json(rp, 200, session_json(&s, request_cookie(rq, SESSION_COOKIE), in_use, role));
 }
 
 void web_session_delete(struct request *rq, struct reply *rp)

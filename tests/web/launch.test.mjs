@@ -102,9 +102,11 @@ export function setup(h) {
     await pv.locator(`#lc-jobs li[data-job="${launched.id}"]`).waitFor();
     const vButtons = await pv.locator('#launch button').count();
     if (vButtons || !(await pv.locator('#lc-viewer').isVisible())) fail(`the viewer sees ${vButtons} buttons in the Launch section`);
+    const vRole = json(await pageFetch(pv, 'GET', '/api/v1/session')).role;
+    if (vRole !== 'viewer') fail(`the viewer's session says role ${vRole}`);
     const forced = await lcPost(pv, M, { action: 'test' });
     if (forced.status !== 403 || json(forced).code !== 'forbidden') fail('a viewer\'s test: ' + JSON.stringify(forced));
-    ok(`a viewer (vic@acme) sees the state, the points and the failed job, no button; a forced POST: 403 ${json(forced).error}`);
+    ok(`a viewer (vic@acme, session role ${vRole}) sees the state, the points and the failed job, no button; a forced POST: 403 ${json(forced).error}`);
     await ctxV.close();
 
     // ---- machine 2 on the stand-in: test, a stale page's 409, revert ----

@@ -34,15 +34,10 @@ window.livemigLaunch = (h) => {
     return 'state';
   }
 
-  // Whether the user may act: the session's role when the console says it;
-  // otherwise a POST without an action, which changes nothing and which the
-  // console refuses before reading it with 403 for a viewer, 400 for others.
-  async function learnRole(session, id) {
-    if (mayAct !== null) return;
-    if (session && session.role) { mayAct = session.role !== 'viewer'; return; }
-    const r = await api('POST', lcPath(id), {});
-    if (r.status === 403) mayAct = false;
-    else if (r.status === 400) mayAct = true;
+  // Whether the user may act: a viewer's page offers no action (the API
+  // would refuse it with 403).
+  function learnRole(session) {
+    if (session && session.role) mayAct = session.role !== 'viewer';
   }
 
   function instanceText(i) {
@@ -210,7 +205,7 @@ window.livemigLaunch = (h) => {
     // called with each poll's answers for the machine shown
     async refresh(session, m, pts) {
       machine = m;
-      await learnRole(session, m.machine_id);
+      learnRole(session);
       const r = await api('GET', lcPath(m.machine_id));
       if (r.status === 200) lc = r.data;
       if (machine !== m) return;
