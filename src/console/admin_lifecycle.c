@@ -24,6 +24,7 @@
 struct lc_opts {
 	int json;
 	long long point;
+	struct lc_size size;
 };
 
 static int lc_opt(void *ctx, int c, const char *arg)
@@ -33,6 +34,21 @@ static int lc_opt(void *ctx, int c, const char *arg)
 
 	if (c == 'j') {
 		o->json = 1;
+		return 0;
+	}
+	if (c == 'c' || c == 'm') {
+		long long v = strtoll(arg, &end, 10);
+
+		if (c == 'c' && (*end || end == arg || v < LC_CPUS_MIN || v > LC_CPUS_MAX))
+			return bad_usage("admin lifecycle", "--cpus '%s' is not %d to %d", arg,
+					 LC_CPUS_MIN, LC_CPUS_MAX);
+		if (c == 'm' && (*end || end == arg || v < LC_MEMORY_MIB_MIN || v > LC_MEMORY_MIB_MAX))
+			return bad_usage("admin lifecycle", "--memory-mib '%s' is not %d to %d", arg,
+					 LC_MEMORY_MIB_MIN, LC_MEMORY_MIB_MAX);
+		if (c == 'c')
+			o->size.cpus = v;
+		else
+			o->size.memory_mib = v;
 		return 0;
 	}
 	if (c != 'p')
@@ -118,9 +134,11 @@ int admin_lifecycle(struct admin *a, int argc, char **argv)
 	static const char help[] =
 		"Usage: " PROG " admin --db FILE lifecycle ACCOUNT MACHINE\n"
 		"           [show|test [--point ID]|mark-ready|cutover|revert|finalize] [--json]\n"
+		"           [--cpus N] [--memory-mib N]   (test and cutover)\n"
 		"The launch lifecycle of MACHINE (docs/launch.md, \"Lifecycle\"):\n"
 		"  show        its state, instance, allowed actions and jobs (the default)\n"
 		"  test        launch a test copy from the newest point (or --point ID)\n"
+		"              with the inventory's CPUs and memory (or --cpus, --memory-mib)\n"
 		"  mark-ready  the test is good: its instance is destroyed\n"
 		"  cutover     the agent makes a final point; the cutover copy launches from it\n"
 		"  revert      TESTING -> READY_FOR_TEST, CUTOVER -> READY_FOR_CUTOVER\n"
@@ -131,11 +149,13 @@ int admin_lifecycle(struct admin *a, int argc, char **argv)
 		"is refused (exit 1) with what is allowed. --json prints the API's documents.\n";
 	static const struct option opts[] = {
 		{ "point", required_argument, NULL, 'p' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "memory-mib", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct lc_opts o = { 0, 0 };
+	struct lc_opts o = { 0, 0, { 0, 0 } };
 	const char *verb = "show";
 	char by[160], why[512];
 	struct machine_ref m;
@@ -150,7 +170,8 @@ int admin_lifecycle(struct admin *a, int argc, char **argv)
 		int pos = 0;
 
 		for (int i = 1; i < argc; i++)
-			if (argv[i][0] != '-' && strcmp(argv[i - 1], "--point"))
+			if (argv[i][0] != '-' && strcmp(argv[i - 1], "--point") &&
+			    strcmp(argv[i - 1], "--cpus") && strcmp(argv[i - 1], "--memory-mib"))
 				pos++;
 		npos = pos >= 3 ? 3 : 2;
 	}
@@ -164,6 +185,8 @@ int admin_lifecycle(struct admin *a, int argc, char **argv)
 				 "revert, finalize)", verb);
 	if (o.point && strcmp(verb, "test"))
 		return bad_usage(argv[0], "--point goes with test only");
+	if ((o.size.cpus || o.size.memory_mib) && strcmp(verb, "test") && strcmp(verb, "cutover"))
+		return bad_usage(argv[0], "--cpus and --memory-mib go with test and cutover only");
 	if ((rc = admin_open(a)) ||
 	    (rc = find_machine(a, argv[0], argv[optind], argv[optind + 1], &m)))
 		return rc;
@@ -172,7 +195,7 @@ int admin_lifecycle(struct admin *a, int argc, char **argv)
 		snprintf(by, sizeof(by), PROG " admin (%.64s)", pw ? pw->pw_name : "?");
 		rc = db_begin(a->db);
 		if (!rc)
-			rc = lifecycle_act(a->db, m.ref, act, o.point, by, console_now(), &id, why,
+			rc = lifecycle_act(a->db, m.ref, act, o.point, &o.size, by, console_now(), &id, why,
 					   sizeof(why));
 		if (rc == -EPERM || rc == -ENOENT) {
 			db_rollback(a->db);
@@ -231,7 +254,7 @@ int admin_points(struct admin *a, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct lc_opts o = { 0, 0 };
+	struct lc_opts o = { 0, 0, { 0, 0 } };
 	struct machine_ref m;
 	json_t *pts = NULL, *p;
 	size_t i;

@@ -86,7 +86,8 @@ void api_lifecycle_post(struct request *rq, struct reply *rp)
 	struct machine_ref m;
 	struct account a;
 	enum lc_action act;
-	json_t *req = NULL, *pt, *job = NULL, *lc = NULL;
+	json_t *req = NULL, *pt, *cpus, *mem, *job = NULL, *lc = NULL;
+	struct lc_size size;
 	int64_t id = 0, now = console_now();
 	int rc;
 
@@ -95,11 +96,21 @@ void api_lifecycle_post(struct request *rq, struct reply *rp)
 		return;
 	action = json_string_value(json_object_get(req, "action"));
 	pt = json_object_get(req, "point");
+	cpus = json_object_get(req, "cpus");
+	mem = json_object_get(req, "memory_mib");
+	size.cpus = json_integer_value(cpus);
+	size.memory_mib = json_integer_value(mem);
 	if (!action || lc_action_parse(action, &act) ||
-	    (pt && (!json_is_integer(pt) || json_integer_value(pt) < 1 || act != LCA_TEST))) {
+	    (pt && (!json_is_integer(pt) || json_integer_value(pt) < 1 || act != LCA_TEST)) ||
+	    ((cpus || mem) && act != LCA_TEST && act != LCA_CUTOVER) ||
+	    (cpus && (!json_is_integer(cpus) || !size.cpus)) ||
+	    (mem && (!json_is_integer(mem) || !size.memory_mib)) || !lc_size_valid(&size)) {
 		reply_error(rp, 400, "malformed",
 			    "malformed request: {\"action\": \"test\"|\"mark-ready\"|\"cutover\"|"
-			    "\"revert\"|\"finalize\"} (\"point\": a positive id, with test only)");
+			    "\"revert\"|\"finalize\"} (\"point\": a positive id, with test only; "
+			    "\"cpus\": %d to %d and \"memory_mib\": %d to %d, with test and cutover "
+			    "only, else the machine's inventory)", LC_CPUS_MIN, LC_CPUS_MAX,
+			    LC_MEMORY_MIB_MIN, LC_MEMORY_MIB_MAX);
 		goto out;
 	}
 	if (own_machine(rq, rp, &a, machine_id, &m))
@@ -107,7 +118,7 @@ void api_lifecycle_post(struct request *rq, struct reply *rp)
 	snprintf(by, sizeof(by), "%s@%s", user, a.name);
 	rc = db_begin(rq->db);
 	if (!rc)
-		rc = lifecycle_act(rq->db, m.ref, act, pt ? json_integer_value(pt) : 0, by, now, &id,
+		rc = lifecycle_act(rq->db, m.ref, act, pt ? json_integer_value(pt) : 0, &size, by, now, &id,
 				   why, sizeof(why));
 	if (rc == -EPERM || rc == -ENOENT) {
 		db_rollback(rq->db);

@@ -12,8 +12,15 @@
 #include "lifecycle_store.h"
 #include "machines.h"
 
-static int act_test(sqlite3 *db, struct lc_row *r, int64_t point, const char *by, int64_t now,
-		    int64_t *job, char *why, size_t whylen)
+int lc_size_valid(const struct lc_size *size)
+{
+	return !size || ((!size->cpus || (size->cpus >= LC_CPUS_MIN && size->cpus <= LC_CPUS_MAX)) &&
+			 (!size->memory_mib || (size->memory_mib >= LC_MEMORY_MIB_MIN &&
+						size->memory_mib <= LC_MEMORY_MIB_MAX)));
+}
+
+static int act_test(sqlite3 *db, struct lc_row *r, int64_t point, const struct lc_size *size,
+		    const char *by, int64_t now, int64_t *job, char *why, size_t whylen)
 {
 	struct lc_point p;
 	int rc = lc_point_find(db, r->machine_ref, point, 0, 1, &p);
@@ -29,10 +36,11 @@ static int act_test(sqlite3 *db, struct lc_row *r, int64_t point, const char *by
 				 r->machine_id);
 		return rc;
 	}
-	return rc ? rc : lc_launch(db, r, "test", &p, by, now, job);
+	return rc ? rc : lc_launch(db, r, "test", &p, size, by, now, job);
 }
 
-static int act_cutover(sqlite3 *db, struct lc_row *r, const char *by, int64_t now, int64_t *job)
+static int act_cutover(sqlite3 *db, struct lc_row *r, const struct lc_size *size, const char *by,
+		       int64_t now, int64_t *job)
 {
 	char line[512], when[32];
 	time_t t = (time_t)now;
@@ -42,6 +50,11 @@ static int act_cutover(sqlite3 *db, struct lc_row *r, const char *by, int64_t no
 
 	if (!params)
 		return -ENOMEM;
+	/* the launch comes later, from the wait: it reads the size here */
+	if (size && size->cpus)
+		json_object_set_new(params, "cpus", json_integer(size->cpus));
+	if (size && size->memory_mib)
+		json_object_set_new(params, "memory_mib", json_integer(size->memory_mib));
 	rc = job_console_start(db, r->machine_ref, JOB_KIND_CUTOVER_POINT, params, by, now, job);
 	json_decref(params);
 	if (rc)
@@ -85,7 +98,8 @@ static int act_finalize(sqlite3 *db, struct lc_row *r, const char *by, int64_t n
 }
 
 int lifecycle_act(sqlite3 *db, int64_t machine_ref, enum lc_action a, int64_t point,
-		  const char *by, int64_t now, int64_t *job, char *why, size_t whylen)
+		  const struct lc_size *size, const char *by, int64_t now, int64_t *job, char *why,
+		  size_t whylen)
 {
 	struct lc_facts f;
 	struct lc_row r;
@@ -101,7 +115,7 @@ int lifecycle_act(sqlite3 *db, int64_t machine_ref, enum lc_action a, int64_t po
 		return rc;
 	switch (a) {
 	case LCA_TEST:
-		rc = act_test(db, &r, point, by, now, job, why, whylen);
+		rc = act_test(db, &r, point, size, by, now, job, why, whylen);
 		break;
 	case LCA_MARK_READY:
 	case LCA_REVERT:
@@ -112,7 +126,7 @@ int lifecycle_act(sqlite3 *db, int64_t machine_ref, enum lc_action a, int64_t po
 		}
 		break;
 	case LCA_CUTOVER:
-		rc = act_cutover(db, &r, by, now, job);
+		rc = act_cutover(db, &r, size, by, now, job);
 		break;
 	case LCA_FINALIZE:
 		rc = act_finalize(db, &r, by, now, job);

@@ -83,11 +83,26 @@ struct cutover_report {
  * the documented shape (then the console ignores it). */
 int cutover_report_parse(const json_t *doc, struct cutover_report *r);
 
+/* A launch's size chosen by the operator (test and cutover); a member 0
+ * takes the machine's inventory. */
+struct lc_size {
+	int64_t cpus;        /* LC_CPUS_MIN..LC_CPUS_MAX */
+	int64_t memory_mib;  /* LC_MEMORY_MIB_MIN..LC_MEMORY_MIB_MAX */
+};
+#define LC_CPUS_MIN       1
+#define LC_CPUS_MAX       64
+#define LC_MEMORY_MIB_MIN 64
+#define LC_MEMORY_MIB_MAX 1048576
+/* Whether size's members are 0 or in their ranges (staging checks them too). */
+int lc_size_valid(const struct lc_size *size);
+
 /* An operator's action (in the caller's transaction). point: the test
- * launch's staging point id (0: the newest). 0 with *job (the step's job
+ * launch's staging point id (0: the newest); size (NULL: the inventory's)
+ * for test and cutover. 0 with *job (the step's job
  * id), or -EPERM / -ENOENT with why for a 409. */
 int lifecycle_act(sqlite3 *db, int64_t machine_ref, enum lc_action a, int64_t point,
-		  const char *by, int64_t now, int64_t *job, char *why, size_t whylen);
+		  const struct lc_size *size, const char *by, int64_t now, int64_t *job, char *why,
+		  size_t whylen);
 /* {"state","since","instance","cutover","finalized","allowed","jobs"} */
 int lifecycle_json(sqlite3 *db, int64_t machine_ref, unsigned jobs, json_t **out);
 /* The machine's state name into state (at least 24 bytes). */

@@ -162,8 +162,34 @@ static int cutover_fail(sqlite3 *db, struct lc_row *r, const char *error, int64_
 
 /* CUTTING_OVER, waiting: launch from the point once staging reports it,
  * fail on the agent's error or after the timeout. */
+/* The size the operator chose with the cutover, kept in its wait's params. */
+static int cutover_size(sqlite3 *db, int64_t wait_job, struct lc_size *size)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st, "SELECT params FROM staging_jobs WHERE id = ?");
+
+	memset(size, 0, sizeof(*size));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, wait_job);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		json_t *params = json_loads(db_text(st, 0), 0, NULL);
+
+		size->cpus = json_integer_value(json_object_get(params, "cpus"));
+		size->memory_mib = json_integer_value(json_object_get(params, "memory_mib"));
+		json_decref(params);
+		if (!lc_size_valid(size))
+			memset(size, 0, sizeof(*size));
+	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(db, rc, "reading the cutover's size");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int cutover_step(sqlite3 *db, struct lc_row *r, int64_t now, unsigned timeout_s)
 {
+	struct lc_size size;
 	struct cutover_report rep;
 	struct lc_point p;
 	char line[512], when[32];
@@ -187,7 +213,9 @@ static int cutover_step(sqlite3 *db, struct lc_row *r, int64_t now, unsigned tim
 	}
 	if (rc)
 		return rc;
-	rc = lc_launch(db, r, "cutover", &p, r->cut_by, now, &launch);
+	rc = cutover_size(db, r->cut_job, &size);
+	if (!rc)
+		rc = lc_launch(db, r, "cutover", &p, &size, r->cut_by, now, &launch);
 	fmt_time((int64_t)(p.time_ns / 1000000000LL), when, sizeof(when));
 	snprintf(line, sizeof(line), "recovery point %lld on staging %s (%s) is the cutover point: "
 		 "launching it (job %lld)", (long long)p.id, p.staging, when, (long long)launch);

@@ -204,7 +204,7 @@ static int add_size(sqlite3 *db, int64_t machine_ref, json_t *params)
 }
 
 int lc_launch(sqlite3 *db, struct lc_row *r, const char *purpose, const struct lc_point *p,
-	      const char *owner, int64_t now, int64_t *job)
+	      const struct lc_size *size, const char *owner, int64_t now, int64_t *job)
 {
 	json_t *params = json_pack("{s:s, s:I}", "purpose", purpose, "point", (json_int_t)p->id);
 	char name[sizeof(r->inst_name)];
@@ -215,6 +215,12 @@ int lc_launch(sqlite3 *db, struct lc_row *r, const char *purpose, const struct l
 	if (!strcmp(purpose, "test"))
 		json_object_set_new(params, "hostname_suffix", json_string("-test"));
 	rc = add_size(db, r->machine_ref, params);
+	/* the operator's choice over the inventory's */
+	if (!rc && size && size->cpus)
+		rc = json_object_set_new(params, "cpus", json_integer(size->cpus)) ? -ENOMEM : 0;
+	if (!rc && size && size->memory_mib)
+		rc = json_object_set_new(params, "memory_mib", json_integer(size->memory_mib)) ?
+			     -ENOMEM : 0;
 	if (!rc)
 		rc = job_create_on(db, r->machine_ref, p->staging_ref, JOB_KIND_LAUNCH, params, owner,
 				   now, job);

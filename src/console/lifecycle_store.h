@@ -61,7 +61,7 @@ int lc_point_find(sqlite3 *db, int64_t machine_ref, int64_t want, int64_t after_
 /* Queue a launch of point p for purpose on p's staging server; the
  * instance (launching) goes into r. */
 int lc_launch(sqlite3 *db, struct lc_row *r, const char *purpose, const struct lc_point *p,
-	      const char *owner, int64_t now, int64_t *job);
+	      const struct lc_size *size, const char *owner, int64_t now, int64_t *job);
 /* Queue the destroy of instance name (of point, on staging_ref). */
 int lc_destroy(sqlite3 *db, int64_t machine_ref, int64_t staging_ref, const char *name,
 	       int64_t point, const char *owner, int64_t now, int64_t *job);

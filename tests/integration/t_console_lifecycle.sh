@@ -165,18 +165,21 @@ expect_error "another account's POST" 404 no_such_machine "$(lc_post test "$BOB"
 expect_error "no login" 401 auth_required "$(api call POST "/api/v1/machines/$M1/lifecycle" --json '{"action":"test"}')"
 expect_error "an unknown action" 400 malformed "$(lc_post launch)"
 expect_error "a point with mark-ready" 400 malformed "$(lc_post mark-ready "$ALICE" '"point": 1')"
+expect_error "a size with mark-ready" 400 malformed "$(lc_post mark-ready "$ALICE" '"cpus": 2')"
+expect_error "65 CPUs" 400 malformed "$(lc_post test "$ALICE" '"cpus": 65')"
+expect_error "32 MiB of memory" 400 malformed "$(lc_post test "$ALICE" '"memory_mib": 32')"
 expect_error "a launch job through the jobs API" 400 lifecycle_kind \
 	"$(api call POST "/api/v1/machines/$M1/jobs" --basic "$ALICE" --json '{"kind": "launch"}')"
 state_is READY_FOR_TEST
 
 # --- a test launch while staging is frozen: TESTING, launching; what is refused then ---
 kill -STOP "$STAGING_PID" # staging frozen: the launch stays queued
-job=$(lc_do test)
+job=$(lc_do test '"cpus": 3, "memory_mib": 1536')
 view=$(lc_get)
 [ "$(json_get "$view" 'd["state"], d["instance"]["state"], d["instance"]["name"], d["allowed"]')" = \
 	"('TESTING', 'launching', '$M1-test-$job', [])" ] || die "test: $view"
-[ "$(json_get "$(job_of "$job")" 'd["kind"], d["state"], d["owner"], d["params"]["purpose"], d["params"]["hostname_suffix"]')" = \
-	"('launch', 'queued', 'alice@acme', 'test', '-test')" ] || die "launch job: $(job_of "$job")"
+[ "$(json_get "$(job_of "$job")" 'd["kind"], d["state"], d["owner"], d["params"]["purpose"], d["params"]["hostname_suffix"], d["params"]["cpus"], d["params"]["memory_mib"]')" = \
+	"('launch', 'queued', 'alice@acme', 'test', '-test', 3, 1536)" ] || die "launch job (the operator's size over the inventory's): $(job_of "$job")"
 for a in test mark-ready revert cutover finalize; do
 	conflict "$a" "$a while the test launch runs"
 done
@@ -253,7 +256,7 @@ pass "mark-ready: READY_FOR_CUTOVER, the test instance destroyed (job $djob)"
 # staging frozen: the running agent acts on the request at once, and its
 # point must not reach the console before CUTTING_OVER has been looked at
 kill -STOP "$STAGING_PID"
-wjob=$(lc_do cutover)
+wjob=$(lc_do cutover '"cpus": 2')
 view=$(lc_get)
 [ "$(json_get "$view" 'd["state"], d["cutover"]["requested_by"], d["allowed"]')" = "('CUTTING_OVER', 'alice@acme', [])" ] ||
 	die "cutover: $view"
@@ -273,7 +276,7 @@ wait_lc 'd["state"] == "READY_FOR_CUTOVER"' 90 "the cutover launch on st1 (no la
 wv=$(job_of "$wjob")
 [ "$(json_get "$wv" 'd["state"] == "succeeded" and d["result"]["staging"] == "st1"')" = True ] || die "the wait: $wv"
 cjob=$(json_get "$wv" 'd["result"]["launch_job"]')
-[ "$(json_get "$(job_of "$cjob")" 'd["kind"], d["state"], d["params"]["purpose"], d["staging"]')" = "('launch', 'failed', 'cutover', 'st1')" ] ||
+[ "$(json_get "$(job_of "$cjob")" 'd["kind"], d["state"], d["params"]["purpose"], d["staging"], d["params"]["cpus"]')" = "('launch', 'failed', 'cutover', 'st1', 2)" ] ||
 	die "the cutover launch: $(job_of "$cjob")"
 [ "$(json_get "$(api_body "$(heartbeat)")" '"cutover" in d')" = False ] || die "the heartbeat still asks for a cutover point"
 pass "the agent's point $(json_get "$wv" 'd["result"]["point"]') on st1 was found; its launch (job $cjob) failed visibly: $(json_get "$(job_of "$cjob")" 'd["error"]'); back to READY_FOR_CUTOVER"

@@ -258,7 +258,7 @@ static int act(struct fixture *f, enum lc_action a, int64_t now, int64_t *job)
 	int rc;
 
 	assert_int_equal(db_begin(f->db), 0);
-	rc = lifecycle_act(f->db, f->m1, a, 0, "alice@acme", now, job, why, sizeof(why));
+	rc = lifecycle_act(f->db, f->m1, a, 0, NULL, "alice@acme", now, job, why, sizeof(why));
 	if (rc)
 		db_rollback(f->db);
 	else
