@@ -3,7 +3,7 @@
 # `make check-launch`: the source disks (debootstrap, cached), a private
 # libvirtd, then each conversion + boot test, and the launch through
 # staging and the lifecycle; the time of each step.
-#   tests/launch/run.sh BUILD [TEST...]    (default: bios uefi novirtio lifecycle)
+#   tests/launch/run.sh BUILD [TEST...]    (default: uefi novirtio lifecycle)
 # bios, uefi, novirtio: t_convert_boot.sh of that source disk;
 # lifecycle: t_lifecycle.sh (the bios disk replicated, test, mark ready,
 # cutover and finalize through the console, launched by staging).
@@ -12,7 +12,10 @@ BUILD=${1:-build}
 shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 variants=("$@")
-[ ${#variants[@]} -gt 0 ] || variants=(bios uefi novirtio lifecycle)
+# bios is not in the default: the lifecycle converts and boots the same BIOS
+# disk (from a recovery point), and uefi runs the same checks of the copy's
+# files; CI's time goes to what nothing else proves.
+[ ${#variants[@]} -gt 0 ] || variants=(uefi novirtio lifecycle)
 if [ "$(id -u)" -ne 0 ]; then
 	echo "check-launch: FAIL: needs root (debootstrap, loop devices, mounts, libvirtd)" >&2
 	exit 1
