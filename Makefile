@@ -325,7 +325,7 @@ check-kmod: $(PROGRAMS)
 KMOD_ORACLE_SEEDS ?= 1,2
 check-kmod-module: $(PROGRAMS)
 	$(Q)tests/kmod/run.sh guest_basic.sh guest_inflight.sh guest_devices.sh guest_freeze.sh
-	$(Q)OUT=$(abspath $(O))/kmod-oracle QEMU_TIMEOUT=900 \
+	$(Q)OUT=$(abspath $(O))/kmod-oracle QEMU_TIMEOUT=2700 \
 	GUEST_ENV="LIVEMIG_BUILD=$(O) ORACLE_SEEDS=$(KMOD_ORACLE_SEEDS)" \
 	tests/kmod/run.sh guest_oracle.sh
 

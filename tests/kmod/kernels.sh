@@ -116,9 +116,9 @@ for s in $SUITES; do
 	}
 	t=$(now)
 	# shellcheck disable=SC2086 # the test names are words
-	boot module $((300 * $(echo $tests | wc -w))) "" $tests &
+	boot module $((900 * $(echo $tests | wc -w))) "" $tests &
 	if [ -n "$ORACLE_SEEDS" ]; then
-		boot oracle 900 "LIVEMIG_BUILD=$LIVEMIG_BUILD ORACLE_SEEDS=$ORACLE_SEEDS" guest_oracle.sh &
+		boot oracle 2700 "LIVEMIG_BUILD=$LIVEMIG_BUILD ORACLE_SEEDS=$ORACLE_SEEDS" guest_oracle.sh &
 	fi
 	wait
 	for name in module oracle; do

@@ -15,7 +15,7 @@
 # Several tests run one after the other in one boot (one build, one boot);
 # each leaves the guest as it found it (module unloaded, its devices gone).
 # Environment: KVER (default: newest installed -amd64 modules directory),
-#   OUT (default: build/kmod-test), QEMU_TIMEOUT (default 240 s per test),
+#   OUT (default: build/kmod-test), QEMU_TIMEOUT (default 600 s per test),
 #   RELOADS (guest_basic.sh's module reloads, default 20),
 #   GUEST_ENV (NAME=VALUE words, no blanks inside, passed to the guest tests).
 # For another kernel than the host's packaged one (tests/kmod/kernels.sh):
@@ -32,7 +32,7 @@ KVER=${KVER:-$(ls /lib/modules | grep -- '-amd64$' | sort -V | tail -1)}
 KDIR=/lib/modules/$KVER/build
 OUT=${OUT:-$REPO/build/kmod-test}
 set -- $TEST
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-$((240 * $#))}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-$((600 * $#))}
 VMLINUZ=${VMLINUZ:-/boot/vmlinuz-$KVER}
 KO=${KO:-}
 MODROOT=${MODROOT:-/}
