@@ -135,3 +135,14 @@ int auth_agent(struct request *rq, struct reply *rp, const char *machine_id,
 	snprintf(rp->who, sizeof(rp->who), "machine=%s", m->machine_id);
 	return 0;
 }
+
+int auth_own_machine(struct request *rq, struct reply *rp, const struct account *a,
+		     const char *machine_id, struct machine_ref *m)
+{
+	int rc = machine_lookup(rq->db, machine_id, m);
+
+	if (rc == -ENOENT || (!rc && m->account_id != a->id))
+		return reply_error(rp, 404, "no_such_machine", "account %s has no machine %s",
+				   a->name, machine_id);
+	return rc ? reply_internal(rp, rc) : 0;
+}

@@ -19,6 +19,10 @@ int auth_operator(struct request *rq, struct reply *rp, struct account *acct);
 /* The calling agent must be machine_id's. */
 int auth_agent(struct request *rq, struct reply *rp, const char *machine_id,
 	       struct machine_ref *m);
+/* machine_id must be a machine of account a: else 404 no_such_machine,
+ * worded alike whether another account has it or nobody does. */
+int auth_own_machine(struct request *rq, struct reply *rp, const struct account *a,
+		     const char *machine_id, struct machine_ref *m);
 /* Whether the request carries a bearer secret (an agent) rather than a login. */
 int request_is_agent(struct request *rq);
 

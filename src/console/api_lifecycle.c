@@ -20,17 +20,6 @@
 #include "lifecycle.h"
 #include "web.h"
 
-static int own_machine(struct request *rq, struct reply *rp, const struct account *a,
-		       const char *machine_id, struct machine_ref *m)
-{
-	int rc = machine_lookup(rq->db, machine_id, m);
-
-	if (rc == -ENOENT || (!rc && m->account_id != a->id))
-		return reply_error(rp, 404, "no_such_machine", "account %s has no machine %s",
-				   a->name, machine_id);
-	return rc ? reply_internal(rp, rc) : 0;
-}
-
 void api_lifecycle_get(struct request *rq, struct reply *rp)
 {
 	const char *machine_id = rq->param;
@@ -41,7 +30,7 @@ void api_lifecycle_get(struct request *rq, struct reply *rp)
 	int rc;
 
 	if (auth_web_operator(rq, rp, &a, user, sizeof(user)) ||
-	    own_machine(rq, rp, &a, machine_id, &m))
+	    auth_own_machine(rq, rp, &a, machine_id, &m))
 		return;
 	/* reading it also moves its bounded waits on, so a lifecycle whose
 	 * agent and staging both went silent still ends */
@@ -113,7 +102,7 @@ void api_lifecycle_post(struct request *rq, struct reply *rp)
 			    LC_MEMORY_MIB_MIN, LC_MEMORY_MIB_MAX);
 		goto out;
 	}
-	if (own_machine(rq, rp, &a, machine_id, &m))
+	if (auth_own_machine(rq, rp, &a, machine_id, &m))
 		goto out;
 	snprintf(by, sizeof(by), "%s@%s", user, a.name);
 	rc = db_begin(rq->db);

@@ -20,17 +20,6 @@
 #include "staging_sync.h"
 #include "web.h"
 
-static int own_machine(struct request *rq, struct reply *rp, const struct account *a,
-		       const char *machine_id, struct machine_ref *m)
-{
-	int rc = machine_lookup(rq->db, machine_id, m);
-
-	if (rc == -ENOENT || (!rc && m->account_id != a->id))
-		return reply_error(rp, 404, "no_such_machine", "account %s has no machine %s",
-				   a->name, machine_id);
-	return rc ? reply_internal(rp, rc) : 0;
-}
-
 void api_points_get(struct request *rq, struct reply *rp)
 {
 	const char *machine_id = rq->param;
@@ -39,7 +28,7 @@ void api_points_get(struct request *rq, struct reply *rp)
 	json_t *pts = NULL;
 	int rc;
 
-	if (auth_operator(rq, rp, &a) || own_machine(rq, rp, &a, machine_id, &m))
+	if (auth_operator(rq, rp, &a) || auth_own_machine(rq, rp, &a, machine_id, &m))
 		return;
 	rc = points_machine_json(rq->db, m.ref, &pts);
 	if (rc) {
@@ -58,7 +47,7 @@ void api_jobs_list(struct request *rq, struct reply *rp)
 	json_t *jobs = NULL;
 	int rc;
 
-	if (auth_operator(rq, rp, &a) || own_machine(rq, rp, &a, machine_id, &m))
+	if (auth_operator(rq, rp, &a) || auth_own_machine(rq, rp, &a, machine_id, &m))
 		return;
 	rc = jobs_machine_json(rq->db, m.ref, JOB_LIST_DEFAULT, &jobs);
 	if (rc) {
@@ -78,7 +67,7 @@ void api_job_get(struct request *rq, struct reply *rp)
 	long long id = strtoll(job, &end, 10);
 	int rc;
 
-	if (auth_operator(rq, rp, &a) || own_machine(rq, rp, &a, machine_id, &m))
+	if (auth_operator(rq, rp, &a) || auth_own_machine(rq, rp, &a, machine_id, &m))
 		return;
 	rc = *end || end == job || id < 1 ? -ENOENT : job_json(rq->db, m.ref, id, &j);
 	if (rc == -ENOENT)
@@ -120,7 +109,7 @@ void api_jobs_post(struct request *rq, struct reply *rp)
 			    kind);
 		goto out;
 	}
-	if (own_machine(rq, rp, &a, machine_id, &m))
+	if (auth_own_machine(rq, rp, &a, machine_id, &m))
 		goto out;
 	snprintf(owner, sizeof(owner), "%s@%s", user, a.name);
 	rc = db_begin(rq->db);

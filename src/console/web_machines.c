@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_auth.h"
 #include "console.h"
 #include "db.h"
 #include "machines.h"
@@ -19,17 +20,6 @@
 #include "web_db.h"
 
 #define POINTS_DEFAULT 120
-
-static int own_machine(struct request *rq, struct reply *rp, const struct account *a,
-		       const char *machine_id, struct machine_ref *m)
-{
-	int rc = machine_lookup(rq->db, machine_id, m);
-
-	if (rc == -ENOENT || (!rc && m->account_id != a->id))
-		return reply_error(rp, 404, "no_such_machine", "account %s has no machine %s",
-				   a->name, machine_id);
-	return rc ? reply_internal(rp, rc) : 0;
-}
 
 void web_replication_post(struct request *rq, struct reply *rp)
 {
@@ -49,7 +39,7 @@ void web_replication_post(struct request *rq, struct reply *rp)
 			    "malformed request: \"state\" must be \"paused\" or \"running\"");
 		goto out;
 	}
-	if (own_machine(rq, rp, &a, machine_id, &m))
+	if (auth_own_machine(rq, rp, &a, machine_id, &m))
 		goto out;
 	if (m.deregistered_at) {
 		reply_error(rp, 409, "deregistered", "machine %s is deregistered: it no longer "
@@ -96,7 +86,7 @@ void web_timeline_get(struct request *rq, struct reply *rp)
 	}
 	if (points > rq->c->history_max)
 		points = rq->c->history_max;
-	if (own_machine(rq, rp, &a, machine_id, &m))
+	if (auth_own_machine(rq, rp, &a, machine_id, &m))
 		return;
 	rc = machine_timeline_json(rq->db, m.ref, points, &tl);
 	if (rc) {
