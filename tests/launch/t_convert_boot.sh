@@ -52,7 +52,9 @@ cleanup_domain() {
 	"$LAUNCH" destroy --driver libvirt --uri "$LIBVIRT_URI" --name "$NAME-raw" >/dev/null 2>&1
 	return 0
 }
-trap 'cleanup_domain' EXIT
+# lib.sh's cleanup (scratch directory, loop devices, processes) after ours,
+# with the test's exit status
+trap 'rc=$?; cleanup_domain; (exit $rc); _lib_cleanup' EXIT
 
 if [ "$VARIANT" = novirtio ]; then
 	step "negative control: the unconverted copy on virtio"
