@@ -434,6 +434,24 @@ int job_params_set(sqlite3 *db, int64_t id, const json_t *params)
 	return rc;
 }
 
+int job_params_get(sqlite3 *db, int64_t id, json_t **params)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st, "SELECT params FROM staging_jobs WHERE id = ?");
+
+	*params = NULL;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*params = json_loads(db_text(st, 0), 0, NULL);
+	rc = rc == SQLITE_ROW ? (*params ? 0 : -EBADMSG) :
+	     rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "reading a job's params");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int jobs_lifecycle_json(sqlite3 *db, int64_t machine_ref, unsigned limit, json_t **out)
 {
 	sqlite3_stmt *st;

@@ -66,6 +66,8 @@ int jobs_lifecycle_json(sqlite3 *db, int64_t machine_ref, unsigned limit, json_t
 /* A queued job's params, replaced (the lifecycle names an instance after
  * its job's id). */
 int job_params_set(sqlite3 *db, int64_t id, const json_t *params);
+/* A job's params (a new reference): -ENOENT without such a job. */
+int job_params_get(sqlite3 *db, int64_t id, json_t **params);
 /* One job of the machine: -ENOENT if it has none with this id. */
 int job_json(sqlite3 *db, int64_t machine_ref, int64_t id, json_t **out);
 

@@ -165,26 +165,20 @@ static int cutover_fail(sqlite3 *db, struct lc_row *r, const char *error, int64_
 /* The size the operator chose with the cutover, kept in its wait's params. */
 static int cutover_size(sqlite3 *db, int64_t wait_job, struct lc_size *size)
 {
-	sqlite3_stmt *st;
-	int rc = db_prepare(db, &st, "SELECT params FROM staging_jobs WHERE id = ?");
+	json_t *params = NULL;
+	int rc = job_params_get(db, wait_job, &params);
 
 	memset(size, 0, sizeof(*size));
+	if (rc == -ENOENT || rc == -EBADMSG)
+		return 0;
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, wait_job);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		json_t *params = json_loads(db_text(st, 0), 0, NULL);
-
-		size->cpus = json_integer_value(json_object_get(params, "cpus"));
-		size->memory_mib = json_integer_value(json_object_get(params, "memory_mib"));
-		json_decref(params);
-		if (!lc_size_valid(size))
-			memset(size, 0, sizeof(*size));
-	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(db, rc, "reading the cutover's size");
-	sqlite3_finalize(st);
-	return rc;
+	size->cpus = json_integer_value(json_object_get(params, "cpus"));
+	size->memory_mib = json_integer_value(json_object_get(params, "memory_mib"));
+	json_decref(params);
+	if (!lc_size_valid(size))
+		memset(size, 0, sizeof(*size));
+	return 0;
 }
 
 static int cutover_step(sqlite3 *db, struct lc_row *r, int64_t now, unsigned timeout_s)
