@@ -15,6 +15,11 @@
 # Every step is timed; the summary names the exact package versions.
 #
 #   tests/kmod/kernels.sh [SUITE ...]   default: bullseye trixie sid
+#   tests/kmod/kernels.sh --prepare [SUITE ...]
+#                                       steps 1 and 2 only (downloads, the
+#                                       chroots, a first DKMS build): fills
+#                                       KCACHE while other work uses the CPU
+#                                       (ci/warm_caches.sh); boots nothing
 # (the programs must be built: make check-kernels does it)
 # Environment: KCACHE (default /var/cache/livemig-tests: downloads and chroot
 #   tarballs, kept between runs), OUT (default build/kmod-kernels),
@@ -27,7 +32,9 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO"
 export KCACHE=${KCACHE:-/var/cache/livemig-tests}
-OUT=${OUT:-$REPO/build/kmod-kernels}
+PREPARE=0
+[ "${1:-}" = --prepare ] && { PREPARE=1; shift; }
+OUT=${OUT:-$REPO/build/kmod-kernels$([ "$PREPARE" = 0 ] || echo -prepare)}
 SUITES=${*:-bullseye trixie sid}
 say() { echo "check-kernels: $*"; }
 now() { date +%s.%N; }
@@ -52,7 +59,7 @@ done
 [ -n "$tests" ] || { say "no guest tests to run"; exit 2; }
 ORACLE_SEEDS=${KERNEL_ORACLE_SEEDS-1,2}
 LIVEMIG_BUILD=${LIVEMIG_BUILD:-build}
-if [ -n "$ORACLE_SEEDS" ]; then
+if [ -n "$ORACLE_SEEDS" ] && [ "$PREPARE" = 0 ]; then
 	[ -x "$REPO/$LIVEMIG_BUILD/livemigd" ] ||
 		{ say "no $LIVEMIG_BUILD/livemigd for the oracle: run make first (or KERNEL_ORACLE_SEEDS=)"; exit 2; }
 fi
@@ -98,6 +105,10 @@ for s in $SUITES; do
 		sed -n 's/^probe: CBT_//p' | sort -u | tr '\n' ' ')
 	say "$s: probes: $probes"
 	line="$line, dkms build ${tb}s"
+	if [ "$PREPARE" = 1 ]; then
+		echo "$line (prepared)" >>"$summary"
+		continue
+	fi
 
 	# boot the kernel: NAME TIMEOUT GUEST_ENV TESTS...; PASS or FAIL on the
 	# last line of its log (OUT is the subshell's own)

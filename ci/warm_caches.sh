@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Fill the test caches that the long tiers would otherwise fill on CI's
+# critical path: the other releases' kernels, their chroots and a first DKMS
+# build (tests/kmod/kernels.sh --prepare), and the Debian 12 guest disks of
+# the launch tests (tests/launch/guest_image.sh). Most of it is downloads,
+# debootstraps and dpkg runs that wait on the network and the disk, so
+# .ci/run runs this at low priority beside `make check` and waits for it
+# before the tiers that need it. Safe to run again: every step is cached
+# and locked, a second run finds everything made.
+#   ci/warm_caches.sh          (root; ci/deps.sh test first)
+# Each step's time and result is printed; exit 0 only if every step worked
+# (a step that failed here fails again, with its log, in its own tier).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+LOGS=build/warm-caches
+mkdir -p "$LOGS"
+failed=0
+# step NAME COMMAND...: its output in $LOGS/NAME.log, its tail if it failed
+step() {
+	local name=$1 s rc=0
+	shift
+	s=$(date +%s)
+	"$@" >"$LOGS/$name.log" 2>&1 || rc=$?
+	echo "warm-caches: $name: exit $rc after $(($(date +%s) - s)) s"
+	[ "$rc" = 0 ] || tail -n 20 "$LOGS/$name.log" | sed 's/^/  | /'
+	return "$rc"
+}
+# the kernels beside the guest disks: both mostly wait on the network
+step kernels tests/kmod/kernels.sh --prepare &
+kernels=$!
+for v in bios uefi novirtio; do
+	step "launch-image-$v" tests/launch/guest_image.sh "$v" || failed=1
+done
+wait "$kernels" || failed=1
+exit "$failed"
