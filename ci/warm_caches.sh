@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Fill the test caches that the long tiers would otherwise fill on CI's
-# critical path: the other releases' kernels, their chroots and a first DKMS
-# build (tests/kmod/kernels.sh --prepare), and the Debian 12 guest disks of
+# critical path: the other releases' kernels, their chroots
+# (tests/kmod/kernels.sh --prepare), and the Debian 12 guest disks of
 # the launch tests (tests/launch/guest_image.sh). Most of it is downloads,
 # debootstraps and dpkg runs that wait on the network and the disk, so
 # .ci/run runs this at low priority beside `make check` and waits for it

@@ -10,6 +10,7 @@
 #
 #   tests/kmod/chroot_dkms.sh SUITE OUTDIR
 # Result: OUTDIR/livemig_cbt.ko (uncompressed), OUTDIR/make.log (DKMS's log).
+# CHROOT_ONLY=1: only make the cached chroot (below), build nothing.
 # The chroot is cached as $KCACHE/chroots/SUITE.tar.zst (debootstrap once,
 # about a minute); each run unpacks it into a scratch directory, works in a
 # private mount namespace (nothing stays mounted) and deletes it.
@@ -64,6 +65,9 @@ if [ ! -s "$TARBALL" ]; then
 	rm -rf "$tmp"
 	say "chroot cached as $TARBALL ($(du -h "$TARBALL" | cut -f1)) in $(took "$t") s"
 fi
+
+# CHROOT_ONLY=1 (kernels.sh --prepare): the cached chroot is all that is wanted
+[ "${CHROOT_ONLY:-0}" = 1 ] && exit 0
 
 t=$(now)
 C=$(mktemp -d "$KCACHE/chroots/$SUITE.run.XXXXXX")

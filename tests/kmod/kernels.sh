@@ -16,10 +16,10 @@
 #
 #   tests/kmod/kernels.sh [SUITE ...]   default: bullseye trixie sid
 #   tests/kmod/kernels.sh --prepare [SUITE ...]
-#                                       steps 1 and 2 only (downloads, the
-#                                       chroots, a first DKMS build): fills
-#                                       KCACHE while other work uses the CPU
-#                                       (ci/warm_caches.sh); boots nothing
+#                                       the downloads of step 1 and the cached
+#                                       chroot of step 2, no DKMS build and no
+#                                       boot: fills KCACHE while other work
+#                                       uses the CPU (ci/warm_caches.sh)
 # (the programs must be built: make check-kernels does it)
 # Environment: KCACHE (default /var/cache/livemig-tests: downloads and chroot
 #   tarballs, kept between runs), OUT (default build/kmod-kernels),
@@ -86,6 +86,16 @@ for s in $SUITES; do
 	line="$s $KVER ($PACKAGES; $COMPILER): fetch ${tf}s"
 
 	t=$(now)
+	if [ "$PREPARE" = 1 ]; then
+		if CHROOT_ONLY=1 tests/kmod/chroot_dkms.sh "$s" "$res/dkms"; then
+			echo "$line, chroot $(took "$t")s (prepared)" >>"$summary"
+		else
+			say "FAIL $s: its chroot"
+			echo "$line, FAIL chroot" >>"$summary"
+			failed=1
+		fi
+		continue
+	fi
 	if ! tests/kmod/chroot_dkms.sh "$s" "$res/dkms"; then
 		say "FAIL $s: DKMS build for $KVER"
 		echo "$line, FAIL dkms build" >>"$summary"
@@ -105,10 +115,6 @@ for s in $SUITES; do
 		sed -n 's/^probe: CBT_//p' | sort -u | tr '\n' ' ')
 	say "$s: probes: $probes"
 	line="$line, dkms build ${tb}s"
-	if [ "$PREPARE" = 1 ]; then
-		echo "$line (prepared)" >>"$summary"
-		continue
-	fi
 
 	# boot the kernel: NAME TIMEOUT GUEST_ENV TESTS...; PASS or FAIL on the
 	# last line of its log (OUT is the subshell's own)
