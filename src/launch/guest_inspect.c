@@ -34,7 +34,21 @@ static int by_depth(const void *a, const void *b)
 	return dx != dy ? dx - dy : strcmp(x->mountpoint, y->mountpoint);
 }
 
-/* where a partition lies in the disk, for the native loop devices */
+/* What the native phase mounts: the guest's tools and what they read and
+ * write (kernels, initramfs, GRUB, update-initramfs's state in /var). Data
+ * file systems, on whichever disk, stay unmounted: nothing native reads
+ * them, and this host's kernel need not know their file system. */
+static int native_needs(const char *mp, int required)
+{
+	static const char *const sys[] = { "/", "/boot", "/usr", "/var", NULL };
+
+	for (const char *const *p = sys; *p; p++)
+		if (!strcmp(mp, *p))
+			return !required || strcmp(*p, "/var");
+	return 0;
+}
+
+/* which disk and where in it a partition lies, for the native loop devices */
 static int locate(struct conv *c, struct conv_mount *m)
 {
 	struct guestfs_partition_list *pl;
@@ -42,14 +56,20 @@ static int locate(struct conv *c, struct conv_mount *m)
 	int num;
 	uint32_t i;
 
+	m->disk = -1;
 	num = guestfs_part_to_partnum(c->g, m->device);
-	disk = guestfs_part_to_dev(c->g, m->device);
+	disk = num >= 1 ? guestfs_part_to_dev(c->g, m->device) : NULL;
 	if (num < 1 || !disk) {
 		free(disk);
+		/* a data file system on LVM, RAID or a whole disk is the guest's
+		 * own business at boot: nothing native touches it */
+		if (!native_needs(m->mountpoint, 1))
+			return 0;
 		return conv_fail(c, -ENOTSUP, "the file system for %s is on %s, not on a partition "
 				 "(LVM, RAID or a whole disk are not converted yet)", m->mountpoint, m->device);
 	}
-	pl = guestfs_part_list(c->g, disk);
+	m->disk = guestfs_device_index(c->g, disk);
+	pl = m->disk >= 0 ? guestfs_part_list(c->g, disk) : NULL;
 	free(disk);
 	if (!pl)
 		return conv_fail(c, -EIO, "cannot read the partition table: %s", guestfs_last_error(c->g));
@@ -59,6 +79,8 @@ static int locate(struct conv *c, struct conv_mount *m)
 			m->size = pl->val[i].part_size;
 		}
 	guestfs_free_partition_list(pl);
+	/* the ESP is edited through libguestfs; this host's kernel may lack vfat */
+	m->native = native_needs(m->mountpoint, 0) && strcmp(m->fstype, "vfat") && strcmp(m->fstype, "swap");
 	return m->size ? 0 : conv_fail(c, -EIO, "partition %d of %s not found", num, m->device);
 }
 
@@ -77,11 +99,25 @@ static int read_mounts(struct conv *c)
 			rc = conv_fail(c, -E2BIG, "more than %d file systems", CONV_MAX_MOUNTS);
 			break;
 		}
+		s = guestfs_vfs_type(c->g, p[1]);
+		if (!s) {
+			/* fstab names a device none of the disks given has (a disk
+			 * left out): the edits comment its entry out, and the copy
+			 * boots without it; the system's own cannot be left out */
+			if (native_needs(p[0], 1)) {
+				rc = conv_fail(c, -ENOENT, "the file system for %s (%s) is on none of the %d disks "
+					       "given: give every disk of the machine, in its order", p[0], p[1],
+					       c->opt->n_disks);
+				break;
+			}
+			conv_change(c, "warning", "/etc/fstab", "%s (%s) is on none of the %d disks given: not "
+				    "mounted in the copy", p[1], p[0], c->opt->n_disks);
+			continue;
+		}
 		m = &c->mounts[c->n_mounts++];
 		snprintf(m->mountpoint, sizeof(m->mountpoint), "%s", p[0]);
 		snprintf(m->device, sizeof(m->device), "%s", p[1]);
-		s = guestfs_vfs_type(c->g, m->device);
-		snprintf(m->fstype, sizeof(m->fstype), "%s", s ? s : "");
+		snprintf(m->fstype, sizeof(m->fstype), "%s", s);
 		free(s);
 		s = guestfs_vfs_uuid(c->g, m->device);
 		snprintf(m->uuid, sizeof(m->uuid), "%s", s ? s : "");
