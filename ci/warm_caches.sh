@@ -29,7 +29,7 @@ step() {
 # the kernels beside the guest disks: both mostly wait on the network
 step kernels tests/kmod/kernels.sh --prepare &
 kernels=$!
-for v in bios uefi novirtio; do
+for v in bios uefi novirtio data; do
 	step "launch-image-$v" tests/launch/guest_image.sh "$v" || failed=1
 done
 wait "$kernels" || failed=1
