@@ -14,6 +14,8 @@
 # --audit-max-age prune at start and with each record.
 # A launch that comes up needs staging's launcher kinds: the test launch's
 # end comes from staging_launcher_standin.py (the documented sync protocol).
+# The calls are curl and the checks jq: a python3 start costs seconds on a
+# busy machine, and this test makes about two hundred of them.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh" "$@"
 # shellcheck source-path=SCRIPTDIR
@@ -31,37 +33,53 @@ setup_pki
 CONSOLE_PORT_FIXED=$(free_port)
 start_console --listen "127.0.0.1:$CONSOLE_PORT_FIXED" --heartbeat-interval 1s
 
-audit() { # QUERY [LOGIN]: GET /api/v1/audit?QUERY, the body (200 required)
-	local out
-	out=$(api call GET "/api/v1/audit?$1" --basic "${2:-$ALICE}")
-	[ "$(api_status "$out")" = 200 ] || die "GET /api/v1/audit?$1: $out"
-	api_body "$out"
+# call METHOD PATH [JSON] [LOGIN] [SOURCE]: the status in $STATUS, the body
+# in $BODY. LOGIN: basic auth (default alice), "-" none, or "bearer:SECRET".
+call() {
+	local args=(-sS --cacert "$SERVER_CA" -X "$1" -o "$T/body" -w '%{http_code}'
+		-H 'X-Requested-With: test')
+	case ${4:-$ALICE} in
+	-) ;;
+	bearer:*) args+=(-H "Authorization: Bearer ${4#bearer:}") ;;
+	*) args+=(-u "${4:-$ALICE}") ;;
+	esac
+	[ -n "${3:-}" ] && args+=(-H 'Content-Type: application/json' --data "$3")
+	[ -n "${5:-}" ] && args+=(--interface "$5")
+	STATUS=$(curl "${args[@]}" "https://127.0.0.1:$CONSOLE_PORT$2") || die "curl $1 $2 failed"
+	BODY=$(cat "$T/body")
 }
-# the newest record of QUERY in $REC: "actor|role|from|action|machine_id|target"
-# (None where null); its time in $AT, its detail (JSON) in $DETAIL
-newest() { # QUERY [LOGIN]
-	local j out
-	j=$(audit "$1&limit=1" "${2:-}")
-	out=$(json_get "$j" '"\n".join([str(d["records"][0]["at"]), json.dumps(d["records"][0]["detail"], sort_keys=True), "|".join(str(d["records"][0][k]) for k in ("actor", "role", "from", "action", "machine_id", "target"))]) if len(d["records"]) == 1 else ""')
-	[ -n "$out" ] || die "no record for $1: $j"
-	{ read -r AT; read -r DETAIL; read -r REC; } <<<"$out"
+op() { call "$1" "$2" "${3:-}" "${4:-$ALICE}" "$OTHER_IP"; } # from the other address
+want() { # STATUS [CODE] WHAT: the last call's answer
+	local code
+	code=$(jq -r '.code // ""' <<<"$BODY")
+	[ "$STATUS" = "$1" ] && [ "$code" = "${2:-}" ] || die "$3: expected $1 ${2:-}, got $STATUS $BODY"
+	[ -z "${2:-}" ] || pass "$3: $1 $2: $(jq -r .error <<<"$BODY")"
 }
-# expect QUERY WANT T0 WHAT: the newest record of QUERY is WANT, made
-# between T0 and now
+audit() { # QUERY [LOGIN]: GET /api/v1/audit?QUERY into $BODY (200 required)
+	call GET "/api/v1/audit?$1" "" "${2:-$ALICE}"
+	[ "$STATUS" = 200 ] || die "GET /api/v1/audit?$1: $STATUS $BODY"
+}
+q() { jq -r "$1" <<<"$BODY"; } # a jq filter on the last answer
+# how many records (in a subshell: $BODY is not kept)
+count() { audit "limit=500&${1:-}" "${2:-}"; q '.records | length'; }
+urlq() { jq -rn --arg s "$1" '$s | @uri'; }
+# expect QUERY WANT T0 WHAT: the newest record of QUERY is WANT
+# ("actor|role|from|action|machine_id|target", null as "null"), made between
+# T0 and now; its detail in $DETAIL
 expect() {
-	local t1
-	newest "$1"
+	local rec at t1
+	audit "$1&limit=1"
 	t1=$(date +%s)
-	[ "$REC" = "$2" ] || die "$4: record $REC, expected $2"
-	[ "$AT" -ge "$3" ] && [ "$AT" -le "$t1" ] || die "$4: at $AT, not within $3..$t1"
-	pass "$4: $REC at $AT $DETAIL"
+	[ "$(q '.records | length')" = 1 ] || die "$4: no record for $1: $BODY"
+	rec=$(q '.records[0] | [.actor, .role, .from, .action, .machine_id, .target] | map(tostring) | join("|")')
+	at=$(q '.records[0].at')
+	DETAIL=$(q '.records[0].detail | tojson')
+	[ "$rec" = "$2" ] || die "$4: record $rec, expected $2"
+	[ "$at" -ge "$3" ] && [ "$at" -le "$t1" ] || die "$4: at $at, not within $3..$t1"
+	pass "$4: $rec at $at $DETAIL"
 }
-urlq() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
-count() { # [QUERY] [LOGIN]: how many records
-	json_get "$(audit "limit=500&${1:-}" "${2:-}")" 'len(d["records"])'
-}
-detail_is() { # PYTHON_EXPR_ON_d WHAT: about $DETAIL
-	[ "$(json_get "$DETAIL" "$1")" = True ] || die "$2: detail $DETAIL"
+detail_is() { # JQ_CONDITION WHAT: about $DETAIL
+	[ "$(jq "$1" <<<"$DETAIL")" = true ] || die "$2: detail $DETAIL"
 }
 
 # --- the admin command: who is the Unix user, from where is local ---
@@ -75,19 +93,19 @@ echo 'other-password' | admin create-user other bob >/dev/null || die "create-us
 TOKEN=$(admin create-token acme --label fleet --max-uses 9 2>/dev/null) || die "create-token"
 admin add-staging standin >"$T/standin.secret" 2>/dev/null || die "add-staging standin"
 chmod 600 "$T/standin.secret"
-expect "action=account.create" "$ADMIN_ACTOR|None|local|account.create|None|account acme" "$t0" "admin create-account"
-detail_is 'd == {"licenses": 5}' "create-account"
-expect "action=account.set-licenses" "$ADMIN_ACTOR|None|local|account.set-licenses|None|account acme" "$t0" "admin set-licenses"
-detail_is 'd == {"licenses": 4, "licenses_before": 5}' "set-licenses"
-expect "action=user.create&actor=$(urlq "$ADMIN_ACTOR")" "$ADMIN_ACTOR|None|local|user.create|None|user vic@acme" "$t0" "admin create-user"
-detail_is 'd == {"role": "viewer"}' "create-user"
-expect "action=token.create" "$ADMIN_ACTOR|None|local|token.create|None|token 1" "$t0" "admin create-token"
-detail_is 'd["label"] == "fleet" and d["max_uses"] == 9 and d["token"] == 1' "create-token"
-out=$(admin audit --console --json) || die "admin audit --console"
-[ "$(json_get "$out" '[(r["action"], r["target"], r["actor"], r["from"]) for r in d["records"]]')" = \
-	"[('staging.add', 'staging standin', '$ADMIN_ACTOR', 'local')]" ] || die "console-wide records: $out"
+expect "action=account.create" "$ADMIN_ACTOR|null|local|account.create|null|account acme" "$t0" "admin create-account"
+detail_is '. == {"licenses": 5}' "create-account"
+expect "action=account.set-licenses" "$ADMIN_ACTOR|null|local|account.set-licenses|null|account acme" "$t0" "admin set-licenses"
+detail_is '. == {"licenses": 4, "licenses_before": 5}' "set-licenses"
+expect "action=user.create&actor=$(urlq "$ADMIN_ACTOR")" "$ADMIN_ACTOR|null|local|user.create|null|user vic@acme" "$t0" "admin create-user"
+detail_is '. == {"role": "viewer"}' "create-user"
+expect "action=token.create" "$ADMIN_ACTOR|null|local|token.create|null|token 1" "$t0" "admin create-token"
+detail_is '. == {"token": 1, "label": "fleet", "max_uses": 9, "expires_at": null}' "create-token"
+BODY=$(admin audit --console --json) || die "admin audit --console"
+[ "$(q '[.records[] | [.action, .target, .actor, .from] | join("|")] | join(",")')" = \
+	"staging.add|staging standin|$ADMIN_ACTOR|local" ] || die "console-wide records: $BODY"
 pass "admin add-staging: a console-wide record (admin audit --console), in no account's log"
-[ "$(count "" "$BOB")" = 2 ] || die "account other sees: $(audit "" "$BOB")"
+[ "$(count "" "$BOB")" = 2 ] || die "account other sees: $BODY"
 pass "account other's log holds only its own create-account and create-user"
 
 # --- agents: registration, by the credential they present ---
@@ -97,199 +115,179 @@ out=$(api register --dir "$A" --machine m1 --token "$TOKEN")
 [ "$(api_status "$out")" = 201 ] || die "register m1: $out"
 chmod 600 "$A/m1.secret"
 M1=$(cat "$A/m1.id")
-expect "action=machine.register&machine=$M1" "agent $M1|None|127.0.0.1|machine.register|$M1|None" "$t0" "registration with a token"
-detail_is 'd["credential"] == "token 1" and d["hostname"] == "m1.example" and d["reused"] is False and d["identity_value"] == "i-m1"' "token registration"
+expect "action=machine.register&machine=$M1" "agent $M1|null|127.0.0.1|machine.register|$M1|null" "$t0" "registration with a token"
+detail_is '.credential == "token 1" and .hostname == "m1.example" and .reused == false and .identity_value == "i-m1"' "token registration"
 out=$(api --source "$OTHER_IP" register --dir "$A" --machine m2 --user alice --password operator-password --account acme)
 [ "$(api_status "$out")" = 201 ] || die "register m2: $out"
 M2=$(cat "$A/m2.id")
-expect "action=machine.register&machine=$M2" "agent $M2|None|$OTHER_IP|machine.register|$M2|None" "$t0" "registration with a password, from $OTHER_IP"
-detail_is 'd["credential"] == "password of alice@acme"' "password registration"
+expect "action=machine.register&machine=$M2" "agent $M2|null|$OTHER_IP|machine.register|$M2|null" "$t0" "registration with a password, from $OTHER_IP"
+detail_is '.credential == "password of alice@acme"' "password registration"
 
 # --- an operator through the API (basic auth), from the other address ---
-op() { # METHOD PATH [JSON] [LOGIN]: the answer, from $OTHER_IP
-	if [ -n "${3:-}" ]; then
-		api --source "$OTHER_IP" call "$1" "$2" --json "$3" --basic "${4:-$ALICE}"
-	else
-		api --source "$OTHER_IP" call "$1" "$2" --basic "${4:-$ALICE}"
-	fi
-}
 t0=$(date +%s)
-out=$(op POST "/api/v1/machines/$M1/replication" '{"state": "paused"}')
-[ "$(api_status "$out")" = 202 ] || die "pause: $out"
-expect "action=machine.pause" "alice@acme|operator|$OTHER_IP|machine.pause|$M1|None" "$t0" "pause"
-out=$(op POST "/api/v1/machines/$M1/replication" '{"state": "running"}')
-[ "$(api_status "$out")" = 202 ] || die "resume: $out"
-expect "action=machine.resume" "alice@acme|operator|$OTHER_IP|machine.resume|$M1|None" "$t0" "resume"
-out=$(op POST /api/v1/tokens '{"label": "one-off", "max_uses": 1}')
-[ "$(api_status "$out")" = 201 ] || die "token create: $out"
-tid=$(json_get "$(api_body "$out")" 'd["id"]')
-secret=$(json_get "$(api_body "$out")" 'd["token"]')
-expect "action=token.create" "alice@acme|operator|$OTHER_IP|token.create|None|token $tid" "$t0" "token created through the API"
-detail_is "d == {'token': $tid, 'label': 'one-off', 'max_uses': 1, 'expires_at': None}" "token.create"
-out=$(op DELETE "/api/v1/tokens/$tid")
-[ "$(api_status "$out")" = 200 ] || die "token revoke: $out"
-expect "action=token.revoke" "alice@acme|operator|$OTHER_IP|token.revoke|None|token $tid" "$t0" "token revoked through the API"
-out=$(op POST "/api/v1/machines/$M1/jobs" '{"kind": "refresh-points"}')
-[ "$(api_status "$out")" = 201 ] || die "job: $out"
-job=$(json_get "$(api_body "$out")" 'd["id"]')
-expect "action=job.create" "alice@acme|operator|$OTHER_IP|job.create|$M1|None" "$t0" "a staging job asked"
-detail_is "d == {'job': $job, 'kind': 'refresh-points'}" "job.create"
+op POST "/api/v1/machines/$M1/replication" '{"state": "paused"}'
+want 202 "" "pause"
+expect "action=machine.pause" "alice@acme|operator|$OTHER_IP|machine.pause|$M1|null" "$t0" "pause"
+op POST "/api/v1/machines/$M1/replication" '{"state": "running"}'
+want 202 "" "resume"
+expect "action=machine.resume" "alice@acme|operator|$OTHER_IP|machine.resume|$M1|null" "$t0" "resume"
+op POST /api/v1/tokens '{"label": "one-off", "max_uses": 1}'
+want 201 "" "token create"
+tid=$(q .id)
+secret=$(q .token)
+expect "action=token.create" "alice@acme|operator|$OTHER_IP|token.create|null|token $tid" "$t0" "token created through the API"
+detail_is ". == {\"token\": $tid, \"label\": \"one-off\", \"max_uses\": 1, \"expires_at\": null}" "token.create"
+op DELETE "/api/v1/tokens/$tid"
+want 200 "" "token revoke"
+expect "action=token.revoke" "alice@acme|operator|$OTHER_IP|token.revoke|null|token $tid" "$t0" "token revoked through the API"
+op POST "/api/v1/machines/$M1/jobs" '{"kind": "refresh-points"}'
+want 201 "" "job"
+job=$(q .id)
+expect "action=job.create" "alice@acme|operator|$OTHER_IP|job.create|$M1|null" "$t0" "a staging job asked"
+detail_is ". == {\"job\": $job, \"kind\": \"refresh-points\"}" "job.create"
 grep -Fq "$secret" "$CONSOLE_DB" "$CONSOLE_DB-wal" && die "the token's secret is in the database"
 pass "the audit log holds no token secret"
 
 # --- refused changes leave no record ---
 before=$(count)
-out=$(op POST "/api/v1/machines/$M1/lifecycle" '{"action": "test"}' "$VIC")
-expect_error "a viewer's lifecycle action" 403 forbidden "$out"
-out=$(op POST "/api/v1/machines/$M1/lifecycle" '{"action": "mark-ready"}')
-expect_error "mark-ready in READY_FOR_TEST" 409 conflict "$out"
-out=$(op DELETE "/api/v1/tokens/$tid")
-expect_error "revoking a revoked token" 409 already_revoked "$out"
-out=$(op DELETE "/api/v1/machines/$M1" "" "$BOB")
-expect_error "another account's removal" 404 no_such_machine "$out"
-out=$(op POST "/api/v1/machines/$M1/replication" '{"state": "paused"}' "alice@acme:wrong-password")
-expect_error "a wrong password" 401 bad_credentials "$out"
+op POST "/api/v1/machines/$M1/lifecycle" '{"action": "test"}' "$VIC"
+want 403 forbidden "a viewer's lifecycle action"
+op POST "/api/v1/machines/$M1/lifecycle" '{"action": "mark-ready"}'
+want 409 conflict "mark-ready in READY_FOR_TEST"
+op DELETE "/api/v1/tokens/$tid"
+want 409 already_revoked "revoking a revoked token"
+op DELETE "/api/v1/machines/$M1" "" "$BOB"
+want 404 no_such_machine "another account's removal"
+op POST "/api/v1/machines/$M1/replication" '{"state": "paused"}' "alice@acme:wrong-password"
+want 401 bad_credentials "a wrong password"
 out=$(api register --dir "$A" --machine m9 --token "$secret")
 expect_error "a revoked token's registration" 403 token_revoked "$out"
 [ "$(count)" = "$before" ] || die "refused changes wrote records: $before -> $(count)"
 pass "six refused changes: still $before records"
 
 # --- the launch lifecycle: an operator's test launch, the admin's revert ---
-now_ns() { date +%s%N; }
 printf '[{"id": 1000, "time": "t", "time_ns": %s, "origin": "requested", "consistency": "filesystem", "pinned": false}]\n' \
-	"$(now_ns)" >"$T/standin.points"
+	"$(date +%s%N)" >"$T/standin.points"
 : >"$T/standin.jobs"
 python3 "$TESTS/staging_launcher_standin.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" \
 	--secret "$T/standin.secret" --machine "$M1" --points "$T/standin.points" \
 	--jobs-log "$T/standin.jobs" >"$T/standin.log" 2>&1 &
 track_pid $!
 _LIB_LOGS+=("$T/standin.log")
-for _ in $(seq 300); do
-	pts=$(api_body "$(api call GET "/api/v1/machines/$M1/points" --basic "$ALICE")")
-	[ "$(json_get "$pts" 'len(d["points"])')" = 1 ] && break
+for _ in $(seq 600); do
+	call GET "/api/v1/machines/$M1/points"
+	[ "$(q '.points | length')" = 1 ] && break
 	sleep 0.2
 done
-[ "$(json_get "$pts" 'len(d["points"])')" = 1 ] || die "the stand-in's point never arrived: $pts"
+[ "$(q '.points | length')" = 1 ] || die "the stand-in's point never arrived: $BODY"
 t0=$(date +%s)
-out=$(op POST "/api/v1/machines/$M1/lifecycle" '{"action": "test", "point": 1000, "cpus": 2}')
-[ "$(api_status "$out")" = 202 ] || die "test launch: $out"
-job=$(json_get "$(api_body "$out")" 'd["job"]["id"]')
-expect "action=lifecycle.test" "alice@acme|operator|$OTHER_IP|lifecycle.test|$M1|None" "$t0" "a test launch"
-detail_is "d == {'from': 'READY_FOR_TEST', 'to': 'TESTING', 'job': $job, 'point': 1000, 'cpus': 2}" "lifecycle.test"
+op POST "/api/v1/machines/$M1/lifecycle" '{"action": "test", "point": 1000, "cpus": 2}'
+want 202 "" "test launch"
+job=$(q .job.id)
+expect "action=lifecycle.test" "alice@acme|operator|$OTHER_IP|lifecycle.test|$M1|null" "$t0" "a test launch"
+detail_is ". == {\"from\": \"READY_FOR_TEST\", \"to\": \"TESTING\", \"job\": $job, \"point\": 1000, \"cpus\": 2}" "lifecycle.test"
 admin lifecycle acme "$M1" revert >/dev/null || die "admin lifecycle revert"
-expect "action=lifecycle.revert" "$ADMIN_ACTOR|None|local|lifecycle.revert|$M1|None" "$t0" "the admin command's revert"
-detail_is 'd["from"] == "TESTING" and d["to"] == "READY_FOR_TEST"' "lifecycle.revert"
-[ "$(count "action=lifecycle.")" = 2 ] || die "action=lifecycle. (a family): $(audit "action=lifecycle.")"
+expect "action=lifecycle.revert" "$ADMIN_ACTOR|null|local|lifecycle.revert|$M1|null" "$t0" "the admin command's revert"
+detail_is '.from == "TESTING" and .to == "READY_FOR_TEST"' "lifecycle.revert"
+[ "$(count "action=lifecycle.")" = 2 ] || die "action=lifecycle. (a family): $BODY"
 pass "action=lifecycle. selects the family: 2 records"
 
 # --- the page's session: sign-in, a pause with the CSRF token, sign-out ---
 t0=$(date +%s)
-python3 - "$CONSOLE_PORT" "$SERVER_CA" "$M1" "$OTHER_IP" >"$T/session.out" 2>&1 <<-'PY' || die "the session: $(cat "$T/session.out")"
-	import http.client, json, ssl, sys
-	port, ca, machine, source = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-	def call(method, path, body=None, headers=None):
-	    c = http.client.HTTPSConnection("127.0.0.1", port, source_address=(source, 0),
-	                                    context=ssl.create_default_context(cafile=ca))
-	    h = {"Content-Type": "application/json", "X-Requested-With": "fetch"}
-	    h.update(headers or {})
-	    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
-	    r = c.getresponse()
-	    return r.status, r.getheader("Set-Cookie"), json.loads(r.read() or b"null")
-	st, cookie, s = call("POST", "/api/v1/session", {"account": "acme", "user": "vic", "password": "viewer-password"})
-	assert st == 200, (st, s)
-	cookie = cookie.split(";")[0]
-	st, _, body = call("POST", "/api/v1/machines/%s/replication" % machine, {"state": "paused"}, {"Cookie": cookie})
-	assert st == 403 and body["code"] == "csrf_required", (st, body)
-	st, _, body = call("POST", "/api/v1/machines/%s/replication" % machine, {"state": "paused"},
-	                   {"Cookie": cookie, "X-CSRF-Token": s["csrf_token"]})
-	assert st == 202, (st, body)
-	st, _, body = call("GET", "/api/v1/machines/%s/audit?limit=1" % machine, None, {"Cookie": cookie})
-	assert st == 200 and body["records"][0]["action"] == "machine.pause", (st, body)
-	st, _, body = call("DELETE", "/api/v1/session", None, {"Cookie": cookie, "X-CSRF-Token": s["csrf_token"]})
-	assert st == 200, (st, body)
-	print("session: signed in, paused, read the machine's audit, signed out")
-PY
-j=$(audit "actor=vic@acme")
-[ "$(json_get "$j" '[(r["action"], r["role"], r["from"], r["machine_id"]) for r in d["records"]]')" = \
-	"[('session.sign-out', 'viewer', '$OTHER_IP', None), ('machine.pause', 'viewer', '$OTHER_IP', '$M1'), ('session.sign-in', 'viewer', '$OTHER_IP', None)]" ] ||
-	die "the session's records: $j"
+jar=(-sS --cacert "$SERVER_CA" --interface "$OTHER_IP" -b "$T/jar" -c "$T/jar" -H 'Content-Type: application/json')
+csrf=$(curl "${jar[@]}" -X POST --data '{"account": "acme", "user": "vic", "password": "viewer-password"}' \
+	"https://127.0.0.1:$CONSOLE_PORT/api/v1/session" | jq -r .csrf_token) || die "sign-in"
+[ -n "$csrf" ] && [ "$csrf" != null ] || die "sign-in gave no CSRF token"
+st=$(curl "${jar[@]}" -o /dev/null -w '%{http_code}' -X POST --data '{"state": "paused"}' \
+	"https://127.0.0.1:$CONSOLE_PORT/api/v1/machines/$M1/replication")
+[ "$st" = 403 ] || die "a pause without the CSRF token: $st"
+st=$(curl "${jar[@]}" -o /dev/null -w '%{http_code}' -X POST -H "X-CSRF-Token: $csrf" --data '{"state": "paused"}' \
+	"https://127.0.0.1:$CONSOLE_PORT/api/v1/machines/$M1/replication")
+[ "$st" = 202 ] || die "the session's pause: $st"
+BODY=$(curl "${jar[@]}" "https://127.0.0.1:$CONSOLE_PORT/api/v1/machines/$M1/audit?limit=1")
+[ "$(q '.records[0].action')" = machine.pause ] || die "the session's read of the machine's log: $BODY"
+st=$(curl "${jar[@]}" -o /dev/null -w '%{http_code}' -X DELETE -H "X-CSRF-Token: $csrf" \
+	"https://127.0.0.1:$CONSOLE_PORT/api/v1/session")
+[ "$st" = 200 ] || die "sign-out: $st"
+audit "actor=vic@acme"
+[ "$(q '[.records[] | [.action, .role, .from, (.machine_id | tostring)] | join("|")] | join(",")')" = \
+	"session.sign-out|viewer|$OTHER_IP|null,machine.pause|viewer|$OTHER_IP|$M1,session.sign-in|viewer|$OTHER_IP|null" ] ||
+	die "the session's records: $BODY"
 pass "the page's session: sign-in, pause (the CSRF-less one refused, not recorded), sign-out; a viewer reads the machine's log"
 
 # --- removal: an operator's, the agent's own deregistration, the admin's ---
 t0=$(date +%s)
-out=$(op DELETE "/api/v1/machines/$M2")
-[ "$(api_status "$out")" = 200 ] || die "remove m2: $out"
-expect "action=machine.remove" "alice@acme|operator|$OTHER_IP|machine.remove|$M2|None" "$t0" "an operator's removal"
-detail_is 'd == {"licenses_in_use": 1}' "machine.remove"
-out=$(op DELETE "/api/v1/machines/$M2")
-[ "$(api_status "$out")" = 200 ] || die "remove m2 again: $out"
+op DELETE "/api/v1/machines/$M2"
+want 200 "" "remove m2"
+expect "action=machine.remove" "alice@acme|operator|$OTHER_IP|machine.remove|$M2|null" "$t0" "an operator's removal"
+detail_is '. == {"licenses_in_use": 1}' "machine.remove"
+op DELETE "/api/v1/machines/$M2"
+want 200 "" "remove m2 again"
 [ "$(count "action=machine.remove")" = 1 ] || die "a second removal (no change) was recorded"
-out=$(api call DELETE "/api/v1/machines/$M1" --bearer "$(cat "$A/m1.secret")")
-[ "$(api_status "$out")" = 200 ] || die "deregister m1: $out"
-expect "action=machine.deregister" "agent $M1|None|127.0.0.1|machine.deregister|$M1|None" "$t0" "the agent's own deregistration"
-out=$(api call DELETE "/api/v1/machines/$M1" --bearer "$(cat "$A/m1.secret")")
-[ "$(api_status "$out")" = 200 ] || die "deregister m1 again: $out"
+call DELETE "/api/v1/machines/$M1" "" "bearer:$(cat "$A/m1.secret")"
+want 200 "" "deregister m1"
+expect "action=machine.deregister" "agent $M1|null|127.0.0.1|machine.deregister|$M1|null" "$t0" "the agent's own deregistration"
+call DELETE "/api/v1/machines/$M1" "" "bearer:$(cat "$A/m1.secret")"
+want 200 "" "deregister m1 again"
 [ "$(count "action=machine.deregister")" = 1 ] || die "a repeated deregistration was recorded"
 out=$(api register --dir "$A" --machine m3 --token "$TOKEN")
 [ "$(api_status "$out")" = 201 ] || die "register m3: $out"
 M3=$(cat "$A/m3.id")
 admin remove-machine acme "$M3" --yes >/dev/null || die "admin remove-machine"
-expect "action=machine.remove&machine=$M3" "$ADMIN_ACTOR|None|local|machine.remove|$M3|None" "$t0" "the admin command's removal"
+expect "action=machine.remove&machine=$M3" "$ADMIN_ACTOR|null|local|machine.remove|$M3|null" "$t0" "the admin command's removal"
 
 # --- the API's filters, cursor and isolation ---
 total=$(count)
-by_machine=$(audit "machine=$M1&limit=500")
-per_machine=$(api_body "$(api call GET "/api/v1/machines/$M1/audit?limit=500" --basic "$ALICE")")
-[ "$(json_get "$by_machine" 'd["records"]')" = "$(json_get "$per_machine" 'd["records"]')" ] ||
-	die "?machine= and /machines/ID/audit differ"
-json_get "$by_machine" '[r["action"] for r in d["records"]]' >"$T/m1.actions"
-[ "$(json_get "$by_machine" 'all(r["machine_id"] == "'"$M1"'" for r in d["records"])')" = True ] ||
-	die "?machine=M1 holds another machine's records: $by_machine"
-[ "$(json_get "$by_machine" '[r["action"] for r in d["records"]]')" = \
-	"['machine.deregister', 'machine.pause', 'lifecycle.revert', 'lifecycle.test', 'job.create', 'machine.resume', 'machine.pause', 'machine.register']" ] ||
-	die "machine m1's records, newest first: $(cat "$T/m1.actions")"
-pass "machine m1's log, newest first: $(cat "$T/m1.actions")"
-[ "$(json_get "$(audit "actor=alice@acme&limit=500")" 'set(r["actor"] for r in d["records"]) == {"alice@acme"} and len(d["records"])')" = 7 ] ||
-	die "actor=alice@acme: $(audit "actor=alice@acme")"
-ids=$(json_get "$(audit "limit=500")" '[r["id"] for r in d["records"]]')
-[ "$(json_get "$(audit "limit=500")" '[r["id"] for r in d["records"]] == sorted((r["id"] for r in d["records"]), reverse=True)')" = True ] ||
-	die "not newest first: $ids"
+audit "machine=$M1&limit=500"
+by_machine=$BODY
+call GET "/api/v1/machines/$M1/audit?limit=500"
+[ "$(q .records)" = "$(jq .records <<<"$by_machine")" ] || die "?machine= and /machines/ID/audit differ"
+BODY=$by_machine
+[ "$(q "all(.records[]; .machine_id == \"$M1\")")" = true ] || die "?machine=M1 holds another machine's records: $BODY"
+actions=$(q '[.records[].action] | join(" ")')
+[ "$actions" = "machine.deregister machine.pause lifecycle.revert lifecycle.test job.create machine.resume machine.pause machine.register" ] ||
+	die "machine m1's records, newest first: $actions"
+pass "machine m1's log, newest first: $actions"
+audit "actor=alice@acme&limit=500"
+[ "$(q '[.records[].actor] | unique | join(",")'),$(q '.records | length')" = "alice@acme,7" ] ||
+	die "actor=alice@acme: $BODY"
+audit "limit=500"
+[ "$(q '[.records[].id] == ([.records[].id] | sort | reverse)')" = true ] || die "not newest first: $BODY"
+first_at=$(q '.records[-1].at')
+last_at=$(q '.records[0].at')
 walked=0 cursor="" pages=0
 while :; do
-	page=$(audit "limit=3${cursor:+&cursor=$cursor}")
-	walked=$((walked + $(json_get "$page" 'len(d["records"])')))
+	audit "limit=3${cursor:+&cursor=$cursor}"
+	walked=$((walked + $(q '.records | length')))
 	pages=$((pages + 1))
-	cursor=$(json_get "$page" 'd["next_cursor"] or ""')
+	cursor=$(q '.next_cursor // ""')
 	[ -n "$cursor" ] || break
 done
 [ "$walked" = "$total" ] || die "the cursor walked $walked of $total records"
 pass "limit=3 and the cursor walk all $total records in $pages pages; actor= and machine= filter"
-first_at=$(json_get "$(audit "limit=500")" 'd["records"][-1]["at"]')
-last_at=$(json_get "$(audit "limit=1")" 'd["records"][0]["at"]')
-[ "$(count "since=$((last_at + 1))")" = 0 ] || die "since after the newest: $(audit "since=$((last_at + 1))")"
-[ "$(count "until=$first_at")" = 0 ] || die "until the oldest: $(audit "until=$first_at")"
+[ "$(count "since=$((last_at + 1))")" = 0 ] || die "since after the newest: $BODY"
+[ "$(count "until=$first_at")" = 0 ] || die "until the oldest: $BODY"
 [ "$(count "since=$first_at&until=$((last_at + 1))")" = "$total" ] || die "since..until covering all"
 pass "since (inclusive) and until (exclusive) bound by time"
-out=$(api call GET "/api/v1/machines/$M1/audit" --basic "$BOB")
-expect_error "another account's machine's log" 404 no_such_machine "$out"
-out=$(api call GET "/api/v1/audit?machine=$M1" --basic "$BOB")
-expect_error "?machine= of another account's machine" 404 no_such_machine "$out"
-[ "$(json_get "$(audit "limit=500" "$BOB")" '[r["action"] for r in d["records"]]')" = "['user.create', 'account.create']" ] ||
-	die "account other's log: $(audit "" "$BOB")"
+call GET "/api/v1/machines/$M1/audit" "" "$BOB"
+want 404 no_such_machine "another account's machine's log"
+call GET "/api/v1/audit?machine=$M1" "" "$BOB"
+want 404 no_such_machine "?machine= of another account's machine"
+audit "limit=500" "$BOB"
+[ "$(q '[.records[].action] | join(",")')" = "user.create,account.create" ] || die "account other's log: $BODY"
 pass "account other sees only its own records"
 [ "$(count "" "$VIC")" = "$total" ] || die "the viewer's log differs"
 pass "a viewer reads the whole log"
-out=$(api call GET "/api/v1/audit?limit=501" --basic "$ALICE")
-expect_error "limit=501" 400 malformed "$out"
-out=$(api call GET "/api/v1/audit?since=yesterday" --basic "$ALICE")
-expect_error "since=yesterday" 400 malformed "$out"
-out=$(api call GET "/api/v1/audit")
-expect_error "no credentials" 401 auth_required "$out"
+call GET "/api/v1/audit?limit=501"
+want 400 malformed "limit=501"
+call GET "/api/v1/audit?since=yesterday"
+want 400 malformed "since=yesterday"
+call GET "/api/v1/audit" "" -
+want 401 auth_required "no credentials"
 
 # --- admin audit prints the same records ---
 adm=$(admin audit acme --machine "$M1" --json --limit 500) || die "admin audit --json"
-[ "$(json_get "$adm" 'd["records"]')" = "$(json_get "$by_machine" 'd["records"]')" ] ||
-	die "admin audit --json differs from the API: $adm"
+[ "$(jq .records <<<"$adm")" = "$(jq .records <<<"$by_machine")" ] || die "admin audit --json differs from the API: $adm"
 txt=$(admin audit acme --action machine.pause) || die "admin audit"
 grep -q "alice@acme (operator)  *$OTHER_IP  *machine.pause  *machine $M1" <<<"$txt" || die "admin audit text: $txt"
 grep -q "vic@acme (viewer)  *$OTHER_IP  *machine.pause" <<<"$txt" || die "admin audit text: $txt"
@@ -301,21 +299,22 @@ grep -q "account acme has no machine nope" <<<"$out" || die "admin audit --machi
 stop_console
 start_console --listen "127.0.0.1:$CONSOLE_PORT_FIXED" --heartbeat-interval 1s --audit-keep 5
 grep -q "audit log: removed $((total - 5)) records" "$CONSOLE_LOG" || die "no pruning at start: $(cat "$CONSOLE_LOG")"
-[ "$(count)" = 5 ] || die "after --audit-keep 5: $(count) records"
+[ "$(count)" = 5 ] || die "after --audit-keep 5: $BODY"
 [ "$(count "" "$BOB")" = 2 ] || die "account other lost records to acme's pruning"
-out=$(op POST "/api/v1/machines/$M1/jobs" '{"kind": "refresh-points"}')
-[ "$(api_status "$out")" = 201 ] || die "job: $out"
-[ "$(count)" = 5 ] || die "after one more record with --audit-keep 5: $(count)"
-newest ""
-[ "$(cut -d'|' -f4 <<<"$REC")" = job.create ] || die "the newest record was pruned: $REC"
+op POST "/api/v1/machines/$M1/jobs" '{"kind": "refresh-points"}'
+want 201 "" "job"
+audit "limit=500"
+[ "$(q '.records | length') $(q '.records[0].action')" = "5 job.create" ] ||
+	die "after one more record with --audit-keep 5: $BODY"
 pass "--audit-keep 5: $((total - 5)) records pruned at start, the oldest with each new record; account other's kept"
 stop_console
-newest_at=$(json_get "$(admin audit acme --json --limit 1)" 'd["records"][0]["at"]')
+newest_at=$(admin audit acme --json --limit 1 | jq '.records[0].at')
 while [ "$(date +%s)" -le $((newest_at + 1)) ]; do sleep 0.2; done
 start_console --listen "127.0.0.1:$CONSOLE_PORT_FIXED" --heartbeat-interval 1s --audit-max-age 1s
-[ "$(count)" = 0 ] || die "--audit-max-age 1s kept: $(audit "")"
-[ "$(json_get "$(admin audit --console --json)" 'len(d["records"])')" = 0 ] || die "console-wide records kept"
+[ "$(count)" = 0 ] || die "--audit-max-age 1s kept: $BODY"
+[ "$(admin audit --console --json | jq '.records | length')" = 0 ] || die "console-wide records kept"
 pass "--audit-max-age 1s: every record older than a second is gone at start"
 out=$("$BUILD/livemig-console" serve --audit-keep 0 2>&1) && die "serve --audit-keep 0 started"
 grep -q "audit-keep '0' must be 1 to" <<<"$out" || die "--audit-keep 0: $out"
+pass "serve --audit-keep 0 is refused: $out"
 stop_console

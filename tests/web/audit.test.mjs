@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // A machine's audit log on its page (docs/console.md, "A machine's page"),
 // in Debian's chromium. Started by tests/web/run.sh, which registered
-// MACHINE3 through the API with an installation token (no agent) and passes:
-//   CONSOLE_URL SPKI CHROMIUM ARTIFACTS MACHINE3
+// MACHINE3 through the API with an installation token (no agent; the test
+// reports its heartbeat with its secret) and passes:
+//   CONSOLE_URL SPKI CHROMIUM ARTIFACTS SERVER_CA MACHINE3 MACHINE3_SECRET_FILE
 // The page's Pause and Resume are recorded and shown at once, newest first,
 // with who (user and role), when, from where (the browser's address) and
 // what; the rows are the API's records; a viewer reads the same log; at
 // phone width each record is a card. Each check prints "ok: ..."; the
 // first failure throws and exits 1.
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import { chromium } from 'playwright-core';
 
 const E = process.env;
@@ -33,6 +36,22 @@ async function until(what, fn, timeoutMs = 60000, everyMs = 100) {
     if (Date.now() > end) fail(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
     await sleep(everyMs);
   }
+}
+
+// The machine's heartbeat, as its agent sends it once it has paused.
+function heartbeat(state) {
+  const secret = readFileSync(E.MACHINE3_SECRET_FILE, 'utf8').trim();
+  return new Promise((resolve, reject) => {
+    const req = https.request(base + '/api/v1/machines/' + M3 + '/status', {
+      method: 'POST', ca: readFileSync(E.SERVER_CA),
+      headers: { Authorization: 'Bearer ' + secret, 'Content-Type': 'application/json' },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error('heartbeat: ' + res.statusCode))));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ state: state, paused: state === 'PAUSED', disks: [] }));
+  });
 }
 
 async function signIn(page, account, user, password) {
@@ -91,7 +110,7 @@ try {
   ok(`the registration is listed: ${JSON.stringify(r[r.length - 1])}`);
 
   const t0 = Date.now();
-  await page.getByRole('button', { name: 'Pause', exact: true }).click();
+  await page.getByRole('button', { name: 'Pause replication' }).click();
   r = await until('the pause at the top of the audit log', async () => {
     const x = await rows(page);
     return x.length && x[0].action === 'machine.pause' ? x : null;
@@ -103,7 +122,10 @@ try {
     fail(`the pause's time ${r[0].when} is not the click's (${new Date(t0).toISOString()})`);
   ok(`Pause is recorded and shown at once: ${JSON.stringify(r[0])}`);
 
-  await page.getByRole('button', { name: 'Resume', exact: true }).click();
+  // the agent applies the pause and says so; then Resume is offered
+  await heartbeat('PAUSED');
+  await until('Resume offered', () => page.getByRole('button', { name: 'Resume replication' }).isEnabled());
+  await page.getByRole('button', { name: 'Resume replication' }).click();
   r = await until('the resume at the top', async () => {
     const x = await rows(page);
     return x.length && x[0].action === 'machine.resume' ? x : null;

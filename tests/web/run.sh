@@ -66,7 +66,8 @@ audit_token=$(admin create-token initech --label audit 2>/dev/null) || die "crea
 mkdir -p "$T/agents"
 out=$(api register --dir "$T/agents" --machine audit-m3 --token "$audit_token")
 [ "$(api_status "$out")" = 201 ] || die "register audit-m3: $out"
-CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM ARTIFACTS=$ARTIFACTS MACHINE3=$(cat "$T/agents/audit-m3.id") \
+CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM ARTIFACTS=$ARTIFACTS SERVER_CA=$SERVER_CA \
+	MACHINE3=$(cat "$T/agents/audit-m3.id") MACHINE3_SECRET_FILE=$T/agents/audit-m3.secret \
 	timeout --kill-after=10 600 node "$WEB/audit.test.mjs" || die "the audit log's browser test failed; screenshots in $ARTIFACTS"
 if [ "${WEB_ONLY:-}" = audit ]; then
 	pass "WEB_ONLY=audit: the audit log's page only"
