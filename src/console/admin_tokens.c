@@ -56,18 +56,11 @@ static int audit_token(struct admin *a, int64_t account_id, const char *action, 
 		       const char *label, int64_t expires_at, int64_t max_uses)
 {
 	char target[48];
-	json_t *d = json_pack("{s:I}", "token", (json_int_t)id);
+	json_t *d = token_audit_detail(id, label, expires_at, max_uses, target, sizeof(target));
 	int rc;
 
 	if (!d)
 		return -ENOMEM;
-	if (label) {
-		json_object_set_new(d, "label", json_string(label));
-		json_object_set_new(d, "expires_at", expires_at ? json_integer(expires_at)
-								: json_null());
-		json_object_set_new(d, "max_uses", max_uses ? json_integer(max_uses) : json_null());
-	}
-	snprintf(target, sizeof(target), "token %lld", (long long)id);
 	rc = admin_audit_write(a, &(struct audit_rec){ .account_id = account_id, .action = action,
 						       .target = target, .detail = d },
 			       console_now());

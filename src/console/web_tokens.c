@@ -60,20 +60,13 @@ static int audit_token(struct request *rq, const struct audit_who *w, int64_t ac
 		       int64_t max_uses, int64_t now)
 {
 	char target[48];
-	json_t *d = json_pack("{s:I}", "token", (json_int_t)id);
+	json_t *d = token_audit_detail(id, label, expires_at, max_uses, target, sizeof(target));
 	struct audit_rec r = { .account_id = account_id, .action = action, .target = target,
 			       .detail = d };
 	int rc;
 
 	if (!d)
 		return -ENOMEM;
-	if (label) {
-		json_object_set_new(d, "label", json_string(label));
-		json_object_set_new(d, "expires_at", expires_at ? json_integer(expires_at)
-								: json_null());
-		json_object_set_new(d, "max_uses", max_uses ? json_integer(max_uses) : json_null());
-	}
-	snprintf(target, sizeof(target), "token %lld", (long long)id);
 	rc = audit_request(rq, w, &r, now);
 	json_decref(d);
 	return rc;
