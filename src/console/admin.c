@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "db.h"
@@ -86,6 +88,23 @@ int admin_account(struct admin *a, const char *name, struct account *out)
 	return rc ? 1 : 0;
 }
 
+void admin_who(struct audit_who *w)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	snprintf(w->actor, sizeof(w->actor), PROG " admin (%.64s)", pw ? pw->pw_name : "?");
+	w->role[0] = '\0';
+	snprintf(w->from, sizeof(w->from), "%s", AUDIT_FROM_LOCAL);
+}
+
+int admin_audit_write(struct admin *a, const struct audit_rec *r, int64_t now)
+{
+	struct audit_who w;
+
+	admin_who(&w);
+	return audit_write(a->db, &w, r, now);
+}
+
 void admin_time(long long t, char *buf, size_t n)
 {
 	time_t tt = (time_t)t;
@@ -123,6 +142,8 @@ static const struct admin_command commands[] = {
 	{ "points", "ACCOUNT MACHINE [--json]", "a machine's recovery points", admin_points },
 	{ "lifecycle", "ACCOUNT MACHINE [show|test [--point ID]|mark-ready|cutover|revert|finalize] [--json]",
 	  "test, cut over, revert, finalize (docs/launch.md)", admin_lifecycle },
+	{ "audit", "ACCOUNT|--console [--machine ID] [--action A] [--actor A] [--limit N] [--json]",
+	  "who changed what, when, from where (newest first)", admin_audit },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

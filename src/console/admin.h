@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "accounts.h"
+#include "audit.h"
 
 struct admin {
 	const char *db_path;
@@ -23,6 +24,12 @@ struct admin {
 int admin_open(struct admin *a);
 /* Find an account or explain how to create it. 0 or 1 (message printed). */
 int admin_account(struct admin *a, const char *name, struct account *out);
+/* Who runs the command, for the audit log and the jobs' owner:
+ * "livemig-console admin (UNIX-USER)", from "local". */
+void admin_who(struct audit_who *w);
+/* audit_write of one of the command's changes (no pruning: the retention
+ * is serve's; it prunes at start and with its own records). */
+int admin_audit_write(struct admin *a, const struct audit_rec *r, int64_t now);
 /* "2025-01-31 12:00:00 UTC" */
 void admin_time(long long t, char *buf, size_t n);
 /* Parse a command's options (argv[0] is the command's name); --help prints
@@ -64,5 +71,7 @@ int admin_remove_staging(struct admin *a, int argc, char **argv);
 /* admin_lifecycle.c */
 int admin_lifecycle(struct admin *a, int argc, char **argv);
 int admin_points(struct admin *a, int argc, char **argv);
+/* admin_audit.c */
+int admin_audit(struct admin *a, int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "admin.h"
 #include "cli.h"
+#include "console.h"
 #include "db.h"
 
 static int parse_count(const char *s, int64_t *out)
@@ -30,6 +31,26 @@ static int licenses_opt(void *ctx, int c, const char *arg)
 	if (parse_count(arg, ctx))
 		return bad_usage("admin create-account", "--licenses '%s' is not a number from 0 up", arg);
 	return 0;
+}
+
+/* account.create and account.set-licenses (before: -1 for a new account). */
+static int audit_account(struct admin *a, const char *name, const char *action, int64_t before,
+			 int64_t licenses)
+{
+	char target[ACCOUNT_NAME_MAX + 16];
+	struct account acct;
+	json_t *d = json_pack("{s:I}", "licenses", (json_int_t)licenses);
+	int rc = d ? account_find(a->db, name, &acct) : -ENOMEM;
+
+	if (!rc && before >= 0)
+		json_object_set_new(d, "licenses_before", json_integer(before));
+	snprintf(target, sizeof(target), "account %s", name);
+	if (!rc)
+		rc = admin_audit_write(a, &(struct audit_rec){ .account_id = acct.id,
+					.action = action, .target = target, .detail = d },
+				       console_now());
+	json_decref(d);
+	return rc;
 }
 
 int admin_create_account(struct admin *a, int argc, char **argv)
@@ -55,7 +76,15 @@ int admin_create_account(struct admin *a, int argc, char **argv)
 				 "_ - . (not starting with a dot)", name);
 	if ((rc = admin_open(a)))
 		return rc;
-	rc = account_create(a->db, name, n);
+	rc = db_begin(a->db);
+	if (!rc)
+		rc = account_create(a->db, name, n);
+	if (!rc)
+		rc = audit_account(a, name, "account.create", -1, n);
+	if (!rc)
+		rc = db_commit(a->db);
+	if (rc)
+		db_rollback(a->db);
 	if (rc == -EEXIST) {
 		fprintf(stderr, PROG " admin: account '%s' already exists (change its licenses with "
 				"set-licenses %s N)\n", name, name);
@@ -85,10 +114,17 @@ int admin_set_licenses(struct admin *a, int argc, char **argv)
 		return bad_usage(argv[0], "'%s' is not a number from 0 up", argv[optind + 1]);
 	if ((rc = admin_open(a)) || (rc = admin_account(a, argv[optind], &acct)))
 		return rc;
-	rc = account_set_licenses(a->db, acct.id, n);
+	rc = db_begin(a->db);
+	if (!rc)
+		rc = account_set_licenses(a->db, acct.id, n);
+	if (!rc)
+		rc = audit_account(a, acct.name, "account.set-licenses", acct.licenses, n);
 	if (!rc)
 		rc = licenses_in_use(a->db, acct.id, &in_use);
+	if (!rc)
+		rc = db_commit(a->db);
 	if (rc) {
+		db_rollback(a->db);
 		fprintf(stderr, PROG " admin: cannot set licenses: %s\n", strerror(-rc));
 		return 1;
 	}

@@ -157,9 +157,10 @@ int admin_lifecycle(struct admin *a, int argc, char **argv)
 	};
 	struct lc_opts o = { 0, 0, { 0, 0 } };
 	const char *verb = "show";
-	char by[160], why[512];
+	char why[512], from[24];
 	struct machine_ref m;
-	struct passwd *pw;
+	struct audit_who w;
+	struct audit_rec ar;
 	enum lc_action act;
 	json_t *lc = NULL, *job = NULL;
 	int64_t id = 0;
@@ -191,16 +192,27 @@ int admin_lifecycle(struct admin *a, int argc, char **argv)
 	    (rc = find_machine(a, argv[0], argv[optind], argv[optind + 1], &m)))
 		return rc;
 	if (strcmp(verb, "show")) {
-		pw = getpwuid(geteuid());
-		snprintf(by, sizeof(by), PROG " admin (%.64s)", pw ? pw->pw_name : "?");
+		int64_t now = console_now();
+
+		admin_who(&w);
 		rc = db_begin(a->db);
 		if (!rc)
-			rc = lifecycle_act(a->db, m.ref, act, o.point, &o.size, by, console_now(), &id, why,
+			rc = lifecycle_state(a->db, m.ref, from, sizeof(from));
+		if (!rc)
+			rc = lifecycle_act(a->db, m.ref, act, o.point, &o.size, w.actor, now, &id, why,
 					   sizeof(why));
 		if (rc == -EPERM || rc == -ENOENT) {
 			db_rollback(a->db);
 			fprintf(stderr, PROG " %s: %s\n", argv[0], why);
 			return 1;
+		}
+		if (!rc)
+			rc = lifecycle_audit_record(a->db, &(struct lifecycle_audit){
+				.account_id = m.account_id, .machine_ref = m.ref, .action = act,
+				.from = from, .point = o.point, .size = &o.size, .job = id }, &ar);
+		if (!rc) {
+			rc = audit_write(a->db, &w, &ar, now);
+			json_decref((json_t *)ar.detail);
 		}
 		if (!rc)
 			rc = db_commit(a->db);

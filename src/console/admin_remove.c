@@ -63,12 +63,12 @@ int admin_remove_machine(struct admin *a, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char by[160], when[64];
+	char when[64];
 	const char *machine_id;
-	struct passwd *pw;
+	struct audit_who w;
 	struct machine_ref m;
 	struct account acct;
-	int64_t in_use = 0;
+	int64_t in_use = 0, now = console_now();
 	int yes = 0, removed = 0;
 	int rc = admin_parse(argc, argv, help, opts, yes_opt, &yes, 2);
 
@@ -103,13 +103,21 @@ int admin_remove_machine(struct admin *a, int argc, char **argv)
 			"does not match %s\n", machine_id);
 		return 1;
 	}
-	pw = getpwuid(geteuid());
-	snprintf(by, sizeof(by), PROG " admin (%.64s)", pw ? pw->pw_name : "?");
+	admin_who(&w);
 	rc = db_begin(a->db);
 	if (!rc)
-		rc = machine_remove(a->db, m.ref, by, console_now(), &removed);
+		rc = machine_remove(a->db, m.ref, w.actor, now, &removed);
 	if (!rc)
 		rc = licenses_in_use(a->db, acct.id, &in_use);
+	if (!rc && removed) {
+		json_t *d = json_pack("{s:I}", "licenses_in_use", (json_int_t)in_use);
+
+		rc = d ? audit_write(a->db, &w, &(struct audit_rec){ .account_id = acct.id,
+					.machine_ref = m.ref, .action = "machine.remove",
+					.detail = d }, now)
+		       : -ENOMEM;
+		json_decref(d);
+	}
 	if (!rc)
 		rc = db_commit(a->db);
 	if (rc) {

@@ -24,6 +24,16 @@ static const struct option help_only[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Staging servers serve every account: their records are console-wide. */
+static int audit_staging(struct admin *a, const char *action, const char *name)
+{
+	char target[96];
+
+	snprintf(target, sizeof(target), "staging %s", name);
+	return admin_audit_write(a, &(struct audit_rec){ .action = action, .target = target },
+				 console_now());
+}
+
 int admin_add_staging(struct admin *a, int argc, char **argv)
 {
 	static const char help[] =
@@ -44,7 +54,15 @@ int admin_add_staging(struct admin *a, int argc, char **argv)
 				 "_ - . (not starting with a dot)", name);
 	if ((rc = admin_open(a)))
 		return rc;
-	rc = staging_add(a->db, name, console_now(), secret);
+	rc = db_begin(a->db);
+	if (!rc)
+		rc = staging_add(a->db, name, console_now(), secret);
+	if (!rc)
+		rc = audit_staging(a, "staging.add", name);
+	if (!rc)
+		rc = db_commit(a->db);
+	if (rc)
+		db_rollback(a->db);
 	if (rc == -EEXIST) {
 		fprintf(stderr, PROG " admin: a staging server named '%s' exists already (names are "
 				"never reused; choose another)\n", name);
@@ -73,7 +91,15 @@ int admin_remove_staging(struct admin *a, int argc, char **argv)
 
 	if (rc || (rc = admin_open(a)))
 		return rc;
-	rc = staging_remove(a->db, argv[optind], console_now());
+	rc = db_begin(a->db);
+	if (!rc)
+		rc = staging_remove(a->db, argv[optind], console_now());
+	if (!rc)
+		rc = audit_staging(a, "staging.remove", argv[optind]);
+	if (!rc)
+		rc = db_commit(a->db);
+	if (rc)
+		db_rollback(a->db);
 	if (rc == -ENOENT) {
 		fprintf(stderr, PROG " admin: no active staging server '%s' (see list-staging)\n",
 			argv[optind]);

@@ -51,6 +51,23 @@ static int token_opt(void *ctx, int c, const char *arg)
 	return 2;
 }
 
+/* token.create and token.revoke, as the page's (web_tokens.c). */
+static int audit_token(struct admin *a, int64_t account_id, const char *action, int64_t id,
+		       const char *label, int64_t expires_at, int64_t max_uses)
+{
+	char target[48];
+	json_t *d = token_audit_detail(id, label, expires_at, max_uses, target, sizeof(target));
+	int rc;
+
+	if (!d)
+		return -ENOMEM;
+	rc = admin_audit_write(a, &(struct audit_rec){ .account_id = account_id, .action = action,
+						       .target = target, .detail = d },
+			       console_now());
+	json_decref(d);
+	return rc;
+}
+
 int admin_create_token(struct admin *a, int argc, char **argv)
 {
 	static const char help[] =
@@ -79,8 +96,15 @@ int admin_create_token(struct admin *a, int argc, char **argv)
 		return rc;
 	if (o.expires_s)
 		expires = console_now() + (int64_t)o.expires_s;
-	rc = token_create(a->db, acct.id, o.label, expires, o.max_uses, secret, &id);
+	rc = db_begin(a->db);
+	if (!rc)
+		rc = token_create(a->db, acct.id, o.label, expires, o.max_uses, secret, &id);
+	if (!rc)
+		rc = audit_token(a, acct.id, "token.create", id, o.label, expires, o.max_uses);
+	if (!rc)
+		rc = db_commit(a->db);
 	if (rc) {
+		db_rollback(a->db);
 		fprintf(stderr, PROG " admin: cannot create a token: %s\n", strerror(-rc));
 		return 1;
 	}
@@ -182,6 +206,8 @@ int admin_revoke_token(struct admin *a, int argc, char **argv)
 	rc = db_begin(a->db);
 	if (!rc)
 		rc = token_revoke(a->db, id, &account_id);
+	if (!rc)
+		rc = audit_token(a, account_id, "token.revoke", id, NULL, 0, 0);
 	if (!rc)
 		rc = db_commit(a->db);
 	else

@@ -16,6 +16,7 @@
 #include "atomic_file.h"
 #include "auth.h"
 #include "cli.h"
+#include "console.h"
 #include "db.h"
 
 static void chomp(char *s)
@@ -163,6 +164,17 @@ int admin_create_user(struct admin *a, int argc, char **argv)
 		rc = user_create(a->db, acct.id, name, &rec);
 	if (!rc)
 		rc = user_set_role(a->db, acct.id, name, o.role);
+	if (!rc) {
+		char target[USER_NAME_MAX + ACCOUNT_NAME_MAX + 8];
+		json_t *d = json_pack("{s:s}", "role", o.role);
+
+		snprintf(target, sizeof(target), "user %s@%s", name, acct.name);
+		rc = d ? admin_audit_write(a, &(struct audit_rec){ .account_id = acct.id,
+						.action = "user.create", .target = target,
+						.detail = d }, console_now())
+		       : -ENOMEM;
+		json_decref(d);
+	}
 	if (!rc)
 		rc = db_commit(a->db);
 	if (rc)

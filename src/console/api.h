@@ -23,5 +23,8 @@ void api_job_get(struct request *rq, struct reply *rp);
 /* the launch lifecycle (api_lifecycle.c) */
 void api_lifecycle_get(struct request *rq, struct reply *rp);
 void api_lifecycle_post(struct request *rq, struct reply *rp);
+/* the audit log (api_audit.c) */
+void api_audit_get(struct request *rq, struct reply *rp);
+void api_machine_audit_get(struct request *rq, struct reply *rp);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "api_auth.h"
+#include "audit_http.h"
 #include "console.h"
 #include "db.h"
 #include "jobs.h"
@@ -77,6 +78,9 @@ void api_lifecycle_post(struct request *rq, struct reply *rp)
 	enum lc_action act;
 	json_t *req = NULL, *pt, *cpus, *mem, *job = NULL, *lc = NULL;
 	struct lc_size size;
+	struct audit_who w;
+	struct audit_rec ar;
+	char from[24];
 	int64_t id = 0, now = console_now();
 	int rc;
 
@@ -105,7 +109,11 @@ void api_lifecycle_post(struct request *rq, struct reply *rp)
 	if (auth_own_machine(rq, rp, &a, machine_id, &m))
 		goto out;
 	snprintf(by, sizeof(by), "%s@%s", user, a.name);
-	rc = db_begin(rq->db);
+	rc = audit_who_user(rq, &a, user, &w);
+	if (!rc)
+		rc = db_begin(rq->db);
+	if (!rc)
+		rc = lifecycle_state(rq->db, m.ref, from, sizeof(from));
 	if (!rc)
 		rc = lifecycle_act(rq->db, m.ref, act, pt ? json_integer_value(pt) : 0, &size, by, now, &id,
 				   why, sizeof(why));
@@ -113,6 +121,14 @@ void api_lifecycle_post(struct request *rq, struct reply *rp)
 		db_rollback(rq->db);
 		reply_error(rp, 409, "conflict", "%s", why);
 		goto out;
+	}
+	if (!rc)
+		rc = lifecycle_audit_record(rq->db, &(struct lifecycle_audit){
+			.account_id = a.id, .machine_ref = m.ref, .action = act, .from = from,
+			.point = pt ? json_integer_value(pt) : 0, .size = &size, .job = id }, &ar);
+	if (!rc) {
+		rc = audit_request(rq, &w, &ar, now);
+		json_decref((json_t *)ar.detail);
 	}
 	if (!rc)
 		rc = db_commit(rq->db);

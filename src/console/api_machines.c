@@ -15,6 +15,7 @@
 
 #include "api.h"
 #include "api_auth.h"
+#include "audit_http.h"
 #include "console.h"
 #include "db.h"
 #include "web.h"
@@ -78,17 +79,21 @@ void api_machine_get(struct request *rq, struct reply *rp)
 }
 
 /* Who may deregister: the agent itself (bearer; *by stays "") or a user of
- * its account (*by is "USER@ACCOUNT"). */
+ * its account (*by is "USER@ACCOUNT"); w: the same for the audit log. */
 static int delete_auth(struct request *rq, struct reply *rp, const char *machine_id,
-		       struct machine_ref *m, char *by, size_t n)
+		       struct machine_ref *m, char *by, size_t n, struct audit_who *w)
 {
-	char user[USER_NAME_MAX + 1];
+	char user[USER_NAME_MAX + 1], actor[128];
 	struct account a;
 	int rc;
 
 	by[0] = '\0';
-	if (request_is_agent(rq))
-		return auth_agent(rq, rp, machine_id, m);
+	if (request_is_agent(rq)) {
+		rc = auth_agent(rq, rp, machine_id, m);
+		snprintf(actor, sizeof(actor), "agent %s", machine_id);
+		audit_who_other(rq, actor, w);
+		return rc;
+	}
 	if (auth_web_operator(rq, rp, &a, user, sizeof(user)))
 		return -EACCES;
 	snprintf(by, n, "%s@%s", user, a.name);
@@ -96,7 +101,24 @@ static int delete_auth(struct request *rq, struct reply *rp, const char *machine
 	if (rc == -ENOENT || (!rc && m->account_id != a.id))
 		return reply_error(rp, 404, "no_such_machine", "account %s has no machine %s",
 				   a.name, machine_id);
+	if (!rc)
+		rc = audit_who_user(rq, &a, user, w);
 	return rc ? reply_internal(rp, rc) : 0;
+}
+
+/* machine.remove (an operator) or machine.deregister (its agent), when
+ * this call freed the license. */
+static int audit_delete(struct request *rq, const struct audit_who *w,
+			const struct machine_ref *m, int operator, int64_t in_use, int64_t now)
+{
+	json_t *d = json_pack("{s:I}", "licenses_in_use", (json_int_t)in_use);
+	struct audit_rec r = { .account_id = m->account_id, .machine_ref = m->ref,
+			       .action = operator ? "machine.remove" : "machine.deregister",
+			       .detail = d };
+	int rc = d ? audit_request(rq, w, &r, now) : -ENOMEM;
+
+	json_decref(d);
+	return rc;
 }
 
 void api_machine_delete(struct request *rq, struct reply *rp)
@@ -105,15 +127,21 @@ void api_machine_delete(struct request *rq, struct reply *rp)
 	char by[USER_NAME_MAX + ACCOUNT_NAME_MAX + 2];
 	struct machine_ref m;
 	int64_t now = console_now(), in_use = 0;
+	struct machine_ref now_m;
+	struct audit_who w;
 	struct account a;
 	json_t *ans;
 	int rc, removed = 0;
 
 	/* Authenticate before taking the write lock: a password check is
 	 * a slow KDF and must not hold up every other writer. */
-	if (delete_auth(rq, rp, machine_id, &m, by, sizeof(by)))
+	if (delete_auth(rq, rp, machine_id, &m, by, sizeof(by), &w))
 		return;
 	rc = db_begin(rq->db);
+	/* whether this call is the one that frees the license, read under
+	 * the write lock */
+	if (!rc)
+		rc = machine_lookup(rq->db, machine_id, &now_m);
 	/* Deregistering twice is not an error: an uninstall that lost the
 	 * first answer retries and must hear success. */
 	if (!rc)
@@ -123,6 +151,8 @@ void api_machine_delete(struct request *rq, struct reply *rp)
 		rc = account_by_id(rq->db, m.account_id, &a);
 	if (!rc)
 		rc = licenses_in_use(rq->db, m.account_id, &in_use);
+	if (!rc && !now_m.deregistered_at)
+		rc = audit_delete(rq, &w, &m, by[0] != '\0', in_use, now);
 	if (!rc)
 		rc = db_commit(rq->db);
 	if (rc) {

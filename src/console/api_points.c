@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "api_auth.h"
+#include "audit_http.h"
 #include "console.h"
 #include "db.h"
 #include "jobs.h"
@@ -78,6 +79,18 @@ void api_job_get(struct request *rq, struct reply *rp)
 		reply_json(rp, 200, j);
 }
 
+static int audit_job(struct request *rq, const struct audit_who *w, const struct account *a,
+		     const struct machine_ref *m, const char *kind, int64_t id, int64_t now)
+{
+	json_t *d = json_pack("{s:I, s:s}", "job", (json_int_t)id, "kind", kind);
+	struct audit_rec r = { .account_id = a->id, .machine_ref = m->ref, .action = "job.create",
+			       .detail = d };
+	int rc = d ? audit_request(rq, w, &r, now) : -ENOMEM;
+
+	json_decref(d);
+	return rc;
+}
+
 void api_jobs_post(struct request *rq, struct reply *rp)
 {
 	const char *machine_id = rq->param;
@@ -86,7 +99,8 @@ void api_jobs_post(struct request *rq, struct reply *rp)
 	struct account a;
 	json_t *req = NULL, *params, *j = NULL;
 	const char *kind;
-	int64_t id = 0;
+	struct audit_who w;
+	int64_t id = 0, now = console_now();
 	int rc;
 
 	if (auth_web_operator(rq, rp, &a, user, sizeof(user)) || web_json_body(rq, rp, &req))
@@ -112,9 +126,13 @@ void api_jobs_post(struct request *rq, struct reply *rp)
 	if (auth_own_machine(rq, rp, &a, machine_id, &m))
 		goto out;
 	snprintf(owner, sizeof(owner), "%s@%s", user, a.name);
-	rc = db_begin(rq->db);
+	rc = audit_who_user(rq, &a, user, &w);
 	if (!rc)
-		rc = job_create(rq->db, m.ref, kind, params, owner, console_now(), &id);
+		rc = db_begin(rq->db);
+	if (!rc)
+		rc = job_create(rq->db, m.ref, kind, params, owner, now, &id);
+	if (!rc)
+		rc = audit_job(rq, &w, &a, &m, kind, id, now);
 	if (!rc)
 		rc = db_commit(rq->db);
 	if (!rc)

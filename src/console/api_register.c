@@ -92,7 +92,7 @@ void api_register(struct request *rq, struct reply *rp)
 	m.cert_serial = cert.serial_hex;
 	m.cert_fingerprint = cert.fingerprint_hex;
 	m.agent_secret_hash = secret_h;
-	if (register_commit(rq->db, r.token, &acct, r.agent_secret, &m, &o, rp))
+	if (register_commit(rq, r.token, r.user, &acct, r.agent_secret, &m, &o, rp))
 		goto out;
 	reply_json(rp, o.reused ? 200 : 201, response(rq->c, mid, &o, &cert, secret));
 out:

@@ -173,6 +173,22 @@ static const char *const migrations[] = {
 	"  finalized_by TEXT"
 	");"
 	"ALTER TABLE staging_jobs ADD COLUMN console_side INTEGER NOT NULL DEFAULT 0;",
+	/* 4 -> 5: the audit log (audit.h): who did what, when, from where */
+	"CREATE TABLE audit_log ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at BIGINT NOT NULL,"
+	"  account_id INTEGER REFERENCES accounts (id),"  /* NULL: console-wide (staging) */
+	"  machine_ref INTEGER REFERENCES machines (id)," /* NULL: not about one machine */
+	"  actor TEXT NOT NULL,"              /* alice@acme, livemig-console admin (root), agent ID */
+	"  actor_role TEXT,"                  /* the user's role then; NULL for non-users */
+	"  source TEXT NOT NULL,"             /* the client's address, or 'local' */
+	"  action TEXT NOT NULL,"             /* token.create, machine.remove, ... */
+	"  target TEXT,"                      /* e.g. 'token 4'; NULL: the machine, if any */
+	"  detail TEXT NOT NULL"              /* JSON object */
+	");"
+	"CREATE INDEX audit_log_account ON audit_log (account_id, id);"
+	"CREATE INDEX audit_log_machine ON audit_log (machine_ref, id);"
+	"CREATE INDEX audit_log_at ON audit_log (at);",
 };
 
 const int db_schema_version = (int)(sizeof(migrations) / sizeof(migrations[0]));

@@ -27,6 +27,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "audit.h"
+
 enum lc_state {
 	LC_READY_FOR_TEST,
 	LC_TESTING,
@@ -103,6 +105,19 @@ int lc_size_valid(const struct lc_size *size);
 int lifecycle_act(sqlite3 *db, int64_t machine_ref, enum lc_action a, int64_t point,
 		  const struct lc_size *size, const char *by, int64_t now, int64_t *job, char *why,
 		  size_t whylen);
+/* The audit record of an action lifecycle_act just took (lifecycle_audit.c):
+ * lifecycle.ACTION with the states before (from) and after, the job, the
+ * point and size asked for. out->detail is a new reference for the caller. */
+struct lifecycle_audit {
+	int64_t account_id;
+	int64_t machine_ref;
+	enum lc_action action;
+	const char *from;
+	int64_t point;
+	const struct lc_size *size;
+	int64_t job;
+};
+int lifecycle_audit_record(sqlite3 *db, const struct lifecycle_audit *in, struct audit_rec *out);
 /* {"state","since","instance","cutover","finalized","allowed","jobs"} */
 int lifecycle_json(sqlite3 *db, int64_t machine_ref, unsigned jobs, json_t **out);
 /* The machine's state name into state (at least 24 bytes). */

@@ -15,8 +15,36 @@
 #include "db.h"
 #include "jobs.h"
 #include "lifecycle_store.h"
+#include "machines.h"
 
-#define CONSOLE_OWNER "console"
+#define CONSOLE_OWNER AUDIT_CONSOLE
+
+/* A state the lifecycle moved to by itself (a launch's end, a failed
+ * cutover): lifecycle.state in the audit log, by the console, with why. */
+static int audit_auto(sqlite3 *db, const struct lc_row *r, enum lc_state from, const char *why,
+		      int64_t job, int64_t now)
+{
+	const struct audit_who w = { AUDIT_CONSOLE, "", AUDIT_CONSOLE };
+	struct machine_ref m;
+	json_t *d;
+	int rc;
+
+	if (r->state == from)
+		return 0;
+	rc = machine_lookup(db, r->machine_id, &m);
+	if (rc)
+		return rc;
+	d = json_pack("{s:s, s:s, s:s, s:o}", "from", lc_state_name(from), "to",
+		      lc_state_name(r->state), "reason", why, "job",
+		      job ? json_integer(job) : json_null());
+	if (!d)
+		return -ENOMEM;
+	rc = audit_write(db, &w, &(struct audit_rec){ .account_id = m.account_id,
+				.machine_ref = r->machine_ref, .action = "lifecycle.state",
+				.detail = d }, now);
+	json_decref(d);
+	return rc;
+}
 
 struct ended_job {
 	int64_t machine_ref;
@@ -106,10 +134,17 @@ int lifecycle_job_ended(sqlite3 *db, int64_t id, int64_t now)
 	if (!strcmp(j.kind, JOB_KIND_DESTROY)) {
 		lc_instance_clear(&r);
 	} else {
+		enum lc_state from = r.state;
+		char why[320];
+
 		launch_ended(&r, &j, now);
+		snprintf(why, sizeof(why), "%s launch job %lld %s%s%s",
+			 strcmp(r.inst_purpose, "cutover") ? "the test" : "the cutover", (long long)id,
+			 j.ok ? "succeeded" : "failed", j.ok ? "" : ": ", j.ok ? "" : j.error);
+		rc = audit_auto(db, &r, from, why, id, now);
 		/* a failed launch may leave a pin or a half-made instance:
 		 * destroy is idempotent and cleans both */
-		if (!j.ok)
+		if (!rc && !j.ok)
 			rc = lc_destroy_instance(db, &r, CONSOLE_OWNER, now, &cleanup);
 	}
 	if (!rc)
@@ -150,11 +185,16 @@ static int agent_report(sqlite3 *db, const struct lc_row *r, struct cutover_repo
 
 static int cutover_fail(sqlite3 *db, struct lc_row *r, const char *error, int64_t now)
 {
+	enum lc_state from = r->state;
+	int64_t job = r->cut_job;
 	int ended, rc = job_end(db, r->cut_job, now, NULL, error, &ended);
 
 	if (rc)
 		return rc;
 	lc_move(r, LC_READY_FOR_CUTOVER, now);
+	rc = audit_auto(db, r, from, error, job, now);
+	if (rc)
+		return rc;
 	r->cut_at = r->cut_job = 0;
 	r->cut_by[0] = r->cut_agent[0] = '\0';
 	return lc_save(db, r);

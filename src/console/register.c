@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit_http.h"
 #include "console.h"
 #include "db.h"
 #include "lifecycle.h"
@@ -154,10 +155,45 @@ static int decide(sqlite3 *db, struct machine_reg *m, const char *agent_secret,
 	return 0;
 }
 
-int register_commit(sqlite3 *db, const char *token, const struct account *acct,
+/* machine.register: the credential (a token's id, or the user whose
+ * password was given), whether the machine kept its license. */
+static int audit_register(struct request *rq, const struct machine_reg *m, const char *token,
+			  int64_t token_id, const char *user, const struct reg_outcome *out,
+			  int64_t now)
+{
+	char actor[128], cred[USER_NAME_MAX + ACCOUNT_NAME_MAX + 16];
+	struct machine_ref ref;
+	struct audit_who w;
+	json_t *d;
+	int rc = machine_lookup(rq->db, m->machine_id, &ref);
+
+	if (rc)
+		return rc;
+	snprintf(actor, sizeof(actor), "agent %s", m->machine_id);
+	audit_who_other(rq, actor, &w);
+	if (token)
+		snprintf(cred, sizeof(cred), "token %lld", (long long)token_id);
+	else
+		snprintf(cred, sizeof(cred), "password of %s@%s", user ? user : "?",
+			 out->acct.name);
+	d = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I}", "hostname", m->hostname, "identity_source",
+		      m->identity_source, "identity_value", m->identity_value, "credential", cred,
+		      "reused", out->reused, "licenses_in_use", (json_int_t)out->in_use);
+	if (!d)
+		return -ENOMEM;
+	rc = audit_request(rq, &w, &(struct audit_rec){ .account_id = m->account_id,
+				.machine_ref = ref.ref, .action = "machine.register", .detail = d },
+			   now);
+	json_decref(d);
+	return rc;
+}
+
+int register_commit(struct request *rq, const char *token, const char *user,
+		    const struct account *acct,
 		    const char *agent_secret, struct machine_reg *m, struct reg_outcome *out,
 		    struct reply *rp)
 {
+	sqlite3 *db = rq->db;
 	int64_t now = console_now(), existing = 0;
 	struct token t = { .id = 0 };
 	int rc;
@@ -197,6 +233,8 @@ int register_commit(sqlite3 *db, const char *token, const struct account *acct,
 						 "and certificate", now);
 	if (!rc && token)
 		rc = token_count_use(db, t.id);
+	if (!rc)
+		rc = audit_register(rq, m, token, t.id, user, out, now);
 	if (!rc)
 		rc = db_commit(db);
 	if (rc) {

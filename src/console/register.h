@@ -58,7 +58,11 @@ int register_machine_id(const struct account *acct, const struct reg_request *r,
  * agent_secret, its current agent secret, and the same identity
  * (machine_same); otherwise 409 machine_registered. An operator replaces a
  * machine by deregistering it first. */
-int register_commit(sqlite3 *db, const char *token, const struct account *acct,
+/* The registration is in the audit log (machine.register, by "agent ID"
+ * with the credential it presented: the token, else user's password), in
+ * the same transaction. */
+int register_commit(struct request *rq, const char *token, const char *user,
+		    const struct account *acct,
 		    const char *agent_secret, struct machine_reg *m, struct reg_outcome *out,
 		    struct reply *rp);
 

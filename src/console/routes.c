@@ -68,6 +68,8 @@ static const struct route console_routes[] = {
 	{ "GET", "/api/v1/machines/{machine}/lifecycle", api_lifecycle_get },
 	{ "POST", "/api/v1/machines/{machine}/lifecycle", api_lifecycle_post },
 	{ "POST", "/api/v1/staging/sync", api_staging_sync },
+	{ "GET", "/api/v1/audit", api_audit_get },
+	{ "GET", "/api/v1/machines/{machine}/audit", api_machine_audit_get },
 };
 
 /* The next segment of a path or pattern starting at *s (after a '/'): its

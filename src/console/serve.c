@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "atomic_file.h"
+#include "audit.h"
 #include "ca.h"
 #include "cli.h"
 #include "conn.h"
@@ -24,7 +25,7 @@
 
 struct serve_opts {
 	const char *listen, *db, *cert, *key, *ca_cert, *ca_key, *staging, *staging_ca, *console_ca;
-	uint64_t interval_s, timeout_s, history, cutover_timeout_s;
+	uint64_t interval_s, timeout_s, history, cutover_timeout_s, audit_keep, audit_max_age_s;
 	enum log_level level;
 };
 
@@ -56,6 +57,9 @@ static void usage(FILE *out)
 		"  --cutover-timeout DUR       a cutover fails when the agent's final recovery\n"
 		"                              point has not reached the console within this\n"
 		"                              (default 1h; docs/launch.md)\n"
+		"  --audit-keep N              audit records kept per account (default 50000)\n"
+		"  --audit-max-age DUR         audit records older than this are removed\n"
+		"                              (default 400d; docs/console-api.md)\n"
 		"  --log-level LEVEL           error, warn, info (default) or debug\n"
 		"  --help                      show this help\n");
 }
@@ -77,6 +81,8 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "heartbeat-timeout", required_argument, NULL, 't' },
 		{ "history", required_argument, NULL, 'H' },
 		{ "cutover-timeout", required_argument, NULL, 'T' },
+		{ "audit-keep", required_argument, NULL, 'N' },
+		{ "audit-max-age", required_argument, NULL, 'M' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -110,6 +116,19 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 			o->history = strtoull(optarg, &end, 10);
 			if (errno || *end || end == optarg || !o->history || o->history > 100000)
 				return bad_usage("serve", "--history '%s' must be 1 to 100000", optarg);
+			break;
+		case 'N':
+			errno = 0;
+			o->audit_keep = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || !o->audit_keep ||
+			    o->audit_keep > 100000000)
+				return bad_usage("serve", "--audit-keep '%s' must be 1 to 100000000",
+						 optarg);
+			break;
+		case 'M':
+			if (parse_seconds(optarg, &o->audit_max_age_s))
+				return bad_usage("serve", "--audit-max-age '%s' is not a duration of at "
+						 "least 1s (for example 400d, 12h)", optarg);
 			break;
 		case 'L':
 			if (log_level_parse(optarg, &o->level))
@@ -153,6 +172,29 @@ static int read_pem(const char *opt, const char *path, char **out)
 	return rc;
 }
 
+/* What the retention no longer keeps goes at start too: a console with a
+ * shorter --audit-max-age, or one where nobody acts for a while. */
+static int prune_audit(sqlite3 *db, const struct console *c)
+{
+	struct audit_retention ret = { c->audit_keep, c->audit_max_age_s };
+	int64_t removed = 0;
+	int rc = db_begin(db);
+
+	if (!rc)
+		rc = audit_prune(db, -1, &ret, console_now(), &removed);
+	if (!rc)
+		rc = db_commit(db);
+	if (rc) {
+		db_rollback(db);
+		log_error("cannot prune the audit log: %s", strerror(-rc));
+		return rc;
+	}
+	if (removed)
+		log_info("audit log: removed %lld records past --audit-keep %lld or --audit-max-age "
+			 "%lld s", (long long)removed, (long long)ret.keep, (long long)ret.max_age_s);
+	return 0;
+}
+
 static int setup(const struct serve_opts *o, struct console *c, char **cert, char **key)
 {
 	char err[512], host[256], port[32];
@@ -179,12 +221,15 @@ static int setup(const struct serve_opts *o, struct console *c, char **cert, cha
 		return rc;
 	}
 	rc = db_open(o->db, 1, &db, err, sizeof(err));
-	if (!rc) {
+	if (!rc)
 		rc = db_migrate(db, err, sizeof(err));
-		sqlite3_close(db);
-	}
-	if (rc)
+	if (rc) {
 		log_error("%s", err);
+		sqlite3_close(db);
+		return rc;
+	}
+	rc = prune_audit(db, c);
+	sqlite3_close(db);
 	return rc;
 }
 
@@ -206,7 +251,8 @@ int serve_main(int argc, char **argv)
 	struct serve_opts o = {
 		.interval_s = DEFAULT_HEARTBEAT_INTERVAL_S, .timeout_s = DEFAULT_HEARTBEAT_TIMEOUT_S,
 		.history = DEFAULT_HISTORY, .level = LOG_LVL_INFO,
-		.cutover_timeout_s = CUTOVER_TIMEOUT_DEFAULT_S,
+		.cutover_timeout_s = CUTOVER_TIMEOUT_DEFAULT_S, .audit_keep = AUDIT_KEEP_DEFAULT,
+		.audit_max_age_s = AUDIT_MAX_AGE_DEFAULT_S,
 	};
 	struct console c = { .db_path = NULL };
 	struct http_server *srv = NULL;
@@ -230,6 +276,8 @@ int serve_main(int argc, char **argv)
 	c.heartbeat_timeout_s = (unsigned)o.timeout_s;
 	c.history_max = (unsigned)o.history;
 	c.cutover_timeout_s = (unsigned)o.cutover_timeout_s;
+	c.audit_keep = (int64_t)o.audit_keep;
+	c.audit_max_age_s = (int64_t)o.audit_max_age_s;
 	c.login_limiter = calloc(1, sizeof(*c.login_limiter));
 	if (!c.login_limiter) {
 		rc = -ENOMEM;

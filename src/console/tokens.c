@@ -3,6 +3,7 @@
 #include "tokens.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "console.h"
@@ -189,4 +190,20 @@ out:
 	else
 		*out = arr;
 	return rc;
+}
+
+json_t *token_audit_detail(int64_t id, const char *label, int64_t expires_at, int64_t max_uses,
+			   char *target, size_t n)
+{
+	json_t *d = json_pack("{s:I}", "token", (json_int_t)id);
+
+	snprintf(target, n, "token %lld", (long long)id);
+	if (d && label &&
+	    (json_object_set_new(d, "label", json_string(label)) ||
+	     json_object_set_new(d, "expires_at", expires_at ? json_integer(expires_at) : json_null()) ||
+	     json_object_set_new(d, "max_uses", max_uses ? json_integer(max_uses) : json_null()))) {
+		json_decref(d);
+		return NULL;
+	}
+	return d;
 }

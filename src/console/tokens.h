@@ -38,6 +38,12 @@ enum token_verdict token_verdict(const struct token *t, int64_t now);
 const char *token_verdict_name(enum token_verdict v);
 int token_count_use(sqlite3 *db, int64_t id);
 int token_revoke(sqlite3 *db, int64_t id, int64_t *account_id); /* -ENOENT; -EALREADY */
+/* A token's audit record (audit.h): "token ID" into target (32 bytes or
+ * more) and a new detail object, {"token"} for a revocation, with the
+ * label, expiry and use limit (label non-NULL) for a creation. Never the
+ * secret. NULL when out of memory. */
+json_t *token_audit_detail(int64_t id, const char *label, int64_t expires_at, int64_t max_uses,
+			   char *target, size_t n);
 /* The account's tokens as a JSON array (never the secret or its hash). */
 int token_list(sqlite3 *db, int64_t account_id, int64_t now, json_t **out);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api_auth.h"
+#include "audit_http.h"
 #include "console.h"
 #include "db.h"
 #include "machines.h"
@@ -27,7 +28,9 @@ void web_replication_post(struct request *rq, struct reply *rp)
 	char user[USER_NAME_MAX + 1], by[USER_NAME_MAX + ACCOUNT_NAME_MAX + 2];
 	struct machine_ref m;
 	struct account a;
+	struct audit_who w;
 	const char *state;
+	int64_t now = console_now();
 	json_t *req = NULL, *r = NULL;
 	int rc;
 
@@ -47,9 +50,18 @@ void web_replication_post(struct request *rq, struct reply *rp)
 		goto out;
 	}
 	snprintf(by, sizeof(by), "%s@%s", user, a.name);
-	rc = db_begin(rq->db);
+	rc = audit_who_user(rq, &a, user, &w);
 	if (!rc)
-		rc = replication_request_set(rq->db, m.ref, state, by, console_now());
+		rc = db_begin(rq->db);
+	if (!rc)
+		rc = replication_request_set(rq->db, m.ref, state, by, now);
+	if (!rc) {
+		struct audit_rec ar = { .account_id = a.id, .machine_ref = m.ref,
+					.action = strcmp(state, REPLICATION_PAUSED) ? "machine.resume"
+										    : "machine.pause" };
+
+		rc = audit_request(rq, &w, &ar, now);
+	}
 	if (!rc)
 		rc = db_commit(rq->db);
 	if (!rc)

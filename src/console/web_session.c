@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 
+#include "audit_http.h"
 #include "console.h"
 #include "db.h"
 #include "login_limit.h"
@@ -61,6 +62,17 @@ int web_json_body(struct request *rq, struct reply *rp, json_t **out)
 	return request_json(rq, rp, out);
 }
 
+/* Sign-in and sign-out are in the audit log: who held the page, from where. */
+static int audit_session(struct request *rq, const struct account *a, const char *user,
+			 const char *action, int64_t now)
+{
+	struct audit_rec r = { .account_id = a->id, .action = action };
+	struct audit_who w;
+	int rc = audit_who_user(rq, a, user, &w);
+
+	return rc ? rc : audit_request(rq, &w, &r, now);
+}
+
 void web_session_post(struct request *rq, struct reply *rp)
 {
 	const char *account, *user, *password;
@@ -93,6 +105,8 @@ void web_session_post(struct request *rq, struct reply *rp)
 	rc = rc ? rc : db_begin(rq->db);
 	if (!rc)
 		rc = session_create(rq->db, &s.account, user, now, secret);
+	if (!rc)
+		rc = audit_session(rq, &s.account, user, "session.sign-in", now);
 	if (!rc)
 		rc = db_commit(rq->db);
 	if (!rc)
@@ -158,8 +172,15 @@ void web_session_delete(struct request *rq, struct reply *rp)
 		return;
 	}
 	session_cookie(NULL, rp->set_cookie, sizeof(rp->set_cookie));
-	rc = session_delete(rq->db, request_cookie(rq, SESSION_COOKIE));
+	rc = db_begin(rq->db);
+	if (!rc)
+		rc = session_delete(rq->db, request_cookie(rq, SESSION_COOKIE));
+	if (!rc)
+		rc = audit_session(rq, &s.account, s.user, "session.sign-out", console_now());
+	if (!rc)
+		rc = db_commit(rq->db);
 	if (rc) {
+		db_rollback(rq->db);
 		reply_internal(rp, rc);
 		return;
 	}

@@ -8,11 +8,13 @@
  * Another account's token answers 404 like one that does not exist.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "audit_http.h"
 #include "console.h"
 #include "db.h"
 #include "tokens.h"
@@ -52,10 +54,29 @@ static int opt_count(json_t *req, const char *key, json_int_t max, int64_t *out)
 	return 0;
 }
 
+/* token.create and token.revoke: the token's id, never its secret. */
+static int audit_token(struct request *rq, const struct audit_who *w, int64_t account_id,
+		       const char *action, int64_t id, const char *label, int64_t expires_at,
+		       int64_t max_uses, int64_t now)
+{
+	char target[48];
+	json_t *d = token_audit_detail(id, label, expires_at, max_uses, target, sizeof(target));
+	struct audit_rec r = { .account_id = account_id, .action = action, .target = target,
+			       .detail = d };
+	int rc;
+
+	if (!d)
+		return -ENOMEM;
+	rc = audit_request(rq, w, &r, now);
+	json_decref(d);
+	return rc;
+}
+
 void web_tokens_create(struct request *rq, struct reply *rp)
 {
 	char user[USER_NAME_MAX + 1], secret[SECRET_STR_MAX];
 	int64_t expires_in = 0, max_uses = 0, id = 0, now = console_now();
+	struct audit_who w;
 	const char *label = "";
 	struct account a;
 	json_t *req = NULL, *v;
@@ -79,10 +100,15 @@ void web_tokens_create(struct request *rq, struct reply *rp)
 			    "\"max_uses\" must be positive integers or null");
 		goto out;
 	}
-	rc = db_begin(rq->db);
+	rc = audit_who_user(rq, &a, user, &w);
+	if (!rc)
+		rc = db_begin(rq->db);
 	if (!rc)
 		rc = token_create(rq->db, a.id, label, expires_in ? now + expires_in : 0, max_uses,
 				  secret, &id);
+	if (!rc)
+		rc = audit_token(rq, &w, a.id, "token.create", id, label,
+				 expires_in ? now + expires_in : 0, max_uses, now);
 	if (!rc)
 		rc = db_commit(rq->db);
 	if (rc) {
@@ -106,6 +132,7 @@ void web_token_revoke(struct request *rq, struct reply *rp)
 	const char *idtext = rq->param;
 	char user[USER_NAME_MAX + 1], *end;
 	int64_t id, owner = 0;
+	struct audit_who w;
 	struct account a;
 	int rc;
 
@@ -117,13 +144,17 @@ void web_token_revoke(struct request *rq, struct reply *rp)
 		reply_error(rp, 404, "no_such_token", "no such token: %s", idtext);
 		return;
 	}
-	rc = db_begin(rq->db);
+	rc = audit_who_user(rq, &a, user, &w);
+	if (!rc)
+		rc = db_begin(rq->db);
 	if (!rc)
 		rc = token_account(rq->db, id, &owner);
 	if (!rc && owner != a.id)
 		rc = -ENOENT;
 	if (!rc)
 		rc = token_revoke(rq->db, id, &owner);
+	if (!rc)
+		rc = audit_token(rq, &w, a.id, "token.revoke", id, NULL, 0, 0, console_now());
 	if (!rc)
 		rc = db_commit(rq->db);
 	if (rc)

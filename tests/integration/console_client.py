@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """A small client of livemig-console's HTTPS API for the integration tests.
 
+  Every command takes --source ADDR before it: the connection's own address
+  (127.0.0.2: another loopback address, for the console's "from where").
+
   console_client.py --port P --ca CA.pem call METHOD PATH [--json BODY|@FILE]
         [--basic USER@ACCOUNT:PASSWORD] [--bearer SECRET]
       prints the HTTP status on the first line and the body after it.
@@ -35,7 +38,9 @@ import threading
 
 def connection(args):
     ctx = ssl.create_default_context(cafile=args.ca)
-    return http.client.HTTPSConnection("127.0.0.1", args.port, context=ctx, timeout=60)
+    source = (args.source, 0) if getattr(args, "source", None) else None
+    return http.client.HTTPSConnection("127.0.0.1", args.port, context=ctx, timeout=60,
+                                       source_address=source)
 
 
 def request(args, method, path, body=None, basic=None, bearer=None):
@@ -174,6 +179,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--ca", required=True)
+    p.add_argument("--source", help="the client's address (another loopback one, 127.0.0.2)")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     c = sub.add_parser("call")

@@ -34,7 +34,7 @@ done
 "$BUILD/livemig-console" serve --help | has_line "heartbeat-timeout" || die "serve --help"
 out=$("$BUILD/livemig-console" serve --listen 127.0.0.1:0 2>&1); [ $? -eq 2 ] || die "serve without --db: not a usage error"
 grep -q -- "--db FILE is required" <<<"$out" || die "serve without --db: $out"
-[ "$(sqlite3 "$CONSOLE_DB" "PRAGMA user_version")" = 4 ] || die "schema version: $(sqlite3 "$CONSOLE_DB" "PRAGMA user_version")"
+[ "$(sqlite3 "$CONSOLE_DB" "PRAGMA user_version")" = 5 ] || die "schema version: $(sqlite3 "$CONSOLE_DB" "PRAGMA user_version")"
 [ "$(sqlite3 "$CONSOLE_DB" "PRAGMA journal_mode")" = wal ] || die "not in WAL mode"
 pass "admin: accounts, users (password from stdin or a file only), --help everywhere, clear errors"
 

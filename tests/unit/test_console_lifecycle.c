@@ -488,6 +488,40 @@ static void test_cutover_bounds(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "state")), "failed");
 	json_decref(j);
 	expect_state(f, "READY_FOR_CUTOVER", NULL);
+
+	/* each move the lifecycle made by itself is in the audit log, by the
+	 * console, with why, newest first: the three failed cutovers (the
+	 * launch, the agent's failure, the timeout); a test launch coming up
+	 * moves no state, so it is not one */
+	{
+		struct audit_query q = { .account_id = 0, .action = "lifecycle.state", .limit = 10 };
+		struct account a;
+		json_t *recs = NULL, *r;
+		int64_t next;
+		const char *want[][3] = {
+			{ "CUTTING_OVER", "READY_FOR_CUTOVER", "not up within 300 s" },
+			{ "CUTTING_OVER", "READY_FOR_CUTOVER", "fsfreeze" },
+			{ "CUTTING_OVER", "READY_FOR_CUTOVER", "--cutover-timeout" },
+		};
+
+		assert_int_equal(account_find(f->db, "acme", &a), 0);
+		q.account_id = a.id;
+		assert_int_equal(audit_list_json(f->db, &q, &recs, &next), 0);
+		assert_int_equal(json_array_size(recs), 3);
+		for (size_t i = 0; i < 3; i++) {
+			const json_t *d;
+
+			r = json_array_get(recs, i);
+			d = json_object_get(r, "detail");
+			assert_string_equal(json_string_value(json_object_get(r, "actor")), "console");
+			assert_string_equal(json_string_value(json_object_get(r, "from")), "console");
+			assert_string_equal(json_string_value(json_object_get(r, "machine_id")), "m1");
+			assert_string_equal(json_string_value(json_object_get(d, "from")), want[i][0]);
+			assert_string_equal(json_string_value(json_object_get(d, "to")), want[i][1]);
+			assert_non_null(strstr(json_string_value(json_object_get(d, "reason")), want[i][2]));
+		}
+		json_decref(recs);
+	}
 }
 
 int main(void)

@@ -8,6 +8,8 @@
 # real livemigd installed by `livemig install` and replicating a loop
 # device. The browser part is tests/web/console.test.mjs; this script sets
 # the stage and hands it the paths. Screenshots go to BUILD/web-artifacts.
+# tests/web/audit.test.mjs (a machine's audit log) runs first, and alone
+# with WEB_ONLY=audit; tests/web/fleet.test.mjs (200 machines) last.
 # Usage: tests/web/run.sh BUILD_DIR
 # shellcheck source-path=SCRIPTDIR/../integration
 . "$(dirname "$0")/../integration/lib.sh" "$@"
@@ -46,6 +48,31 @@ admin create-user globex bob --password-file "$T/bob.pw" >/dev/null || die "crea
 admin create-account fleet --licenses 250 >/dev/null || die "create-account fleet"
 printf '%s\n' 'carol-web-password' >"$T/carol.pw"
 admin create-user fleet carol --password-file "$T/carol.pw" >/dev/null || die "create-user carol"
+
+# chromium trusts the console's certificate by its public key (the test
+# CA is not in any trust store, and none is changed)
+SPKI=$(openssl x509 -in "$SERVER_CERT" -pubkey -noout | openssl pkey -pubin -outform der |
+	openssl dgst -sha256 -binary | base64)
+
+# A machine's audit log on its page (tests/web/audit.test.mjs), in an
+# account of its own: a machine registered through the API with a token,
+# then the page's Pause and Resume. WEB_ONLY=audit stops after it.
+admin create-account initech --licenses 1 >/dev/null || die "create-account initech"
+printf '%s\n' 'dana-web-password' >"$T/dana.pw"
+admin create-user initech dana --role operator --password-file "$T/dana.pw" >/dev/null || die "create-user dana"
+printf '%s\n' 'val-web-password' >"$T/val.pw"
+admin create-user initech val --role viewer --password-file "$T/val.pw" >/dev/null || die "create-user val"
+audit_token=$(admin create-token initech --label audit 2>/dev/null) || die "create-token initech"
+mkdir -p "$T/agents"
+out=$(api register --dir "$T/agents" --machine audit-m3 --token "$audit_token")
+[ "$(api_status "$out")" = 201 ] || die "register audit-m3: $out"
+CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM ARTIFACTS=$ARTIFACTS SERVER_CA=$SERVER_CA \
+	MACHINE3=$(cat "$T/agents/audit-m3.id") MACHINE3_SECRET_FILE=$T/agents/audit-m3.secret \
+	timeout --kill-after=10 600 node "$WEB/audit.test.mjs" || die "the audit log's browser test failed; screenshots in $ARTIFACTS"
+if [ "${WEB_ONLY:-}" = audit ]; then
+	pass "WEB_ONLY=audit: the audit log's page only"
+	exit 0
+fi
 
 python3 "$TESTS/make_disk.py" "$T/source.img" 48M --zeros 0 --files 0 --random 1 --seed 51 >/dev/null
 dev=$(make_loop "$T/source.img")
@@ -106,11 +133,6 @@ python3 "$TESTS/staging_launcher_standin.py" --port "$CONSOLE_PORT" --ca "$SERVE
 track_pid $!
 _LIB_LOGS+=("$T/standin.log")
 pass "staging st1 syncs with the console; machine $machine2 registered, its stand-in staging started"
-
-# chromium trusts the console's certificate by its public key (the test
-# CA is not in any trust store, and none is changed)
-SPKI=$(openssl x509 -in "$SERVER_CERT" -pubkey -noout | openssl pkey -pubin -outform der |
-	openssl dgst -sha256 -binary | base64)
 
 rc=0
 CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM MACHINE=$machine LIVEMIG=$BUILD/livemig \

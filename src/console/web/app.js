@@ -472,10 +472,34 @@
         j.error ? el('div', { className: 'small', text: j.error }) : (last ? el('div', { className: 'small muted', text: last }) : null));
     }));
   }
+  // The machine's audit log (GET /api/v1/machines/ID/audit): who changed
+  // what, when and from where, newest first; redrawn only when it changed.
+  const AUDIT_ROWS = 50;
+  let auditKey = '';
+  function auditDetails(r) {
+    const d = Object.entries(r.detail || {}).filter(([, v]) => v !== null)
+      .map(([k, v]) => k.replace(/_/g, ' ') + ' ' + (typeof v === 'object' ? JSON.stringify(v) : String(v)));
+    return [r.target].concat(d).filter(Boolean).join(', ');
+  }
+  function renderAudit(a) {
+    const list = (a && a.records) || [];
+    const key = JSON.stringify(list);
+    if (key === auditKey) return;
+    auditKey = key;
+    $('m-audit').hidden = !list.length;
+    $('m-audit-empty').hidden = !!list.length;
+    $('m-audit-more').hidden = !a.next_cursor;
+    fill($('m-audit-rows'), ...list.map((r) => el('tr', { 'data-audit': String(r.id), 'data-action': r.action },
+      el('td', { 'data-label': 'When' }, el('time', { datetime: new Date(r.at * 1000).toISOString(), text: when(r.at) })),
+      el('td', { 'data-label': 'Who', 'data-field': 'who', text: r.actor + (r.role ? ' (' + r.role + ')' : '') }),
+      el('td', { 'data-label': 'From', 'data-field': 'from', text: r.from }),
+      el('td', { 'data-label': 'Action', 'data-field': 'action' }, el('code', { text: r.action })),
+      el('td', { 'data-label': 'Details', 'data-field': 'details', className: 'small', text: auditDetails(r) }))));
+  }
   async function refreshMachine(id) {
     const path = '/api/v1/machines/' + encodeURIComponent(id);
-    const [r, t, pts, js] = await Promise.all([api('GET', path + '?history=0'), api('GET', path + '/timeline?points=120'),
-      api('GET', path + '/points'), api('GET', path + '/jobs')]);
+    const [r, t, pts, js, au] = await Promise.all([api('GET', path + '?history=0'), api('GET', path + '/timeline?points=120'),
+      api('GET', path + '/points'), api('GET', path + '/jobs'), api('GET', path + '/audit?limit=' + AUDIT_ROWS)]);
     if (r.status === 404) {
       $('notfound-text').textContent = errText(r);
       show('notfound');
@@ -484,6 +508,7 @@
     if (r.status !== 200) return;
     renderMachine(r.data, t.status === 200 ? t.data : null);
     if (js.status === 200) renderJobs(js.data);
+    if (au.status === 200) renderAudit(au.data);
     await launch.refresh(session, r.data, pts.status === 200 ? pts.data : null);
   }
   async function ask(state) {
@@ -686,6 +711,7 @@
     if (!session) return;
     const r = parse();
     lastKey = '';
+    auditKey = '';
     current = null;
     launch.reset(false);
     if (r.view !== 'tokens') $('new-token').hidden = true;

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The audit log's records: append, prune, query (audit.h). */
+#include "audit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+/* NULL for the zero that means "none" (console-wide, no machine). */
+static void bind_ref(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v > 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int audit_write(sqlite3 *db, const struct audit_who *w, const struct audit_rec *r, int64_t now)
+{
+	sqlite3_stmt *st;
+	char *detail;
+	int rc;
+
+	if (!r->action || !r->action[0] || !w->actor[0] || (r->detail && !json_is_object(r->detail)))
+		return -EINVAL;
+	detail = r->detail ? json_dumps(r->detail, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+	if (!detail)
+		return -ENOMEM;
+	rc = db_prepare(db, &st,
+			"INSERT INTO audit_log (at, account_id, machine_ref, actor, actor_role,"
+			" source, action, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (rc) {
+		free(detail);
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, now);
+	bind_ref(st, 2, r->account_id);
+	bind_ref(st, 3, r->machine_ref);
+	sqlite3_bind_text(st, 4, w->actor, -1, SQLITE_STATIC);
+	if (w->role[0])
+		sqlite3_bind_text(st, 5, w->role, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_text(st, 6, w->from[0] ? w->from : "?", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, r->action, -1, SQLITE_STATIC);
+	if (r->target)
+		sqlite3_bind_text(st, 8, r->target, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
+	sqlite3_bind_text(st, 9, detail, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(detail);
+	return rc == SQLITE_DONE ? 0 : db_err(db, rc, "writing an audit record");
+}
+
+/* All but the newest ret->keep records of one account (0: console-wide). */
+static int prune_count(sqlite3 *db, int64_t account_id, int64_t keep, int64_t *removed)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &st,
+			    "DELETE FROM audit_log WHERE account_id IS ?1 AND id <= (SELECT id FROM"
+			    " audit_log WHERE account_id IS ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
+
+	if (rc)
+		return rc;
+	bind_ref(st, 1, account_id);
+	sqlite3_bind_int64(st, 2, keep);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(db, rc, "pruning the audit log");
+	*removed += sqlite3_changes(db);
+	return 0;
+}
+
+int audit_prune(sqlite3 *db, int64_t account_id, const struct audit_retention *ret, int64_t now,
+		int64_t *removed)
+{
+	int64_t n = 0, ids[1024];
+	sqlite3_stmt *st;
+	int rc, count = 0;
+
+	if (ret->keep < 1 || ret->max_age_s < 1)
+		return -EINVAL;
+	rc = db_prepare(db, &st, "DELETE FROM audit_log WHERE at < ?");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, now - ret->max_age_s);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(db, rc, "pruning the audit log");
+	n += sqlite3_changes(db);
+	if (account_id >= 0) {
+		rc = prune_count(db, account_id, ret->keep, &n);
+	} else {
+		/* every account holding records, and the console-wide ones (0) */
+		rc = db_prepare(db, &st, "SELECT DISTINCT IFNULL(account_id, 0) FROM audit_log");
+		if (rc)
+			return rc;
+		while (count < (int)(sizeof(ids) / sizeof(ids[0])) &&
+		       (rc = sqlite3_step(st)) == SQLITE_ROW)
+			ids[count++] = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		rc = 0;
+		for (int i = 0; !rc && i < count; i++)
+			rc = prune_count(db, ids[i], ret->keep, &n);
+	}
+	if (!rc && removed)
+		*removed = n;
+	return rc;
+}
+
+static json_t *record_json(sqlite3_stmt *st)
+{
+	json_t *detail = json_loads(db_text(st, 9), 0, NULL);
+
+	return json_pack("{s:I, s:I, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "id",
+			 (json_int_t)sqlite3_column_int64(st, 0), "at",
+			 (json_int_t)sqlite3_column_int64(st, 1), "actor", db_text(st, 2), "role",
+			 db_json_text(st, 3), "from", db_text(st, 4), "action", db_text(st, 5),
+			 "account", db_json_text(st, 6), "machine_id", db_json_text(st, 7), "target",
+			 db_json_text(st, 8), "detail", json_is_object(detail) ? detail : json_object());
+}
+
+int audit_list_json(sqlite3 *db, const struct audit_query *q, json_t **out, int64_t *next_cursor)
+{
+	sqlite3_stmt *st;
+	json_t *list;
+	int64_t last = 0;
+	unsigned n = 0, limit = q->limit;
+	size_t alen = q->action ? strlen(q->action) : 0;
+	int prefix = alen && q->action[alen - 1] == '.', rc;
+
+	*out = NULL;
+	*next_cursor = 0;
+	if (limit < 1 || limit > AUDIT_LIST_MAX)
+		return -EINVAL;
+	/* one more than asked: whether another page follows */
+	rc = db_prepare(db, &st,
+			"SELECT l.id, l.at, l.actor, l.actor_role, l.source, l.action, a.name,"
+			" m.machine_id, l.target, l.detail FROM audit_log l"
+			" LEFT JOIN accounts a ON a.id = l.account_id"
+			" LEFT JOIN machines m ON m.id = l.machine_ref"
+			" WHERE l.account_id IS ?1 AND (?2 = 0 OR l.machine_ref = ?2)"
+			" AND (?3 IS NULL OR l.actor = ?3)"
+			" AND (?4 IS NULL OR (?5 AND substr(l.action, 1, length(?4)) = ?4)"
+			"      OR (NOT ?5 AND l.action = ?4))"
+			" AND (?6 = 0 OR l.at >= ?6) AND (?7 = 0 OR l.at < ?7)"
+			" AND (?8 = 0 OR l.id < ?8)"
+			" ORDER BY l.id DESC LIMIT ?9");
+	if (rc)
+		return rc;
+	bind_ref(st, 1, q->account_id);
+	sqlite3_bind_int64(st, 2, q->machine_ref);
+	if (q->actor)
+		sqlite3_bind_text(st, 3, q->actor, -1, SQLITE_STATIC);
+	if (q->action)
+		sqlite3_bind_text(st, 4, q->action, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, prefix);
+	sqlite3_bind_int64(st, 6, q->since);
+	sqlite3_bind_int64(st, 7, q->until);
+	sqlite3_bind_int64(st, 8, q->cursor);
+	sqlite3_bind_int64(st, 9, (int64_t)limit + 1);
+	list = json_array();
+	if (!list) {
+		sqlite3_finalize(st);
+		return -ENOMEM;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == limit) {
+			*next_cursor = last;
+			continue;
+		}
+		last = sqlite3_column_int64(st, 0);
+		if (json_array_append_new(list, record_json(st))) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(list);
+		return db_err(db, rc, "reading the audit log");
+	}
+	*out = list;
+	return 0;
+}
