@@ -15,6 +15,9 @@
 #define INSTALL_DEFAULT_CONFIG_DIR "/etc/livemig"
 #define INSTALL_DEFAULT_STATE_DIR "/var/lib/livemig"
 #define INSTALL_DEFAULT_SOCKET "/run/livemig/livemigd.sock"
+/* Why the package could not register this machine, kept by livemig-setup
+ * (key = value lines: time, status, reason, remedy; docs/install.md) */
+#define INSTALL_REGISTRATION_FAILURE INSTALL_DEFAULT_STATE_DIR "/registration-failure"
 
 enum install_exit {
 	INSTALL_OK = 0,
