@@ -46,5 +46,11 @@ enum install_exit {
 	INSTALL_QUEUED = 34,           /* uninstall: console unreachable, deregistration queued */
 };
 
+struct cli_global;
+/* cmd_uninstall.c: `livemig uninstall` of the installation in config_dir,
+ * as the command does it (install --reregister runs it first). An exit
+ * status: INSTALL_OK, INSTALL_QUEUED, or the failure it printed. */
+int uninstall_run(const struct cli_global *g, const char *config_dir, const char *state_dir,
+		  unsigned retries);
 
 #endif

@@ -60,6 +60,44 @@ static void send_pending(struct run *r)
 			r->g->prog, r->msg, r->g->prog);
 }
 
+/* A machine that is registered stays as it is, unless --reregister: then
+ * its registration is withdrawn as `livemig uninstall` does, and the
+ * install goes on. */
+static int already_registered(struct run *r)
+{
+	const char *cd = strcmp(r->paths.dir, INSTALL_DEFAULT_CONFIG_DIR) ? " --config-dir " : "";
+	const char *dir = cd[0] ? r->paths.dir : "";
+	struct installed in;
+	char err[512];
+	int rc;
+
+	if (installed_load(&r->paths, &in, err, sizeof(err))) {
+		snprintf(r->msg, sizeof(r->msg), "already installed: %s exists, but %s; run `%s "
+						 "uninstall%s%s` first",
+			 r->paths.conf, err, r->g->prog, cd, dir);
+		return fail(r, INSTALL_ALREADY);
+	}
+	if (!r->o->reregister) {
+		snprintf(r->msg, sizeof(r->msg), "already registered: this machine is %s with %s "
+						 "(%s); nothing was changed. To register it again "
+						 "(another console, account or token), add "
+						 "--reregister, which withdraws this registration "
+						 "first (as `%s uninstall%s%s` does)",
+			 in.machine_id, in.console_url, r->paths.conf, r->g->prog, cd, dir);
+		return fail(r, INSTALL_ALREADY);
+	}
+	printf("--reregister: withdrawing machine %s's registration with %s first\n", in.machine_id,
+	       in.console_url);
+	rc = uninstall_run(r->g, r->paths.dir, in.state_dir, r->o->retries);
+	if (rc != INSTALL_OK && rc != INSTALL_QUEUED) {
+		snprintf(r->msg, sizeof(r->msg), "--reregister: the registration of %s could not be "
+						 "withdrawn (above); nothing new was registered",
+			 in.machine_id);
+		return fail(r, rc);
+	}
+	return INSTALL_OK;
+}
+
 static int identify(struct run *r)
 {
 	struct identity_options io = { .metadata_url = r->o->metadata_url };
@@ -230,15 +268,8 @@ int install_run(const struct cli_global *g, const struct install_opts *o)
 		rc = fail(r, INSTALL_USAGE);
 		goto out;
 	}
-	if (access(r->paths.conf, F_OK) == 0) {
-		snprintf(r->msg, sizeof(r->msg), "already installed: %s exists; to install again, "
-						 "run `%s uninstall%s%s` first",
-			 r->paths.conf, g->prog, strcmp(r->paths.dir, INSTALL_DEFAULT_CONFIG_DIR)
-							 ? " --config-dir " : "",
-			 strcmp(r->paths.dir, INSTALL_DEFAULT_CONFIG_DIR) ? r->paths.dir : "");
-		rc = fail(r, INSTALL_ALREADY);
+	if (access(r->paths.conf, F_OK) == 0 && (rc = already_registered(r)))
 		goto out;
-	}
 	rc = read_small_file(o->console_ca, &r->console_ca_pem, &len, 1u << 20);
 	if (rc) {
 		snprintf(r->msg, sizeof(r->msg), "cannot read --console-ca %s: %s", o->console_ca,

@@ -19,7 +19,7 @@ struct install_opts {
 	const char *config_dir, *state_dir, *socket, *metadata_url, *prereq_root, *proxy;
 	const char **waive; /* NULL-terminated */
 	unsigned retries;
-	int no_prompt, no_replication, delete_token_file;
+	int no_prompt, no_replication, delete_token_file, reregister;
 };
 
 /* The exit status (enum install_exit). */
