@@ -40,7 +40,9 @@ int ask_credentials(const struct install_opts *o, int interactive, struct instal
 		    char *msg, size_t msglen);
 int ask_disks(const struct install_opts *o, int interactive, struct disk_set *disks, char *msg,
 	      size_t msglen);
-/* The prerequisite report; an exit status. */
-int ask_prerequisites(const struct cli_global *g, const struct install_opts *o, int interactive);
+/* The prerequisite report; an exit status. On a terminal, failing checks
+ * may be waived: their ids are appended to o->waive, which has room for
+ * PREREQ_MAX_RESULTS more. */
+int ask_prerequisites(const struct cli_global *g, struct install_opts *o, int interactive);
 
 #endif
