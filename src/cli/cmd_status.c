@@ -184,16 +184,18 @@ static int say_registration_failure(const struct cli_global *g)
 	return 0;
 }
 
-/* Not registered: the package's registration failed (the reason kept), or
- * the console did not answer and the token waits in /etc/livemig/token for
- * livemig-register.service (docs/install.md) */
-static void say_if_not_registered(const struct cli_global *g)
+/* The packaged agent, not registered: its configuration is missing. */
+static int package_unregistered(const struct cli_global *g)
 {
-	if (access(INSTALL_DEFAULT_CONFIG_DIR "/livemigd.conf", F_OK) == 0)
-		return;
-	if (say_registration_failure(g) == 0)
-		return;
-	if (access(INSTALL_DEFAULT_CONFIG_DIR "/token", F_OK) == 0)
+	return !strcmp(g->socket, INSTALL_DEFAULT_SOCKET) &&
+	       access(INSTALL_DEFAULT_CONFIG_DIR "/livemigd.conf", F_OK) != 0;
+}
+
+/* The console did not answer when the package was installed: the token
+ * waits in /etc/livemig/token for livemig-register.service (docs/install.md) */
+static void say_if_registration_pending(const struct cli_global *g)
+{
+	if (package_unregistered(g) && access(INSTALL_DEFAULT_CONFIG_DIR "/token", F_OK) == 0)
 		fprintf(stderr,
 			"%s status: not registered yet: the console did not answer when the package "
 			"was installed; livemig-register.service retries every minute with the token "
@@ -246,11 +248,15 @@ int status_main(const struct cli_global *g, int argc, char *argv[])
 		return CLI_USAGE;
 	}
 
+	/* the package's registration failed: why, rather than "livemigd does
+	 * not run" (it cannot) */
+	if (package_unregistered(g) && say_registration_failure(g) == 0)
+		return CLI_UNREACHABLE;
 	if (watching)
 		return watch(g, as_json, tty, every);
 	rc = fetch(g, &st);
 	if (rc != CLI_OK) {
-		say_if_not_registered(g);
+		say_if_registration_pending(g);
 		return rc;
 	}
 	rc = show(g, st, as_json, tty, 0);
