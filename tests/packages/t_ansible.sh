@@ -108,8 +108,8 @@ recap1=$(grep -E '^target +:' "$T/run1.log")
 [ -L "$R/etc/systemd/system/multi-user.target.wants/livemigd.service" ] || fail "livemigd.service not enabled"
 ! grep -qF "$TOKEN" "$T/run1.log" || fail "the token is in ansible's output"
 ! grep -rqF "$TOKEN" "$R/var/cache/debconf" "$R/var/log" "$R/etc/livemig" || fail "the token is left in the chroot's debconf or logs"
-sed -n '/^TASK \[livemig_agent : Register (the package is installed/,/^$/p' "$T/run1.log" | grep -q '^changed: \[target\]' ||
-	{ cat "$T/run1.log"; fail "the role's livemig-setup register did not register"; }
+task=$(sed -n '/^TASK \[livemig_agent : Register (the package is installed/,/^$/p' "$T/run1.log")
+grep -q '^changed: \[target\]' <<<"$task" || { cat "$T/run1.log"; fail "the role's livemig-setup register did not register"; }
 [ ! -e "$R/var/lib/livemig/registration-failure" ] || fail "the kept reason outlived the registration"
 pass "waived: registered in $(($(date +%s) - t0)) s (1 license), livemigd.service enabled; token not in the output; ${recap1//  / }"
 
