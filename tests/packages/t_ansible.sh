@@ -8,9 +8,9 @@
 # needs: the package fails well (configured, not registered); with
 # livemig_require_registration: false the play reports the kept reason and
 # succeeds, by default it fails the host with that reason. Then with the
-# waivers the role registers the installed package (livemig-setup
-# register) with a real console on 127.0.0.1; a second run reports
-# changed=0. The service's
+# waivers (and the module's package, which apt then installs) the role
+# registers the installed agent (livemig-setup register) with a real
+# console on 127.0.0.1; a second run reports changed=0. The service's
 # state is left alone (livemig_service_state: ""): systemd does not run in
 # a chroot. A third run with livemig_no_replication: true and
 # livemig_service_state: started disables the service and does not start it.
@@ -80,7 +80,8 @@ PY
 dpkg_status() { chroot "$R" dpkg-query -W -f='${Status}' livemig-agent; }
 
 # ---- the failing checks not waived: the package fails well ----
-vars 'livemig_waive=[]' 'livemig_require_registration=false'
+# the agent alone (no DKMS build) while its registration fails
+vars 'livemig_waive=[]' 'livemig_require_registration=false' 'livemig_packages=["livemig-agent"]'
 t0=$(date +%s)
 play "$T/run0.log" || { cat "$T/run0.log"; fail "ansible-playbook (not required) failed"; }
 reason=$(grep -o 'livemig: not registered: a prerequisite check fails: [^.]*' "$T/run0.log" | sed -n 1p)
@@ -98,7 +99,9 @@ grep -q '"msg": "livemig: not registered: a prerequisite check fails: .*waive = 
 	{ cat "$T/run0b.log"; fail "the play did not fail with the kept reason and the remedy"; }
 grep -qE '^target +:.*failed=1' "$T/run0b.log" || fail "the host did not fail: $(grep -E '^target +:' "$T/run0b.log")"
 pass "failing checks, by default: ansible-playbook exit $RC, the host failed with: $(grep -o '"msg": "livemig: not registered: [^.]*' "$T/run0b.log" | cut -c9-)"
-vars "livemig_waive=$WAIVE"
+# the waivers, and the module: apt installs livemig-cbt-dkms, and the role
+# registers the agent installed by the runs above
+vars "livemig_waive=$WAIVE" 'livemig_packages=["livemig-agent", "livemig-cbt-dkms"]'
 
 t0=$(date +%s)
 play "$T/run1.log" || { cat "$T/run1.log"; fail "ansible-playbook (first run) failed"; }
