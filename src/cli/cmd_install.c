@@ -50,22 +50,25 @@ static void usage(FILE *f, const char *prog)
 		"  --prereq-root DIR      check the prerequisites of the system under DIR (tests)\n"
 		"  --retries N            console unreachable: tries after the first, with\n"
 		"                         backoff 1, 2, 4, 8, 8... s (default %d)\n"
+		"  --reregister           on a registered machine: withdraw its registration\n"
+		"                         (as `%s uninstall`), then install again; without it\n"
+		"                         a registered machine is left as it is (exit 10)\n"
 		"  -h, --help             show this help\n\n"
-		"Exit status: 0 installed; 2 usage; 10 already installed; 12 prerequisites;\n"
+		"Exit status: 0 installed; 2 usage; 10 already registered; 12 prerequisites;\n"
 		"13 disks; 14 an answer is missing; 15 no identity; 16 local error; 20 console\n"
 		"unreachable; 21 console certificate; 22-29 the console refused (token invalid,\n"
 		"expired, revoked, used up; wrong credentials; no license; machine id taken;\n"
 		"bad CSR); 30 other refusal; 31 token of another account; 32 files not written;\n"
 		"33 livemigd did not start. docs/install-flow.md has the table.\n",
 		prog, prog, INSTALL_DEFAULT_CONFIG_DIR, INSTALL_DEFAULT_STATE_DIR,
-		INSTALL_DEFAULT_SOCKET, CONSOLE_DEFAULT_RETRIES);
+		INSTALL_DEFAULT_SOCKET, CONSOLE_DEFAULT_RETRIES, prog);
 }
 
 enum {
 	OPT_CONSOLE = 256, OPT_CONSOLE_CA, OPT_TOKEN, OPT_TOKEN_FILE, OPT_DELETE_TOKEN_FILE,
 	OPT_USER, OPT_ACCOUNT, OPT_PASSWORD_FILE, OPT_DEVICES, OPT_ROOT_DISK, OPT_NO_PROMPT,
 	OPT_NO_REPLICATION, OPT_CONFIG_DIR, OPT_STATE_DIR, OPT_SOCKET, OPT_METADATA_URL,
-	OPT_WAIVE, OPT_PREREQ_ROOT, OPT_RETRIES, OPT_PROXY,
+	OPT_WAIVE, OPT_PREREQ_ROOT, OPT_RETRIES, OPT_PROXY, OPT_REREGISTER,
 };
 
 static int bad(const struct cli_global *g, const char *what)
@@ -129,6 +132,7 @@ int install_main(const struct cli_global *g, int argc, char *argv[])
 		{ "prereq-root", required_argument, NULL, OPT_PREREQ_ROOT },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "proxy", required_argument, NULL, OPT_PROXY },
+		{ "reregister", no_argument, NULL, OPT_REREGISTER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -170,6 +174,7 @@ int install_main(const struct cli_global *g, int argc, char *argv[])
 		case OPT_METADATA_URL: o.metadata_url = optarg; break;
 		case OPT_PREREQ_ROOT: o.prereq_root = optarg; break;
 		case OPT_PROXY: o.proxy = optarg; break;
+		case OPT_REREGISTER: o.reregister = 1; break;
 		case OPT_WAIVE:
 			if (!prereq_known_id(optarg)) {
 				check_unknown_id(g->who, optarg);

@@ -16,6 +16,7 @@
 
 #include "control_client.h"
 #include "fmt.h"
+#include "atomic_file.h"
 #include "install.h"
 #include "status_text.h"
 #include "subcommands.h"
@@ -150,12 +151,51 @@ static int parse_interval(const char *s, double *out)
 	return 0;
 }
 
-/* The package could not register (the console did not answer): its token
+/* The package tried to register and could not: livemig-setup kept why and
+ * what to do, as "key = value" lines (docs/install.md, "Failing well").
+ * 0 when it said so. */
+static int say_registration_failure(const struct cli_global *g)
+{
+	static const char *const keys[] = { "reason", "remedy", "time" };
+	const char *val[3] = { NULL, NULL, NULL };
+	char *text = NULL, *line, *next;
+	size_t len;
+
+	if (read_small_file(INSTALL_REGISTRATION_FAILURE, &text, &len, 64u << 10))
+		return -ENOENT;
+	for (line = text; *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		for (size_t i = 0; i < 3; i++) {
+			size_t klen = strlen(keys[i]);
+
+			if (!strncmp(line, keys[i], klen) && !strncmp(line + klen, " = ", 3))
+				val[i] = line + klen + 3;
+		}
+	}
+	fprintf(stderr, "%s status: not registered: %s (the package's registration, %s)\n",
+		g->prog, val[0] ? val[0] : "the reason was not kept", val[2] ? val[2] : "time unknown");
+	if (val[1])
+		fprintf(stderr, "  remedy: %s\n", val[1]);
+	free(text);
+	return 0;
+}
+
+/* The packaged agent, not registered: its configuration is missing. */
+static int package_unregistered(const struct cli_global *g)
+{
+	return !strcmp(g->socket, INSTALL_DEFAULT_SOCKET) &&
+	       access(INSTALL_DEFAULT_CONFIG_DIR "/livemigd.conf", F_OK) != 0;
+}
+
+/* The console did not answer when the package was installed: the token
  * waits in /etc/livemig/token for livemig-register.service (docs/install.md) */
 static void say_if_registration_pending(const struct cli_global *g)
 {
-	if (access(INSTALL_DEFAULT_CONFIG_DIR "/token", F_OK) == 0 &&
-	    access(INSTALL_DEFAULT_CONFIG_DIR "/livemigd.conf", F_OK) != 0)
+	if (package_unregistered(g) && access(INSTALL_DEFAULT_CONFIG_DIR "/token", F_OK) == 0)
 		fprintf(stderr,
 			"%s status: not registered yet: the console did not answer when the package "
 			"was installed; livemig-register.service retries every minute with the token "
@@ -208,6 +248,10 @@ int status_main(const struct cli_global *g, int argc, char *argv[])
 		return CLI_USAGE;
 	}
 
+	/* the package's registration failed: why, rather than "livemigd does
+	 * not run" (it cannot) */
+	if (package_unregistered(g) && say_registration_failure(g) == 0)
+		return CLI_UNREACHABLE;
 	if (watching)
 		return watch(g, as_json, tty, every);
 	rc = fetch(g, &st);

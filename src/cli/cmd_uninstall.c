@@ -200,6 +200,15 @@ static int uninstall(const struct uninstall *u)
 	return queued ? INSTALL_QUEUED : INSTALL_OK;
 }
 
+int uninstall_run(const struct cli_global *g, const char *config_dir, const char *state_dir,
+		  unsigned retries)
+{
+	struct uninstall u = { .g = g, .config_dir = config_dir, .state_dir = state_dir,
+			       .retries = retries };
+
+	return uninstall(&u);
+}
+
 int uninstall_main(const struct cli_global *g, int argc, char *argv[])
 {
 	static const struct option opts[] = {

@@ -15,6 +15,9 @@
 #define INSTALL_DEFAULT_CONFIG_DIR "/etc/livemig"
 #define INSTALL_DEFAULT_STATE_DIR "/var/lib/livemig"
 #define INSTALL_DEFAULT_SOCKET "/run/livemig/livemigd.sock"
+/* Why the package could not register this machine, kept by livemig-setup
+ * (key = value lines: time, status, reason, remedy; docs/install.md) */
+#define INSTALL_REGISTRATION_FAILURE INSTALL_DEFAULT_STATE_DIR "/registration-failure"
 
 enum install_exit {
 	INSTALL_OK = 0,
@@ -43,5 +46,11 @@ enum install_exit {
 	INSTALL_QUEUED = 34,           /* uninstall: console unreachable, deregistration queued */
 };
 
+struct cli_global;
+/* cmd_uninstall.c: `livemig uninstall` of the installation in config_dir,
+ * as the command does it (install --reregister runs it first). An exit
+ * status: INSTALL_OK, INSTALL_QUEUED, or the failure it printed. */
+int uninstall_run(const struct cli_global *g, const char *config_dir, const char *state_dir,
+		  unsigned retries);
 
 #endif

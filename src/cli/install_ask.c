@@ -9,13 +9,60 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "install.h"
 #include "install_prompt.h"
 #include "install_run.h"
 #include "prereq.h"
 
-int ask_prerequisites(const struct cli_global *g, const struct install_opts *o, int interactive)
+/* The failing checks that are not waived, as "a, b", and their ids (the
+ * check table's own strings, which outlive res) appended to o->waive when
+ * the person at the terminal agrees. 1 when they did. */
+static int offer_waivers(struct install_opts *o, const struct prereq_result *res, size_t n)
+{
+	const char *ids[PREREQ_MAX_RESULTS];
+	char list[PREREQ_MAX_RESULTS * 34] = "", prompt[sizeof(list) + 200], answer[16];
+	size_t nids = 0, w;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *id = NULL;
+
+		if (res[i].verdict != PREREQ_FAIL || res[i].waived)
+			continue;
+		for (size_t k = 0; (id = prereq_check_id(k)) && strcmp(id, res[i].id); k++)
+			;
+		if (!id)
+			continue;
+		ids[nids++] = id;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", nids > 1 ? ", " : "",
+			 id);
+	}
+	if (!nids)
+		return 0;
+	snprintf(prompt, sizeof(prompt), "Waive the failing check%s %s and install anyway? Each "
+					 "waiver is reported to the console [y/N]:",
+		 nids > 1 ? "s" : "", list);
+	for (;;) {
+		int rc = prompt_line(prompt, 0, answer, sizeof(answer));
+
+		if (rc && rc != -ENAMETOOLONG)
+			return 0; /* end of input: no */
+		if (!rc && (!strcasecmp(answer, "y") || !strcasecmp(answer, "yes")))
+			break;
+		if (!rc && (!answer[0] || !strcasecmp(answer, "n") || !strcasecmp(answer, "no")))
+			return 0;
+		printf("  answer y or n\n");
+	}
+	for (w = 0; o->waive[w]; w++)
+		;
+	memcpy(&o->waive[w], ids, nids * sizeof(*ids));
+	o->waive[w + nids] = NULL;
+	printf("  waived: %s (the same as --waive on the command line)\n", list);
+	return 1;
+}
+
+int ask_prerequisites(const struct cli_global *g, struct install_opts *o, int interactive)
 {
 	struct prereq_result res[PREREQ_MAX_RESULTS];
 	struct prereq_options po = { .root = o->prereq_root, .waive = o->waive };
@@ -40,7 +87,7 @@ int ask_prerequisites(const struct cli_global *g, const struct install_opts *o, 
 		check_main(g, argc, (char **)argv);
 		fflush(stdout);
 	}
-	if (ready)
+	if (ready || (interactive && offer_waivers(o, res, (size_t)n)))
 		return INSTALL_OK;
 	fprintf(stderr, "%s install: the prerequisites are not met (report above): fix the failing "
 			"checks, or waive one with --waive ID\n", g->prog);

@@ -130,6 +130,58 @@ void reg_result_clear(struct reg_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* The credential's members, as the registration request has them. */
+static char *check_text(const struct reg_credentials *cred)
+{
+	json_t *req = cred->token ? json_pack("{s:s}", "token", cred->token)
+				  : json_pack("{s:s, s:s, s:s}", "user", cred->user, "account",
+					      cred->account, "password", cred->password);
+	char *text;
+
+	if (!req)
+		return NULL;
+	text = json_dumps(req, JSON_COMPACT);
+	for (const char *const *k = (const char *const[]){ "token", "password", NULL }; *k; k++) {
+		json_t *v = json_object_get(req, *k);
+
+		if (v)
+			OPENSSL_cleanse((char *)json_string_value(v), json_string_length(v));
+	}
+	json_decref(req);
+	return text;
+}
+
+int reg_check(const struct console_client *c, const struct reg_credentials *cred, char *msg,
+	      size_t msglen)
+{
+	struct console_answer a;
+	char *text = check_text(cred);
+	json_t *lic;
+	int rc, status = INSTALL_OK;
+
+	if (!text) {
+		snprintf(msg, msglen, "out of memory");
+		return INSTALL_LOCAL;
+	}
+	rc = console_call(c, "POST", "/api/v1/register/check", text, &a);
+	OPENSSL_cleanse(text, strlen(text));
+	free(text);
+	lic = json_object_get(a.body, "licenses");
+	if (!rc && (a.status == 404 || a.status == 405)) {
+		msg[0] = '\0'; /* an older console: the registration will tell */
+	} else if (rc || a.status != 200) {
+		status = reg_failure(rc, &a, c, cred->token ? "token" : "sign-in", msg, msglen);
+	} else {
+		const char *acct = json_string_value(json_object_get(a.body, "account"));
+
+		snprintf(msg, msglen, "account %s: %lld of %lld licenses in use", acct ? acct : "?",
+			 (long long)json_integer_value(json_object_get(lic, "in_use")),
+			 (long long)json_integer_value(json_object_get(lic, "total")));
+	}
+	console_answer_clear(&a);
+	return status;
+}
+
 /* The members install needs; -EPROTO with msg when one is missing. */
 static int read_answer(struct reg_result *r, char *msg, size_t msglen)
 {

@@ -47,6 +47,16 @@ int reg_register(const struct console_client *c, const struct reg_credentials *c
 void reg_result_clear(struct reg_result *r);
 
 /*
+ * POST /api/v1/register/check: the credential alone, nothing recorded.
+ * INSTALL_OK with what the console said in msg ("account acme: 1 of 2
+ * licenses in use"; "" from a console too old to know the request, which
+ * is not an error), or reg_register's exit status and message for the
+ * refusal.
+ */
+int reg_check(const struct console_client *c, const struct reg_credentials *cred, char *msg,
+	      size_t msglen);
+
+/*
  * The exit status and message for a console_call() that failed (rc) or was
  * answered with an error (a->code): unreachable, certificate, each code.
  * what: "registration", "deregistration".

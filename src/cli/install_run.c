@@ -26,10 +26,14 @@
 #include "install_prompt.h"
 #include "install_register.h"
 #include "inventory.h"
+#include "prereq.h"
+
+#define INSTALL_CREDENTIAL_TRIES 3
 
 struct run {
 	const struct cli_global *g;
-	const struct install_opts *o;
+	const struct install_opts *o; /* &opts */
+	struct install_opts opts;     /* the command line's, and waivers agreed to */
 	struct install_paths paths;
 	struct console_client console;
 	struct install_secrets secrets;
@@ -58,6 +62,44 @@ static void send_pending(struct run *r)
 	else
 		fprintf(stderr, "%s install: %s (kept; `%s uninstall --retry-pending` sends it)\n",
 			r->g->prog, r->msg, r->g->prog);
+}
+
+/* A machine that is registered stays as it is, unless --reregister: then
+ * its registration is withdrawn as `livemig uninstall` does, and the
+ * install goes on. */
+static int already_registered(struct run *r)
+{
+	const char *cd = strcmp(r->paths.dir, INSTALL_DEFAULT_CONFIG_DIR) ? " --config-dir " : "";
+	const char *dir = cd[0] ? r->paths.dir : "";
+	struct installed in;
+	char err[512];
+	int rc;
+
+	if (installed_load(&r->paths, &in, err, sizeof(err))) {
+		snprintf(r->msg, sizeof(r->msg), "already installed: %s exists, but %s; run `%s "
+						 "uninstall%s%s` first",
+			 r->paths.conf, err, r->g->prog, cd, dir);
+		return fail(r, INSTALL_ALREADY);
+	}
+	if (!r->o->reregister) {
+		snprintf(r->msg, sizeof(r->msg), "already registered: this machine is %s with %s "
+						 "(%s); nothing was changed. To register it again "
+						 "(another console, account or token), add "
+						 "--reregister, which withdraws this registration "
+						 "first (as `%s uninstall%s%s` does)",
+			 in.machine_id, in.console_url, r->paths.conf, r->g->prog, cd, dir);
+		return fail(r, INSTALL_ALREADY);
+	}
+	printf("--reregister: withdrawing machine %s's registration with %s first\n", in.machine_id,
+	       in.console_url);
+	rc = uninstall_run(r->g, r->paths.dir, in.state_dir, r->o->retries);
+	if (rc != INSTALL_OK && rc != INSTALL_QUEUED) {
+		snprintf(r->msg, sizeof(r->msg), "--reregister: the registration of %s could not be "
+						 "withdrawn (above); nothing new was registered",
+			 in.machine_id);
+		return fail(r, rc);
+	}
+	return INSTALL_OK;
 }
 
 static int identify(struct run *r)
@@ -174,15 +216,56 @@ static int start(struct run *r)
 	return INSTALL_OK;
 }
 
+static struct reg_credentials credentials(const struct run *r)
+{
+	return (struct reg_credentials){
+		.token = r->secrets.token[0] ? r->secrets.token : NULL,
+		.user = r->secrets.user, .password = r->secrets.password,
+		.account = r->secrets.account[0] ? r->secrets.account : NULL,
+	};
+}
+
+/* A refusal the person at the terminal can answer by typing again. */
+static int retypable(const struct install_opts *o, int status)
+{
+	return !o->token && !o->token_file && !o->password_file &&
+	       status >= INSTALL_INVALID_TOKEN && status <= INSTALL_BAD_CREDENTIALS;
+}
+
+/* The credential; on a terminal, checked with the console before the other
+ * questions, and asked again (up to three times) when it is refused. */
+static int ask_checked_credentials(struct run *r, int interactive)
+{
+	struct reg_credentials cred;
+	int rc;
+
+	for (int tries = 1;; tries++) {
+		rc = ask_credentials(r->o, interactive, &r->secrets, r->msg, sizeof(r->msg));
+		if (rc || !interactive)
+			return rc ? fail(r, rc) : INSTALL_OK;
+		cred = credentials(r);
+		rc = reg_check(&r->console, &cred, r->msg, sizeof(r->msg));
+		if (rc == INSTALL_OK) {
+			if (r->msg[0])
+				printf("  the console accepts it: %s\n", r->msg);
+			return INSTALL_OK;
+		}
+		if (!retypable(r->o, rc) || tries == INSTALL_CREDENTIAL_TRIES)
+			return fail(r, rc);
+		printf("  %s\n", r->msg);
+		OPENSSL_cleanse(&r->secrets, sizeof(r->secrets));
+	}
+}
+
 static int run_steps(struct run *r, int interactive)
 {
 	struct reg_credentials cred;
 	int rc;
 
-	if ((rc = ask_prerequisites(r->g, r->o, interactive)))
+	if ((rc = ask_prerequisites(r->g, &r->opts, interactive)))
 		return rc;
-	if ((rc = ask_credentials(r->o, interactive, &r->secrets, r->msg, sizeof(r->msg))))
-		return fail(r, rc);
+	if ((rc = ask_checked_credentials(r, interactive)))
+		return rc;
 	if ((rc = identify(r)))
 		return rc;
 	if ((rc = ask_disks(r->o, interactive, &r->disks, r->msg, sizeof(r->msg))))
@@ -191,11 +274,7 @@ static int run_steps(struct run *r, int interactive)
 	 * from the account and the identity): the CSR's subject is a placeholder */
 	if (csr_make("livemig-agent", &r->key_pem, &r->csr_pem, r->msg, sizeof(r->msg)))
 		return fail(r, INSTALL_LOCAL);
-	cred = (struct reg_credentials){
-		.token = r->secrets.token[0] ? r->secrets.token : NULL,
-		.user = r->secrets.user, .password = r->secrets.password,
-		.account = r->secrets.account[0] ? r->secrets.account : NULL,
-	};
+	cred = credentials(r);
 	printf("Registering this machine (%s %s) with %s...\n", r->id.source, r->id.value,
 	       r->o->console);
 	fflush(stdout);
@@ -214,7 +293,7 @@ static int run_steps(struct run *r, int interactive)
 int install_run(const struct cli_global *g, const struct install_opts *o)
 {
 	struct run *r = calloc(1, sizeof(*r));
-	size_t len;
+	size_t len, n;
 	int rc, interactive = !o->no_prompt && prompt_tty();
 
 	if (!r) {
@@ -222,7 +301,18 @@ int install_run(const struct cli_global *g, const struct install_opts *o)
 		return INSTALL_LOCAL;
 	}
 	r->g = g;
-	r->o = o;
+	r->opts = *o;
+	r->o = &r->opts;
+	/* the command line's waivers, and room for those agreed to on the terminal */
+	for (n = 0; o->waive[n]; n++)
+		;
+	r->opts.waive = calloc(n + PREREQ_MAX_RESULTS + 1, sizeof(*r->opts.waive));
+	if (!r->opts.waive) {
+		snprintf(r->msg, sizeof(r->msg), "out of memory");
+		rc = fail(r, INSTALL_LOCAL);
+		goto out;
+	}
+	memcpy(r->opts.waive, o->waive, n * sizeof(*o->waive));
 	r->console = (struct console_client){ .url = o->console, .ca = o->console_ca,
 					      .retries = o->retries, .proxy = o->proxy };
 	if (install_paths_init(&r->paths, o->config_dir)) {
@@ -230,15 +320,8 @@ int install_run(const struct cli_global *g, const struct install_opts *o)
 		rc = fail(r, INSTALL_USAGE);
 		goto out;
 	}
-	if (access(r->paths.conf, F_OK) == 0) {
-		snprintf(r->msg, sizeof(r->msg), "already installed: %s exists; to install again, "
-						 "run `%s uninstall%s%s` first",
-			 r->paths.conf, g->prog, strcmp(r->paths.dir, INSTALL_DEFAULT_CONFIG_DIR)
-							 ? " --config-dir " : "",
-			 strcmp(r->paths.dir, INSTALL_DEFAULT_CONFIG_DIR) ? r->paths.dir : "");
-		rc = fail(r, INSTALL_ALREADY);
+	if (access(r->paths.conf, F_OK) == 0 && (rc = already_registered(r)))
 		goto out;
-	}
 	rc = read_small_file(o->console_ca, &r->console_ca_pem, &len, 1u << 20);
 	if (rc) {
 		snprintf(r->msg, sizeof(r->msg), "cannot read --console-ca %s: %s", o->console_ca,
@@ -255,6 +338,7 @@ out:
 	free(r->console_ca_pem);
 	json_decref(r->inventory);
 	OPENSSL_cleanse(&r->secrets, sizeof(r->secrets));
+	free(r->opts.waive);
 	free(r);
 	return rc;
 }

@@ -19,7 +19,7 @@ struct install_opts {
 	const char *config_dir, *state_dir, *socket, *metadata_url, *prereq_root, *proxy;
 	const char **waive; /* NULL-terminated */
 	unsigned retries;
-	int no_prompt, no_replication, delete_token_file;
+	int no_prompt, no_replication, delete_token_file, reregister;
 };
 
 /* The exit status (enum install_exit). */
@@ -40,7 +40,9 @@ int ask_credentials(const struct install_opts *o, int interactive, struct instal
 		    char *msg, size_t msglen);
 int ask_disks(const struct install_opts *o, int interactive, struct disk_set *disks, char *msg,
 	      size_t msglen);
-/* The prerequisite report; an exit status. */
-int ask_prerequisites(const struct cli_global *g, const struct install_opts *o, int interactive);
+/* The prerequisite report; an exit status. On a terminal, failing checks
+ * may be waived: their ids are appended to o->waive, which has room for
+ * PREREQ_MAX_RESULTS more. */
+int ask_prerequisites(const struct cli_global *g, struct install_opts *o, int interactive);
 
 #endif

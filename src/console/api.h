@@ -8,6 +8,9 @@
 #include "http.h"
 
 void api_register(struct request *rq, struct reply *rp);
+/* the credential alone, before the installer asks its other questions
+ * (api_register_check.c) */
+void api_register_check(struct request *rq, struct reply *rp);
 void api_status_post(struct request *rq, struct reply *rp);
 void api_machines_list(struct request *rq, struct reply *rp);
 void api_machine_get(struct request *rq, struct reply *rp);

@@ -31,6 +31,9 @@ struct reg_request {
  * inventory as JSON text (malloc'd, the caller frees it even on error).
  * 0, or -EINVAL/-ENOMEM with the reply set. */
 int register_parse(const json_t *j, struct reg_request *r, struct reply *rp);
+/* Only the credential: "token", or "user", "password" and "account" (the
+ * body of POST /api/v1/register/check). 0, or -EINVAL with the reply set. */
+int register_parse_credential(const json_t *j, struct reg_request *r, struct reply *rp);
 
 struct reg_outcome {
 	struct account acct;

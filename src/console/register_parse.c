@@ -49,20 +49,14 @@ static int need(const char *v, const char *key, struct reply *rp)
 	return malformed(rp, msg);
 }
 
-int register_parse(const json_t *j, struct reg_request *r, struct reply *rp)
+int register_parse_credential(const json_t *j, struct reg_request *r, struct reply *rp)
 {
-	const json_t *id = json_object_get(j, "identity"), *inv = json_object_get(j, "inventory");
-	const char *why;
 	int rc;
 
 	if ((rc = get_str(j, "token", 256, &r->token, rp)) ||
 	    (rc = get_str(j, "user", USER_NAME_MAX, &r->user, rp)) ||
 	    (rc = get_str(j, "password", PW_MAX_LEN, &r->password, rp)) ||
-	    (rc = get_str(j, "account", ACCOUNT_NAME_MAX, &r->account, rp)) ||
-	    (rc = get_str(j, "machine_id", 63, &r->machine_id, rp)) ||
-	    (rc = get_str(j, "hostname", 255, &r->hostname, rp)) ||
-	    (rc = get_str(j, "csr", CSR_PEM_MAX, &r->csr, rp)) ||
-	    (rc = get_str(j, "agent_secret", SECRET_STR_MAX, &r->agent_secret, rp)))
+	    (rc = get_str(j, "account", ACCOUNT_NAME_MAX, &r->account, rp)))
 		return rc;
 	if (r->token && (r->user || r->password || r->account))
 		return malformed(rp, "give either \"token\" or \"user\", \"password\" and "
@@ -70,6 +64,21 @@ int register_parse(const json_t *j, struct reg_request *r, struct reply *rp)
 	if (!r->token && !(r->user && r->password && r->account))
 		return malformed(rp, "\"token\", or \"user\", \"password\" and \"account\", "
 				     "are required");
+	return 0;
+}
+
+int register_parse(const json_t *j, struct reg_request *r, struct reply *rp)
+{
+	const json_t *id = json_object_get(j, "identity"), *inv = json_object_get(j, "inventory");
+	const char *why;
+	int rc;
+
+	if ((rc = register_parse_credential(j, r, rp)) ||
+	    (rc = get_str(j, "machine_id", 63, &r->machine_id, rp)) ||
+	    (rc = get_str(j, "hostname", 255, &r->hostname, rp)) ||
+	    (rc = get_str(j, "csr", CSR_PEM_MAX, &r->csr, rp)) ||
+	    (rc = get_str(j, "agent_secret", SECRET_STR_MAX, &r->agent_secret, rp)))
+		return rc;
 	if ((rc = need(r->hostname, "hostname", rp)) || (rc = need(r->csr, "csr", rp)))
 		return rc;
 	if (r->machine_id && !name_valid(r->machine_id))

@@ -54,6 +54,7 @@ static const struct route console_routes[] = {
 	{ "GET", "/api/v1/health", health_get },
 	{ "GET", "/metrics", api_metrics_get },
 	{ "POST", "/api/v1/register", api_register },
+	{ "POST", "/api/v1/register/check", api_register_check },
 	{ "GET", "/api/v1/machines", api_machines_list },
 	{ "GET", "/api/v1/machines/", api_machines_list },
 	{ "GET", "/api/v1/machines/{machine}", api_machine_get },

@@ -7,7 +7,9 @@
  * before authentication. Beyond "no crash, leak or UB": a body refused
  * gets a 400 with an error and a code; one accepted has the members the
  * registration needs, within their documented limits, and an identity
- * the machine id can be derived from. The same object is read as an
+ * the machine id can be derived from. Its credential alone
+ * (register_parse_credential(), the body of POST /api/v1/register/check)
+ * holds a token or a user, password and account, never both. The same object is read as an
  * agent's status document for its "cutover" report (cutover_report_parse(),
  * src/console/lifecycle_rules.c): accepted, it has one of the documented
  * states, a point id >= 0 and a one-line error.
@@ -81,6 +83,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(json_is_object(j));
 	check_cutover(j);
+	/* the body of POST /api/v1/register/check: the credential alone */
+	memset(&r, 0, sizeof(r));
+	if (register_parse_credential(j, &r, &rp)) {
+		check_error(&rp);
+		json_decref(rp.body);
+		rp = (struct reply){ .status = 0 };
+	} else {
+		CHECK(r.token || (r.user && r.password && r.account));
+		CHECK(!(r.token && (r.user || r.password || r.account)));
+	}
 	memset(&r, 0, sizeof(r));
 	if (register_parse(j, &r, &rp)) {
 		check_error(&rp);

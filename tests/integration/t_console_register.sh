@@ -5,7 +5,8 @@
 # certificate from the agent CA (CN = machine id) that staging accepts; the
 # same machine again keeps its license; a new machine beyond the licenses is
 # refused with the exact message; every bad token kind, a wrong password, a
-# bad CSR and a malformed request get their own status and code; deregistering
+# bad CSR and a malformed request get their own status and code, and the
+# same from POST /api/v1/register/check, which records nothing; deregistering
 # frees the license; the database holds no secret and no password.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh" "$@"
@@ -118,6 +119,30 @@ once=$(admin create-token acme --max-uses 1 2>/dev/null)
 expect_error "exhausted token" 403 token_exhausted "$(api register --dir "$A" --machine web-01 --token "$once")"
 admin list-tokens acme | has_line -E "^$rid +revoked" || die "list-tokens does not show $rid revoked"
 admin list-tokens acme | has_line -E "exhausted +1/1" || die "list-tokens does not show the exhausted token"
+
+# --- the credential alone (POST /api/v1/register/check): the same answers,
+# nothing recorded, no token use counted ---
+check() { api call POST /api/v1/register/check --json "$1"; }
+twice=$(admin create-token acme --max-uses 1 2>/dev/null)
+out=$(check "{\"token\":\"$twice\"}")
+[ "$(api_status "$out")" = 200 ] && [ "$(json_get "$(api_body "$out")" 'd["account"]')" = acme ] &&
+	[ "$(json_get "$(api_body "$out")" '(d["licenses"]["in_use"], d["licenses"]["total"])')" = "(2, 2)" ] ||
+	die "check of a good token: $out"
+check "{\"token\":\"$twice\"}" >/dev/null
+admin list-tokens acme | has_line -E "active +0/1" || die "a check counted a token use: $(admin list-tokens acme)"
+pass "register/check of a good token: 200, account acme, 2 of 2 licenses in use; checked twice, its one use still free"
+expect_error "check: unknown token" 401 invalid_token "$(check '{"token":"lmt_00"}')"
+expect_error "check: expired token" 403 token_expired "$(check "{\"token\":\"$expired\"}")"
+expect_error "check: revoked token" 403 token_revoked "$(check "{\"token\":\"$revoked\"}")"
+expect_error "check: exhausted token" 403 token_exhausted "$(check "{\"token\":\"$once\"}")"
+out=$(check "{\"user\":\"alice\",\"account\":\"acme\",\"password\":\"$PASSWORD\"}")
+[ "$(api_status "$out")" = 200 ] || die "check of a good password: $out"
+expect_error "check: wrong password" 401 bad_credentials \
+	"$(check '{"user":"alice","account":"acme","password":"wrong"}')"
+expect_error "check: token and password" 400 malformed \
+	"$(check "{\"token\":\"$twice\",\"user\":\"alice\",\"password\":\"x\",\"account\":\"acme\"}")"
+expect_error "check: nothing" 400 malformed "$(check '{}')"
+[ "$(sqlite3 "$CONSOLE_DB" "SELECT COUNT(*) FROM machines")" = 2 ] || die "a check recorded a machine"
 
 # --- bad CSRs ---
 echo "not a CSR" >"$T/junk.csr"

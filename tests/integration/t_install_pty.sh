@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck disable=SC2119  # start_install_servers and uninstall take livemig's options, not the script's arguments
 # livemig install on a terminal (a pseudo-terminal driven like a person):
-# the prerequisite report comes first; the token typed at the prompt is not
+# the prerequisite report comes first; failing checks are offered to be
+# waived (declined: exit 12; accepted: in waived_checks); a wrong token is
+# refused before the disk questions and asked again; the token typed at the prompt is not
 # echoed (the transcript never shows it); the disks are listed with the root
 # marker, leaving the root disk out is refused and asked again; signing in
 # with a user, account and password (not echoed) works, Enter taking the
@@ -92,13 +94,42 @@ grep -q "license:   taken; 1 of 2 in use in account acme" "$TRANSCRIPT" || fail 
 pass "user, account, password (not echoed); Enter takes the default disks: $want"
 uninstall >/dev/null || fail "uninstall"
 
-# --- failing prerequisites: the report, then nothing is asked ---
+# --- failing prerequisites: the report, the offer to waive them declined ---
 mkdir -p "$T/bare"
-pty prereq -- --prereq-root "$T/bare"
+pty prereq 'Waive the failing checks [^\n]* and install anyway\? [^\n]*\[y/N\]:' '\n' -- --prereq-root "$T/bare"
 grep -q "^exit 12" <<<"$PTY_OUT" || fail "prerequisites: $PTY_OUT"
 grep -q "Replication cannot start" "$TRANSCRIPT" || fail "no report"
 ! grep -q "Installation token" "$TRANSCRIPT" || fail "asked for a token despite failing prerequisites"
-pass "failing prerequisites: report shown, exit 12, no question asked"
+nothing_installed "waivers declined"
+pass "failing prerequisites: report shown, the waivers offered and declined (Enter = no), exit 12, nothing else asked"
+
+# --- waived on the terminal; a wrong token refused before the disk
+# questions and asked again; the right one accepted ---
+# offered: what fails under the bare root and this host's --waive list does not waive
+given=$(printf '%s\n' "${WAIVE[@]}" | grep -vx -- --waive | paste -s -d ,)
+failing=$("$BUILD/livemig" check --root "$T/bare" --json | python3 -c 'import json, sys
+given = sys.argv[1].split(",")
+print(",".join(c["id"] for c in json.load(sys.stdin)["checks"] if c["verdict"] == "fail" and c["id"] not in given))' "$given")
+[ -n "$failing" ] || die "nothing fails under an empty root"
+pty waive_retype \
+	'Waive the failing checks [^\n]* and install anyway\?[^\n]*:' 'y\n' \
+	'Installation token \(or leave empty to sign in with a user\):' "lmt_wrong$RANDOM\n" \
+	'Installation token \(or leave empty to sign in with a user\):' "$TOKEN\n" \
+	'Disks to replicate[^\n]*:' '\n' \
+	-- --prereq-root "$T/bare" --root-disk "$A" --no-replication
+grep -q "^exit 0" <<<"$PTY_OUT" || fail "waive and retype: $PTY_OUT"
+grep -q "waived: ${failing//,/, } (the same as --waive" "$TRANSCRIPT" || fail "the waivers were not confirmed ($failing)"
+grep -q "^waived_checks = ${given:+$given,}$failing$" "$IDIR/livemigd.conf" || fail "waived_checks: $(grep waived "$IDIR/livemigd.conf")"
+refused=$(grep -n "the console refused the token: .*(invalid_token)" "$TRANSCRIPT" | sed -n 1p | cut -d: -f1)
+accepted=$(grep -n "the console accepts it: account acme: 0 of 2 licenses in use" "$TRANSCRIPT" | sed -n 1p | cut -d: -f1)
+disks=$(grep -n "^Disks on this machine" "$TRANSCRIPT" | sed -n 1p | cut -d: -f1)
+[ -n "$refused" ] && [ -n "$accepted" ] && [ -n "$disks" ] && [ "$refused" -lt "$accepted" ] && [ "$accepted" -lt "$disks" ] ||
+	fail "the token was not checked before the disk questions (refused at line $refused, accepted $accepted, disks $disks)"
+[ "$(grep -c "Installation token" "$TRANSCRIPT")" = 2 ] || fail "the token was not asked exactly twice"
+! grep -qF "$TOKEN" "$TRANSCRIPT" && ! grep -q "lmt_wrong" "$TRANSCRIPT" || fail "a token was echoed"
+[ "$(machines_in_use acme)" = 1 ] || fail "licenses in use: $(machines_in_use acme)"
+pass "the failing checks waived on the terminal ($failing, in waived_checks); a wrong token refused before the disk questions and asked again; the right one registered"
+uninstall >/dev/null || fail "uninstall"
 
 # --- Ctrl-C at the token prompt: echo is back on ---
 pty interrupt 'Installation token[^\n]*:' 'lmt_half\x03' -- --no-replication

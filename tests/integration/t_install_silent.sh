@@ -6,7 +6,9 @@
 # (a license is taken), writes the configuration with the right modes,
 # starts livemigd, and replication reaches CHANGE_COPY; after `livemig sync`
 # staging's replica equals the loop device. No secret reaches the output.
-# A second install is refused. uninstall stops livemigd, deregisters (the
+# A second install says it is registered (machine, console) and changes
+# nothing; --reregister withdraws the registration and makes a new one.
+# uninstall stops livemigd, deregisters (the
 # license is free again) and removes the files.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh" "$@"
@@ -123,10 +125,30 @@ print([(m["machine_id"], m["reported_state"]) for m in json.load(sys.stdin)["mac
 	fail "the console's machine is not $machine in CHANGE_COPY: $(admin list-machines acme)"
 pass "the console shows machine $machine (its own id) in CHANGE_COPY (heartbeats)"
 
-# --- a second install is refused ---
-expect_install 10 "install on an installed machine" --no-prompt --token "$TOKEN" --devices "$disk" --root-disk "$disk"
-grep -q "already installed: $IDIR/livemigd.conf exists; to install again, run \`livemig uninstall --config-dir $IDIR\` first" <<<"$INSTALL_OUT" ||
-	fail "already-installed message: $INSTALL_OUT"
+# --- a second install says so and changes nothing ---
+sums=$(cd "$IDIR" && sha256sum livemigd.conf agent.pem agent.key agent-secret)
+pid=$(installed_pid)
+expect_install 10 "install on a registered machine" --no-prompt --token "$TOKEN" --devices "$disk" --root-disk "$disk"
+grep -q "already registered: this machine is $machine with $CONSOLE_URL ($IDIR/livemigd.conf); nothing was changed.*add --reregister" <<<"$INSTALL_OUT" ||
+	fail "already-registered message: $INSTALL_OUT"
+[ "$sums" = "$(cd "$IDIR" && sha256sum livemigd.conf agent.pem agent.key agent-secret)" ] || fail "the second install changed the files"
+kill -0 "$pid" || fail "the second install stopped livemigd"
+[ "$(machines_in_use acme)" = 1 ] || fail "the second install: licenses in use: $(machines_in_use acme)"
+pass "a second install names the machine and the console, changes nothing (files, livemigd $pid, 1 license)"
+
+# --- --reregister: the registration withdrawn, then a new one ---
+install --no-prompt --reregister --token "$TOKEN" --devices "$disk" --root-disk "$disk"
+[ "$INSTALL_RC" = 0 ] || fail "--reregister: exit $INSTALL_RC: $INSTALL_OUT"
+show <<<"$INSTALL_OUT"
+grep -q "^--reregister: withdrawing machine $machine's registration with $CONSOLE_URL first" <<<"$INSTALL_OUT" &&
+	grep -q "machine $machine deregistered from $CONSOLE_URL: its license is free (0 of 2 in use)" <<<"$INSTALL_OUT" &&
+	grep -q "license:   taken; 1 of 2 in use" <<<"$INSTALL_OUT" || fail "--reregister: $INSTALL_OUT"
+[ "$sums" != "$(cd "$IDIR" && sha256sum livemigd.conf agent.pem agent.key agent-secret)" ] || fail "--reregister kept the old key and secret"
+! kill -0 "$pid" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] || fail "--reregister: the old livemigd $pid still runs"
+track_pid "$(installed_pid)"
+[ "$(machines_in_use acme)" = 1 ] || fail "--reregister: licenses in use: $(machines_in_use acme)"
+wait_status "s['state'] in ('INITIAL_COPY', 'CHANGE_COPY')" 120
+pass "--reregister: the old registration withdrawn (license freed), a new key and secret, still 1 license, livemigd $(installed_pid) replicating"
 
 # --- uninstall ---
 pid=$(installed_pid)

@@ -14,9 +14,15 @@
 #      the same with LIVEMIG_TOKEN in apt-get's environment
 #   4c. purge with the console down queues the release; the next install
 #      sends it
-#   5. a failing prerequisite stops configuration with the report; waiving
-#      it and `dpkg --configure -a` completes, the waiver in the config
-#   5b. a bad token: configuration fails with the console's refusal
+#   5. a failing prerequisite: the package is configured (dpkg says "install
+#      ok installed"), the machine unregistered with the reason kept and
+#      shown by `livemig status`, a later apt-get install of another package
+#      works; waived, `dpkg-reconfigure livemig-agent` registers. Preseeded
+#      livemig-agent/strict: the configuration fails (half-configured);
+#      waived, `dpkg --configure -a` registers
+#   5b. a bad token: configured, unregistered, the console's refusal kept
+#      and shown, the spent token deleted; LIVEMIG_STRICT=1: the
+#      configuration fails with the refusal
 #   6. console unreachable: the install succeeds, the token is kept and
 #      livemig-register.service is enabled
 #   7. livemig-server: its system users, its units verified; purge
@@ -45,6 +51,11 @@ repo() {
 	local dir=$R/srv/repo
 	rm -rf "$dir" && mkdir -p "$dir"
 	cp "$1"/livemig-agent_*.deb "$1"/livemig-cbt-dkms_*.deb "$1"/livemig-server_*.deb "$dir/"
+	# "another package" for apt to install while livemig-agent is there
+	mkdir -p "$T/other/DEBIAN"
+	printf 'Package: livemig-test-other\nVersion: 1\nArchitecture: all\nMaintainer: tests <t@example.org>\nDescription: stand-in for any other package\n' \
+		>"$T/other/DEBIAN/control"
+	dpkg-deb -b "$T/other" "$dir/livemig-test-other_1_all.deb" >/dev/null || die "dpkg-deb"
 	(cd "$dir" && apt-ftparchive packages . >Packages) || die "apt-ftparchive"
 	echo "deb [trusted=yes] file:/srv/repo ./" >"$R/etc/apt/sources.list"
 	in_chroot "$R" apt-get update -q >"$T/apt-update.log" 2>&1 || { cat "$T/apt-update.log"; die "apt-get update"; }
@@ -70,12 +81,13 @@ for c in json.load(sys.stdin)["checks"]:
 WAIVE=$(IFS=,; echo "${FAILING[*]}")
 pass "the chroot fails: $WAIVE (waived where the test wants the install to go through)"
 
-preseed() { # URL WAIVE [TOKEN]
+preseed() { # URL WAIVE [TOKEN [STRICT]]
 	{
 		echo "livemig-agent livemig-agent/console-url string $1"
 		echo "livemig-agent livemig-agent/console-ca string /root/console-ca.pem"
 		echo "livemig-agent livemig-agent/waive string $2"
 		[ -z "${3:-}" ] || echo "livemig-agent livemig-agent/token password $3"
+		echo "livemig-agent livemig-agent/strict boolean ${4:-false}"
 	} | in_chroot "$R" debconf-set-selections || die "debconf-set-selections"
 }
 
@@ -222,38 +234,87 @@ apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
 [ "$APT_RC" = 0 ] && [ "$(in_use)" = 0 ] || fail "purge after the queue: exit $APT_RC, in use $(in_use)"
 pass "the next install sent the queued release before registering; purged again, license free"
 
-# ---- 5. a failing prerequisite -------------------------------------------
+# ---- 5. a failing prerequisite: configured, not registered ----------------
+dpkg_status() { in_chroot "$R" dpkg-query -W -f='${Status}' "$1"; }
 KEEP=("${FAILING[@]:1}")
 preseed "$URL" "$(IFS=,; echo "${KEEP[*]}")" "$TOKEN"
 apt "$MD" apt-get install -y -q --no-install-recommends livemig-agent
-[ "$APT_RC" != 0 ] || { cat "$T/apt.log"; fail "a failing check ${FAILING[0]} did not fail the install"; }
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "a failing check ${FAILING[0]} failed the install (exit $APT_RC)"; }
+[ "$(dpkg_status livemig-agent)" = "install ok installed" ] || fail "status: $(dpkg_status livemig-agent)"
 grep -q "^FAIL  ${FAILING[0]} " "$T/apt.log" || { cat "$T/apt.log"; fail "the report is not in the output"; }
 grep -q 'Replication cannot start' "$T/apt.log" || fail "the report's verdict is not in the output"
-grep -q 'a prerequisite check fails' "$T/apt.log" || fail "no remedy line"
-[ "$(in_use)" = 0 ] || fail "a failed install took a license"
-[ "$(in_chroot "$R" dpkg-query -W -f='${Status}' livemig-agent)" = "install ok half-configured" ] ||
-	fail "status: $(in_chroot "$R" dpkg-query -W -f='${Status}' livemig-agent)"
-pass "failing ${FAILING[0]}: apt-get exit $APT_RC, half-configured, the report shown: $(grep "^FAIL  ${FAILING[0]} " "$T/apt.log" | cut -c1-100)"
+grep -q "livemig-setup: not registered: a prerequisite check fails: ${FAILING[0]}\\b.*waive = ID" "$T/apt.log" ||
+	{ cat "$T/apt.log"; fail "the postinst output does not say why and what to do"; }
+[ "$(in_use)" = 0 ] || fail "a failed registration took a license"
+[ ! -e "$R/etc/livemig/livemigd.conf" ] || fail "a failed registration left a configuration"
+grep -q "^reason = a prerequisite check fails: ${FAILING[0]}\\b" "$R/var/lib/livemig/registration-failure" ||
+	fail "the reason is not kept: $(cat "$R/var/lib/livemig/registration-failure" 2>&1)"
+st=$(in_chroot "$R" livemig status 2>&1) && fail "livemig status succeeded without a registration"
+grep -q "^livemig status: not registered: a prerequisite check fails: ${FAILING[0]}\\b" <<<"$st" &&
+	grep -q '^  remedy: .*dpkg-reconfigure livemig-agent' <<<"$st" || fail "livemig status: $st"
+pass "failing ${FAILING[0]}: apt-get exit 0, dpkg: install ok installed, not registered; livemig status: $(sed -n 1p <<<"$st" | cut -c1-110)"
+apt apt-get install -y -q livemig-test-other
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "another package after the failed registration: exit $APT_RC"; }
+apt apt-get purge -y -q livemig-test-other
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "purge of another package: exit $APT_RC"; }
+pass "apt-get install of another package after the failed registration: exit 0 (dpkg is not left half-configured)"
 printf 'waive = %s\n' "$WAIVE" >"$R/etc/livemig/install.conf.d/50-waive.conf"
-apt "$MD" dpkg --configure -a
-[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "dpkg --configure -a after the waiver: exit $APT_RC"; }
-[ "$(in_use)" = 1 ] || fail "after the waiver: licenses in use: $(in_use)"
-pass "waived in /etc/livemig/install.conf.d/50-waive.conf: dpkg --configure -a registers"
+apt "$MD" dpkg-reconfigure livemig-agent
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "dpkg-reconfigure after the waiver: exit $APT_RC"; }
+[ "$(in_use)" = 1 ] || { cat "$T/apt.log"; fail "after the waiver: licenses in use: $(in_use)"; }
+[ ! -e "$R/var/lib/livemig/registration-failure" ] || fail "the kept reason outlived the registration"
+pass "waived in /etc/livemig/install.conf.d/50-waive.conf: dpkg-reconfigure livemig-agent registers (the kept token), the reason is gone"
 rm -f "$R/etc/livemig/install.conf.d/50-waive.conf"
 apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
 [ "$APT_RC" = 0 ] && [ "$(in_use)" = 0 ] || fail "purge after the waiver: exit $APT_RC, in use $(in_use)"
 
-# ---- 5b. a definitive refusal ----------------------------------------------
+# ---- 5a. the same, strict (preseeded): the configuration fails ----------------
+preseed "$URL" "$(IFS=,; echo "${KEEP[*]}")" "$TOKEN" true
+apt "$MD" apt-get install -y -q --no-install-recommends livemig-agent
+[ "$APT_RC" != 0 ] || { cat "$T/apt.log"; fail "strict: a failing check ${FAILING[0]} did not fail the install"; }
+grep -q "^FAIL  ${FAILING[0]} " "$T/apt.log" && grep -q 'strict = true: the configuration fails' "$T/apt.log" ||
+	{ cat "$T/apt.log"; fail "strict: the report or the reason is not in the output"; }
+[ "$(dpkg_status livemig-agent)" = "install ok half-configured" ] || fail "strict: status: $(dpkg_status livemig-agent)"
+[ "$(in_use)" = 0 ] || fail "strict: a failed install took a license"
+pass "strict (livemig-agent/strict preseeded): apt-get exit $APT_RC, half-configured, the report and the reason shown"
+printf 'waive = %s\n' "$WAIVE" >"$R/etc/livemig/install.conf.d/50-waive.conf"
+apt "$MD" dpkg --configure -a
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "dpkg --configure -a after the waiver: exit $APT_RC"; }
+[ "$(in_use)" = 1 ] || fail "strict, after the waiver: licenses in use: $(in_use)"
+pass "strict, waived in a drop-in: dpkg --configure -a registers"
+rm -f "$R/etc/livemig/install.conf.d/50-waive.conf"
+apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
+[ "$APT_RC" = 0 ] && [ "$(in_use)" = 0 ] || fail "purge after the waiver: exit $APT_RC, in use $(in_use)"
+
+# ---- 5b. a definitive refusal: configured, not registered ----------------------
 preseed "$URL" "$WAIVE" "not-a-token-$RANDOM"
 apt "$MD" apt-get install -y -q --no-install-recommends livemig-agent
-[ "$APT_RC" != 0 ] || { cat "$T/apt.log"; fail "a bad token did not fail the install"; }
-grep -q 'livemig install: the console refused the registration: .*(invalid_token)' "$T/apt.log" ||
-	{ cat "$T/apt.log"; fail "the console's refusal is not in the output"; }
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "a bad token failed the install (exit $APT_RC)"; }
+[ "$(dpkg_status livemig-agent)" = "install ok installed" ] || fail "bad token: status: $(dpkg_status livemig-agent)"
+grep -q 'livemig install: the console refused the registration: .*(invalid_token)' "$T/apt.log" &&
+	grep -q 'livemig-setup: not registered: the console refused the registration: .*Get a new token' "$T/apt.log" ||
+	{ cat "$T/apt.log"; fail "the console's refusal and the remedy are not in the output"; }
 [ "$(in_use)" = 0 ] || fail "a refused install took a license"
 [ ! -e "$R/etc/livemig/livemigd.conf" ] || fail "a refused install left a configuration"
-pass "bad token: apt-get exit $APT_RC with the console's refusal: $(grep -o 'the console refused the registration: [^;]*' "$T/apt.log" | sed -n 1p)"
-apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
+[ ! -e "$R/etc/livemig/token" ] || fail "the refused token was kept"
+st=$(in_chroot "$R" livemig status 2>&1) && fail "livemig status succeeded without a registration"
+grep -q '^livemig status: not registered: the console refused the registration: .*(invalid_token)' <<<"$st" || fail "livemig status: $st"
+pass "bad token: apt-get exit 0, installed ok, not registered, the token deleted; livemig status: $(grep -o 'not registered: [^;]*' <<<"$st" | cut -c1-100)"
+apt apt-get install -y -q livemig-test-other
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "another package after the refusal: exit $APT_RC"; }
+apt apt-get purge -y -q livemig-agent livemig-test-other
 [ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "purge after the refusal: exit $APT_RC"; }
+[ ! -e "$R/var/lib/livemig" ] || fail "purge left /var/lib/livemig: $(ls -A "$R/var/lib/livemig")"
+# LIVEMIG_STRICT in the environment: the refusal fails the configuration
+preseed "$URL" "$WAIVE" "not-a-token-$RANDOM"
+apt "$MD" LIVEMIG_STRICT=1 apt-get install -y -q --no-install-recommends livemig-agent
+[ "$APT_RC" != 0 ] || { cat "$T/apt.log"; fail "LIVEMIG_STRICT=1: a bad token did not fail the install"; }
+grep -q 'livemig-setup: not registered: the console refused the registration: .*(invalid_token)' "$T/apt.log" ||
+	{ cat "$T/apt.log"; fail "LIVEMIG_STRICT=1: the refusal is not in the output"; }
+[ "$(dpkg_status livemig-agent)" = "install ok half-configured" ] || fail "LIVEMIG_STRICT=1: status: $(dpkg_status livemig-agent)"
+pass "LIVEMIG_STRICT=1, bad token: apt-get exit $APT_RC, half-configured, the refusal shown"
+apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
+[ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "purge after the strict refusal: exit $APT_RC"; }
 
 # ---- 6. console unreachable ----------------------------------------------
 preseed "https://127.0.0.1:$(free_port)" "$WAIVE" "$TOKEN"

@@ -5,7 +5,9 @@
 # and dkms run their scriptlets (rpm chroots into it for each). Against a
 # real console on 127.0.0.1: install (%post: checks, registration, DKMS),
 # upgrade to N+1 (%post with $1=2, old %preun/%postun with $1=1,
-# %posttrans), erase (%preun with $1=0: deregistration; %postun).
+# %posttrans), erase (%preun with $1=0: deregistration; %postun); a failing
+# check and a refused token leave the package installed and unregistered
+# with the reason kept, LIVEMIG_STRICT=1 makes %post fail.
 # --nodeps: the chroot's libraries are Debian packages the rpm database
 # does not know. What only a real RPM system checks: docs/install.md.
 #   tests/packages/t_rpm_chroot.sh BUILD OUTDIR   (RPMs in OUTDIR/rpm, rpm-next)
@@ -93,20 +95,60 @@ snapshot "$T/after"
 diff -u "$T/before" "$T/after" >"$T/diff" || { cat "$T/diff"; fail "rpm -e left files"; }
 pass "rpm --root -e: %preun deregistered (0 licenses in use), DKMS removed the module, no file of ours left"
 
-# a failing check fails %post. RPM's rule: a failed %post is reported
-# (`warning: %post(...) scriptlet failed, exit status 1`; dnf: "Error in
-# POSTIN scriptlet") but neither rolls back nor changes rpm's exit status
-# (0 with rpm 4.18): the package stays installed, unregistered
-RC=0
-env LIVEMIG_CONSOLE_URL="https://127.0.0.1:$CONSOLE_PORT" LIVEMIG_CONSOLE_CA=/root/console-ca.pem \
-	LIVEMIG_METADATA_URL="http://127.0.0.1:$(free_port)" LIVEMIG_TOKEN="$TOKEN" \
-	rpm --root "$R" -ivh --nodeps "$RPMS"/x86_64/livemig-agent-*.rpm >"$T/rpm.log" 2>&1 || RC=$?
+# failing well (docs/install.md): a failing check or a refused token leaves
+# the package installed, %post successful, the machine unregistered with
+# the reason kept and shown by `livemig status`
+agent_i() { # ENV...: rpm -i of the agent alone, settings in the environment
+	RC=0
+	env LIVEMIG_CONSOLE_URL="https://127.0.0.1:$CONSOLE_PORT" LIVEMIG_CONSOLE_CA=/root/console-ca.pem \
+		LIVEMIG_METADATA_URL="http://127.0.0.1:$(free_port)" "$@" \
+		rpm --root "$R" -ivh --nodeps "$RPMS"/x86_64/livemig-agent-*.rpm >"$T/rpm.log" 2>&1 || RC=$?
+}
+agent_i LIVEMIG_TOKEN="$TOKEN"
+[ "$RC" = 0 ] || { cat "$T/rpm.log"; fail "rpm -i with a failing check: exit $RC"; }
 grep -q "^FAIL  ${FAILING[0]} " "$T/rpm.log" && grep -q 'Replication cannot start' "$T/rpm.log" ||
 	{ cat "$T/rpm.log"; fail "rpm -i: the report is not in the output"; }
+grep -q "livemig-setup: not registered: a prerequisite check fails: ${FAILING[0]}\\b.*RPM: /usr/libexec/livemig/livemig-setup register" "$T/rpm.log" ||
+	{ cat "$T/rpm.log"; fail "rpm -i: the reason and the remedy are not in the output"; }
+! grep -q 'scriptlet failed' "$T/rpm.log" || { cat "$T/rpm.log"; fail "%post failed without strict"; }
+[ "$(in_use)" = 0 ] && [ ! -e "$R/etc/livemig/livemigd.conf" ] || fail "a failing check registered"
+[ -e "$R/etc/livemig/token" ] || fail "the token was not kept for the retry"
+st=$(in_chroot "$R" livemig status 2>&1) && fail "livemig status succeeded without a registration"
+grep -q "^livemig status: not registered: a prerequisite check fails: ${FAILING[0]}\\b" <<<"$st" || fail "livemig status: $st"
+pass "failing ${FAILING[0]}: rpm -i exit 0, %post succeeded, not registered, the token kept; livemig status: $(sed -n 1p <<<"$st" | cut -c1-100)"
+# the cause fixed (a waiver in a drop-in): livemig-setup register registers
+printf 'waive = %s\n' "$WAIVE" >"$R/etc/livemig/install.conf.d/50-waive.conf"
+out=$(in_chroot "$R" LIVEMIG_CONSOLE_URL="https://127.0.0.1:$CONSOLE_PORT" LIVEMIG_CONSOLE_CA=/root/console-ca.pem \
+	LIVEMIG_METADATA_URL="http://127.0.0.1:$(free_port)" /usr/libexec/livemig/livemig-setup register 2>&1) ||
+	fail "livemig-setup register after the waiver: $out"
+[ "$(in_use)" = 1 ] && [ ! -e "$R/var/lib/livemig/registration-failure" ] || fail "after the waiver: in use $(in_use): $out"
+pass "waived in a drop-in: livemig-setup register registers, the kept reason is gone"
+rm -f "$R/etc/livemig/install.conf.d/50-waive.conf"
+rpm --root "$R" -e livemig-agent >"$T/rpm.log" 2>&1 && [ "$(in_use)" = 0 ] || { cat "$T/rpm.log"; fail "rpm -e after the retry"; }
+
+agent_i LIVEMIG_TOKEN="not-a-token-$RANDOM" LIVEMIG_WAIVE="$WAIVE"
+[ "$RC" = 0 ] || { cat "$T/rpm.log"; fail "rpm -i with a bad token: exit $RC"; }
+grep -q 'livemig-setup: not registered: the console refused the registration: .*(invalid_token)' "$T/rpm.log" ||
+	{ cat "$T/rpm.log"; fail "rpm -i: the refusal is not in the output"; }
+! grep -q 'scriptlet failed' "$T/rpm.log" || { cat "$T/rpm.log"; fail "%post failed without strict"; }
+[ ! -e "$R/etc/livemig/token" ] || fail "the refused token was kept"
+grep -q '^reason = the console refused the registration: .*(invalid_token)' "$R/var/lib/livemig/registration-failure" ||
+	fail "the refusal is not kept"
+pass "bad token: rpm -i exit 0, %post succeeded, not registered, the refused token deleted, the refusal kept"
+rpm --root "$R" -e livemig-agent >"$T/rpm.log" 2>&1 || { cat "$T/rpm.log"; fail "rpm -e after the refusal"; }
+[ ! -e "$R/var/lib/livemig" ] || fail "rpm -e left /var/lib/livemig: $(ls -A "$R/var/lib/livemig")"
+
+# strict: %post fails. RPM's rule: a failed %post is reported (`warning:
+# %post(...) scriptlet failed, exit status 1`; dnf: "Error in POSTIN
+# scriptlet") but neither rolls back nor changes rpm's exit status (0 with
+# rpm 4.18): the package stays installed, unregistered
+agent_i LIVEMIG_TOKEN="$TOKEN" LIVEMIG_STRICT=1
+grep -q "^FAIL  ${FAILING[0]} " "$T/rpm.log" && grep -q 'strict = true: the configuration fails' "$T/rpm.log" ||
+	{ cat "$T/rpm.log"; fail "LIVEMIG_STRICT=1: the report or the reason is not in the output"; }
 grep -q '%post(livemig-agent-.*) scriptlet failed, exit status 1' "$T/rpm.log" ||
-	{ cat "$T/rpm.log"; fail "rpm -i: %post did not fail"; }
+	{ cat "$T/rpm.log"; fail "LIVEMIG_STRICT=1: %post did not fail"; }
 [ "$(in_use)" = 0 ] || fail "a failed %post took a license"
 [ ! -e "$R/etc/livemig/livemigd.conf" ] || fail "a failed %post registered"
-pass "failing ${FAILING[0]} without a waiver: %post failed with the report (rpm -i exit $RC, RPM's rule), not registered, no license taken"
+pass "LIVEMIG_STRICT=1, failing ${FAILING[0]}: %post failed with the report (rpm -i exit $RC, RPM's rule), not registered, no license taken"
 rpm --root "$R" -e livemig-agent >/dev/null 2>&1 || fail "rpm -e after the failed %post"
 stop_console
