@@ -139,6 +139,7 @@ $(O)/tests/unit/test_console_%.o: CPPFLAGS += -Isrc/console
 $(O)/src/launch/%.o: CPPFLAGS += -Isrc/lib -Isrc/launch $(LAUNCH_CFLAGS)
 $(O)/tests/unit/test_launch_%.o: CPPFLAGS += -Isrc/launch $(LAUNCH_CFLAGS)
 $(O)/tests/unit/test_text_edit.o: CPPFLAGS += -Isrc/launch
+$(O)/tests/unit/test_install_disks.o: CPPFLAGS += -Isrc/cli
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -204,6 +205,11 @@ $(O)/tests/unit/test_launch_%: $(O)/tests/unit/test_launch_%.o $(LAUNCH_LIBOBJS)
 
 # the conversion's text edits need no libguestfs: always built and tested
 $(O)/tests/unit/test_text_edit: $(O)/tests/unit/test_text_edit.o $(O)/src/launch/text_edit.o $(LIB_A)
+	$(LINK)
+	$(call ld,-lcmocka $(LIB_TEST_LIBS))
+
+# the default disk choice of `livemig install`, from its own object
+$(O)/tests/unit/test_install_disks: $(O)/tests/unit/test_install_disks.o $(O)/src/cli/install_disks.o $(LIB_A)
 	$(LINK)
 	$(call ld,-lcmocka $(LIB_TEST_LIBS))
 

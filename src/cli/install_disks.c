@@ -38,6 +38,7 @@ int disks_from_inventory(json_t *inv, const char *root_override, struct disk_set
 		snprintf(c->model, sizeof(c->model), "%s", str(d, "model"));
 		c->size = (uint64_t)json_integer_value(json_object_get(d, "size"));
 		c->is_virtual = json_is_true(json_object_get(d, "virtual"));
+		c->removable = json_is_true(json_object_get(d, "removable"));
 		c->root = json_is_true(json_object_get(d, "root"));
 		if (root_override) {
 			c->root = !strcmp(c->name, root_override);
@@ -56,7 +57,7 @@ int disks_from_inventory(json_t *inv, const char *root_override, struct disk_set
 void disks_choose_default(struct disk_set *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		s->d[i].chosen = !s->d[i].is_virtual || s->d[i].root;
+		s->d[i].chosen = (!s->d[i].is_virtual && !s->d[i].removable) || s->d[i].root;
 }
 
 static struct disk_choice *find(struct disk_set *s, const char *word)
@@ -150,10 +151,12 @@ void disks_print(FILE *f, const struct disk_set *s)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct disk_choice *d = &s->d[i];
 
-		fprintf(f, "  %2zu) %-10s %11s  %-24s %s%s%s\n", i + 1, d->name,
+		fprintf(f, "  %2zu) %-10s %11s  %-24s %s%s%s%s%s\n", i + 1, d->name,
 			fmt_bytes(d->size, size, sizeof(size)), d->model[0] ? d->model : "-",
 			d->root ? "root: holds /, cannot be left out" : "",
-			d->root && d->is_virtual ? "; " : "", d->is_virtual ? "virtual" : "");
+			d->root && d->is_virtual ? "; " : "", d->is_virtual ? "virtual" : "",
+			(d->root || d->is_virtual) && d->removable ? "; " : "",
+			d->removable ? "removable media" : "");
 	}
 	if (!s->root_known)
 		fprintf(f, "  (which disk holds / could not be told: see `livemig inventory`)\n");

@@ -24,6 +24,7 @@ struct disk_choice {
 	char model[48];         /* "" when unknown */
 	int root;               /* holds "/" (or named by --root-disk) */
 	int is_virtual;         /* loop, nbd...: not in the default set */
+	int removable;          /* floppy, CD/DVD, USB stick: not in the default set */
 	int chosen;
 };
 
@@ -42,7 +43,8 @@ struct disk_set {
 int disks_from_inventory(json_t *inv, const char *root_override, struct disk_set *s, char *err,
 			 size_t errlen);
 
-/* The default choice: every disk that is not virtual, and the root disks. */
+/* The default choice: every disk that is neither virtual nor removable (a
+ * drive for removable media: floppy, CD/DVD, USB stick), and the root disks. */
 void disks_choose_default(struct disk_set *s);
 
 /*
