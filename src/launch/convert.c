@@ -15,28 +15,40 @@ static void timing(struct conv *c, const char *step, uint64_t since_ns)
 	json_object_set_new(c->timings, step, json_integer((json_int_t)((now_mono_ns() - since_ns) / 1000000)));
 }
 
-/* The copy: a qcow2 overlay on the input (which is opened read-only by
- * qemu from then on and never written). */
-static int make_overlay(struct conv *c)
+/* The copy: per disk a qcow2 overlay on its input (which is opened
+ * read-only by qemu from then on and never written). */
+static int make_overlays(struct conv *c)
 {
 	const struct conv_options *o = c->opt;
 
-	if (access(o->output, F_OK) == 0)
-		return conv_fail(c, -EEXIST, "the output %s exists: remove it or choose another path",
-				 o->output);
-	if (guestfs_disk_create(c->g, o->output, "qcow2", -1, GUESTFS_DISK_CREATE_BACKINGFILE, o->input,
-				GUESTFS_DISK_CREATE_BACKINGFORMAT, o->input_format, -1) < 0)
-		return conv_fail(c, -EIO, "cannot create the overlay %s: %s", o->output,
-				 guestfs_last_error(c->g));
-	conv_change(c, "copy", o->output, "qcow2 overlay, backing file %s (%s, read-only)", o->input,
-		    o->input_format);
+	for (int i = 0; i < o->n_disks; i++) {
+		const struct conv_disk *d = &o->disks[i];
+
+		if (access(d->output, F_OK) == 0)
+			return conv_fail(c, -EEXIST, "the output %s exists: remove it or choose another path",
+					 d->output);
+		if (guestfs_disk_create(c->g, d->output, "qcow2", -1, GUESTFS_DISK_CREATE_BACKINGFILE,
+					d->input, GUESTFS_DISK_CREATE_BACKINGFORMAT, d->input_format, -1) < 0)
+			return conv_fail(c, -EIO, "cannot create the overlay %s: %s", d->output,
+					 guestfs_last_error(c->g));
+		c->n_created = i + 1;
+		conv_change(c, "copy", d->output, "disk %d%s: qcow2 overlay, backing file %s (%s, read-only)",
+			    i, i ? "" : " (boot)", d->input, d->input_format);
+	}
 	return 0;
 }
 
+/* Every disk, in the machine's order: the appliance names them sda, sdb...
+ * as the source did, so inspection resolves fstab's /dev/sdb1 and finds a
+ * volume group that spans disks. */
 static int launch_appliance(struct conv *c)
 {
-	if (guestfs_add_drive_opts(c->g, c->opt->output, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0 ||
-	    guestfs_launch(c->g) < 0)
+	for (int i = 0; i < c->opt->n_disks; i++)
+		if (guestfs_add_drive_opts(c->g, c->opt->disks[i].output, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2",
+					   -1) < 0)
+			return conv_fail(c, -EIO, "libguestfs cannot add %s: %s", c->opt->disks[i].output,
+					 guestfs_last_error(c->g));
+	if (guestfs_launch(c->g) < 0)
 		return conv_fail(c, -EIO, "libguestfs could not start its appliance: %s (run "
 				 "libguestfs-test-tool to see why)", guestfs_last_error(c->g));
 	return 0;
@@ -76,7 +88,7 @@ int convert_run(const struct conv_options *opt, json_t **report)
 	}
 	/* our own one-line errors, not libguestfs's default stderr printing */
 	guestfs_set_error_handler(c.g, NULL, NULL);
-	rc = make_overlay(&c);
+	rc = make_overlays(&c);
 	if (rc)
 		goto out;
 	t = now_mono_ns();
@@ -102,8 +114,8 @@ int convert_run(const struct conv_options *opt, json_t **report)
 out:
 	close_appliance(&c);
 	timing(&c, "total", t0);
-	if (rc && access(opt->output, F_OK) == 0 && !strstr(c.error, "exists: remove it"))
-		unlink(opt->output);
+	for (int i = 0; rc && i < c.n_created; i++)
+		unlink(opt->disks[i].output);
 	*report = conv_report(&c, rc);
 	free(c.root);
 	json_decref(c.changes);

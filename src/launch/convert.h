@@ -23,8 +23,17 @@ enum conv_firmware { FW_UNKNOWN, FW_BIOS, FW_UEFI };
 enum conv_loader { LOADER_NONE, LOADER_GRUB2, LOADER_GRUB1 };
 enum conv_initramfs { INITRAMFS_NONE, INITRAMFS_TOOLS, INITRAMFS_DRACUT };
 
-struct conv_options {
+#define CONV_MAX_DISKS 16
+
+/* One disk of the machine: the point's image (never written) and its copy,
+ * a qcow2 overlay backed by it. disks[0] is the boot disk. */
+struct conv_disk {
 	const char *input, *input_format, *output;
+};
+
+struct conv_options {
+	struct conv_disk disks[CONV_MAX_DISKS]; /* in the machine's order */
+	int n_disks;
 	enum conv_purpose purpose;
 	const char *hostname_suffix; /* test launches; default "-test" */
 	const char *workdir;         /* scratch; default a directory under /tmp */
@@ -33,13 +42,15 @@ struct conv_options {
 #define CONV_MAX_MOUNTS  16
 #define CONV_MAX_KERNELS 8
 
-/* One file system the guest mounts, where it lies in the disk image. */
+/* One file system the guest mounts, where it lies in the disks. */
 struct conv_mount {
 	char mountpoint[256];
-	char device[64]; /* the appliance's name, e.g. /dev/sda1 */
+	char device[64]; /* the appliance's name, e.g. /dev/sdb1 */
 	char fstype[32];
 	char uuid[64];
-	uint64_t start, size; /* bytes, within the disk */
+	int disk;             /* index in opt->disks; -1: not on a partition (LVM, RAID...) */
+	int native;           /* the native phase mounts it (a partition the guest's tools need) */
+	uint64_t start, size; /* bytes, within that disk */
 };
 
 struct conv_kernel {
@@ -51,6 +62,7 @@ struct conv_kernel {
 struct conv {
 	const struct conv_options *opt;
 	guestfs_h *g;
+	int n_created; /* overlays made (opt->disks[0..n_created)), removed on failure */
 	char *root; /* inspection's root device */
 	char distro[64], product[128], os_type[32];
 	int major, minor;

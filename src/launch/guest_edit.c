@@ -237,8 +237,14 @@ static const char firstboot_script[] =
 	"\tsleep 1\n"
 	"\ti=$((i + 1))\n"
 	"done\n"
+	/* fstab's file systems, mounted or not: a data disk left behind shows */
+	"mounted=; unmounted=\n"
+	"for t in $(findmnt --fstab -n -o TARGET 2>/dev/null); do\n"
+	"\tcase $t in /*) ;; *) continue ;; esac\n"
+	"\tif mountpoint -q \"$t\"; then mounted=\"$mounted${mounted:+,}$t\"; else unmounted=\"$unmounted${unmounted:+,}$t\"; fi\n"
+	"done\n"
 	"msg=\"" FIRSTBOOT_MARKER " token=$token result=$result host=$(hostname) addr=${addr:-none}"
-	" livemigd=$(systemctl is-active livemigd.service)\"\n"
+	" livemigd=$(systemctl is-active livemigd.service) mounted=${mounted:-none} unmounted=${unmounted:-none}\"\n"
 	"for tty in /dev/ttyS0 /dev/console; do echo \"$msg\" >\"$tty\" 2>/dev/null; done\n"
 	"rm -f /etc/systemd/system/multi-user.target.wants/livemig-firstboot.service \\\n"
 	"\t/etc/systemd/system/livemig-firstboot.service /usr/local/sbin/livemig-firstboot\n";

@@ -34,7 +34,21 @@ static int by_depth(const void *a, const void *b)
 	return dx != dy ? dx - dy : strcmp(x->mountpoint, y->mountpoint);
 }
 
-/* where a partition lies in the disk, for the native loop devices */
+/* What the native phase mounts: the guest's tools and what they read and
+ * write (kernels, initramfs, GRUB, update-initramfs's state in /var). Data
+ * file systems, on whichever disk, stay unmounted: nothing native reads
+ * them, and this host's kernel need not know their file system. */
+static int native_needs(const char *mp, int required)
+{
+	static const char *const sys[] = { "/", "/boot", "/usr", "/var", NULL };
+
+	for (const char *const *p = sys; *p; p++)
+		if (!strcmp(mp, *p))
+			return !required || strcmp(*p, "/var");
+	return 0;
+}
+
+/* which disk and where in it a partition lies, for the native loop devices */
 static int locate(struct conv *c, struct conv_mount *m)
 {
 	struct guestfs_partition_list *pl;
@@ -42,14 +56,20 @@ static int locate(struct conv *c, struct conv_mount *m)
 	int num;
 	uint32_t i;
 
+	m->disk = -1;
 	num = guestfs_part_to_partnum(c->g, m->device);
-	disk = guestfs_part_to_dev(c->g, m->device);
+	disk = num >= 1 ? guestfs_part_to_dev(c->g, m->device) : NULL;
 	if (num < 1 || !disk) {
 		free(disk);
+		/* a data file system on LVM, RAID or a whole disk is the guest's
+		 * own business at boot: nothing native touches it */
+		if (!native_needs(m->mountpoint, 1))
+			return 0;
 		return conv_fail(c, -ENOTSUP, "the file system for %s is on %s, not on a partition "
 				 "(LVM, RAID or a whole disk are not converted yet)", m->mountpoint, m->device);
 	}
-	pl = guestfs_part_list(c->g, disk);
+	m->disk = guestfs_device_index(c->g, disk);
+	pl = m->disk >= 0 ? guestfs_part_list(c->g, disk) : NULL;
 	free(disk);
 	if (!pl)
 		return conv_fail(c, -EIO, "cannot read the partition table: %s", guestfs_last_error(c->g));
@@ -59,6 +79,8 @@ static int locate(struct conv *c, struct conv_mount *m)
 			m->size = pl->val[i].part_size;
 		}
 	guestfs_free_partition_list(pl);
+	/* the ESP is edited through libguestfs; this host's kernel may lack vfat */
+	m->native = native_needs(m->mountpoint, 0) && strcmp(m->fstype, "vfat") && strcmp(m->fstype, "swap");
 	return m->size ? 0 : conv_fail(c, -EIO, "partition %d of %s not found", num, m->device);
 }
 

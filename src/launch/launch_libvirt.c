@@ -57,7 +57,7 @@ static int nic_xml(FILE *f, const char *nic)
 	return 0;
 }
 
-static char *domain_xml(const struct launch_request *rq)
+char *libvirt_domain_xml(const struct launch_request *rq)
 {
 	char log[1024], nvram[1024], *xml = NULL;
 	size_t len = 0;
@@ -76,13 +76,18 @@ static char *domain_xml(const struct launch_request *rq)
 		xml_put(f, nvram);
 		fputs("</nvram>\n", f);
 	}
-	fputs("    <boot dev='hd'/>\n  </os>\n  <features><acpi/><apic/></features>\n"
+	fputs("  </os>\n  <features><acpi/><apic/></features>\n"
 	      "  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n"
-	      "  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n  <devices>\n"
-	      "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n"
-	      "      <source file='", f);
-	xml_put(f, rq->disk);
-	fputs("'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n", f);
+	      "  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n  <devices>\n", f);
+	/* the machine's disks in its order, vda first: the only one the
+	 * firmware boots (BIOS disk 0, which GRUB's core.img expects) */
+	for (int i = 0; i < rq->n_disks; i++) {
+		fputs("    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n"
+		      "      <source file='", f);
+		xml_put(f, rq->disks[i]);
+		fprintf(f, "'/>\n      <target dev='vd%c' bus='virtio'/>\n%s    </disk>\n", 'a' + i,
+			i ? "" : "      <boot order='1'/>\n");
+	}
 	if (nic_xml(f, rq->nic)) {
 		fclose(f);
 		free(xml);
@@ -129,7 +134,7 @@ static int libvirt_launch(const struct launch_request *rq, json_t **result)
 
 	*result = json_pack("{s:s, s:s}", "driver", "libvirt", "name", rq->name);
 	paths(rq, log, nvram, sizeof(log));
-	xml = domain_xml(rq);
+	xml = libvirt_domain_xml(rq);
 	if (!xml) {
 		snprintf(err, sizeof(err), "unknown --nic %s: use user, network:NAME or bridge:NAME", rq->nic);
 		rc = -EINVAL;

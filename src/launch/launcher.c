@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/* The drivers by name, and what a launch takes from a conversion report. */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "launcher.h"
@@ -11,4 +14,41 @@ const struct launcher *launcher_find(const char *name)
 		if (!strcmp((*l)->name, name))
 			return *l;
 	return NULL;
+}
+
+int launch_request_from_report(const json_t *report, struct launch_request *rq, char *err, size_t len)
+{
+	const json_t *disks = json_object_get(report, "disks"), *d;
+	size_t i;
+
+	if (strcmp(json_string_value(json_object_get(report, "result")) ?: "", "converted")) {
+		snprintf(err, len, "it is the report of a failed conversion: nothing to launch");
+		return -EINVAL;
+	}
+	rq->n_disks = 0;
+	if (!disks) {
+		rq->disks[0] = json_string_value(json_object_get(report, "output"));
+		rq->n_disks = rq->disks[0] ? 1 : 0;
+	} else if (json_is_array(disks)) {
+		json_array_foreach(disks, i, d) {
+			const char *out = json_string_value(json_object_get(d, "output"));
+
+			if (!out || i >= LAUNCH_MAX_DISKS) {
+				snprintf(err, len, "disks[%zu] %s", i, out ? "is one disk too many" : "has no output");
+				return -EINVAL;
+			}
+			rq->disks[rq->n_disks++] = out;
+		}
+	}
+	if (!rq->n_disks) {
+		snprintf(err, len, "it names no converted disk (disks[].output)");
+		return -EINVAL;
+	}
+	rq->firmware = json_string_value(json_object_get(report, "firmware"));
+	rq->marker = json_string_value(json_object_get(report, "marker"));
+	if (!rq->firmware || !rq->marker) {
+		snprintf(err, len, "it lacks firmware or marker");
+		return -EINVAL;
+	}
+	return 0;
 }

@@ -9,11 +9,16 @@
 #define LIVEMIG_LAUNCH_LAUNCHER_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#define LAUNCH_MAX_DISKS 16
 
 struct launch_request {
 	const char *name;      /* domain / instance name: [A-Za-z0-9_.-] */
-	const char *disk;      /* the converted copy (qcow2 overlay) */
+	const char *disks[LAUNCH_MAX_DISKS]; /* the converted copies (qcow2 overlays), in the
+					      * machine's order: disks[0] boots */
+	int n_disks;
 	const char *firmware;  /* "bios" or "uefi" */
 	const char *marker;    /* "LIVEMIG-FIRSTBOOT token=..." */
 	unsigned vcpus;
@@ -41,6 +46,21 @@ extern const struct launcher launcher_libvirt;
 extern const struct launcher launcher_export;
 
 const struct launcher *launcher_find(const char *name);
+
+/* launcher.c: the copies (its "disks", else the one "output" of a report
+ * from before multi-disk conversions), firmware and marker of a conversion
+ * report into rq; the strings stay the report's. 0, or -EINVAL with why in
+ * err. */
+int launch_request_from_report(const json_t *report, struct launch_request *rq, char *err, size_t len);
+
+/* launch_export.c: where the export writes disk i: OUTPUT itself for the
+ * boot disk, STEM-disk<i>.EXT beside it for the others (web.qcow2,
+ * web-disk1.qcow2...). 0, or -ENAMETOOLONG. */
+int export_disk_path(const char *output, int i, char *out, size_t len);
+
+/* launch_libvirt.c: the domain's XML (caller frees), NULL for an unknown
+ * NIC kind */
+char *libvirt_domain_xml(const struct launch_request *rq);
 
 /* serial_watch.c: waits until log has a line starting with marker and
  * "result=up" (0), a marker with another result (-ENETUNREACH), a known

@@ -44,15 +44,18 @@ static const char *guess_format(const char *path)
 static void convert_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: " PROG " convert --input IMAGE --output COPY.qcow2 [options]\n"
+		"Usage: " PROG " convert --input IMAGE --output COPY.qcow2 [--input IMAGE2 --output COPY2.qcow2 ...] [options]\n"
 		"\n"
-		"Make a copy of a recovery point's disk image bootable on virtio (BIOS or UEFI):\n"
-		"a qcow2 overlay on IMAGE (never written), edited with libguestfs, its initramfs\n"
-		"rebuilt by the guest's own tools only when it lacks the virtio drivers.\n"
+		"Make a copy of a recovery point's disks bootable on virtio (BIOS or UEFI): per\n"
+		"disk a qcow2 overlay on its IMAGE (never written), edited with libguestfs, the\n"
+		"initramfs rebuilt by the guest's own tools only when it lacks the virtio drivers.\n"
 		"\n"
-		"  --input IMAGE          the point's disk (from `livemig-staging points export`)\n"
-		"  --input-format FMT     raw or qcow2 (default: from the file's header)\n"
-		"  --output FILE          the converted copy to create (qcow2, backed by IMAGE)\n"
+		"  --input IMAGE          a disk of the point (from `livemig-staging points export`);\n"
+		"                         once per disk, in the machine's order: the first boots\n"
+		"  --input-format FMT     raw or qcow2 (default: from the file's header); once for\n"
+		"                         every input, or once per input\n"
+		"  --output FILE          the converted copy to create (qcow2, backed by its IMAGE);\n"
+		"                         once per input, in the same order\n"
 		"  --purpose P            test (default: new hostname suffix and machine-id) or cutover\n"
 		"  --hostname-suffix S    appended to a test launch's hostname (default -test)\n"
 		"  --workdir DIR          scratch space for the native mounts (default /tmp)\n"
@@ -66,6 +69,24 @@ static void convert_usage(FILE *out)
 		"LIBGUESTFS_BACKEND_SETTINGS (force_tcg where KVM is unusable).\n");
 }
 
+/* path made absolute: the overlay records its backing file, libvirt opens
+ * the copy. An output need not exist yet: its directory must. */
+static int absolute(const char *path, int exists, char *out, size_t len)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (exists)
+		return realpath(path, out) ? 0 : -1;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	if (!realpath(slash ? (dir[0] ? dir : "/") : ".", out))
+		return -1;
+	snprintf(out + strlen(out), len - strlen(out), "/%s", slash ? slash + 1 : path);
+	return 0;
+}
+
 static int cmd_convert(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -77,7 +98,9 @@ static int cmd_convert(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	struct conv_options o = { .purpose = PURPOSE_TEST };
-	static char abs_in[PATH_MAX], abs_out[PATH_MAX + 256];
+	static char abs_in[CONV_MAX_DISKS][PATH_MAX], abs_out[CONV_MAX_DISKS][PATH_MAX + 256];
+	const char *inputs[CONV_MAX_DISKS], *outputs[CONV_MAX_DISKS], *formats[CONV_MAX_DISKS];
+	int n_in = 0, n_out = 0, n_fmt = 0;
 	const char *report_path = NULL;
 	enum log_level level = LOG_LVL_INFO;
 	json_t *report = NULL;
@@ -86,9 +109,17 @@ static int cmd_convert(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'i': o.input = optarg; break;
-		case 'f': o.input_format = optarg; break;
-		case 'o': o.output = optarg; break;
+		case 'i':
+		case 'o':
+		case 'f': {
+			int *n = c == 'i' ? &n_in : c == 'o' ? &n_out : &n_fmt;
+			const char **v = c == 'i' ? inputs : c == 'o' ? outputs : formats;
+
+			if (*n == CONV_MAX_DISKS)
+				return usage_error(PROG, "convert", "at most %d disks", CONV_MAX_DISKS);
+			v[(*n)++] = optarg;
+			break;
+		}
 		case 's': o.hostname_suffix = optarg; break;
 		case 'w': o.workdir = optarg; break;
 		case 'r': report_path = optarg; break;
@@ -109,32 +140,34 @@ static int cmd_convert(int argc, char **argv)
 		default: return usage_error(PROG, "convert", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (!o.input || !o.output)
+	if (!n_in || !n_out)
 		return usage_error(PROG, "convert", "--input and --output are required");
-	if (access(o.input, R_OK))
-		return usage_error(PROG, "convert", "cannot read --input %s: %s", o.input, strerror(errno));
-	/* absolute: the overlay records its backing file, libvirt opens the copy */
-	if (!realpath(o.input, abs_in))
-		return usage_error(PROG, "convert", "cannot resolve --input %s: %s", o.input, strerror(errno));
-	o.input = abs_in;
-	{
-		char dir[PATH_MAX], *slash;
+	if (n_out != n_in)
+		return usage_error(PROG, "convert", "one --output per --input: %d inputs, %d outputs", n_in, n_out);
+	if (n_fmt > 1 && n_fmt != n_in)
+		return usage_error(PROG, "convert", "--input-format: once for all inputs, or once per input");
+	for (int i = 0; i < n_in; i++) {
+		struct conv_disk *d = &o.disks[i];
 
-		snprintf(dir, sizeof(dir), "%s", o.output);
-		slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-		if (!realpath(slash ? (dir[0] ? dir : "/") : ".", abs_out))
-			return usage_error(PROG, "convert", "cannot resolve the directory of --output %s: %s", o.output,
-					 strerror(errno));
-		snprintf(abs_out + strlen(abs_out), sizeof(abs_out) - strlen(abs_out), "/%s",
-			 slash ? slash + 1 : o.output);
-		o.output = abs_out;
+		if (access(inputs[i], R_OK))
+			return usage_error(PROG, "convert", "cannot read --input %s: %s", inputs[i], strerror(errno));
+		if (absolute(inputs[i], 1, abs_in[i], sizeof(abs_in[i])))
+			return usage_error(PROG, "convert", "cannot resolve --input %s: %s", inputs[i], strerror(errno));
+		if (absolute(outputs[i], 0, abs_out[i], sizeof(abs_out[i])))
+			return usage_error(PROG, "convert", "cannot resolve the directory of --output %s: %s",
+					 outputs[i], strerror(errno));
+		for (int k = 0; k < i; k++)
+			if (!strcmp(abs_out[k], abs_out[i]) || !strcmp(abs_in[k], abs_in[i]))
+				return usage_error(PROG, "convert", "disk %d and disk %d share an --input or "
+						 "--output (%s)", k, i, !strcmp(abs_out[k], abs_out[i]) ?
+						 abs_out[i] : abs_in[i]);
+		d->input = abs_in[i];
+		d->output = abs_out[i];
+		d->input_format = n_fmt ? formats[n_fmt > 1 ? i : 0] : guess_format(d->input);
+		if (strcmp(d->input_format, "raw") && strcmp(d->input_format, "qcow2"))
+			return usage_error(PROG, "convert", "--input-format must be raw or qcow2");
 	}
-	if (!o.input_format)
-		o.input_format = guess_format(o.input);
-	if (strcmp(o.input_format, "raw") && strcmp(o.input_format, "qcow2"))
-		return usage_error(PROG, "convert", "--input-format must be raw or qcow2");
+	o.n_disks = n_in;
 	if (o.hostname_suffix && (strlen(o.hostname_suffix) > 20 || strpbrk(o.hostname_suffix, " \t\n/")))
 		return usage_error(PROG, "convert", "--hostname-suffix: at most 20 characters, no blanks or '/'");
 	log_init(PROG, level, 0);
@@ -190,17 +223,13 @@ static void launch_usage(FILE *out, const char *cmd)
 static int from_conversion(const char *path, struct launch_request *rq, json_t **conv)
 {
 	json_error_t e;
+	char why[200];
 
 	*conv = json_load_file(path, 0, &e);
 	if (!*conv)
 		return usage_error(PROG, "launch", "cannot read --conversion %s: %s", path, e.text);
-	if (strcmp(json_string_value(json_object_get(*conv, "result")) ?: "", "converted"))
-		return usage_error(PROG, "launch", "%s is the report of a failed conversion: nothing to launch", path);
-	rq->disk = json_string_value(json_object_get(*conv, "output"));
-	rq->firmware = json_string_value(json_object_get(*conv, "firmware"));
-	rq->marker = json_string_value(json_object_get(*conv, "marker"));
-	if (!rq->disk || !rq->firmware || !rq->marker)
-		return usage_error(PROG, "launch", "%s lacks output, firmware or marker", path);
+	if (launch_request_from_report(*conv, rq, why, sizeof(why)))
+		return usage_error(PROG, "launch", "--conversion %s: %s", path, why);
 	return 0;
 }
 
@@ -291,7 +320,8 @@ static int cmd_launch(int argc, char **argv, int destroy)
 			return rc;
 		if (!strcmp(driver, "libvirt") && mkdir_p_state(rq.state_dir))
 			return usage_error(PROG, cmd, "cannot create --state-dir %s: %s", rq.state_dir, strerror(errno));
-		log_info("launching %s with %s (%s firmware)", rq.name, driver, rq.firmware);
+		log_info("launching %s with %s (%s firmware, %d disk%s)", rq.name, driver, rq.firmware, rq.n_disks,
+			 rq.n_disks == 1 ? "" : "s");
 		rc = l->launch(&rq, &result);
 	}
 	if (json)

@@ -26,28 +26,41 @@ static int fail_cmd(struct conv *c, const char *what, const char *out)
 	return conv_fail(c, -EIO, "%s failed: %s", what, last_line(out, line, sizeof(line)));
 }
 
+/* One qemu-storage-daemon exports every disk's copy, disk i as
+ * DIR/disk<i>.raw. */
 static int export_start(struct conv *c, struct native *n)
 {
-	char blk1[1200], blk2[200], exp[1200], pidopt[600];
+	char blk[CONV_MAX_DISKS][2][1200], exp[CONV_MAX_DISKS][1200];
+	const char *argv[6 * CONV_MAX_DISKS + 8];
 	char *out = NULL;
-	int rc, fd;
+	int rc, fd, a = 0;
 
-	snprintf(n->raw, sizeof(n->raw), "%s/disk.raw", n->dir);
 	snprintf(n->pidfile, sizeof(n->pidfile), "%s/qsd.pid", n->dir);
-	fd = open(n->raw, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return conv_fail(c, -errno, "cannot create %s: %s", n->raw, strerror(errno));
-	close(fd);
-	snprintf(blk1, sizeof(blk1), "driver=file,node-name=file0,filename=%s", c->opt->output);
-	snprintf(blk2, sizeof(blk2), "driver=qcow2,node-name=disk0,file=file0");
-	snprintf(exp, sizeof(exp), "type=fuse,id=exp0,node-name=disk0,mountpoint=%s,writable=on", n->raw);
-	snprintf(pidopt, sizeof(pidopt), "%s", n->pidfile);
-	{
-		const char *argv[] = { "qemu-storage-daemon", "--blockdev", blk1, "--blockdev", blk2, "--export",
-				       exp, "--pidfile", pidopt, "--daemonize", NULL };
-
-		rc = run_capture(argv, &out);
+	argv[a++] = "qemu-storage-daemon";
+	for (int i = 0; i < c->opt->n_disks; i++) {
+		snprintf(n->raw[i], sizeof(n->raw[i]), "%s/disk%d.raw", n->dir, i);
+		fd = open(n->raw[i], O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return conv_fail(c, -errno, "cannot create %s: %s", n->raw[i], strerror(errno));
+		close(fd);
+		n->n_raw = i + 1;
+		snprintf(blk[i][0], sizeof(blk[i][0]), "driver=file,node-name=file%d,filename=%s", i,
+			 c->opt->disks[i].output);
+		snprintf(blk[i][1], sizeof(blk[i][1]), "driver=qcow2,node-name=disk%d,file=file%d", i, i);
+		snprintf(exp[i], sizeof(exp[i]), "type=fuse,id=exp%d,node-name=disk%d,mountpoint=%s,writable=on",
+			 i, i, n->raw[i]);
+		argv[a++] = "--blockdev";
+		argv[a++] = blk[i][0];
+		argv[a++] = "--blockdev";
+		argv[a++] = blk[i][1];
+		argv[a++] = "--export";
+		argv[a++] = exp[i];
 	}
+	argv[a++] = "--pidfile";
+	argv[a++] = n->pidfile;
+	argv[a++] = "--daemonize";
+	argv[a] = NULL;
+	rc = run_capture(argv, &out);
 	if (rc) {
 		rc = fail_cmd(c, "qemu-storage-daemon (FUSE export of the copy)", out);
 		free(out);
@@ -93,7 +106,6 @@ static int private_dev(struct conv *c, struct native *n)
 	};
 	char dev[700], path[900], target[64];
 	struct stat st;
-	int li = 0;
 
 	snprintf(dev, sizeof(dev), "%s/dev", n->root);
 	if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=1m") < 0)
@@ -110,15 +122,14 @@ static int private_dev(struct conv *c, struct native *n)
 	mkdir(path, 0755);
 	for (int i = 0; i < c->n_mounts; i++) {
 		const struct conv_mount *m = &c->mounts[i];
-		const char *name;
+		const char *loop, *name;
 
-		if (!strcmp(m->fstype, "swap") || !strcmp(m->fstype, "vfat"))
+		if (n->loop_of[i] < 0)
 			continue;
-		if (li >= n->n_loops)
-			break;
-		name = strrchr(n->loops[li], '/') + 1;
-		if (stat(n->loops[li], &st) < 0)
-			return conv_fail(c, -errno, "stat %s: %s", n->loops[li], strerror(errno));
+		loop = n->loops[n->loop_of[i]];
+		name = strrchr(loop, '/') + 1;
+		if (stat(loop, &st) < 0)
+			return conv_fail(c, -errno, "stat %s: %s", loop, strerror(errno));
 		snprintf(path, sizeof(path), "%s/%s", dev, name);
 		if (mknod(path, S_IFBLK | 0660, st.st_rdev) < 0)
 			return conv_fail(c, -errno, "mknod %s: %s", path, strerror(errno));
@@ -128,7 +139,6 @@ static int private_dev(struct conv *c, struct native *n)
 			if (symlink(target, path) < 0)
 				return conv_fail(c, -errno, "symlink %s: %s", path, strerror(errno));
 		}
-		li++;
 	}
 	return 0;
 }
@@ -141,15 +151,17 @@ static int mount_all(struct conv *c, struct native *n)
 	snprintf(n->root, sizeof(n->root), "%s/root", n->dir);
 	if (mkdir(n->root, 0700) < 0 && errno != EEXIST)
 		return conv_fail(c, -errno, "cannot create %s", n->root);
+	for (int i = 0; i < c->n_mounts; i++)
+		n->loop_of[i] = -1;
 	for (int i = 0; i < c->n_mounts && !rc; i++) {
 		const struct conv_mount *m = &c->mounts[i];
 		char off[32], lim[32], target[600];
-		const char *los[] = { "losetup", "-f", "--show", "-o", off, "--sizelimit", lim, n->raw, NULL };
+		const char *los[] = { "losetup", "-f", "--show", "-o", off, "--sizelimit", lim, NULL, NULL };
 
-		/* the ESP is edited through libguestfs; this host's kernel may
-		 * lack vfat, and nothing run natively needs it */
-		if (!strcmp(m->fstype, "swap") || !strcmp(m->fstype, "vfat"))
+		/* only what the guest's tools need (guest_inspect.c) */
+		if (!m->native || m->disk < 0 || m->disk >= n->n_raw)
 			continue;
+		los[7] = n->raw[m->disk];
 		snprintf(off, sizeof(off), "%llu", (unsigned long long)m->start);
 		snprintf(lim, sizeof(lim), "%llu", (unsigned long long)m->size);
 		rc = run_capture(los, &out);
@@ -158,6 +170,7 @@ static int mount_all(struct conv *c, struct native *n)
 			break;
 		}
 		out[strcspn(out, "\n")] = '\0';
+		n->loop_of[i] = n->n_loops;
 		snprintf(n->loops[n->n_loops++], sizeof(n->loops[0]), "%s", out);
 		free(out);
 		out = NULL;
@@ -246,7 +259,8 @@ int native_convert(struct conv *c)
 	unmount_all(&n);
 	if (export_stop(&n) && !rc)
 		rc = conv_fail(c, -EIO, "qemu-storage-daemon did not stop: the copy may be incomplete");
-	unlink(n.raw);
+	for (int i = 0; i < n.n_raw; i++)
+		unlink(n.raw[i]);
 	unlink(n.pidfile);
 	rmdir(n.root);
 	rmdir(n.dir);

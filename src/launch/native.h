@@ -10,12 +10,14 @@
 
 struct native {
 	char dir[512];     /* scratch directory */
-	char raw[600];     /* the FUSE export: the copy as a raw disk */
+	char raw[CONV_MAX_DISKS][600]; /* the FUSE exports: each disk's copy as a raw disk */
+	int n_raw;
 	char pidfile[600];
 	char root[600];    /* the guest's / */
 	int exported;
 	char loops[CONV_MAX_MOUNTS][32];
 	int n_loops;
+	int loop_of[CONV_MAX_MOUNTS]; /* per mount: index in loops, -1: not mounted here */
 	char mounted[CONV_MAX_MOUNTS + 3][700];
 	int n_mounted;
 };

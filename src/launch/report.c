@@ -56,7 +56,8 @@ static const char *initramfs_name(enum conv_initramfs t)
 
 json_t *conv_report(const struct conv *c, int rc)
 {
-	json_t *r, *kernels, *mounts;
+	const struct conv_options *o = c->opt;
+	json_t *r, *kernels, *mounts, *disks;
 	char marker[128];
 	int i;
 
@@ -66,18 +67,26 @@ json_t *conv_report(const struct conv *c, int rc)
 							 "initramfs", c->kernels[i].initrd, "rebuilt",
 							 c->kernels[i].rebuilt));
 	mounts = json_array();
-	for (i = 0; i < c->n_mounts; i++)
-		json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:I, s:I}", "mountpoint",
-							c->mounts[i].mountpoint, "fstype", c->mounts[i].fstype,
-							"uuid", c->mounts[i].uuid, "offset",
-							(json_int_t)c->mounts[i].start, "size",
-							(json_int_t)c->mounts[i].size));
+	for (i = 0; i < c->n_mounts; i++) {
+		const struct conv_mount *m = &c->mounts[i];
+
+		json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I}", "mountpoint",
+							m->mountpoint, "fstype", m->fstype, "uuid", m->uuid,
+							"disk", m->disk >= 0 ? json_integer(m->disk) : json_null(),
+							"offset", (json_int_t)m->start, "size", (json_int_t)m->size));
+	}
+	/* input and output (the boot disk's) stay for readers of one disk */
+	disks = json_array();
+	for (i = 0; i < o->n_disks; i++)
+		json_array_append_new(disks, json_pack("{s:s, s:s, s:s}", "input", o->disks[i].input,
+						       "input_format", o->disks[i].input_format, "output",
+						       o->disks[i].output));
 	snprintf(marker, sizeof(marker), FIRSTBOOT_MARKER " token=%s", c->token);
-	r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:i, s:i}, s:s, s:s, s:s, s:o, s:o,"
+	r = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:{s:s, s:s, s:s, s:i, s:i}, s:s, s:s, s:s, s:o, s:o,"
 		      " s:s, s:s, s:O, s:O}",
-		      "result", rc ? "failed" : "converted", "input", c->opt->input, "input_format",
-		      c->opt->input_format, "output", c->opt->output, "purpose",
-		      c->opt->purpose == PURPOSE_TEST ? "test" : "cutover", "os", "type", c->os_type,
+		      "result", rc ? "failed" : "converted", "input", o->disks[0].input, "input_format",
+		      o->disks[0].input_format, "output", o->disks[0].output, "disks", disks, "purpose",
+		      o->purpose == PURPOSE_TEST ? "test" : "cutover", "os", "type", c->os_type,
 		      "distro", c->distro, "product", c->product, "major", c->major, "minor", c->minor,
 		      "firmware", conv_firmware_name(c->firmware), "boot_loader", loader_name(c->loader),
 		      "initramfs_tool", initramfs_name(c->initramfs), "kernels", kernels, "mounts", mounts,

@@ -20,6 +20,8 @@
 #include "util.h"
 
 #define NO_LAUNCHER "this staging server has no launcher (--launch-driver): docs/launch.md"
+/* livemig-launch's limit (CONV_MAX_DISKS, LAUNCH_MAX_DISKS) */
+#define LAUNCH_MAX_DISKS 16
 #define STOPPED     "staging stopped"
 
 static struct launch_config cfg;
@@ -220,16 +222,23 @@ static int parse_params(const json_t *p, struct launch_params *lp, int destroy, 
 	return 0;
 }
 
-/* The point's boot disk (its first: the one with the root file system in
- * every machine seen so far) into LAUNCH_DIR/<name>/disk.qcow2. */
-static int export_boot_disk(struct job *j, const struct launch_params *lp, const char *disk,
-			    const char *out, char *error, size_t errlen)
+/* The point's disks, in the point's order (the first boots). */
+struct point_disks {
+	char name[LAUNCH_MAX_DISKS][FRAME_NAME_MAX + 1];
+	int n;
+};
+
+/* Disk NAME of the point into LAUNCH_DIR/<name>/disk-NAME.qcow2. */
+static int export_disk(struct job *j, const struct launch_params *lp, const char *disk, const char *dir,
+		       char *error, size_t errlen)
 {
 	struct point_reader r;
+	char out[PATH_MAX + 96];
 	time_t t0 = time(NULL);
 	uint64_t size;
 	int rc;
 
+	snprintf(out, sizeof(out), "%s/disk-%s.qcow2", dir, disk);
 	job_log(j, "exporting disk %s of point %" PRIu64 " to %s", disk, lp->point, out);
 	rc = point_reader_open(&r, job_store(), job_machine(j), lp->point, disk, error, errlen);
 	if (rc)
@@ -257,25 +266,29 @@ static void conversion_error(const char *report, int status, char *error, size_t
 	json_decref(r);
 }
 
-static int convert(struct job *j, const struct launch_params *lp, const char *dir, char *error,
-		   size_t errlen)
+static int convert(struct job *j, const struct launch_params *lp, const struct point_disks *pd,
+		   const char *dir, char *error, size_t errlen)
 {
-	char input[PATH_MAX + 16], output[PATH_MAX + 16], report[PATH_MAX + 24];
-	const char *argv[20];
+	char input[LAUNCH_MAX_DISKS][PATH_MAX + 96], output[LAUNCH_MAX_DISKS][PATH_MAX + 96];
+	char report[PATH_MAX + 24];
+	const char *argv[4 * LAUNCH_MAX_DISKS + 20];
 	time_t t0 = time(NULL);
 	int n = 0, rc;
 
-	snprintf(input, sizeof(input), "%s/disk.qcow2", dir);
-	snprintf(output, sizeof(output), "%s/copy.qcow2", dir);
 	snprintf(report, sizeof(report), "%s/conversion.json", dir);
 	argv[n++] = cfg.launcher;
 	argv[n++] = "convert";
-	argv[n++] = "--input";
-	argv[n++] = input;
+	/* the point's order: livemig-launch boots the first */
+	for (int i = 0; i < pd->n; i++) {
+		snprintf(input[i], sizeof(input[i]), "%s/disk-%s.qcow2", dir, pd->name[i]);
+		snprintf(output[i], sizeof(output[i]), "%s/copy-%s.qcow2", dir, pd->name[i]);
+		argv[n++] = "--input";
+		argv[n++] = input[i];
+		argv[n++] = "--output";
+		argv[n++] = output[i];
+	}
 	argv[n++] = "--input-format";
 	argv[n++] = "qcow2";
-	argv[n++] = "--output";
-	argv[n++] = output;
 	argv[n++] = "--purpose";
 	argv[n++] = lp->purpose;
 	if (lp->hostname_suffix && !strcmp(lp->purpose, "test")) {
@@ -287,8 +300,8 @@ static int convert(struct job *j, const struct launch_params *lp, const char *di
 	argv[n++] = "--report";
 	argv[n++] = report;
 	argv[n] = NULL;
-	job_log(j, "converting the copy for the target (livemig-launch convert --purpose %s)",
-		lp->purpose);
+	job_log(j, "converting the copy of %d disk%s for the target (livemig-launch convert --purpose %s)",
+		pd->n, pd->n == 1 ? "" : "s", lp->purpose);
 	rc = child_run(j, argv, NULL, error, errlen);
 	if (rc == -ECANCELED)
 		snprintf(error, errlen, STOPPED);
@@ -382,12 +395,12 @@ static int launch(struct job *j, const struct launch_params *lp, const char *dir
 	return rc;
 }
 
-/* The first disk of the point, or -ENOENT with error set. */
-static int boot_disk(struct job *j, uint64_t point, char *disk, size_t len, char *error,
-		     size_t errlen)
+/* Every disk of the point, or -ENOENT (no such point, no disk) or -E2BIG
+ * with error set. */
+static int point_disks(struct job *j, uint64_t point, struct point_disks *pd, char *error, size_t errlen)
 {
-	json_t *p = NULL;
-	const char *name;
+	json_t *p = NULL, *d;
+	size_t i;
 	int rc = points_show_json(job_store(), job_machine(j), point, &p);
 
 	if (rc == -ENOENT) {
@@ -400,13 +413,25 @@ static int boot_disk(struct job *j, uint64_t point, char *disk, size_t len, char
 			 strerror(-rc));
 		return rc;
 	}
-	name = json_string_value(json_object_get(json_array_get(json_object_get(p, "disks"), 0), "name"));
-	if (!name)
-		rc = -ENOENT;
-	else
-		snprintf(disk, len, "%s", name);
-	if (rc)
+	pd->n = 0;
+	json_array_foreach(json_object_get(p, "disks"), i, d) {
+		const char *name = json_string_value(json_object_get(d, "name"));
+
+		if (!name || strlen(name) > FRAME_NAME_MAX)
+			continue;
+		if (pd->n == LAUNCH_MAX_DISKS) {
+			snprintf(error, errlen, "point %" PRIu64 " of %s has %zu disks: a launch takes at "
+				 "most %d", point, job_machine(j), json_array_size(json_object_get(p, "disks")),
+				 LAUNCH_MAX_DISKS);
+			rc = -E2BIG;
+			break;
+		}
+		snprintf(pd->name[pd->n++], sizeof(pd->name[0]), "%s", name);
+	}
+	if (!rc && !pd->n) {
 		snprintf(error, errlen, "point %" PRIu64 " of %s has no disk", point, job_machine(j));
+		rc = -ENOENT;
+	}
 	json_decref(p);
 	return rc;
 }
@@ -430,7 +455,8 @@ static json_t *launch_result(const struct launch_params *lp, const json_t *res, 
 
 int launch_job_run(struct job *j, json_t **result, char *error, size_t errlen)
 {
-	char dir[PATH_MAX], disk[FRAME_NAME_MAX + 1], out[PATH_MAX + 16], why[JOB_LINE_LEN + 1];
+	char dir[PATH_MAX], why[JOB_LINE_LEN + 1];
+	struct point_disks pd;
 	struct launch_params lp;
 	json_t *res = NULL;
 	time_t t0 = time(NULL);
@@ -440,7 +466,7 @@ int launch_job_run(struct job *j, json_t **result, char *error, size_t errlen)
 	if (!rc)
 		rc = check_launcher(error, errlen);
 	if (!rc)
-		rc = boot_disk(j, lp.point, disk, sizeof(disk), error, errlen);
+		rc = point_disks(j, lp.point, &pd, error, errlen);
 	if (!rc && (rc = instance_dir(dir, lp.name)))
 		snprintf(error, errlen, "instance name too long for %s", cfg.dir);
 	if (rc)
@@ -467,15 +493,16 @@ int launch_job_run(struct job *j, json_t **result, char *error, size_t errlen)
 		rc = -errno;
 	if (rc)
 		snprintf(error, errlen, "cannot create %s: %s", dir, strerror(-rc));
-	snprintf(out, sizeof(out), "%s/disk.qcow2", dir);
-	if (!rc)
-		rc = export_boot_disk(j, &lp, disk, out, error, errlen);
-	if (!rc && jobs_stopping()) {
-		snprintf(error, errlen, STOPPED);
-		rc = -ECANCELED;
+	/* every disk: a machine's data disks launch with it */
+	for (int i = 0; i < pd.n && !rc; i++) {
+		rc = export_disk(j, &lp, pd.name[i], dir, error, errlen);
+		if (!rc && jobs_stopping()) {
+			snprintf(error, errlen, STOPPED);
+			rc = -ECANCELED;
+		}
 	}
 	if (!rc)
-		rc = convert(j, &lp, dir, error, errlen);
+		rc = convert(j, &lp, &pd, dir, error, errlen);
 	if (!rc)
 		rc = launch(j, &lp, dir, &res, error, errlen);
 	if (!rc) {

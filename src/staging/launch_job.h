@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The console's `launch` and `destroy` jobs (docs/launch.md, "Launching from
- * staging"): a recovery point's boot disk exported into LAUNCH_DIR/<name>/,
- * converted and launched by livemig-launch as child processes; and the
+ * staging"): every disk of a recovery point exported into LAUNCH_DIR/<name>/
+ * (the first is the boot disk), converted and launched by livemig-launch as
+ * child processes; and the
  * instance destroyed again. Staging links neither libguestfs nor libvirt:
  * it only runs the launcher program. A launch run again (a staging restart)
  * first destroys what an earlier run of the same name left.

@@ -92,17 +92,21 @@ gone() {
 	return 1
 }
 
-# a machine with one recovery point (a 16 MiB disk, no operating system)
+# a machine with one recovery point of two disks (16 and 8 MiB, no operating
+# system); their names sort the other way round than the machine orders them
 staging_up
 cat >"$T/steps" <<S
 data 1 0 4M 1
+data 2 1M 2M 2
 mark $(date +%s%N)
 S
 python3 "$TESTS/frames.py" --port "$STAGING_PORT" --ca "$SERVER_CA" --cert "$A/m1.pem" --key "$A/m1.key" \
-	--machine "$M" --disk 1:vda:16M script --steps "$T/steps" >"$T/frames.out" 2>&1 ||
+	--machine "$M" --disk 1:sys:16M --disk 2:data:8M script --steps "$T/steps" >"$T/frames.out" 2>&1 ||
 	die "frames: $(cat "$T/frames.out")"
 POINT=$(pts list "$M" --json | jq '.points[0].id')
 [ "$POINT" -ge 1 ] 2>/dev/null || die "no recovery point: $(pts list "$M" --json)"
+[ "$(pts show "$M" "$POINT" --json | jq -c '[.disks[].name]')" = '["sys","data"]' ] ||
+	die "the point's disks: $(pts show "$M" "$POINT" --json | jq -c .disks)"
 for _ in $(seq 300); do
 	stored=$(api_body "$(api call GET "/api/v1/machines/$M/points" --basic "$LOGIN")" | jq -c '[.stored_on[].staging]')
 	[ "$stored" = '["st1"]' ] && break
@@ -171,8 +175,10 @@ N=$M-test-5
 pts pin "$M" "$POINT" --name "$N" >/dev/null || die "pin"
 mkdir -p "$LDIR/$N"
 echo image >"$LDIR/$N/$N.qcow2"
+echo image >"$LDIR/$N/$N-disk1.qcow2"
 echo '{}' >"$LDIR/$N/$N.qcow2.json"
-echo copy >"$LDIR/$N/copy.qcow2"
+echo copy >"$LDIR/$N/copy-sys.qcow2"
+echo copy >"$LDIR/$N/copy-data.qcow2"
 j=$(queue destroy "{\"name\": \"$N\", \"point\": $POINT}")
 view=$(ended "$j")
 [ "$(jq -r .state <<<"$view")" = succeeded ] || die "destroy: $view"
@@ -198,10 +204,19 @@ convert_pid() {
 }
 pid=$(convert_pid) || exit 1
 [ "$(pins_of "$POINT")" = "[\"$N\"]" ] || die "the launch did not pin its point: $(pins_of "$POINT")"
-[ -s "$LDIR/$N/disk.qcow2" ] || die "the boot disk was not exported to $LDIR/$N/disk.qcow2"
-[ "$(qemu-img info --output=json "$LDIR/$N/disk.qcow2" | jq -r .format)" = qcow2 ] || die "disk.qcow2 is not qcow2"
+for d in sys data; do
+	[ -s "$LDIR/$N/disk-$d.qcow2" ] || die "disk $d was not exported to $LDIR/$N/disk-$d.qcow2: $(ls -la "$LDIR/$N")"
+	[ "$(qemu-img info --output=json "$LDIR/$N/disk-$d.qcow2" | jq -r .format)" = qcow2 ] || die "disk-$d.qcow2 is not qcow2"
+	pts export "$M" "$POINT" --disk "$d" --format raw --output "$T/point-$d.raw" >/dev/null 2>&1 || die "points export $d"
+	qemu-img compare -q "$LDIR/$N/disk-$d.qcow2" "$T/point-$d.raw" || die "disk-$d.qcow2 differs from point $POINT's disk $d"
+done
+# the conversion gets them in the point's order, each with its own copy
+args=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+want="--input $LDIR/$N/disk-sys.qcow2 --output $LDIR/$N/copy-sys.qcow2 --input $LDIR/$N/disk-data.qcow2 --output $LDIR/$N/copy-data.qcow2 --input-format qcow2 "
+[[ "$args" == *" convert $want"* ]] || die "the conversion's arguments: $args"
 console_has "$j" "^livemig-launch convert: pid $pid\$"
-pass "the launch pinned point $POINT as $N, exported the boot disk as qcow2, runs livemig-launch convert (pid $pid)"
+console_has "$j" "^converting the copy of 2 disks for the target"
+pass "the launch pinned point $POINT as $N, exported both its disks (sys, then data) as qcow2 equal to the point's, runs livemig-launch convert on both in that order (pid $pid)"
 
 kill -TERM "$STAGING_PID"
 kill -CONT "$pid"

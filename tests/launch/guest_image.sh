@@ -6,10 +6,13 @@
 # a .link file), fstab and the kernel's root by device name (/dev/sda*),
 # an enabled livemigd unit and the agent's credentials.
 #   guest_image.sh VARIANT   prints the path of the cached raw image
-# VARIANT: bios     MBR, GRUB i386-pc, initramfs MODULES=most
+# VARIANT: bios     MBR, GRUB i386-pc, initramfs MODULES=most; its fstab
+#                   also mounts the data disk's /dev/sdb1 on /srv/data
 #          uefi     GPT + ESP, GRUB x86_64-efi (EFI/debian only, as an
 #                   installer leaves it), initramfs MODULES=most
 #          novirtio like bios, but an initramfs with IDE/SATA drivers only
+#          data     bios's second disk: 64 MiB, MBR, one ext4 partition
+#                   holding /livemig-data-disk (no debootstrap needed)
 # Made once (debootstrap, then no mount: mkfs.ext4 -d, mtools, dd) and cached
 # under $LAUNCH_CACHE; the tests never write to these files.
 set -euo pipefail
@@ -20,14 +23,20 @@ LAUNCH_CACHE=${LAUNCH_CACHE:-/var/cache/livemig-tests/launch}
 MIRROR=${CHROOT_MIRROR:-http://deb.debian.org/debian}
 # bump when the package list or the fixture changes
 ROOTFS_TARBALL=$LAUNCH_CACHE/bookworm-guest-v1.tar.gz
-FIXTURE_VERSION=v2
+FIXTURE_VERSION=v3
 INCLUDE="systemd-sysv,udev,dbus,linux-image-amd64,initramfs-tools,zstd,grub-pc-bin,grub-efi-amd64-bin,grub2-common,ifupdown,isc-dhcp-client,iproute2,kmod,e2fsprogs,procps"
 IMAGE_MIB=2048
 ESP_MIB=64
+DATA_MIB=64
+DATA_MOUNT=/srv/data
 
-variant=${1:?usage: guest_image.sh bios|uefi|novirtio}
-case $variant in bios | uefi | novirtio) ;; *) echo "guest_image.sh: unknown variant $variant" >&2; exit 2 ;; esac
-out=$LAUNCH_CACHE/debian12-$variant-$FIXTURE_VERSION.raw
+variant=${1:?usage: guest_image.sh bios|uefi|novirtio|data}
+case $variant in bios | uefi | novirtio | data) ;; *) echo "guest_image.sh: unknown variant $variant" >&2; exit 2 ;; esac
+if [ "$variant" = data ]; then
+	out=$LAUNCH_CACHE/data-$FIXTURE_VERSION.raw
+else
+	out=$LAUNCH_CACHE/debian12-$variant-$FIXTURE_VERSION.raw
+fi
 mkdir -p "$LAUNCH_CACHE"
 
 rootfs_tarball() {
@@ -49,8 +58,10 @@ write_fixture() {
 		echo "# <file system> <mount point> <type> <options> <dump> <pass>"
 		echo "$rootdev / ext4 errors=remount-ro 0 1"
 		[ "$variant" = uefi ] && echo "/dev/sda1 /boot/efi vfat umask=0077 0 1"
+		# a data disk named by device, as an installer that predates UUIDs left it
+		[ "$variant" = bios ] && echo "/dev/sdb1 $DATA_MOUNT ext4 defaults 0 2"
 	} >"$R/etc/fstab"
-	mkdir -p "$R/boot/efi"
+	mkdir -p "$R/boot/efi" "$R$DATA_MOUNT"
 	cat >"$R/etc/network/interfaces" <<'EOF'
 source /etc/network/interfaces.d/*
 
@@ -154,10 +165,30 @@ EOF
 	rm -rf "$work"
 }
 
+# the data disk: one ext4 partition whose only file names it
+build_data() {
+	local work
+	work=$(mktemp -d "$LAUNCH_CACHE/build-data.XXXXXX")
+	mkdir "$work/fs"
+	echo "livemig test data disk (the bios machine's /dev/sdb1)" >"$work/fs/livemig-data-disk"
+	truncate -s "${DATA_MIB}M" "$work/disk.raw"
+	sfdisk -q "$work/disk.raw" <<EOF
+label: dos
+start=2048, type=83
+EOF
+	truncate -s "$((DATA_MIB - 2))M" "$work/fs.img"
+	mkfs.ext4 -q -F -L livemig-data -d "$work/fs" "$work/fs.img"
+	dd if="$work/fs.img" of="$work/disk.raw" bs=1M seek=1 conv=notrunc,sparse status=none
+	mv "$work/disk.raw" "$out.tmp"
+	chmod 0444 "$out.tmp"
+	mv "$out.tmp" "$out"
+	rm -rf "$work"
+}
+
 if [ ! -s "$out" ]; then
 	(
 		flock 9
-		[ -s "$out" ] || build_image
+		if [ -s "$out" ]; then :; elif [ "$variant" = data ]; then build_data; else build_image; fi
 	) 9>"$LAUNCH_CACHE/.build.lock"
 fi
 echo "$out"

@@ -2,16 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck disable=SC2119  # start_console/start_staging take the programs' options, not the script's arguments
 # The launch lifecycle end to end, all real (docs/launch.md, "Lifecycle"):
-# the Debian 12 BIOS source disk (guest_image.sh bios, a copy of it on a
-# loop device) replicated by the real livemigd to a real staging server
-# whose launcher is livemig-launch with libvirt; the operator drives the
-# console's API: test (staging exports the point, converts, boots it: up
-# with its DHCP address under the test hostname, the point pinned; what is
+# the Debian 12 BIOS machine (guest_image.sh bios and its data disk
+# guest_image.sh data, which its fstab mounts as /dev/sdb1 on /srv/data;
+# copies of both on loop devices) replicated by the real livemigd to a real
+# staging server whose launcher is livemig-launch with libvirt; the operator
+# drives the console's API: test (staging exports both disks of the point,
+# converts them, boots them as vda and vdb: up with its DHCP address under
+# the test hostname, the data disk mounted by UUID, the point pinned; what is
 # refused meanwhile answers 409) -> mark ready (the test domain destroyed,
 # the pin gone) -> cutover (the heartbeat asks the running agent for a
 # consistent point, the console launches from it: up under the source's
-# hostname) -> finalize (the license is freed, livemigd hears 410 finalized
-# and exits 0). The source image is unchanged.
+# hostname, the data disk mounted) -> finalize (the license is freed,
+# livemigd hears 410 finalized and exits 0). The source images are unchanged.
 #   t_lifecycle.sh BUILD      (needs LIBVIRT_URI: tests/launch/libvirt_lib.sh)
 . "$(dirname "$0")/../integration/lib.sh" "$1"
 . "$TESTS/agent_lib.sh"
@@ -34,11 +36,15 @@ step_t0=0
 step() { step_t0=$(date +%s); echo "-- $*"; }
 took() { echo "   ($1: $(($(date +%s) - step_t0)) s)"; }
 
-step "source disk (bios) on a loop device"
+step "source disks (bios and its data disk) on loop devices"
 SRC=$("$TESTS/../launch/guest_image.sh" bios) || die "cannot build the bios source image"
+DATA=$("$TESTS/../launch/guest_image.sh" data) || die "cannot build the data disk"
 sha_before=$(file_sha "$SRC")
-cp --sparse=always "$SRC" "$T/source.raw" # the agent reads a copy: the cache is never written
+data_sha_before=$(file_sha "$DATA")
+cp --sparse=always "$SRC" "$T/source.raw" # the agent reads copies: the cache is never written
+cp --sparse=always "$DATA" "$T/data.raw"
 dev=$(make_loop "$T/source.raw")
+dev2=$(make_loop "$T/data.raw")
 took "copy"
 
 setup_pki
@@ -81,12 +87,17 @@ secret_file = $A/src-bios.secret
 [disk]
 name = sda
 path = $dev
+[disk]
+name = sdb
+path = $dev2
 CONF
 start_agent src-bios
 wait_status "s['state'] == 'CHANGE_COPY'" 1800
 lm sync >"$T/sync.out" 2>&1 || die "final sync: $(cat "$T/sync.out")"
 POINT=$("$BUILD/livemig-staging" points list "$M" --store "$STAGING_STORE" --json | jq '.points[-1].id')
 [ "$POINT" -ge 1 ] 2>/dev/null || die "no recovery point after the sync"
+[ "$("$BUILD/livemig-staging" points show "$M" "$POINT" --store "$STAGING_STORE" --json | jq -c '[.disks[].name]')" = '["sda","sdb"]' ] ||
+	die "the point's disks: $("$BUILD/livemig-staging" points show "$M" "$POINT" --store "$STAGING_STORE" --json | jq -c .disks)"
 for _ in $(seq 300); do
 	known=$(api_body "$(api call GET "/api/v1/machines/$M/points" --basic "$LOGIN")" | jq -c '[.points[]?.id]')
 	jq -e --argjson p "$POINT" 'index($p) != null' <<<"$known" >/dev/null && break
@@ -114,6 +125,18 @@ jq -e --arg n "$N" --argjson p "$POINT" '.result | .name == $n and .purpose == "
 	<<<"$view" >/dev/null || die "the launch's result: $(jq -c .result <<<"$view")"
 jq -e '.result.marker_line | test("result=up") and test("host=src-bios-test ") and test("livemigd=(inactive|failed|unknown)")' \
 	<<<"$view" >/dev/null || die "the first-boot marker: $(jq -r .result.marker_line <<<"$view")"
+# the data disk: its fstab entry by UUID, and mounted in the running copy
+jq -e '.result.marker_line | test(" mounted=/,/srv/data unmounted=none$")' <<<"$view" >/dev/null ||
+	die "the data disk is not mounted in the launched copy: $(jq -r .result.marker_line <<<"$view")"
+data_uuid=$(blkid -o value -s UUID -p --offset 1048576 "$DATA") || die "blkid of the data disk"
+jq -e --arg u "$data_uuid" '[.changes[] | select(.what == "fstab")] | any(.detail == "/dev/sdb1 -> UUID=" + $u + " (/srv/data)")' \
+	"$LDIR/$N/conversion.json" >/dev/null || die "the conversion's fstab changes: $(jq -c '[.changes[] | select(.what == "fstab")]' "$LDIR/$N/conversion.json")"
+jq -e '[.disks[].output | sub(".*/"; "")] == ["copy-sda.qcow2", "copy-sdb.qcow2"] and
+	any(.mounts[]; .mountpoint == "/srv/data" and .disk == 1)' "$LDIR/$N/conversion.json" >/dev/null ||
+	die "the conversion's disks and mounts: $(jq -c '{disks, mounts}' "$LDIR/$N/conversion.json")"
+blk=$(virsh -c "$LIBVIRT_URI" domblklist "$N")
+grep -Eq "^ *vda +$LDIR/$N/copy-sda.qcow2\$" <<<"$blk" || die "the domain's disks: $blk"
+grep -Eq "^ *vdb +$LDIR/$N/copy-sdb.qcow2\$" <<<"$blk" || die "the domain's disks: $blk"
 [ "$(lc_get | jq -r .instance.address)" = "$(jq -r .result.address <<<"$view")" ] || die "the lifecycle's instance address: $(lc_get)"
 virsh -c "$LIBVIRT_URI" domstate "$N" | has_line -x running || die "the domain $N is not running"
 [ "$("$BUILD/livemig-staging" points show "$M" "$POINT" --store "$STAGING_STORE" --json | jq -c .pins)" = "[\"$N\"]" ] ||
@@ -121,7 +144,7 @@ virsh -c "$LIBVIRT_URI" domstate "$N" | has_line -x running || die "the domain $
 conflict cutover
 conflict finalize
 [ "$(status_get "s['state']")" = CHANGE_COPY ] || die "replication stopped during the test launch: $(lm status --json | jq -c .state)"
-pass "TESTING: $N up at $(jq -r .result.address <<<"$view") under its test hostname, livemigd inactive in it, point $POINT pinned; replication goes on; cutover and finalize refused (409)"
+pass "TESTING: $N up at $(jq -r .result.address <<<"$view") under its test hostname, livemigd inactive in it, its data disk vdb mounted on /srv/data by UUID, point $POINT pinned; replication goes on; cutover and finalize refused (409)"
 
 step "mark ready: the test instance deleted"
 lc_do mark-ready >/dev/null
@@ -148,7 +171,8 @@ co=$(lm status --json | jq -c .cutover)
 jq -e '.state == "done"' <<<"$co" >/dev/null || die "the agent's cutover: $co"
 lj=$(jq -r .instance.job <<<"$view")
 show_log "$lj"
-jq -e '.result.marker_line | test("result=up") and test("host=src-bios ")' <<<"$(job_view "$lj")" >/dev/null ||
+jq -e '.result.marker_line | test("result=up") and test("host=src-bios ") and test(" mounted=/,/srv/data unmounted=none$")' \
+	<<<"$(job_view "$lj")" >/dev/null ||
 	die "the cutover marker: $(job_view "$lj" | jq -r .result.marker_line)"
 pass "CUTOVER: the agent made point $CP on request ($co), launched as $(jq -r .instance.name <<<"$view"), up at $(jq -r .instance.address <<<"$view") under the source's hostname"
 
@@ -168,4 +192,5 @@ grep -q "the migration was finalized in the console" "$AGENT_LOG" || die "livemi
 took "finalize"
 pass "FINALIZED: 0 licenses in use, livemigd heard 410 finalized and exited 0"
 [ "$(file_sha "$SRC")" = "$sha_before" ] || die "the cached source image changed"
-pass "the cached source image is unchanged (sha256)"
+[ "$(file_sha "$DATA")" = "$data_sha_before" ] || die "the cached data disk changed"
+pass "the cached source images are unchanged (sha256)"
