@@ -10,6 +10,7 @@
 # content or "none"; addr: ADDRESS/PREFIX/dynamic|static of the default route's device.
 #   e2e-report [--stdout]    (--stdout: not on the serial console)
 set -u
+PGBIN=/usr/lib/postgresql/15/bin # pg_amcheck has no wrapper on PATH
 SUM_SQL="SELECT md5(concat_ws('|',
 	(SELECT string_agg(t::text, ',' ORDER BY aid) FROM pgbench_accounts t),
 	(SELECT string_agg(t::text, ',' ORDER BY bid) FROM pgbench_branches t),
@@ -25,7 +26,7 @@ for _ in $(seq 900); do
 done
 count=$(q 'SELECT count(*) FROM pgbench_history') || count=error
 sum=$(q "$SUM_SQL") || sum=error
-if runuser -u postgres -- pg_amcheck -d postgres >/run/e2e-amcheck.out 2>&1; then amcheck=ok; else amcheck=fail; fi
+if runuser -u postgres -- "$PGBIN/pg_amcheck" -d postgres >/run/e2e-amcheck.out 2>&1; then amcheck=ok; else amcheck=fail; fi
 records=$(e2e-records prefix /root/records 2>&1) || records="bad:${records// /_}"
 marker=$(cat /root/e2e-marker 2>/dev/null) || marker=none
 livemigd=$(systemctl is-active livemigd 2>/dev/null)

@@ -146,6 +146,10 @@ SSH_PORT=$(free_port)
 VM_SSH_PORT=$SSH_PORT
 vm_start "$T/root.raw" "$T/data.raw" "$SERIAL" "$CONSOLE_PORT $STAGING_PORT $REPO_PORT" "$SSH_PORT"
 vm_wait_ssh "$BOOT_TIMEOUT" || die "the source did not answer ssh within $BOOT_TIMEOUT s"
+# the fixture's health check as the tree has it: the cached image need not
+# be rebuilt when it changes
+guest 'install -m 0755 /dev/stdin /usr/local/sbin/e2e-report' <"$HERE/e2e-report.sh" || die "installing e2e-report"
+guest 'install -m 0755 /dev/stdin /usr/local/sbin/e2e-records' <"$HERE/records.py" || die "installing e2e-records"
 kver=$(guest 'uname -r' </dev/null) || die "uname"
 [ "$(guest 'findmnt -n -o SOURCE /var/lib/postgresql' </dev/null)" = /dev/mapper/vgdata-pgdata ] ||
 	die "/var/lib/postgresql is not the LVM volume"
