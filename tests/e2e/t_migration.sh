@@ -42,6 +42,7 @@ export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-1800}
 JOB_TIMEOUT=${JOB_TIMEOUT:-5400}
 MIRROR_TIMEOUT=${MIRROR_TIMEOUT:-5400}
+INSTALL_TIMEOUT=${INSTALL_TIMEOUT:-5400}
 PGBENCH_RATE=5 # transactions per second: a bounded workload
 
 LOGIN=alice@acme:operator-password
@@ -185,8 +186,9 @@ printf '%s\n' "livemig-agent livemig-agent/console-url string https://$CONSOLE_H
 	"livemig-agent livemig-agent/console-ca string /etc/livemig/console-ca.pem" \
 	"livemig-agent livemig-agent/token password $TOKEN" | guest debconf-set-selections || die "debconf-set-selections"
 s=$SECONDS
-guest 'DEBIAN_FRONTEND=noninteractive apt-get install -y livemig-agent livemig-cbt-dkms' \
-	</dev/null >"$T/install.log" 2>&1 || { sed 's/^/   | /' "$T/install.log"; die "apt-get install livemig-agent livemig-cbt-dkms"; }
+# DKMS compiles its feature probes and the module under TCG: many minutes
+VM_SSH_TIMEOUT=$INSTALL_TIMEOUT guest 'DEBIAN_FRONTEND=noninteractive apt-get install -y livemig-agent livemig-cbt-dkms' \
+	</dev/null >"$T/install.log" 2>&1 || { sed 's/^/   | /' "$T/install.log"; die "apt-get install livemig-agent livemig-cbt-dkms (or its bound, $INSTALL_TIMEOUT s)"; }
 echo "   apt-get install: $((SECONDS - s)) s"
 grep -q 'livemig-setup: registered' "$T/install.log" || { sed 's/^/   | /' "$T/install.log"; die "the package did not register the machine"; }
 ! grep -qF "$TOKEN" "$T/install.log" || die "the token is in apt-get's output"
