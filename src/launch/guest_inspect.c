@@ -99,11 +99,25 @@ static int read_mounts(struct conv *c)
 			rc = conv_fail(c, -E2BIG, "more than %d file systems", CONV_MAX_MOUNTS);
 			break;
 		}
+		s = guestfs_vfs_type(c->g, p[1]);
+		if (!s) {
+			/* fstab names a device none of the disks given has (a disk
+			 * left out): the edits comment its entry out, and the copy
+			 * boots without it; the system's own cannot be left out */
+			if (native_needs(p[0], 1)) {
+				rc = conv_fail(c, -ENOENT, "the file system for %s (%s) is on none of the %d disks "
+					       "given: give every disk of the machine, in its order", p[0], p[1],
+					       c->opt->n_disks);
+				break;
+			}
+			conv_change(c, "warning", "/etc/fstab", "%s (%s) is on none of the %d disks given: not "
+				    "mounted in the copy", p[1], p[0], c->opt->n_disks);
+			continue;
+		}
 		m = &c->mounts[c->n_mounts++];
 		snprintf(m->mountpoint, sizeof(m->mountpoint), "%s", p[0]);
 		snprintf(m->device, sizeof(m->device), "%s", p[1]);
-		s = guestfs_vfs_type(c->g, m->device);
-		snprintf(m->fstype, sizeof(m->fstype), "%s", s ? s : "");
+		snprintf(m->fstype, sizeof(m->fstype), "%s", s);
 		free(s);
 		s = guestfs_vfs_uuid(c->g, m->device);
 		snprintf(m->uuid, sizeof(m->uuid), "%s", s ? s : "");

@@ -38,7 +38,11 @@ static int export_start(struct conv *c, struct native *n)
 	snprintf(n->pidfile, sizeof(n->pidfile), "%s/qsd.pid", n->dir);
 	argv[a++] = "qemu-storage-daemon";
 	for (int i = 0; i < c->opt->n_disks; i++) {
-		snprintf(n->raw[i], sizeof(n->raw[i]), "%s/disk%d.raw", n->dir, i);
+		char raw[sizeof(n->raw[0])];
+
+		/* through a local: GCC cannot tell raw[i] from dir (-Wrestrict) */
+		snprintf(raw, sizeof(raw), "%s/disk%d.raw", n->dir, i);
+		memcpy(n->raw[i], raw, sizeof(raw));
 		fd = open(n->raw[i], O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return conv_fail(c, -errno, "cannot create %s: %s", n->raw[i], strerror(errno));

@@ -436,13 +436,18 @@ static int point_disks(struct job *j, uint64_t point, struct point_disks *pd, ch
 	return rc;
 }
 
-static json_t *launch_result(const struct launch_params *lp, const json_t *res, time_t t0)
+static json_t *launch_result(const struct launch_params *lp, const struct point_disks *pd, const json_t *res,
+			     time_t t0)
 {
-	json_t *r = json_pack("{s:s, s:s, s:I, s:s, s:O?, s:O?, s:O?, s:I}", "name", lp->name, "purpose",
-			      lp->purpose, "point", (json_int_t)lp->point, "driver", cfg.driver, "state",
-			      json_object_get(res, "state"), "address", json_object_get(res, "address"),
-			      "marker_line", json_object_get(res, "marker_line"), "seconds",
-			      (json_int_t)(time(NULL) - t0));
+	json_t *disks = json_array();
+	json_t *r;
+
+	for (int i = 0; i < pd->n; i++)
+		json_array_append_new(disks, json_string(pd->name[i]));
+	r = json_pack("{s:s, s:s, s:I, s:s, s:O?, s:O?, s:O?, s:I, s:o}", "name", lp->name, "purpose", lp->purpose,
+		      "point", (json_int_t)lp->point, "driver", cfg.driver, "state", json_object_get(res, "state"),
+		      "address", json_object_get(res, "address"), "marker_line", json_object_get(res, "marker_line"),
+		      "seconds", (json_int_t)(time(NULL) - t0), "disks", disks);
 
 	if (r && json_object_get(res, "image"))
 		json_object_set(r, "output", json_object_get(res, "image"));
@@ -506,7 +511,7 @@ int launch_job_run(struct job *j, json_t **result, char *error, size_t errlen)
 	if (!rc)
 		rc = launch(j, &lp, dir, &res, error, errlen);
 	if (!rc) {
-		*result = launch_result(&lp, res, t0);
+		*result = launch_result(&lp, &pd, res, t0);
 		json_decref(res);
 		if (!*result)
 			rc = -ENOMEM;

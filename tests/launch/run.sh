@@ -5,8 +5,11 @@
 # staging and the lifecycle; the time of each step.
 #   tests/launch/run.sh BUILD [TEST...]    (default: uefi novirtio lifecycle)
 # bios, uefi, novirtio: t_convert_boot.sh of that source disk;
-# lifecycle: t_lifecycle.sh (the bios disk replicated, test, mark ready,
-# cutover and finalize through the console, launched by staging).
+# lifecycle: t_lifecycle.sh (the bios disk and its data disk replicated,
+# test, mark ready, cutover and finalize through the console, launched by
+# staging); datadisks: t_convert_datadisks.sh (three disks converted, one
+# an LVM volume, without a boot; not in the default: the lifecycle boots a
+# machine with a data disk).
 set -uo pipefail
 BUILD=${1:-build}
 shift
@@ -30,9 +33,9 @@ trap 'libvirt_stop; rm -rf "$WORK"' EXIT
 images=()
 for v in "${variants[@]}"; do
 	case $v in
-	lifecycle) images+=(bios) ;;
+	lifecycle | datadisks) images+=(bios data) ;;
 	bios | uefi | novirtio) images+=("$v") ;;
-	*) echo "check-launch: unknown test $v (bios, uefi, novirtio or lifecycle)" >&2; exit 2 ;;
+	*) echo "check-launch: unknown test $v (bios, uefi, novirtio, lifecycle or datadisks)" >&2; exit 2 ;;
 	esac
 done
 mapfile -t images < <(printf '%s\n' "${images[@]}" | sort -u)
@@ -61,6 +64,16 @@ libvirt_alive() {
 for v in "${variants[@]}"; do
 	s=$(date +%s)
 	libvirt_alive "$v" || { failed+=("$v"); continue; }
+	if [ "$v" = datadisks ]; then
+		echo "== convert three disks (a data partition, an LVM volume, a disk left out)"
+		if nice "$HERE/t_convert_datadisks.sh" "$BUILD"; then
+			echo "== convert three disks: passed in $(($(date +%s) - s)) s"
+		else
+			echo "== convert three disks: FAILED after $(($(date +%s) - s)) s"
+			failed+=("$v")
+		fi
+		continue
+	fi
 	if [ "$v" = lifecycle ]; then
 		echo "== the lifecycle through the console and staging"
 		if nice "$HERE/t_lifecycle.sh" "$BUILD"; then

@@ -121,7 +121,7 @@ view=$(job_view "$j")
 [ "$(lc_get | jq -r '.state + " " + .instance.state')" = "TESTING up" ] ||
 	die "the test launch failed: $(jq -r .error <<<"$view")"
 jq -e --arg n "$N" --argjson p "$POINT" '.result | .name == $n and .purpose == "test" and .point == $p and
-	.driver == "libvirt" and .state == "up" and (.address | startswith("10.0.2."))' \
+	.driver == "libvirt" and .state == "up" and (.address | startswith("10.0.2.")) and .disks == ["sda", "sdb"]' \
 	<<<"$view" >/dev/null || die "the launch's result: $(jq -c .result <<<"$view")"
 jq -e '.result.marker_line | test("result=up") and test("host=src-bios-test ") and test("livemigd=(inactive|failed|unknown)")' \
 	<<<"$view" >/dev/null || die "the first-boot marker: $(jq -r .result.marker_line <<<"$view")"
