@@ -103,23 +103,7 @@ StandardOutput=journal+console
 WantedBy=multi-user.target
 EOF
 	ln -sf /etc/systemd/system/e2e-provision.service "$R/etc/systemd/system/multi-user.target.wants/e2e-provision.service"
-	cat >"$R/etc/default/grub" <<'EOF'
-GRUB_DEFAULT=0
-GRUB_TIMEOUT=1
-GRUB_DISTRIBUTOR=Debian
-GRUB_CMDLINE_LINUX_DEFAULT=""
-GRUB_CMDLINE_LINUX="console=ttyS0,115200"
-GRUB_DISABLE_LINUX_UUID=true
-GRUB_DISABLE_OS_PROBER=true
-EOF
-	cat >"$R/boot/grub/grub.cfg" <<EOF
-set timeout=1
-menuentry 'Debian GNU/Linux' {
-	insmod ext2
-	linux /boot/vmlinuz-$kver root=/dev/sda1 ro console=ttyS0,115200
-	initrd /boot/initrd.img-$kver
-}
-EOF
+	serial_grub "$R" "$kver" /dev/sda1
 	echo "root:livemig" | in_root chpasswd
 }
 

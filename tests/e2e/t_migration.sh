@@ -250,12 +250,7 @@ TNS=$(pts_json | python3 -c 'import json, sys
 print(next(p["time_ns"] for p in json.load(sys.stdin)["points"] if p["id"] == int(sys.argv[1])))' "$POINT")
 pdisks=$(pts_json | jq -c --argjson p "$POINT" '.points[] | select(.id == $p) | [.disks[].name]')
 [ "$pdisks" = '["sda","sdb"]' ] || die "point $POINT holds disks $pdisks"
-for _ in $(seq 300); do
-	known=$(api_body "$(api call GET "/api/v1/machines/$M/points" --basic "$LOGIN")" | jq -c '[.points[]?.id]')
-	jq -e --argjson p "$POINT" 'index($p) != null' <<<"$known" >/dev/null && break
-	sleep 1
-done
-jq -e --argjson p "$POINT" 'index($p) != null' <<<"$known" >/dev/null || die "the console does not list point $POINT: $known"
+wait_console_point "$POINT"
 [ "$(lc_get | jq -r .state)" = READY_FOR_TEST ] || die "not READY_FOR_TEST: $(lc_get)"
 rounds0=$(status_json | jq .rounds)
 j=$(lc_do test "\"point\": $POINT")

@@ -91,25 +91,9 @@ EOF
 		>"$R/etc/systemd/system/livemigd.service"
 	ln -sf /etc/systemd/system/livemigd.service "$R/etc/systemd/system/multi-user.target.wants/livemigd.service"
 	echo livemig_cbt >"$R/etc/modules-load.d/livemig.conf"
-	# GRUB as a device-name install has it; the first-boot console on serial
-	cat >"$R/etc/default/grub" <<'EOF'
-GRUB_DEFAULT=0
-GRUB_TIMEOUT=1
-GRUB_DISTRIBUTOR=Debian
-GRUB_CMDLINE_LINUX_DEFAULT=""
-GRUB_CMDLINE_LINUX="console=ttyS0,115200"
-GRUB_DISABLE_LINUX_UUID=true
-GRUB_DISABLE_OS_PROBER=true
-EOF
+	# GRUB as a device-name install has it; the first-boot console on serial;
 	# a stuck initramfs gives up after 20 s instead of 180 (negative control)
-	cat >"$R/boot/grub/grub.cfg" <<EOF
-set timeout=1
-menuentry 'Debian GNU/Linux' {
-	insmod ext2
-	linux /boot/vmlinuz-$kver root=$rootdev ro console=ttyS0,115200 rootdelay=20
-	initrd /boot/initrd.img-$kver
-}
-EOF
+	serial_grub "$R" "$kver" "$rootdev" rootdelay=20
 	echo "root:livemig" | in_root chpasswd
 }
 

@@ -11,6 +11,8 @@
 #   job_view ID                  one job (JSON)
 #   wait_lc JQ_FILTER BOUND WHAT until the view satisfies the filter; dies after BOUND s
 #   show_log ID                  the job's log lines, indented
+#   wait_console_point ID        until the console lists point ID of M (staging
+#                                reports its points at its sync interval)
 
 lc_get() { api_body "$(api call GET "/api/v1/machines/$M/lifecycle" --basic "$LOGIN")"; }
 
@@ -40,3 +42,13 @@ wait_lc() {
 }
 
 show_log() { job_view "$1" | jq -r '.log[] | "   | " + .line' | sed -n '1,200p'; }
+
+wait_console_point() {
+	local known
+	for _ in $(seq 600); do # bounded for a hang only
+		known=$(api_body "$(api call GET "/api/v1/machines/$M/points" --basic "$LOGIN")" | jq -c '[.points[]?.id]')
+		jq -e --argjson p "$1" 'index($p) != null' <<<"$known" >/dev/null && return 0
+		sleep 0.2
+	done
+	die "the console does not list point $1: $known"
+}

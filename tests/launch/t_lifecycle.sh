@@ -98,12 +98,7 @@ POINT=$("$BUILD/livemig-staging" points list "$M" --store "$STAGING_STORE" --jso
 [ "$POINT" -ge 1 ] 2>/dev/null || die "no recovery point after the sync"
 [ "$("$BUILD/livemig-staging" points show "$M" "$POINT" --store "$STAGING_STORE" --json | jq -c '[.disks[].name]')" = '["sda","sdb"]' ] ||
 	die "the point's disks: $("$BUILD/livemig-staging" points show "$M" "$POINT" --store "$STAGING_STORE" --json | jq -c .disks)"
-for _ in $(seq 300); do
-	known=$(api_body "$(api call GET "/api/v1/machines/$M/points" --basic "$LOGIN")" | jq -c '[.points[]?.id]')
-	jq -e --argjson p "$POINT" 'index($p) != null' <<<"$known" >/dev/null && break
-	sleep 0.2
-done
-jq -e --argjson p "$POINT" 'index($p) != null' <<<"$known" >/dev/null || die "the console does not list point $POINT: $known"
+wait_console_point "$POINT"
 took "replication"
 pass "replicated by livemigd (it keeps running): point $POINT on st1, listed by the console"
 

@@ -12,6 +12,11 @@
 #
 # ROOT is changed (GRUB's modules copied to ROOT/boot/grub); WORK is a
 # scratch directory; OUT is written (sparse).
+#
+#   serial_grub ROOT KVER ROOTDEV [KERNEL_ARGS]
+#
+# GRUB's settings as a device-name install has them, the console on serial:
+# ROOT/etc/default/grub and ROOT/boot/grub/grub.cfg booting KVER from ROOTDEV.
 
 bios_disk() {
 	local root=$1 work=$2 mib=$3 uuid=$4 out=$5
@@ -31,4 +36,21 @@ bios_disk() {
 	mkfs.ext4 -q -F -U "$uuid" -d "$root" "$work/root.img" "$((mib - 2))M" || return 1
 	dd if="$work/root.img" of="$out" bs=1M seek=1 conv=notrunc,sparse status=none || return 1
 	rm -f "$work/root.img" "$work/core.img"
+}
+
+serial_grub() {
+	local root=$1 kver=$2 rootdev=$3 args=${4:-}
+	cat >"$root/etc/default/grub" <<-'GRUB'
+		GRUB_DEFAULT=0
+		GRUB_TIMEOUT=1
+		GRUB_DISTRIBUTOR=Debian
+		GRUB_CMDLINE_LINUX_DEFAULT=""
+		GRUB_CMDLINE_LINUX="console=ttyS0,115200"
+		GRUB_DISABLE_LINUX_UUID=true
+		GRUB_DISABLE_OS_PROBER=true
+	GRUB
+	mkdir -p "$root/boot/grub"
+	printf '%s\n' 'set timeout=1' "menuentry 'Debian GNU/Linux' {" $'\tinsmod ext2' \
+		$'\t'"linux /boot/vmlinuz-$kver root=$rootdev ro console=ttyS0,115200${args:+ $args}" \
+		$'\t'"initrd /boot/initrd.img-$kver" '}' >"$root/boot/grub/grub.cfg"
 }
