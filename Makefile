@@ -7,6 +7,8 @@
 #   make check-kernels   the kernel module on 5.10, 6.12 and sid's kernel (QEMU)
 #   make check-launch    conversion and launch of Debian 12 guests (libguestfs,
 #                        libvirt, QEMU TCG)
+#   make check-e2e       a whole migration of a running Debian 12 server with
+#                        PostgreSQL, installed from the .debs (QEMU TCG, libvirt)
 #   make demo            build and run the end-to-end demo
 #   make install DESTDIR=... PREFIX=...   programs and their man pages
 #   make clean           remove $(O), the build directory
@@ -113,7 +115,7 @@ MAN8 := docs/man/livemigd.8 docs/man/livemig-staging.8 docs/man/livemig-console.
 LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
-.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points deps-launch check-launch \
+.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points deps-launch check-launch deps-e2e check-e2e \
 	check check-lint diagrams check-unit check-fuzz check-integration check-web check-sanitized check-packages check-quickstart check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
@@ -280,6 +282,11 @@ ifneq ($(NO_DEPS),1)
 	$(Q)ci/deps.sh launch
 endif
 
+deps-e2e:
+ifneq ($(NO_DEPS),1)
+	$(Q)ci/deps.sh e2e
+endif
+
 # ---- tests ----
 check: deps-test
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-lint check-unit check-fuzz check-integration check-kmod check-packages
@@ -391,6 +398,15 @@ rpm:
 check-launch: deps-launch
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 $(O)/livemig-launch
 	$(Q)tests/launch/run.sh $(O)
+
+# A whole migration (docs/testing.md, check-e2e): a Debian 12 server with
+# PostgreSQL under QEMU TCG installs the agent from the .debs, replicates,
+# is test-launched, cut over and finalized through the console, launched by
+# staging with libvirt. Recursive make for the same reason as check-launch.
+check-e2e: deps-e2e
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 $(PROGRAMS) $(O)/livemig-launch
+	$(Q)tests/packages/build_deb.sh $(abspath $(O))/packages/deb >/dev/null
+	$(Q)tests/e2e/run.sh $(O) $(abspath $(O))/packages/deb
 
 # Under ASan+UBSan: the unit tests and the integration suite's quick tier.
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)

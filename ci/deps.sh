@@ -3,7 +3,7 @@
 # Make sure the Debian packages a tier needs are installed.
 # As root: installs what is missing (apt-get update once, then install).
 # Otherwise: prints the exact apt-get line and fails.
-# Usage: ci/deps.sh build|test|bench|launch
+# Usage: ci/deps.sh build|test|bench|launch|e2e
 set -eu
 
 build="build-essential pkg-config libsystemd-dev libssl-dev zlib1g-dev libjansson-dev libisal-dev libcurl4-openssl-dev libudev-dev libmicrohttpd-dev libsqlite3-dev"
@@ -36,12 +36,18 @@ pkg_extra="debhelper dh-dkms lintian rpm rpmlint debootstrap apt-utils ansible s
 # (t_staging_launch.sh)
 launch_extra="libguestfs-tools libguestfs-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev ovmf dnsmasq-base qemu-utils qemu-system-x86 linux-image-amd64 debootstrap dosfstools mtools fdisk uuid-runtime e2fsprogs jq"
 
+# make check-e2e: the source machine (debootstrap, QEMU TCG, ssh, socat for
+# QEMU's forwards), the .debs it installs (apt-ftparchive indexes them), and
+# the launch's libvirt and libguestfs
+e2e_extra="$launch_extra $pkg_extra qemu-system-x86 openssh-client socat python3 openssl uuid-runtime"
+
 case "${1:-build}" in
 build) want="$build" ;;
 test) want="$build $test_extra $bench_extra $kmod_extra $web_extra $pkg_extra $launch_extra" ;;
 bench) want="$build $test_extra $bench_extra" ;;
 launch) want="$build $launch_extra" ;;
-*) echo "usage: $0 build|test|bench|launch" >&2; exit 2 ;;
+e2e) want="$build $test_extra $e2e_extra" ;;
+*) echo "usage: $0 build|test|bench|launch|e2e" >&2; exit 2 ;;
 esac
 
 missing=""

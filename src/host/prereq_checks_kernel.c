@@ -111,11 +111,9 @@ static int headers_release(const struct prereq_ctx *c, const char *dir, char *ve
 	char path[PATH_MAX], *text = NULL;
 	const char *base = strrchr(dir, '/') + 1;
 
-	if (!prereq_pathf(path, sizeof(path), "%s/include/config/kernel.release", dir) &&
-	    !prereq_read_line(c, path, ver, n) && ver[0]) {
-		*how = "include/config/kernel.release";
-		return 0;
-	}
+	/* UTS_RELEASE first: it is what uname(2) of a kernel built from these
+	 * headers says. Debian's kernel.release holds the upstream version
+	 * (6.1.192 for the headers of 6.1.0-57-amd64). */
 	if (!prereq_pathf(path, sizeof(path), "%s/include/generated/utsrelease.h", dir) &&
 	    !prereq_read_file(c, path, &text, 64 * 1024)) {
 		const char *q = strstr(text, "UTS_RELEASE \"");
@@ -128,6 +126,11 @@ static int headers_release(const struct prereq_ctx *c, const char *dir, char *ve
 		free(text);
 		if (q)
 			return 0;
+	}
+	if (!prereq_pathf(path, sizeof(path), "%s/include/config/kernel.release", dir) &&
+	    !prereq_read_line(c, path, ver, n) && ver[0]) {
+		*how = "include/config/kernel.release";
+		return 0;
 	}
 	/* the packages' folder names: linux-headers-KVER, kernels/KVER */
 	if (!strncmp(base, "linux-headers-", 14)) {

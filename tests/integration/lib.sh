@@ -19,7 +19,8 @@
 #   make_ca NAME DIR                   DIR/ca.pem, DIR/ca.key (EC P-256)
 #   make_cert CA_DIR CN PREFIX [server]
 #                                      PREFIX.pem, PREFIX.key signed by CA_DIR;
-#                                      server certs name IP:127.0.0.1 and localhost
+#                                      server certs name IP:127.0.0.1 and localhost,
+#                                      plus $SERVER_EXTRA_SANS (e.g. "DNS:a,DNS:b")
 #   setup_pki                          $T/pki: an agent CA (signs machine certs)
 #                                      and a server CA (signs staging's cert);
 #                                      sets PKI, AGENT_CA, SERVER_CA, SERVER_CERT,
@@ -28,7 +29,8 @@
 #   start_staging [ARGS...]            start $BUILD/livemig-staging on a free port
 #                                      with store $STAGING_STORE (default $T/store)
 #                                      and wait for "listening on"; sets STAGING_PID,
-#                                      STAGING_PORT, STAGING_LOG
+#                                      STAGING_PORT, STAGING_LOG; the port is
+#                                      $STAGING_WANT_PORT when set
 #   stop_staging                       SIGTERM it; fail unless it exits 0
 #   kill_staging                       SIGKILL it (a crash)
 #   wait_for_log FILE REGEX TIMEOUT    wait until FILE has a line matching REGEX
@@ -208,7 +210,7 @@ make_cert() {
 	ext=$(mktemp "$T/ext.XXXXXX")
 	if [ "$kind" = server ]; then
 		printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
-			"extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$ext"
+			"extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost${SERVER_EXTRA_SANS:+,$SERVER_EXTRA_SANS}" >"$ext"
 	else
 		printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
 			"extendedKeyUsage=clientAuth" >"$ext"
@@ -240,7 +242,7 @@ machine_cert() {
 start_staging() {
 	[ -n "${PKI:-}" ] || setup_pki
 	STAGING_STORE=${STAGING_STORE:-$T/store}
-	STAGING_PORT=$(free_port)
+	STAGING_PORT=${STAGING_WANT_PORT:-$(free_port)}
 	STAGING_LOG=$T/staging.$STAGING_PORT.log
 	_LIB_LOGS+=("$STAGING_LOG")
 	"$BUILD/livemig-staging" --listen "127.0.0.1:$STAGING_PORT" --store "$STAGING_STORE" \

@@ -17,6 +17,7 @@
 # under $LAUNCH_CACHE; the tests never write to these files.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/debootstrap_cache.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/bios_disk.sh"
 
 LAUNCH_CACHE=${LAUNCH_CACHE:-/var/cache/livemig-tests/launch}
 MIRROR=${CHROOT_MIRROR:-http://deb.debian.org/debian}
@@ -90,30 +91,14 @@ EOF
 		>"$R/etc/systemd/system/livemigd.service"
 	ln -sf /etc/systemd/system/livemigd.service "$R/etc/systemd/system/multi-user.target.wants/livemigd.service"
 	echo livemig_cbt >"$R/etc/modules-load.d/livemig.conf"
-	# GRUB as a device-name install has it; the first-boot console on serial
-	cat >"$R/etc/default/grub" <<'EOF'
-GRUB_DEFAULT=0
-GRUB_TIMEOUT=1
-GRUB_DISTRIBUTOR=Debian
-GRUB_CMDLINE_LINUX_DEFAULT=""
-GRUB_CMDLINE_LINUX="console=ttyS0,115200"
-GRUB_DISABLE_LINUX_UUID=true
-GRUB_DISABLE_OS_PROBER=true
-EOF
+	# GRUB as a device-name install has it; the first-boot console on serial;
 	# a stuck initramfs gives up after 20 s instead of 180 (negative control)
-	cat >"$R/boot/grub/grub.cfg" <<EOF
-set timeout=1
-menuentry 'Debian GNU/Linux' {
-	insmod ext2
-	linux /boot/vmlinuz-$kver root=$rootdev ro console=ttyS0,115200 rootdelay=20
-	initrd /boot/initrd.img-$kver
-}
-EOF
+	serial_grub "$R" "$kver" "$rootdev" rootdelay=20
 	echo "root:livemig" | in_root chpasswd
 }
 
 build_image() {
-	local work R kver uuid rootdev root_off root_mib
+	local work R kver uuid rootdev root_off
 	rootfs_tarball
 	work=$(mktemp -d "$LAUNCH_CACHE/build-$variant.XXXXXX")
 	R=$work/root
@@ -133,8 +118,8 @@ build_image() {
 		umount "$R/proc"
 	fi
 	rm -f "$R/boot/initrd.img-$kver.bak"
-	truncate -s "${IMAGE_MIB}M" "$work/disk.raw"
 	if [ "$variant" = uefi ]; then
+		truncate -s "${IMAGE_MIB}M" "$work/disk.raw"
 		cp -a "$R/usr/lib/grub/x86_64-efi" "$R/boot/grub/"
 		printf 'search --no-floppy --fs-uuid --set=root %s\nset prefix=($root)/boot/grub\nconfigfile $prefix/grub.cfg\n' \
 			"$uuid" >"$R/tmp/early.cfg"
@@ -153,23 +138,11 @@ start=$((2048 + ESP_MIB * 2048)), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
 EOF
 		dd if="$work/esp.img" of="$work/disk.raw" bs=1M seek=1 conv=notrunc,sparse status=none
 		root_off=$((1 + ESP_MIB))
+		mkfs.ext4 -q -F -U "$uuid" -d "$R" "$work/root.img" "$((IMAGE_MIB - root_off - 1))M"
+		dd if="$work/root.img" of="$work/disk.raw" bs=1M seek="$root_off" conv=notrunc,sparse status=none
 	else
-		cp -a "$R/usr/lib/grub/i386-pc" "$R/boot/grub/"
-		in_root grub-mkimage -O i386-pc -o /tmp/core.img -p '(hd0,msdos1)/boot/grub' \
-			biosdisk part_msdos ext2
-		mv "$R/tmp/core.img" "$work/"
-		sfdisk -q "$work/disk.raw" <<EOF
-label: dos
-start=2048, type=83, bootable
-EOF
-		# boot.img's code into the MBR (partition table kept), core.img after it
-		dd if="$R/usr/lib/grub/i386-pc/boot.img" of="$work/disk.raw" bs=440 count=1 conv=notrunc status=none
-		dd if="$work/core.img" of="$work/disk.raw" bs=512 seek=1 conv=notrunc status=none
-		root_off=1
+		bios_disk "$R" "$work" "$IMAGE_MIB" "$uuid" "$work/disk.raw"
 	fi
-	root_mib=$((IMAGE_MIB - root_off - 1))
-	mkfs.ext4 -q -F -U "$uuid" -d "$R" "$work/root.img" "${root_mib}M"
-	dd if="$work/root.img" of="$work/disk.raw" bs=1M seek="$root_off" conv=notrunc,sparse status=none
 	mv "$work/disk.raw" "$out.tmp"
 	chmod 0444 "$out.tmp"
 	mv "$out.tmp" "$out"

@@ -18,6 +18,7 @@
 . "$(dirname "$0")/../integration/lib.sh" "$1"
 . "$TESTS/agent_lib.sh"
 . "$TESTS/console_lib.sh"
+. "$TESTS/../launch/lifecycle_lib.sh"
 need_root
 : "${LIBVIRT_URI:?start a libvirtd first (tests/launch/libvirt_lib.sh)}"
 [ -x "$BUILD/livemig-launch" ] || die "$BUILD/livemig-launch is not built (make check-launch builds it)"
@@ -97,38 +98,10 @@ POINT=$("$BUILD/livemig-staging" points list "$M" --store "$STAGING_STORE" --jso
 [ "$POINT" -ge 1 ] 2>/dev/null || die "no recovery point after the sync"
 [ "$("$BUILD/livemig-staging" points show "$M" "$POINT" --store "$STAGING_STORE" --json | jq -c '[.disks[].name]')" = '["sda","sdb"]' ] ||
 	die "the point's disks: $("$BUILD/livemig-staging" points show "$M" "$POINT" --store "$STAGING_STORE" --json | jq -c .disks)"
-for _ in $(seq 300); do
-	known=$(api_body "$(api call GET "/api/v1/machines/$M/points" --basic "$LOGIN")" | jq -c '[.points[]?.id]')
-	jq -e --argjson p "$POINT" 'index($p) != null' <<<"$known" >/dev/null && break
-	sleep 0.2
-done
-jq -e --argjson p "$POINT" 'index($p) != null' <<<"$known" >/dev/null || die "the console does not list point $POINT: $known"
+wait_console_point "$POINT"
 took "replication"
 pass "replicated by livemigd (it keeps running): point $POINT on st1, listed by the console"
 
-lc_get() { api_body "$(api call GET "/api/v1/machines/$M/lifecycle" --basic "$LOGIN")"; }
-lc_do() { # ACTION [EXTRA JSON MEMBERS]: 202, echo the job id
-	local out
-	out=$(api call POST "/api/v1/machines/$M/lifecycle" --basic "$LOGIN" --json "{\"action\": \"$1\"${2:+, $2}}")
-	[ "$(api_status "$out")" = 202 ] || die "$1: $out"
-	api_body "$out" | jq -r 'if .job then .job.id else "none" end'
-}
-conflict() { # ACTION: 409 naming what is allowed
-	local out
-	out=$(api call POST "/api/v1/machines/$M/lifecycle" --basic "$LOGIN" --json "{\"action\": \"$1\"}")
-	expect_error "$1 in $(lc_get | jq -r .state)" 409 conflict "$out"
-}
-job_view() { api_body "$(api call GET "/api/v1/machines/$M/jobs/$1" --basic "$LOGIN")"; }
-wait_lc() { # JQ_FILTER BOUND_S WHAT
-	local view end=$((SECONDS + $2))
-	while [ "$SECONDS" -le "$end" ]; do
-		view=$(lc_get)
-		jq -e "$1" <<<"$view" >/dev/null && return 0
-		sleep 2
-	done
-	die "no $3 within $2 s: $(jq -c '{state, instance, jobs: [.jobs[:3][] | {id, kind, state, error, log: [.log[-5:][]?.line]}]}' <<<"$view")"
-}
-show_log() { job_view "$1" | jq -r '.log[] | "   | " + .line' | sed -n '1,200p'; }
 
 step "test launch from point $POINT: export, convert, libvirt boot"
 [ "$(lc_get | jq -r .state)" = READY_FOR_TEST ] || die "not READY_FOR_TEST: $(lc_get)"

@@ -308,6 +308,21 @@ static void test_kernel_headers(void **state)
 		expect(r, run(root, NULL, r), "kernel-headers", PREREQ_FAIL, "are for 6.1.0-17-amd64",
 		       d->headers_pkg, NULL);
 
+		/* Debian's headers: kernel.release holds the upstream version,
+		 * UTS_RELEASE the running kernel's release */
+		make_system(d, "2g", root, sizeof(root));
+		pathf(path, sizeof(path), "%s/include/config/kernel.release", d->headers);
+		put(root, path, 0644, "6.1.192\n");
+		pathf(path, sizeof(path), "%s/include/generated/utsrelease.h", d->headers);
+		{
+			char uts[128];
+
+			snprintf(uts, sizeof(uts), "#define UTS_RELEASE \"%s\"\n", d->kver);
+			put(root, path, 0644, uts);
+		}
+		expect(r, run(root, NULL, r), "kernel-headers", PREREQ_PASS,
+		       "include/generated/utsrelease.h", NULL, NULL);
+
 		/* build dangles */
 		make_system(d, "2g", root, sizeof(root));
 		pathf(path, sizeof(path), "/lib/modules/%s/build", d->kver);

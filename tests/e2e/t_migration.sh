@@ -1,0 +1,382 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2119  # start_console/start_staging take the programs' options, not the script's arguments
+# A whole migration, end to end (docs/testing.md, check-e2e): a running
+# Debian 12 server with PostgreSQL (tests/e2e/source_image.sh, under QEMU
+# TCG: systemd, its own kernel, two disks, the data on LVM) is installed
+# the way operators install it and moved to a new VM launched by staging
+# with libvirt, with its workload running. The host runs the console and
+# staging; the guest reaches them, and a local apt repository of the built
+# .debs, through QEMU's forwards to the host's loopback only.
+#   1. the token preseeded with debconf; apt-get install livemig-agent
+#      livemig-cbt-dkms: DKMS builds the module for the guest's kernel, it
+#      loads, systemd runs the hardened livemigd.service (its sandboxing in
+#      force), it registers, both disks replicate with tracker kmod
+#   2. workload from before the mirror to the cutover: pgbench at a bounded
+#      rate and the numbered fsync'd record writer (records.py)
+#   5. a test launch from a periodic point while the workload runs:
+#      PostgreSQL starts, pg_amcheck clean, pgbench history and records hold
+#      every transaction/record acknowledged before the point's freeze;
+#      replication never paused; mark ready
+#   6. cutover: workload stopped, count + checksum + marker noted; the launched
+#      machine (virtio, new MAC, DHCP) holds exactly them, livemigd inactive;
+#      the downtime is reported
+#   7. finalize: the license count drops, the source's agent stops and
+#      removes its configuration (docs/agent-console.md)
+# The launched machines are seen through their serial logs: the fixture's
+# e2e-report.service prints one E2E-REPORT line (tests/e2e/e2e-report.sh).
+# Any failure prints its step, the source's serial tail and livemigd's journal.
+#   t_migration.sh BUILD DEBDIR     (needs LIBVIRT_URI: tests/launch/libvirt_lib.sh)
+. "$(cd "$(dirname "$0")/../integration" && pwd)/lib.sh" "$1"
+. "$TESTS/console_lib.sh"
+. "$TESTS/../launch/lifecycle_lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/vm_lib.sh"
+need_root
+DEBS=$(cd "${2:?usage: t_migration.sh BUILD DEBDIR}" && pwd)
+: "${LIBVIRT_URI:?start a libvirtd first (tests/launch/libvirt_lib.sh)}"
+[ -x "$BUILD/livemig-launch" ] || die "$BUILD/livemig-launch is not built (make check-e2e builds it)"
+export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
+export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}
+# hang bounds only: under TCG on a busy host everything is slow
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-1800}
+JOB_TIMEOUT=${JOB_TIMEOUT:-5400}
+MIRROR_TIMEOUT=${MIRROR_TIMEOUT:-5400}
+INSTALL_TIMEOUT=${INSTALL_TIMEOUT:-5400}
+PGBENCH_RATE=5 # transactions per second: a bounded workload
+
+LOGIN=alice@acme:operator-password
+STAGING_STORE=$T/store
+LDIR=$STAGING_STORE/.launches
+SERIAL=$T/source.serial.log
+CONSOLE_HOST=console.e2e.test
+STAGING_HOST=staging.e2e.test
+export SERVER_EXTRA_SANS="DNS:$CONSOLE_HOST,DNS:$STAGING_HOST"
+
+STEP=setup
+step_t0=$SECONDS
+TIMES=()
+step() { STEP=$1; step_t0=$SECONDS; echo "-- step $*"; }
+took() {
+	TIMES+=("$STEP: $((SECONDS - step_t0)) s")
+	echo "   (step $STEP: $((SECONDS - step_t0)) s)"
+}
+
+# what a failure shows: the step, the source's console and agent
+LAUNCH_SERIAL=
+_e2e_on_exit() {
+	local rc=$1
+	if [ "$rc" -ne 0 ]; then
+		echo "== FAILED in step $STEP"
+		echo "== the source's serial console, last lines:"
+		tail -n 30 "$SERIAL" 2>/dev/null | sed 's/^/   | /'
+		if [ -n "$VM_PID" ]; then
+			echo "== journalctl -u livemigd on the source, last lines:"
+			VM_SSH_TIMEOUT=120 vm_ssh journalctl -u livemigd --no-pager -n 60 </dev/null 2>&1 | sed 's/^/   | /'
+		fi
+		if [ -n "$LAUNCH_SERIAL" ]; then
+			echo "== the launched machine's serial console ($LAUNCH_SERIAL), last lines:"
+			tail -n 30 "$LAUNCH_SERIAL" 2>/dev/null | sed 's/^/   | /'
+		fi
+	fi
+	vm_stop
+	[ ${#TIMES[@]} -eq 0 ] || printf '   step time: %s\n' "${TIMES[@]}"
+}
+trap '_e2e_rc=$?; _e2e_on_exit $_e2e_rc; (exit $_e2e_rc); _lib_cleanup' EXIT
+
+# guest 'SHELL COMMAND': run in the source by ssh (one string: ssh hands the
+# remote shell one command line); its errors kept in $T/guest.log as well
+guest() {
+	echo "# $1" >>"$T/guest.log"
+	vm_ssh "$1" 2> >(tee -a "$T/guest.log" >&2)
+}
+
+status_json() { guest 'livemig status --json' </dev/null 2>/dev/null; }
+# wait_agent JQ_FILTER BOUND WHAT: the source's `livemig status --json`
+wait_agent() {
+	local s end=$((SECONDS + $2))
+	while [ "$SECONDS" -le "$end" ]; do
+		s=$(status_json) && jq -e "$1" <<<"$s" >/dev/null && return 0
+		sleep 5
+	done
+	die "no $3 within $2 s: $(jq -c '{state, reason, tracker, tracker_reason, paused, disks: [.disks[]? | {name, state, percent}]}' <<<"$s" 2>/dev/null || echo "$s")"
+}
+
+# report_of SERIAL_LOG BOUND: the E2E-REPORT line of a launched machine
+report_of() {
+	local end=$((SECONDS + $2)) line
+	while [ "$SECONDS" -le "$end" ]; do
+		line=$(grep -a -o 'E2E-REPORT .*' "$1" 2>/dev/null | tr -d '\r' | sed -n '$p')
+		[ -n "$line" ] && { echo "$line"; return 0; }
+		sleep 1
+	done
+	return 1
+}
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
+
+# ---- the host: console, staging with libvirt, the apt repository --------
+step setup
+read -r SRC_ROOT SRC_DATA VM_KEY < <("$HERE/source_image.sh") || die "cannot build the source images"
+[ -s "$VM_KEY" ] || die "source_image.sh gave no ssh key"
+cp --sparse=always "$SRC_ROOT" "$T/root.raw"
+cp --sparse=always "$SRC_DATA" "$T/data.raw"
+chmod 0644 "$T/root.raw" "$T/data.raw"
+
+mkdir -p "$T/repo"
+cp "$DEBS"/livemig-agent_*.deb "$DEBS"/livemig-cbt-dkms_*.deb "$T/repo/"
+(cd "$T/repo" && apt-ftparchive packages . >Packages) || die "apt-ftparchive"
+REPO_PORT=$(free_port)
+python3 -m http.server --bind 127.0.0.1 --directory "$T/repo" "$REPO_PORT" >"$T/repo.log" 2>&1 &
+track_pid $!
+
+setup_pki
+STAGING_WANT_PORT=$(free_port)
+start_console --heartbeat-interval 2s --staging "$STAGING_HOST:$STAGING_WANT_PORT"
+admin create-account acme --licenses 5 >/dev/null || die "create-account"
+echo 'operator-password' | admin create-user acme alice --role operator >/dev/null || die "create-user"
+TOKEN=$(admin create-token acme 2>/dev/null) || die "create-token"
+admin add-staging st1 >"$T/st1.secret" 2>"$T/add.err" || die "add-staging: $(cat "$T/add.err")"
+chmod 600 "$T/st1.secret"
+start_staging --console "https://127.0.0.1:$CONSOLE_PORT" --console-ca "$SERVER_CA" \
+	--console-credential "$T/st1.secret" --console-interval 1s \
+	--launch-driver libvirt --launch-uri "$LIBVIRT_URI" --launch-nic user --launch-timeout "$BOOT_TIMEOUT"
+[ "$STAGING_PORT" = "$STAGING_WANT_PORT" ] || die "staging is not on port $STAGING_WANT_PORT"
+in_use() { admin list-machines acme --json | jq .licenses.in_use; }
+
+SSH_PORT=$(free_port)
+VM_SSH_PORT=$SSH_PORT
+vm_start "$T/root.raw" "$T/data.raw" "$SERIAL" "$CONSOLE_PORT $STAGING_PORT $REPO_PORT" "$SSH_PORT"
+vm_wait_ssh "$BOOT_TIMEOUT" || die "the source did not answer ssh within $BOOT_TIMEOUT s"
+# the fixture's health check as the tree has it: the cached image need not
+# be rebuilt when it changes
+guest 'install -m 0755 /dev/stdin /usr/local/sbin/e2e-report' <"$HERE/e2e-report.sh" || die "installing e2e-report"
+guest 'install -m 0755 /dev/stdin /usr/local/sbin/e2e-records' <"$HERE/records.py" || die "installing e2e-records"
+kver=$(guest 'uname -r' </dev/null) || die "uname"
+[ "$(guest 'findmnt -n -o SOURCE /var/lib/postgresql' </dev/null)" = /dev/mapper/vgdata-pgdata ] ||
+	die "/var/lib/postgresql is not the LVM volume"
+took
+pass "console :$CONSOLE_PORT, staging :$STAGING_PORT (libvirt launcher), repository :$REPO_PORT; the source booted (kernel $kver), ssh on :$SSH_PORT"
+
+# ---- 2. the workload, from before the mirror ----------------------------
+step "2 workload"
+guest 'bash -euo pipefail -s' <<EOF || die "starting the workload"
+mkdir -p /run/e2e
+chown postgres /run/e2e
+setsid -f sh -c 'echo \$\$ >/run/e2e/pgbench.pid; exec setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/var/lib/postgresql pgbench -n -R $PGBENCH_RATE -T 86400 -l --log-prefix=/run/e2e/pgbench postgres' >/run/e2e/pgbench.out 2>&1 </dev/null
+setsid -f sh -c 'echo \$\$ >/run/e2e/records.pid; exec e2e-records write /root/records /run/e2e/acks.log' >/run/e2e/records.out 2>&1 </dev/null
+EOF
+for _ in $(seq 300); do # bounded for a hang only
+	n=$(guest 'cat /run/e2e/pgbench.[0-9]* 2>/dev/null | wc -l; wc -l </run/e2e/acks.log' </dev/null | paste -sd' ')
+	read -r n_tx n_rec <<<"$n"
+	[ "${n_tx:-0}" -gt 0 ] && [ "${n_rec:-0}" -gt 0 ] && break
+	sleep 2
+done
+[ "${n_tx:-0}" -gt 0 ] || die "pgbench commits nothing: $(guest 'cat /run/e2e/pgbench.out' </dev/null)"
+[ "${n_rec:-0}" -gt 0 ] || die "the record writer writes nothing: $(guest 'cat /run/e2e/records.out' </dev/null)"
+took
+pass "pgbench at $PGBENCH_RATE tps (postgres on the LVM disk) and the record writer (root disk) run: $n_tx transactions, $n_rec records so far"
+
+# ---- 1. the installation, as an operator does it -------------------------
+step "1 install"
+guest 'install -D -m 0644 /dev/stdin /etc/livemig/console-ca.pem' <"$SERVER_CA" || die "console CA"
+guest "echo 'deb [trusted=yes] http://$VM_HOST_ADDR:$REPO_PORT ./' >/etc/apt/sources.list && apt-get update -q" \
+	</dev/null >"$T/apt-update.log" 2>&1 || { cat "$T/apt-update.log"; die "apt-get update from the local repository"; }
+# the token through stdin only: not on a command line
+printf '%s\n' "livemig-agent livemig-agent/console-url string https://$CONSOLE_HOST:$CONSOLE_PORT" \
+	"livemig-agent livemig-agent/console-ca string /etc/livemig/console-ca.pem" \
+	"livemig-agent livemig-agent/token password $TOKEN" | guest debconf-set-selections || die "debconf-set-selections"
+s=$SECONDS
+# DKMS compiles its feature probes and the module under TCG: many minutes
+VM_SSH_TIMEOUT=$INSTALL_TIMEOUT guest 'DEBIAN_FRONTEND=noninteractive apt-get install -y livemig-agent livemig-cbt-dkms' \
+	</dev/null >"$T/install.log" 2>&1 || { sed 's/^/   | /' "$T/install.log"; die "apt-get install livemig-agent livemig-cbt-dkms (or its bound, $INSTALL_TIMEOUT s)"; }
+echo "   apt-get install: $((SECONDS - s)) s"
+grep -q 'livemig-setup: registered' "$T/install.log" || { sed 's/^/   | /' "$T/install.log"; die "the package did not register the machine"; }
+! grep -qF "$TOKEN" "$T/install.log" || die "the token is in apt-get's output"
+guest 'test ! -e /etc/livemig/token' </dev/null || die "the token file is still there"
+out=$(guest 'read -r t; debconf-show livemig-agent; grep -rF -- "$t" /var/cache/debconf /var/log/apt /var/log/dpkg.log || true' <<<"$TOKEN")
+! grep -qF "$TOKEN" <<<"$out" || die "the token stayed in debconf or a log: $out"
+out=$(guest 'dkms status livemig-cbt' </dev/null)
+grep -q ", $kver, .*: installed" <<<"$out" || die "DKMS did not build the module for $kver: $out"
+guest "grep -q '^livemig_cbt ' /proc/modules" </dev/null || die "livemig_cbt is not loaded"
+M=$(guest "sed -n 's/^machine = //p' /etc/livemig/livemigd.conf" </dev/null)
+[ -n "$M" ] || die "no machine id in livemigd.conf"
+pass "installed from the local repository with the preseeded token: registered as $M, the token gone (not in debconf nor logs), DKMS built livemig_cbt for $kver and it is loaded"
+
+# systemd runs the packaged unit with its sandboxing in force
+[ "$(guest 'systemctl is-active livemigd' </dev/null)" = active ] || die "livemigd.service is not active"
+props=$(guest 'systemctl show livemigd -p ProtectSystem,ProtectHome,PrivateTmp,NoNewPrivileges,ProtectKernelModules,ProtectKernelTunables,ProtectControlGroups,RestrictNamespaces,MemoryDenyWriteExecute,LockPersonality,RestrictSUIDSGID,CapabilityBoundingSet,UMask,MainPID' </dev/null)
+for want in ProtectSystem=strict ProtectHome=yes PrivateTmp=yes NoNewPrivileges=yes ProtectKernelModules=yes \
+	ProtectKernelTunables=yes ProtectControlGroups=yes RestrictNamespaces=yes MemoryDenyWriteExecute=yes \
+	LockPersonality=yes RestrictSUIDSGID=yes UMask=0077; do
+	has_line -x "$want" <<<"$props" || die "systemctl show livemigd: no $want in: $props"
+done
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' <<<"$props")
+[ "$(tr ' ' '\n' <<<"$caps" | sort | paste -sd' ')" = "cap_dac_override cap_dac_read_search cap_sys_admin cap_sys_rawio" ] ||
+	die "CapabilityBoundingSet=$caps"
+pid=$(sed -n 's/^MainPID=//p' <<<"$props")
+# in force on the running process: its status, and /usr read-only in its mount namespace
+inproc=$(guest "grep -E '^(NoNewPrivs|CapBnd):' /proc/$pid/status; nsenter -t $pid -m touch /usr/livemig-e2e 2>/dev/null || echo usr-read-only" </dev/null)
+has_line -x $'NoNewPrivs:\t1' <<<"$inproc" || die "livemigd (pid $pid) runs without no_new_privs: $inproc"
+has_line -x $'CapBnd:\t0000000000220006' <<<"$inproc" || die "livemigd's bounding set: $inproc"
+has_line -x usr-read-only <<<"$inproc" || die "/usr is writable in livemigd's namespace: $inproc"
+pass "livemigd.service active under systemd; systemctl show: $(grep -v -e MainPID -e CapabilityBoundingSet <<<"$props" | paste -sd' '); the process: no_new_privs, CapBnd 0x220006 (dac_override dac_read_search sys_rawio sys_admin), /usr read-only"
+
+# an operator's tuning (docs/configuration.md): points every minute, so that
+# the test need not wait the default 10 minutes for a periodic point
+guest 'sed -i "/^\[agent\]/a point_interval = 1m" /etc/livemig/livemigd.conf && systemctl restart livemigd' </dev/null ||
+	die "setting point_interval"
+wait_agent '.state == "CHANGE_COPY"' "$MIRROR_TIMEOUT" "CHANGE_COPY (initial mirror of both disks)"
+st=$(status_json)
+jq -e '.tracker == "kmod"' <<<"$st" >/dev/null || die "tracker: $(jq -c '{tracker, tracker_reason}' <<<"$st")"
+[ "$(jq -c '[.disks[].name] | sort' <<<"$st")" = '["sda","sdb"]' ] || die "replicated disks: $(jq -c '[.disks[] | {name, path}]' <<<"$st")"
+tracked=$(guest 'cat /sys/class/misc/livemig-cbt/tracked_disks' </dev/null)
+[ "$tracked" = 2 ] || die "the module tracks $tracked disks, not 2"
+disks_bytes=$(jq '[.disks[].size] | add' <<<"$st")
+took
+pass "CHANGE_COPY: sda and sdb ($((disks_bytes >> 20)) MiB) replicated to staging with tracker kmod (the module tracks 2 disks); the workload ran through the mirror"
+
+# ---- 5. a test launch from a periodic point, the workload running --------
+step "5 test launch"
+pts_json() { "$BUILD/livemig-staging" points list "$M" --store "$STAGING_STORE" --json; }
+POINT=
+for _ in $(seq 360); do # bounded for a hang only: 30 min
+	POINT=$(pts_json | jq '[.points[] | select(.origin == "periodic")] | last | .id // empty')
+	[ -n "$POINT" ] && break
+	sleep 5
+done
+[ -n "$POINT" ] || die "no periodic point on staging: $(pts_json | jq -c '[.points[] | {id, origin}]')"
+# not jq for time_ns: it reads numbers as doubles
+TNS=$(pts_json | python3 -c 'import json, sys
+print(next(p["time_ns"] for p in json.load(sys.stdin)["points"] if p["id"] == int(sys.argv[1])))' "$POINT")
+pdisks=$(pts_json | jq -c --argjson p "$POINT" '.points[] | select(.id == $p) | [.disks[].name]')
+[ "$pdisks" = '["sda","sdb"]' ] || die "point $POINT holds disks $pdisks"
+wait_console_point "$POINT"
+[ "$(lc_get | jq -r .state)" = READY_FOR_TEST ] || die "not READY_FOR_TEST: $(lc_get)"
+rounds0=$(status_json | jq .rounds)
+j=$(lc_do test "\"point\": $POINT")
+N=$M-test-$j
+LAUNCH_SERIAL=$LDIR/$N/$N.serial.log
+# replication goes on all along: the agent's state sampled while staging converts and boots
+not_copying=()
+end=$((SECONDS + JOB_TIMEOUT))
+while :; do
+	view=$(lc_get)
+	jq -e '.state != "TESTING" or .instance.state == "up"' <<<"$view" >/dev/null && break
+	[ "$SECONDS" -le "$end" ] || die "the test instance is not up within $JOB_TIMEOUT s: $(jq -c '{state, instance}' <<<"$view")"
+	st=$(status_json) || st='{}'
+	jq -e '.state == "CHANGE_COPY" and .paused == false' <<<"$st" >/dev/null ||
+		not_copying+=("$(jq -c '{state, paused, reason}' <<<"$st" 2>/dev/null || echo "$st")")
+	sleep 10
+done
+show_log "$j"
+[ "$(lc_get | jq -r '.state + " " + .instance.state')" = "TESTING up" ] ||
+	die "the test launch failed: $(job_view "$j" | jq -r .error)"
+rep=$(report_of "$LAUNCH_SERIAL" "$BOOT_TIMEOUT") || die "no E2E-REPORT line from $N within $BOOT_TIMEOUT s"
+echo "   $N: $rep"
+[ ${#not_copying[@]} -eq 0 ] || die "replication paused during the test launch: ${not_copying[*]}"
+rounds1=$(status_json | jq .rounds)
+[ "$rounds1" -gt "$rounds0" ] || die "no change-copy round during the test launch ($rounds0 -> $rounds1)"
+# what was acknowledged before the point's freeze: pgbench's log (a line per
+# transaction, its end as epoch seconds + us in fields 5 and 6) and the acks
+committed=$(guest 'cat /run/e2e/pgbench.[0-9]*' </dev/null | awk -v t="$TNS" '
+	{ if ($5 * 1000000 + $6 < t / 1000) n++ } END { print n + 0 }')
+acked=$(guest "e2e-records acked /run/e2e/acks.log $TNS" </dev/null)
+[ "$(field "$rep" host)" = e2e-src-test ] || die "the test instance's hostname: $rep"
+[ "$(field "$rep" amcheck)" = ok ] || die "pg_amcheck in the test instance: $rep"
+count=$(field "$rep" count)
+[ "$count" -ge "$committed" ] 2>/dev/null || die "pgbench history holds $count rows, $committed transactions were committed before the freeze: $rep"
+recs=$(field "$rep" records)
+[ "$recs" -ge "$acked" ] 2>/dev/null || die "the record file's prefix is $recs, $acked records were acknowledged before the freeze: $rep"
+[ "$(field "$rep" livemigd)" != active ] || die "livemigd is active in the test instance: $rep"
+[[ "$(field "$rep" addr)" == 10.0.2.*/dynamic ]] || die "the test instance's address is not from DHCP: $rep"
+[ "$(field "$rep" mac)" != "$VM_MAC" ] || die "the test instance kept the source's MAC: $rep"
+took
+pass "TESTING: point $POINT (periodic, sda+sdb) launched as $N: PostgreSQL up, pg_amcheck clean, $count history rows >= $committed committed before the freeze, records: a gap-free prefix of $recs >= $acked acknowledged; livemigd $(field "$rep" livemigd), $(field "$rep" mac) at $(field "$rep" addr); replication went on ($rounds0 -> $rounds1 rounds, never paused)"
+
+step "5 mark ready"
+lc_do mark-ready >/dev/null
+wait_lc '.state == "READY_FOR_CUTOVER" and .instance == null' 600 "READY_FOR_CUTOVER without an instance"
+virsh -c "$LIBVIRT_URI" list --all --name | has_line -x "$N" && die "the domain $N is still defined"
+LAUNCH_SERIAL=
+took
+pass "READY_FOR_CUTOVER: the test instance $N deleted"
+
+# ---- 6. cutover -----------------------------------------------------------
+step "6 cutover"
+MARK=e2e-marker-$$-$RANDOM
+t_stop=$(date +%s%N)
+guest 'kill -INT "$(cat /run/e2e/pgbench.pid)" "$(cat /run/e2e/records.pid)"
+	for _ in $(seq 600); do
+		kill -0 "$(cat /run/e2e/pgbench.pid)" 2>/dev/null || kill -0 "$(cat /run/e2e/records.pid)" 2>/dev/null || exit 0
+		sleep 0.1
+	done
+	exit 1' </dev/null || die "the workload did not stop"
+noted=$(guest 'e2e-report --stdout' </dev/null) || die "e2e-report on the source"
+guest "echo $MARK >/root/e2e-marker && sync" </dev/null || die "writing the marker"
+echo "   noted on the source: $noted"
+n_count=$(field "$noted" count)
+n_sum=$(field "$noted" sum)
+n_recs=$(field "$noted" records)
+[ "$n_count" -gt 0 ] 2>/dev/null || die "no pgbench history on the source: $noted"
+[ "$(field "$noted" amcheck)" = ok ] || die "pg_amcheck on the source: $noted"
+lc_do cutover >/dev/null
+# the downtime ends when the launched machine's PostgreSQL answers: its
+# report line, watched as it appears
+rep=
+end=$((SECONDS + JOB_TIMEOUT))
+while [ "$SECONDS" -le "$end" ]; do
+	view=$(lc_get)
+	jq -e '.state != "CUTTING_OVER" and .state != "CUTOVER"' <<<"$view" >/dev/null &&
+		die "the cutover failed: $(jq -c '{state, jobs: [.jobs[:3][] | {id, kind, state, error}]}' <<<"$view")"
+	name=$(jq -r '.instance.name // empty' <<<"$view")
+	if [ -n "$name" ]; then
+		LAUNCH_SERIAL=$LDIR/$name/$name.serial.log
+		rep=$(grep -a -o 'E2E-REPORT .*' "$LAUNCH_SERIAL" 2>/dev/null | tr -d '\r' | sed -n '$p')
+		[ -n "$rep" ] && break
+	fi
+	sleep 1
+done
+t_up=$(date +%s%N)
+[ -n "$rep" ] || die "no E2E-REPORT from the cutover instance within $JOB_TIMEOUT s"
+DOWNTIME=$(((t_up - t_stop) / 1000000000))
+wait_lc '.state == "CUTOVER" and .instance.state == "up"' "$BOOT_TIMEOUT" "CUTOVER with its instance up"
+echo "   $name: $rep"
+co=$(status_json | jq -c .cutover)
+jq -e '.state == "done"' <<<"$co" >/dev/null || die "the agent's cutover: $co"
+[ "$(field "$rep" host)" = e2e-src ] || die "the cutover instance's hostname: $rep"
+[ "$(field "$rep" amcheck)" = ok ] || die "pg_amcheck in the cutover instance: $rep"
+[ "$(field "$rep" count)" = "$n_count" ] || die "pgbench history: $(field "$rep" count) rows, $n_count committed on the source"
+[ "$(field "$rep" sum)" = "$n_sum" ] || die "pgbench tables' checksum: $(field "$rep" sum), the source's $n_sum"
+[ "$(field "$rep" records)" = "$n_recs" ] || die "records: $(field "$rep" records), the source's $n_recs"
+[ "$(field "$rep" marker)" = "$MARK" ] || die "the marker: $(field "$rep" marker), written $MARK"
+[ "$(field "$rep" livemigd)" != active ] || die "livemigd is active in the cutover instance: $rep"
+[[ "$(field "$rep" addr)" == 10.0.2.*/dynamic ]] || die "the cutover instance's address is not from DHCP: $rep"
+[ "$(field "$rep" mac)" != "$VM_MAC" ] || die "the cutover instance kept the source's MAC: $rep"
+TIMES+=("cutover downtime (workload stopped -> PostgreSQL answering on the launched machine): $DOWNTIME s")
+took
+pass "CUTOVER: $name (virtio, MAC $(field "$rep" mac), $(field "$rep" addr)) holds exactly $n_count history rows, checksum $n_sum, $n_recs records and the marker; livemigd $(field "$rep" livemigd) in it; the agent's cutover: $co"
+pass "cutover downtime: $DOWNTIME s, from stopping the workload to PostgreSQL answering on the launched machine"
+
+# ---- 7. finalize ------------------------------------------------------------
+step "7 finalize"
+[ "$(in_use)" = 1 ] || die "licenses in use before finalize: $(in_use)"
+lc_do finalize >/dev/null
+wait_lc '.state == "FINALIZED"' 300 "FINALIZED"
+[ "$(in_use)" = 0 ] || die "licenses in use after finalize: $(in_use)"
+for _ in $(seq 120); do # bounded for a hang only: heartbeats every 2 s
+	[ "$(guest 'systemctl is-active livemigd' </dev/null)" != active ] && break
+	sleep 2
+done
+fin=$(guest 'systemctl show livemigd -p ActiveState,ExecMainStatus; test -e /etc/livemig/livemigd.conf && echo conf-left; journalctl -u livemigd --no-pager | grep -c "the migration was finalized in the console"' </dev/null)
+has_line -x ActiveState=inactive <<<"$fin" || die "livemigd is not inactive after the finalize: $fin"
+has_line -x ExecMainStatus=0 <<<"$fin" || die "livemigd did not exit 0 after the finalize: $fin"
+has_line -x conf-left <<<"$fin" && die "livemigd.conf is still there after the finalize: $fin"
+[ "$(sed -n '$p' <<<"$fin")" -ge 1 ] || die "livemigd did not log the finalize: $fin"
+# the packages stay (docs/agent-console.md); the operator removes them
+guest 'DEBIAN_FRONTEND=noninteractive apt-get purge -y livemig-agent livemig-cbt-dkms' </dev/null >"$T/purge.log" 2>&1 ||
+	{ sed 's/^/   | /' "$T/purge.log"; die "apt-get purge"; }
+dpkg_l=$(guest 'dpkg -l livemig-agent livemig-cbt-dkms 2>&1 | sed -n "/^[a-z][a-z] /p"' </dev/null)
+sed 's/^/   | /' <<<"$dpkg_l"
+! grep -q '^ii' <<<"$dpkg_l" || die "packages still installed: $dpkg_l"
+took
+pass "FINALIZED: licenses in use 1 -> 0; the source's livemigd exited 0 and removed its configuration; apt-get purge removed the packages (dpkg -l: $(cut -c1-2 <<<"$dpkg_l" | paste -sd' '))"

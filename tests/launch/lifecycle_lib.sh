@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# The console's lifecycle API as an operator drives it (docs/launch.md,
+# "Lifecycle"), for the launch and end-to-end tests; sourced after
+# tests/integration/lib.sh and console_lib.sh, with M (the machine id) and
+# LOGIN (user@account:password) set:
+#   lc_get                       the lifecycle view (JSON)
+#   lc_do ACTION [MEMBERS]       POST the action (202); prints the job id, or "none"
+#   conflict ACTION              the action is refused with 409 conflict
+#   job_view ID                  one job (JSON)
+#   wait_lc JQ_FILTER BOUND WHAT until the view satisfies the filter; dies after BOUND s
+#   show_log ID                  the job's log lines, indented
+#   wait_console_point ID        until the console lists point ID of M (staging
+#                                reports its points at its sync interval)
+
+lc_get() { api_body "$(api call GET "/api/v1/machines/$M/lifecycle" --basic "$LOGIN")"; }
+
+lc_do() {
+	local out
+	out=$(api call POST "/api/v1/machines/$M/lifecycle" --basic "$LOGIN" --json "{\"action\": \"$1\"${2:+, $2}}")
+	[ "$(api_status "$out")" = 202 ] || die "$1: $out"
+	api_body "$out" | jq -r 'if .job then .job.id else "none" end'
+}
+
+conflict() {
+	local out
+	out=$(api call POST "/api/v1/machines/$M/lifecycle" --basic "$LOGIN" --json "{\"action\": \"$1\"}")
+	expect_error "$1 in $(lc_get | jq -r .state)" 409 conflict "$out"
+}
+
+job_view() { api_body "$(api call GET "/api/v1/machines/$M/jobs/$1" --basic "$LOGIN")"; }
+
+wait_lc() {
+	local view end=$((SECONDS + $2))
+	while [ "$SECONDS" -le "$end" ]; do
+		view=$(lc_get)
+		jq -e "$1" <<<"$view" >/dev/null && return 0
+		sleep 2
+	done
+	die "no $3 within $2 s: $(jq -c '{state, instance, jobs: [.jobs[:3][] | {id, kind, state, error, log: [.log[-5:][]?.line]}]}' <<<"$view")"
+}
+
+show_log() { job_view "$1" | jq -r '.log[] | "   | " + .line' | sed -n '1,200p'; }
+
+wait_console_point() {
+	local known
+	for _ in $(seq 600); do # bounded for a hang only
+		known=$(api_body "$(api call GET "/api/v1/machines/$M/points" --basic "$LOGIN")" | jq -c '[.points[]?.id]')
+		jq -e --argjson p "$1" 'index($p) != null' <<<"$known" >/dev/null && return 0
+		sleep 0.2
+	done
+	die "the console does not list point $1: $known"
+}
