@@ -186,6 +186,13 @@ want 202 "" "test launch"
 job=$(q .job.id)
 expect "action=lifecycle.test" "alice@acme|operator|$OTHER_IP|lifecycle.test|$M1|null" "$t0" "a test launch"
 detail_is ". == {\"from\": \"READY_FOR_TEST\", \"to\": \"TESTING\", \"job\": $job, \"point\": 1000, \"cpus\": 2}" "lifecycle.test"
+# a revert waits for the launch to end (409 before): the stand-in runs it
+for _ in $(seq 600); do
+	call GET "/api/v1/machines/$M1/jobs/$job"
+	case $(q .state) in succeeded | failed) break ;; esac
+	sleep 0.2
+done
+case $(q .state) in succeeded | failed) ;; *) die "test launch job $job never ended: $BODY" ;; esac
 admin lifecycle acme "$M1" revert >/dev/null || die "admin lifecycle revert"
 expect "action=lifecycle.revert" "$ADMIN_ACTOR|null|local|lifecycle.revert|$M1|null" "$t0" "the admin command's revert"
 detail_is '.from == "TESTING" and .to == "READY_FOR_TEST"' "lifecycle.revert"
