@@ -35,6 +35,28 @@ static json_t *response(struct console *c, const char *machine_id,
 			 "total", (json_int_t)o->acct.licenses);
 }
 
+int register_login(struct request *rq, struct reply *rp, const struct reg_request *r,
+		   struct account *pw_acct)
+{
+	int rc;
+
+	if (!r->user)
+		return 0;
+	rc = login_check(rq, rp, r->account, r->user, r->password, pw_acct);
+	if (rc == -EAGAIN) /* limited: login_check replied */
+		return -1;
+	if (rc == -EACCES) {
+		reply_error(rp, 401, "bad_credentials", "wrong user name or password for account %s",
+			    r->account);
+		return -1;
+	}
+	if (rc) {
+		reply_internal(rp, rc);
+		return -1;
+	}
+	return 0;
+}
+
 void api_register(struct request *rq, struct reply *rp)
 {
 	struct reg_request r = { .inventory = NULL };
@@ -49,21 +71,8 @@ void api_register(struct request *rq, struct reply *rp)
 
 	if (request_json(rq, rp, &j) || register_parse(j, &r, rp))
 		goto out;
-	if (r.user) {
-		/* The slow KDF runs before the transaction, never inside it. */
-		rc = login_check(rq, rp, r.account, r.user, r.password, &pw_acct);
-		if (rc == -EAGAIN)
-			goto out;
-		if (rc == -EACCES) {
-			reply_error(rp, 401, "bad_credentials",
-				    "wrong user name or password for account %s", r.account);
-			goto out;
-		}
-		if (rc) {
-			reply_internal(rp, rc);
-			goto out;
-		}
-	}
+	if (register_login(rq, rp, &r, &pw_acct))
+		goto out;
 	/* the credential first: nothing is signed for a caller without one */
 	if (register_account(rq->db, r.token, &pw_acct, &acct, rp) ||
 	    register_machine_id(&acct, &r, mid, rp))

@@ -24,20 +24,8 @@ void api_register_check(struct request *rq, struct reply *rp)
 
 	if (request_json(rq, rp, &j) || register_parse_credential(j, &r, rp))
 		goto out;
-	if (r.user) {
-		rc = login_check(rq, rp, r.account, r.user, r.password, &pw_acct);
-		if (rc == -EAGAIN)
-			goto out;
-		if (rc == -EACCES) {
-			reply_error(rp, 401, "bad_credentials",
-				    "wrong user name or password for account %s", r.account);
-			goto out;
-		}
-		if (rc) {
-			reply_internal(rp, rc);
-			goto out;
-		}
-	}
+	if (register_login(rq, rp, &r, &pw_acct))
+		goto out;
 	if (register_account(rq->db, r.token, &pw_acct, &acct, rp))
 		goto out;
 	rc = licenses_in_use(rq->db, acct.id, &in_use);

@@ -41,6 +41,13 @@ struct reg_outcome {
 	int64_t in_use;      /* licenses in use after this registration */
 };
 
+/* A user's credential (r->user set): the password checked through the login
+ * limiter, *pw_acct the user's account. 0 when there is no user or the
+ * password is right; -1 with the reply set (refused, limited or failed). The
+ * slow KDF runs here, before any transaction. */
+int register_login(struct request *rq, struct reply *rp, const struct reg_request *r,
+		   struct account *pw_acct);
+
 /* The account the credential registers into, before any work is done for
  * the request (the CA's signature above all): the token's (checked here and
  * again, in the transaction, by register_commit) or password_acct, whose
