@@ -82,6 +82,22 @@ int reg_failure(int rc, const struct console_answer *a, const struct console_cli
 	return INSTALL_REFUSED;
 }
 
+/* REQ as compact JSON, then jansson's copies of the secrets (token,
+ * password) wiped before REQ is freed; NULL when out of memory. */
+static char *dump_cleansed(json_t *req)
+{
+	char *text = json_dumps(req, JSON_COMPACT);
+
+	for (const char *const *k = (const char *const[]){ "token", "password", NULL }; *k; k++) {
+		json_t *v = json_object_get(req, *k);
+
+		if (v)
+			OPENSSL_cleanse((char *)json_string_value(v), json_string_length(v));
+	}
+	json_decref(req);
+	return text;
+}
+
 /* The request text. It holds the token or the password: the caller wipes it. */
 static char *request_text(const struct reg_credentials *cred, const struct identity *id,
 			  json_t *inventory, const char *csr)
@@ -89,7 +105,6 @@ static char *request_text(const struct reg_credentials *cred, const struct ident
 	const char *host = json_string_value(json_object_get(inventory, "hostname"));
 	char hostname[256] = "localhost";
 	json_t *req;
-	char *text;
 
 	if (host && *host)
 		snprintf(hostname, sizeof(hostname), "%s", host);
@@ -108,16 +123,7 @@ static char *request_text(const struct reg_credentials *cred, const struct ident
 		json_object_set_new(req, "account", json_string(cred->account));
 		json_object_set_new(req, "password", json_string(cred->password));
 	}
-	text = json_dumps(req, JSON_COMPACT);
-	/* jansson's copies of the secret go before the memory is freed */
-	for (const char *const *k = (const char *const[]){ "token", "password", NULL }; *k; k++) {
-		json_t *v = json_object_get(req, *k);
-
-		if (v)
-			OPENSSL_cleanse((char *)json_string_value(v), json_string_length(v));
-	}
-	json_decref(req);
-	return text;
+	return dump_cleansed(req);
 }
 
 void reg_result_clear(struct reg_result *r)
@@ -136,19 +142,10 @@ static char *check_text(const struct reg_credentials *cred)
 	json_t *req = cred->token ? json_pack("{s:s}", "token", cred->token)
 				  : json_pack("{s:s, s:s, s:s}", "user", cred->user, "account",
 					      cred->account, "password", cred->password);
-	char *text;
 
 	if (!req)
 		return NULL;
-	text = json_dumps(req, JSON_COMPACT);
-	for (const char *const *k = (const char *const[]){ "token", "password", NULL }; *k; k++) {
-		json_t *v = json_object_get(req, *k);
-
-		if (v)
-			OPENSSL_cleanse((char *)json_string_value(v), json_string_length(v));
-	}
-	json_decref(req);
-	return text;
+	return dump_cleansed(req);
 }
 
 int reg_check(const struct console_client *c, const struct reg_credentials *cred, char *msg,
