@@ -1,9 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # kill -9 of the agent half way through a 1 GiB mirror, then a restart:
-# replication resumes from the checkpoint and, in total, staging receives at
-# most 5% more than the disk. The agent's peak resident memory stays under
-# 64 MiB (unsanitized build: ASan's shadow memory would dominate).
+# replication resumes from the checkpoint and staging receives again at most
+# what the design allows: the checkpoint interval (16 MiB, replicate.c), one
+# feed piece past it (4 MiB) and the queue in flight (queue_depth, 16 MiB).
+# On the 1 GiB disk that bound is 3.5%, inside the required 5%; the sanitized
+# build's 256 MiB disk is judged by the bound alone (5% of it is less than one
+# checkpoint interval). The agent's peak resident memory stays under 64 MiB
+# (unsanitized build: ASan's shadow memory would dominate).
 . "$(dirname "$0")/lib.sh" "$@"
 . "$TESTS/agent_lib.sh"
 need_root
@@ -15,7 +19,7 @@ python3 "$TESTS/make_disk.py" "$T/src.img" "$size" --seed 41
 dev=$(make_loop "$T/src.img")
 bytes=$(blockdev --getsize64 "$dev")
 # a bandwidth limit slows the mirror enough for the kill to land near half way
-write_agent_config k "$dev" -- "bandwidth_limit = 100M"
+write_agent_config k "$dev" -- "bandwidth_limit = 100M" "queue_depth = 16"
 start_agent k
 wait_status "s['disks'][0]['percent'] >= 48" 120
 rss1=$(awk '/VmHWM/ {print $2}' "/proc/$AGENT_PID/status")
@@ -33,14 +37,17 @@ stop_agent
 assert_same "$dev" "$(replica k d0)" "replica after kill -9 and restart"
 
 received=$(staging_received k)
-python3 - "$received" "$bytes" <<'PY' || die "resent too much"
+bound=$(((16 + 4 + 16) << 20)) # checkpoint interval + feed piece + queue_depth
+python3 - "$received" "$bytes" "$bound" <<'PY' || die "resent more than the design allows"
 import sys
-received, disk = int(sys.argv[1]), int(sys.argv[2])
-ratio = received / disk
-print("staging received %d source bytes for a %d-byte disk: %.3f of the disk" % (received, disk, ratio))
-sys.exit(0 if 1.0 <= ratio <= 1.05 else 1)
+received, disk, bound = (int(a) for a in sys.argv[1:])
+extra = received - disk
+print("staging received %d source bytes for a %d-byte disk: %d extra (%.3f of the disk), bound %d"
+      % (received, disk, extra, received / disk, bound))
+ok = 0 <= extra <= bound and (disk < (1 << 30) or received <= 1.05 * disk)
+sys.exit(0 if ok else 1)
 PY
-pass "kill -9 half way cost at most 5% extra"
+pass "kill -9 cost at most one checkpoint interval plus the queue in flight"
 
 if [ "$SANITIZED" = 1 ]; then
 	echo "peak RSS not judged under ASan (its shadow memory is not the agent's): ${rss1}/${rss2} KiB"
