@@ -401,12 +401,14 @@ check-launch: deps-launch
 
 # A whole migration (docs/testing.md, check-e2e): a Debian 12 server with
 # PostgreSQL under QEMU TCG installs the agent from the .debs, replicates,
+# is upgraded to the next version's .debs and rebooted while replicating,
 # is test-launched, cut over and finalized through the console, launched by
 # staging with libvirt. Recursive make for the same reason as check-launch.
 check-e2e: deps-e2e
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 $(PROGRAMS) $(O)/livemig-launch
 	$(Q)tests/packages/build_deb.sh $(abspath $(O))/packages/deb >/dev/null
-	$(Q)tests/e2e/run.sh $(O) $(abspath $(O))/packages/deb
+	$(Q)tests/packages/build_deb.sh $(abspath $(O))/packages/deb-next 0.1.0+next1 $(abspath $(O))/packages/deb >/dev/null
+	$(Q)tests/e2e/run.sh $(O) $(abspath $(O))/packages/deb $(abspath $(O))/packages/deb-next
 
 # Under ASan+UBSan: the unit tests and the integration suite's quick tier.
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)

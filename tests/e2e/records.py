@@ -4,7 +4,10 @@
 
   records.py write FILE ACKS     append "%010d %08x\\n" (number, crc32 of the
                                  number) to FILE, fsync each, then log
-                                 "N START_NS ACK_NS" to ACKS; until SIGTERM
+                                 "N START_NS ACK_NS" to ACKS; until SIGTERM.
+                                 Numbering goes on after FILE's gap-free
+                                 prefix (a restart after a reboot); a torn
+                                 last record, never acknowledged, is cut
   records.py prefix FILE         print K, the length of FILE's gap-free prefix
                                  of valid records; exit 1 on a bad or torn one
   records.py acked ACKS T_NS     print the highest N acknowledged before T_NS
@@ -23,16 +26,29 @@ def record(n):
     return b"%010d %08x\n" % (n, zlib.crc32(b"%d" % n))
 
 
+def valid_prefix(data):
+    """(K, BYTES): the number of leading valid records and their length;
+    raises ValueError for a bad record before the last line."""
+    lines = data.split(b"\n")
+    for k, line in enumerate(lines[:-1]):
+        if line + b"\n" != record(k + 1):
+            raise ValueError("record %d is %r" % (k + 1, line))
+    return len(lines) - 1, len(data) - len(lines[-1])
+
+
 def write(path, acks):
     stop = []
     signal.signal(signal.SIGTERM, lambda s, f: stop.append(s))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    n, end = valid_prefix(os.pread(fd, os.fstat(fd).st_size, 0))
+    os.ftruncate(fd, end)
+    os.fsync(fd)
     log = open(acks, "a", buffering=1)
-    n = 0
     while not stop:
         n += 1
         start = time.time_ns()
-        os.write(fd, record(n))
+        os.pwrite(fd, record(n), end)
+        end += len(record(n))
         os.fsync(fd)
         log.write("%d %d %d\n" % (n, start, time.time_ns()))
         time.sleep(0.05)
@@ -44,13 +60,13 @@ def prefix(path):
         data = open(path, "rb").read()
     except FileNotFoundError:
         data = b""
-    lines = data.split(b"\n")
-    if data and lines[-1]:
-        sys.exit("torn record after %d" % (len(lines) - 1))
-    for k, line in enumerate(lines[:-1]):
-        if line + b"\n" != record(k + 1):
-            sys.exit("record %d is %r" % (k + 1, line))
-    print(max(len(lines) - 1, 0))
+    try:
+        k, end = valid_prefix(data)
+    except ValueError as e:
+        sys.exit(str(e))
+    if end != len(data):
+        sys.exit("torn record after %d" % k)
+    print(k)
 
 
 def acked(acks, t_ns):

@@ -3,11 +3,13 @@
 # `make check-e2e`: the whole migration of a running Debian 12 server with
 # PostgreSQL (tests/e2e/t_migration.sh), with a private libvirtd for
 # staging's launches (tests/launch/libvirt_lib.sh).
-#   tests/e2e/run.sh BUILD DEBDIR
-# DEBDIR holds the built .debs (tests/packages/build_deb.sh).
+#   tests/e2e/run.sh BUILD DEBDIR DEBDIR_NEXT
+# DEBDIR holds the built .debs, DEBDIR_NEXT the same rebuilt as the next
+# version for the upgrade (tests/packages/build_deb.sh).
 set -uo pipefail
 BUILD=${1:-build}
-DEBS=${2:?usage: tests/e2e/run.sh BUILD DEBDIR}
+DEBS=${2:?usage: tests/e2e/run.sh BUILD DEBDIR DEBDIR_NEXT}
+DEBS_NEXT=${3:?usage: tests/e2e/run.sh BUILD DEBDIR DEBDIR_NEXT}
 HERE=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" -ne 0 ]; then
 	echo "check-e2e: FAIL: needs root (debootstrap, QEMU, libvirtd)" >&2
@@ -26,7 +28,7 @@ s=$(date +%s)
 libvirt_start "$WORK/libvirt" || exit 1
 echo "== private libvirtd: up in $(($(date +%s) - s)) s"
 rc=0
-nice "$HERE/t_migration.sh" "$BUILD" "$DEBS" || rc=$?
+nice "$HERE/t_migration.sh" "$BUILD" "$DEBS" "$DEBS_NEXT" || rc=$?
 echo "check-e2e: $(($(date +%s) - t0)) s in all"
 if [ "$rc" -ne 0 ]; then
 	echo "check-e2e: FAILED"

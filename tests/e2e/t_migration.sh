@@ -14,6 +14,12 @@
 #      force), it registers, both disks replicate with tracker kmod
 #   2. workload from before the mirror to the cutover: pgbench at a bounded
 #      rate and the numbered fsync'd record writer (records.py)
+#   3. mid change copy, an upgrade to the next version's packages: livemigd
+#      restarted by the package resumes from its checkpoint (no rescan), DKMS
+#      builds the new module; what it sends in the 2 minutes after stays
+#      under 5% of the disks plus the data written meanwhile
+#   4. a reboot: the unit starts livemigd and loads the module by itself;
+#      tracking continuity is lost, so it rescans (the bytes are reported)
 #   5. a test launch from a periodic point while the workload runs:
 #      PostgreSQL starts, pg_amcheck clean, pgbench history and records hold
 #      every transaction/record acknowledged before the point's freeze;
@@ -26,14 +32,16 @@
 # The launched machines are seen through their serial logs: the fixture's
 # e2e-report.service prints one E2E-REPORT line (tests/e2e/e2e-report.sh).
 # Any failure prints its step, the source's serial tail and livemigd's journal.
-#   t_migration.sh BUILD DEBDIR     (needs LIBVIRT_URI: tests/launch/libvirt_lib.sh)
+#   t_migration.sh BUILD DEBDIR DEBDIR_NEXT   (needs LIBVIRT_URI: tests/launch/libvirt_lib.sh)
+# DEBDIR_NEXT: the same packages rebuilt as the next version (step 3)
 . "$(cd "$(dirname "$0")/../integration" && pwd)/lib.sh" "$1"
 . "$TESTS/console_lib.sh"
 . "$TESTS/../launch/lifecycle_lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/vm_lib.sh"
 need_root
-DEBS=$(cd "${2:?usage: t_migration.sh BUILD DEBDIR}" && pwd)
+DEBS=$(cd "${2:?usage: t_migration.sh BUILD DEBDIR DEBDIR_NEXT}" && pwd)
+DEBS_NEXT=$(cd "${3:?usage: t_migration.sh BUILD DEBDIR DEBDIR_NEXT}" && pwd)
 : "${LIBVIRT_URI:?start a libvirtd first (tests/launch/libvirt_lib.sh)}"
 [ -x "$BUILD/livemig-launch" ] || die "$BUILD/livemig-launch is not built (make check-e2e builds it)"
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
@@ -158,21 +166,35 @@ took
 pass "console :$CONSOLE_PORT, staging :$STAGING_PORT (libvirt launcher), repository :$REPO_PORT; the source booted (kernel $kver), ssh on :$SSH_PORT"
 
 # ---- 2. the workload, from before the mirror ----------------------------
+# Its logs in /var/lib/e2e (they outlive the reboot of step 4), its pids in
+# /run/e2e; after the reboot it is started again: pgbench appends new log
+# files, the record writer numbers on from the file's prefix.
+start_workload() {
+	guest 'bash -euo pipefail -s' <<-EOF
+		mkdir -p /run/e2e /var/lib/e2e
+		chown postgres /run/e2e /var/lib/e2e
+		setsid -f sh -c 'echo \$\$ >/run/e2e/pgbench.pid; exec setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/var/lib/postgresql pgbench -n -R $PGBENCH_RATE -T 86400 -l --log-prefix=/var/lib/e2e/pgbench postgres' >>/var/lib/e2e/pgbench.out 2>&1 </dev/null
+		setsid -f sh -c 'echo \$\$ >/run/e2e/records.pid; exec e2e-records write /root/records /var/lib/e2e/acks.log' >>/var/lib/e2e/records.out 2>&1 </dev/null
+	EOF
+}
+# workload_counts: "TRANSACTIONS RECORDS" logged so far
+workload_counts() {
+	guest 'cat /var/lib/e2e/pgbench.[0-9]* 2>/dev/null | wc -l; wc -l </var/lib/e2e/acks.log' </dev/null | paste -sd' '
+}
+# wait_workload_beyond TX RECS: until both have gone past those counts
+wait_workload_beyond() {
+
+	for _ in $(seq 300); do # bounded for a hang only
+		read -r n_tx n_rec <<<"$(workload_counts)"
+		[ "${n_tx:-0}" -gt "$1" ] && [ "${n_rec:-0}" -gt "$2" ] && return 0
+		sleep 2
+	done
+	[ "${n_tx:-0}" -gt "$1" ] || die "pgbench commits nothing: $(guest 'tail -n 5 /var/lib/e2e/pgbench.out' </dev/null)"
+	die "the record writer writes nothing: $(guest 'tail -n 5 /var/lib/e2e/records.out' </dev/null)"
+}
 step "2 workload"
-guest 'bash -euo pipefail -s' <<EOF || die "starting the workload"
-mkdir -p /run/e2e
-chown postgres /run/e2e
-setsid -f sh -c 'echo \$\$ >/run/e2e/pgbench.pid; exec setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/var/lib/postgresql pgbench -n -R $PGBENCH_RATE -T 86400 -l --log-prefix=/run/e2e/pgbench postgres' >/run/e2e/pgbench.out 2>&1 </dev/null
-setsid -f sh -c 'echo \$\$ >/run/e2e/records.pid; exec e2e-records write /root/records /run/e2e/acks.log' >/run/e2e/records.out 2>&1 </dev/null
-EOF
-for _ in $(seq 300); do # bounded for a hang only
-	n=$(guest 'cat /run/e2e/pgbench.[0-9]* 2>/dev/null | wc -l; wc -l </run/e2e/acks.log' </dev/null | paste -sd' ')
-	read -r n_tx n_rec <<<"$n"
-	[ "${n_tx:-0}" -gt 0 ] && [ "${n_rec:-0}" -gt 0 ] && break
-	sleep 2
-done
-[ "${n_tx:-0}" -gt 0 ] || die "pgbench commits nothing: $(guest 'cat /run/e2e/pgbench.out' </dev/null)"
-[ "${n_rec:-0}" -gt 0 ] || die "the record writer writes nothing: $(guest 'cat /run/e2e/records.out' </dev/null)"
+start_workload || die "starting the workload"
+wait_workload_beyond 0 0
 took
 pass "pgbench at $PGBENCH_RATE tps (postgres on the LVM disk) and the record writer (root disk) run: $n_tx transactions, $n_rec records so far"
 
@@ -235,6 +257,94 @@ disks_bytes=$(jq '[.disks[].size] | add' <<<"$st")
 took
 pass "CHANGE_COPY: sda and sdb ($((disks_bytes >> 20)) MiB) replicated to staging with tracker kmod (the module tracks 2 disks); the workload ran through the mirror"
 
+# ---- 3. an upgrade while replicating ----------------------------------------
+step "3 upgrade"
+# bytes written to the source's disks so far: /sys/block/*/stat field 7, in
+# 512-byte sectors (the LVM volume's writes are sdb's)
+written() { guest "awk '{ s += \$7 } END { print s * 512 }' /sys/block/sda/stat /sys/block/sdb/stat" </dev/null; }
+OLD=$(guest "dpkg-query -W -f='\${Version}' livemig-agent" </dev/null)
+NEXT=$(dpkg-deb -f "$(ls "$DEBS_NEXT"/livemig-agent_*.deb)" Version)
+[ "$NEXT" != "$OLD" ] || die "the next packages have the installed version $OLD"
+cp "$DEBS_NEXT"/livemig-agent_*.deb "$DEBS_NEXT"/livemig-cbt-dkms_*.deb "$T/repo/"
+(cd "$T/repo" && apt-ftparchive packages . >Packages) || die "apt-ftparchive"
+pid0=$(guest 'systemctl show -p MainPID --value livemigd' </dev/null)
+w0=$(written)
+s=$SECONDS
+VM_SSH_TIMEOUT=$INSTALL_TIMEOUT guest 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y livemig-agent livemig-cbt-dkms' \
+	</dev/null >"$T/upgrade.log" 2>&1 || { sed 's/^/   | /' "$T/upgrade.log"; die "apt-get install of $NEXT (or its bound, $INSTALL_TIMEOUT s)"; }
+t_upgraded=$SECONDS
+echo "   apt-get install of $NEXT: $((SECONDS - s)) s"
+vers=$(guest "dpkg-query -W -f='\${Version}\n' livemig-agent livemig-cbt-dkms" </dev/null)
+[ "$(sort -u <<<"$vers")" = "$NEXT" ] || die "installed after the upgrade: $vers"
+out=$(guest 'dkms status livemig-cbt' </dev/null)
+grep -q "livemig-cbt/$NEXT, $kver, .*: installed" <<<"$out" || die "DKMS did not build $NEXT for $kver: $out"
+! grep -qF "livemig-cbt/$OLD," <<<"$out" || die "DKMS still holds $OLD: $out"
+pid1=$(guest 'systemctl show -p MainPID --value livemigd' </dev/null)
+[ "$(guest 'systemctl is-active livemigd' </dev/null)" = active ] && [ "$pid1" != 0 ] && [ "$pid1" != "$pid0" ] ||
+	die "the upgrade did not restart livemigd (MainPID $pid0 -> $pid1)"
+wait_agent '.state == "CHANGE_COPY"' "$MIRROR_TIMEOUT" "CHANGE_COPY after the upgrade"
+for _ in $(seq 120); do # bounded for a hang only: the line follows staging's answer
+	j=$(guest "journalctl -u livemigd _PID=$pid1 --no-pager -o cat" </dev/null)
+	grep -q 'resuming from checkpoint' <<<"$j" && break
+	sleep 5
+done
+grep -q 'resuming from checkpoint' <<<"$j" || die "the upgraded livemigd did not resume from its checkpoint: $(tail -n 20 <<<"$j")"
+! grep -q 'rescanning' <<<"$j" || die "the upgrade made livemigd rescan: $(grep rescanning <<<"$j")"
+# the issue's measure: what the new livemigd sent by 2 minutes after the
+# upgrade, against 5% of the disks plus what was written meanwhile (both
+# counted from before apt-get ran, so the bound is never the smaller side)
+sleep $((120 - (SECONDS - t_upgraded) > 0 ? 120 - (SECONDS - t_upgraded) : 0))
+sent=$(status_json | jq .sent_bytes)
+w1=$(written)
+bound=$((disks_bytes / 20 + w1 - w0))
+[ "$sent" -le "$bound" ] 2>/dev/null ||
+	die "after the upgrade livemigd sent $sent bytes, more than 5% of the disks plus the $((w1 - w0)) bytes written ($bound)"
+took
+pass "upgraded $OLD -> $NEXT while replicating: livemigd restarted by the package (pid $pid0 -> $pid1) and resumed from its checkpoint, no rescan; DKMS built $NEXT for $kver (the loaded module stays until the next boot)"
+pass "bytes sent by the upgraded livemigd within 2 minutes of the upgrade: $sent ($(awk -v a="$sent" -v b="$disks_bytes" 'BEGIN { printf "%.2f", 100 * a / b }')% of the disks), bound $bound (5% of the disks + $((w1 - w0)) bytes written meanwhile)"
+
+# ---- 4. a reboot of the source ----------------------------------------------
+step "4 reboot"
+read -r n_tx0 n_rec0 <<<"$(workload_counts)"
+boot0=$(guest 'cat /proc/sys/kernel/random/boot_id' </dev/null)
+guest 'systemctl reboot' </dev/null >/dev/null 2>&1 || true # the connection may end first
+# the same QEMU boots the guest again (no -no-reboot); ssh may answer from
+# the old boot for a moment, so the new boot is told by its boot id
+end=$((SECONDS + BOOT_TIMEOUT))
+while :; do
+	kill -0 "$VM_PID" 2>/dev/null || die "QEMU exited on the reboot: $(tail -n 5 "$SERIAL.qemu")"
+	b=$(VM_SSH_TIMEOUT=180 vm_ssh cat /proc/sys/kernel/random/boot_id </dev/null 2>/dev/null) || b=
+	[ -n "$b" ] && [ "$b" != "$boot0" ] && break
+	[ "$SECONDS" -le "$end" ] || die "the source did not come back within $BOOT_TIMEOUT s"
+	sleep 5
+done
+t_boot=$((SECONDS - step_t0))
+start_workload || die "starting the workload again"
+# nobody starts livemigd: the enabled unit does, and loads the module
+for _ in $(seq 120); do # bounded for a hang only
+	[ "$(guest 'systemctl is-active livemigd' </dev/null)" = active ] && break
+	sleep 5
+done
+[ "$(guest 'systemctl is-active livemigd' </dev/null)" = active ] || die "livemigd did not come back after the reboot"
+# tracking continuity ended with the boot: both disks are rescanned (hashes
+# compared with staging, only what differs sent), then change copy
+for _ in $(seq 720); do # bounded for a hang only: 1 hour
+	j=$(guest 'journalctl -b -u livemigd --no-pager -o cat' </dev/null)
+	[ "$(grep -c ': rescan complete' <<<"$j")" -ge 2 ] && break
+	sleep 5
+done
+[ "$(grep -c ': rescan complete' <<<"$j")" -ge 2 ] || die "no rescan of both disks after the reboot: $(tail -n 20 <<<"$j")"
+why=$(grep -m1 'rescanning' <<<"$j" || true)
+st=$(status_json)
+jq -e '.tracker == "kmod"' <<<"$st" >/dev/null || die "tracker after the reboot: $(jq -c '{tracker, tracker_reason}' <<<"$st")"
+sent=$(jq .sent_bytes <<<"$st")
+mod=$(guest 'dkms status livemig-cbt; grep "^livemig_cbt " /proc/modules' </dev/null)
+grep -q '^livemig_cbt ' <<<"$mod" || die "livemig_cbt is not loaded after the reboot: $mod"
+wait_agent '.state == "CHANGE_COPY"' "$MIRROR_TIMEOUT" "CHANGE_COPY after the rescan"
+wait_workload_beyond "$n_tx0" "$n_rec0"
+took
+pass "rebooted (up again in $t_boot s): livemigd started by its unit with the module ($NEXT) loaded, tracker kmod; tracking continuity lost (${why:-no reason logged}), so both disks were rescanned: $sent bytes sent by the rescan's end ($(awk -v a="$sent" -v b="$disks_bytes" 'BEGIN { printf "%.2f", 100 * a / b }')% of the disks); the workload runs again ($n_tx transactions, $n_rec records)"
+
 # ---- 5. a test launch from a periodic point, the workload running --------
 step "5 test launch"
 pts_json() { "$BUILD/livemig-staging" points list "$M" --store "$STAGING_STORE" --json; }
@@ -278,9 +388,9 @@ rounds1=$(status_json | jq .rounds)
 [ "$rounds1" -gt "$rounds0" ] || die "no change-copy round during the test launch ($rounds0 -> $rounds1)"
 # what was acknowledged before the point's freeze: pgbench's log (a line per
 # transaction, its end as epoch seconds + us in fields 5 and 6) and the acks
-committed=$(guest 'cat /run/e2e/pgbench.[0-9]*' </dev/null | awk -v t="$TNS" '
+committed=$(guest 'cat /var/lib/e2e/pgbench.[0-9]*' </dev/null | awk -v t="$TNS" '
 	{ if ($5 * 1000000 + $6 < t / 1000) n++ } END { print n + 0 }')
-acked=$(guest "e2e-records acked /run/e2e/acks.log $TNS" </dev/null)
+acked=$(guest "e2e-records acked /var/lib/e2e/acks.log $TNS" </dev/null)
 [ "$(field "$rep" host)" = e2e-src-test ] || die "the test instance's hostname: $rep"
 [ "$(field "$rep" amcheck)" = ok ] || die "pg_amcheck in the test instance: $rep"
 count=$(field "$rep" count)

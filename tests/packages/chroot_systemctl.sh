@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # systemctl for a chroot, where systemd is not PID 1 (t_quickstart.sh puts
 # it in the chroot's /usr/local/sbin). start, restart, stop and status do
-# what the unit file says: EnvironmentFile, ExecCondition, ExecStartPre,
+# what the unit file says: EnvironmentFile, ExecCondition, ExecStartPre
+# (each line, with the "-" and "+" prefixes),
 # User/Group, StateDirectory, RuntimeDirectory, then ExecStart in the
 # background with its output in /var/log/chroot-units/UNIT.log (the
 # journal's stand-in). Every other command goes to the real systemctl,
@@ -79,17 +80,32 @@ start_unit() {
 	env_setup=:
 	[ -n "$envfile" ] && [ -f "$envfile" ] && env_setup="set -a; . $envfile; set +a"
 	mkdir -p "$RUN" "$LOGS"
+	# every ExecCondition and ExecStartPre line in order, with systemd's
+	# prefixes: "-" a failure is ignored, "+" full privileges (root)
 	for k in ExecCondition ExecStartPre; do
-		c=$(key "$k" "$f")
-		[ -n "$c" ] || continue
-		c=$(cmdline "$c")
-		# ExecCondition: exit 1..254 skips the unit, as systemd does
-		if ! setpriv --reuid="$user" --regid="$group" --init-groups \
-			/bin/sh -c "$env_setup; $c" >>"$LOGS/$name.log" 2>&1; then
-			echo "systemctl (chroot): $name: $k failed (its output: $LOGS/$name.log)" >&2
-			[ "$k" = ExecCondition ] && return 0
+		sed -n "s/^$k=//p" "$f" | while IFS= read -r c; do
+			ignore=0 as_user=$user as_group=$group
+			while :; do
+				case $c in
+				-*) ignore=1 && c=${c#-} ;;
+				+*) as_user=root as_group=root && c=${c#+} ;;
+				*) break ;;
+				esac
+			done
+			c=$(cmdline "$c")
+			# ExecCondition: exit 1..254 skips the unit, as systemd does
+			if ! setpriv --reuid="$as_user" --regid="$as_group" --init-groups \
+				/bin/sh -c "$env_setup; $c" >>"$LOGS/$name.log" 2>&1; then
+				[ "$ignore" = 1 ] && continue
+				echo "systemctl (chroot): $name: $k failed (its output: $LOGS/$name.log)" >&2
+				[ "$k" = ExecCondition ] && exit 10
+				exit 1
+			fi
+		done || {
+			rc=$?
+			[ "$rc" = 10 ] && return 0
 			return 1
-		fi
+		}
 	done
 	c=$(cmdline "$(key ExecStart "$f")")
 	setsid setpriv --reuid="$user" --regid="$group" --init-groups \
