@@ -20,6 +20,8 @@ fi
 t0=$(date +%s)
 WORK=$(mktemp -d /tmp/livemig-e2e-run.XXXXXX)
 trap 'libvirt_stop; rm -rf "$WORK"' EXIT
+# an interrupted run (Ctrl-C, a CI timeout) still stops its libvirtd
+trap 'exit 130' INT TERM
 
 s=$(date +%s)
 "$HERE/source_image.sh" >/dev/null || { echo "== source images: FAILED"; exit 1; }

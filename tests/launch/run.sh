@@ -29,6 +29,8 @@ t0=$(date +%s)
 failed=()
 WORK=$(mktemp -d /tmp/livemig-launch-run.XXXXXX)
 trap 'libvirt_stop; rm -rf "$WORK"' EXIT
+# an interrupted run (Ctrl-C, a CI timeout) still stops its libvirtd
+trap 'exit 130' INT TERM
 
 images=()
 for v in "${variants[@]}"; do
