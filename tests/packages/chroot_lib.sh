@@ -32,6 +32,9 @@ CHROOT_TARBALL=$CHROOT_CACHE/bookworm-minbase-v3.tar.gz
 # livemig-launch's Depends: libguestfs0 (which pulls QEMU and supermin),
 # libvirt0, qemu-utils (qemu-img), qemu-system-common (qemu-storage-daemon)
 CHROOT_LAUNCH_INCLUDE="$CHROOT_INCLUDE,libguestfs0,libvirt0,qemu-utils,qemu-system-common,mount"
+# debootstrap does not resolve virtual packages: perl-openssl-abi-3 (of
+# libnet-ssleay-perl, under libguestfs0's icoutils) is perl-openssl-defaults's
+CHROOT_LAUNCH_INCLUDE="$CHROOT_LAUNCH_INCLUDE,perl-openssl-defaults"
 CHROOT_LAUNCH_TARBALL=$CHROOT_CACHE/bookworm-launch-v1.tar.gz
 
 chroot_tarball() {
