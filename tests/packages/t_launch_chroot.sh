@@ -226,6 +226,8 @@ files=$(rpm --root "$R" -ql livemig-launch)
 in_chroot "$R" /usr/local/sbin/systemctl stop livemig-staging || fail "systemctl stop"
 rpm --root "$R" -e livemig-launch >"$T/rpm.log" 2>&1 || { cat "$T/rpm.log"; fail "rpm -e livemig-launch"; }
 while read -r f; do
+	# a directory another package still owns (/usr/lib/.build-id) stays
+	[ -d "$R$f" ] && rpm --root "$R" -qf "$f" >/dev/null 2>&1 && continue
 	[ ! -e "$R$f" ] || fail "rpm -e left $f"
 done <<<"$files"
 [ ! -e "$R/var/cache/livemig-launch" ] || fail "rpm -e left the appliance cache"
