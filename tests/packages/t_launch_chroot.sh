@@ -108,6 +108,10 @@ expect_staging() {
 		! grep -q 'cannot be run' "$LOG" || fail "the launcher is not found: $(cat "$LOG")"
 		grep -q 'launches: driver export, launcher /usr/sbin/livemig-launch, instances in /var/lib/livemig-staging/store/.launches' "$LOG" ||
 			fail "no launcher line: $(cat "$LOG")"
+		# the appliance's cache, for the launcher staging runs
+		[ -d "$r/var/cache/livemig-launch" ] &&
+			tr '\0' '\n' <"/proc/$STAGING/environ" | has_line -x 'LIBGUESTFS_CACHEDIR=/var/cache/livemig-launch' ||
+			fail "no appliance cache for the launcher"
 	else
 		[ "$uid" = "$(in_chroot "$r" id -u livemig-staging)" ] || fail "livemig-staging runs as uid $uid"
 		grep -q 'launches: the launcher livemig-launch cannot be run (No such file or directory)' "$LOG" ||
