@@ -11,9 +11,11 @@
 #                        PostgreSQL, installed from the .debs (QEMU TCG, libvirt)
 #   make demo            build and run the end-to-end demo
 #   make install DESTDIR=... PREFIX=...   programs and their man pages
+#                        (livemig-launch in SBINDIR, next to livemig-staging)
 #   make clean           remove $(O), the build directory
 # Knobs: V=1 (show commands), SANITIZE=1 (ASan+UBSan build in build/asan),
-#        O=DIR (build directory), NO_DEPS=1 (do not check/install packages).
+#        O=DIR (build directory), NO_DEPS=1 (do not check/install packages),
+#        LAUNCH=1 (livemig-launch is required: fail without its -dev packages).
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -101,6 +103,13 @@ LAUNCH_PKGS  := libguestfs libvirt jansson
 HAVE_LAUNCH  := $(shell pkg-config --exists $(LAUNCH_PKGS) 2>/dev/null && echo 1)
 LAUNCH_CFLAGS := $(shell pkg-config --cflags $(LAUNCH_PKGS) 2>/dev/null)
 LAUNCH_LIBS  := $(shell pkg-config --libs $(LAUNCH_PKGS) 2>/dev/null)
+# the package builds ship it: there a missing -dev package is an error, not
+# a program silently left out
+ifeq ($(LAUNCH),1)
+ifneq ($(HAVE_LAUNCH),1)
+$(error LAUNCH=1: livemig-launch needs libguestfs-dev and libvirt-dev (pkg-config $(LAUNCH_PKGS)): apt-get install libguestfs-dev libvirt-dev, or ci/deps.sh launch)
+endif
+endif
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 # test_launch_* link livemig-launch's objects (libguestfs, libvirt)
 ifneq ($(HAVE_LAUNCH),1)
@@ -430,6 +439,10 @@ install: all
 	install -m 0755 $(O)/livemig $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+ifeq ($(HAVE_LAUNCH),1)
+	install -m 0755 $(O)/livemig-launch $(DESTDIR)$(SBINDIR)/
+	install -m 0644 docs/man/livemig-launch.8 $(DESTDIR)$(MANDIR)/man8/
+endif
 
 # $(O) only, and never the source tree or a directory holding it
 clean:

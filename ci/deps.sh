@@ -29,6 +29,8 @@ web_extra="chromium nodejs"
 command -v npm >/dev/null 2>&1 || web_extra="$web_extra npm"
 # the packages: built, linted and installed into a debootstrap chroot (tests/packages)
 pkg_extra="debhelper dh-dkms lintian rpm rpmlint debootstrap apt-utils ansible systemd"
+# the packages always build livemig-launch (LAUNCH=1): its libraries' -dev
+pkg_extra="$pkg_extra libguestfs-dev libvirt-dev"
 # conversion and launch (make check-launch, docs/launch.md): libguestfs and
 # libvirt (C APIs), a private libvirtd with QEMU TCG, OVMF for UEFI guests,
 # qemu-storage-daemon/qemu-img, and what builds the guest disks without a mount

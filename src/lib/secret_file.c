@@ -12,6 +12,18 @@
 
 #define READ_MAX 4096
 
+/* The file is this process's user's. Root with a group of its own stands in
+ * for a service account (a unit's User=root beside its Group=, as
+ * livemig-launch's drop-in runs staging): that account's files, whose group
+ * is the process's group, are its own too, so the same files serve the
+ * service whichever user runs it. */
+static int owner_ok(const struct stat *st)
+{
+	if (st->st_uid == geteuid())
+		return 1;
+	return geteuid() == 0 && getegid() != 0 && st->st_gid == getegid();
+}
+
 int secret_file_read(const char *what, const char *kind, const char *path, size_t max,
 		     char *out, size_t outlen, char *err, size_t errlen)
 {
@@ -47,10 +59,10 @@ int secret_file_read(const char *what, const char *kind, const char *path, size_
 		rc = -EPERM;
 		goto out;
 	}
-	if (st.st_uid != geteuid()) {
+	if (!owner_ok(&st)) {
 		snprintf(err, errlen, "%s %s belongs to uid %u, not to this program's user "
-			 "(uid %u): refused; chown it", what, path, (unsigned)st.st_uid,
-			 (unsigned)geteuid());
+			 "(uid %u%s): refused; chown it", what, path, (unsigned)st.st_uid,
+			 (unsigned)geteuid(), geteuid() == 0 && getegid() != 0 ? ", or its group's" : "");
 		rc = -EPERM;
 		goto out;
 	}

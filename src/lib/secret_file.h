@@ -8,9 +8,10 @@
  * Read a bearer secret (the agent's, or a staging server's credential for
  * the console) from a file only its owner can read. The file must be a
  * regular file of this process's user with no group or other permission
- * bits, and hold 1..max printable characters (trailing white space
- * ignored): the secret goes into an HTTP header line, so nothing in it may
- * end that line.
+ * bits (run as root with another group, as a unit's User=root beside its
+ * Group=: a file of that group is accepted too), and hold 1..max printable
+ * characters (trailing white space ignored): the secret goes into an HTTP
+ * header line, so nothing in it may end that line.
  *
  * what names the file in messages ("[console] secret_file", or an option),
  * kind names the secret ("agent secret"). On failure err holds

@@ -4,7 +4,12 @@
 # A Debian 12 chroot for the package tests, made once by debootstrap from
 # Debian's registry and cached as a tarball between runs:
 #   chroot_tarball            path of the cached tarball; builds it if missing
-#   chroot_unpack DIR         a fresh chroot in DIR from the tarball
+#   chroot_launch_tarball     the same plus what livemig-launch depends on
+#                             (libguestfs, libvirt, QEMU's tools): a tarball
+#                             of its own, so the other chroots stay small
+#   chroot_unpack DIR [launch]
+#                             a fresh chroot in DIR from the tarball (the
+#                             launch tarball with "launch")
 #   chroot_mount DIR          /proc, /sys, /dev (bind, for identity, inventory
 #                             and DKMS) and a policy-rc.d that forbids starting
 #                             services (systemd is not PID 1 in a chroot)
@@ -24,16 +29,33 @@ CHROOT_MIRROR=${CHROOT_MIRROR:-http://deb.debian.org/debian}
 # enable); python3-apt: what Ansible's apt module needs on its target
 CHROOT_INCLUDE="systemd,python3-apt,dkms,linux-headers-amd64,make,gcc,kmod,python3,init-system-helpers,ca-certificates,libssl3,libcurl4,libjansson4,libisal2,libudev1,zlib1g,libsystemd0,libmicrohttpd12,libsqlite3-0,adduser,procps"
 CHROOT_TARBALL=$CHROOT_CACHE/bookworm-minbase-v3.tar.gz
+# livemig-launch's Depends: libguestfs0 (which pulls QEMU and supermin),
+# libvirt0, qemu-utils (qemu-img), qemu-system-common (qemu-storage-daemon)
+CHROOT_LAUNCH_INCLUDE="$CHROOT_INCLUDE,libguestfs0,libvirt0,qemu-utils,qemu-system-common,mount"
+# debootstrap does not resolve virtual packages: perl-openssl-abi-3 (of
+# libnet-ssleay-perl, under libguestfs0's icoutils) is perl-openssl-defaults's
+CHROOT_LAUNCH_INCLUDE="$CHROOT_LAUNCH_INCLUDE,perl-openssl-defaults"
+CHROOT_LAUNCH_TARBALL=$CHROOT_CACHE/bookworm-launch-v1.tar.gz
 
 chroot_tarball() {
 	debootstrap_tarball "$CHROOT_TARBALL" "$CHROOT_INCLUDE" "$CHROOT_MIRROR" || return 1
 	echo "$CHROOT_TARBALL"
 }
 
+chroot_launch_tarball() {
+	debootstrap_tarball "$CHROOT_LAUNCH_TARBALL" "$CHROOT_LAUNCH_INCLUDE" "$CHROOT_MIRROR" || return 1
+	echo "$CHROOT_LAUNCH_TARBALL"
+}
+
 chroot_unpack() {
-	local dir=$1
+	local dir=$1 tarball
+	if [ "${2:-}" = launch ]; then
+		tarball=$(chroot_launch_tarball) || return 1
+	else
+		tarball=$(chroot_tarball) || return 1
+	fi
 	mkdir -p "$dir"
-	tar -C "$dir" -xzf "$(chroot_tarball)"
+	tar -C "$dir" -xzf "$tarball"
 	# the tarball's "." is debootstrap's mktemp directory (0700): a root
 	# directory non-root services can traverse, as on a real system
 	chmod 0755 "$dir"

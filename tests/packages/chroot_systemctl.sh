@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # systemctl for a chroot, where systemd is not PID 1 (t_quickstart.sh puts
 # it in the chroot's /usr/local/sbin). start, restart, stop and status do
-# what the unit file says: EnvironmentFile, ExecCondition, ExecStartPre
-# (each line, with the "-" and "+" prefixes),
-# User/Group, StateDirectory, RuntimeDirectory, then ExecStart in the
-# background with its output in /var/log/chroot-units/UNIT.log (the
-# journal's stand-in). Every other command goes to the real systemctl,
+# what the unit file and its drop-ins (UNIT.d/*.conf) say: EnvironmentFile,
+# Environment, ExecCondition, ExecStartPre (each line, with the "-" and "+"
+# prefixes), User/Group, StateDirectory, CacheDirectory, RuntimeDirectory,
+# then ExecStart in the background with its output in
+# /var/log/chroot-units/UNIT.log (the journal's stand-in). Every other
+# command goes to the real systemctl,
 # which works on unit files without systemd (enable, disable, is-enabled).
 # Not honoured: sandboxing, Restart=, Type=notify's readiness (the caller
 # waits for what readiness means for that unit).
@@ -23,9 +24,26 @@ unit_file() {
 	return 1
 }
 
-# the value of KEY= in the unit file (the last one; no continuation lines)
+# the unit file, then its drop-ins in the order systemd reads them: sorted
+# by name, one in /etc hiding one of the same name in /usr/lib (/lib is
+# /usr/lib on a merged-/usr system: each name is listed once)
+unit_files() {
+	f=$(unit_file "$1") || return 1
+	echo "$f"
+	for n in $(ls /usr/lib/systemd/system/"$1".d /lib/systemd/system/"$1".d \
+		/etc/systemd/system/"$1".d 2>/dev/null | grep '\.conf$' | sort -u); do
+		for d in /etc/systemd/system /usr/lib/systemd/system /lib/systemd/system; do
+			[ -f "$d/$1.d/$n" ] && { echo "$d/$1.d/$n"; break; }
+		done
+	done
+}
+
+# the value of KEY= in the unit's files (the last one; no continuation lines)
 key() {
-	sed -n "s/^$1=//p" "$2" | sed -n '$p'
+	k=$1
+	shift
+	# shellcheck disable=SC2086 # the unit's files, one word each
+	sed -n "s/^$k=//p" $* | sed -n '$p'
 }
 
 # a unit's command line, as systemd runs it: $$ is a literal $, $VAR and
@@ -56,7 +74,8 @@ stop_unit() {
 
 start_unit() {
 	name=$1
-	f=$(unit_file "$name.service")
+	unit_file "$name.service" >/dev/null || return 1
+	f=$(unit_files "$name.service" | tr '\n' ' ')
 	user=$(key User "$f")
 	user=${user:-root}
 	group=$(key Group "$f")
@@ -69,21 +88,33 @@ start_unit() {
 		echo "systemctl (chroot): $name: condition failed: ConditionPathExists=$cond" >&2
 		return 0
 	fi
-	for kind in State Runtime; do
+	for kind in State Cache Runtime; do
 		dir=$(key "${kind}Directory" "$f")
 		[ -n "$dir" ] || continue
 		mode=$(key "${kind}DirectoryMode" "$f")
 		base=/var/lib
+		[ "$kind" = Cache ] && base=/var/cache
 		[ "$kind" = Runtime ] && base=/run
+		# as systemd: a directory of another owner (User= changed, by a
+		# drop-in) is given to the unit's user, the whole tree
+		if [ -d "$base/$dir" ] && [ "$(stat -c %U:%G "$base/$dir")" != "$user:$group" ]; then
+			chown -R "$user:$group" "$base/$dir"
+		fi
 		install -d -m "${mode:-0755}" -o "$user" -g "$group" "$base/$dir"
 	done
 	env_setup=:
 	[ -n "$envfile" ] && [ -f "$envfile" ] && env_setup="set -a; . $envfile; set +a"
+	# Environment=VAR=VALUE lines (one variable each; %C is /var/cache)
+	# shellcheck disable=SC2086
+	for e in $(sed -n 's/^Environment=//p' $f | sed 's|%C|/var/cache|g'); do
+		env_setup="$env_setup; export $e"
+	done
 	mkdir -p "$RUN" "$LOGS"
 	# every ExecCondition and ExecStartPre line in order, with systemd's
 	# prefixes: "-" a failure is ignored, "+" full privileges (root)
 	for k in ExecCondition ExecStartPre; do
-		sed -n "s/^$k=//p" "$f" | while IFS= read -r c; do
+		# shellcheck disable=SC2086 # the unit's files, one word each
+		sed -n "s/^$k=//p" $f | while IFS= read -r c; do
 			ignore=0 as_user=$user as_group=$group
 			while :; do
 				case $c in

@@ -3,7 +3,8 @@
 # `make check-packages`: build the .debs (N, and N+1 for the upgrade), lint
 # them, install them into a Debian 12 chroot; build the RPMs, rpmlint them,
 # run their scriptlets with `rpm --root`; the Ansible role against a chroot;
-# docs/quickstart.md followed literally in two chroots.
+# docs/quickstart.md followed literally in two chroots; livemig-launch's
+# packages beside livemig-server's (the staging unit that can launch).
 # The chroot tests wait mostly on disk and DKMS, not on the CPU: they
 # run side by side (each in its own chroot, with its own console), their
 # output printed whole when each ends.
@@ -56,8 +57,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "check-packages: FAIL: needs root (debootstrap, chroot, mounts)" >&2
 	exit 1
 fi
-# the cached chroot first, so that the tests do not race to make it
+# the cached chroots first, so that the tests do not race to make them
 step "chroot tarball" bash -c ". '$HERE/chroot_lib.sh' && chroot_tarball"
+step "launch chroot tarball" bash -c ". '$HERE/chroot_lib.sh' && chroot_launch_tarball"
 step "build .debs" "$HERE/build_deb.sh" "$OUT/deb"
 step "build .debs N+1" "$HERE/build_deb.sh" "$OUT/deb-next" 0.1.0+next1 "$OUT/deb"
 step "lintian" "$HERE/lint_deb.sh" "$OUT/deb"
@@ -67,10 +69,12 @@ background t_quickstart "$HERE/t_quickstart.sh" "$BUILD" "$OUT/deb"
 step "build RPMs" "$HERE/build_rpm.sh" "$OUT/rpm"
 step "build RPMs N+1" "$HERE/build_rpm.sh" "$OUT/rpm-next" 0.1.1 "$OUT/rpm"
 background t_rpm_chroot "$HERE/t_rpm_chroot.sh" "$BUILD" "$OUT"
+background t_launch_chroot "$HERE/t_launch_chroot.sh" "$BUILD" "$OUT"
 collect t_deb_chroot
 collect t_ansible
 collect t_quickstart
 collect t_rpm_chroot
+collect t_launch_chroot
 echo "check-packages: $(($(date +%s) - t0)) s"
 if [ "${#failed[@]}" -ne 0 ]; then
 	echo "check-packages: FAILED: ${failed[*]}" >&2
