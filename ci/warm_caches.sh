@@ -3,7 +3,9 @@
 # Fill the test caches that the long tiers would otherwise fill on CI's
 # critical path: the other releases' kernels, their chroots
 # (tests/kmod/kernels.sh --prepare), and the Debian 12 guest disks of
-# the launch tests (tests/launch/guest_image.sh). Most of it is downloads,
+# the launch tests (tests/launch/guest_image.sh), and the package tests'
+# chroots (tests/packages/chroot_lib.sh: `make check` needs them in
+# check-packages, some 15 minutes after it starts). Most of it is downloads,
 # debootstraps and dpkg runs that wait on the network and the disk, so
 # .ci/run runs this at low priority beside `make check` and waits for it
 # before the tiers that need it. Safe to run again: every step is cached
@@ -29,6 +31,8 @@ step() {
 # the kernels beside the guest disks: both mostly wait on the network
 step kernels tests/kmod/kernels.sh --prepare &
 kernels=$!
+# the package tests' chroots first: make check reaches them soonest
+step package-chroots bash -c '. tests/packages/chroot_lib.sh && chroot_tarball && chroot_launch_tarball' || failed=1
 for v in bios uefi novirtio data; do
 	step "launch-image-$v" tests/launch/guest_image.sh "$v" || failed=1
 done
