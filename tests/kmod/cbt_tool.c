@@ -7,6 +7,11 @@
  *   cbt_tool attach DISK [MIN_SHIFT]   print epoch, block_shift, nr_blocks
  *   cbt_tool info DISK                 key=value lines
  *   cbt_tool snapshot DISK             print "gen=G blocks=N"
+ *   cbt_tool snapwait DISK N           wait until N blocks are marked, then
+ *                                      snapshot at once (as snapshot): the
+ *                                      in-flight tests' SNAPSHOT must land
+ *                                      while a held write is still pending,
+ *                                      so no process start may come between
  *   cbt_tool read DISK [bitmap|extents] [PAGE_BYTES]
  *                                      the frozen generation's dirty blocks,
  *                                      as block numbers on one line
@@ -144,6 +149,26 @@ static int cmd_info(const char *path)
 	       (unsigned long long)in.dirty_blocks,
 	       (unsigned long long)in.frozen_blocks);
 	return 0;
+}
+
+static int cmd_gen(const char *path, unsigned long cmd, const char *name,
+		   const char *genarg);
+
+/* polled, not slept on: the module has no wait for "marked"; bounded for a
+ * hang only (10 min) */
+static int cmd_snapwait(const char *path, unsigned long long want)
+{
+	struct livemig_cbt_info in;
+
+	for (long i = 0; i < 600000; i++) {
+		if (get_info(path, &in))
+			die("INFO");
+		if (in.dirty_blocks >= want)
+			return cmd_gen(path, LIVEMIG_CBT_IOC_SNAPSHOT, "SNAPSHOT", NULL);
+		usleep(1000);
+	}
+	fprintf(stderr, "cbt_tool: %llu blocks never marked on %s\n", want, path);
+	return 1;
 }
 
 static int cmd_gen(const char *path, unsigned long cmd, const char *name,
@@ -606,7 +631,7 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "", *disk = argc > 2 ? argv[2] : NULL;
 
 	if (!disk && strcmp(cmd, "thaw")) {
-		fprintf(stderr, "usage: cbt_tool attach|info|snapshot|read|ack|abort|detach|badioctl|follow|cmpblocks|sgwrite|sgread|freeze|thaw DISK ...\n");
+		fprintf(stderr, "usage: cbt_tool attach|info|snapshot|snapwait|read|ack|abort|detach|badioctl|follow|cmpblocks|sgwrite|sgread|freeze|thaw DISK ...\n");
 		return 2;
 	}
 	cfd = open(LIVEMIG_CBT_DEVICE, O_RDWR | O_CLOEXEC);
@@ -624,6 +649,8 @@ int main(int argc, char **argv)
 		return cmd_info(disk);
 	if (!strcmp(cmd, "snapshot"))
 		return cmd_gen(disk, LIVEMIG_CBT_IOC_SNAPSHOT, "SNAPSHOT", NULL);
+	if (!strcmp(cmd, "snapwait"))
+		return argc > 3 ? cmd_snapwait(disk, strtoull(argv[3], NULL, 0)) : 2;
 	if (!strcmp(cmd, "ack"))
 		return cmd_gen(disk, LIVEMIG_CBT_IOC_ACK, "ACK", argc > 3 ? argv[3] : NULL);
 	if (!strcmp(cmd, "abort"))

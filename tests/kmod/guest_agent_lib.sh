@@ -32,6 +32,11 @@ set -- "$REPO/${LIVEMIG_BUILD:-build}"
 . "$REPO/tests/integration/lib.sh" "$@"
 # shellcheck source=../integration/agent_lib.sh
 . "$REPO/tests/integration/agent_lib.sh"
+# A TCG guest on a busy host may take minutes to start a program (its
+# userland comes over 9p; livemig-staging once printed nothing within lib.sh's
+# 60 s under stress-ng). A wait's bound only decides how long a hang takes to
+# fail, and run.sh bounds each guest test as a whole: 10 min here.
+WAIT_MIN_S=600
 FS=$T/fs
 mkdir -p "$FS"
 # the logs live on the guest's tmpfs: copy them out as they grow, so that a
