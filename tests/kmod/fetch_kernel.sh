@@ -22,7 +22,8 @@
 #                (the package the headers depend on for it), BUILD_DEPS=
 #                (what headers and kbuild need from their release), PACKAGES=
 #                (name=version, space separated)
-# A second run with the same versions downloads nothing.
+# A second run with the same versions downloads nothing; runs for the same
+# SUITE wait for each other.
 set -euo pipefail
 
 QUERIES_ONLY=0
@@ -41,6 +42,12 @@ done
 A=$KCACHE/apt/$SUITE
 K=$KCACHE/kernels/$SUITE
 mkdir -p "$A"/{lists/partial,archives/partial,parts,prefs} "$K/debs"
+# One fetch of a release at a time: two at once (two check-kernels, or a
+# warming beside a tier) rename each other's apt caches away ("Problem
+# renaming the file .../srcpkgcache.bin") and fail. The second waits and
+# finds the first's result.
+exec 9>"$A.lock"
+flock 9
 # rewritten only when they change: a newer mtime makes apt rebuild its caches
 sources="deb [signed-by=$KEYRING] $MIRROR $SUITE main"
 [ "$(cat "$A/sources.list" 2>/dev/null)" = "$sources" ] || echo "$sources" >"$A/sources.list"
