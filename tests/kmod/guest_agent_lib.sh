@@ -112,6 +112,7 @@ st() {
 
 wait_st() {
 	local expr=$1 timeout=${2:-60} i
+	[ "$timeout" -ge "$WAIT_MIN_S" ] || timeout=$WAIT_MIN_S # a bound for hangs only
 	for ((i = 0; i < timeout * 5; i++)); do
 		[ "$(st "$expr" 2>/dev/null)" = true ] && return 0
 		sleep 0.2
@@ -156,15 +157,24 @@ stop_agent_checked() {
 	[ "$rc" -eq 0 ] || die "livemigd exited with $rc after SIGTERM"
 }
 
-# Wait until the module took n more SNAPSHOTs than g0, at most timeout s.
+# Wait until the module took n more SNAPSHOTs than g0. A hang is no new
+# SNAPSHOT for timeout s (at least WAIT_MIN_S), not fewer than n within a
+# fixed time: on a starved TCG guest a round took up to 28 s, so 50 rounds
+# did not fit in 300 s while every round was progressing.
 wait_generations() {
-	local g0=$1 n=$2 timeout=$3 start
-	start=$(date +%s)
-	while [ $(($(generations) - g0)) -lt "$n" ]; do
+	local g0=$1 n=$2 timeout=$3 last now seen
+	[ "$timeout" -ge "$WAIT_MIN_S" ] || timeout=$WAIT_MIN_S
+	seen=$(generations)
+	last=$(date +%s)
+	while [ $((seen - g0)) -lt "$n" ]; do
 		kill -0 "$AGENT_PID" 2>/dev/null || die "livemigd died"
-		if [ $(($(date +%s) - start)) -ge "$timeout" ]; then
+		now=$(generations)
+		if [ "$now" != "$seen" ]; then
+			seen=$now
+			last=$(date +%s)
+		elif [ $(($(date +%s) - last)) -ge "$timeout" ]; then
 			agent_dump
-			die "only $(($(generations) - g0)) of $n SNAPSHOTs in ${timeout}s"
+			die "no SNAPSHOT for ${timeout}s after $((seen - g0)) of $n"
 		fi
 		sleep 0.5
 	done
