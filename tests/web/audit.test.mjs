@@ -12,31 +12,13 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { chromium } from 'playwright-core';
+import { fail, sleep, until } from './wait.mjs';
 
 const E = process.env;
 const base = E.CONSOLE_URL;
 const M3 = E.MACHINE3;
 let passed = 0;
 const ok = (msg) => { passed++; console.log('ok: ' + msg); };
-const fail = (msg) => { throw new Error(msg); };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Every wait is on an event; its bound only decides how long a hang takes
-// to fail.
-async function until(what, fn, timeoutMs = 60000, everyMs = 100) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e.message;
-    }
-    if (Date.now() > end) fail(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await sleep(everyMs);
-  }
-}
 
 // The machine's heartbeat, as its agent sends it once it has paused.
 function heartbeat(state) {

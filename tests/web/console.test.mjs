@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
 import { chromium } from 'playwright-core';
+import { fail, sleep, until } from './wait.mjs';
 import { setup as launchSetup } from './launch.test.mjs';
 
 const E = process.env;
@@ -23,26 +24,6 @@ const M = E.MACHINE;
 const M2 = E.MACHINE2;
 let passed = 0;
 const ok = (msg) => { passed++; console.log('ok: ' + msg); };
-const fail = (msg) => { throw new Error(msg); };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Every wait is on an event; its bound only decides how long a hang takes to
-// fail, so it is generous (a busy machine makes chromium, the agent and the
-// console slow, never wrong).
-async function until(what, fn, timeoutMs = 60000, everyMs = 100) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e.message;
-    }
-    if (Date.now() > end) fail(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await sleep(everyMs);
-  }
-}
 
 const lm = (...args) => execFileSync(E.LIVEMIG, ['--socket', E.ISOCK, ...args], { encoding: 'utf8' });
 const agent = () => JSON.parse(lm('status', '--json'));

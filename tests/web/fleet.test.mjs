@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { chromium } from 'playwright-core';
+import { fail, sleep, until } from './wait.mjs';
 
 const E = process.env;
 const base = E.CONSOLE_URL;
@@ -23,24 +24,6 @@ const RENDER_TARGET_MS = 1000;
 const RENDER_HUNG_MS = 30000;
 let passed = 0;
 const ok = (msg) => { passed++; console.log('ok: ' + msg); };
-const fail = (msg) => { throw new Error(msg); };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Waits are on events; their bounds only decide how long a hang takes to fail.
-async function until(what, fn, timeoutMs = 60000, everyMs = 100) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e.message;
-    }
-    if (Date.now() > end) fail(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await sleep(everyMs);
-  }
-}
 
 // A heartbeat as livemigd sends it (docs/agent-console.md), verified
 // against the test CA; a 429 (the console's heartbeat brake) is retried
