@@ -3,13 +3,15 @@
  * ext4_swap: can EXT4_IOC_MOVE_EXT make ext4 recovery points cheaper than
  * copy-out copy-on-write?  A benchmark and a probe, not a test.
  *
- *     ext4_swap probe DIR                       (DIR on ext4; needs root for +j)
+ *     ext4_swap probe DIR                       (DIR on ext4; root)
  *     ext4_swap bench DIR [MIB [WRITES [ROUNDS]]]   (defaults 1024 1024 3)
  *
  * probe: what MOVE_EXT really does, on small files in DIR: which file keeps
  * which contents, holes and unwritten extents on either side, alignment,
- * open modes, a dirty page in the original, per-file data journaling.
- * Each line says what was tried and what happened.
+ * open modes, a dirty page in the original, per-file data journaling
+ * (chattr +j, which needs CAP_SYS_RESOURCE). Each case prints both files'
+ * extents (LOGICAL+LEN@PHYSICAL, in blocks, "u" = unwritten) before the
+ * move, the ioctl's result, then contents and extents after it.
  *
  * bench: five files of MIB MiB, fully written and synced, one per way; per
  * run WRITES random 64 KiB-aligned 1 MiB overwrites (the same offsets and
@@ -22,7 +24,7 @@
  *   c  swap as first proposed: pwrite the new bytes into a sparse donor at
  *      the same offset, fdatasync the donor per <= 16 MiB, then MOVE_EXT the
  *      ranges from the image (orig) to the donor;
- *   d  swap that keeps the old blocks: fallocate the donor's range (unwritten
+ *   d  swap meant to keep the old blocks: fallocate the donor's range (unwritten
  *      extents), MOVE_EXT it with the image, append a 32-byte record to an
  *      index file; writes held and released after one fdatasync of the index
  *      per <= 16 MiB; then pwrite the new bytes into the image;
@@ -30,7 +32,9 @@
  *      otherwise read each old page synchronously inside the move).
  * Every way ends with fdatasync of the image. Round 1 checks every way: the
  * image must equal plain's, and the point (saved chunks over the image) must
- * equal the image before the run. Prints MiB/s and the ratios to a.
+ * equal the image before the run; "DIFFERS" is printed where it does not (the
+ * finding for c, d, e: the donor's moved blocks read as zeros). Prints MiB/s
+ * and the ratios to a.
  *
  * Build: cc -O2 -std=c11 -Wall -Wextra ext4_swap.c -o ext4_swap -lcrypto
  */
