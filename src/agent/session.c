@@ -39,11 +39,20 @@ int session_open(struct engine *e, char *err, size_t errlen)
 			       LIVEMIG_VERSION, CODEC_MASK_ALL | HELLO_CAP_POINT, BLOCK_SIZE, hd,
 			       (uint16_t)e->ndisks);
 	rc = conn_write(&e->conn, buf, n);
-	if (rc) {
+	if (rc && rc != -EKEYREJECTED) {
 		snprintf(err, errlen, "staging closed the connection during HELLO: %s", strerror(-rc));
 		goto fail;
 	}
-	rc = conn_read_frame(&e->conn, buf, f, 15000, &why);
+	if (!rc)
+		rc = conn_read_frame(&e->conn, buf, f, 15000, &why);
+	if (rc == -EKEYREJECTED) {
+		/* TLS 1.3: the server judges our certificate after our handshake ended */
+		snprintf(err, errlen,
+			 "staging rejected this agent's certificate (%s): the staging server must "
+			 "trust the CA that issued %s, the console's agent CA (livemig-staging --ca)",
+			 e->conn.tls_reason, e->cfg->cert);
+		goto fail;
+	}
 	if (rc) {
 		snprintf(err, errlen, "no WELCOME from staging: %s", why ? why : strerror(-rc));
 		goto fail;

@@ -246,10 +246,33 @@ int conn_peer_fingerprint(struct conn *c, char out[CONN_FINGERPRINT_HEX])
 	return 0;
 }
 
+/* Keep the first queued error's reason in c->tls_reason; 1 if it is an alert
+ * by which the peer refused our certificate. Under c->mu. */
+static int note_tls_reason(struct conn *c)
+{
+	unsigned long e = ERR_peek_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	int alert = e && ERR_GET_LIB(e) == ERR_LIB_SSL ? ERR_GET_REASON(e) - SSL_AD_REASON_OFFSET : -1;
+
+	snprintf(c->tls_reason, sizeof(c->tls_reason), "%s", r ? r : "");
+	switch (alert) {
+	case SSL_AD_BAD_CERTIFICATE:
+	case SSL_AD_UNSUPPORTED_CERTIFICATE:
+	case SSL_AD_CERTIFICATE_REVOKED:
+	case SSL_AD_CERTIFICATE_EXPIRED:
+	case SSL_AD_CERTIFICATE_UNKNOWN:
+	case SSL_AD_UNKNOWN_CA:
+	case SSL_AD_CERTIFICATE_REQUIRED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* One SSL call under the lock; returns bytes moved, or 0 and the poll event to wait for. */
 static int ssl_io(struct conn *c, int writing, void *buf, size_t len, size_t *moved, short *wait_for)
 {
-	int rc, e;
+	int rc, e, cert_rejected = 0;
 
 	pthread_mutex_lock(&c->mu);
 	if (writing)
@@ -257,6 +280,8 @@ static int ssl_io(struct conn *c, int writing, void *buf, size_t len, size_t *mo
 	else
 		rc = SSL_read_ex(c->ssl, buf, len, moved);
 	e = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, rc);
+	if (e == SSL_ERROR_SSL)
+		cert_rejected = note_tls_reason(c);
 	if (e != SSL_ERROR_NONE)
 		ERR_clear_error();
 	pthread_mutex_unlock(&c->mu);
@@ -274,7 +299,7 @@ static int ssl_io(struct conn *c, int writing, void *buf, size_t len, size_t *mo
 	case SSL_ERROR_ZERO_RETURN:
 		return -ECONNRESET;
 	default:
-		return -EPIPE;
+		return cert_rejected ? -EKEYREJECTED : -EPIPE;
 	}
 }
 

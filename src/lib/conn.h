@@ -23,6 +23,9 @@ struct conn {
 	pthread_mutex_t mu;
 	atomic_int closing;
 	uint64_t bytes_out; /* TLS payload bytes written, for throughput figures */
+	/* OpenSSL's reason for the last failed read or write ("" if none): the
+	 * peer's alert, for a message that says why it hung up */
+	char tls_reason[96];
 };
 
 /* "what: <OpenSSL's first queued error>" into err, clearing OpenSSL's queue. */
@@ -47,6 +50,10 @@ int conn_peer_name(struct conn *c, char *out, size_t n);
 #define CONN_FINGERPRINT_HEX 65
 int conn_peer_fingerprint(struct conn *c, char out[CONN_FINGERPRINT_HEX]);
 
+/* conn_write, conn_read, conn_read_frame: 0 or -errno; -EKEYREJECTED when
+ * the peer refused our certificate with a TLS alert (TLS 1.3 clients learn
+ * it only at their first read or write after the handshake), -EPIPE for
+ * other TLS failures; c->tls_reason says which. */
 int conn_write(struct conn *c, const void *buf, size_t len);
 /* Read exactly len bytes; -ECONNRESET on EOF, -ETIMEDOUT after timeout_ms
  * without progress (negative timeout: wait forever). */

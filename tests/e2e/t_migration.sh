@@ -145,6 +145,8 @@ echo 'operator-password' | admin create-user acme alice --role operator >/dev/nu
 TOKEN=$(admin create-token acme 2>/dev/null) || die "create-token"
 admin add-staging st1 >"$T/st1.secret" 2>"$T/add.err" || die "add-staging: $(cat "$T/add.err")"
 chmod 600 "$T/st1.secret"
+# staging trusts the agents' certificates that the console issues
+AGENT_CA=$CONSOLE_CA/ca.pem
 start_staging --console "https://127.0.0.1:$CONSOLE_PORT" --console-ca "$SERVER_CA" \
 	--console-credential "$T/st1.secret" --console-interval 1s \
 	--launch-driver libvirt --launch-uri "$LIBVIRT_URI" --launch-nic user --launch-timeout "$BOOT_TIMEOUT"

@@ -3,7 +3,8 @@
 # Faults on the path to staging, each ending with a replica identical to the
 # source: staging killed with SIGKILL mid-mirror and mid change copy (the agent
 # reconnects with backoff and resends what was not acknowledged), and the
-# connection reset mid-stream by a proxy that dies.
+# connection reset mid-stream by a proxy that dies. And an agent whose
+# certificate staging does not trust says so, with the remedy.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$TESTS/agent_lib.sh"
 need_root
@@ -75,4 +76,23 @@ assert_same "$dev2" "$(replica reset d0)" "three connection resets mid-stream"
 grep -q "connection to staging lost\|sending to staging failed" "$AGENT_LOG" ||
 	die "the agent did not report the lost connection"
 pass "the agent logged the lost connection"
+stop_agent
+
+# --- a certificate staging does not trust: TLS 1.3 lets the agent finish its
+# handshake before staging judges the certificate, so the refusal arrives as
+# an alert at the agent's first read; the agent must name it, not "Broken pipe"
+make_ca "other CA" "$T/other-ca"
+make_cert "$T/other-ca" stranger "$T/stranger"
+write_agent_config stranger "$dev2"
+sed -i "s|^cert = .*|cert = $T/stranger.pem|; s|^key = .*|key = $T/stranger.key|" "$T/stranger.conf"
+start_agent stranger
+wait_for_log "$AGENT_LOG" "staging rejected this agent's certificate" 60 ||
+	die "no reason for the refused certificate: $(sed -n '$p' "$AGENT_LOG")"
+line=$(grep -m1 "staging rejected this agent's certificate" "$AGENT_LOG")
+has_line -F "(tlsv1 alert unknown ca)" <<<"$line" || die "the alert is not named: $line"
+has_line -F "must trust the CA that issued $T/stranger.pem" <<<"$line" || die "no remedy: $line"
+err=$(status_get "s['staging']['last_error']")
+has_line -F "staging rejected this agent's certificate" <<<"$err" || die "livemig status: $err"
+[ ! -e "$STAGING_STORE/stranger" ] || die "staging made a store for the refused agent"
+pass "a certificate from another CA: the agent says staging rejected it (tlsv1 alert unknown ca) and what staging must trust, in its log and status"
 stop_agent
