@@ -112,6 +112,12 @@ static int handshake(struct conn *c, int server, int timeout_ms, char *err, size
 			else if (!server && SSL_get_verify_result(c->ssl) != X509_V_OK)
 				snprintf(err, errlen, "server certificate rejected: %s",
 					 X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
+			else if (server && SSL_get_verify_result(c->ssl) != X509_V_OK)
+				/* the usual cause: an agent registered with another console */
+				snprintf(err, errlen,
+					 "client certificate rejected (certificate verify failed): %s; "
+					 "agents need a certificate from the CA this server trusts (--ca)",
+					 X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
 			else
 				tls_error(err, errlen, "TLS handshake failed");
 			ERR_clear_error();
