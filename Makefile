@@ -50,7 +50,7 @@ endif
 AGENT_PKGS   := openssl jansson libisal libcurl libsystemd
 CLI_PKGS     := openssl jansson libcurl libudev
 STAGING_PKGS := openssl jansson libisal libcurl zlib libmicrohttpd
-CONSOLE_PKGS := openssl jansson libmicrohttpd sqlite3
+CONSOLE_PKGS := openssl jansson libmicrohttpd sqlite3 libpq
 LIB_TEST_PKGS  := openssl jansson libisal zlib
 HOST_TEST_PKGS := openssl jansson libcurl libudev
 ALL_PKGS := $(sort $(AGENT_PKGS) $(CLI_PKGS) $(STAGING_PKGS) $(CONSOLE_PKGS) $(LIB_TEST_PKGS))
@@ -63,6 +63,7 @@ lib_libsystemd := -lsystemd
 lib_libudev := -ludev
 lib_libmicrohttpd := -lmicrohttpd
 lib_sqlite3 := -lsqlite3
+lib_libpq := -lpq
 lib_zlib := -lz
 pkg_libs = $(or $(shell pkg-config --libs $(1) 2>/dev/null),$(foreach p,$(1),$(lib_$(p))))
 AGENT_LIBS   := $(call pkg_libs,$(AGENT_PKGS))
@@ -305,10 +306,12 @@ check: deps-test
 
 # Static checks: no pipeline of the scripts ends in a reader that stops
 # before its writer (a SIGPIPE race under pipefail); the pictures in docs/
-# are what their Graphviz sources make.
+# are what their Graphviz sources make; the console calls its database
+# engines only through db.h.
 check-lint:
 	$(Q)tests/lint/pipe_readers.py
 	$(Q)tests/lint/diagrams.sh
+	$(Q)tests/lint/db_engines.sh
 
 # The pictures in docs/diagrams, from their Graphviz sources.
 diagrams:

@@ -87,7 +87,7 @@ static void handle(struct http_server *s, struct MHD_Connection *conn, const cha
 	/* A handler that returned with a transaction open has a bug; do not
 	 * let it commit by accident when the connection closes. */
 	db_rollback(rq.db);
-	sqlite3_close(rq.db);
+	db_close(rq.db);
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *rp)

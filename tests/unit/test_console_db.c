@@ -20,7 +20,7 @@
 
 struct fixture {
 	char path[64];
-	sqlite3 *db;
+	struct db *db;
 };
 
 static int setup(void **state)
@@ -45,30 +45,30 @@ static int teardown(void **state)
 static void test_migrations(void **state)
 {
 	struct fixture *f = *state;
-	sqlite3 *db2;
+	struct db *db2;
 	char err[256] = "";
 	int v = -1;
 
-	assert_int_equal(db_user_version(f->db, &v), 0);
+	assert_int_equal(db_version_get(f->db, &v), 0);
 	assert_int_equal(v, db_schema_version);
 	/* migrating again is a no-op */
 	assert_int_equal(db_migrate(f->db, err, sizeof(err)), 0);
 	/* handlers open without migrating, and check the version */
 	assert_int_equal(db_open_ready(f->path, &db2, err, sizeof(err)), 0);
-	sqlite3_close(db2);
+	db_close(db2);
 	/* a database from a newer program is refused, not damaged */
-	assert_int_equal(db_exec(f->db, "PRAGMA user_version = 99"), 0);
+	assert_int_equal(db_version_set(f->db, 99), 0);
 	assert_int_equal(db_migrate(f->db, err, sizeof(err)), -EPROTO);
 	assert_non_null(strstr(err, "newer"));
 	assert_int_equal(db_open_ready(f->path, &db2, err, sizeof(err)), -EPROTO);
-	assert_int_equal(db_user_version(f->db, &v), 0);
+	assert_int_equal(db_version_get(f->db, &v), 0);
 	assert_int_equal(v, 99);
-	assert_int_equal(db_exec(f->db, "PRAGMA user_version = 1"), 0);
+	assert_int_equal(db_version_set(f->db, 1), 0);
 }
 
 static void test_missing_file(void **state)
 {
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	char err[256];
 
 	(void)state;
@@ -138,7 +138,7 @@ static void test_created_private(void **state)
 	char dir[] = "/tmp/test_console_db.XXXXXX", path[80], err[256];
 	mode_t old = umask(022);
 	struct stat st;
-	sqlite3 *db;
+	struct db *db;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
