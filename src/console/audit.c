@@ -57,13 +57,18 @@ int audit_write(struct db *db, const struct audit_who *w, const struct audit_rec
 	return rc == DB_DONE ? 0 : db_err(db, rc, "writing an audit record");
 }
 
+/* account_id equals ?1, NULL included (bind_ref binds 0 as NULL); SQLite's
+ * `IS ?1` is not PostgreSQL's, nor are indexes used for IS NOT DISTINCT
+ * FROM there */
+#define ACCOUNT_IS_1 "(account_id = ?1 OR (?1 IS NULL AND account_id IS NULL))"
+
 /* All but the newest ret->keep records of one account (0: console-wide). */
 static int prune_count(struct db *db, int64_t account_id, int64_t keep, int64_t *removed)
 {
 	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
-			    "DELETE FROM audit_log WHERE account_id IS ?1 AND id <= (SELECT id FROM"
-			    " audit_log WHERE account_id IS ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
+			    "DELETE FROM audit_log WHERE " ACCOUNT_IS_1 " AND id <= (SELECT id FROM"
+			    " audit_log WHERE " ACCOUNT_IS_1 " ORDER BY id DESC LIMIT 1 OFFSET ?2)");
 
 	if (rc)
 		return rc;
@@ -99,13 +104,15 @@ int audit_prune(struct db *db, int64_t account_id, const struct audit_retention 
 		rc = prune_count(db, account_id, ret->keep, &n);
 	} else {
 		/* every account holding records, and the console-wide ones (0) */
-		rc = db_prepare(db, &st, "SELECT DISTINCT IFNULL(account_id, 0) FROM audit_log");
+		rc = db_prepare(db, &st, "SELECT DISTINCT COALESCE(account_id, 0) FROM audit_log");
 		if (rc)
 			return rc;
 		while (count < (int)(sizeof(ids) / sizeof(ids[0])) &&
 		       (rc = db_step(st)) == DB_ROW)
 			ids[count++] = db_column_int64(st, 0);
 		db_finalize(st);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return db_err(db, rc, "listing the audit log's accounts");
 		rc = 0;
 		for (int i = 0; !rc && i < count; i++)
 			rc = prune_count(db, ids[i], ret->keep, &n);
@@ -146,10 +153,12 @@ int audit_list_json(struct db *db, const struct audit_query *q, json_t **out, in
 			" m.machine_id, l.target, l.detail FROM audit_log l"
 			" LEFT JOIN accounts a ON a.id = l.account_id"
 			" LEFT JOIN machines m ON m.id = l.machine_ref"
-			" WHERE l.account_id IS ?1 AND (?2 = 0 OR l.machine_ref = ?2)"
-			" AND (?3 IS NULL OR l.actor = ?3)"
-			" AND (?4 IS NULL OR (?5 AND substr(l.action, 1, length(?4)) = ?4)"
-			"      OR (NOT ?5 AND l.action = ?4))"
+			" WHERE (l.account_id = ?1 OR (?1 IS NULL AND l.account_id IS NULL))"
+			" AND (?2 = 0 OR l.machine_ref = ?2)"
+			" AND (CAST(?3 AS TEXT) IS NULL OR l.actor = ?3)"
+			" AND (CAST(?4 AS TEXT) IS NULL"
+			"      OR (?5 <> 0 AND substr(l.action, 1, length(?4)) = ?4)"
+			"      OR (?5 = 0 AND l.action = ?4))"
 			" AND (?6 = 0 OR l.at >= ?6) AND (?7 = 0 OR l.at < ?7)"
 			" AND (?8 = 0 OR l.id < ?8)"
 			" ORDER BY l.id DESC LIMIT ?9");

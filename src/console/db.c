@@ -104,7 +104,18 @@ int db_exec(struct db *db, const char *sql)
 int db_prepare(struct db *db, struct db_stmt **st, const char *sql)
 {
 	*st = NULL;
-	return db->ops->prepare(db, st, sql);
+	return db->ops->prepare(db, st, sql, 0);
+}
+
+int db_prepare_insert(struct db *db, struct db_stmt **st, const char *sql)
+{
+	*st = NULL;
+	return db->ops->prepare(db, st, sql, 1);
+}
+
+int64_t db_inserted_id(struct db_stmt *st)
+{
+	return st->inserted_id;
 }
 
 void db_finalize(struct db_stmt *st)

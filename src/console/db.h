@@ -65,6 +65,12 @@ void db_rollback(struct db *db);
 /* One or more statements without parameters. 0 or -errno. */
 int db_exec(struct db *db, const char *sql);
 int db_prepare(struct db *db, struct db_stmt **st, const char *sql);
+/* An INSERT into a table keyed by an `id` column, when the caller needs
+ * the new row's id: SQLite has it from last_insert_rowid, PostgreSQL from
+ * the RETURNING id this appends. db_step answers DB_DONE as for any
+ * INSERT; then db_inserted_id has the id. */
+int db_prepare_insert(struct db *db, struct db_stmt **st, const char *sql);
+int64_t db_inserted_id(struct db_stmt *st);
 void db_finalize(struct db_stmt *st);
 /* Parameters count from 1. The value is copied. A failure (out of memory,
  * no such parameter) is reported by the next db_step. */

@@ -22,7 +22,8 @@ struct db_ops {
 	int (*commit)(struct db *db);
 	void (*rollback)(struct db *db);
 	int (*exec)(struct db *db, const char *sql);
-	int (*prepare)(struct db *db, struct db_stmt **st, const char *sql);
+	/* want_id: an INSERT whose new id db_inserted_id returns */
+	int (*prepare)(struct db *db, struct db_stmt **st, const char *sql, int want_id);
 	void (*finalize)(struct db_stmt *st);
 	void (*bind_int64)(struct db_stmt *st, int i, int64_t v);
 	void (*bind_text)(struct db_stmt *st, int i, const char *s);
@@ -42,6 +43,7 @@ struct db {
 
 struct db_stmt {
 	struct db *db;
+	int64_t inserted_id; /* set by the engine's step, for db_prepare_insert */
 };
 
 int db_sqlite_open(const char *path, int create, struct db **out, char *err, size_t errlen);

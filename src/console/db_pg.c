@@ -51,6 +51,7 @@ struct pg_stmt {
 	char **vals;       /* owned; NULL: SQL NULL */
 	Oid *types;        /* 0: let the server infer it from the context */
 	int bind_err;      /* -errno of the first failed bind */
+	int want_id;       /* db_prepare_insert: RETURNING id appended */
 	PGresult *res;     /* NULL until the first step */
 	int row, nrows;
 };
@@ -207,14 +208,19 @@ static void pg_rollback(struct db *db)
 		PQclear(PQexec(D(db)->c, "ROLLBACK"));
 }
 
-static int pg_prepare(struct db *db, struct db_stmt **out, const char *sql)
+static int pg_prepare(struct db *db, struct db_stmt **out, const char *sql, int want_id)
 {
 	struct pg_stmt *s = calloc(1, sizeof(*s));
+	char *with_id = NULL;
 
 	if (!s)
 		return -ENOMEM;
 	s->st.db = db;
-	s->sql = db_pg_placeholders(sql, &s->nparams);
+	s->want_id = want_id;
+	if (want_id && asprintf(&with_id, "%s RETURNING id", sql) < 0)
+		with_id = NULL;
+	s->sql = want_id && !with_id ? NULL : db_pg_placeholders(with_id ? with_id : sql, &s->nparams);
+	free(with_id);
 	if (s->sql && s->nparams) {
 		s->vals = calloc((size_t)s->nparams, sizeof(*s->vals));
 		s->types = calloc((size_t)s->nparams, sizeof(*s->types));
@@ -313,6 +319,12 @@ static int pg_step(struct db_stmt *st)
 			d->changes = strtoll(PQcmdTuples(s->res), NULL, 10);
 		s->nrows = status == PGRES_TUPLES_OK ? PQntuples(s->res) : 0;
 		s->row = -1;
+		if (s->want_id) {
+			/* an INSERT's own answer: no row for the caller */
+			if (s->nrows == 1)
+				st->inserted_id = strtoll(PQgetvalue(s->res, 0, 0), NULL, 10);
+			s->nrows = 0;
+		}
 	}
 	if (s->row + 1 < s->nrows) {
 		s->row++;

@@ -28,6 +28,7 @@ struct sq_stmt {
 	struct db_stmt st; /* first */
 	sqlite3_stmt *h;
 	int bind_rc;       /* the first failed bind, reported by step */
+	int want_id;       /* db_prepare_insert */
 };
 
 static sqlite3 *H(struct db *db)
@@ -134,7 +135,7 @@ static void sq_rollback(struct db *db)
 
 static const struct db_ops sq_ops;
 
-static int sq_prepare(struct db *db, struct db_stmt **out, const char *sql)
+static int sq_prepare(struct db *db, struct db_stmt **out, const char *sql, int want_id)
 {
 	struct sq_stmt *s = calloc(1, sizeof(*s));
 	int rc;
@@ -147,6 +148,7 @@ static int sq_prepare(struct db *db, struct db_stmt **out, const char *sql)
 		return sq_fail(db, rc, sql);
 	}
 	s->st.db = db;
+	s->want_id = want_id;
 	*out = &s->st;
 	return 0;
 }
@@ -187,8 +189,11 @@ static int sq_step(struct db_stmt *st)
 	rc = sqlite3_step(S(st)->h);
 	if (rc == SQLITE_ROW)
 		return DB_ROW;
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE) {
+		if (S(st)->want_id)
+			st->inserted_id = (int64_t)sqlite3_last_insert_rowid(H(st->db));
 		return DB_DONE;
+	}
 	return sq_errno(rc);
 }
 

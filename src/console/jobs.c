@@ -49,9 +49,9 @@ int job_create_on(struct db *db, int64_t machine_ref, int64_t staging_ref, const
 
 	if (!text)
 		return -ENOMEM;
-	rc = db_prepare(db, &st,
-			"INSERT INTO staging_jobs (machine_ref, kind, params, owner, state, created_at,"
-			" staging_ref) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id");
+	rc = db_prepare_insert(db, &st,
+			       "INSERT INTO staging_jobs (machine_ref, kind, params, owner, state,"
+			       " created_at, staging_ref) VALUES (?, ?, ?, ?, ?, ?, ?)");
 	if (rc) {
 		free(text);
 		return rc;
@@ -65,11 +65,11 @@ int job_create_on(struct db *db, int64_t machine_ref, int64_t staging_ref, const
 	if (staging_ref)
 		db_bind_int64(st, 7, staging_ref);
 	rc = db_step(st);
-	if (rc == DB_ROW)
-		*id = db_column_int64(st, 0);
+	if (rc == DB_DONE)
+		*id = db_inserted_id(st);
 	db_finalize(st);
 	free(text);
-	return rc == DB_ROW ? 0 : db_err(db, rc, "queueing a job");
+	return rc == DB_DONE ? 0 : db_err(db, rc, "queueing a job");
 }
 
 static json_t *doc_or_null(struct db_stmt *st, int col)
@@ -245,7 +245,7 @@ static int job_report(struct db *db, int64_t staging_ref, const json_t *r, int64
 	 * (a resent sync) changes nothing */
 	rc = db_prepare(db, &st,
 			"UPDATE staging_jobs SET state = ?1, started_at = COALESCE(started_at, ?2),"
-			" ended_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, result = ?4, error = ?5"
+			" ended_at = CASE WHEN ?3 <> 0 THEN ?2 ELSE NULL END, result = ?4, error = ?5"
 			" WHERE id = ?6 AND staging_ref = ?7 AND state IN ('delivered', 'running')");
 	if (rc) {
 		free(result_text);

@@ -132,8 +132,8 @@ static int stored_on(struct db *db, int64_t staging_ref, int64_t machine_ref, in
 	int rc = db_prepare(db, &st,
 			    "INSERT INTO staging_machines (staging_ref, machine_ref, reported_at,"
 			    " points_digest) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (staging_ref, machine_ref)"
-			    " DO UPDATE SET reported_at = ?3,"
-			    " points_digest = CASE WHEN ?5 THEN points_digest ELSE ?4 END");
+			    " DO UPDATE SET reported_at = ?3, points_digest = CASE WHEN ?5 <> 0"
+			    " THEN staging_machines.points_digest ELSE ?4 END");
 
 	if (rc)
 		return rc;

@@ -28,9 +28,9 @@ int token_create(struct db *db, int64_t account_id, const char *label, int64_t e
 	if (rc)
 		return rc;
 	secret_hash(secret, hash);
-	rc = db_prepare(db, &st,
-			"INSERT INTO tokens (account_id, secret_hash, label, created_at, expires_at,"
-			" max_uses, uses) VALUES (?, ?, ?, ?, ?, ?, 0) RETURNING id");
+	rc = db_prepare_insert(db, &st,
+			       "INSERT INTO tokens (account_id, secret_hash, label, created_at,"
+			       " expires_at, max_uses, uses) VALUES (?, ?, ?, ?, ?, ?, 0)");
 	if (rc)
 		return rc;
 	db_bind_int64(st, 1, account_id);
@@ -40,10 +40,10 @@ int token_create(struct db *db, int64_t account_id, const char *label, int64_t e
 	bind_opt(st, 5, expires_at);
 	bind_opt(st, 6, max_uses);
 	rc = db_step(st);
-	if (rc == DB_ROW)
-		*id = db_column_int64(st, 0);
+	if (rc == DB_DONE)
+		*id = db_inserted_id(st);
 	db_finalize(st);
-	return rc == DB_ROW ? 0 : db_err(db, rc, "creating a token");
+	return rc == DB_DONE ? 0 : db_err(db, rc, "creating a token");
 }
 
 #define TOKEN_COLS "id, account_id, created_at, expires_at, max_uses, uses, revoked_at"
