@@ -126,7 +126,7 @@ LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
 .PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points deps-launch check-launch deps-e2e check-e2e \
-	check check-lint diagrams check-unit check-fuzz check-integration check-web check-sanitized check-packages check-quickstart check-stress \
+	check check-lint diagrams check-unit check-fuzz check-integration check-console-pg check-web check-sanitized check-packages check-quickstart check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
 # a unit test's object outlives its link: no recompiling on the next run
@@ -299,7 +299,7 @@ endif
 
 # ---- tests ----
 check: deps-test
-	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-lint check-unit check-fuzz check-integration check-kmod check-packages
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-lint check-unit check-fuzz check-integration check-console-pg check-kmod check-packages
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-web
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 SANITIZE=1 check-sanitized
 	@echo "make check: all tiers passed"
@@ -325,6 +325,16 @@ check-fuzz: $(FUZZ_BINS)
 
 check-integration: $(PROGRAMS)
 	$(Q)tests/integration/run.sh $(O)
+
+# The console's tests that touch its database, on PostgreSQL 15 instead of
+# SQLite: a scratch cluster (tests/with_postgresql.sh) for the unit tests
+# that open a database and the console's integration tests; each test
+# makes its own database on it (docs/console-database.md).
+CONSOLE_DB_UNIT := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,\
+	$(shell grep -l console_test_db.h tests/unit/test_console_*.c))
+check-console-pg: $(CONSOLE_DB_UNIT) $(PROGRAMS)
+	$(Q)tests/with_postgresql.sh sh -c 'tests/run-unit.sh $(CONSOLE_DB_UNIT) && \
+		ONLY="$${ONLY:-^t_console_}" tests/integration/run.sh $(O)'
 
 # The console's web page in Debian's chromium, driven by playwright-core
 # (npm, pinned in tests/web/package-lock.json), against real programs.
