@@ -50,6 +50,14 @@ int db_migrate(struct db *db, char *err, size_t errlen);
 /* db_open + check the schema is current (the server migrates at start;
  * request handlers only check). */
 int db_open_ready(const char *target, struct db **out, char *err, size_t errlen);
+/* A connection for one HTTP request, from a thread that serves many.
+ * PostgreSQL: the thread keeps its connection between requests (a new one
+ * starts a server process), checked at the current schema each time and
+ * made anew when that fails; closed when the thread ends. SQLite: a new
+ * connection each time, opening one costs microseconds. db_release ends
+ * the request: a transaction left open is rolled back, never committed. */
+int db_open_request(const char *target, struct db **out, char *err, size_t errlen);
+void db_release(struct db *db);
 /* The number of migrations applied (SQLite: PRAGMA user_version;
  * PostgreSQL: the schema_version table; 0 on an empty database). */
 int db_version_get(struct db *db, int *out);

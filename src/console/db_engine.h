@@ -11,6 +11,7 @@
 
 struct db_ops {
 	enum db_engine engine;
+	int kept_per_thread; /* db_open_request keeps connections (db_thread.c) */
 	void (*close)(struct db *db);
 	/* once per migrate run, outside any transaction (SQLite: WAL mode) */
 	int (*migrate_prepare)(struct db *db, char *err, size_t errlen);

@@ -376,6 +376,7 @@ static const char *pg_errmsg(struct db *db)
 
 static const struct db_ops pg_ops = {
 	.engine = DB_ENGINE_POSTGRESQL,
+	.kept_per_thread = 1,
 	.close = pg_close,
 	.migrate_prepare = pg_migrate_prepare,
 	.migrate_exec = pg_migrate_exec,
