@@ -15,6 +15,7 @@
  *    bounded (LIMIT, one machine's rows);
  *  - the schema version is a one-row table, schema_version.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -418,10 +419,18 @@ int db_pg_open(const char *uri, struct db **out, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
-		/* libpq's message names host and port, never the password */
+		char *o = err;
+
+		/* libpq's message names host and port, never the password; its
+		 * lines (the second one has the remedy) become one */
 		snprintf(err, errlen, "cannot connect to PostgreSQL database %s: %s", PQdb(c),
 			 PQerrorMessage(c));
-		err[strcspn(err, "\n")] = '\0';
+		for (const char *p = err; *p; p++)
+			if (!isspace((unsigned char)*p))
+				*o++ = *p;
+			else if (o > err && o[-1] != ' ' && p[1] && !isspace((unsigned char)p[1]))
+				*o++ = ' ';
+		*o = '\0';
 		PQfinish(c);
 		return -ENOENT;
 	}
