@@ -192,10 +192,17 @@ static int pg_version_set(struct db *db, int version)
 	return pg_run(db, sql, "writing the schema version");
 }
 
+static void pg_rollback(struct db *db);
+
 static int pg_begin(struct db *db)
 {
-	return pg_run(db, "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITERS_LOCK ")",
-		      "taking the writers' lock");
+	int rc = pg_run(db, "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITERS_LOCK ")",
+			"taking the writers' lock");
+
+	/* not had in time: no transaction left open behind the error */
+	if (rc)
+		pg_rollback(db);
+	return rc;
 }
 
 static int pg_commit(struct db *db)
