@@ -50,7 +50,7 @@ endif
 AGENT_PKGS   := openssl jansson libisal libcurl libsystemd
 CLI_PKGS     := openssl jansson libcurl libudev
 STAGING_PKGS := openssl jansson libisal libcurl zlib libmicrohttpd
-CONSOLE_PKGS := openssl jansson libmicrohttpd sqlite3
+CONSOLE_PKGS := openssl jansson libmicrohttpd sqlite3 libpq
 LIB_TEST_PKGS  := openssl jansson libisal zlib
 HOST_TEST_PKGS := openssl jansson libcurl libudev
 ALL_PKGS := $(sort $(AGENT_PKGS) $(CLI_PKGS) $(STAGING_PKGS) $(CONSOLE_PKGS) $(LIB_TEST_PKGS))
@@ -63,6 +63,7 @@ lib_libsystemd := -lsystemd
 lib_libudev := -ludev
 lib_libmicrohttpd := -lmicrohttpd
 lib_sqlite3 := -lsqlite3
+lib_libpq := -lpq
 lib_zlib := -lz
 pkg_libs = $(or $(shell pkg-config --libs $(1) 2>/dev/null),$(foreach p,$(1),$(lib_$(p))))
 AGENT_LIBS   := $(call pkg_libs,$(AGENT_PKGS))
@@ -125,7 +126,7 @@ LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
 .PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-ext4-swap deps-launch check-launch deps-e2e check-e2e \
-	check check-lint diagrams check-unit check-fuzz check-integration check-web check-sanitized check-packages check-quickstart check-stress \
+	check check-lint diagrams check-unit check-fuzz check-integration check-console-pg check-web check-sanitized check-packages check-quickstart check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
 # a unit test's object outlives its link: no recompiling on the next run
@@ -298,17 +299,19 @@ endif
 
 # ---- tests ----
 check: deps-test
-	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-lint check-unit check-fuzz check-integration check-kmod check-packages
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-lint check-unit check-fuzz check-integration check-console-pg check-kmod check-packages
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-web
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 SANITIZE=1 check-sanitized
 	@echo "make check: all tiers passed"
 
 # Static checks: no pipeline of the scripts ends in a reader that stops
 # before its writer (a SIGPIPE race under pipefail); the pictures in docs/
-# are what their Graphviz sources make.
+# are what their Graphviz sources make; the console calls its database
+# engines only through db.h.
 check-lint:
 	$(Q)tests/lint/pipe_readers.py
 	$(Q)tests/lint/diagrams.sh
+	$(Q)tests/lint/db_engines.sh
 
 # The pictures in docs/diagrams, from their Graphviz sources.
 diagrams:
@@ -322,6 +325,18 @@ check-fuzz: $(FUZZ_BINS)
 
 check-integration: $(PROGRAMS)
 	$(Q)tests/integration/run.sh $(O)
+
+# The console's tests that touch its database, on PostgreSQL 15 instead of
+# SQLite: a scratch cluster (tests/with_postgresql.sh) for the unit tests
+# that open a database and the integration tests of the console, of the
+# agent's heartbeats and cutover through it and of staging's syncs and
+# launch jobs with it; each test makes its own database on it
+# (docs/console-database.md).
+CONSOLE_DB_UNIT := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,\
+	$(shell grep -l console_test_db.h tests/unit/test_console_*.c))
+check-console-pg: $(CONSOLE_DB_UNIT) $(PROGRAMS)
+	$(Q)tests/with_postgresql.sh sh -c 'tests/run-unit.sh $(CONSOLE_DB_UNIT) && \
+		ONLY="$${ONLY:-^t_(console_|agent_console$$|agent_lifecycle$$|staging_console$$|staging_launch$$)}" tests/integration/run.sh $(O)'
 
 # The console's web page in Debian's chromium, driven by playwright-core
 # (npm, pinned in tests/web/package-lock.json), against real programs.

@@ -6,7 +6,7 @@
 # Usage: ci/deps.sh build|test|bench|launch|e2e
 set -eu
 
-build="build-essential pkg-config libsystemd-dev libssl-dev zlib1g-dev libjansson-dev libisal-dev libcurl4-openssl-dev libudev-dev libmicrohttpd-dev libsqlite3-dev"
+build="build-essential pkg-config libsystemd-dev libssl-dev zlib1g-dev libjansson-dev libisal-dev libcurl4-openssl-dev libudev-dev libmicrohttpd-dev libsqlite3-dev libpq-dev"
 test_extra="libcmocka-dev clang libclang-rt-14-dev openssl python3 util-linux socat procps e2fsprogs sqlite3 curl fdisk jq iproute2 stress-ng"
 # the man pages are formatted with man-db's man (t_man_pages.sh)
 test_extra="$test_extra man-db"
@@ -17,6 +17,9 @@ test_extra="$test_extra $points_extra"
 bench_extra="$bench_extra $points_extra"
 # /metrics is checked with promtool (in Debian's prometheus package)
 test_extra="$test_extra prometheus"
+# the console's database tests on PostgreSQL 15: a scratch cluster made with
+# initdb/pg_ctl (tests/with_postgresql.sh, make check-console-pg)
+test_extra="$test_extra postgresql-15"
 # the pictures in docs/diagrams are checked against their Graphviz sources
 test_extra="$test_extra graphviz"
 # the kernel module is built with DKMS against Debian's kernel and tested in QEMU

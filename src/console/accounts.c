@@ -27,96 +27,96 @@ int user_name_valid(const char *name)
 	return 1;
 }
 
-static int account_row(sqlite3 *db, sqlite3_stmt *st, struct account *out)
+static int account_row(struct db *db, struct db_stmt *st, struct account *out)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return -ENOENT;
-	if (rc != SQLITE_ROW)
+	if (rc != DB_ROW)
 		return db_err(db, rc, "reading an account");
-	out->id = sqlite3_column_int64(st, 0);
+	out->id = db_column_int64(st, 0);
 	snprintf(out->name, sizeof(out->name), "%s", db_text(st, 1));
-	out->licenses = sqlite3_column_int64(st, 2);
+	out->licenses = db_column_int64(st, 2);
 	return 0;
 }
 
-int account_find(sqlite3 *db, const char *name, struct account *out)
+int account_find(struct db *db, const char *name, struct account *out)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "SELECT id, name, licenses FROM accounts WHERE name = ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, name);
 	rc = account_row(db, st, out);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return rc;
 }
 
-int account_by_id(sqlite3 *db, int64_t id, struct account *out)
+int account_by_id(struct db *db, int64_t id, struct account *out)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "SELECT id, name, licenses FROM accounts WHERE id = ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	rc = account_row(db, st, out);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return rc;
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
+static int step_done(struct db *db, struct db_stmt *st, const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, what);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, what);
 }
 
-int account_create(sqlite3 *db, const char *name, int64_t licenses)
+int account_create(struct db *db, const char *name, int64_t licenses)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "INSERT INTO accounts (name, licenses, created_at) VALUES (?, ?, ?)");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, licenses);
-	sqlite3_bind_int64(st, 3, console_now());
+	db_bind_text(st, 1, name);
+	db_bind_int64(st, 2, licenses);
+	db_bind_int64(st, 3, console_now());
 	return step_done(db, st, "creating an account");
 }
 
-int account_set_licenses(sqlite3 *db, int64_t id, int64_t licenses)
+int account_set_licenses(struct db *db, int64_t id, int64_t licenses)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "UPDATE accounts SET licenses = ? WHERE id = ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, licenses);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, licenses);
+	db_bind_int64(st, 2, id);
 	return step_done(db, st, "setting licenses");
 }
 
-int user_create(sqlite3 *db, int64_t account_id, const char *name, const struct pw_record *pw)
+int user_create(struct db *db, int64_t account_id, const char *name, const struct pw_record *pw)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "INSERT INTO users (account_id, name, pw_algo, pw_iterations, pw_salt,"
 			    " pw_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, pw->algo, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, pw->iterations);
-	sqlite3_bind_text(st, 5, pw->salt_hex, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, pw->hash_hex, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, console_now());
+	db_bind_int64(st, 1, account_id);
+	db_bind_text(st, 2, name);
+	db_bind_text(st, 3, pw->algo);
+	db_bind_int64(st, 4, pw->iterations);
+	db_bind_text(st, 5, pw->salt_hex);
+	db_bind_text(st, 6, pw->hash_hex);
+	db_bind_int64(st, 7, console_now());
 	return step_done(db, st, "creating a user");
 }
 
@@ -125,45 +125,45 @@ int user_role_valid(const char *role)
 	return !strcmp(role, ROLE_ADMIN) || !strcmp(role, ROLE_OPERATOR) || !strcmp(role, ROLE_VIEWER);
 }
 
-int user_set_role(sqlite3 *db, int64_t account_id, const char *name, const char *role)
+int user_set_role(struct db *db, int64_t account_id, const char *name, const char *role)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "UPDATE users SET role = ? WHERE account_id = ? AND name = ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, account_id);
-	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, role);
+	db_bind_int64(st, 2, account_id);
+	db_bind_text(st, 3, name);
 	rc = step_done(db, st, "setting a user's role");
-	return rc ? rc : sqlite3_changes(db) ? 0 : -ENOENT;
+	return rc ? rc : db_changes(db) ? 0 : -ENOENT;
 }
 
-int user_role(sqlite3 *db, int64_t account_id, const char *name, char *role, size_t n)
+int user_role(struct db *db, int64_t account_id, const char *name, char *role, size_t n)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "SELECT role FROM users WHERE account_id = ? AND name = ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		snprintf(role, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	db_bind_int64(st, 1, account_id);
+	db_bind_text(st, 2, name);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		snprintf(role, n, "%s", db_column_text(st, 0));
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "reading a user's role");
+		rc = rc == DB_DONE ? -ENOENT : db_err(db, rc, "reading a user's role");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return rc;
 }
 
-int user_check(sqlite3 *db, const char *account, const char *user, const char *password,
+int user_check(struct db *db, const char *account, const char *user, const char *password,
 	       struct account *acct)
 {
 	struct pw_record rec = { .iterations = 0 };
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc, found = 0;
 
 	rc = db_prepare(db, &st,
@@ -172,25 +172,25 @@ int user_check(sqlite3 *db, const char *account, const char *user, const char *p
 			" WHERE a.name = ? AND u.name = ?");
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_text(st, 1, account);
+	db_bind_text(st, 2, user);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		found = 1;
-		acct->id = sqlite3_column_int64(st, 0);
+		acct->id = db_column_int64(st, 0);
 		snprintf(acct->name, sizeof(acct->name), "%s", db_text(st, 1));
-		acct->licenses = sqlite3_column_int64(st, 2);
+		acct->licenses = db_column_int64(st, 2);
 		snprintf(rec.algo, sizeof(rec.algo), "%s", db_text(st, 3));
-		rec.iterations = (unsigned)sqlite3_column_int64(st, 4);
+		rec.iterations = (unsigned)db_column_int64(st, 4);
 		snprintf(rec.salt_hex, sizeof(rec.salt_hex), "%s", db_text(st, 5));
 		snprintf(rec.hash_hex, sizeof(rec.hash_hex), "%s", db_text(st, 6));
 		rc = 0;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		rc = 0;
 	} else {
 		rc = db_err(db, rc, "reading a user");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (rc)
 		return rc;
 	if (!found) {
@@ -201,23 +201,23 @@ int user_check(sqlite3 *db, const char *account, const char *user, const char *p
 	return rc == -EINVAL ? -EACCES : rc;
 }
 
-int licenses_in_use(sqlite3 *db, int64_t account_id, int64_t *out)
+int licenses_in_use(struct db *db, int64_t account_id, int64_t *out)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "SELECT COUNT(*) FROM machines"
 			    " WHERE account_id = ? AND deregistered_at IS NULL");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, account_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, account_id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*out = db_column_int64(st, 0);
 		rc = 0;
 	} else {
 		rc = db_err(db, rc, "counting licenses");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return rc;
 }

@@ -6,9 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "auth.h"
+#include "db.h"
 
 #define ACCOUNT_NAME_MAX 63
 #define USER_NAME_MAX    128
@@ -26,12 +25,12 @@ int account_name_valid(const char *name);
  * basic auth cannot carry a ':' in the user part). */
 int user_name_valid(const char *name);
 
-int account_find(sqlite3 *db, const char *name, struct account *out);  /* -ENOENT */
-int account_by_id(sqlite3 *db, int64_t id, struct account *out);       /* -ENOENT */
-int account_create(sqlite3 *db, const char *name, int64_t licenses);   /* -EEXIST */
-int account_set_licenses(sqlite3 *db, int64_t id, int64_t licenses);
+int account_find(struct db *db, const char *name, struct account *out);  /* -ENOENT */
+int account_by_id(struct db *db, int64_t id, struct account *out);       /* -ENOENT */
+int account_create(struct db *db, const char *name, int64_t licenses);   /* -EEXIST */
+int account_set_licenses(struct db *db, int64_t id, int64_t licenses);
 
-int user_create(sqlite3 *db, int64_t account_id, const char *name, const struct pw_record *pw);
+int user_create(struct db *db, int64_t account_id, const char *name, const struct pw_record *pw);
 /* Roles: an admin and an operator may launch, cut over and finalize the
  * account's machines; a viewer may look (docs/console-api.md). Users made
  * before roles existed are admins. */
@@ -39,15 +38,15 @@ int user_create(sqlite3 *db, int64_t account_id, const char *name, const struct 
 #define ROLE_OPERATOR "operator"
 #define ROLE_VIEWER   "viewer"
 int user_role_valid(const char *role);
-int user_set_role(sqlite3 *db, int64_t account_id, const char *name, const char *role);
+int user_set_role(struct db *db, int64_t account_id, const char *name, const char *role);
 /* The user's role into role (at least 16 bytes): -ENOENT for no such user. */
-int user_role(sqlite3 *db, int64_t account_id, const char *name, char *role, size_t n);
+int user_role(struct db *db, int64_t account_id, const char *name, char *role, size_t n);
 /* Check a user's password: 0 with *acct filled, -EACCES for an unknown
  * account, unknown user or wrong password (the same time spent for each). */
-int user_check(sqlite3 *db, const char *account, const char *user, const char *password,
+int user_check(struct db *db, const char *account, const char *user, const char *password,
 	       struct account *acct);
 
 /* Machines holding a license: registered and not deregistered. */
-int licenses_in_use(sqlite3 *db, int64_t account_id, int64_t *out);
+int licenses_in_use(struct db *db, int64_t account_id, int64_t *out);
 
 #endif

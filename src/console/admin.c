@@ -62,7 +62,7 @@ int admin_open(struct admin *a)
 
 	if (!a->db_path) {
 		fprintf(stderr, PROG " admin: --db FILE is required (the console's SQLite database, "
-				"as given to 'serve --db')\n");
+				"or its postgresql:// URI, as given to 'serve --db')\n");
 		return 2;
 	}
 	rc = db_open(a->db_path, 1, &a->db, err, sizeof(err));
@@ -161,8 +161,9 @@ static void admin_usage(FILE *f)
 		else
 			fprintf(f, "  %s\n  %-36s %s\n", left, "", commands[i].summary);
 	}
-	fprintf(f, "\n  --db FILE   the SQLite database (created if missing; not needed for init-ca\n"
-		   "              and server-cert)\n"
+	fprintf(f, "\n  --db FILE   the SQLite database (created if missing), or the PostgreSQL\n"
+		   "              database's postgresql:// URI; not needed for init-ca and\n"
+		   "              server-cert\n"
 		   "Each command takes --help.\n");
 }
 
@@ -213,6 +214,6 @@ int admin_main(int argc, char **argv)
 	}
 	if (rc == -1)
 		return bad_usage("admin", "unknown command '%s'", argv[optind]);
-	sqlite3_close(a.db);
+	db_close(a.db);
 	return rc;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * `livemig-console admin`: commands that work on the database file
- * directly (safe while `serve` runs: SQLite's locking and the busy timeout
- * serialize the writers). Each command gets argv from its own name on and
+ * `livemig-console admin`: commands that work on the database directly
+ * (safe while `serve` runs: the writers' lock of db_begin serializes them,
+ * on either engine). Each command gets argv from its own name on and
  * returns an exit status: 0 done, 1 refused or failed, 2 usage.
  */
 #ifndef LIVEMIG_CONSOLE_ADMIN_H
@@ -11,14 +11,13 @@
 #include <getopt.h>
 #include <stddef.h>
 
-#include <sqlite3.h>
-
 #include "accounts.h"
 #include "audit.h"
+#include "db.h"
 
 struct admin {
 	const char *db_path;
-	sqlite3 *db;   /* opened and migrated by admin_open */
+	struct db *db;   /* opened and migrated by admin_open */
 };
 
 int admin_open(struct admin *a);

@@ -139,7 +139,7 @@ int admin_set_licenses(struct admin *a, int argc, char **argv)
 int admin_list_accounts(struct admin *a, int argc, char **argv)
 {
 	static const char help[] = "Usage: " PROG " admin --db FILE list-accounts\n";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = admin_parse(argc, argv, help, admin_help_only, admin_no_opts, NULL, 0);
 
 	if (rc || (rc = admin_open(a)))
@@ -150,9 +150,9 @@ int admin_list_accounts(struct admin *a, int argc, char **argv)
 		       " ORDER BY a.name"))
 		return 1;
 	printf("%-32s %8s %8s\n", "ACCOUNT", "LICENSES", "IN-USE");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		printf("%-32s %8lld %8lld\n", db_text(st, 0), (long long)sqlite3_column_int64(st, 1),
-		       (long long)sqlite3_column_int64(st, 2));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : 1;
+	while ((rc = db_step(st)) == DB_ROW)
+		printf("%-32s %8lld %8lld\n", db_text(st, 0), (long long)db_column_int64(st, 1),
+		       (long long)db_column_int64(st, 2));
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : 1;
 }

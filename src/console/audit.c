@@ -10,17 +10,17 @@
 #include "db.h"
 
 /* NULL for the zero that means "none" (console-wide, no machine). */
-static void bind_ref(sqlite3_stmt *st, int i, int64_t v)
+static void bind_ref(struct db_stmt *st, int i, int64_t v)
 {
 	if (v > 0)
-		sqlite3_bind_int64(st, i, v);
+		db_bind_int64(st, i, v);
 	else
-		sqlite3_bind_null(st, i);
+		db_bind_null(st, i);
 }
 
-int audit_write(sqlite3 *db, const struct audit_who *w, const struct audit_rec *r, int64_t now)
+int audit_write(struct db *db, const struct audit_who *w, const struct audit_rec *r, int64_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char *detail;
 	int rc;
 
@@ -36,52 +36,57 @@ int audit_write(sqlite3 *db, const struct audit_who *w, const struct audit_rec *
 		free(detail);
 		return rc;
 	}
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	bind_ref(st, 2, r->account_id);
 	bind_ref(st, 3, r->machine_ref);
-	sqlite3_bind_text(st, 4, w->actor, -1, SQLITE_STATIC);
+	db_bind_text(st, 4, w->actor);
 	if (w->role[0])
-		sqlite3_bind_text(st, 5, w->role, -1, SQLITE_STATIC);
+		db_bind_text(st, 5, w->role);
 	else
-		sqlite3_bind_null(st, 5);
-	sqlite3_bind_text(st, 6, w->from[0] ? w->from : "?", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, r->action, -1, SQLITE_STATIC);
+		db_bind_null(st, 5);
+	db_bind_text(st, 6, w->from[0] ? w->from : "?");
+	db_bind_text(st, 7, r->action);
 	if (r->target)
-		sqlite3_bind_text(st, 8, r->target, -1, SQLITE_STATIC);
+		db_bind_text(st, 8, r->target);
 	else
-		sqlite3_bind_null(st, 8);
-	sqlite3_bind_text(st, 9, detail, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+		db_bind_null(st, 8);
+	db_bind_text(st, 9, detail);
+	rc = db_step(st);
+	db_finalize(st);
 	free(detail);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, "writing an audit record");
+	return rc == DB_DONE ? 0 : db_err(db, rc, "writing an audit record");
 }
 
+/* account_id equals ?1, NULL included (bind_ref binds 0 as NULL); SQLite's
+ * `IS ?1` is not PostgreSQL's, nor are indexes used for IS NOT DISTINCT
+ * FROM there */
+#define ACCOUNT_IS_1 "(account_id = ?1 OR (?1 IS NULL AND account_id IS NULL))"
+
 /* All but the newest ret->keep records of one account (0: console-wide). */
-static int prune_count(sqlite3 *db, int64_t account_id, int64_t keep, int64_t *removed)
+static int prune_count(struct db *db, int64_t account_id, int64_t keep, int64_t *removed)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
-			    "DELETE FROM audit_log WHERE account_id IS ?1 AND id <= (SELECT id FROM"
-			    " audit_log WHERE account_id IS ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
+			    "DELETE FROM audit_log WHERE " ACCOUNT_IS_1 " AND id <= (SELECT id FROM"
+			    " audit_log WHERE " ACCOUNT_IS_1 " ORDER BY id DESC LIMIT 1 OFFSET ?2)");
 
 	if (rc)
 		return rc;
 	bind_ref(st, 1, account_id);
-	sqlite3_bind_int64(st, 2, keep);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	db_bind_int64(st, 2, keep);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE)
 		return db_err(db, rc, "pruning the audit log");
-	*removed += sqlite3_changes(db);
+	*removed += db_changes(db);
 	return 0;
 }
 
-int audit_prune(sqlite3 *db, int64_t account_id, const struct audit_retention *ret, int64_t now,
+int audit_prune(struct db *db, int64_t account_id, const struct audit_retention *ret, int64_t now,
 		int64_t *removed)
 {
 	int64_t n = 0, ids[1024];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc, count = 0;
 
 	if (ret->keep < 1 || ret->max_age_s < 1)
@@ -89,23 +94,25 @@ int audit_prune(sqlite3 *db, int64_t account_id, const struct audit_retention *r
 	rc = db_prepare(db, &st, "DELETE FROM audit_log WHERE at < ?");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, now - ret->max_age_s);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	db_bind_int64(st, 1, now - ret->max_age_s);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE)
 		return db_err(db, rc, "pruning the audit log");
-	n += sqlite3_changes(db);
+	n += db_changes(db);
 	if (account_id >= 0) {
 		rc = prune_count(db, account_id, ret->keep, &n);
 	} else {
 		/* every account holding records, and the console-wide ones (0) */
-		rc = db_prepare(db, &st, "SELECT DISTINCT IFNULL(account_id, 0) FROM audit_log");
+		rc = db_prepare(db, &st, "SELECT DISTINCT COALESCE(account_id, 0) FROM audit_log");
 		if (rc)
 			return rc;
 		while (count < (int)(sizeof(ids) / sizeof(ids[0])) &&
-		       (rc = sqlite3_step(st)) == SQLITE_ROW)
-			ids[count++] = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+		       (rc = db_step(st)) == DB_ROW)
+			ids[count++] = db_column_int64(st, 0);
+		db_finalize(st);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return db_err(db, rc, "listing the audit log's accounts");
 		rc = 0;
 		for (int i = 0; !rc && i < count; i++)
 			rc = prune_count(db, ids[i], ret->keep, &n);
@@ -115,21 +122,21 @@ int audit_prune(sqlite3 *db, int64_t account_id, const struct audit_retention *r
 	return rc;
 }
 
-static json_t *record_json(sqlite3_stmt *st)
+static json_t *record_json(struct db_stmt *st)
 {
 	json_t *detail = json_loads(db_text(st, 9), 0, NULL);
 
 	return json_pack("{s:I, s:I, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "id",
-			 (json_int_t)sqlite3_column_int64(st, 0), "at",
-			 (json_int_t)sqlite3_column_int64(st, 1), "actor", db_text(st, 2), "role",
+			 (json_int_t)db_column_int64(st, 0), "at",
+			 (json_int_t)db_column_int64(st, 1), "actor", db_text(st, 2), "role",
 			 db_json_text(st, 3), "from", db_text(st, 4), "action", db_text(st, 5),
 			 "account", db_json_text(st, 6), "machine_id", db_json_text(st, 7), "target",
 			 db_json_text(st, 8), "detail", json_is_object(detail) ? detail : json_object());
 }
 
-int audit_list_json(sqlite3 *db, const struct audit_query *q, json_t **out, int64_t *next_cursor)
+int audit_list_json(struct db *db, const struct audit_query *q, json_t **out, int64_t *next_cursor)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	json_t *list;
 	int64_t last = 0;
 	unsigned n = 0, limit = q->limit;
@@ -146,45 +153,47 @@ int audit_list_json(sqlite3 *db, const struct audit_query *q, json_t **out, int6
 			" m.machine_id, l.target, l.detail FROM audit_log l"
 			" LEFT JOIN accounts a ON a.id = l.account_id"
 			" LEFT JOIN machines m ON m.id = l.machine_ref"
-			" WHERE l.account_id IS ?1 AND (?2 = 0 OR l.machine_ref = ?2)"
-			" AND (?3 IS NULL OR l.actor = ?3)"
-			" AND (?4 IS NULL OR (?5 AND substr(l.action, 1, length(?4)) = ?4)"
-			"      OR (NOT ?5 AND l.action = ?4))"
+			" WHERE (l.account_id = ?1 OR (?1 IS NULL AND l.account_id IS NULL))"
+			" AND (?2 = 0 OR l.machine_ref = ?2)"
+			" AND (CAST(?3 AS TEXT) IS NULL OR l.actor = ?3)"
+			" AND (CAST(?4 AS TEXT) IS NULL"
+			"      OR (?5 <> 0 AND substr(l.action, 1, length(?4)) = ?4)"
+			"      OR (?5 = 0 AND l.action = ?4))"
 			" AND (?6 = 0 OR l.at >= ?6) AND (?7 = 0 OR l.at < ?7)"
 			" AND (?8 = 0 OR l.id < ?8)"
 			" ORDER BY l.id DESC LIMIT ?9");
 	if (rc)
 		return rc;
 	bind_ref(st, 1, q->account_id);
-	sqlite3_bind_int64(st, 2, q->machine_ref);
+	db_bind_int64(st, 2, q->machine_ref);
 	if (q->actor)
-		sqlite3_bind_text(st, 3, q->actor, -1, SQLITE_STATIC);
+		db_bind_text(st, 3, q->actor);
 	if (q->action)
-		sqlite3_bind_text(st, 4, q->action, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, prefix);
-	sqlite3_bind_int64(st, 6, q->since);
-	sqlite3_bind_int64(st, 7, q->until);
-	sqlite3_bind_int64(st, 8, q->cursor);
-	sqlite3_bind_int64(st, 9, (int64_t)limit + 1);
+		db_bind_text(st, 4, q->action);
+	db_bind_int64(st, 5, prefix);
+	db_bind_int64(st, 6, q->since);
+	db_bind_int64(st, 7, q->until);
+	db_bind_int64(st, 8, q->cursor);
+	db_bind_int64(st, 9, (int64_t)limit + 1);
 	list = json_array();
 	if (!list) {
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return -ENOMEM;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (n == limit) {
 			*next_cursor = last;
 			continue;
 		}
-		last = sqlite3_column_int64(st, 0);
+		last = db_column_int64(st, 0);
 		if (json_array_append_new(list, record_json(st))) {
-			rc = SQLITE_NOMEM;
+			rc = -ENOMEM;
 			break;
 		}
 		n++;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	db_finalize(st);
+	if (rc != DB_DONE) {
 		json_decref(list);
 		return db_err(db, rc, "reading the audit log");
 	}

@@ -13,7 +13,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
+
+#include "db.h"
 
 #define AUDIT_ACTOR_MAX  256
 #define AUDIT_FROM_LOCAL "local"    /* the admin command, on the console's host */
@@ -43,7 +44,7 @@ struct audit_rec {
 };
 
 /* Append one record (in the caller's transaction). 0 or -errno. */
-int audit_write(sqlite3 *db, const struct audit_who *w, const struct audit_rec *r, int64_t now);
+int audit_write(struct db *db, const struct audit_who *w, const struct audit_rec *r, int64_t now);
 
 struct audit_retention {
 	int64_t keep;      /* records kept per account (console-wide ones count as one) */
@@ -52,7 +53,7 @@ struct audit_retention {
 /* Remove what retention no longer keeps: records older than max_age_s,
  * and all but the newest `keep` of account_id's (0: the console-wide
  * records; -1: every account's). *removed (may be NULL): how many. */
-int audit_prune(sqlite3 *db, int64_t account_id, const struct audit_retention *ret, int64_t now,
+int audit_prune(struct db *db, int64_t account_id, const struct audit_retention *ret, int64_t now,
 		int64_t *removed);
 
 /* A query of one account's records (account_id 0: the console-wide ones). */
@@ -68,6 +69,6 @@ struct audit_query {
 };
 /* The matching records, newest first, as a JSON array; *next_cursor: the
  * cursor for the next page, 0 when this page is the last. */
-int audit_list_json(sqlite3 *db, const struct audit_query *q, json_t **out, int64_t *next_cursor);
+int audit_list_json(struct db *db, const struct audit_query *q, json_t **out, int64_t *next_cursor);
 
 #endif

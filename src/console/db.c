@@ -1,182 +1,204 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Opening connections, transactions and small helpers over the SQLite API. */
+/* The engine-neutral half of db.h: choosing the engine, dispatching each
+ * call to it, and the small helpers every caller shares. */
 #include "db.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <time.h>
 
 #include "console.h"
+#include "db_engine.h"
 #include "log.h"
-
-/* Long enough to queue behind every other writer's short transaction
- * (a registration burst), short enough that a stuck lock is reported. */
-#define DB_BUSY_TIMEOUT_MS 15000
 
 int64_t console_now(void)
 {
 	return (int64_t)time(NULL);
 }
 
-int db_err(sqlite3 *db, int rc, const char *what)
+enum db_engine db_engine_of(const char *target)
 {
-	int primary = rc & 0xff;
-
-	/* A constraint is an expected answer (a name already taken): the
-	 * caller says so in its own words. */
-	log_msg(primary == SQLITE_CONSTRAINT ? LOG_LVL_DEBUG : LOG_LVL_ERROR, "database: %s: %s",
-		what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-		return -EBUSY;
-	if (primary == SQLITE_CONSTRAINT)
-		return -EEXIST;
-	if (primary == SQLITE_NOMEM)
-		return -ENOMEM;
-	if (primary == SQLITE_READONLY || primary == SQLITE_PERM || primary == SQLITE_CANTOPEN)
-		return -EACCES;
-	return -EIO;
+	return !strncmp(target, "postgresql://", 13) || !strncmp(target, "postgres://", 11)
+		       ? DB_ENGINE_POSTGRESQL
+		       : DB_ENGINE_SQLITE;
 }
 
-int db_open(const char *path, int create, sqlite3 **out, char *err, size_t errlen)
+int db_open(const char *target, int create, struct db **out, char *err, size_t errlen)
 {
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-	sqlite3 *db = NULL;
-	int rc;
-
 	*out = NULL;
-	if (create && strcmp(path, ":memory:")) {
-		/* SQLite would create the file with the umask's mode (0644 under
-		 * most): it holds password and secret hashes. Its journal and
-		 * WAL files take the database file's mode. */
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-		if (fd >= 0)
-			close(fd);
-	}
-	rc = sqlite3_open_v2(path, &db, flags, NULL);
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open database %s: %s%s", path,
-			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
-			 create ? "" : " (create it with `livemig-console admin --db FILE create-account`"
-				       " or start `livemig-console serve`)");
-		sqlite3_close(db);
-		return -ENOENT;
-	}
-	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
-	/* Off by default in SQLite, per connection: without it the REFERENCES
-	 * clauses are decoration (PostgreSQL always enforces them). */
-	rc = sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return -EIO;
-	}
-	*out = db;
-	return 0;
+	if (db_engine_of(target) == DB_ENGINE_POSTGRESQL)
+		return db_pg_open(target, out, err, errlen);
+	return db_sqlite_open(target, create, out, err, errlen);
 }
 
-int db_user_version(sqlite3 *db, int *out)
+void db_close(struct db *db)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, &st, "PRAGMA user_version");
-
-	if (rc)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int(st, 0);
-		rc = 0;
-	} else {
-		rc = db_err(db, rc, "reading the schema version");
-	}
-	sqlite3_finalize(st);
-	return rc;
+	if (db)
+		db->ops->close(db);
 }
 
-int db_open_ready(const char *path, sqlite3 **out, char *err, size_t errlen)
+enum db_engine db_engine(const struct db *db)
 {
-	sqlite3 *db;
+	return db->ops->engine;
+}
+
+int db_version_get(struct db *db, int *out)
+{
+	return db->ops->version_get(db, out);
+}
+
+int db_version_set(struct db *db, int version)
+{
+	return db->ops->version_set(db, version);
+}
+
+int db_open_ready(const char *target, struct db **out, char *err, size_t errlen)
+{
+	struct db *db;
 	int rc, version = 0;
 
-	rc = db_open(path, 0, &db, err, errlen);
+	rc = db_open(target, 0, &db, err, errlen);
 	if (rc)
 		return rc;
-	rc = db_user_version(db, &version);
+	rc = db_version_get(db, &version);
 	if (!rc && version != db_schema_version) {
 		snprintf(err, errlen,
 			 "database %s has schema version %d, this program needs %d "
 			 "(run `livemig-console serve` once to migrate it, or use a matching program)",
-			 path, version, db_schema_version);
+			 db_engine(db) == DB_ENGINE_SQLITE ? target : "(PostgreSQL)", version,
+			 db_schema_version);
 		rc = -EPROTO;
 	} else if (rc) {
-		snprintf(err, errlen, "database %s: cannot read its schema version", path);
+		snprintf(err, errlen, "database %s: cannot read its schema version",
+			 db_engine(db) == DB_ENGINE_SQLITE ? target : "(PostgreSQL)");
 	}
 	if (rc) {
-		sqlite3_close(db);
+		db_close(db);
 		return rc;
 	}
 	*out = db;
 	return 0;
 }
 
-int db_exec(sqlite3 *db, const char *sql)
+int db_begin(struct db *db)
 {
-	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : db_err(db, rc, sql);
+	return db->ops->begin(db);
 }
 
-int db_begin(sqlite3 *db)
+int db_commit(struct db *db)
 {
-	return db_exec(db, "BEGIN IMMEDIATE");
+	return db->ops->commit(db);
 }
 
-int db_commit(sqlite3 *db)
+void db_rollback(struct db *db)
 {
-	return db_exec(db, "COMMIT");
+	db->ops->rollback(db);
 }
 
-void db_rollback(sqlite3 *db)
+int db_exec(struct db *db, const char *sql)
 {
-	/* Harmless when no transaction is open (SQLite may already have
-	 * rolled back after an error); nothing useful to do if it fails. */
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return db->ops->exec(db, sql);
 }
 
-int db_prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql)
+int db_prepare(struct db *db, struct db_stmt **st, const char *sql)
 {
-	int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
-
-	return rc == SQLITE_OK ? 0 : db_err(db, rc, sql);
+	*st = NULL;
+	return db->ops->prepare(db, st, sql, 0);
 }
 
-const char *db_text(sqlite3_stmt *st, int col)
+int db_prepare_insert(struct db *db, struct db_stmt **st, const char *sql)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	return t ? (const char *)t : "";
+	*st = NULL;
+	return db->ops->prepare(db, st, sql, 1);
 }
 
-int64_t db_int_or(sqlite3_stmt *st, int col, int64_t dflt)
+int64_t db_inserted_id(struct db_stmt *st)
 {
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
-		return dflt;
-	return (int64_t)sqlite3_column_int64(st, col);
+	return st->inserted_id;
 }
 
-json_t *db_json_int(sqlite3_stmt *st, int col)
+void db_finalize(struct db_stmt *st)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL
-		       ? json_null()
-		       : json_integer((json_int_t)sqlite3_column_int64(st, col));
+	if (st)
+		st->db->ops->finalize(st);
 }
 
-json_t *db_json_text(sqlite3_stmt *st, int col)
+void db_bind_int64(struct db_stmt *st, int i, int64_t v)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
-							    : json_string(db_text(st, col));
+	st->db->ops->bind_int64(st, i, v);
+}
+
+void db_bind_text(struct db_stmt *st, int i, const char *s)
+{
+	st->db->ops->bind_text(st, i, s);
+}
+
+void db_bind_null(struct db_stmt *st, int i)
+{
+	st->db->ops->bind_null(st, i);
+}
+
+int db_step(struct db_stmt *st)
+{
+	return st->db->ops->step(st);
+}
+
+int db_column_is_null(struct db_stmt *st, int col)
+{
+	return st->db->ops->column_is_null(st, col);
+}
+
+int64_t db_column_int64(struct db_stmt *st, int col)
+{
+	return st->db->ops->column_int64(st, col);
+}
+
+const char *db_column_text(struct db_stmt *st, int col)
+{
+	return st->db->ops->column_text(st, col);
+}
+
+int64_t db_changes(struct db *db)
+{
+	return db->ops->changes(db);
+}
+
+const char *db_errmsg(struct db *db)
+{
+	return db ? db->ops->errmsg(db) : "no connection";
+}
+
+int db_err(struct db *db, int rc, const char *what)
+{
+	if (rc >= 0)
+		rc = -EIO;
+	/* A constraint is an expected answer (a name already taken): the
+	 * caller says so in its own words. */
+	log_msg(rc == -EEXIST ? LOG_LVL_DEBUG : LOG_LVL_ERROR, "database: %s: %s", what,
+		db_errmsg(db));
+	return rc;
+}
+
+const char *db_text(struct db_stmt *st, int col)
+{
+	const char *t = db_column_text(st, col);
+
+	return t ? t : "";
+}
+
+int64_t db_int_or(struct db_stmt *st, int col, int64_t dflt)
+{
+	return db_column_is_null(st, col) ? dflt : db_column_int64(st, col);
+}
+
+json_t *db_json_int(struct db_stmt *st, int col)
+{
+	return db_column_is_null(st, col) ? json_null()
+					   : json_integer((json_int_t)db_column_int64(st, col));
+}
+
+json_t *db_json_text(struct db_stmt *st, int col)
+{
+	return db_column_is_null(st, col) ? json_null() : json_string(db_text(st, col));
 }

@@ -4,12 +4,16 @@
  * migrations applied; migration i takes the schema from version i to i+1.
  * Never edit a migration that has shipped: append a new one.
  *
- * The SQL is kept to what PostgreSQL also accepts (docs/console-api.md,
- * "Moving to PostgreSQL", lists the few translations): integer keys,
- * BIGINT unix-second timestamps, TEXT for JSON documents, NULL meaning
- * "none" (no expiry, no use limit, not revoked, not deregistered).
+ * One schema and one history for both engines: the SQL is kept to what
+ * SQLite and PostgreSQL both accept (integer keys, BIGINT unix-second
+ * timestamps, TEXT for JSON documents, NULL meaning "none": no expiry, no
+ * use limit, not revoked, not deregistered). The few words that differ
+ * (INTEGER PRIMARY KEY, 64-bit INTEGER) are translated by the PostgreSQL
+ * engine as it applies a migration (db_pg.c); where the version is kept is
+ * the engine's business too (docs/console-database.md).
  */
 #include "db.h"
+#include "db_engine.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -193,32 +197,27 @@ static const char *const migrations[] = {
 
 const int db_schema_version = (int)(sizeof(migrations) / sizeof(migrations[0]));
 
-int db_migrate(sqlite3 *db, char *err, size_t errlen)
+int db_migrate(struct db *db, char *err, size_t errlen)
 {
-	char sql[64];
 	int rc, version = 0;
 
 	if (errlen)
 		err[0] = '\0';
-	/* WAL: readers (the operator's page) never wait for the writer, and
-	 * the setting sticks to the file. It cannot change inside a
-	 * transaction, hence here and not in a migration. */
-	rc = db_exec(db, "PRAGMA journal_mode = WAL");
-	if (rc) {
-		snprintf(err, errlen, "cannot switch the database to WAL mode: %s", sqlite3_errmsg(db));
+	rc = db->ops->migrate_prepare(db, err, errlen);
+	if (rc)
 		return rc;
-	}
 	for (;;) {
 		/* Read the version inside the write transaction: two programs
-		 * starting together (serve and admin) must not both apply
-		 * the same migration. */
+		 * starting together (serve and admin, or two console instances
+		 * on one PostgreSQL database) must not both apply the same
+		 * migration. */
 		rc = db_begin(db);
 		if (rc) {
 			snprintf(err, errlen, "cannot lock the database to migrate it: %s",
-				 sqlite3_errmsg(db));
+				 db_errmsg(db));
 			return rc;
 		}
-		rc = db_user_version(db, &version);
+		rc = db_version_get(db, &version);
 		if (rc)
 			goto fail;
 		if (version > db_schema_version) {
@@ -231,18 +230,16 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
 		}
 		if (version == db_schema_version)
 			return db_commit(db);
-		rc = db_exec(db, migrations[version]);
+		rc = db->ops->migrate_exec(db, migrations[version]);
 		if (rc)
 			goto fail;
-		/* PRAGMA takes no bound parameters; version is our own int. */
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
-		rc = db_exec(db, sql);
+		rc = db_version_set(db, version + 1);
 		if (rc)
 			goto fail;
 		rc = db_commit(db);
 		if (rc) {
 			snprintf(err, errlen, "cannot commit migration %d: %s", version + 1,
-				 sqlite3_errmsg(db));
+				 db_errmsg(db));
 			db_rollback(db);
 			return rc;
 		}
@@ -250,7 +247,7 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
 fail:
 	if (!err[0])
 		snprintf(err, errlen, "migration to schema version %d failed: %s", version + 1,
-			 sqlite3_errmsg(db));
+			 db_errmsg(db));
 	db_rollback(db);
 	return rc;
 }

@@ -77,17 +77,14 @@ static void handle(struct http_server *s, struct MHD_Connection *conn, const cha
 		reply_error(rp, 413, "too_large", "request body larger than %u bytes", HTTP_BODY_MAX);
 		return;
 	}
-	rc = db_open_ready(s->c->db_path, &rq.db, err, sizeof(err));
+	rc = db_open_request(s->c->db_path, &rq.db, err, sizeof(err));
 	if (rc) {
 		log_error("%s", err);
 		reply_internal(rp, rc);
 		return;
 	}
 	route_request(&rq, rp);
-	/* A handler that returned with a transaction open has a bug; do not
-	 * let it commit by accident when the connection closes. */
-	db_rollback(rq.db);
-	sqlite3_close(rq.db);
+	db_release(rq.db);
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *rp)

@@ -12,7 +12,8 @@
 #include <stddef.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
+
+#include "db.h"
 
 struct console;
 struct MHD_Connection;
@@ -44,7 +45,7 @@ struct request {
 	const char *url;
 	const char *body; /* NUL-terminated; "" when none */
 	size_t len;
-	sqlite3 *db;      /* this request's own connection */
+	struct db *db;      /* this request's own connection */
 	char param[64];   /* the route pattern's first {parameter}, "" when none */
 	char param2[64];  /* its second, as the job in .../{machine}/jobs/{id} */
 };

@@ -20,12 +20,12 @@ int job_kind_known(const char *kind)
 	return 0;
 }
 
-static int run(sqlite3 *db, sqlite3_stmt *st, const char *what)
+static int run(struct db *db, struct db_stmt *st, const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, what);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, what);
 }
 
 int job_kind_lifecycle(const char *kind)
@@ -34,57 +34,58 @@ int job_kind_lifecycle(const char *kind)
 	       !strcmp(kind, JOB_KIND_CUTOVER_POINT) || !strcmp(kind, JOB_KIND_FINALIZE);
 }
 
-int job_create(sqlite3 *db, int64_t machine_ref, const char *kind, const json_t *params,
+int job_create(struct db *db, int64_t machine_ref, const char *kind, const json_t *params,
 	       const char *owner, int64_t now, int64_t *id)
 {
 	return job_create_on(db, machine_ref, 0, kind, params, owner, now, id);
 }
 
-int job_create_on(sqlite3 *db, int64_t machine_ref, int64_t staging_ref, const char *kind,
+int job_create_on(struct db *db, int64_t machine_ref, int64_t staging_ref, const char *kind,
 		  const json_t *params, const char *owner, int64_t now, int64_t *id)
 {
 	char *text = params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (!text)
 		return -ENOMEM;
-	rc = db_prepare(db, &st,
-			"INSERT INTO staging_jobs (machine_ref, kind, params, owner, state, created_at,"
-			" staging_ref) VALUES (?, ?, ?, ?, ?, ?, ?)");
+	rc = db_prepare_insert(db, &st,
+			       "INSERT INTO staging_jobs (machine_ref, kind, params, owner, state,"
+			       " created_at, staging_ref) VALUES (?, ?, ?, ?, ?, ?, ?)");
 	if (rc) {
 		free(text);
 		return rc;
 	}
-	sqlite3_bind_int64(st, 1, machine_ref);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, owner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, JOB_QUEUED, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, now);
+	db_bind_int64(st, 1, machine_ref);
+	db_bind_text(st, 2, kind);
+	db_bind_text(st, 3, text);
+	db_bind_text(st, 4, owner);
+	db_bind_text(st, 5, JOB_QUEUED);
+	db_bind_int64(st, 6, now);
 	if (staging_ref)
-		sqlite3_bind_int64(st, 7, staging_ref);
-	rc = run(db, st, "queueing a job");
+		db_bind_int64(st, 7, staging_ref);
+	rc = db_step(st);
+	if (rc == DB_DONE)
+		*id = db_inserted_id(st);
+	db_finalize(st);
 	free(text);
-	if (!rc)
-		*id = sqlite3_last_insert_rowid(db);
-	return rc;
+	return rc == DB_DONE ? 0 : db_err(db, rc, "queueing a job");
 }
 
-static json_t *doc_or_null(sqlite3_stmt *st, int col)
+static json_t *doc_or_null(struct db_stmt *st, int col)
 {
 	json_t *j;
 
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	if (db_column_is_null(st, col))
 		return json_null();
 	j = json_loads(db_text(st, col), 0, NULL);
 	return j ? j : json_null();
 }
 
-static int job_log_json(sqlite3 *db, int64_t job, json_t **out)
+static int job_log_json(struct db *db, int64_t job, json_t **out)
 {
 	json_t *lines = json_array();
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (!lines)
@@ -95,18 +96,18 @@ static int job_log_json(sqlite3 *db, int64_t job, json_t **out)
 		json_decref(lines);
 		return rc;
 	}
-	sqlite3_bind_int64(st, 1, job);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	db_bind_int64(st, 1, job);
+	while ((rc = db_step(st)) == DB_ROW)
 		if (json_array_append_new(lines, json_pack("{s:I, s:I, s:s}", "seq",
-							   (json_int_t)sqlite3_column_int64(st, 0),
+							   (json_int_t)db_column_int64(st, 0),
 							   "at",
-							   (json_int_t)sqlite3_column_int64(st, 1),
+							   (json_int_t)db_column_int64(st, 1),
 							   "line", db_text(st, 2)))) {
-			rc = SQLITE_NOMEM;
+			rc = -ENOMEM;
 			break;
 		}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "reading a job's log");
-	sqlite3_finalize(st);
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, "reading a job's log");
+	db_finalize(st);
 	if (rc)
 		json_decref(lines);
 	else
@@ -119,22 +120,22 @@ static int job_log_json(sqlite3 *db, int64_t job, json_t **out)
 	" j.delivered_at, j.started_at, j.ended_at, j.result, j.error FROM staging_jobs j" \
 	" LEFT JOIN staging_servers s ON s.id = j.staging_ref"
 
-static int jobs_query_json(sqlite3 *db, sqlite3_stmt *st, json_t **out)
+static int jobs_query_json(struct db *db, struct db_stmt *st, json_t **out)
 {
 	json_t *list = json_array();
 	int rc;
 
 	if (!list) {
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return -ENOMEM;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t id = db_column_int64(st, 0);
 		json_t *log = NULL, *o;
 		int lrc = job_log_json(db, id, &log);
 
 		if (lrc) {
-			sqlite3_finalize(st);
+			db_finalize(st);
 			json_decref(list);
 			return lrc;
 		}
@@ -145,7 +146,7 @@ static int jobs_query_json(sqlite3 *db, sqlite3_stmt *st, json_t **out)
 			      "owner", db_text(st, 3),
 			      "state", db_text(st, 4),
 			      "staging", db_json_text(st, 5),
-			      "created", (json_int_t)sqlite3_column_int64(st, 6),
+			      "created", (json_int_t)db_column_int64(st, 6),
 			      "delivered", db_json_int(st, 7),
 			      "started", db_json_int(st, 8),
 			      "ended", db_json_int(st, 9),
@@ -153,12 +154,12 @@ static int jobs_query_json(sqlite3 *db, sqlite3_stmt *st, json_t **out)
 			      "error", db_json_text(st, 11),
 			      "log", log);
 		if (!o || json_array_append_new(list, o)) {
-			rc = SQLITE_NOMEM;
+			rc = -ENOMEM;
 			break;
 		}
 	}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing jobs");
-	sqlite3_finalize(st);
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, "listing jobs");
+	db_finalize(st);
 	if (rc)
 		json_decref(list);
 	else
@@ -166,28 +167,28 @@ static int jobs_query_json(sqlite3 *db, sqlite3_stmt *st, json_t **out)
 	return rc;
 }
 
-int jobs_machine_json(sqlite3 *db, int64_t machine_ref, unsigned limit, json_t **out)
+int jobs_machine_json(struct db *db, int64_t machine_ref, unsigned limit, json_t **out)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, JOB_COLUMNS " WHERE j.machine_ref = ? ORDER BY j.id DESC LIMIT ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, machine_ref);
-	sqlite3_bind_int64(st, 2, limit);
+	db_bind_int64(st, 1, machine_ref);
+	db_bind_int64(st, 2, limit);
 	return jobs_query_json(db, st, out);
 }
 
-int job_json(sqlite3 *db, int64_t machine_ref, int64_t id, json_t **out)
+int job_json(struct db *db, int64_t machine_ref, int64_t id, json_t **out)
 {
 	json_t *list = NULL;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, JOB_COLUMNS " WHERE j.machine_ref = ? AND j.id = ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, machine_ref);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, machine_ref);
+	db_bind_int64(st, 2, id);
 	rc = jobs_query_json(db, st, &list);
 	if (rc)
 		return rc;
@@ -200,14 +201,14 @@ int job_json(sqlite3 *db, int64_t machine_ref, int64_t id, json_t **out)
 	return 0;
 }
 
-static int job_log_append(sqlite3 *db, int64_t job, const json_t *lines)
+static int job_log_append(struct db *db, int64_t job, const json_t *lines)
 {
 	const json_t *l;
 	size_t i;
 	int rc = 0;
 
 	json_array_foreach(lines, i, l) {
-		sqlite3_stmt *st;
+		struct db_stmt *st;
 
 		/* a sync whose answer was lost is sent again: the same seq is
 		 * the same line */
@@ -217,26 +218,25 @@ static int job_log_append(sqlite3 *db, int64_t job, const json_t *lines)
 				" ON CONFLICT (job_ref, seq) DO NOTHING");
 		if (rc)
 			return rc;
-		sqlite3_bind_int64(st, 1, job);
-		sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(l, "seq")));
-		sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(l, "at")));
-		sqlite3_bind_text(st, 4, json_string_value(json_object_get(l, "line")), -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_int(st, 5, JOB_LOG_MAX);
+		db_bind_int64(st, 1, job);
+		db_bind_int64(st, 2, json_integer_value(json_object_get(l, "seq")));
+		db_bind_int64(st, 3, json_integer_value(json_object_get(l, "at")));
+		db_bind_text(st, 4, json_string_value(json_object_get(l, "line")));
+		db_bind_int64(st, 5, JOB_LOG_MAX);
 		if ((rc = run(db, st, "storing a job's log line")))
 			return rc;
 	}
 	return rc;
 }
 
-static int job_report(sqlite3 *db, int64_t staging_ref, const json_t *r, int64_t now)
+static int job_report(struct db *db, int64_t staging_ref, const json_t *r, int64_t now)
 {
 	const char *state = json_string_value(json_object_get(r, "state"));
 	int64_t id = json_integer_value(json_object_get(r, "id"));
 	const json_t *result = json_object_get(r, "result");
 	int ended = strcmp(state, JOB_RUNNING) != 0;
 	char *result_text = NULL;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (result && !(result_text = json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS)))
@@ -245,38 +245,37 @@ static int job_report(sqlite3 *db, int64_t staging_ref, const json_t *r, int64_t
 	 * (a resent sync) changes nothing */
 	rc = db_prepare(db, &st,
 			"UPDATE staging_jobs SET state = ?1, started_at = COALESCE(started_at, ?2),"
-			" ended_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, result = ?4, error = ?5"
+			" ended_at = CASE WHEN ?3 <> 0 THEN ?2 ELSE NULL END, result = ?4, error = ?5"
 			" WHERE id = ?6 AND staging_ref = ?7 AND state IN ('delivered', 'running')");
 	if (rc) {
 		free(result_text);
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int(st, 3, ended);
+	db_bind_text(st, 1, state);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, ended);
 	if (result_text)
-		sqlite3_bind_text(st, 4, result_text, -1, SQLITE_STATIC);
+		db_bind_text(st, 4, result_text);
 	if (json_is_string(json_object_get(r, "error")))
-		sqlite3_bind_text(st, 5, json_string_value(json_object_get(r, "error")), -1,
-				  SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, id);
-	sqlite3_bind_int64(st, 7, staging_ref);
+		db_bind_text(st, 5, json_string_value(json_object_get(r, "error")));
+	db_bind_int64(st, 6, id);
+	db_bind_int64(st, 7, staging_ref);
 	rc = run(db, st, "recording a job report");
 	free(result_text);
 	if (rc)
 		return rc;
-	ended = ended && sqlite3_changes(db) > 0;
+	ended = ended && db_changes(db) > 0;
 	/* log lines of a job that just ended come in the same report */
 	rc = db_prepare(db, &st, "SELECT 1 FROM staging_jobs WHERE id = ? AND staging_ref = ?");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, staging_ref);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, staging_ref);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc == DB_DONE)
 		return 0;
-	if (rc != SQLITE_ROW)
+	if (rc != DB_ROW)
 		return db_err(db, rc, "finding a reported job");
 	rc = json_object_get(r, "log") ? job_log_append(db, id, json_object_get(r, "log")) : 0;
 	/* the lifecycle moves on when its job ends (once: a resent end
@@ -284,7 +283,7 @@ static int job_report(sqlite3 *db, int64_t staging_ref, const json_t *r, int64_t
 	return rc || !ended ? rc : lifecycle_job_ended(db, id, now);
 }
 
-int jobs_apply_reports(sqlite3 *db, int64_t staging_ref, const json_t *reports, int64_t now)
+int jobs_apply_reports(struct db *db, int64_t staging_ref, const json_t *reports, int64_t now)
 {
 	const json_t *r;
 	size_t i;
@@ -296,10 +295,10 @@ int jobs_apply_reports(sqlite3 *db, int64_t staging_ref, const json_t *reports, 
 	return rc;
 }
 
-int jobs_for_staging(sqlite3 *db, int64_t staging_ref, int64_t now, json_t **out)
+int jobs_for_staging(struct db *db, int64_t staging_ref, int64_t now, json_t **out)
 {
 	json_t *list = json_array();
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (!list)
@@ -311,8 +310,8 @@ int jobs_for_staging(sqlite3 *db, int64_t staging_ref, int64_t now, json_t **out
 			" AND (staging_ref IS NULL OR staging_ref = ?1) AND machine_ref IN"
 			" (SELECT machine_ref FROM staging_machines WHERE staging_ref = ?1)");
 	if (!rc) {
-		sqlite3_bind_int64(st, 1, staging_ref);
-		sqlite3_bind_int64(st, 2, now);
+		db_bind_int64(st, 1, staging_ref);
+		db_bind_int64(st, 2, now);
 		rc = run(db, st, "delivering jobs");
 	}
 	if (!rc)
@@ -327,21 +326,21 @@ int jobs_for_staging(sqlite3 *db, int64_t staging_ref, int64_t now, json_t **out
 		json_decref(list);
 		return rc;
 	}
-	sqlite3_bind_int64(st, 1, staging_ref);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	db_bind_int64(st, 1, staging_ref);
+	while ((rc = db_step(st)) == DB_ROW)
 		/* log_seq: the lines held, after which a staging server that
 		 * restarted numbers those of the job's new run */
 		if (json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:o, s:I}", "id",
-							  (json_int_t)sqlite3_column_int64(st, 0),
+							  (json_int_t)db_column_int64(st, 0),
 							  "kind", db_text(st, 1), "machine",
 							  db_text(st, 2), "params",
 							  doc_or_null(st, 3), "log_seq",
-							  (json_int_t)sqlite3_column_int64(st, 4)))) {
-			rc = SQLITE_NOMEM;
+							  (json_int_t)db_column_int64(st, 4)))) {
+			rc = -ENOMEM;
 			break;
 		}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing a staging server's jobs");
-	sqlite3_finalize(st);
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, "listing a staging server's jobs");
+	db_finalize(st);
 	if (rc)
 		json_decref(list);
 	else
@@ -349,10 +348,10 @@ int jobs_for_staging(sqlite3 *db, int64_t staging_ref, int64_t now, json_t **out
 	return rc;
 }
 
-int job_console_start(sqlite3 *db, int64_t machine_ref, const char *kind, const json_t *params,
+int job_console_start(struct db *db, int64_t machine_ref, const char *kind, const json_t *params,
 		      const char *owner, int64_t now, int64_t *id)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = job_create(db, machine_ref, kind, params, owner, now, id);
 
 	if (rc)
@@ -361,15 +360,15 @@ int job_console_start(sqlite3 *db, int64_t machine_ref, const char *kind, const 
 			"UPDATE staging_jobs SET console_side = 1, state = ?, started_at = ? WHERE id = ?");
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, JOB_RUNNING, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, *id);
+	db_bind_text(st, 1, JOB_RUNNING);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, *id);
 	return run(db, st, "starting a console job");
 }
 
-int job_console_log(sqlite3 *db, int64_t id, int64_t now, const char *line)
+int job_console_log(struct db *db, int64_t id, int64_t now, const char *line)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "INSERT INTO staging_job_log (job_ref, seq, at, line) SELECT ?1,"
 			    " COALESCE(MAX(seq), 0) + 1, ?2, ?3 FROM staging_job_log WHERE job_ref = ?1"
@@ -377,18 +376,18 @@ int job_console_log(sqlite3 *db, int64_t id, int64_t now, const char *line)
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, line, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, JOB_LOG_MAX);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, now);
+	db_bind_text(st, 3, line);
+	db_bind_int64(st, 4, JOB_LOG_MAX);
 	return run(db, st, "logging a console job's line");
 }
 
-int job_end(sqlite3 *db, int64_t id, int64_t now, const json_t *result, const char *error,
+int job_end(struct db *db, int64_t id, int64_t now, const json_t *result, const char *error,
 	    int *ended)
 {
 	char *text = result ? json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	*ended = 0;
@@ -402,59 +401,59 @@ int job_end(sqlite3 *db, int64_t id, int64_t now, const json_t *result, const ch
 		free(text);
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, error ? JOB_FAILED : JOB_SUCCEEDED, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_text(st, 1, error ? JOB_FAILED : JOB_SUCCEEDED);
+	db_bind_int64(st, 2, now);
 	if (text)
-		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+		db_bind_text(st, 3, text);
 	if (error)
-		sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, id);
+		db_bind_text(st, 4, error);
+	db_bind_int64(st, 5, id);
 	rc = run(db, st, "ending a job");
 	free(text);
 	if (!rc)
-		*ended = sqlite3_changes(db) > 0;
+		*ended = db_changes(db) > 0;
 	return rc;
 }
 
-int job_params_set(sqlite3 *db, int64_t id, const json_t *params)
+int job_params_set(struct db *db, int64_t id, const json_t *params)
 {
 	char *text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (!text)
 		return -ENOMEM;
 	rc = db_prepare(db, &st, "UPDATE staging_jobs SET params = ? WHERE id = ? AND state = 'queued'");
 	if (!rc) {
-		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, id);
+		db_bind_text(st, 1, text);
+		db_bind_int64(st, 2, id);
 		rc = run(db, st, "naming a job's instance");
 	}
 	free(text);
 	return rc;
 }
 
-int job_params_get(sqlite3 *db, int64_t id, json_t **params)
+int job_params_get(struct db *db, int64_t id, json_t **params)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "SELECT params FROM staging_jobs WHERE id = ?");
 
 	*params = NULL;
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		*params = json_loads(db_text(st, 0), 0, NULL);
-	rc = rc == SQLITE_ROW ? (*params ? 0 : -EBADMSG) :
-	     rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "reading a job's params");
-	sqlite3_finalize(st);
+	rc = rc == DB_ROW ? (*params ? 0 : -EBADMSG) :
+	     rc == DB_DONE ? -ENOENT : db_err(db, rc, "reading a job's params");
+	db_finalize(st);
 	return rc;
 }
 
-int jobs_lifecycle_json(sqlite3 *db, int64_t machine_ref, unsigned limit, json_t **out)
+int jobs_lifecycle_json(struct db *db, int64_t machine_ref, unsigned limit, json_t **out)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, JOB_COLUMNS " WHERE j.machine_ref = ? AND j.kind IN"
 				     " ('" JOB_KIND_LAUNCH "', '" JOB_KIND_DESTROY "', '"
 				     JOB_KIND_CUTOVER_POINT "', '" JOB_KIND_FINALIZE "')"
@@ -462,7 +461,7 @@ int jobs_lifecycle_json(sqlite3 *db, int64_t machine_ref, unsigned limit, json_t
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, machine_ref);
-	sqlite3_bind_int64(st, 2, limit);
+	db_bind_int64(st, 1, machine_ref);
+	db_bind_int64(st, 2, limit);
 	return jobs_query_json(db, st, out);
 }

@@ -20,7 +20,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
+
+#include "db.h"
 
 #define JOB_QUEUED    "queued"
 #define JOB_DELIVERED "delivered"
@@ -44,38 +45,38 @@ int job_kind_known(const char *kind);
 /* Whether only the lifecycle creates jobs of this kind. */
 int job_kind_lifecycle(const char *kind);
 /* A queued job; its id into *id. params: a JSON object (NULL: {}). */
-int job_create(sqlite3 *db, int64_t machine_ref, const char *kind, const json_t *params,
+int job_create(struct db *db, int64_t machine_ref, const char *kind, const json_t *params,
 	       const char *owner, int64_t now, int64_t *id);
 /* The same, delivered only to staging_ref (0: the first server that
  * stores the machine): a launch goes where its point is. */
-int job_create_on(sqlite3 *db, int64_t machine_ref, int64_t staging_ref, const char *kind,
+int job_create_on(struct db *db, int64_t machine_ref, int64_t staging_ref, const char *kind,
 		  const json_t *params, const char *owner, int64_t now, int64_t *id);
 /* A job the console runs itself: running from now, never delivered. */
-int job_console_start(sqlite3 *db, int64_t machine_ref, const char *kind, const json_t *params,
+int job_console_start(struct db *db, int64_t machine_ref, const char *kind, const json_t *params,
 		      const char *owner, int64_t now, int64_t *id);
 /* One more line in a console job's log (at most JOB_LOG_MAX are kept). */
-int job_console_log(sqlite3 *db, int64_t id, int64_t now, const char *line);
+int job_console_log(struct db *db, int64_t id, int64_t now, const char *line);
 /* End an unfinished job: succeeded with result (error NULL) or failed with
  * error. *ended: 0 when it had ended already (nothing changes). */
-int job_end(sqlite3 *db, int64_t id, int64_t now, const json_t *result, const char *error,
+int job_end(struct db *db, int64_t id, int64_t now, const json_t *result, const char *error,
 	    int *ended);
 /* The machine's newest `limit` jobs, newest first, each with its log. */
-int jobs_machine_json(sqlite3 *db, int64_t machine_ref, unsigned limit, json_t **out);
+int jobs_machine_json(struct db *db, int64_t machine_ref, unsigned limit, json_t **out);
 /* The same for the lifecycle's kinds only. */
-int jobs_lifecycle_json(sqlite3 *db, int64_t machine_ref, unsigned limit, json_t **out);
+int jobs_lifecycle_json(struct db *db, int64_t machine_ref, unsigned limit, json_t **out);
 /* A queued job's params, replaced (the lifecycle names an instance after
  * its job's id). */
-int job_params_set(sqlite3 *db, int64_t id, const json_t *params);
+int job_params_set(struct db *db, int64_t id, const json_t *params);
 /* A job's params (a new reference): -ENOENT without such a job. */
-int job_params_get(sqlite3 *db, int64_t id, json_t **params);
+int job_params_get(struct db *db, int64_t id, json_t **params);
 /* One job of the machine: -ENOENT if it has none with this id. */
-int job_json(sqlite3 *db, int64_t machine_ref, int64_t id, json_t **out);
+int job_json(struct db *db, int64_t machine_ref, int64_t id, json_t **out);
 
 /* Apply staging_ref's reports (checked by sync_request_check). Reports of
  * jobs not delivered to it, or already ended, change nothing. */
-int jobs_apply_reports(sqlite3 *db, int64_t staging_ref, const json_t *reports, int64_t now);
+int jobs_apply_reports(struct db *db, int64_t staging_ref, const json_t *reports, int64_t now);
 /* Deliver the queued jobs of machines staging_ref stores, then list every
  * job it has and has not ended: [{"id","kind","machine","params"}]. */
-int jobs_for_staging(sqlite3 *db, int64_t staging_ref, int64_t now, json_t **out);
+int jobs_for_staging(struct db *db, int64_t staging_ref, int64_t now, json_t **out);
 
 #endif

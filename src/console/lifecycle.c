@@ -19,7 +19,7 @@ int lc_size_valid(const struct lc_size *size)
 						size->memory_mib <= LC_MEMORY_MIB_MAX)));
 }
 
-static int act_test(sqlite3 *db, struct lc_row *r, int64_t point, const struct lc_size *size,
+static int act_test(struct db *db, struct lc_row *r, int64_t point, const struct lc_size *size,
 		    const char *by, int64_t now, int64_t *job, char *why, size_t whylen)
 {
 	struct lc_point p;
@@ -39,7 +39,7 @@ static int act_test(sqlite3 *db, struct lc_row *r, int64_t point, const struct l
 	return rc ? rc : lc_launch(db, r, "test", &p, size, by, now, job);
 }
 
-static int act_cutover(sqlite3 *db, struct lc_row *r, const struct lc_size *size, const char *by,
+static int act_cutover(struct db *db, struct lc_row *r, const struct lc_size *size, const char *by,
 		       int64_t now, int64_t *job)
 {
 	char line[512], when[32];
@@ -71,7 +71,7 @@ static int act_cutover(sqlite3 *db, struct lc_row *r, const struct lc_size *size
 	return rc;
 }
 
-static int act_finalize(sqlite3 *db, struct lc_row *r, const char *by, int64_t now, int64_t *job)
+static int act_finalize(struct db *db, struct lc_row *r, const char *by, int64_t now, int64_t *job)
 {
 	char line[LC_BY_MAX + 64];
 	json_t *result;
@@ -97,7 +97,7 @@ static int act_finalize(sqlite3 *db, struct lc_row *r, const char *by, int64_t n
 	return rc;
 }
 
-int lifecycle_act(sqlite3 *db, int64_t machine_ref, enum lc_action a, int64_t point,
+int lifecycle_act(struct db *db, int64_t machine_ref, enum lc_action a, int64_t point,
 		  const struct lc_size *size, const char *by, int64_t now, int64_t *job, char *why,
 		  size_t whylen)
 {
@@ -150,7 +150,7 @@ static json_t *instance_json(const struct lc_row *r)
 			 "job", (json_int_t)r->inst_job);
 }
 
-int lifecycle_json(sqlite3 *db, int64_t machine_ref, unsigned jobs, json_t **out)
+int lifecycle_json(struct db *db, int64_t machine_ref, unsigned jobs, json_t **out)
 {
 	json_t *list = NULL, *o;
 	struct lc_facts f;
@@ -179,7 +179,7 @@ int lifecycle_json(sqlite3 *db, int64_t machine_ref, unsigned jobs, json_t **out
 	return 0;
 }
 
-int lifecycle_state(sqlite3 *db, int64_t machine_ref, char *state, size_t n)
+int lifecycle_state(struct db *db, int64_t machine_ref, char *state, size_t n)
 {
 	struct lc_row r;
 	int rc = lc_load(db, machine_ref, &r);
@@ -189,11 +189,11 @@ int lifecycle_state(sqlite3 *db, int64_t machine_ref, char *state, size_t n)
 	return rc;
 }
 
-int lifecycle_cutover_request(sqlite3 *db, int64_t machine_ref, json_t **out)
+int lifecycle_cutover_request(struct db *db, int64_t machine_ref, json_t **out)
 {
 	struct lc_row r;
 	int rc = lc_load(db, machine_ref, &r);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	*out = NULL;
 	if (rc || r.state != LC_CUTTING_OVER || !r.cut_at)
@@ -202,19 +202,19 @@ int lifecycle_cutover_request(sqlite3 *db, int64_t machine_ref, json_t **out)
 	rc = db_prepare(db, &st, "SELECT 1 FROM staging_jobs WHERE id = ? AND state = 'running'");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, r.cut_job);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
+	db_bind_int64(st, 1, r.cut_job);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc == DB_DONE)
 		return 0;
-	if (rc != SQLITE_ROW)
+	if (rc != DB_ROW)
 		return db_err(db, rc, "reading the cutover's wait");
 	*out = json_pack("{s:I, s:s}", "requested_at", (json_int_t)r.cut_at, "requested_by",
 			 r.cut_by);
 	return *out ? 0 : -ENOMEM;
 }
 
-int lifecycle_finalized(sqlite3 *db, int64_t machine_ref, char *by, size_t n, int64_t *at)
+int lifecycle_finalized(struct db *db, int64_t machine_ref, char *by, size_t n, int64_t *at)
 {
 	struct lc_row r;
 	int rc = lc_load(db, machine_ref, &r);
@@ -228,16 +228,16 @@ int lifecycle_finalized(sqlite3 *db, int64_t machine_ref, char *by, size_t n, in
 	return 0;
 }
 
-int lifecycle_registered(sqlite3 *db, int64_t machine_ref)
+int lifecycle_registered(struct db *db, int64_t machine_ref)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "DELETE FROM machine_lifecycle WHERE machine_ref = ? AND"
 				     " state = 'FINALIZED'");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, machine_ref);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, "starting a lifecycle over");
+	db_bind_int64(st, 1, machine_ref);
+	rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, "starting a lifecycle over");
 }

@@ -25,9 +25,9 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "audit.h"
+#include "db.h"
 
 enum lc_state {
 	LC_READY_FOR_TEST,
@@ -102,7 +102,7 @@ int lc_size_valid(const struct lc_size *size);
  * launch's staging point id (0: the newest); size (NULL: the inventory's)
  * for test and cutover. 0 with *job (the step's job
  * id), or -EPERM / -ENOENT with why for a 409. */
-int lifecycle_act(sqlite3 *db, int64_t machine_ref, enum lc_action a, int64_t point,
+int lifecycle_act(struct db *db, int64_t machine_ref, enum lc_action a, int64_t point,
 		  const struct lc_size *size, const char *by, int64_t now, int64_t *job, char *why,
 		  size_t whylen);
 /* The audit record of an action lifecycle_act just took (lifecycle_audit.c):
@@ -117,26 +117,26 @@ struct lifecycle_audit {
 	const struct lc_size *size;
 	int64_t job;
 };
-int lifecycle_audit_record(sqlite3 *db, const struct lifecycle_audit *in, struct audit_rec *out);
+int lifecycle_audit_record(struct db *db, const struct lifecycle_audit *in, struct audit_rec *out);
 /* {"state","since","instance","cutover","finalized","allowed","jobs"} */
-int lifecycle_json(sqlite3 *db, int64_t machine_ref, unsigned jobs, json_t **out);
+int lifecycle_json(struct db *db, int64_t machine_ref, unsigned jobs, json_t **out);
 /* The machine's state name into state (at least 24 bytes). */
-int lifecycle_state(sqlite3 *db, int64_t machine_ref, char *state, size_t n);
+int lifecycle_state(struct db *db, int64_t machine_ref, char *state, size_t n);
 
 /* A lifecycle job ended (jobs.c calls it once per end). */
-int lifecycle_job_ended(sqlite3 *db, int64_t job, int64_t now);
+int lifecycle_job_ended(struct db *db, int64_t job, int64_t now);
 /* Bounded waits: the cutover point found, or its wait timed out; launch
  * and destroy jobs past LC_JOB_MAX_S failed. machine_ref 0: every machine. */
-int lifecycle_tick(sqlite3 *db, int64_t machine_ref, int64_t now, unsigned cutover_timeout_s);
+int lifecycle_tick(struct db *db, int64_t machine_ref, int64_t now, unsigned cutover_timeout_s);
 /* The agent's status document: its cutover report goes into the wait's log. */
-int lifecycle_agent_report(sqlite3 *db, int64_t machine_ref, const json_t *doc, int64_t now);
+int lifecycle_agent_report(struct db *db, int64_t machine_ref, const json_t *doc, int64_t now);
 /* {"requested_at","requested_by"} while the console waits for the agent's
  * cutover point, else NULL. */
-int lifecycle_cutover_request(sqlite3 *db, int64_t machine_ref, json_t **out);
+int lifecycle_cutover_request(struct db *db, int64_t machine_ref, json_t **out);
 /* The machine registered again: a FINALIZED lifecycle starts over at
  * READY_FOR_TEST (a new migration); any other state is kept. */
-int lifecycle_registered(sqlite3 *db, int64_t machine_ref);
+int lifecycle_registered(struct db *db, int64_t machine_ref);
 /* Who finalized the machine and when: -ENOENT when it is not finalized. */
-int lifecycle_finalized(sqlite3 *db, int64_t machine_ref, char *by, size_t n, int64_t *at);
+int lifecycle_finalized(struct db *db, int64_t machine_ref, char *by, size_t n, int64_t *at);
 
 #endif

@@ -10,7 +10,7 @@ static const char *const audit_actions[LCA_NACTIONS] = {
 	"lifecycle.finalize",
 };
 
-int lifecycle_audit_record(sqlite3 *db, const struct lifecycle_audit *in, struct audit_rec *out)
+int lifecycle_audit_record(struct db *db, const struct lifecycle_audit *in, struct audit_rec *out)
 {
 	char to[24];
 	json_t *d;

@@ -21,7 +21,7 @@
 
 /* A state the lifecycle moved to by itself (a launch's end, a failed
  * cutover): lifecycle.state in the audit log, by the console, with why. */
-static int audit_auto(sqlite3 *db, const struct lc_row *r, enum lc_state from, const char *why,
+static int audit_auto(struct db *db, const struct lc_row *r, enum lc_state from, const char *why,
 		      int64_t job, int64_t now)
 {
 	const struct audit_who w = { AUDIT_CONSOLE, "", AUDIT_CONSOLE };
@@ -56,19 +56,19 @@ struct ended_job {
 	char error[256];
 };
 
-static int ended_load(sqlite3 *db, int64_t id, struct ended_job *j)
+static int ended_load(struct db *db, int64_t id, struct ended_job *j)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "SELECT machine_ref, staging_ref, kind, state, params, result,"
 				     " error FROM staging_jobs WHERE id = ?");
 
 	if (rc)
 		return rc;
 	memset(j, 0, sizeof(*j));
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		j->machine_ref = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		j->machine_ref = db_column_int64(st, 0);
 		j->staging_ref = db_int_or(st, 1, 0);
 		snprintf(j->kind, sizeof(j->kind), "%s", db_text(st, 2));
 		j->ok = !strcmp(db_text(st, 3), JOB_SUCCEEDED);
@@ -77,9 +77,9 @@ static int ended_load(sqlite3 *db, int64_t id, struct ended_job *j)
 		snprintf(j->error, sizeof(j->error), "%s", db_text(st, 6));
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "reading an ended job");
+		rc = rc == DB_DONE ? -ENOENT : db_err(db, rc, "reading an ended job");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return rc;
 }
 
@@ -106,7 +106,7 @@ static void launch_ended(struct lc_row *r, const struct ended_job *j, int64_t no
 	}
 }
 
-int lifecycle_job_ended(sqlite3 *db, int64_t id, int64_t now)
+int lifecycle_job_ended(struct db *db, int64_t id, int64_t now)
 {
 	struct ended_job j;
 	struct lc_row r;
@@ -165,25 +165,25 @@ static void fmt_time(int64_t t, char *buf, size_t n)
 }
 
 /* The agent's report of this cutover, when its latest status has one. */
-static int agent_report(sqlite3 *db, const struct lc_row *r, struct cutover_report *rep)
+static int agent_report(struct db *db, const struct lc_row *r, struct cutover_report *rep)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "SELECT doc FROM status WHERE machine_ref = ?"), found = 0;
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, r->machine_ref);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	db_bind_int64(st, 1, r->machine_ref);
+	if (db_step(st) == DB_ROW) {
 		json_t *doc = json_loads(db_text(st, 0), 0, NULL);
 
 		found = doc && !cutover_report_parse(doc, rep) && rep->requested_at == r->cut_at;
 		json_decref(doc);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return found ? 0 : -ENOENT;
 }
 
-static int cutover_fail(sqlite3 *db, struct lc_row *r, const char *error, int64_t now)
+static int cutover_fail(struct db *db, struct lc_row *r, const char *error, int64_t now)
 {
 	enum lc_state from = r->state;
 	int64_t job = r->cut_job;
@@ -203,7 +203,7 @@ static int cutover_fail(sqlite3 *db, struct lc_row *r, const char *error, int64_
 /* CUTTING_OVER, waiting: launch from the point once staging reports it,
  * fail on the agent's error or after the timeout. */
 /* The size the operator chose with the cutover, kept in its wait's params. */
-static int cutover_size(sqlite3 *db, int64_t wait_job, struct lc_size *size)
+static int cutover_size(struct db *db, int64_t wait_job, struct lc_size *size)
 {
 	json_t *params = NULL;
 	int rc = job_params_get(db, wait_job, &params);
@@ -221,7 +221,7 @@ static int cutover_size(sqlite3 *db, int64_t wait_job, struct lc_size *size)
 	return 0;
 }
 
-static int cutover_step(sqlite3 *db, struct lc_row *r, int64_t now, unsigned timeout_s)
+static int cutover_step(struct db *db, struct lc_row *r, int64_t now, unsigned timeout_s)
 {
 	struct lc_size size;
 	struct cutover_report rep;
@@ -267,11 +267,11 @@ static int cutover_step(sqlite3 *db, struct lc_row *r, int64_t now, unsigned tim
 }
 
 /* Launch and destroy jobs no staging server ended within LC_JOB_MAX_S. */
-static int stale_jobs(sqlite3 *db, int64_t machine_ref, int64_t now)
+static int stale_jobs(struct db *db, int64_t machine_ref, int64_t now)
 {
 	int64_t ids[64];
 	int n = 0, rc, ended;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char why[160];
 
 	rc = db_prepare(db, &st, "SELECT id FROM staging_jobs WHERE kind IN ('" JOB_KIND_LAUNCH
@@ -280,11 +280,11 @@ static int stale_jobs(sqlite3 *db, int64_t machine_ref, int64_t now)
 				 " LIMIT 64");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, now - LC_JOB_MAX_S);
-	sqlite3_bind_int64(st, 2, machine_ref);
-	while (n < 64 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 1, now - LC_JOB_MAX_S);
+	db_bind_int64(st, 2, machine_ref);
+	while (n < 64 && (rc = db_step(st)) == DB_ROW)
+		ids[n++] = db_column_int64(st, 0);
+	db_finalize(st);
 	snprintf(why, sizeof(why), "no staging server ended this job within %d s: its server is "
 		 "gone or does not store the machine", LC_JOB_MAX_S);
 	for (int i = 0; i < n; i++) {
@@ -297,21 +297,21 @@ static int stale_jobs(sqlite3 *db, int64_t machine_ref, int64_t now)
 	return 0;
 }
 
-int lifecycle_tick(sqlite3 *db, int64_t machine_ref, int64_t now, unsigned cutover_timeout_s)
+int lifecycle_tick(struct db *db, int64_t machine_ref, int64_t now, unsigned cutover_timeout_s)
 {
 	int64_t refs[64];
 	int n = 0, rc;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	rc = db_prepare(db, &st, "SELECT l.machine_ref FROM machine_lifecycle l JOIN staging_jobs j"
 				 " ON j.id = l.cutover_job WHERE l.state = 'CUTTING_OVER' AND"
 				 " j.state = 'running' AND (?1 = 0 OR l.machine_ref = ?1) LIMIT 64");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, machine_ref);
-	while (n < 64 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		refs[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 1, machine_ref);
+	while (n < 64 && (rc = db_step(st)) == DB_ROW)
+		refs[n++] = db_column_int64(st, 0);
+	db_finalize(st);
 	for (int i = 0; i < n; i++) {
 		struct lc_row r;
 
@@ -324,7 +324,7 @@ int lifecycle_tick(sqlite3 *db, int64_t machine_ref, int64_t now, unsigned cutov
 	return stale_jobs(db, machine_ref, now);
 }
 
-int lifecycle_agent_report(sqlite3 *db, int64_t machine_ref, const json_t *doc, int64_t now)
+int lifecycle_agent_report(struct db *db, int64_t machine_ref, const json_t *doc, int64_t now)
 {
 	struct cutover_report rep;
 	struct lc_row r;

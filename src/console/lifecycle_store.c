@@ -10,14 +10,14 @@
 #include "jobs.h"
 #include "machines.h"
 
-static void copy(char *dst, size_t n, sqlite3_stmt *st, int col)
+static void copy(char *dst, size_t n, struct db_stmt *st, int col)
 {
 	snprintf(dst, n, "%s", db_text(st, col));
 }
 
-int lc_load(sqlite3 *db, int64_t machine_ref, struct lc_row *r)
+int lc_load(struct db *db, int64_t machine_ref, struct lc_row *r)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "SELECT m.machine_id, m.deregistered_at, m.registered_at, l.state, l.since,"
 			    " l.instance_name, l.instance_purpose, l.instance_point,"
@@ -30,26 +30,26 @@ int lc_load(sqlite3 *db, int64_t machine_ref, struct lc_row *r)
 	if (rc)
 		return rc;
 	memset(r, 0, sizeof(*r));
-	sqlite3_bind_int64(st, 1, machine_ref);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "reading a machine's lifecycle");
-		sqlite3_finalize(st);
+	db_bind_int64(st, 1, machine_ref);
+	rc = db_step(st);
+	if (rc != DB_ROW) {
+		rc = rc == DB_DONE ? -ENOENT : db_err(db, rc, "reading a machine's lifecycle");
+		db_finalize(st);
 		return rc;
 	}
 	r->machine_ref = machine_ref;
 	copy(r->machine_id, sizeof(r->machine_id), st, 0);
-	r->registered = sqlite3_column_type(st, 1) == SQLITE_NULL;
+	r->registered = db_column_is_null(st, 1);
 	r->state = LC_READY_FOR_TEST;
-	r->since = sqlite3_column_int64(st, 2);
-	if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+	r->since = db_column_int64(st, 2);
+	if (!db_column_is_null(st, 3)) {
 		/* written only by lc_save from the enum: another value is a
 		 * damaged database, said rather than guessed */
 		if (lc_state_parse(db_text(st, 3), &r->state)) {
-			sqlite3_finalize(st);
-			return db_err(db, SQLITE_CORRUPT, "reading a machine's lifecycle state");
+			db_finalize(st);
+			return db_err(db, -EIO, "reading a machine's lifecycle state");
 		}
-		r->since = sqlite3_column_int64(st, 4);
+		r->since = db_column_int64(st, 4);
 	}
 	copy(r->inst_name, sizeof(r->inst_name), st, 5);
 	copy(r->inst_purpose, sizeof(r->inst_purpose), st, 6);
@@ -64,25 +64,25 @@ int lc_load(sqlite3 *db, int64_t machine_ref, struct lc_row *r)
 	copy(r->cut_agent, sizeof(r->cut_agent), st, 15);
 	r->fin_at = db_int_or(st, 16, 0);
 	copy(r->fin_by, sizeof(r->fin_by), st, 17);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return 0;
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+static void bind_text_or_null(struct db_stmt *st, int i, const char *s)
 {
 	if (s[0])
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+		db_bind_text(st, i, s);
 }
 
-static void bind_int_or_null(sqlite3_stmt *st, int i, int64_t v)
+static void bind_int_or_null(struct db_stmt *st, int i, int64_t v)
 {
 	if (v)
-		sqlite3_bind_int64(st, i, v);
+		db_bind_int64(st, i, v);
 }
 
-int lc_save(sqlite3 *db, const struct lc_row *r)
+int lc_save(struct db *db, const struct lc_row *r)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "INSERT INTO machine_lifecycle (machine_ref, state, since, instance_name,"
 			    " instance_purpose, instance_point, instance_staging_ref, instance_job,"
@@ -98,9 +98,9 @@ int lc_save(sqlite3 *db, const struct lc_row *r)
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, r->machine_ref);
-	sqlite3_bind_text(st, 2, lc_state_name(r->state), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, r->since);
+	db_bind_int64(st, 1, r->machine_ref);
+	db_bind_text(st, 2, lc_state_name(r->state));
+	db_bind_int64(st, 3, r->since);
 	bind_text_or_null(st, 4, r->inst_name);
 	bind_text_or_null(st, 5, r->inst_purpose);
 	bind_int_or_null(st, 6, r->inst_point);
@@ -114,9 +114,9 @@ int lc_save(sqlite3 *db, const struct lc_row *r)
 	bind_text_or_null(st, 14, r->cut_agent);
 	bind_int_or_null(st, 15, r->fin_at);
 	bind_text_or_null(st, 16, r->fin_by);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, "storing a machine's lifecycle");
+	rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, "storing a machine's lifecycle");
 }
 
 void lc_facts_of(const struct lc_row *r, struct lc_facts *f)
@@ -142,10 +142,10 @@ void lc_instance_clear(struct lc_row *r)
 	r->inst_point = r->inst_staging = r->inst_job = 0;
 }
 
-int lc_point_find(sqlite3 *db, int64_t machine_ref, int64_t want, int64_t after_s, int newest,
+int lc_point_find(struct db *db, int64_t machine_ref, int64_t want, int64_t after_s, int newest,
 		  struct lc_point *p)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    newest ? "SELECT p.staging_ref, p.point_id, p.time_ns, s.name"
 				     " FROM recovery_points p JOIN staging_servers s ON s.id = p.staging_ref"
@@ -160,33 +160,33 @@ int lc_point_find(sqlite3 *db, int64_t machine_ref, int64_t want, int64_t after_
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, machine_ref);
-	sqlite3_bind_int64(st, 2, want);
-	sqlite3_bind_int64(st, 3, after_s * 1000000000LL);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		p->staging_ref = sqlite3_column_int64(st, 0);
-		p->id = sqlite3_column_int64(st, 1);
-		p->time_ns = sqlite3_column_int64(st, 2);
+	db_bind_int64(st, 1, machine_ref);
+	db_bind_int64(st, 2, want);
+	db_bind_int64(st, 3, after_s * 1000000000LL);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		p->staging_ref = db_column_int64(st, 0);
+		p->id = db_column_int64(st, 1);
+		p->time_ns = db_column_int64(st, 2);
 		copy(p->staging, sizeof(p->staging), st, 3);
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "finding a recovery point");
+		rc = rc == DB_DONE ? -ENOENT : db_err(db, rc, "finding a recovery point");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return rc;
 }
 
 /* CPU and memory from the machine's inventory, when it says. */
-static int add_size(sqlite3 *db, int64_t machine_ref, json_t *params)
+static int add_size(struct db *db, int64_t machine_ref, json_t *params)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "SELECT inventory FROM machines WHERE id = ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, machine_ref);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	db_bind_int64(st, 1, machine_ref);
+	if (db_step(st) == DB_ROW) {
 		json_t *inv = json_loads(db_text(st, 0), 0, NULL);
 		json_t *sum = inv ? inventory_summary(inv) : NULL;
 		json_t *cores = json_object_get(sum, "cores"), *mem = json_object_get(sum, "memory_bytes");
@@ -199,11 +199,11 @@ static int add_size(sqlite3 *db, int64_t machine_ref, json_t *params)
 		json_decref(sum);
 		json_decref(inv);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return 0;
 }
 
-int lc_launch(sqlite3 *db, struct lc_row *r, const char *purpose, const struct lc_point *p,
+int lc_launch(struct db *db, struct lc_row *r, const char *purpose, const struct lc_point *p,
 	      const struct lc_size *size, const char *owner, int64_t now, int64_t *job)
 {
 	json_t *params = json_pack("{s:s, s:I}", "purpose", purpose, "point", (json_int_t)p->id);
@@ -243,7 +243,7 @@ int lc_launch(sqlite3 *db, struct lc_row *r, const char *purpose, const struct l
 	return 0;
 }
 
-int lc_destroy(sqlite3 *db, int64_t machine_ref, int64_t staging_ref, const char *name,
+int lc_destroy(struct db *db, int64_t machine_ref, int64_t staging_ref, const char *name,
 	       int64_t point, const char *owner, int64_t now, int64_t *job)
 {
 	json_t *params = json_pack("{s:s, s:I}", "name", name, "point", (json_int_t)point);
@@ -256,7 +256,7 @@ int lc_destroy(sqlite3 *db, int64_t machine_ref, int64_t staging_ref, const char
 	return rc;
 }
 
-int lc_destroy_instance(sqlite3 *db, struct lc_row *r, const char *owner, int64_t now,
+int lc_destroy_instance(struct db *db, struct lc_row *r, const char *owner, int64_t now,
 			int64_t *job)
 {
 	int rc;

@@ -9,8 +9,7 @@
 
 #include <stdint.h>
 
-#include <sqlite3.h>
-
+#include "db.h"
 #include "lifecycle.h"
 
 #define LC_BY_MAX 200
@@ -40,8 +39,8 @@ struct lc_row {
 
 /* The row (defaults when the machine never left READY_FOR_TEST): -ENOENT
  * for no such machine. */
-int lc_load(sqlite3 *db, int64_t machine_ref, struct lc_row *r);
-int lc_save(sqlite3 *db, const struct lc_row *r);
+int lc_load(struct db *db, int64_t machine_ref, struct lc_row *r);
+int lc_save(struct db *db, const struct lc_row *r);
 void lc_facts_of(const struct lc_row *r, struct lc_facts *f);
 void lc_move(struct lc_row *r, enum lc_state to, int64_t now);
 void lc_instance_clear(struct lc_row *r);
@@ -55,19 +54,19 @@ struct lc_point {
 	int64_t time_ns;
 	char staging[64];
 };
-int lc_point_find(sqlite3 *db, int64_t machine_ref, int64_t want, int64_t after_s, int newest,
+int lc_point_find(struct db *db, int64_t machine_ref, int64_t want, int64_t after_s, int newest,
 		  struct lc_point *p);
 
 /* Queue a launch of point p for purpose on p's staging server; the
  * instance (launching) goes into r. */
-int lc_launch(sqlite3 *db, struct lc_row *r, const char *purpose, const struct lc_point *p,
+int lc_launch(struct db *db, struct lc_row *r, const char *purpose, const struct lc_point *p,
 	      const struct lc_size *size, const char *owner, int64_t now, int64_t *job);
 /* Queue the destroy of instance name (of point, on staging_ref). */
-int lc_destroy(sqlite3 *db, int64_t machine_ref, int64_t staging_ref, const char *name,
+int lc_destroy(struct db *db, int64_t machine_ref, int64_t staging_ref, const char *name,
 	       int64_t point, const char *owner, int64_t now, int64_t *job);
 /* r's instance is destroyed: state destroying until the job ends; *job 0
  * when r has none. */
-int lc_destroy_instance(sqlite3 *db, struct lc_row *r, const char *owner, int64_t now,
+int lc_destroy_instance(struct db *db, struct lc_row *r, const char *owner, int64_t now,
 			int64_t *job);
 
 #endif

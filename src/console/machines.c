@@ -9,10 +9,10 @@
 #include "auth.h"
 #include "db.h"
 
-static int lookup(sqlite3 *db, const char *where, const char *value, struct machine_ref *out)
+static int lookup(struct db *db, const char *where, const char *value, struct machine_ref *out)
 {
 	char sql[256];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	snprintf(sql, sizeof(sql),
@@ -21,27 +21,27 @@ static int lookup(sqlite3 *db, const char *where, const char *value, struct mach
 	rc = db_prepare(db, &st, sql);
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->ref = sqlite3_column_int64(st, 0);
-		out->account_id = sqlite3_column_int64(st, 1);
+	db_bind_text(st, 1, value);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->ref = db_column_int64(st, 0);
+		out->account_id = db_column_int64(st, 1);
 		out->deregistered_at = db_int_or(st, 2, 0);
 		snprintf(out->machine_id, sizeof(out->machine_id), "%s", db_text(st, 3));
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "looking up a machine");
+		rc = rc == DB_DONE ? -ENOENT : db_err(db, rc, "looking up a machine");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return rc;
 }
 
-int machine_lookup(sqlite3 *db, const char *machine_id, struct machine_ref *out)
+int machine_lookup(struct db *db, const char *machine_id, struct machine_ref *out)
 {
 	return lookup(db, "machine_id", machine_id, out);
 }
 
-int machine_by_secret(sqlite3 *db, const char *secret, struct machine_ref *out)
+int machine_by_secret(struct db *db, const char *secret, struct machine_ref *out)
 {
 	char hash[SECRET_HASH_HEX];
 
@@ -49,17 +49,17 @@ int machine_by_secret(sqlite3 *db, const char *secret, struct machine_ref *out)
 	return lookup(db, "agent_secret_hash", hash, out);
 }
 
-static int run(sqlite3 *db, sqlite3_stmt *st, const char *what)
+static int run(struct db *db, struct db_stmt *st, const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, what);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, what);
 }
 
-int machine_save(sqlite3 *db, const struct machine_reg *m, int64_t existing, int64_t now)
+int machine_save(struct db *db, const struct machine_reg *m, int64_t existing, int64_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (existing)
@@ -77,45 +77,45 @@ int machine_save(sqlite3 *db, const struct machine_reg *m, int64_t existing, int
 				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, m->account_id);
-	sqlite3_bind_text(st, 2, m->machine_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, m->identity_source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, m->identity_value, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, m->hostname, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, m->inventory, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, m->cert_serial, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, m->cert_fingerprint, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, m->agent_secret_hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 10, now);
-	sqlite3_bind_text(st, 11, MACHINE_STATE_REGISTERED, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, m->account_id);
+	db_bind_text(st, 2, m->machine_id);
+	db_bind_text(st, 3, m->identity_source);
+	db_bind_text(st, 4, m->identity_value);
+	db_bind_text(st, 5, m->hostname);
+	db_bind_text(st, 6, m->inventory);
+	db_bind_text(st, 7, m->cert_serial);
+	db_bind_text(st, 8, m->cert_fingerprint);
+	db_bind_text(st, 9, m->agent_secret_hash);
+	db_bind_int64(st, 10, now);
+	db_bind_text(st, 11, MACHINE_STATE_REGISTERED);
 	if (existing)
-		sqlite3_bind_int64(st, 12, existing);
+		db_bind_int64(st, 12, existing);
 	return run(db, st, "saving a machine");
 }
 
-int machine_deregister(sqlite3 *db, int64_t ref, int64_t now)
+int machine_deregister(struct db *db, int64_t ref, int64_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "UPDATE machines SET deregistered_at = ?, state = ?"
 			    " WHERE id = ? AND deregistered_at IS NULL");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_text(st, 2, MACHINE_STATE_DEREGISTERED, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, ref);
+	db_bind_int64(st, 1, now);
+	db_bind_text(st, 2, MACHINE_STATE_DEREGISTERED);
+	db_bind_int64(st, 3, ref);
 	return run(db, st, "deregistering a machine");
 }
 
-int machine_remove(sqlite3 *db, int64_t ref, const char *by, int64_t now, int *removed)
+int machine_remove(struct db *db, int64_t ref, const char *by, int64_t now, int *removed)
 {
 	json_t *j;
 	char *doc;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = machine_deregister(db, ref, now);
 
-	*removed = !rc && sqlite3_changes(db) > 0;
+	*removed = !rc && db_changes(db) > 0;
 	if (rc || !*removed)
 		return rc;
 	j = json_pack("{s:s+, s:s}", "reason", MACHINE_REMOVED_REASON " ", by, "removed_by", by);
@@ -127,19 +127,19 @@ int machine_remove(sqlite3 *db, int64_t ref, const char *by, int64_t now, int *r
 			"INSERT INTO status_history (machine_ref, received_at, state, doc)"
 			" VALUES (?, ?, ?, ?)");
 	if (!rc) {
-		sqlite3_bind_int64(st, 1, ref);
-		sqlite3_bind_int64(st, 2, now);
-		sqlite3_bind_text(st, 3, MACHINE_STATE_DEREGISTERED, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, doc, -1, SQLITE_STATIC);
+		db_bind_int64(st, 1, ref);
+		db_bind_int64(st, 2, now);
+		db_bind_text(st, 3, MACHINE_STATE_DEREGISTERED);
+		db_bind_text(st, 4, doc);
 		rc = run(db, st, "recording a removal");
 	}
 	free(doc);
 	return rc;
 }
 
-int machine_removed_by(sqlite3 *db, int64_t ref, char *by, size_t n)
+int machine_removed_by(struct db *db, int64_t ref, char *by, size_t n)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	by[0] = '\0';
@@ -152,26 +152,26 @@ int machine_removed_by(sqlite3 *db, int64_t ref, char *by, size_t n)
 			" ORDER BY h.id DESC LIMIT 1");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, ref);
-	sqlite3_bind_text(st, 2, MACHINE_STATE_DEREGISTERED, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_int64(st, 1, ref);
+	db_bind_text(st, 2, MACHINE_STATE_DEREGISTERED);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		json_t *doc = json_loads(db_text(st, 0), 0, NULL);
 		const char *who = json_string_value(json_object_get(doc, "removed_by"));
 
 		snprintf(by, n, "%s", who ? who : "");
 		json_decref(doc);
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(db, rc, "reading a removal");
-	sqlite3_finalize(st);
+	rc = rc == DB_ROW || rc == DB_DONE ? 0 : db_err(db, rc, "reading a removal");
+	db_finalize(st);
 	return rc;
 }
 
-int machine_same(sqlite3 *db, int64_t ref, const char *agent_secret, const char *id_source,
+int machine_same(struct db *db, int64_t ref, const char *agent_secret, const char *id_source,
 		 const char *id_value)
 {
 	char hash[SECRET_HASH_HEX];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (!agent_secret)
@@ -182,22 +182,22 @@ int machine_same(sqlite3 *db, int64_t ref, const char *agent_secret, const char 
 			" AND identity_source = ? AND identity_value = ?");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, ref);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, id_source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, id_value, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
+	db_bind_int64(st, 1, ref);
+	db_bind_text(st, 2, hash);
+	db_bind_text(st, 3, id_source);
+	db_bind_text(st, 4, id_value);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? -EACCES : db_err(db, rc, "checking a re-registration");
+	return rc == DB_DONE ? -EACCES : db_err(db, rc, "checking a re-registration");
 }
 
-int machine_event(sqlite3 *db, int64_t ref, const char *state, const char *what, int64_t now)
+int machine_event(struct db *db, int64_t ref, const char *state, const char *what, int64_t now)
 {
 	json_t *j = json_pack("{s:s}", "reason", what);
 	char *doc = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = doc ? 0 : -ENOMEM;
 
 	json_decref(j);
@@ -206,20 +206,20 @@ int machine_event(sqlite3 *db, int64_t ref, const char *state, const char *what,
 				"INSERT INTO status_history (machine_ref, received_at, state, doc)"
 				" VALUES (?, ?, ?, ?)");
 	if (!rc) {
-		sqlite3_bind_int64(st, 1, ref);
-		sqlite3_bind_int64(st, 2, now);
-		sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, doc, -1, SQLITE_STATIC);
+		db_bind_int64(st, 1, ref);
+		db_bind_int64(st, 2, now);
+		db_bind_text(st, 3, state);
+		db_bind_text(st, 4, doc);
 		rc = run(db, st, "recording a machine event");
 	}
 	free(doc);
 	return rc;
 }
 
-int machine_status_store(sqlite3 *db, int64_t ref, const char *doc, const char *state,
+int machine_status_store(struct db *db, int64_t ref, const char *doc, const char *state,
 			 int64_t now, unsigned keep)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	/* ON CONFLICT ... DO UPDATE is spelled the same in PostgreSQL. */
@@ -228,9 +228,9 @@ int machine_status_store(sqlite3 *db, int64_t ref, const char *doc, const char *
 			" ON CONFLICT (machine_ref) DO UPDATE SET received_at = ?2, doc = ?3");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, ref);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, doc, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, ref);
+	db_bind_int64(st, 2, now);
+	db_bind_text(st, 3, doc);
 	if ((rc = run(db, st, "storing the latest status")))
 		return rc;
 
@@ -239,10 +239,10 @@ int machine_status_store(sqlite3 *db, int64_t ref, const char *doc, const char *
 			" VALUES (?, ?, ?, ?)");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, ref);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, doc, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, ref);
+	db_bind_int64(st, 2, now);
+	db_bind_text(st, 3, state);
+	db_bind_text(st, 4, doc);
 	if ((rc = run(db, st, "storing status history")))
 		return rc;
 
@@ -255,8 +255,8 @@ int machine_status_store(sqlite3 *db, int64_t ref, const char *doc, const char *
 			"  ORDER BY id DESC LIMIT 1 OFFSET ?2)");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, ref);
-	sqlite3_bind_int64(st, 2, keep);
+	db_bind_int64(st, 1, ref);
+	db_bind_int64(st, 2, keep);
 	if ((rc = run(db, st, "trimming status history")))
 		return rc;
 	/* and no more than HISTORY_BYTES_MAX of documents: the newest rows
@@ -267,16 +267,16 @@ int machine_status_store(sqlite3 *db, int64_t ref, const char *doc, const char *
 			"  AS total FROM status_history WHERE machine_ref = ?1) AS t WHERE total > ?2)");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, ref);
-	sqlite3_bind_int64(st, 2, HISTORY_BYTES_MAX);
+	db_bind_int64(st, 1, ref);
+	db_bind_int64(st, 2, HISTORY_BYTES_MAX);
 	if ((rc = run(db, st, "trimming status history to its bytes")))
 		return rc;
 
 	rc = db_prepare(db, &st, "UPDATE machines SET last_seen = ?, state = ? WHERE id = ?");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, ref);
+	db_bind_int64(st, 1, now);
+	db_bind_text(st, 2, state);
+	db_bind_int64(st, 3, ref);
 	return run(db, st, "updating last_seen");
 }

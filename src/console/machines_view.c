@@ -122,17 +122,17 @@ static json_t *progress_summary(const json_t *doc)
 			 "last_error", str_or_null(json_object_get(staging, "last_error")));
 }
 
-static json_t *load_doc(sqlite3_stmt *st, int col)
+static json_t *load_doc(struct db_stmt *st, int col)
 {
-	const char *text = (const char *)sqlite3_column_text(st, col);
+	const char *text = db_column_text(st, col);
 
 	return text ? json_loads(text, 0, NULL) : NULL;
 }
 
-static json_t *machine_json(sqlite3_stmt *st, unsigned timeout_s, int64_t now, json_t **doc_out,
+static json_t *machine_json(struct db_stmt *st, unsigned timeout_s, int64_t now, json_t **doc_out,
 			    json_t **inv_out)
 {
-	int64_t seen = sqlite3_column_int64(st, C_SEEN), dereg = db_int_or(st, C_DEREG, 0);
+	int64_t seen = db_column_int64(st, C_SEEN), dereg = db_int_or(st, C_DEREG, 0);
 	const char *stored = db_text(st, C_STATE), *shown = stored;
 	json_t *doc = load_doc(st, C_DOC), *inv = load_doc(st, C_INV), *m;
 	char reason[128] = "";
@@ -148,7 +148,7 @@ static json_t *machine_json(sqlite3_stmt *st, unsigned timeout_s, int64_t now, j
 		      "machine_id", db_text(st, C_MID), "hostname", db_text(st, C_HOST),
 		      "state", shown, "reported_state", stored,
 		      "identity", "source", db_text(st, C_ISRC), "value", db_text(st, C_IVAL),
-		      "registered_at", (json_int_t)sqlite3_column_int64(st, C_REG),
+		      "registered_at", (json_int_t)db_column_int64(st, C_REG),
 		      "last_seen", (json_int_t)seen,
 		      "deregistered_at", dereg ? json_integer(dereg) : json_null(),
 		      "disconnected_reason", reason[0] ? json_string(reason) : json_null(),
@@ -159,7 +159,7 @@ static json_t *machine_json(sqlite3_stmt *st, unsigned timeout_s, int64_t now, j
 	json_object_set_new(m, "lifecycle", json_string(db_text(st, C_LIFECYCLE)));
 	/* what an operator asked of replication in the web page */
 	json_object_set_new(m, "replication_request",
-			    sqlite3_column_type(st, C_RREQ) == SQLITE_NULL
+			    db_column_is_null(st, C_RREQ)
 				    ? json_null()
 				    : json_pack("{s:s, s:I, s:s}", "state", db_text(st, C_RREQ),
 						"requested_at", (json_int_t)db_int_or(st, C_RAT, 0),
@@ -175,11 +175,11 @@ static json_t *machine_json(sqlite3_stmt *st, unsigned timeout_s, int64_t now, j
 	return m;
 }
 
-int machines_list_json(sqlite3 *db, int64_t account_id, unsigned timeout_s, int64_t now,
+int machines_list_json(struct db *db, int64_t account_id, unsigned timeout_s, int64_t now,
 		       json_t **out)
 {
 	json_t *arr = json_array();
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int rc;
 
 	if (!arr)
@@ -189,12 +189,12 @@ int machines_list_json(sqlite3 *db, int64_t account_id, unsigned timeout_s, int6
 			" WHERE m.account_id = ? AND m.deregistered_at IS NULL ORDER BY m.machine_id");
 	if (rc)
 		goto out;
-	sqlite3_bind_int64(st, 1, account_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	db_bind_int64(st, 1, account_id);
+	while ((rc = db_step(st)) == DB_ROW)
 		json_array_append_new(arr, machine_json(st, timeout_s, now, NULL, NULL));
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing machines");
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, "listing machines");
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (rc)
 		json_decref(arr);
 	else
@@ -202,10 +202,10 @@ out:
 	return rc;
 }
 
-static int history_json(sqlite3 *db, int64_t ref, unsigned limit, json_t **out)
+static int history_json(struct db *db, int64_t ref, unsigned limit, json_t **out)
 {
 	json_t *arr = json_array();
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int rc;
 
 	rc = db_prepare(db, &st,
@@ -213,19 +213,19 @@ static int history_json(sqlite3 *db, int64_t ref, unsigned limit, json_t **out)
 			" ORDER BY id DESC LIMIT ?");
 	if (rc)
 		goto out;
-	sqlite3_bind_int64(st, 1, ref);
-	sqlite3_bind_int64(st, 2, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, ref);
+	db_bind_int64(st, 2, limit);
+	while ((rc = db_step(st)) == DB_ROW) {
 		json_t *doc = load_doc(st, 2);
 
 		json_array_append_new(arr, json_pack("{s:I, s:s, s:o}", "received_at",
-						     (json_int_t)sqlite3_column_int64(st, 0), "state",
+						     (json_int_t)db_column_int64(st, 0), "state",
 						     db_text(st, 1), "status",
 						     doc ? doc : json_null()));
 	}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "reading status history");
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, "reading status history");
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (rc)
 		json_decref(arr);
 	else
@@ -233,11 +233,11 @@ out:
 	return rc;
 }
 
-int machine_detail_json(sqlite3 *db, int64_t account_id, const char *machine_id,
+int machine_detail_json(struct db *db, int64_t account_id, const char *machine_id,
 			unsigned timeout_s, int64_t now, unsigned history, json_t **out)
 {
 	json_t *m = NULL, *doc = NULL, *inv = NULL, *hist = NULL;
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int64_t ref = 0;
 	int rc;
 
@@ -246,24 +246,24 @@ int machine_detail_json(sqlite3 *db, int64_t account_id, const char *machine_id,
 			" WHERE m.account_id = ? AND m.machine_id = ?");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_text(st, 2, machine_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		ref = sqlite3_column_int64(st, C_REF);
+	db_bind_int64(st, 1, account_id);
+	db_bind_text(st, 2, machine_id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		ref = db_column_int64(st, C_REF);
 		m = machine_json(st, timeout_s, now, &doc, &inv);
 		json_object_set_new(m, "certificate",
 				    json_pack("{s:s, s:s}", "serial", db_text(st, C_SERIAL),
 					      "sha256_fingerprint", db_text(st, C_FPR)));
 		json_object_set_new(m, "status_received_at",
-				    sqlite3_column_type(st, C_RECV) == SQLITE_NULL
+				    db_column_is_null(st, C_RECV)
 					    ? json_null()
-					    : json_integer(sqlite3_column_int64(st, C_RECV)));
+					    : json_integer(db_column_int64(st, C_RECV)));
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "reading a machine");
+		rc = rc == DB_DONE ? -ENOENT : db_err(db, rc, "reading a machine");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (!rc)
 		rc = history_json(db, ref, history, &hist);
 	if (rc) {

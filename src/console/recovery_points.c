@@ -9,19 +9,19 @@
 #include "machines.h"
 #include "staging_sync.h"
 
-static int run(sqlite3 *db, sqlite3_stmt *st, const char *what)
+static int run(struct db *db, struct db_stmt *st, const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, what);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, what);
 }
 
 /* The point ids this staging reported last time, with their documents. */
-static int stored_points(sqlite3 *db, int64_t staging_ref, int64_t machine_ref, json_t **out)
+static int stored_points(struct db *db, int64_t staging_ref, int64_t machine_ref, json_t **out)
 {
 	json_t *map = json_object();
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char key[32];
 	int rc;
 
@@ -33,17 +33,17 @@ static int stored_points(sqlite3 *db, int64_t staging_ref, int64_t machine_ref, 
 		json_decref(map);
 		return rc;
 	}
-	sqlite3_bind_int64(st, 1, staging_ref);
-	sqlite3_bind_int64(st, 2, machine_ref);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		snprintf(key, sizeof(key), "%lld", (long long)sqlite3_column_int64(st, 0));
+	db_bind_int64(st, 1, staging_ref);
+	db_bind_int64(st, 2, machine_ref);
+	while ((rc = db_step(st)) == DB_ROW) {
+		snprintf(key, sizeof(key), "%lld", (long long)db_column_int64(st, 0));
 		if (json_object_set_new(map, key, json_string(db_text(st, 1)))) {
-			rc = SQLITE_NOMEM;
+			rc = -ENOMEM;
 			break;
 		}
 	}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "reading recovery points");
-	sqlite3_finalize(st);
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, "reading recovery points");
+	db_finalize(st);
 	if (rc)
 		json_decref(map);
 	else
@@ -51,10 +51,10 @@ static int stored_points(sqlite3 *db, int64_t staging_ref, int64_t machine_ref, 
 	return rc;
 }
 
-static int point_upsert(sqlite3 *db, int64_t staging_ref, int64_t machine_ref, const json_t *p,
+static int point_upsert(struct db *db, int64_t staging_ref, int64_t machine_ref, const json_t *p,
 			const char *doc)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "INSERT INTO recovery_points (staging_ref, machine_ref, point_id, time_ns, doc)"
 			    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (staging_ref, machine_ref, point_id)"
@@ -62,31 +62,31 @@ static int point_upsert(sqlite3 *db, int64_t staging_ref, int64_t machine_ref, c
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, staging_ref);
-	sqlite3_bind_int64(st, 2, machine_ref);
-	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(p, "id")));
-	sqlite3_bind_int64(st, 4, json_integer_value(json_object_get(p, "time_ns")));
-	sqlite3_bind_text(st, 5, doc, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, staging_ref);
+	db_bind_int64(st, 2, machine_ref);
+	db_bind_int64(st, 3, json_integer_value(json_object_get(p, "id")));
+	db_bind_int64(st, 4, json_integer_value(json_object_get(p, "time_ns")));
+	db_bind_text(st, 5, doc);
 	return run(db, st, "storing a recovery point");
 }
 
-static int point_delete(sqlite3 *db, int64_t staging_ref, int64_t machine_ref, const char *id)
+static int point_delete(struct db *db, int64_t staging_ref, int64_t machine_ref, const char *id)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "DELETE FROM recovery_points WHERE staging_ref = ? AND"
 				     " machine_ref = ? AND point_id = ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, staging_ref);
-	sqlite3_bind_int64(st, 2, machine_ref);
-	sqlite3_bind_int64(st, 3, strtoll(id, NULL, 10));
+	db_bind_int64(st, 1, staging_ref);
+	db_bind_int64(st, 2, machine_ref);
+	db_bind_int64(st, 3, strtoll(id, NULL, 10));
 	return run(db, st, "deleting a recovery point");
 }
 
 /* Write only what changed: a sync every few seconds must not rewrite every
  * point of every machine each time. */
-static int machine_points(sqlite3 *db, int64_t staging_ref, int64_t machine_ref,
+static int machine_points(struct db *db, int64_t staging_ref, int64_t machine_ref,
 			  const json_t *points)
 {
 	json_t *old = NULL, *p;
@@ -125,31 +125,31 @@ static int machine_points(sqlite3 *db, int64_t staging_ref, int64_t machine_ref,
 
 /* digest: staging's label of the list just stored (NULL: none); keep: the
  * list was not sent, the digest stays as it was */
-static int stored_on(sqlite3 *db, int64_t staging_ref, int64_t machine_ref, int64_t now,
+static int stored_on(struct db *db, int64_t staging_ref, int64_t machine_ref, int64_t now,
 		     const char *digest, int keep)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "INSERT INTO staging_machines (staging_ref, machine_ref, reported_at,"
 			    " points_digest) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (staging_ref, machine_ref)"
-			    " DO UPDATE SET reported_at = ?3,"
-			    " points_digest = CASE WHEN ?5 THEN points_digest ELSE ?4 END");
+			    " DO UPDATE SET reported_at = ?3, points_digest = CASE WHEN ?5 <> 0"
+			    " THEN staging_machines.points_digest ELSE ?4 END");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, staging_ref);
-	sqlite3_bind_int64(st, 2, machine_ref);
-	sqlite3_bind_int64(st, 3, now);
+	db_bind_int64(st, 1, staging_ref);
+	db_bind_int64(st, 2, machine_ref);
+	db_bind_int64(st, 3, now);
 	if (digest && !keep)
-		sqlite3_bind_text(st, 4, digest, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, keep);
+		db_bind_text(st, 4, digest);
+	db_bind_int64(st, 5, keep);
 	return run(db, st, "recording a stored machine");
 }
 
 /* Machines this staging no longer reports: it deleted their store. */
-static int forget_unreported(sqlite3 *db, int64_t staging_ref, int64_t now)
+static int forget_unreported(struct db *db, int64_t staging_ref, int64_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "DELETE FROM recovery_points WHERE staging_ref = ?1 AND machine_ref IN"
 			    " (SELECT machine_ref FROM staging_machines WHERE staging_ref = ?1"
@@ -157,20 +157,20 @@ static int forget_unreported(sqlite3 *db, int64_t staging_ref, int64_t now)
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, staging_ref);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, staging_ref);
+	db_bind_int64(st, 2, now);
 	if ((rc = run(db, st, "forgetting points of unreported machines")))
 		return rc;
 	rc = db_prepare(db, &st,
 			"DELETE FROM staging_machines WHERE staging_ref = ? AND reported_at < ?");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, staging_ref);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, staging_ref);
+	db_bind_int64(st, 2, now);
 	return run(db, st, "forgetting unreported machines");
 }
 
-int points_report(sqlite3 *db, int64_t staging_ref, const json_t *machines, int64_t now,
+int points_report(struct db *db, int64_t staging_ref, const json_t *machines, int64_t now,
 		  unsigned *unknown)
 {
 	const json_t *m;
@@ -199,13 +199,13 @@ int points_report(sqlite3 *db, int64_t staging_ref, const json_t *machines, int6
 	return forget_unreported(db, staging_ref, now);
 }
 
-/* {column 0: column 1 as a JSON string or integer} for every row of sql,
- * whose one parameter is id. */
-static int machine_map_json(sqlite3 *db, const char *sql, int64_t id, const char *what,
-			    json_t **out)
+/* {column 0: column 1 as a JSON integer (integers) or string} for every
+ * row of sql, whose one parameter is id. */
+static int machine_map_json(struct db *db, const char *sql, int integers, int64_t id,
+			    const char *what, json_t **out)
 {
 	json_t *map = json_object();
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (!map)
@@ -215,19 +215,19 @@ static int machine_map_json(sqlite3 *db, const char *sql, int64_t id, const char
 		json_decref(map);
 		return rc;
 	}
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *v = sqlite3_column_type(st, 1) == SQLITE_INTEGER
-				    ? json_integer((json_int_t)sqlite3_column_int64(st, 1))
+	db_bind_int64(st, 1, id);
+	while ((rc = db_step(st)) == DB_ROW) {
+		json_t *v = integers
+				    ? json_integer((json_int_t)db_column_int64(st, 1))
 				    : json_string(db_text(st, 1));
 
 		if (json_object_set_new(map, db_text(st, 0), v)) {
-			rc = SQLITE_NOMEM;
+			rc = -ENOMEM;
 			break;
 		}
 	}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, what);
-	sqlite3_finalize(st);
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, what);
+	db_finalize(st);
 	if (rc)
 		json_decref(map);
 	else
@@ -235,18 +235,18 @@ static int machine_map_json(sqlite3 *db, const char *sql, int64_t id, const char
 	return rc;
 }
 
-int points_known_json(sqlite3 *db, int64_t staging_ref, json_t **out)
+int points_known_json(struct db *db, int64_t staging_ref, json_t **out)
 {
 	return machine_map_json(db,
 				"SELECT m.machine_id, sm.points_digest FROM staging_machines sm JOIN"
 				" machines m ON m.id = sm.machine_ref WHERE sm.staging_ref = ? AND"
 				" sm.points_digest IS NOT NULL",
-				staging_ref, "listing known point lists", out);
+				0, staging_ref, "listing known point lists", out);
 }
 
-static int stored_on_json(sqlite3 *db, int64_t machine_ref, json_t *list)
+static int stored_on_json(struct db *db, int64_t machine_ref, json_t *list)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "SELECT s.name, sm.reported_at FROM staging_machines sm JOIN"
 			    " staging_servers s ON s.id = sm.staging_ref WHERE sm.machine_ref = ?"
@@ -254,23 +254,23 @@ static int stored_on_json(sqlite3 *db, int64_t machine_ref, json_t *list)
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, machine_ref);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	db_bind_int64(st, 1, machine_ref);
+	while ((rc = db_step(st)) == DB_ROW)
 		if (json_array_append_new(list, json_pack("{s:s, s:I}", "staging", db_text(st, 0),
 							  "reported",
-							  (json_int_t)sqlite3_column_int64(st, 1)))) {
-			rc = SQLITE_NOMEM;
+							  (json_int_t)db_column_int64(st, 1)))) {
+			rc = -ENOMEM;
 			break;
 		}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing where a machine is stored");
-	sqlite3_finalize(st);
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, "listing where a machine is stored");
+	db_finalize(st);
 	return rc;
 }
 
-int points_machine_json(sqlite3 *db, int64_t machine_ref, json_t **out)
+int points_machine_json(struct db *db, int64_t machine_ref, json_t **out)
 {
 	json_t *points = json_array(), *where = json_array();
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (!points || !where) {
@@ -283,24 +283,24 @@ int points_machine_json(sqlite3 *db, int64_t machine_ref, json_t **out)
 			" ORDER BY p.time_ns DESC, p.point_id DESC");
 	if (rc)
 		goto fail;
-	sqlite3_bind_int64(st, 1, machine_ref);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, machine_ref);
+	while ((rc = db_step(st)) == DB_ROW) {
 		json_t *p = json_loads(db_text(st, 1), 0, NULL);
 
 		/* written by points_report from checked JSON: a row that does not
 		 * parse is a damaged database, said rather than hidden */
 		if (!p) {
-			rc = SQLITE_CORRUPT;
+			rc = -EIO;
 			break;
 		}
 		if (json_object_set_new(p, "staging", json_string(db_text(st, 0))) ||
 		    json_array_append_new(points, p)) {
-			rc = SQLITE_NOMEM;
+			rc = -ENOMEM;
 			break;
 		}
 	}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing recovery points");
-	sqlite3_finalize(st);
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, "listing recovery points");
+	db_finalize(st);
 	if (!rc)
 		rc = stored_on_json(db, machine_ref, where);
 	if (rc)
@@ -313,10 +313,10 @@ fail:
 	return rc;
 }
 
-int points_newest_json(sqlite3 *db, int64_t account_id, json_t **out)
+int points_newest_json(struct db *db, int64_t account_id, json_t **out)
 {
 	return machine_map_json(db,
 				"SELECT m.machine_id, MAX(p.time_ns) FROM recovery_points p JOIN"
 				" machines m ON m.id = p.machine_ref WHERE m.account_id = ? GROUP BY m.id",
-				account_id, "finding the newest recovery points", out);
+				1, account_id, "finding the newest recovery points", out);
 }

@@ -24,7 +24,7 @@ static void utc(int64_t t, char *buf, size_t n)
 }
 
 /* Inside the transaction: the token's state cannot change under us. */
-static int check_token(sqlite3 *db, const char *secret, int64_t now, struct token *t,
+static int check_token(struct db *db, const char *secret, int64_t now, struct token *t,
 		       struct reply *rp)
 {
 	char when[32];
@@ -58,7 +58,7 @@ static int check_token(sqlite3 *db, const char *secret, int64_t now, struct toke
 	return reply_internal(rp, -EINVAL);
 }
 
-int register_account(sqlite3 *db, const char *token, const struct account *password_acct,
+int register_account(struct db *db, const char *token, const struct account *password_acct,
 		     struct account *out, struct reply *rp)
 {
 	struct token t = { .id = 0 };
@@ -94,7 +94,7 @@ int register_machine_id(const struct account *acct, const struct reg_request *r,
 	return 0;
 }
 
-static int decide(sqlite3 *db, struct machine_reg *m, const char *agent_secret,
+static int decide(struct db *db, struct machine_reg *m, const char *agent_secret,
 		  int64_t *existing, struct reg_outcome *out, struct reply *rp)
 {
 	struct machine_ref prev;
@@ -193,7 +193,7 @@ int register_commit(struct request *rq, const char *token, const char *user,
 		    const char *agent_secret, struct machine_reg *m, struct reg_outcome *out,
 		    struct reply *rp)
 {
-	sqlite3 *db = rq->db;
+	struct db *db = rq->db;
 	int64_t now = console_now(), existing = 0;
 	struct token t = { .id = 0 };
 	int rc;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The registration transaction: token check, license decision, machine row
- * and token use count, all under one BEGIN IMMEDIATE so that two agents
+ * and token use count, all under one writers' lock (db_begin) so that two agents
  * registering at once cannot both take the last license, and a token with
  * one use left cannot be used twice.
  */
@@ -10,9 +10,8 @@
 
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "accounts.h"
+#include "db.h"
 #include "http.h"
 #include "machine_id.h"
 #include "machines.h"
@@ -52,7 +51,7 @@ int register_login(struct request *rq, struct reply *rp, const struct reg_reques
  * the request (the CA's signature above all): the token's (checked here and
  * again, in the transaction, by register_commit) or password_acct, whose
  * user's password was checked already. 0, or -EPERM with the reply set. */
-int register_account(sqlite3 *db, const char *token, const struct account *password_acct,
+int register_account(struct db *db, const char *token, const struct account *password_acct,
 		     struct account *out, struct reply *rp);
 
 /* The machine's id (docs/identity.md): derived from the account's name and

@@ -40,7 +40,9 @@ static void usage(FILE *out)
 		"'listening on HOST:PORT' when ready; SIGTERM stops it cleanly.\n"
 		"\n"
 		"  --listen HOST:PORT          address to listen on (port 0: any free port)\n"
-		"  --db FILE                   SQLite database (created and migrated if needed)\n"
+		"  --db FILE                   SQLite database (created and migrated if needed),\n"
+		"                              or a postgresql://USER@HOST:PORT/DB URI (migrated\n"
+		"                              if needed; several instances may share it)\n"
 		"  --tls-cert FILE             this server's certificate chain (PEM)\n"
 		"  --tls-key FILE              this server's private key (PEM)\n"
 		"  --agent-ca-cert FILE        the agent CA certificate (the --ca staging trusts)\n"
@@ -149,7 +151,8 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 	if (!o->listen)
 		return bad_usage("serve", "--listen HOST:PORT is required (for example 0.0.0.0:8443)");
 	if (!o->db)
-		return bad_usage("serve", "--db FILE is required (the SQLite database)");
+		return bad_usage("serve", "--db FILE is required (the SQLite database, or a "
+				 "postgresql:// URI)");
 	if (!o->cert || !o->key)
 		return bad_usage("serve", "--tls-cert and --tls-key are required (this server's "
 				 "certificate and key)");
@@ -174,7 +177,7 @@ static int read_pem(const char *opt, const char *path, char **out)
 
 /* What the retention no longer keeps goes at start too: a console with a
  * shorter --audit-max-age, or one where nobody acts for a while. */
-static int prune_audit(sqlite3 *db, const struct console *c)
+static int prune_audit(struct db *db, const struct console *c)
 {
 	struct audit_retention ret = { c->audit_keep, c->audit_max_age_s };
 	int64_t removed = 0;
@@ -198,7 +201,7 @@ static int prune_audit(sqlite3 *db, const struct console *c)
 static int setup(const struct serve_opts *o, struct console *c, char **cert, char **key)
 {
 	char err[512], host[256], port[32];
-	sqlite3 *db;
+	struct db *db;
 	int rc;
 
 	if (split_host_port(o->staging, host, sizeof(host), port, sizeof(port))) {
@@ -225,11 +228,11 @@ static int setup(const struct serve_opts *o, struct console *c, char **cert, cha
 		rc = db_migrate(db, err, sizeof(err));
 	if (rc) {
 		log_error("%s", err);
-		sqlite3_close(db);
+		db_close(db);
 		return rc;
 	}
 	rc = prune_audit(db, c);
-	sqlite3_close(db);
+	db_close(db);
 	return rc;
 }
 

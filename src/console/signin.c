@@ -14,24 +14,24 @@
 
 #define CSRF_LABEL "livemig-console csrf v1"
 
-static int expire_old(sqlite3 *db, int64_t now)
+static int expire_old(struct db *db, int64_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "DELETE FROM sessions WHERE expires_at <= ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, "removing expired sessions");
+	db_bind_int64(st, 1, now);
+	rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, "removing expired sessions");
 }
 
-int session_create(sqlite3 *db, const struct account *acct, const char *user, int64_t now,
+int session_create(struct db *db, const struct account *acct, const char *user, int64_t now,
 		   char *secret)
 {
 	char hash[SECRET_HASH_HEX];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	rc = expire_old(db, now);
@@ -46,14 +46,14 @@ int session_create(sqlite3 *db, const struct account *acct, const char *user, in
 			" expires_at) VALUES (?, ?, ?, ?, ?)");
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, acct->id);
-	sqlite3_bind_text(st, 3, user, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_int64(st, 5, now + SESSION_TTL_S);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, "creating a session");
+	db_bind_text(st, 1, hash);
+	db_bind_int64(st, 2, acct->id);
+	db_bind_text(st, 3, user);
+	db_bind_int64(st, 4, now);
+	db_bind_int64(st, 5, now + SESSION_TTL_S);
+	rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, "creating a session");
 }
 
 /* Only our own form reaches the database: prefix and 64 hex digits. */
@@ -69,10 +69,10 @@ static int secret_form(const char *s)
 	return 1;
 }
 
-int session_lookup(sqlite3 *db, const char *secret, int64_t now, struct session *out)
+int session_lookup(struct db *db, const char *secret, int64_t now, struct session *out)
 {
 	char hash[SECRET_HASH_HEX];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (!secret_form(secret))
@@ -84,29 +84,29 @@ int session_lookup(sqlite3 *db, const char *secret, int64_t now, struct session 
 			" WHERE s.secret_hash = ? AND s.expires_at > ?");
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, hash);
+	db_bind_int64(st, 2, now);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->id = db_column_int64(st, 0);
 		snprintf(out->user, sizeof(out->user), "%s", db_text(st, 1));
-		out->created_at = sqlite3_column_int64(st, 2);
-		out->expires_at = sqlite3_column_int64(st, 3);
-		out->account.id = sqlite3_column_int64(st, 4);
+		out->created_at = db_column_int64(st, 2);
+		out->expires_at = db_column_int64(st, 3);
+		out->account.id = db_column_int64(st, 4);
 		snprintf(out->account.name, sizeof(out->account.name), "%s", db_text(st, 5));
-		out->account.licenses = sqlite3_column_int64(st, 6);
+		out->account.licenses = db_column_int64(st, 6);
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "looking up a session");
+		rc = rc == DB_DONE ? -ENOENT : db_err(db, rc, "looking up a session");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return rc;
 }
 
-int session_delete(sqlite3 *db, const char *secret)
+int session_delete(struct db *db, const char *secret)
 {
 	char hash[SECRET_HASH_HEX];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (!secret_form(secret))
@@ -115,10 +115,10 @@ int session_delete(sqlite3 *db, const char *secret)
 	rc = db_prepare(db, &st, "DELETE FROM sessions WHERE secret_hash = ?");
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, "removing a session");
+	db_bind_text(st, 1, hash);
+	rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, "removing a session");
 }
 
 void csrf_token(const char *secret, char out[CSRF_HEX])

@@ -16,10 +16,9 @@
 
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "accounts.h"
 #include "auth.h"
+#include "db.h"
 
 #define SESSION_PREFIX  "lms_"
 #define SESSION_COOKIE  "lm_session"
@@ -37,13 +36,13 @@ struct session {
 
 /* A new session for user of account; the secret (the cookie's value) is
  * written to secret (SECRET_STR_MAX). Also removes expired sessions. */
-int session_create(sqlite3 *db, const struct account *acct, const char *user, int64_t now,
+int session_create(struct db *db, const struct account *acct, const char *user, int64_t now,
 		   char *secret);
 /* The live session for this cookie value: 0, or -ENOENT (unknown, expired,
  * or not of the session form). */
-int session_lookup(sqlite3 *db, const char *secret, int64_t now, struct session *out);
+int session_lookup(struct db *db, const char *secret, int64_t now, struct session *out);
 /* Sign-out: 0 (also when there was no such session). */
-int session_delete(sqlite3 *db, const char *secret);
+int session_delete(struct db *db, const char *secret);
 
 /* The CSRF token of a session secret, lowercase hex. */
 void csrf_token(const char *secret, char out[CSRF_HEX]);

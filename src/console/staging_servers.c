@@ -8,18 +8,18 @@
 
 #include "db.h"
 
-static int run(sqlite3 *db, sqlite3_stmt *st, const char *what)
+static int run(struct db *db, struct db_stmt *st, const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, what);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, what);
 }
 
-int staging_add(sqlite3 *db, const char *name, int64_t now, char secret[SECRET_STR_MAX])
+int staging_add(struct db *db, const char *name, int64_t now, char secret[SECRET_STR_MAX])
 {
 	char hash[SECRET_HASH_HEX];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = secret_new(STAGING_PREFIX, secret, SECRET_STR_MAX);
 
 	if (rc)
@@ -29,32 +29,32 @@ int staging_add(sqlite3 *db, const char *name, int64_t now, char secret[SECRET_S
 			"INSERT INTO staging_servers (name, secret_hash, created_at) VALUES (?, ?, ?)");
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
+	db_bind_text(st, 1, name);
+	db_bind_text(st, 2, hash);
+	db_bind_int64(st, 3, now);
 	return run(db, st, "adding a staging server");
 }
 
-int staging_remove(sqlite3 *db, const char *name, int64_t now)
+int staging_remove(struct db *db, const char *name, int64_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "UPDATE staging_servers SET removed_at = ? WHERE name = ? AND removed_at IS NULL");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, now);
+	db_bind_text(st, 2, name);
 	rc = run(db, st, "removing a staging server");
-	if (!rc && sqlite3_changes(db) == 0)
+	if (!rc && db_changes(db) == 0)
 		rc = -ENOENT;
 	return rc;
 }
 
-int staging_by_secret(sqlite3 *db, const char *secret, struct staging_ref *out)
+int staging_by_secret(struct db *db, const char *secret, struct staging_ref *out)
 {
 	char hash[SECRET_HASH_HEX];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	secret_hash(secret, hash);
@@ -62,43 +62,43 @@ int staging_by_secret(sqlite3 *db, const char *secret, struct staging_ref *out)
 			"SELECT id, name FROM staging_servers WHERE secret_hash = ? AND removed_at IS NULL");
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->ref = sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, hash);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->ref = db_column_int64(st, 0);
 		snprintf(out->name, sizeof(out->name), "%s", db_text(st, 1));
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "looking up a staging server");
+		rc = rc == DB_DONE ? -ENOENT : db_err(db, rc, "looking up a staging server");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return rc;
 }
 
-int staging_synced(sqlite3 *db, int64_t ref, int64_t now, const char *version,
+int staging_synced(struct db *db, int64_t ref, int64_t now, const char *version,
 		   int64_t free_bytes, int64_t total_bytes)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "UPDATE staging_servers SET last_sync_at = ?, version = ?, free_bytes = ?,"
 			    " total_bytes = ? WHERE id = ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, now);
+	db_bind_text(st, 2, version);
 	if (free_bytes >= 0)
-		sqlite3_bind_int64(st, 3, free_bytes);
+		db_bind_int64(st, 3, free_bytes);
 	if (total_bytes >= 0)
-		sqlite3_bind_int64(st, 4, total_bytes);
-	sqlite3_bind_int64(st, 5, ref);
+		db_bind_int64(st, 4, total_bytes);
+	db_bind_int64(st, 5, ref);
 	return run(db, st, "recording a staging sync");
 }
 
-int staging_list_json(sqlite3 *db, json_t **out)
+int staging_list_json(struct db *db, json_t **out)
 {
 	json_t *list = json_array();
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (!list)
@@ -111,24 +111,24 @@ int staging_list_json(sqlite3 *db, json_t **out)
 		json_decref(list);
 		return rc;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		json_t *o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:I}",
 				      "name", db_text(st, 0),
-				      "created", (json_int_t)sqlite3_column_int64(st, 1),
+				      "created", (json_int_t)db_column_int64(st, 1),
 				      "last_sync", db_json_int(st, 2),
 				      "version", db_json_text(st, 3),
 				      "free_bytes", db_json_int(st, 4),
 				      "total_bytes", db_json_int(st, 5),
 				      "removed", db_json_int(st, 6),
-				      "machines", (json_int_t)sqlite3_column_int64(st, 7));
+				      "machines", (json_int_t)db_column_int64(st, 7));
 
 		if (!o || json_array_append_new(list, o)) {
-			rc = SQLITE_NOMEM;
+			rc = -ENOMEM;
 			break;
 		}
 	}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing staging servers");
-	sqlite3_finalize(st);
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, "listing staging servers");
+	db_finalize(st);
 	if (rc)
 		json_decref(list);
 	else
@@ -141,10 +141,10 @@ int staging_list_json(sqlite3 *db, json_t **out)
  * its current certificate while registered, none once deregistered. A
  * re-registration replaces the fingerprint, so the old one drops out.
  */
-int staging_certificates_json(sqlite3 *db, json_t **out)
+int staging_certificates_json(struct db *db, json_t **out)
 {
 	json_t *map = json_object();
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (!map)
@@ -154,18 +154,18 @@ int staging_certificates_json(sqlite3 *db, json_t **out)
 		json_decref(map);
 		return rc;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *fprs = sqlite3_column_type(st, 2) == SQLITE_NULL
+	while ((rc = db_step(st)) == DB_ROW) {
+		json_t *fprs = db_column_is_null(st, 2)
 				       ? json_pack("[s]", db_text(st, 1))
 				       : json_array();
 
 		if (!fprs || json_object_set_new(map, db_text(st, 0), fprs)) {
-			rc = SQLITE_NOMEM;
+			rc = -ENOMEM;
 			break;
 		}
 	}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing machine certificates");
-	sqlite3_finalize(st);
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, "listing machine certificates");
+	db_finalize(st);
 	if (rc)
 		json_decref(map);
 	else

@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "auth.h"
+#include "db.h"
 
 #define STAGING_PREFIX "lmg_" /* a staging server's bearer secret */
 
@@ -26,20 +26,20 @@ struct staging_ref {
 
 /* A new staging server; its secret (STAGING_PREFIX + 64 hex) into secret.
  * -EEXIST if the name is taken (even by a removed one). */
-int staging_add(sqlite3 *db, const char *name, int64_t now, char secret[SECRET_STR_MAX]);
+int staging_add(struct db *db, const char *name, int64_t now, char secret[SECRET_STR_MAX]);
 /* Refuse its secret from now on. -ENOENT if no such active server. */
-int staging_remove(sqlite3 *db, const char *name, int64_t now);
+int staging_remove(struct db *db, const char *name, int64_t now);
 /* The active staging server this secret belongs to; -ENOENT if none. */
-int staging_by_secret(sqlite3 *db, const char *secret, struct staging_ref *out);
+int staging_by_secret(struct db *db, const char *secret, struct staging_ref *out);
 /* Record a sync: when, its version and its store's space. */
-int staging_synced(sqlite3 *db, int64_t ref, int64_t now, const char *version,
+int staging_synced(struct db *db, int64_t ref, int64_t now, const char *version,
 		   int64_t free_bytes, int64_t total_bytes);
 /* What staging servers enforce (docs/staging-console.md): {"MACHINE":
  * ["sha256 hex", ...], ...} for every machine the console has: its current
  * certificate while registered, none once deregistered. */
-int staging_certificates_json(sqlite3 *db, json_t **out);
+int staging_certificates_json(struct db *db, json_t **out);
 /* [{"name", "created", "last_sync", "version", "free_bytes", "total_bytes",
  *   "removed", "machines"}] */
-int staging_list_json(sqlite3 *db, json_t **out);
+int staging_list_json(struct db *db, json_t **out);
 
 #endif

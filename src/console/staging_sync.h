@@ -14,7 +14,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
+
+#include "db.h"
 
 #define SYNC_MAX_MACHINES   100000
 #define SYNC_MAX_POINTS     10000 /* per machine */
@@ -32,20 +33,20 @@ int sync_request_check(const json_t *req, char *why, size_t whylen);
  * new, changed or gone; a machine sent with only its digest, or with
  * points_error, keeps what the console had). Machines the console does not know are skipped and
  * counted in *unknown. Inside the caller's transaction. */
-int points_report(sqlite3 *db, int64_t staging_ref, const json_t *machines, int64_t now,
+int points_report(struct db *db, int64_t staging_ref, const json_t *machines, int64_t now,
 		  unsigned *unknown);
 
 /* {"MACHINE": "digest", ...}: the point lists the console holds from
  * staging_ref, by the digest staging gave them, so that staging sends a
  * list again only when it changed. */
-int points_known_json(sqlite3 *db, int64_t staging_ref, json_t **out);
+int points_known_json(struct db *db, int64_t staging_ref, json_t **out);
 
 /* {"points": [P + "staging": NAME, ...] newest first, "stored_on":
  * [{"staging": NAME, "reported": T}]} for one machine (its row id). */
-int points_machine_json(sqlite3 *db, int64_t machine_ref, json_t **out);
+int points_machine_json(struct db *db, int64_t machine_ref, json_t **out);
 
 /* {MACHINE_ID: time_ns of its newest recovery point on any staging server}
  * for the account's machines that have one. */
-int points_newest_json(sqlite3 *db, int64_t account_id, json_t **out);
+int points_newest_json(struct db *db, int64_t account_id, json_t **out);
 
 #endif

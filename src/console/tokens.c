@@ -9,76 +9,75 @@
 #include "console.h"
 #include "db.h"
 
-static void bind_opt(sqlite3_stmt *st, int col, int64_t v)
+static void bind_opt(struct db_stmt *st, int col, int64_t v)
 {
 	if (v)
-		sqlite3_bind_int64(st, col, v);
+		db_bind_int64(st, col, v);
 	else
-		sqlite3_bind_null(st, col);
+		db_bind_null(st, col);
 }
 
-int token_create(sqlite3 *db, int64_t account_id, const char *label, int64_t expires_at,
+int token_create(struct db *db, int64_t account_id, const char *label, int64_t expires_at,
 		 int64_t max_uses, char *secret, int64_t *id)
 {
 	char hash[SECRET_HASH_HEX];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	rc = secret_new(TOKEN_PREFIX, secret, SECRET_STR_MAX);
 	if (rc)
 		return rc;
 	secret_hash(secret, hash);
-	rc = db_prepare(db, &st,
-			"INSERT INTO tokens (account_id, secret_hash, label, created_at, expires_at,"
-			" max_uses, uses) VALUES (?, ?, ?, ?, ?, ?, 0)");
+	rc = db_prepare_insert(db, &st,
+			       "INSERT INTO tokens (account_id, secret_hash, label, created_at,"
+			       " expires_at, max_uses, uses) VALUES (?, ?, ?, ?, ?, ?, 0)");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, label ? label : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, console_now());
+	db_bind_int64(st, 1, account_id);
+	db_bind_text(st, 2, hash);
+	db_bind_text(st, 3, label ? label : "");
+	db_bind_int64(st, 4, console_now());
 	bind_opt(st, 5, expires_at);
 	bind_opt(st, 6, max_uses);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_err(db, rc, "creating a token");
-	*id = sqlite3_last_insert_rowid(db);
-	return 0;
+	rc = db_step(st);
+	if (rc == DB_DONE)
+		*id = db_inserted_id(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, "creating a token");
 }
 
 #define TOKEN_COLS "id, account_id, created_at, expires_at, max_uses, uses, revoked_at"
 
-static void token_row(sqlite3_stmt *st, struct token *t)
+static void token_row(struct db_stmt *st, struct token *t)
 {
-	t->id = sqlite3_column_int64(st, 0);
-	t->account_id = sqlite3_column_int64(st, 1);
-	t->created_at = sqlite3_column_int64(st, 2);
+	t->id = db_column_int64(st, 0);
+	t->account_id = db_column_int64(st, 1);
+	t->created_at = db_column_int64(st, 2);
 	t->expires_at = db_int_or(st, 3, 0);
 	t->max_uses = db_int_or(st, 4, 0);
-	t->uses = sqlite3_column_int64(st, 5);
+	t->uses = db_column_int64(st, 5);
 	t->revoked_at = db_int_or(st, 6, 0);
 }
 
-int token_lookup(sqlite3 *db, const char *secret, struct token *out)
+int token_lookup(struct db *db, const char *secret, struct token *out)
 {
 	char hash[SECRET_HASH_HEX];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	secret_hash(secret, hash);
 	rc = db_prepare(db, &st, "SELECT " TOKEN_COLS " FROM tokens WHERE secret_hash = ?");
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_text(st, 1, hash);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		token_row(st, out);
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "looking up a token");
+		rc = rc == DB_DONE ? -ENOENT : db_err(db, rc, "looking up a token");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return rc;
 }
 
@@ -108,37 +107,37 @@ const char *token_verdict_name(enum token_verdict v)
 	return "?";
 }
 
-int token_count_use(sqlite3 *db, int64_t id)
+int token_count_use(struct db *db, int64_t id)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_prepare(db, &st, "UPDATE tokens SET uses = uses + 1 WHERE id = ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, "counting a token use");
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, "counting a token use");
 }
 
-int token_revoke(sqlite3 *db, int64_t id, int64_t *account_id)
+int token_revoke(struct db *db, int64_t id, int64_t *account_id)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t revoked = 0;
 	int rc = db_prepare(db, &st, "SELECT account_id, revoked_at FROM tokens WHERE id = ?");
 
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*account_id = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*account_id = db_column_int64(st, 0);
 		revoked = db_int_or(st, 1, 0);
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "reading a token");
+		rc = rc == DB_DONE ? -ENOENT : db_err(db, rc, "reading a token");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (rc)
 		return rc;
 	if (revoked)
@@ -146,11 +145,11 @@ int token_revoke(sqlite3 *db, int64_t id, int64_t *account_id)
 	rc = db_prepare(db, &st, "UPDATE tokens SET revoked_at = ? WHERE id = ?");
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, console_now());
-	sqlite3_bind_int64(st, 2, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc, "revoking a token");
+	db_bind_int64(st, 1, console_now());
+	db_bind_int64(st, 2, id);
+	rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, "revoking a token");
 }
 
 static json_t *opt_int(int64_t v)
@@ -158,10 +157,10 @@ static json_t *opt_int(int64_t v)
 	return v ? json_integer(v) : json_null();
 }
 
-int token_list(sqlite3 *db, int64_t account_id, int64_t now, json_t **out)
+int token_list(struct db *db, int64_t account_id, int64_t now, json_t **out)
 {
 	json_t *arr = json_array();
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	struct token t;
 	int rc;
 
@@ -171,8 +170,8 @@ int token_list(sqlite3 *db, int64_t account_id, int64_t now, json_t **out)
 				 " WHERE account_id = ? ORDER BY id");
 	if (rc)
 		goto out;
-	sqlite3_bind_int64(st, 1, account_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, account_id);
+	while ((rc = db_step(st)) == DB_ROW) {
 		token_row(st, &t);
 		json_array_append_new(
 			arr, json_pack("{s:I, s:s, s:s, s:I, s:o, s:o, s:I, s:o}", "id",
@@ -182,9 +181,9 @@ int token_list(sqlite3 *db, int64_t account_id, int64_t now, json_t **out)
 				       "max_uses", opt_int(t.max_uses), "uses", (json_int_t)t.uses,
 				       "revoked_at", opt_int(t.revoked_at)));
 	}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "listing tokens");
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, "listing tokens");
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (rc)
 		json_decref(arr);
 	else

@@ -95,11 +95,11 @@ static void compare(json_t *events, int64_t t, const char *state, const json_t *
 		      (long long)cons);
 }
 
-int machine_timeline_json(sqlite3 *db, int64_t ref, unsigned points, json_t **out)
+int machine_timeline_json(struct db *db, int64_t ref, unsigned points, json_t **out)
 {
 	json_t *rows = json_array(), *series = json_array(), *events = json_array(), *prev = NULL;
 	char pstate[40] = "";
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	size_t i, n;
 	int rc;
 
@@ -108,18 +108,18 @@ int machine_timeline_json(sqlite3 *db, int64_t ref, unsigned points, json_t **ou
 			" ORDER BY id DESC LIMIT ?");
 	if (rc)
 		goto out;
-	sqlite3_bind_int64(st, 1, ref);
-	sqlite3_bind_int64(st, 2, points);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(st, 2);
+	db_bind_int64(st, 1, ref);
+	db_bind_int64(st, 2, points);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *text = db_column_text(st, 2);
 		json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
 
 		json_array_append_new(rows, json_pack("{s:I, s:s, s:o}", "t",
-						      (json_int_t)sqlite3_column_int64(st, 0), "state",
+						      (json_int_t)db_column_int64(st, 0), "state",
 						      db_text(st, 1), "doc",
 						      doc ? doc : json_object()));
 	}
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, rc, "reading status history");
+	rc = rc == DB_DONE ? 0 : db_err(db, rc, "reading status history");
 	if (rc)
 		goto out;
 	/* newest first from the query; the chart and the comparison go forward */
@@ -148,7 +148,7 @@ int machine_timeline_json(sqlite3 *db, int64_t ref, unsigned points, json_t **ou
 	series = events = NULL;
 	rc = *out ? 0 : -ENOMEM;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	json_decref(rows);
 	json_decref(series);
 	json_decref(events);

@@ -24,6 +24,8 @@
         [--prefix NAME]
       N registrations of distinct machines, released at the same instant
       from N threads; prints one line per status code: "CODE COUNT".
+      With --port2 P2 every other one goes to a second console on port P2
+      (two instances sharing one PostgreSQL database).
 """
 import argparse
 import base64
@@ -36,10 +38,10 @@ import sys
 import threading
 
 
-def connection(args):
+def connection(args, port=None):
     ctx = ssl.create_default_context(cafile=args.ca)
     source = (args.source, 0) if getattr(args, "source", None) else None
-    return http.client.HTTPSConnection("127.0.0.1", args.port, context=ctx, timeout=60,
+    return http.client.HTTPSConnection("127.0.0.1", port or args.port, context=ctx, timeout=60,
                                        source_address=source)
 
 
@@ -146,7 +148,7 @@ def cmd_race(args):
     def one(i):
         # Connect and shake hands first, so that the requests themselves
         # leave together when the barrier opens.
-        conn = connection(args)
+        conn = connection(args, args.port2 if args.port2 and i % 2 else None)
         try:
             conn.connect()
             barrier.wait()
@@ -207,6 +209,7 @@ def main():
         else:
             r.add_argument("--count", type=int, default=20)
             r.add_argument("--prefix", default="race")
+            r.add_argument("--port2", type=int)
     args = p.parse_args()
     {"call": cmd_call, "register": cmd_register, "race": cmd_race}[args.cmd](args)
 

@@ -9,17 +9,52 @@
 #                             CONSOLE_CA (agent CA dir)
 #   stop_console              SIGTERM; fail unless it exits 0
 #   admin ARGS...             livemig-console admin --db $CONSOLE_DB ARGS
+#   db_query SQL              run SQL on the console's database (sqlite3 or
+#                             psql), rows printed with | between columns
+#   db_dump                   everything the database holds, as text (the
+#                             SQLite file and its WAL, or pg_dump)
+#   db_is_pg                  whether the database is PostgreSQL
 #   api ARGS...               console_client.py against the running console
 #   api_status / api_body     split the output of `api` (status line, body)
 #   json_get JSON EXPR        evaluate a Python expression on the parsed JSON `d`
 #   expect_error WHAT STATUS CODE OUTPUT
 #                             the answer has this status and error code
 
+# With LIVEMIG_TEST_PG (a server of tests/with_postgresql.sh), the console's
+# database is a fresh PostgreSQL database on that server, not a file.
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+if [ -z "${CONSOLE_DB:-}" ] && [ -n "${LIVEMIG_TEST_PG:-}" ]; then
+	_console_pg_db=t$$_$RANDOM
+	"$PG_BIN/psql" "$LIVEMIG_TEST_PG/postgres" -XAtq -v ON_ERROR_STOP=1 \
+		-c "CREATE DATABASE $_console_pg_db" >/dev/null ||
+		die "cannot create database $_console_pg_db on $LIVEMIG_TEST_PG"
+	CONSOLE_DB=$LIVEMIG_TEST_PG/$_console_pg_db
+fi
 CONSOLE_DB=${CONSOLE_DB:-$T/console.db}
 CONSOLE_CA=$T/agent-ca
 
 admin() {
 	"$BUILD/livemig-console" admin --db "$CONSOLE_DB" "$@"
+}
+
+db_is_pg() {
+	[[ $CONSOLE_DB == postgresql://* || $CONSOLE_DB == postgres://* ]]
+}
+
+db_query() {
+	if db_is_pg; then
+		"$PG_BIN/psql" "$CONSOLE_DB" -XAtq -v ON_ERROR_STOP=1 -c "$1"
+	else
+		sqlite3 -cmd '.timeout 30000' "$CONSOLE_DB" "$1"
+	fi
+}
+
+db_dump() {
+	if db_is_pg; then
+		"$PG_BIN/pg_dump" "$CONSOLE_DB"
+	else
+		cat "$CONSOLE_DB"*
+	fi
 }
 
 start_console() {

@@ -63,27 +63,15 @@ agent_up() {
 	die "livemigd did not start"
 }
 
-# console_db PYTHON ARGS...: run PYTHON with `db` open on the console's
-# database (sqlite3, waiting out the console's own writes) and `args`
-console_db() {
-	local code=$1
-	shift
-	python3 - "$CONSOLE_DB" "$code" "$@" <<-'PY'
-		import json, sqlite3, sys, time
-		db = sqlite3.connect(sys.argv[1], timeout=60)
-		args = sys.argv[3:]
-		exec(sys.argv[2])
-		db.commit()
-	PY
-}
 # lc_fixture STATE: the machine's lifecycle as the steps before STATE left
 # it (a test and a cutover launch need a launcher: tests/launch covers them)
 lc_fixture() {
-	console_db 'db.execute("INSERT INTO machine_lifecycle (machine_ref, state, since) SELECT id, ?, ?"
-                " FROM machines WHERE machine_id = ? ON CONFLICT (machine_ref) DO UPDATE SET"
-                " state = excluded.state, since = excluded.since, cutover_requested_at = NULL,"
-                " cutover_requested_by = NULL, cutover_job = NULL, cutover_agent_state = NULL",
-                (args[0], int(time.time()), args[1]))' "$1" "$MACHINE"
+	# (db_query: SQLite or PostgreSQL; STATE and MACHINE are the test's own words)
+	db_query "INSERT INTO machine_lifecycle (machine_ref, state, since) SELECT id, '$1', $(date +%s)
+		FROM machines WHERE machine_id = '$MACHINE' ON CONFLICT (machine_ref) DO UPDATE SET
+		state = excluded.state, since = excluded.since, cutover_requested_at = NULL,
+		cutover_requested_by = NULL, cutover_job = NULL, cutover_agent_state = NULL" ||
+		die "writing the lifecycle fixture $1"
 }
 # cutover: the console's own action (admin lifecycle), from READY_FOR_CUTOVER;
 # REQ and BY: its requested_at and requested_by
@@ -98,9 +86,8 @@ cutover() {
 }
 # heartbeats the console stored for the machine so far
 heartbeats() {
-	console_db 'print(db.execute("SELECT count(*) FROM status_history h JOIN machines m"
-                " ON m.id = h.machine_ref WHERE m.machine_id = ? AND h.doc LIKE ?",
-                (args[0], "%\"disks\"%")).fetchone()[0])' "$MACHINE"
+	db_query "SELECT count(*) FROM status_history h JOIN machines m ON m.id = h.machine_ref
+		WHERE m.machine_id = '$MACHINE' AND h.doc LIKE '%\"disks\"%'"
 }
 points_json() {
 	if [ -d "$STAGING_STORE/$MACHINE/points" ]; then
@@ -152,8 +139,8 @@ done
 [ "$(points_json | jq length)" = $((before + 1)) ] || die "a repeated request made another point: $(points_json)"
 [ "$(grep -c "the console asks for the cutover point" "$AGENT_LOG")" = 1 ] || die "the request was acted on twice"
 [ "$(lm status --json | jq -c .cutover)" = "$co" ] || die "the cutover status changed: $(lm status --json | jq -c .cutover)"
-stored=$(console_db 'print(db.execute("SELECT s.doc FROM status s JOIN machines m ON m.id = s.machine_ref"
-                " WHERE m.machine_id = ?", (args[0],)).fetchone()[0])' "$MACHINE")
+stored=$(db_query "SELECT s.doc FROM status s JOIN machines m ON m.id = s.machine_ref
+	WHERE m.machine_id = '$MACHINE'")
 [ "$(jq -c .cutover <<<"$stored")" = "$co" ] || die "the console's stored status has no cutover: $stored"
 pass "the request repeated in $(($(heartbeats) - hb0)) more answers: no second point; the console's stored status carries the cutover"
 

@@ -34,8 +34,13 @@ done
 "$BUILD/livemig-console" serve --help | has_line "heartbeat-timeout" || die "serve --help"
 out=$("$BUILD/livemig-console" serve --listen 127.0.0.1:0 2>&1); [ $? -eq 2 ] || die "serve without --db: not a usage error"
 grep -q -- "--db FILE is required" <<<"$out" || die "serve without --db: $out"
-[ "$(sqlite3 "$CONSOLE_DB" "PRAGMA user_version")" = 5 ] || die "schema version: $(sqlite3 "$CONSOLE_DB" "PRAGMA user_version")"
-[ "$(sqlite3 "$CONSOLE_DB" "PRAGMA journal_mode")" = wal ] || die "not in WAL mode"
+if db_is_pg; then
+	version=$(db_query "SELECT version FROM schema_version")
+else
+	version=$(db_query "PRAGMA user_version")
+	[ "$(db_query "PRAGMA journal_mode")" = wal ] || die "not in WAL mode"
+fi
+[ "$version" = 5 ] || die "schema version: $version"
 pass "admin: accounts, users (password from stdin or a file only), --help everywhere, clear errors"
 
 # init-ca: 0600 key, a CA certificate, never overwritten
@@ -73,7 +78,7 @@ expect_error "alice reading a machine that does not exist" 404 no_such_machine "
 expect_error "alice deregistering globex's machine" 404 no_such_machine "$(api call DELETE "/api/v1/machines/$GW" --basic "$ALICE")"
 expect_error "acme-web's agent deregistering globex-web" 403 wrong_machine \
 	"$(api call DELETE "/api/v1/machines/$GW" --bearer "$(cat "$A/acme-web.secret")")"
-[ "$(sqlite3 "$CONSOLE_DB" "SELECT COUNT(*) FROM machines WHERE deregistered_at IS NULL")" = 3 ] || die "something was deregistered"
+[ "$(db_query "SELECT COUNT(*) FROM machines WHERE deregistered_at IS NULL")" = 3 ] || die "something was deregistered"
 pass "each account sees and touches only its own machines"
 
 # --- operator authentication ---
@@ -95,8 +100,8 @@ pass "an operator can deregister their account's machine"
 # --- nothing secret in any answer ---
 all=$(api call GET /api/v1/machines --basic "$ALICE"; api call GET "/api/v1/machines/$AW" --basic "$ALICE"
 	api call GET "/api/v1/machines/$AD" --basic "$ALICE")
-for s in pw_hash pw_salt secret_hash agent_secret_hash "$(sqlite3 "$CONSOLE_DB" "SELECT pw_hash FROM users LIMIT 1")" \
-	"$(sqlite3 "$CONSOLE_DB" "SELECT agent_secret_hash FROM machines LIMIT 1")" "$(cat "$A/acme-web.secret")" "$TA"; do
+for s in pw_hash pw_salt secret_hash agent_secret_hash "$(db_query "SELECT pw_hash FROM users LIMIT 1")" \
+	"$(db_query "SELECT agent_secret_hash FROM machines LIMIT 1")" "$(cat "$A/acme-web.secret")" "$TA"; do
 	if grep -qF -- "$s" <<<"$all"; then
 		die "an operator answer contains '$s'"
 	fi

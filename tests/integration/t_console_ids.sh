@@ -79,7 +79,7 @@ for target in "$future" "$IDA"; do
 	echo "${msg//$target/X}" >>"$T/squat.msgs"
 done
 [ "$(sort -u "$T/squat.msgs" | wc -l)" = 1 ] || die "the refusal differs for a registered id: $(cat "$T/squat.msgs")"
-[ "$(sqlite3 "$CONSOLE_DB" "SELECT COUNT(*) FROM machines WHERE machine_id = '$future'")" = 0 ] ||
+[ "$(db_query "SELECT COUNT(*) FROM machines WHERE machine_id = '$future'")" = 0 ] ||
 	die "acme's future id was taken"
 out=$(api register --dir "$A" --machine acme-victim --token "$TA" --identity "$VICTIM")
 [ "$(api_status "$out")" = 201 ] || die "acme's machine was refused after the attempt: $out"
@@ -119,8 +119,8 @@ pass "an agent naming the derived id registers; one naming another id is refused
 # --- an id held by a registration from before ids were derived ---
 # (written as an older console let a tenant choose it)
 held=$(derive acme mac:52:54:00:00:99:01)
-rid=$(sqlite3 "$CONSOLE_DB" "SELECT id FROM accounts WHERE name = 'rival'")
-sqlite3 "$CONSOLE_DB" "INSERT INTO machines (account_id, machine_id, identity_source, identity_value,
+rid=$(db_query "SELECT id FROM accounts WHERE name = 'rival'")
+db_query "INSERT INTO machines (account_id, machine_id, identity_source, identity_value,
 	hostname, inventory, cert_serial, cert_fingerprint, registered_at, last_seen, state)
 	VALUES ($rid, '$held', 'mac', '02:00:00:00:00:01', 'old', '{}', '01', '00', 1, 1, 'REGISTERED')" ||
 	die "cannot write the old registration"

@@ -28,9 +28,9 @@ for status, text in json.load(open(sys.argv[1])):
 PY
 pass "every refusal says: account race has no free license: 10 of 10 in use"
 
-[ "$(sqlite3 "$CONSOLE_DB" "SELECT COUNT(*) FROM machines m JOIN accounts a ON a.id = m.account_id
+[ "$(db_query "SELECT COUNT(*) FROM machines m JOIN accounts a ON a.id = m.account_id
 	WHERE a.name = 'race' AND m.deregistered_at IS NULL")" = 10 ] || die "database does not show 10 in use"
-[ "$(sqlite3 "$CONSOLE_DB" "SELECT uses FROM tokens")" = 10 ] || die "token uses: $(sqlite3 "$CONSOLE_DB" "SELECT uses FROM tokens")"
+[ "$(db_query "SELECT uses FROM tokens")" = 10 ] || die "token uses: $(db_query "SELECT uses FROM tokens")"
 admin list-machines race | has_line "^account race: 10 of 10 licenses in use" || die "admin list-machines disagrees"
 pass "the database shows 10 licenses in use and 10 token uses"
 
@@ -59,7 +59,7 @@ print(sorted(codes))
 # an active machine re-registers only with its agent secret: the replays are refused
 assert sorted(codes) == [201] + [409] * 9, codes
 PY
-[ "$(sqlite3 "$CONSOLE_DB" "SELECT COUNT(*) FROM machines WHERE deregistered_at IS NULL")" = 11 ] ||
+[ "$(db_query "SELECT COUNT(*) FROM machines WHERE deregistered_at IS NULL")" = 11 ] ||
 	die "the same machine took more than one license"
 pass "ten registrations of one machine at once: one takes a license, nine identical replays are refused"
 

@@ -57,7 +57,7 @@ detail=$(api_body "$(api call GET "/api/v1/machines/$M1?history=50" --basic "$LO
 [ "$(json_get "$detail" 'd["status"]["seq"]')" = 8 ] || die "latest status is not the 8th: $detail"
 [ "$(json_get "$detail" '[h["status"]["seq"] for h in d["history"]]')" = "[8, 7, 6, 5, 4]" ] ||
 	die "history is not the last 5, newest first: $(json_get "$detail" '[h["status"]["seq"] for h in d["history"]]')"
-[ "$(sqlite3 "$CONSOLE_DB" "SELECT COUNT(*) FROM status_history")" = 5 ] || die "status_history holds more than 5 rows"
+[ "$(db_query "SELECT COUNT(*) FROM status_history")" = 5 ] || die "status_history holds more than 5 rows"
 [ "$(json_get "$detail" '(d["state"], d["progress"]["bytes_done"], d["progress"]["bytes_total"], d["progress"]["percent"], d["progress"]["eta_seconds"])')" = \
 	"('INITIAL_MIRROR', 8388608, 104857600, 8.0, 92.0)" ] || die "progress summary: $detail"
 [ "$(json_get "$detail" 'd["inventory"]["os"]["pretty_name"]')" = "Debian GNU/Linux 12 (bookworm)" ] || die "inventory"
@@ -81,7 +81,7 @@ list=$(api_body "$(api call GET /api/v1/machines --basic "$LOGIN")")
 [ "$(json_get "$list" '[m["state"] for m in d["machines"]]')" = "['INITIAL_MIRROR', 'CHANGE_COPY']" ] ||
 	die "states before the timeout: $list"
 # both fell silent 11 minutes ago: one minute past the timeout
-sqlite3 -cmd '.timeout 30000' "$CONSOLE_DB" "UPDATE machines SET last_seen = last_seen - 660" ||
+db_query "UPDATE machines SET last_seen = last_seen - 660" ||
 	die "moving last_seen back"
 list=$(api_body "$(api call GET /api/v1/machines --basic "$LOGIN")")
 [ "$(json_get "$list" '[m["state"] for m in d["machines"]]')" = "['DISCONNECTED', 'DISCONNECTED']" ] ||

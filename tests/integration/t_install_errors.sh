@@ -106,7 +106,7 @@ out=$(python3 "$TESTS/console_client.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA
 [ "$(sed -n 1p <<<"$out")" = 409 ] || die "account other naming $mac_id: $out"
 grep -q '"machine_id_mismatch"' <<<"$out" || die "account other naming $mac_id: $out"
 # a registration an older console let account other make with that id
-sqlite3 -cmd '.timeout 30000' "$CONSOLE_DB" "INSERT INTO machines (account_id, machine_id, identity_source,
+db_query "INSERT INTO machines (account_id, machine_id, identity_source,
 	identity_value, hostname, inventory, cert_serial, cert_fingerprint, registered_at, last_seen, state)
 	SELECT id, '$mac_id', 'mac', '02:00:00:00:00:01', 'old', '{}', '01', '00', 1, 1, 'REGISTERED'
 	FROM accounts WHERE name = 'other'" || die "writing the old registration"
@@ -114,7 +114,7 @@ refused 28 "machine id held by an old registration of another account" \
 	"machine id $mac_id (derived from account acme and this identity) is held by a registration made before the console derived machine ids" \
 	--no-prompt --token "$TOKEN" "${DISKS[@]}"
 grep -q "ask the console's operator to remove it, then install again" <<<"$INSTALL_OUT" || fail "no remedy: $INSTALL_OUT"
-sqlite3 -cmd '.timeout 30000' "$CONSOLE_DB" "DELETE FROM machines WHERE machine_id = '$mac_id'" ||
+db_query "DELETE FROM machines WHERE machine_id = '$mac_id'" ||
 	die "removing the old registration"
 
 # a token of acme given with --account other: registered, then withdrawn

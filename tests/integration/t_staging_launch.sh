@@ -24,7 +24,8 @@
 # shellcheck source-path=SCRIPTDIR
 . "$TESTS/points_lib.sh"
 need_root
-for tool in sqlite3 jq qemu-img; do
+db_is_pg || command -v sqlite3 >/dev/null || die "sqlite3 is missing (ci/deps.sh test installs it)"
+for tool in jq qemu-img; do
 	command -v "$tool" >/dev/null || die "$tool is missing (ci/deps.sh test installs it)"
 done
 [ -x "$BUILD/livemig-launch" ] ||
@@ -57,9 +58,9 @@ staging_up() {
 }
 # queue KIND PARAMS: a queued job of machine M, as job_create makes it; prints its id
 queue() {
-	sqlite3 -cmd ".timeout 10000" "$CONSOLE_DB" "INSERT INTO staging_jobs (machine_ref, kind, params, owner,
-		state, created_at) SELECT id, '$1', '$2', 'alice@acme', 'queued', strftime('%s', 'now')
-		FROM machines WHERE machine_id = '$M' RETURNING id;"
+	db_query "INSERT INTO staging_jobs (machine_ref, kind, params, owner, state, created_at)
+		SELECT id, '$1', '$2', 'alice@acme', 'queued', $(date +%s)
+		FROM machines WHERE machine_id = '$M' RETURNING id"
 }
 job_view() { api_body "$(api call GET "/api/v1/machines/$M/jobs/$1" --basic "$LOGIN")"; }
 # ended ID [BOUND_S]: wait for the job's end (default bound 600 s), print its view

@@ -27,7 +27,7 @@ CHROOT_MIRROR=${CHROOT_MIRROR:-http://deb.debian.org/debian}
 # bump the suffix when the list changes, so a stale cache is not used.
 # systemd: installed, not running (systemd-analyze verify --root, systemctl
 # enable); python3-apt: what Ansible's apt module needs on its target
-CHROOT_INCLUDE="systemd,python3-apt,dkms,linux-headers-amd64,make,gcc,kmod,python3,init-system-helpers,ca-certificates,libssl3,libcurl4,libjansson4,libisal2,libudev1,zlib1g,libsystemd0,libmicrohttpd12,libsqlite3-0,adduser,procps"
+CHROOT_INCLUDE="systemd,python3-apt,dkms,linux-headers-amd64,make,gcc,kmod,python3,init-system-helpers,ca-certificates,libssl3,libcurl4,libjansson4,libisal2,libudev1,zlib1g,libsystemd0,libmicrohttpd12,libsqlite3-0,libpq5,adduser,procps"
 CHROOT_TARBALL=$CHROOT_CACHE/bookworm-minbase-v3.tar.gz
 # livemig-launch's Depends: libguestfs0 (which pulls QEMU and supermin),
 # libvirt0, qemu-utils (qemu-img), qemu-system-common (qemu-storage-daemon)

@@ -25,7 +25,7 @@
 
 struct fixture {
 	char path[64];
-	sqlite3 *db;
+	struct db *db;
 	struct account a, b;
 	struct machine_ref m;
 };

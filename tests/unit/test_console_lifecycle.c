@@ -158,7 +158,7 @@ static void test_report(void **state)
 
 struct fixture {
 	char path[64];
-	sqlite3 *db;
+	struct db *db;
 	int64_t st1, m1;
 };
 

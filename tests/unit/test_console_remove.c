@@ -23,7 +23,7 @@
 
 struct fixture {
 	char path[64];
-	sqlite3 *db;
+	struct db *db;
 	struct account a;
 	struct machine_ref m;
 };

@@ -19,7 +19,7 @@
 
 struct fixture {
 	char path[64];
-	sqlite3 *db;
+	struct db *db;
 	struct account acme, globex;
 };
 
@@ -44,14 +44,14 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int rows(sqlite3 *db, const char *sql)
+static int rows(struct db *db, const char *sql)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int n = -1;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (!db_prepare(db, &st, sql) && db_step(st) == DB_ROW)
+		n = (int)db_column_int64(st, 0);
+	db_finalize(st);
 	return n;
 }
 

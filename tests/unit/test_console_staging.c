@@ -22,11 +22,11 @@
 
 struct fixture {
 	char path[64];
-	sqlite3 *db;
+	struct db *db;
 	int64_t st1, st2, m1, m2;
 };
 
-static int64_t add_machine(sqlite3 *db, int64_t account, const char *id, const char *fpr)
+static int64_t add_machine(struct db *db, int64_t account, const char *id, const char *fpr)
 {
 	struct machine_reg r = {
 		.account_id = account, .machine_id = id, .identity_source = "mac",

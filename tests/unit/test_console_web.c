@@ -22,7 +22,7 @@
 
 struct fixture {
 	char path[64];
-	sqlite3 *db;
+	struct db *db;
 	struct account acme;
 	struct machine_ref m;
 };
@@ -171,7 +171,7 @@ static void test_history_bytes_bounded(void **state)
 	struct fixture *f = *state;
 	size_t n = 300 * 1024;
 	char *doc = malloc(n + 32);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t total;
 
 	assert_non_null(doc);
@@ -185,14 +185,13 @@ static void test_history_bytes_bounded(void **state)
 				 0);
 	}
 	free(doc);
-	assert_int_equal(sqlite3_prepare_v2(f->db,
-					    "SELECT SUM(LENGTH(doc)) FROM status_history"
-					    " WHERE machine_ref = ?", -1, &st, NULL),
-			 SQLITE_OK);
-	sqlite3_bind_int64(st, 1, f->m.ref);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	total = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	assert_int_equal(db_prepare(f->db, &st,
+				    "SELECT SUM(LENGTH(doc)) FROM status_history WHERE machine_ref = ?"),
+			 0);
+	db_bind_int64(st, 1, f->m.ref);
+	assert_int_equal(db_step(st), DB_ROW);
+	total = db_column_int64(st, 0);
+	db_finalize(st);
 	assert_true(total <= HISTORY_BYTES_MAX);
 	assert_true(total > HISTORY_BYTES_MAX - (int64_t)n);
 }

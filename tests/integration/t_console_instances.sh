@@ -1,0 +1,78 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2119  # start_console takes the program's options, not the script's arguments
+# Two consoles on two ports sharing one PostgreSQL database
+# (docs/console-database.md): 20 agents of distinct machines register at
+# the same instant against 10 licenses, every other one through the second
+# console; exactly 10 succeed, the other 10 hear the no-license refusal,
+# and both consoles took some. A sign-in session made on one console works
+# on the other. Without LIVEMIG_TEST_PG the test brings up its own
+# PostgreSQL 15 (tests/with_postgresql.sh).
+if [ -z "${LIVEMIG_TEST_PG:-}" ]; then
+	exec "$(dirname "$0")/../with_postgresql.sh" bash "$0" "$@"
+fi
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh" "$@"
+# shellcheck source-path=SCRIPTDIR
+. "$TESTS/console_lib.sh"
+
+db_is_pg || die "the console's database is not PostgreSQL: $CONSOLE_DB"
+setup_pki
+start_console
+A_PORT=$CONSOLE_PORT A_LOG=$CONSOLE_LOG A_PID=$CONSOLE_PID
+start_console
+B_PORT=$CONSOLE_PORT B_LOG=$CONSOLE_LOG B_PID=$CONSOLE_PID
+pass "two consoles on ports $A_PORT and $B_PORT share one PostgreSQL database"
+
+admin create-account race --licenses 10 >/dev/null || die "create-account"
+TOKEN=$(admin create-token race --max-uses 40 2>/dev/null) || die "create-token"
+CONSOLE_PORT=$A_PORT
+out=$(api race --dir "$T/agents" --token "$TOKEN" --count 20 --port2 "$B_PORT") ||
+	die "race client failed: $out"
+echo "$out"
+[ "$out" = $'201 10\n409 10' ] || die "expected 10 registrations and 10 refusals, got: $out"
+python3 - "$T/agents/race-answers.json" <<'PY' || die "refusal messages"
+import json, sys
+for status, text in json.load(open(sys.argv[1])):
+    if status == 409:
+        assert json.loads(text)["error"] == "account race has no free license: 10 of 10 in use", text
+PY
+[ "$(db_query "SELECT COUNT(*) FROM machines m JOIN accounts a ON a.id = m.account_id
+	WHERE a.name = 'race' AND m.deregistered_at IS NULL")" = 10 ] || die "database does not show 10 in use"
+[ "$(db_query "SELECT uses FROM tokens")" = 10 ] || die "token uses: $(db_query "SELECT uses FROM tokens")"
+a=$(grep -c 'registered machine ' "$A_LOG") b=$(grep -c 'registered machine ' "$B_LOG")
+echo "registrations taken: $a by the first console, $b by the second"
+if [ "$((a + b))" != 10 ] || [ "$a" = 0 ] || [ "$b" = 0 ]; then
+	die "the registrations were not split across both consoles ($a + $b)"
+fi
+pass "20 registrations at once across two consoles against 10 licenses: exactly 10 succeed"
+
+echo 'operator-password' | admin create-user race alice --role operator >/dev/null || die "create-user"
+python3 - "$A_PORT" "$B_PORT" "$SERVER_CA" >"$T/session.out" 2>&1 <<-'PY' || die "a session across consoles: $(cat "$T/session.out")"
+	import http.client, json, ssl, sys
+	a, b, ca = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+	def call(port, method, path, body=None, headers=None):
+	    c = http.client.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=ca))
+	    h = {"Content-Type": "application/json", "X-Requested-With": "fetch"}
+	    h.update(headers or {})
+	    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
+	    r = c.getresponse()
+	    return r.status, r.getheader("Set-Cookie"), json.loads(r.read() or b"null")
+	st, cookie, s = call(a, "POST", "/api/v1/session", {"account": "race", "user": "alice", "password": "operator-password"})
+	assert st == 200, (st, s)
+	cookie = cookie.split(";")[0]
+	st, _, body = call(b, "GET", "/api/v1/machines", None, {"Cookie": cookie})
+	assert st == 200 and len(body["machines"]) == 10, (st, body)
+	st, _, body = call(b, "DELETE", "/api/v1/session", None, {"Cookie": cookie, "X-CSRF-Token": s["csrf_token"]})
+	assert st in (200, 204), (st, body)
+	st, _, body = call(a, "GET", "/api/v1/machines", None, {"Cookie": cookie})
+	assert st == 401, (st, body)
+	print("signed in on one console, listed and signed out on the other")
+PY
+cat "$T/session.out"
+pass "a session made on one console works on the other, and signing out on one ends it on both"
+
+CONSOLE_PID=$B_PID
+stop_console
+CONSOLE_PID=$A_PID
+stop_console
