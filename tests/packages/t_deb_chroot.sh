@@ -171,6 +171,15 @@ grep -q 'registered machine kept' "$T/apt.log" || fail "upgrade: no word of the 
 ls "$R/lib/modules/$KVER/updates/dkms/livemig_cbt.ko"* >/dev/null 2>&1 || fail "upgrade: no module for $KVER"
 in_chroot "$R" dkms status livemig-cbt | has_line "livemig-cbt/$NEXT" || fail "upgrade: DKMS did not build $NEXT: $(in_chroot "$R" dkms status)"
 pass "upgraded to $NEXT in $(($(date +%s) - t0)) s: machine $MACHINE, configuration, key, certificate and checkpoint unchanged; still 1 license; DKMS built livemig-cbt/$NEXT"
+# The chroot has no systemd, so its upgrade cannot show what systemd would
+# do (check-e2e does): the preinst must not stop livemigd (nothing would
+# start it again: the postinst only try-restarts; the prerm stops it only on
+# remove), and the postinst reloads the units before restarting it.
+pre=$(dpkg-deb --ctrl-tarfile "$(ls "$DEBS_NEXT"/livemig-agent_*.deb)" | tar -xO ./preinst)
+! grep -n "stop.*livemigd" <<<"$pre" || fail "the preinst stops livemigd on upgrade"
+post=$(dpkg-deb --ctrl-tarfile "$(ls "$DEBS_NEXT"/livemig-agent_*.deb)" | tar -xO ./postinst)
+grep -A4 'daemon-reload' <<<"$post" | has_line 'try-restart livemigd' || fail "the postinst does not reload the units before restarting livemigd"
+pass "the upgrade's scripts keep livemigd running through the unpack, then reload the units and restart it"
 
 # ---- 3. remove, then purge --------------------------------------------------
 apt apt-get remove -y -q livemig-agent livemig-cbt-dkms
