@@ -122,6 +122,11 @@ int ring_drain(struct ring *r);
 struct slot *ring_take(struct ring *r);
 void ring_ready(struct ring *r, struct slot *s);
 
+/* How many slots are encoded and waiting for the sender (the one it is
+ * writing included): a queue here means the link or staging is slower than
+ * the workers. */
+unsigned ring_ready_count(struct ring *r);
+
 /* The sender. Wait for the slot at `sent` to be ready; NULL when stopping or
  * once *broken is set. ring_sent marks it sent and retires it at once when it
  * carries no frame. ring_rewind, after a connection ended, makes every sent

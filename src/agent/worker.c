@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Compression workers, the one place slots become frames: per 64 KiB block
- * decide zero / unchanged / data, then encode runs of blocks as ZERO and DATA
- * frames into the slot's wire buffer; a MARK slot becomes its MARK frame. */
+ * decide zero / unchanged / data (fingerprints only where the pass compares),
+ * then encode runs of blocks as ZERO and DATA frames into the slot's wire
+ * buffer; a MARK slot becomes its MARK frame. */
 #include "engine.h"
 
 #include <stdlib.h>
@@ -45,7 +46,7 @@ static size_t put_data(struct codec_enc *enc, struct slot *s, uint8_t *out, size
 }
 
 static size_t encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id, uint32_t first,
-			 uint32_t rlen, int zero)
+			 uint32_t rlen, int zero, int deflate)
 {
 	uint8_t *out = s->wire + s->wire_len;
 	size_t room = s->wire_cap - s->wire_len, n;
@@ -55,6 +56,8 @@ static size_t encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id
 
 	if (zero)
 		return frame_encode_zero(out, room, next_seq(s), disk_id, off, rlen);
+	if (!deflate)
+		return put_raw(s, out, disk_id, off, src, rlen);
 	if (rlen <= BLOCK_SIZE)
 		return put_data(enc, s, out, room, disk_id, off, src, rlen, &deflated);
 	/*
@@ -80,8 +83,36 @@ static void encode_mark(struct slot *s)
 					s->mark_time_ns, s->mark_origin, s->mark_consistency);
 }
 
+/*
+ * Deflating pays only when bytes on the wire are what limits: deflate and
+ * staging's inflate cost about 1 CPU-s per GiB together, so on a fast link
+ * with busy CPUs raw frames are faster. Under `auto` the sender's queue
+ * decides: slots piling up for it (the link or staging drains slower than
+ * the workers fill) turn deflate on, a sender waiting for the workers turns
+ * it off. The gap between the two thresholds keeps it from flapping.
+ */
+#define DEFLATE_ON_QUEUE  3
+#define DEFLATE_OFF_QUEUE 0
+
+static int want_deflate(struct engine *e)
+{
+	unsigned queued;
+
+	if (e->cfg->compression == COMPRESSION_DEFLATE)
+		return 1;
+	if (e->cfg->compression == COMPRESSION_NONE)
+		return 0;
+	queued = ring_ready_count(&e->ring);
+	if (queued >= DEFLATE_ON_QUEUE)
+		atomic_store(&e->deflating, 1);
+	else if (queued <= DEFLATE_OFF_QUEUE)
+		atomic_store(&e->deflating, 0);
+	return atomic_load(&e->deflating);
+}
+
 static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 {
+	int deflate = want_deflate(e);
 	uint32_t nb = (s->len + BLOCK_SIZE - 1) / BLOCK_SIZE;
 	uint8_t send[BLOCKS_PER_CHUNK], zero[BLOCKS_PER_CHUNK];
 	uint32_t b = 0;
@@ -93,8 +124,16 @@ static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 		zero[i] = (uint8_t)is_zero(p, bl);
 		if (zero[i])
 			blockhash_zero(bl, s->hash[i]);
-		else
+		else if (s->compare)
 			blockhash(p, bl, s->hash[i]);
+		else
+			/*
+			 * Sent without comparing (initial mirror, kmod rounds): nothing
+			 * reads this fingerprint before the next comparing pass, which
+			 * asks staging for unknown entries instead. Hashing here cost
+			 * the agent a third of its CPU during the mirror.
+			 */
+			memset(s->hash[i], 0, FRAME_HASH_LEN);
 		send[i] = !s->compare || memcmp(s->hash[i], s->known[i], FRAME_HASH_LEN) != 0;
 	}
 	s->wire_len = 0;
@@ -110,7 +149,7 @@ static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 		while (end + 1 < nb && send[end + 1] && zero[end + 1] == zero[b])
 			end++;
 		rlen = ((end + 1) * BLOCK_SIZE < s->len ? (end + 1) * BLOCK_SIZE : s->len) - b * BLOCK_SIZE;
-		s->wire_len += encode_run(enc, s, s->disk, b, rlen, zero[b]);
+		s->wire_len += encode_run(enc, s, s->disk, b, rlen, zero[b], deflate);
 		s->sent_bytes += rlen;
 		b = end + 1;
 	}
