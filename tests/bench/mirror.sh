@@ -29,8 +29,9 @@
 #                        interleaved with the others (a b c v1 v2 ... per round):
 #                        another build (say the previous commit's) and/or extra
 #                        agent configuration lines, e.g. "old=/tmp/b0
-#                        raw=build,compression=none"; their ratios are printed
-#                        with the rest (same run, so comparable)
+#                        raw=build,compression=none", and staging options
+#                        as staging-OPTION=VALUE (staging-sync-bytes=32M);
+#                        their ratios are printed with the rest (same run)
 # Results and method: docs/performance.md. Only ratios measured in the same run
 # mean anything on a shared 2-vCPU machine.
 # shellcheck source=../integration/lib.sh
@@ -236,7 +237,7 @@ log_time() { # seconds since the epoch of the first log line matching REGEX
 run_livemig() {
 	local i=$1 name=bench-$1-$RANDOM t0 b0 b1 t_from t_done t_round wire hwm shwm
 	STAGING_STORE=$T/store.$name
-	start_staging
+	start_staging "${LM_STAGING[@]}"
 	write_agent_config "$name" "$dev" -- "scan_interval = 60s" "${LM_CONF[@]}"
 	drop_caches
 	wait_quiet
@@ -334,6 +335,7 @@ run_zstd() {
 # ---- variants: another build and/or configuration of livemig ----
 VARIANTS=()
 LM_CONF=()
+LM_STAGING=()
 for v in ${BENCH_VARIANTS:-}; do
 	vname=${v%%=*}
 	vrest=${v#*=}
@@ -354,11 +356,19 @@ run_variant() {
 	b="VBUILD_$2"
 	c="VCONF_$2"
 	BUILD=${!b}
-	IFS=, read -r -a LM_CONF <<<"${!c}"
-	LM_CONF=("${LM_CONF[@]/=/ = }")
+	local -a words
+	IFS=, read -r -a words <<<"${!c}"
+	for w in "${words[@]}"; do
+		case $w in
+		staging-*) LM_STAGING+=("--${w%%=*}" "${w#*=}") ;; # staging-sync-bytes=32M
+		*) LM_CONF+=("${w/=/ = }") ;;
+		esac
+	done
+	LM_STAGING=("${LM_STAGING[@]/#--staging-/--}")
 	run_livemig "$1"
 	BUILD=$keep
 	LM_CONF=()
+	LM_STAGING=()
 }
 for vname in "${VARIANTS[@]}"; do
 	eval "run_v_$vname() { run_variant \"\$1\" $vname; }"
