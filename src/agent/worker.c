@@ -138,7 +138,8 @@ static int want_deflate(struct engine *e)
 	if (e->cfg->compression == COMPRESSION_NONE)
 		return 0;
 	queued = ring_ready_count(&e->ring);
-	if (queued >= DEFLATE_ON_QUEUE)
+	/* a ring of 2 (queue_depth's least) can never queue 3 */
+	if (queued >= DEFLATE_ON_QUEUE || queued >= e->ring.depth)
 		atomic_store(&e->deflating, 1);
 	else if (queued <= DEFLATE_OFF_QUEUE)
 		atomic_store(&e->deflating, 0);
