@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Compression workers, the one place slots become frames: per 64 KiB block
  * decide zero / unchanged / data (fingerprints only where the pass compares),
- * then encode runs of blocks as ZERO and DATA frames into the slot's wire
- * buffer; a MARK slot becomes its MARK frame. */
+ * then encode runs of blocks as ZERO and DATA frames: headers and deflated
+ * payloads into the slot's wire buffer, raw payloads left where they were
+ * read; a MARK slot becomes its MARK frame. */
 #include "engine.h"
 
 #include <stdlib.h>
