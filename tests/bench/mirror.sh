@@ -340,8 +340,9 @@ for v in ${BENCH_VARIANTS:-}; do
 	vname=${v%%=*}
 	vrest=${v#*=}
 	vbuild=${vrest%%,*}
-	[ -x "$vbuild/livemigd" ] && [ -x "$vbuild/livemig-staging" ] && [ -x "$vbuild/livemig" ] ||
-		die "BENCH_VARIANTS: $vname: no livemigd, livemig-staging and livemig in '$vbuild'"
+	for prog in livemigd livemig-staging livemig; do
+		[ -x "$vbuild/$prog" ] || die "BENCH_VARIANTS: $vname: no $prog in '$vbuild'"
+	done
 	VARIANTS+=("$vname")
 	eval "VBUILD_$vname=\$(cd \"\$vbuild\" && pwd)"
 	if [ "$vrest" != "$vbuild" ]; then
