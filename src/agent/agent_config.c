@@ -26,6 +26,7 @@ void agent_config_defaults(struct agent_config *c)
 	snprintf(c->tracker, sizeof(c->tracker), "scan");
 	c->workers = 2;
 	c->queue_depth = 16;
+	c->compression = COMPRESSION_AUTO;
 	c->scan_interval_ns = 5000000000ull;
 	c->point_interval_ns = 600000000000ull;
 	c->freeze_max_ns = 200000000ull;
@@ -135,6 +136,19 @@ static int agent_key(struct agent_config *c, const char *k, const char *v, char 
 	if (!strcmp(k, "queue_depth")) {
 		if (parse_uint(v, 2, 48, &c->queue_depth)) {
 			snprintf(err, n, "queue_depth: expected 2..48 (MiB in flight), got '%s'", v);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(k, "compression")) {
+		if (!strcmp(v, "auto"))
+			c->compression = COMPRESSION_AUTO;
+		else if (!strcmp(v, "deflate"))
+			c->compression = COMPRESSION_DEFLATE;
+		else if (!strcmp(v, "none"))
+			c->compression = COMPRESSION_NONE;
+		else {
+			snprintf(err, n, "compression: '%s' unknown (auto, deflate or none)", v);
 			return -1;
 		}
 		return 0;

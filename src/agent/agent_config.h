@@ -29,6 +29,13 @@ struct console_config {
 	char waived_checks[256];        /* "id,id": prerequisite failures waived at install */
 };
 
+/* `compression`: whether DATA frames are deflated (docs/configuration.md) */
+enum compression_mode {
+	COMPRESSION_AUTO,    /* deflate while the link or staging is the bottleneck */
+	COMPRESSION_DEFLATE, /* always try */
+	COMPRESSION_NONE,    /* never */
+};
+
 struct agent_config {
 	char machine[FRAME_NAME_MAX + 1];
 	char state_dir[PATH_MAX];
@@ -36,6 +43,7 @@ struct agent_config {
 	char tracker[16];
 	unsigned workers;
 	unsigned queue_depth;      /* 1 MiB slots in flight between reader and staging */
+	int compression;           /* enum compression_mode */
 	uint64_t bandwidth_limit;  /* bytes per second on the wire, 0 = unlimited */
 	uint64_t scan_interval_ns; /* pause between change-copy rounds */
 	int nice;

@@ -130,6 +130,9 @@ struct engine {
 	struct point_state pt;
 	int staging_points;         /* staging's WELCOME: it answers MARKs with POINT */
 
+	/* compression = auto: whether workers deflate now (worker.c decides) */
+	atomic_int deflating;
+
 	struct ratelimit limit;
 	pthread_t replicate_thread, sender_thread, ticker_thread;
 	pthread_t *worker_threads;

@@ -40,6 +40,7 @@ static int feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 		s->len = len;
 		s->compare = compare;
 		s->wire_len = 0;
+		s->npieces = 0;
 		s->sent_bytes = 0;
 		rc = 0;
 		if (mem)

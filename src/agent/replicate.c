@@ -125,6 +125,57 @@ static int refresh_hashes(struct engine *e, unsigned disk)
 	return rc;
 }
 
+static int is_unknown(const uint8_t *h)
+{
+	static const uint8_t none[FRAME_HASH_LEN];
+
+	return !memcmp(h, none, FRAME_HASH_LEN);
+}
+
+/*
+ * Before a comparing pass over [offset, offset + length): ask staging for the
+ * entries the hash store does not know, so only blocks that differ are sent.
+ * Blocks sent without comparing (the initial mirror, kmod rounds, points) are
+ * recorded unknown rather than hashed on the hot path; the scan tracker's
+ * first round after them pays for it once, on staging's side. Called with
+ * nothing in flight (rounds start after a drain), so no retirement races the
+ * store and staging's answer is what it durably holds.
+ */
+static int fill_unknown_hashes(struct engine *e, unsigned disk, uint64_t offset, uint64_t length)
+{
+	struct engine_disk *d = &e->disks[disk];
+	uint64_t end = (offset + length + BLOCK_SIZE - 1) / BLOCK_SIZE;
+	uint8_t *have = malloc((size_t)HASH_REQ_MAX_BLOCKS * FRAME_HASH_LEN);
+	uint8_t *got = malloc((size_t)HASH_REQ_MAX_BLOCKS * FRAME_HASH_LEN);
+	int rc = have && got ? 0 : -ENOMEM;
+
+	if (end > d->hs.nblocks)
+		end = d->hs.nblocks;
+	for (uint64_t first = offset / BLOCK_SIZE; first < end && !rc;) {
+		uint32_t n = end - first < HASH_REQ_MAX_BLOCKS ? (uint32_t)(end - first)
+							     : HASH_REQ_MAX_BLOCKS;
+		uint32_t lo = n, hi = 0;
+
+		rc = hashstore_get(&d->hs, first, n, have);
+		for (uint32_t i = 0; !rc && i < n; i++) {
+			if (is_unknown(have + (size_t)i * FRAME_HASH_LEN)) {
+				if (lo == n)
+					lo = i;
+				hi = i + 1;
+			}
+		}
+		/* one request per batch: staging's answer is right for known entries too */
+		if (!rc && lo < hi)
+			rc = session_fetch_hashes(e, disk, first + lo, hi - lo, got);
+		if (!rc && lo < hi)
+			rc = hashstore_put(&d->hs, first + lo, hi - lo, got);
+		first += n;
+	}
+	free(have);
+	free(got);
+	return rc;
+}
+
 /* One sequential pass over [from, size): the initial mirror, or a rescan. */
 static int full_pass(struct engine *e, unsigned disk, uint64_t from, int compare)
 {
@@ -276,8 +327,12 @@ static int change_round(struct engine *e, uint64_t *sync_gen)
 		int more = 0;
 
 		rc = e->tracker->round_begin(e, i);
-		while (!rc && (more = e->tracker->next_extent(e, i, &x)) > 0)
-			rc = reader_feed(e, i, x.offset, x.length, x.compare);
+		while (!rc && (more = e->tracker->next_extent(e, i, &x)) > 0) {
+			if (x.compare)
+				rc = fill_unknown_hashes(e, i, x.offset, x.length);
+			if (!rc)
+				rc = reader_feed(e, i, x.offset, x.length, x.compare);
+		}
 		if (!rc && more < 0)
 			rc = more;
 		if (rc == -TRACKER_LOST)

@@ -150,6 +150,17 @@ void ring_ready(struct ring *r, struct slot *s)
 	pthread_mutex_unlock(&r->mu);
 }
 
+unsigned ring_ready_count(struct ring *r)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&r->mu);
+	for (uint64_t pos = r->sent; pos < r->tail; pos++)
+		n += slot_at(r, pos)->state == SLOT_READY;
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
+
 struct slot *ring_next_ready(struct ring *r, const atomic_int *broken)
 {
 	struct slot *s = NULL;

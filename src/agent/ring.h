@@ -66,6 +66,17 @@ enum slot_state {
 #define SLOT_SEQ_SHIFT 6
 #define SLOT_MAX_FRAMES (1u << SLOT_SEQ_SHIFT)
 
+/* One contiguous range of a slot's bytes on the wire: in its wire buffer
+ * (frame headers, deflated payloads) or in its raw buffer (raw payloads,
+ * sent from where they were read instead of being copied). */
+struct wire_piece {
+	const uint8_t *p;
+	size_t len;
+	int in_wire;
+};
+
+#define SLOT_MAX_PIECES (2 * SLOT_MAX_FRAMES)
+
 struct slot {
 	uint64_t seq;         /* the first frame's (set by ring_publish); the next ones count up */
 	uint64_t last_seq;    /* retired once staging acknowledged this one */
@@ -79,9 +90,12 @@ struct slot {
 	int mark_origin;      /* MARK_ORIGIN_* (frame.h) */
 	int mark_consistency; /* MARK_CONSISTENCY_* */
 	uint8_t *raw;         /* CHUNK_SIZE, 4096-aligned for O_DIRECT */
-	uint8_t *wire;        /* encoded frames */
-	size_t wire_len;
+	uint8_t *wire;        /* frame headers and deflated payloads */
+	size_t wire_used;     /* bytes of `wire` in use */
 	size_t wire_cap;
+	size_t wire_len;      /* bytes to send: the pieces' total */
+	struct wire_piece piece[SLOT_MAX_PIECES]; /* what to send, in order */
+	unsigned npieces;
 	uint64_t sent_bytes;  /* source bytes this slot's frames carry */
 	uint8_t hash[BLOCKS_PER_CHUNK][FRAME_HASH_LEN];
 	uint8_t known[BLOCKS_PER_CHUNK][FRAME_HASH_LEN];
@@ -121,6 +135,11 @@ int ring_drain(struct ring *r);
  * wire bytes are ready. */
 struct slot *ring_take(struct ring *r);
 void ring_ready(struct ring *r, struct slot *s);
+
+/* How many slots are encoded and waiting for the sender (the one it is
+ * writing included): a queue here means the link or staging is slower than
+ * the workers. */
+unsigned ring_ready_count(struct ring *r);
 
 /* The sender. Wait for the slot at `sent` to be ready; NULL when stopping or
  * once *broken is set. ring_sent marks it sent and retires it at once when it

@@ -35,7 +35,8 @@ static int send_ready_slots(struct engine *e)
 		if (s->wire_len) {
 			ratelimit_take(&e->limit, s->wire_len);
 			pthread_mutex_lock(&e->send_mu);
-			rc = conn_write(&e->conn, s->wire, s->wire_len);
+			for (unsigned i = 0; i < s->npieces && !rc; i++)
+				rc = conn_write(&e->conn, s->piece[i].p, s->piece[i].len);
 			pthread_mutex_unlock(&e->send_mu);
 			if (rc) {
 				engine_set_error(e, 0, "sending to staging failed: %s", strerror(-rc));

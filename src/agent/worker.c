@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Compression workers, the one place slots become frames: per 64 KiB block
- * decide zero / unchanged / data, then encode runs of blocks as ZERO and DATA
- * frames into the slot's wire buffer; a MARK slot becomes its MARK frame. */
+ * decide zero / unchanged / data (fingerprints only where the pass compares),
+ * then encode runs of blocks as ZERO and DATA frames: headers and deflated
+ * payloads into the slot's wire buffer, raw payloads left where they were
+ * read; a MARK slot becomes its MARK frame. */
 #include "engine.h"
 
 #include <stdlib.h>
@@ -19,56 +21,90 @@ static uint64_t next_seq(struct slot *s)
 	return ++s->last_seq;
 }
 
-static size_t put_raw(struct slot *s, uint8_t *out, uint32_t disk_id, uint64_t off,
-		      const uint8_t *src, uint32_t rlen)
+/* Append to what the slot sends: len bytes at p, either just written at the
+ * end of its wire buffer (merged with the piece before when that one ends
+ * there) or, for a raw payload, a range of its raw buffer, sent from there
+ * rather than copied. */
+static void add_piece(struct slot *s, const uint8_t *p, size_t len, int in_wire)
 {
-	memcpy(out + FRAME_DATA_PREFIX, src, rlen);
+	struct wire_piece *last = s->npieces ? &s->piece[s->npieces - 1] : NULL;
+
+	if (in_wire)
+		s->wire_used += len;
+	s->wire_len += len;
+	if (in_wire && last && last->in_wire && last->p + last->len == p) {
+		last->len += len;
+		return;
+	}
+	if (s->npieces >= SLOT_MAX_PIECES)
+		abort(); /* cannot happen: at most two pieces per frame */
+	s->piece[s->npieces++] = (struct wire_piece){ .p = p, .len = len, .in_wire = in_wire };
+}
+
+static uint8_t *wire_end(struct slot *s)
+{
+	return s->wire + s->wire_used;
+}
+
+static void put_raw(struct slot *s, uint32_t disk_id, uint64_t off, const uint8_t *src,
+		    uint32_t rlen)
+{
+	uint8_t *out = wire_end(s);
+
 	frame_encode_data_prefix(out, next_seq(s), disk_id, CODEC_NONE, off, rlen, rlen);
-	return FRAME_DATA_PREFIX + rlen;
+	add_piece(s, out, FRAME_DATA_PREFIX, 1);
+	add_piece(s, src, rlen, 0);
 }
 
 /* One DATA frame, deflated if that saves at least 1/16, raw otherwise.
- * Returns the frame's length and whether it was deflated. */
-static size_t put_data(struct codec_enc *enc, struct slot *s, uint8_t *out, size_t room,
-		       uint32_t disk_id, uint64_t off, const uint8_t *src, uint32_t rlen,
-		       int *deflated)
+ * Returns whether it was deflated. */
+static int put_data(struct codec_enc *enc, struct slot *s, uint32_t disk_id, uint64_t off,
+		    const uint8_t *src, uint32_t rlen)
 {
+	uint8_t *out = wire_end(s);
 	size_t clen = codec_deflate(enc, src, rlen, out + FRAME_DATA_PREFIX,
-				    room - FRAME_DATA_PREFIX);
+				    s->wire_cap - s->wire_used - FRAME_DATA_PREFIX);
 
-	*deflated = clen != 0;
-	if (!clen)
-		return put_raw(s, out, disk_id, off, src, rlen);
+	if (!clen) {
+		put_raw(s, disk_id, off, src, rlen);
+		return 0;
+	}
 	frame_encode_data_prefix(out, next_seq(s), disk_id, CODEC_DEFLATE, off, rlen,
 				 (uint32_t)clen);
-	return FRAME_DATA_PREFIX + clen;
+	add_piece(s, out, FRAME_DATA_PREFIX + clen, 1);
+	return 1;
 }
 
-static size_t encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id, uint32_t first,
-			 uint32_t rlen, int zero)
+static void encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id, uint32_t first,
+		       uint32_t rlen, int zero, int deflate)
 {
-	uint8_t *out = s->wire + s->wire_len;
-	size_t room = s->wire_cap - s->wire_len, n;
 	uint64_t off = s->offset + (uint64_t)first * BLOCK_SIZE;
 	const uint8_t *src = s->raw + (size_t)first * BLOCK_SIZE;
-	int deflated;
+	uint8_t *out = wire_end(s);
 
-	if (zero)
-		return frame_encode_zero(out, room, next_seq(s), disk_id, off, rlen);
-	if (rlen <= BLOCK_SIZE)
-		return put_data(enc, s, out, room, disk_id, off, src, rlen, &deflated);
+	if (zero) {
+		add_piece(s, out, frame_encode_zero(out, s->wire_cap - s->wire_used, next_seq(s),
+						    disk_id, off, rlen), 1);
+		return;
+	}
+	if (!deflate) {
+		put_raw(s, disk_id, off, src, rlen);
+		return;
+	}
+	if (rlen <= BLOCK_SIZE) {
+		put_data(enc, s, disk_id, off, src, rlen);
+		return;
+	}
 	/*
 	 * The first block goes alone, as a trial: data that does not compress
 	 * (media, encrypted or compressed files) usually fills whole extents, so
 	 * when the trial fails the rest is sent raw without spending a deflate on
 	 * it; when it succeeds its output is kept, so nothing is compressed twice.
 	 */
-	n = put_data(enc, s, out, room, disk_id, off, src, BLOCK_SIZE, &deflated);
-	if (!deflated)
-		return n + put_raw(s, out + n, disk_id, off + BLOCK_SIZE, src + BLOCK_SIZE,
-				   rlen - BLOCK_SIZE);
-	return n + put_data(enc, s, out + n, room - n, disk_id, off + BLOCK_SIZE,
-			    src + BLOCK_SIZE, rlen - BLOCK_SIZE, &deflated);
+	if (!put_data(enc, s, disk_id, off, src, BLOCK_SIZE))
+		put_raw(s, disk_id, off + BLOCK_SIZE, src + BLOCK_SIZE, rlen - BLOCK_SIZE);
+	else
+		put_data(enc, s, disk_id, off + BLOCK_SIZE, src + BLOCK_SIZE, rlen - BLOCK_SIZE);
 }
 
 /* A MARK is one frame: the consistent point the round before it made. */
@@ -76,12 +112,44 @@ static void encode_mark(struct slot *s)
 {
 	s->sent_bytes = 0;
 	s->last_seq = s->seq;
-	s->wire_len = frame_encode_mark(s->wire, s->wire_cap, s->seq, MARK_CONSISTENT,
-					s->mark_time_ns, s->mark_origin, s->mark_consistency);
+	s->wire_len = s->wire_used = 0;
+	s->npieces = 0;
+	add_piece(s, s->wire, frame_encode_mark(s->wire, s->wire_cap, s->seq, MARK_CONSISTENT,
+						s->mark_time_ns, s->mark_origin,
+						s->mark_consistency), 1);
+}
+
+/*
+ * Deflating pays only when bytes on the wire are what limits: deflate and
+ * staging's inflate cost about 1 CPU-s per GiB together, so on a fast link
+ * with busy CPUs raw frames are faster. Under `auto` the sender's queue
+ * decides: slots piling up for it (the link or staging drains slower than
+ * the workers fill) turn deflate on, a sender waiting for the workers turns
+ * it off. The gap between the two thresholds keeps it from flapping.
+ */
+#define DEFLATE_ON_QUEUE  3
+#define DEFLATE_OFF_QUEUE 0
+
+static int want_deflate(struct engine *e)
+{
+	unsigned queued;
+
+	if (e->cfg->compression == COMPRESSION_DEFLATE)
+		return 1;
+	if (e->cfg->compression == COMPRESSION_NONE)
+		return 0;
+	queued = ring_ready_count(&e->ring);
+	/* a ring of 2 (queue_depth's least) can never queue 3 */
+	if (queued >= DEFLATE_ON_QUEUE || queued >= e->ring.depth)
+		atomic_store(&e->deflating, 1);
+	else if (queued <= DEFLATE_OFF_QUEUE)
+		atomic_store(&e->deflating, 0);
+	return atomic_load(&e->deflating);
 }
 
 static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 {
+	int deflate = want_deflate(e);
 	uint32_t nb = (s->len + BLOCK_SIZE - 1) / BLOCK_SIZE;
 	uint8_t send[BLOCKS_PER_CHUNK], zero[BLOCKS_PER_CHUNK];
 	uint32_t b = 0;
@@ -93,11 +161,20 @@ static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 		zero[i] = (uint8_t)is_zero(p, bl);
 		if (zero[i])
 			blockhash_zero(bl, s->hash[i]);
-		else
+		else if (s->compare)
 			blockhash(p, bl, s->hash[i]);
+		else
+			/*
+			 * Sent without comparing (initial mirror, kmod rounds): nothing
+			 * reads this fingerprint before the next comparing pass, which
+			 * asks staging for unknown entries instead. Hashing here cost
+			 * the agent a third of its CPU during the mirror.
+			 */
+			memset(s->hash[i], 0, FRAME_HASH_LEN);
 		send[i] = !s->compare || memcmp(s->hash[i], s->known[i], FRAME_HASH_LEN) != 0;
 	}
-	s->wire_len = 0;
+	s->wire_len = s->wire_used = 0;
+	s->npieces = 0;
 	s->sent_bytes = 0;
 	s->last_seq = s->seq - 1; /* next_seq() hands out s->seq first */
 	while (b < nb) {
@@ -110,7 +187,7 @@ static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 		while (end + 1 < nb && send[end + 1] && zero[end + 1] == zero[b])
 			end++;
 		rlen = ((end + 1) * BLOCK_SIZE < s->len ? (end + 1) * BLOCK_SIZE : s->len) - b * BLOCK_SIZE;
-		s->wire_len += encode_run(enc, s, s->disk, b, rlen, zero[b]);
+		encode_run(enc, s, s->disk, b, rlen, zero[b], deflate);
 		s->sent_bytes += rlen;
 		b = end + 1;
 	}

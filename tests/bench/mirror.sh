@@ -24,6 +24,14 @@
 #   BENCH_PERF=1         afterwards, profile one more livemig run with perf and
 #                        print where the agent's and staging's CPU time goes
 #   BENCH_CODEC=0        skip the codec comparison
+#   BENCH_BASELINES=0    measure livemig (and its variants) only, not b and c
+#   BENCH_VARIANTS="NAME=BUILD_DIR[,key=value...] ..."  more livemig runs
+#                        interleaved with the others (a b c v1 v2 ... per round):
+#                        another build (say the previous commit's) and/or extra
+#                        agent configuration lines, e.g. "old=/tmp/b0
+#                        raw=build,compression=none", and staging options
+#                        as staging-OPTION=VALUE (staging-sync-bytes=32M);
+#                        their ratios are printed with the rest (same run)
 # Results and method: docs/performance.md. Only ratios measured in the same run
 # mean anything on a shared 2-vCPU machine.
 # shellcheck source=../integration/lib.sh
@@ -227,10 +235,10 @@ log_time() { # seconds since the epoch of the first log line matching REGEX
 }
 
 run_livemig() {
-	local i=$1 name=bench-$1-$RANDOM t0 b0 b1 t_from t_done wire hwm shwm
+	local i=$1 name=bench-$1-$RANDOM t0 b0 b1 t_from t_done t_round wire hwm shwm
 	STAGING_STORE=$T/store.$name
-	start_staging
-	write_agent_config "$name" "$dev" -- "scan_interval = 60s"
+	start_staging "${LM_STAGING[@]}"
+	write_agent_config "$name" "$dev" -- "scan_interval = 60s" "${LM_CONF[@]}"
 	drop_caches
 	wait_quiet
 	b0=$(busy_secs)
@@ -242,6 +250,11 @@ run_livemig() {
 	t_from=$(log_time "$AGENT_LOG" "initial mirror from") || die "livemig: no 'initial mirror from' line"
 	t_done=$(log_time "$AGENT_LOG" "initial mirror complete")
 	wire=$(status_get "s['wire_bytes']")
+	# the scan tracker's first round follows the mirror at once; it is where
+	# the fingerprints the mirror did not compute are paid for (staging reads
+	# its replica to answer HASH_REQ), so its time is reported too
+	wait_done "$AGENT_LOG" "round 1: " 600 || die "livemig: no 'round 1' in $AGENT_LOG"
+	t_round=$(log_time "$AGENT_LOG" "round 1: ")
 	lm sync >/dev/null || die "livemig sync failed"
 	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$AGENT_PID/status")
 	shwm=$(awk '/^VmHWM/ {print $2}' "/proc/$STAGING_PID/status")
@@ -252,7 +265,7 @@ run_livemig() {
 	R_SECS=$(python3 -c "print('%.3f' % ($t_done - $t0))")
 	# the machine was watched until the completion was seen, a little after it happened
 	R_BUSY=$(python3 -c "print('%.3f' % (($b1 - $b0) * ($t_done - $t0) / ($(now) - $t0)))")
-	R_EXTRA=$(python3 -c "print('mirror alone %.2f s, wire %.0f MB, peak RSS agent %.1f MiB, staging %.1f MiB' % ($t_done - $t_from, $wire / 1e6, $hwm / 1024, $shwm / 1024))")
+	R_EXTRA=$(python3 -c "print('mirror alone %.2f s, then round 1 %.2f s, wire %.0f MB, peak RSS agent %.1f MiB, staging %.1f MiB' % ($t_done - $t_from, $t_round - $t_done, $wire / 1e6, $hwm / 1024, $shwm / 1024))")
 	R_WIRE=$wire R_HWM=$hwm R_SHWM=$shwm
 }
 
@@ -319,17 +332,71 @@ run_zstd() {
 	R_EXTRA=
 }
 
+# ---- variants: another build and/or configuration of livemig ----
+VARIANTS=()
+LM_CONF=()
+LM_STAGING=()
+for v in ${BENCH_VARIANTS:-}; do
+	vname=${v%%=*}
+	vrest=${v#*=}
+	vbuild=${vrest%%,*}
+	for prog in livemigd livemig-staging livemig; do
+		[ -x "$vbuild/$prog" ] || die "BENCH_VARIANTS: $vname: no $prog in '$vbuild'"
+	done
+	VARIANTS+=("$vname")
+	eval "VBUILD_$vname=\$(cd \"\$vbuild\" && pwd)"
+	if [ "$vrest" != "$vbuild" ]; then
+		eval "VCONF_$vname=\${vrest#*,}"
+	else
+		eval "VCONF_$vname="
+	fi
+done
+# run_variant RUN NAME: run_livemig with that variant's build and extra lines
+run_variant() {
+	local keep=$BUILD b c
+	b="VBUILD_$2"
+	c="VCONF_$2"
+	BUILD=${!b}
+	local -a words
+	IFS=, read -r -a words <<<"${!c}"
+	for w in "${words[@]}"; do
+		case $w in
+		staging-*) LM_STAGING+=("--${w%%=*}" "${w#*=}") ;; # staging-sync-bytes=32M
+		*) LM_CONF+=("${w/=/ = }") ;;
+		esac
+	done
+	LM_STAGING=("${LM_STAGING[@]/#--staging-/--}")
+	run_livemig "$1"
+	BUILD=$keep
+	LM_CONF=()
+	LM_STAGING=()
+}
+for vname in "${VARIANTS[@]}"; do
+	eval "run_v_$vname() { run_variant \"\$1\" $vname; }"
+done
+
 echo "==> $RUNS runs each, interleaved; page cache dropped before each; every copy verified by sha256"
 echo "    a = livemig (livemigd -> livemig-staging, TLS 1.3, 2 workers, defaults), agent launch to 'initial mirror complete'"
 echo "    b = gzip:  dd iflag=direct | gzip -1 | openssl enc -aes-256-ctr | nc  ->  nc | openssl enc -d | gunzip | dd conv=fsync"
 echo "    c = zstd:  dd iflag=direct | zstd -1 | socat OPENSSL (TLS 1.3, mutual)  ->  socat | zstd -d | dd conv=fsync"
+for vname in "${VARIANTS[@]}"; do
+	b="VBUILD_$vname"
+	c="VCONF_$vname"
+	echo "    v_$vname = livemig from ${!b}${!c:+ with ${!c}}"
+done
 : >"$RESULTS"
 : >"$T/livemig.extra"
 for i in $(seq "$RUNS"); do
 	measure livemig "$i"
 	printf '%s\t%s\t%s\t%s\n' "$i" "$R_WIRE" "$R_HWM" "$R_SHWM" >>"$T/livemig.extra"
-	measure gzip "$i"
-	measure zstd "$i"
+	if [ "${BENCH_BASELINES:-1}" = 1 ]; then
+		measure gzip "$i"
+		measure zstd "$i"
+	fi
+	for vname in "${VARIANTS[@]}"; do
+		measure "v_$vname" "$i"
+		printf '%s\t%s\t%s\t%s\t%s\n' "$i" "$R_WIRE" "$R_HWM" "$R_SHWM" "$vname" >>"$T/livemig.extra"
+	done
 done
 
 # ---- summary ----
@@ -348,23 +415,31 @@ print("%d MiB image, MB = 10^6 bytes, median of %d runs; CPU = CPU-seconds (user
 print("own processes per GiB; per run: MB/s (seconds; 1-min load before; % of the CPUs the rest of the")
 print("machine used during the run, * = still disturbed after the retries)")
 print("%-30s %11s %9s   %s" % ("pipeline", "median MB/s", "CPU s/GiB", "runs"))
-for key in ("livemig", "gzip", "zstd"):
+keys = [k for k in ("livemig", "gzip", "zstd") if any(r[0] == k for r in rows)] + sorted({r[0] for r in rows if r[0].startswith("v_")})
+for key in keys:
+    names.setdefault(key, "livemig variant " + key[2:])
     mine = [r for r in rows if r[0] == key]
     med[key] = statistics.median(size / float(r[2]) / 1e6 for r in mine)
     cpu = statistics.median(float(r[6]) for r in mine) / (size / 2**30)
     runs = ", ".join("%s (%.2f s; %s; %s)" % (r[3], float(r[2]), r[4], r[7]) for r in mine)
     print("%-30s %11.0f %9.2f   %s" % (names[key], med[key], cpu, runs))
-if extra:
-    wire = statistics.median(int(e[1]) for e in extra)
-    hwm = max(int(e[2]) for e in extra)
-    shwm = max(int(e[3]) for e in extra)
-    print("livemig: wire bytes %.1f MB (%.1f%% of the image); peak RSS agent %.1f MiB, staging %.1f MiB"
-          % (wire / 1e6, 100 * wire / size, hwm / 1024, shwm / 1024))
+for who in ["livemig"] + [k[2:] for k in keys if k.startswith("v_")]:
+    mine = [e for e in extra if (e[4].strip() if len(e) > 4 else "livemig") == who]
+    if not mine:
+        continue
+    wire = statistics.median(int(e[1]) for e in mine)
+    hwm = max(int(e[2]) for e in mine)
+    shwm = max(int(e[3]) for e in mine)
+    print("%s: wire bytes %.1f MB (%.1f%% of the image); peak RSS agent %.1f MiB, staging %.1f MiB"
+          % (who, wire / 1e6, 100 * wire / size, hwm / 1024, shwm / 1024))
 print()
-for key, target in (("gzip", 4.0), ("zstd", 1.5)):
-    ratio = med["livemig"] / med[key]
-    print("livemig / %-28s %5.2fx   target >= %.1fx: %s"
-          % (names[key], ratio, target, "target met" if ratio >= target else "target NOT met"))
+for lm in ["livemig"] + [k for k in keys if k.startswith("v_")]:
+    for key, target in (("gzip", 10.0), ("zstd", 2.5)):
+        if key not in med:
+            continue
+        ratio = med[lm] / med[key]
+        print("%-16s / %-28s %5.2fx   target >= %.1fx: %s"
+              % (lm, names[key], ratio, target, "target met" if ratio >= target else "target NOT met"))
 PY
 
 if [ "${BENCH_CODEC:-1}" = 1 ]; then
@@ -391,7 +466,8 @@ if [ "${BENCH_PERF:-0}" = 1 ]; then
 	track_pid "$perf_pid"
 	sleep 0.5
 	start_agent bench-perf
-	wait_for_log "$AGENT_LOG" "initial mirror complete" 600 || die "perf run: the mirror did not complete"
+	# polled every 20 ms: the scan tracker's first round follows at once
+	wait_done "$AGENT_LOG" "initial mirror complete" 600 || die "perf run: the mirror did not complete"
 	kill -INT "$perf_pid"
 	wait "$perf_pid"
 	stop_agent

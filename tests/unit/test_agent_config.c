@@ -65,6 +65,7 @@ static void test_good(void **state)
 	/* defaults survive where the file is silent */
 	assert_string_equal(c.tracker, "scan");
 	assert_int_equal(c.queue_depth, 16);
+	assert_int_equal(c.compression, COMPRESSION_AUTO);
 	/* recovery points: every 10 min, 200 ms, 256 MiB, the hooks directory */
 	assert_int_equal(c.point_interval_ns, 600000000000ull);
 	assert_int_equal(c.freeze_max_ns, 200000000ull);
@@ -91,6 +92,30 @@ static void test_point_keys(void **state)
 	assert_int_equal(c.freeze_hook_timeout_ns, 500000000ull);
 }
 
+static void test_compression(void **state)
+{
+	static const struct {
+		const char *word;
+		int mode;
+	} cases[] = {
+		{ "auto", COMPRESSION_AUTO },
+		{ "deflate", COMPRESSION_DEFLATE },
+		{ "none", COMPRESSION_NONE },
+	};
+	static struct agent_config c;
+	char text[256], err[512] = "";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "[agent]\nmachine = m\ncompression = %s\n[staging]\naddress = h:1\n"
+			 "ca = a\ncert = b\nkey = c\n[disk]\nname = a\npath = /x\n",
+			 cases[i].word);
+		assert_int_equal(parse(text, &c, err, sizeof(err)), 0);
+		assert_int_equal(c.compression, cases[i].mode);
+	}
+}
+
 static void expect_error(const char *text, const char *needle)
 {
 	static struct agent_config c;
@@ -109,6 +134,7 @@ static void test_errors(void **state)
 	expect_error("[agent]\nbandwidth_limit = fast\n", "bandwidth_limit");
 	expect_error("[agent]\nscan_interval = 5 parsecs\n", "scan_interval");
 	expect_error("[agent]\ntracker = magic\n", "tracker");
+	expect_error("[agent]\ncompression = zstd\n", "auto, deflate or none");
 	expect_error("[agent]\npoint_interval = often\n", "point_interval");
 	expect_error("[agent]\nfreeze_max = 0\n", "freeze_max");
 	expect_error("[agent]\nfreeze_max = 31s\n", "at most 30s");
@@ -366,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_point_keys),
+		cmocka_unit_test(test_compression),
 		cmocka_unit_test(test_ipv6_address),
 		cmocka_unit_test(test_console_absent),
 		cmocka_unit_test(test_console_good),
