@@ -193,6 +193,21 @@ static const char *const migrations[] = {
 	"CREATE INDEX audit_log_account ON audit_log (account_id, id);"
 	"CREATE INDEX audit_log_machine ON audit_log (machine_ref, id);"
 	"CREATE INDEX audit_log_at ON audit_log (at);",
+	/* 5 -> 6: the brakes on password guessing and on heartbeat floods,
+	 * shared by every console instance (login_limit.h, hb_limit.h) */
+	"CREATE TABLE login_failures ("
+	"  key TEXT PRIMARY KEY,"             /* u:USER@ACCOUNT or a:ADDRESS */
+	"  failures BIGINT NOT NULL,"
+	"  last_failure_ms BIGINT NOT NULL"   /* wall clock */
+	");"
+	"CREATE INDEX login_failures_last ON login_failures (last_failure_ms);"
+	"CREATE TABLE hb_buckets ("
+	"  machine_ref BIGINT PRIMARY KEY,"   /* machines.id; no reference: a removed
+					       * machine's row is harmless */
+	"  tokens_ms BIGINT NOT NULL,"        /* HB_REFILL_MS per heartbeat */
+	"  last_ms BIGINT NOT NULL,"          /* wall clock */
+	"  taken BIGINT NOT NULL"             /* the last heartbeat passed: 1 */
+	");",
 };
 
 const int db_schema_version = (int)(sizeof(migrations) / sizeof(migrations[0]));
