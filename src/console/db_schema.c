@@ -208,6 +208,13 @@ static const char *const migrations[] = {
 	"  last_ms BIGINT NOT NULL,"          /* wall clock */
 	"  taken BIGINT NOT NULL"             /* the last heartbeat passed: 1 */
 	");",
+	/* 6 -> 7: jobs claimed under a lease, so that several console
+	 * instances hand each out once and a dead server's are taken over
+	 * (jobs.h, docs/console-database.md) */
+	"ALTER TABLE staging_jobs ADD COLUMN lease_until BIGINT;"  /* NULL: not delivered yet */
+	"ALTER TABLE staging_jobs ADD COLUMN claims BIGINT NOT NULL DEFAULT 0;" /* deliveries */
+	"ALTER TABLE staging_jobs ADD COLUMN pinned BIGINT NOT NULL DEFAULT 0;" /* 1: only staging_ref */
+	"UPDATE staging_jobs SET pinned = 1 WHERE kind IN ('launch', 'destroy');",
 };
 
 const int db_schema_version = (int)(sizeof(migrations) / sizeof(migrations[0]));
