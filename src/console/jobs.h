@@ -37,7 +37,7 @@
 
 #define JOB_LIST_DEFAULT 20
 #define JOB_LEASE_DEFAULT_S 600 /* serve --job-lease */
-#define JOB_CLAIM_MAX 100       /* jobs one sync takes at most */
+#define JOB_CLAIM_MAX 20        /* new jobs one sync takes at most: spread over servers */
 #define JOB_LOG_MAX      1000 /* lines kept per job */
 
 /* The launch lifecycle's kinds (lifecycle.h): staging runs launch and
