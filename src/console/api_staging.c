@@ -84,11 +84,18 @@ void api_staging_sync(struct request *rq, struct reply *rp)
 	if (!rc)
 		rc = lifecycle_tick(rq->db, 0, now, rq->c->cutover_timeout_s);
 	if (!rc)
-		rc = jobs_for_staging(rq->db, s.ref, now, &jobs);
-	if (!rc)
 		rc = staging_certificates_json(rq->db, &certs);
 	if (!rc)
 		rc = points_known_json(rq->db, s.ref, &known);
+	if (!rc)
+		rc = db_commit(rq->db);
+	/* the jobs after the reports' commit, in a transaction of their own
+	 * that on PostgreSQL locks only the jobs it takes
+	 * (docs/console-database.md) */
+	if (!rc)
+		rc = db_begin_rows(rq->db);
+	if (!rc)
+		rc = jobs_for_staging(rq->db, s.ref, now, rq->c->job_lease_s, &jobs);
 	if (!rc)
 		rc = db_commit(rq->db);
 	if (rc) {

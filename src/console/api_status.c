@@ -92,8 +92,13 @@ void api_status_post(struct request *rq, struct reply *rp)
 		return;
 	}
 	{
-		unsigned wait = hb_take(rq->c->hb_limiter, m.ref);
+		unsigned wait;
 
+		rc = hb_take(rq->c->hb_limiter, rq->db, m.ref, &wait);
+		if (rc) {
+			reply_internal(rp, rc);
+			return;
+		}
 		if (wait) {
 			rp->retry_after = wait;
 			reply_error(rp, 429, "too_frequent",

@@ -24,6 +24,7 @@ struct console {
 	unsigned heartbeat_timeout_s; /* silent longer than this: DISCONNECTED */
 	unsigned history_max;       /* status_history rows kept per machine */
 	unsigned cutover_timeout_s; /* the wait for the agent's cutover point (lifecycle.h) */
+	unsigned job_lease_s;       /* a delivered job's lease (jobs.h) */
 	int64_t audit_keep;         /* audit records kept per account (audit.h) */
 	int64_t audit_max_age_s;    /* and for at most this long */
 	struct login_limiter *login_limiter; /* password guessing (login_limit.h) */

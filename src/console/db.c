@@ -86,6 +86,16 @@ int db_begin(struct db *db)
 	return db->ops->begin(db);
 }
 
+int db_begin_rows(struct db *db)
+{
+	return db->ops->begin_rows(db);
+}
+
+const char *db_skip_locked(const struct db *db)
+{
+	return db_engine(db) == DB_ENGINE_POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
+}
+
 int db_commit(struct db *db)
 {
 	return db->ops->commit(db);

@@ -66,6 +66,15 @@ int db_version_set(struct db *db, int version);
 /* Take the writers' lock now, so a read-then-write step cannot interleave
  * with another writer's, in this process or another. 0 or -errno. */
 int db_begin(struct db *db);
+/* A transaction for work that names the rows it locks, and need not wait
+ * for every other writer: PostgreSQL, BEGIN without the writers' lock (its
+ * SELECTs end in db_skip_locked, so that two instances never take the same
+ * rows and never wait for each other's); SQLite, as db_begin (its one
+ * writer serializes). Used to claim jobs (jobs.h). */
+int db_begin_rows(struct db *db);
+/* What ends such a SELECT: " FOR UPDATE SKIP LOCKED" on PostgreSQL, ""
+ * on SQLite. */
+const char *db_skip_locked(const struct db *db);
 int db_commit(struct db *db);
 /* Harmless when no transaction is open. */
 void db_rollback(struct db *db);

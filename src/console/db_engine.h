@@ -20,6 +20,7 @@ struct db_ops {
 	int (*version_get)(struct db *db, int *out);
 	int (*version_set)(struct db *db, int version);
 	int (*begin)(struct db *db);
+	int (*begin_rows)(struct db *db);
 	int (*commit)(struct db *db);
 	void (*rollback)(struct db *db);
 	int (*exec)(struct db *db, const char *sql);

@@ -205,6 +205,13 @@ static int pg_begin(struct db *db)
 	return rc;
 }
 
+/* Without the writers' lock: the statements' own row locks serialize
+ * (SELECT ... FOR UPDATE SKIP LOCKED, db_skip_locked). */
+static int pg_begin_rows(struct db *db)
+{
+	return pg_run(db, "BEGIN", "BEGIN");
+}
+
 static int pg_commit(struct db *db)
 {
 	return pg_run(db, "COMMIT", "COMMIT");
@@ -391,6 +398,7 @@ static const struct db_ops pg_ops = {
 	.version_get = pg_version_get,
 	.version_set = pg_version_set,
 	.begin = pg_begin,
+	.begin_rows = pg_begin_rows,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.exec = pg_exec,

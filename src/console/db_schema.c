@@ -193,6 +193,28 @@ static const char *const migrations[] = {
 	"CREATE INDEX audit_log_account ON audit_log (account_id, id);"
 	"CREATE INDEX audit_log_machine ON audit_log (machine_ref, id);"
 	"CREATE INDEX audit_log_at ON audit_log (at);",
+	/* 5 -> 6: the brakes on password guessing and on heartbeat floods,
+	 * shared by every console instance (login_limit.h, hb_limit.h) */
+	"CREATE TABLE login_failures ("
+	"  key TEXT PRIMARY KEY,"             /* u:USER@ACCOUNT or a:ADDRESS */
+	"  failures BIGINT NOT NULL,"
+	"  last_failure_ms BIGINT NOT NULL"   /* wall clock */
+	");"
+	"CREATE INDEX login_failures_last ON login_failures (last_failure_ms);"
+	"CREATE TABLE hb_buckets ("
+	"  machine_ref BIGINT PRIMARY KEY,"   /* machines.id; no reference: a removed
+					       * machine's row is harmless */
+	"  tokens_ms BIGINT NOT NULL,"        /* HB_REFILL_MS per heartbeat */
+	"  last_ms BIGINT NOT NULL,"          /* wall clock */
+	"  taken BIGINT NOT NULL"             /* the last heartbeat passed: 1 */
+	");",
+	/* 6 -> 7: jobs claimed under a lease, so that several console
+	 * instances hand each out once and a dead server's are taken over
+	 * (jobs.h, docs/console-database.md) */
+	"ALTER TABLE staging_jobs ADD COLUMN lease_until BIGINT;"  /* NULL: not delivered yet */
+	"ALTER TABLE staging_jobs ADD COLUMN claims BIGINT NOT NULL DEFAULT 0;" /* deliveries */
+	"ALTER TABLE staging_jobs ADD COLUMN pinned BIGINT NOT NULL DEFAULT 0;" /* 1: only staging_ref */
+	"UPDATE staging_jobs SET pinned = 1 WHERE kind IN ('launch', 'destroy');",
 };
 
 const int db_schema_version = (int)(sizeof(migrations) / sizeof(migrations[0]));

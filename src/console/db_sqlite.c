@@ -230,6 +230,7 @@ static const struct db_ops sq_ops = {
 	.version_get = sq_version_get,
 	.version_set = sq_version_set,
 	.begin = sq_begin,
+	.begin_rows = sq_begin, /* one writer at a time is all SQLite has */
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.exec = sq_exec,

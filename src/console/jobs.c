@@ -51,7 +51,7 @@ int job_create_on(struct db *db, int64_t machine_ref, int64_t staging_ref, const
 		return -ENOMEM;
 	rc = db_prepare_insert(db, &st,
 			       "INSERT INTO staging_jobs (machine_ref, kind, params, owner, state,"
-			       " created_at, staging_ref) VALUES (?, ?, ?, ?, ?, ?, ?)");
+			       " created_at, staging_ref, pinned) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	if (rc) {
 		free(text);
 		return rc;
@@ -64,6 +64,9 @@ int job_create_on(struct db *db, int64_t machine_ref, int64_t staging_ref, const
 	db_bind_int64(st, 6, now);
 	if (staging_ref)
 		db_bind_int64(st, 7, staging_ref);
+	/* a job queued for one server needs that server's disks: never
+	 * taken over by another */
+	db_bind_int64(st, 8, staging_ref != 0);
 	rc = db_step(st);
 	if (rc == DB_DONE)
 		*id = db_inserted_id(st);
@@ -295,7 +298,69 @@ int jobs_apply_reports(struct db *db, int64_t staging_ref, const json_t *reports
 	return rc;
 }
 
-int jobs_for_staging(struct db *db, int64_t staging_ref, int64_t now, json_t **out)
+/* Up to JOB_CLAIM_MAX ids of jobs staging_ref may take now, oldest first,
+ * locked (PostgreSQL: skipping those another instance holds). */
+static int claimable(struct db *db, int64_t staging_ref, int64_t now, int64_t ids[JOB_CLAIM_MAX],
+		     size_t *n)
+{
+	char sql[900];
+	struct db_stmt *st;
+	int rc;
+
+	*n = 0;
+	snprintf(sql, sizeof(sql),
+		 "SELECT j.id FROM staging_jobs j WHERE j.console_side = 0 AND j.machine_ref IN"
+		 " (SELECT machine_ref FROM staging_machines WHERE staging_ref = ?1) AND"
+		 " ((j.state = 'queued' AND (j.staging_ref IS NULL OR j.staging_ref = ?1)) OR"
+		 " (j.state IN ('delivered', 'running') AND j.pinned = 0 AND j.staging_ref <> ?1"
+		 " AND j.lease_until < ?2)) ORDER BY j.id LIMIT %d%s",
+		 JOB_CLAIM_MAX, db_skip_locked(db));
+	rc = db_prepare(db, &st, sql);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, staging_ref);
+	db_bind_int64(st, 2, now);
+	while ((rc = db_step(st)) == DB_ROW && *n < JOB_CLAIM_MAX)
+		ids[(*n)++] = db_column_int64(st, 0);
+	db_finalize(st);
+	return rc == DB_DONE || rc == DB_ROW ? 0 : db_err(db, rc, "finding jobs to hand out");
+}
+
+static int claim(struct db *db, int64_t staging_ref, int64_t now, unsigned lease_s)
+{
+	int64_t ids[JOB_CLAIM_MAX];
+	struct db_stmt *st;
+	size_t n;
+	int rc;
+
+	/* this server is alive: the jobs it holds stay its own */
+	rc = db_prepare(db, &st,
+			"UPDATE staging_jobs SET lease_until = ?2 WHERE staging_ref = ?1"
+			" AND console_side = 0 AND state IN ('delivered', 'running')");
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, staging_ref);
+	db_bind_int64(st, 2, now + lease_s);
+	if ((rc = run(db, st, "renewing job leases")))
+		return rc;
+	rc = claimable(db, staging_ref, now, ids, &n);
+	for (size_t i = 0; !rc && i < n; i++) {
+		rc = db_prepare(db, &st,
+				"UPDATE staging_jobs SET staging_ref = ?1, state = 'delivered',"
+				" delivered_at = ?2, lease_until = ?3, claims = claims + 1 WHERE id = ?4");
+		if (rc)
+			break;
+		db_bind_int64(st, 1, staging_ref);
+		db_bind_int64(st, 2, now);
+		db_bind_int64(st, 3, now + lease_s);
+		db_bind_int64(st, 4, ids[i]);
+		rc = run(db, st, "handing out a job");
+	}
+	return rc;
+}
+
+int jobs_for_staging(struct db *db, int64_t staging_ref, int64_t now, unsigned lease_s,
+		     json_t **out)
 {
 	json_t *list = json_array();
 	struct db_stmt *st;
@@ -303,17 +368,7 @@ int jobs_for_staging(struct db *db, int64_t staging_ref, int64_t now, json_t **o
 
 	if (!list)
 		return -ENOMEM;
-	/* the first server that reports storing the machine gets its jobs */
-	rc = db_prepare(db, &st,
-			"UPDATE staging_jobs SET staging_ref = ?1, state = 'delivered', delivered_at = ?2"
-			" WHERE state = 'queued' AND console_side = 0"
-			" AND (staging_ref IS NULL OR staging_ref = ?1) AND machine_ref IN"
-			" (SELECT machine_ref FROM staging_machines WHERE staging_ref = ?1)");
-	if (!rc) {
-		db_bind_int64(st, 1, staging_ref);
-		db_bind_int64(st, 2, now);
-		rc = run(db, st, "delivering jobs");
-	}
+	rc = claim(db, staging_ref, now, lease_s);
 	if (!rc)
 		rc = db_prepare(db, &st,
 				"SELECT j.id, j.kind, m.machine_id, j.params,"

@@ -9,6 +9,12 @@
  * side; staging decides per kind whether a job it finds again resumes or
  * fails.
  *
+ * Several console instances may hand jobs out at once: a server claims
+ * jobs under a lease that each of its syncs renews; once the lease of a
+ * job that is not pinned to its server has run out (the server died or is
+ * cut off), another server that stores the machine takes it over
+ * (docs/console-database.md, "Handing out jobs with several instances").
+ *
  * States: queued -> delivered -> running -> succeeded | failed
  * (delivered -> succeeded | failed directly for a job that ends within
  * one sync interval). A console-side job (the lifecycle's cutover-point
@@ -30,6 +36,8 @@
 #define JOB_FAILED    "failed"
 
 #define JOB_LIST_DEFAULT 20
+#define JOB_LEASE_DEFAULT_S 600 /* serve --job-lease */
+#define JOB_CLAIM_MAX 20        /* new jobs one sync takes at most: spread over servers */
 #define JOB_LOG_MAX      1000 /* lines kept per job */
 
 /* The launch lifecycle's kinds (lifecycle.h): staging runs launch and
@@ -75,8 +83,13 @@ int job_json(struct db *db, int64_t machine_ref, int64_t id, json_t **out);
 /* Apply staging_ref's reports (checked by sync_request_check). Reports of
  * jobs not delivered to it, or already ended, change nothing. */
 int jobs_apply_reports(struct db *db, int64_t staging_ref, const json_t *reports, int64_t now);
-/* Deliver the queued jobs of machines staging_ref stores, then list every
- * job it has and has not ended: [{"id","kind","machine","params"}]. */
-int jobs_for_staging(struct db *db, int64_t staging_ref, int64_t now, json_t **out);
+/* Renew the lease of staging_ref's unfinished jobs to now + lease_s, claim
+ * (at most JOB_CLAIM_MAX) the queued jobs of machines it stores and the
+ * unpinned ones of those machines whose lease ran out on another server,
+ * then list every job it has and has not ended:
+ * [{"id","kind","machine","params","log_seq"}]. Inside db_begin_rows: on
+ * PostgreSQL two instances claiming at once take disjoint jobs. */
+int jobs_for_staging(struct db *db, int64_t staging_ref, int64_t now, unsigned lease_s,
+		     json_t **out);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Exponential backoff on failed passwords, per user and per address (login_limit.h). */
+/* Exponential backoff on failed passwords, per user and per address, counted
+ * in the database (login_limit.h). */
 #include "login_limit.h"
 
 #include <errno.h>
@@ -10,70 +11,29 @@
 #include "console.h"
 #include "log.h"
 
-static int64_t monotonic_ms(void *ctx)
+static int64_t realtime_ms(void *ctx)
 {
 	struct timespec ts;
 
 	(void)ctx;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void limiter_init(struct login_limiter *l, int64_t (*now_ms)(void *), void *ctx)
 {
-	memset(l->slots, 0, sizeof(l->slots));
-	pthread_mutex_init(&l->lock, NULL);
-	l->now_ms = now_ms ? now_ms : monotonic_ms;
+	l->now_ms = now_ms ? now_ms : realtime_ms;
 	l->now_ctx = ctx;
 }
 
 void limiter_destroy(struct login_limiter *l)
 {
-	pthread_mutex_destroy(&l->lock);
+	(void)l;
 }
 
-/* FNV-1a: spreads keys over the slots; not a defence in itself. */
-static size_t slot_of(const char *key)
+static int64_t delay_ms(int64_t failures, unsigned free_failures)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 1099511628211ull;
-	return (size_t)(h % LIMIT_SLOTS);
-}
-
-#define PROBE 8
-
-/* The key's entry, or with create a fresh one in a free, stale or else the
- * oldest of its PROBE slots. Under the lock. */
-static struct limit_entry *find(struct login_limiter *l, const char *key, int64_t now, int create)
-{
-	size_t s = slot_of(key);
-	struct limit_entry *victim = NULL;
-
-	for (size_t i = 0; i < PROBE; i++) {
-		struct limit_entry *e = &l->slots[(s + i) % LIMIT_SLOTS];
-
-		if (e->key[0] && now - e->last_failure_ms > (int64_t)LIMIT_FORGET_S * 1000)
-			e->key[0] = '\0';
-		if (e->key[0] && !strcmp(e->key, key))
-			return e;
-		if (!victim || !e->key[0] ||
-		    (victim->key[0] && e->last_failure_ms < victim->last_failure_ms))
-			victim = e;
-	}
-	if (!create)
-		return NULL;
-	snprintf(victim->key, sizeof(victim->key), "%s", key);
-	victim->failures = 0;
-	victim->last_failure_ms = now;
-	return victim;
-}
-
-static int64_t delay_ms(unsigned failures, unsigned free_failures)
-{
-	unsigned over;
-	int64_t d;
+	int64_t over, d;
 
 	if (failures < free_failures)
 		return 0;
@@ -84,46 +44,78 @@ static int64_t delay_ms(unsigned failures, unsigned free_failures)
 	return d < (int64_t)LIMIT_MAX_S * 1000 ? d : (int64_t)LIMIT_MAX_S * 1000;
 }
 
-unsigned limiter_wait(struct login_limiter *l, const char *key, unsigned free_failures)
+static int run(struct db *db, struct db_stmt *st, const char *what)
 {
-	int64_t now, until;
-	struct limit_entry *e;
-	unsigned wait = 0;
+	int rc = db_step(st);
 
-	pthread_mutex_lock(&l->lock);
-	now = l->now_ms(l->now_ctx);
-	e = find(l, key, now, 0);
-	if (e) {
-		until = e->last_failure_ms + delay_ms(e->failures, free_failures);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_err(db, rc, what);
+}
+
+int limiter_wait(struct login_limiter *l, struct db *db, const char *key,
+		 unsigned free_failures, unsigned *wait)
+{
+	int64_t now = l->now_ms(l->now_ctx), until;
+	struct db_stmt *st;
+	int rc;
+
+	*wait = 0;
+	rc = db_prepare(db, &st, "SELECT failures, last_failure_ms FROM login_failures"
+				 " WHERE key = ? AND last_failure_ms >= ?");
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, key);
+	db_bind_int64(st, 2, now - (int64_t)LIMIT_FORGET_S * 1000);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		until = db_column_int64(st, 1) + delay_ms(db_column_int64(st, 0), free_failures);
 		if (until > now)
-			wait = (unsigned)((until - now + 999) / 1000);
+			*wait = (unsigned)((until - now + 999) / 1000);
 	}
-	pthread_mutex_unlock(&l->lock);
-	return wait;
+	db_finalize(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : db_err(db, rc, "reading password failures");
 }
 
-void limiter_failed(struct login_limiter *l, const char *key)
+int limiter_failed(struct login_limiter *l, struct db *db, const char *key)
 {
-	struct limit_entry *e;
-	int64_t now;
+	int64_t now = l->now_ms(l->now_ctx), forget = now - (int64_t)LIMIT_FORGET_S * 1000;
+	struct db_stmt *st;
+	int rc;
 
-	pthread_mutex_lock(&l->lock);
-	now = l->now_ms(l->now_ctx);
-	e = find(l, key, now, 1);
-	e->failures++;
-	e->last_failure_ms = now;
-	pthread_mutex_unlock(&l->lock);
+	/* one statement: two instances counting the same key at once both
+	 * count (a row lock on PostgreSQL, the one writer on SQLite) */
+	rc = db_prepare(db, &st,
+			"INSERT INTO login_failures (key, failures, last_failure_ms) VALUES (?1, 1, ?2)"
+			" ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN"
+			" login_failures.last_failure_ms < ?3 THEN 1"
+			" ELSE login_failures.failures + 1 END, last_failure_ms = ?2");
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, key);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, forget);
+	if ((rc = run(db, st, "counting a password failure")))
+		return rc;
+	/* forgotten keys go here, where failures come, so that a guesser
+	 * inventing names grows the table by an hour's failures at most */
+	rc = db_prepare(db, &st, "DELETE FROM login_failures WHERE last_failure_ms < ?");
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, forget);
+	return run(db, st, "forgetting old password failures");
 }
 
-void limiter_succeeded(struct login_limiter *l, const char *key)
+int limiter_succeeded(struct login_limiter *l, struct db *db, const char *key)
 {
-	struct limit_entry *e;
+	struct db_stmt *st;
+	int rc;
 
-	pthread_mutex_lock(&l->lock);
-	e = find(l, key, l->now_ms(l->now_ctx), 0);
-	if (e)
-		e->key[0] = '\0';
-	pthread_mutex_unlock(&l->lock);
+	(void)l;
+	rc = db_prepare(db, &st, "DELETE FROM login_failures WHERE key = ?");
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, key);
+	return run(db, st, "clearing password failures");
 }
 
 int login_check(struct request *rq, struct reply *rp, const char *account, const char *user,
@@ -137,8 +129,11 @@ int login_check(struct request *rq, struct reply *rp, const char *account, const
 	request_client_addr(rq, addr, sizeof(addr));
 	snprintf(ukey, sizeof(ukey), "u:%s@%s", user, account);
 	snprintf(akey, sizeof(akey), "a:%s", addr);
-	wu = limiter_wait(l, ukey, LIMIT_FREE_USER);
-	wa = limiter_wait(l, akey, LIMIT_FREE_ADDR);
+	rc = limiter_wait(l, rq->db, ukey, LIMIT_FREE_USER, &wu);
+	if (!rc)
+		rc = limiter_wait(l, rq->db, akey, LIMIT_FREE_ADDR, &wa);
+	if (rc)
+		return rc;
 	wait = wu > wa ? wu : wa;
 	if (wait) {
 		rp->retry_after = wait;
@@ -149,11 +144,17 @@ int login_check(struct request *rq, struct reply *rp, const char *account, const
 	}
 	rc = user_check(rq->db, account, user, password, acct);
 	if (rc == -EACCES) {
-		limiter_failed(l, ukey);
-		limiter_failed(l, akey);
 		log_warn("wrong password for %s@%s from %s", user, account, addr);
+		/* a failure not counted must not pass for a wrong password
+		 * answered: the caller then answers 503 */
+		int lrc = limiter_failed(l, rq->db, ukey);
+
+		if (!lrc)
+			lrc = limiter_failed(l, rq->db, akey);
+		if (lrc)
+			return lrc;
 	} else if (!rc) {
-		limiter_succeeded(l, ukey);
+		rc = limiter_succeeded(l, rq->db, ukey);
 	}
 	return rc;
 }

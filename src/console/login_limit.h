@@ -13,14 +13,19 @@
  * with no failure for LIMIT_FORGET_S is forgotten.
  * Users are limited after 5 failures, addresses after 20, so that one
  * guessed-at user does not lock out the others behind the same NAT.
+ *
+ * The failures live in the database (table login_failures), so that every
+ * console instance sharing it counts a guesser's tries together; each
+ * change is one statement, atomic on both engines without the writers'
+ * lock. Times are wall-clock milliseconds, the one clock instances share.
  */
 #ifndef LIVEMIG_CONSOLE_LOGIN_LIMIT_H
 #define LIVEMIG_CONSOLE_LOGIN_LIMIT_H
 
-#include <pthread.h>
 #include <stdint.h>
 
 #include "accounts.h"
+#include "db.h"
 #include "http.h"
 
 #define LIMIT_FREE_USER 5
@@ -28,29 +33,23 @@
 #define LIMIT_BASE_S 5
 #define LIMIT_MAX_S 900
 #define LIMIT_FORGET_S 3600
-#define LIMIT_SLOTS 4096 /* keys remembered; the oldest go first */
 #define LIMIT_KEY_MAX 160
 
-struct limit_entry {
-	char key[LIMIT_KEY_MAX];
-	unsigned failures;
-	int64_t last_failure_ms;
-};
-
 struct login_limiter {
-	pthread_mutex_t lock;
 	int64_t (*now_ms)(void *ctx); /* injected in tests */
 	void *now_ctx;
-	struct limit_entry slots[LIMIT_SLOTS];
 };
 
-/* now_ms NULL: CLOCK_MONOTONIC. */
+/* now_ms NULL: CLOCK_REALTIME. */
 void limiter_init(struct login_limiter *l, int64_t (*now_ms)(void *), void *ctx);
 void limiter_destroy(struct login_limiter *l);
-/* 0 when key may try now, else the seconds to wait (at least 1). */
-unsigned limiter_wait(struct login_limiter *l, const char *key, unsigned free_failures);
-void limiter_failed(struct login_limiter *l, const char *key);
-void limiter_succeeded(struct login_limiter *l, const char *key);
+/* *wait: 0 when key may try now, else the seconds to wait (at least 1).
+ * 0 or -errno (the database failed). */
+int limiter_wait(struct login_limiter *l, struct db *db, const char *key,
+		 unsigned free_failures, unsigned *wait);
+/* One more failure of key; keys without a failure for LIMIT_FORGET_S go. */
+int limiter_failed(struct login_limiter *l, struct db *db, const char *key);
+int limiter_succeeded(struct login_limiter *l, struct db *db, const char *key);
 
 /* user_check() behind the limiter of rq's console. 0 (acct filled),
  * -EACCES wrong name or password (the caller answers 401), -EAGAIN held

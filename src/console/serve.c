@@ -15,6 +15,7 @@
 #include "console.h"
 #include "db.h"
 #include "http.h"
+#include "jobs.h"
 #include "hb_limit.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -26,6 +27,7 @@
 struct serve_opts {
 	const char *listen, *db, *cert, *key, *ca_cert, *ca_key, *staging, *staging_ca, *console_ca;
 	uint64_t interval_s, timeout_s, history, cutover_timeout_s, audit_keep, audit_max_age_s;
+	uint64_t job_lease_s;
 	enum log_level level;
 };
 
@@ -59,6 +61,10 @@ static void usage(FILE *out)
 		"  --cutover-timeout DUR       a cutover fails when the agent's final recovery\n"
 		"                              point has not reached the console within this\n"
 		"                              (default 1h; docs/launch.md)\n"
+		"  --job-lease DUR             a job staging took stays its own this long after\n"
+		"                              its last sync; then another staging server that\n"
+		"                              stores the machine may take it over (default 10m;\n"
+		"                              docs/console-database.md)\n"
 		"  --audit-keep N              audit records kept per account (default 50000)\n"
 		"  --audit-max-age DUR         audit records older than this are removed\n"
 		"                              (default 400d; docs/console-api.md)\n"
@@ -83,6 +89,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "heartbeat-timeout", required_argument, NULL, 't' },
 		{ "history", required_argument, NULL, 'H' },
 		{ "cutover-timeout", required_argument, NULL, 'T' },
+		{ "job-lease", required_argument, NULL, 'J' },
 		{ "audit-keep", required_argument, NULL, 'N' },
 		{ "audit-max-age", required_argument, NULL, 'M' },
 		{ "log-level", required_argument, NULL, 'L' },
@@ -107,8 +114,10 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		case 'i':
 		case 't':
 		case 'T':
+		case 'J':
 			if (parse_seconds(optarg, c == 'i'   ? &o->interval_s
 						  : c == 't' ? &o->timeout_s
+						  : c == 'J' ? &o->job_lease_s
 							     : &o->cutover_timeout_s))
 				return bad_usage("serve", "%s '%s' is not a duration of at least 1s "
 						 "(for example 10s, 2m)", argv[optind - 1], optarg);
@@ -255,7 +264,7 @@ int serve_main(int argc, char **argv)
 		.interval_s = DEFAULT_HEARTBEAT_INTERVAL_S, .timeout_s = DEFAULT_HEARTBEAT_TIMEOUT_S,
 		.history = DEFAULT_HISTORY, .level = LOG_LVL_INFO,
 		.cutover_timeout_s = CUTOVER_TIMEOUT_DEFAULT_S, .audit_keep = AUDIT_KEEP_DEFAULT,
-		.audit_max_age_s = AUDIT_MAX_AGE_DEFAULT_S,
+		.audit_max_age_s = AUDIT_MAX_AGE_DEFAULT_S, .job_lease_s = JOB_LEASE_DEFAULT_S,
 	};
 	struct console c = { .db_path = NULL };
 	struct http_server *srv = NULL;
@@ -279,6 +288,7 @@ int serve_main(int argc, char **argv)
 	c.heartbeat_timeout_s = (unsigned)o.timeout_s;
 	c.history_max = (unsigned)o.history;
 	c.cutover_timeout_s = (unsigned)o.cutover_timeout_s;
+	c.job_lease_s = (unsigned)o.job_lease_s;
 	c.audit_keep = (int64_t)o.audit_keep;
 	c.audit_max_age_s = (int64_t)o.audit_max_age_s;
 	c.login_limiter = calloc(1, sizeof(*c.login_limiter));

@@ -13,6 +13,8 @@ meanwhile (tests/integration/t_console_security.sh, docs/security.md).
       status, with the attack ("legit") and before it ("baseline")
   console_attack.py --port P --ca CA flood --machine M --bearer SECRET --count N
       N heartbeats of 200 KiB back to back; prints the count of each status
+  --port2 P2 (guess, flood): every other request to a second console
+      sharing the first one's database (t_console_instances.sh)
 """
 import argparse
 import asyncio
@@ -29,11 +31,11 @@ def ctx_for(args):
     return ssl.create_default_context(cafile=args.ca)
 
 
-def get(args, path, basic=None, source=None, timeout=30):
+def get(args, path, basic=None, source=None, timeout=30, port=None):
     headers = {}
     if basic:
         headers["Authorization"] = "Basic " + base64.b64encode(basic.encode()).decode()
-    conn = http.client.HTTPSConnection("127.0.0.1", args.port, context=ctx_for(args),
+    conn = http.client.HTTPSConnection("127.0.0.1", port or args.port, context=ctx_for(args),
                                        timeout=timeout,
                                        source_address=(source, 0) if source else None)
     try:
@@ -55,7 +57,10 @@ def cmd_guess(args):
     retry_after = None
     for i in range(1, 40):
         t0 = time.monotonic()
-        status, ra, body = get(args, "/api/v1/machines", basic=user + ":wrong-guess-%d" % i)
+        # with --port2, every other guess goes to the second console
+        port = args.port2 if args.port2 and i % 2 == 0 else args.port
+        status, ra, body = get(args, "/api/v1/machines", basic=user + ":wrong-guess-%d" % i,
+                               port=port)
         statuses.append(status)
         if status == 429:
             first_429 = i
@@ -77,23 +82,35 @@ def cmd_guess(args):
 
 
 def cmd_flood(args):
-    """COUNT heartbeats of 200 KiB as fast as one connection sends them."""
+    """COUNT heartbeats of PAD KiB (200) as fast as one connection sends them
+    (with --port2, two connections, one to each console, taking turns);
+    the answers counted per status and per port, and the seconds it took."""
     doc = json.dumps({"version": "0.1.0", "machine": args.machine, "state": "CHANGE_COPY",
-                      "pad": "x" * (200 * 1024)})
-    conn = http.client.HTTPSConnection("127.0.0.1", args.port, context=ctx_for(args), timeout=60)
+                      "pad": "x" * (args.pad * 1024)})
+    ports = [args.port] + ([args.port2] if args.port2 else [])
+    conns = [http.client.HTTPSConnection("127.0.0.1", p, context=ctx_for(args), timeout=60)
+             for p in ports]
     counts = {}
+    per_port = {str(p): {} for p in ports}
     retry_after = None
-    for _ in range(args.count):
+    t0 = time.monotonic()
+    for i in range(args.count):
+        conn = conns[i % len(conns)]
         conn.request("POST", "/api/v1/machines/%s/status" % args.machine, body=doc,
                      headers={"Content-Type": "application/json",
                               "Authorization": "Bearer " + args.bearer})
         resp = conn.getresponse()
         resp.read()
         counts[resp.status] = counts.get(resp.status, 0) + 1
+        pp = per_port[str(ports[i % len(ports)])]
+        pp[resp.status] = pp.get(resp.status, 0) + 1
         if resp.status == 429:
             retry_after = resp.getheader("Retry-After")
-    conn.close()
-    print(json.dumps({"statuses": counts, "retry_after": retry_after}))
+    elapsed = time.monotonic() - t0
+    for conn in conns:
+        conn.close()
+    print(json.dumps({"statuses": counts, "retry_after": retry_after, "per_port": per_port,
+                      "seconds": elapsed}))
     return 0
 
 
@@ -191,6 +208,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--ca", required=True)
+    p.add_argument("--port2", type=int, help="a second console on the same database (guess, flood)")
     sub = p.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("guess")
     g.add_argument("--login", required=True)
@@ -208,6 +226,7 @@ def main():
     f.add_argument("--machine", required=True)
     f.add_argument("--bearer", required=True)
     f.add_argument("--count", type=int, default=100)
+    f.add_argument("--pad", type=int, default=200, help="KiB of padding per heartbeat")
     args = p.parse_args()
     if args.cmd == "guess":
         return cmd_guess(args)

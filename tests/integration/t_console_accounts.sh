@@ -40,7 +40,7 @@ else
 	version=$(db_query "PRAGMA user_version")
 	[ "$(db_query "PRAGMA journal_mode")" = wal ] || die "not in WAL mode"
 fi
-[ "$version" = 5 ] || die "schema version: $version"
+[ "$version" = 7 ] || die "schema version: $version"
 pass "admin: accounts, users (password from stdin or a file only), --help everywhere, clear errors"
 
 # init-ca: 0600 key, a CA certificate, never overwritten

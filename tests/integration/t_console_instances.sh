@@ -6,7 +6,10 @@
 # the same instant against 10 licenses, every other one through the second
 # console; exactly 10 succeed, the other 10 hear the no-license refusal,
 # and both consoles took some. A sign-in session made on one console works
-# on the other. Without LIVEMIG_TEST_PG the test brings up its own
+# on the other. Wrong passwords sent to both consoles in turn are counted
+# together: the sixth guess is held back whichever console it reaches; a
+# heartbeat flood sent to both in turn passes one burst, not one per
+# console. Without LIVEMIG_TEST_PG the test brings up its own
 # PostgreSQL 15 (tests/with_postgresql.sh).
 if [ -z "${LIVEMIG_TEST_PG:-}" ]; then
 	exec "$(dirname "$0")/../with_postgresql.sh" bash "$0" "$@"
@@ -71,6 +74,46 @@ python3 - "$A_PORT" "$B_PORT" "$SERVER_CA" >"$T/session.out" 2>&1 <<-'PY' || die
 PY
 cat "$T/session.out"
 pass "a session made on one console works on the other, and signing out on one ends it on both"
+
+attack() {
+	python3 "$TESTS/console_attack.py" --port "$A_PORT" --port2 "$B_PORT" --ca "$SERVER_CA" "$@"
+}
+echo 'bob-password' | admin create-user race bob --role operator >/dev/null || die "create-user bob"
+# console_attack.py fails when a guess within the hold-back of the fifth
+# failure is answered 401: with a brake per console, guess 6 (on the
+# second console, which had seen only 2 failures) would be
+v=$(attack guess --login bob@race --password bob-password) || die "guess across consoles: $v"
+echo "$v"
+[ "$(json_get "$v" 'd["statuses"][:5] == [401] * 5 and d["first_429"] is not None')" = True ] ||
+	die "guesses across two consoles were not held back after 5: $v"
+a=$(grep -c 'wrong password for bob@race' "$A_LOG") b=$(grep -c 'wrong password for bob@race' "$B_LOG")
+if [ "$a" = 0 ] || [ "$b" = 0 ]; then
+	die "the guesses did not reach both consoles ($a + $b)"
+fi
+[ "$(db_query "SELECT failures FROM login_failures WHERE key = 'u:bob@race'")" = "$((a + b))" ] ||
+	die "login_failures does not count the $a + $b failures: $(db_query "SELECT * FROM login_failures")"
+pass "wrong passwords split over two consoles ($a + $b) are counted together: held back after 5"
+
+read -r FLOOD_ID FLOOD_SECRET < <(python3 - "$T/agents/race-answers.json" <<'PY'
+import json, sys
+for status, text in json.load(open(sys.argv[1])):
+    if status == 201:
+        d = json.loads(text)
+        print(d["machine_id"], d["agent_secret"])
+        break
+PY
+)
+[ -n "${FLOOD_SECRET:-}" ] || die "no registered machine to flood with"
+v=$(attack flood --machine "$FLOOD_ID" --bearer "$FLOOD_SECRET" --count 60 --pad 1) || die "flood: $v"
+echo "$v"
+[ "$(json_get "$v" 'set(d["statuses"]) <= {"200", "429"}')" = True ] || die "flood answers: $v"
+# one bucket for both consoles: a burst of 10 plus one a second the flood
+# lasted, where a bucket per console would let 20 plus two a second pass
+[ "$(json_get "$v" 'd["statuses"].get("200", 0) <= 10 + int(d["seconds"]) + 1')" = True ] ||
+	die "a flood over two consoles passed more than one burst: $v"
+[ "$(json_get "$v" 'all(p.get("429", 0) > 0 for p in d["per_port"].values())')" = True ] ||
+	die "each console should have refused part of the flood: $v"
+pass "a heartbeat flood split over two consoles drains one bucket: $(json_get "$v" 'd["statuses"]') in $(json_get "$v" 'round(d["seconds"], 1)') s"
 
 CONSOLE_PID=$B_PID
 stop_console

@@ -222,7 +222,7 @@ static void sync_st1(struct fixture *f, int64_t now, int64_t t2, int64_t job, co
 	if (job) {
 		/* staging reports only jobs an earlier answer gave it */
 		assert_int_equal(db_begin(f->db), 0);
-		assert_int_equal(jobs_for_staging(f->db, f->st1, now, &list), 0);
+		assert_int_equal(jobs_for_staging(f->db, f->st1, now, JOB_LEASE_DEFAULT_S, &list), 0);
 		assert_int_equal(db_commit(f->db), 0);
 		json_decref(list);
 		list = NULL;
@@ -246,7 +246,7 @@ static void sync_st1(struct fixture *f, int64_t now, int64_t t2, int64_t job, co
 		assert_int_equal(jobs_apply_reports(f->db, f->st1, json_object_get(req, "jobs"), now),
 				 0);
 	assert_int_equal(lifecycle_tick(f->db, 0, now, 600), 0);
-	assert_int_equal(jobs_for_staging(f->db, f->st1, now, &list), 0);
+	assert_int_equal(jobs_for_staging(f->db, f->st1, now, JOB_LEASE_DEFAULT_S, &list), 0);
 	assert_int_equal(db_commit(f->db), 0);
 	json_decref(req);
 	json_decref(list);

@@ -201,23 +201,23 @@ static void test_jobs(void **state)
 	assert_false(job_kind_known("format-disk"));
 	assert_int_equal(job_create(f->db, f->m1, "refresh-points", NULL, "alice@acme", 500, &id), 0);
 	/* no server stores m1 yet: it waits */
-	assert_int_equal(jobs_for_staging(f->db, f->st1, 501, &list), 0);
+	assert_int_equal(jobs_for_staging(f->db, f->st1, 501, JOB_LEASE_DEFAULT_S, &list), 0);
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
 	assert_string_equal(job_state(f, f->m1, id, &j), JOB_QUEUED);
 
 	report(f, f->st1, 502, "{\"machines\":[{\"machine\":\"m1\",\"points\":[]}]}", &unknown);
-	assert_int_equal(jobs_for_staging(f->db, f->st2, 502, &list), 0);
+	assert_int_equal(jobs_for_staging(f->db, f->st2, 502, JOB_LEASE_DEFAULT_S, &list), 0);
 	assert_int_equal(json_array_size(list), 0); /* st2 does not store m1 */
 	json_decref(list);
-	assert_int_equal(jobs_for_staging(f->db, f->st1, 502, &list), 0);
+	assert_int_equal(jobs_for_staging(f->db, f->st1, 502, JOB_LEASE_DEFAULT_S, &list), 0);
 	assert_int_equal(json_array_size(list), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "machine")), "m1");
 	json_decref(list);
 	assert_string_equal(job_state(f, f->m1, id, &j), JOB_DELIVERED);
 
 	/* listed again in the next answer (level-triggered delivery) */
-	assert_int_equal(jobs_for_staging(f->db, f->st1, 503, &list), 0);
+	assert_int_equal(jobs_for_staging(f->db, f->st1, 503, JOB_LEASE_DEFAULT_S, &list), 0);
 	assert_int_equal(json_array_size(list), 1);
 	json_decref(list);
 
@@ -235,7 +235,7 @@ static void test_jobs(void **state)
 	assert_int_equal(json_integer_value(json_object_get(j, "started")), 505);
 	assert_int_equal(json_array_size(json_object_get(j, "log")), 1);
 	/* a restarted staging server numbers a new run's lines after these */
-	assert_int_equal(jobs_for_staging(f->db, f->st1, 506, &list), 0);
+	assert_int_equal(jobs_for_staging(f->db, f->st1, 506, JOB_LEASE_DEFAULT_S, &list), 0);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "log_seq")), 1);
 	json_decref(list);
 
@@ -249,13 +249,67 @@ static void test_jobs(void **state)
 	assert_int_equal(json_array_size(json_object_get(j, "log")), 2);
 	assert_string_equal(json_string_value(json_object_get(j, "owner")), "alice@acme");
 	/* an ended job is not handed out again, nor moved by a late report */
-	assert_int_equal(jobs_for_staging(f->db, f->st1, 508, &list), 0);
+	assert_int_equal(jobs_for_staging(f->db, f->st1, 508, JOB_LEASE_DEFAULT_S, &list), 0);
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
 	snprintf(body, sizeof(body), "{\"machines\":[{\"machine\":\"m1\",\"points\":[]}],\"jobs\":[{\"id\":%lld,"
 		 "\"state\":\"failed\",\"error\":\"late\"}]}", (long long)id);
 	report(f, f->st1, 509, body, &unknown);
 	assert_string_equal(job_state(f, f->m1, id, &j), JOB_SUCCEEDED);
+	json_decref(j);
+}
+
+/* A job whose server stopped syncing stays its own for the lease, which
+ * each of its syncs renews; then a server that stores the machine takes it
+ * over, and only that server's end counts. A pinned job is never taken
+ * over. */
+static void test_job_lease(void **state)
+{
+	struct fixture *f = *state;
+	json_t *list = NULL, *j = NULL;
+	int64_t id = 0, pinned = 0;
+	unsigned unknown;
+	char body[512];
+
+	report(f, f->st1, 600, "{\"machines\":[{\"machine\":\"m1\",\"points\":[]}]}", &unknown);
+	report(f, f->st2, 600, "{\"machines\":[{\"machine\":\"m1\",\"points\":[]}]}", &unknown);
+	assert_int_equal(job_create(f->db, f->m1, "refresh-points", NULL, "alice@acme", 600, &id), 0);
+	assert_int_equal(job_create_on(f->db, f->m1, f->st1, JOB_KIND_DESTROY, NULL, "alice@acme", 600,
+				       &pinned), 0);
+	assert_int_equal(jobs_for_staging(f->db, f->st1, 601, 100, &list), 0);
+	assert_int_equal(json_array_size(list), 2);
+	json_decref(list);
+	/* st1 held them at 601 and renews at 650: st2 finds nothing before 750 */
+	assert_int_equal(jobs_for_staging(f->db, f->st2, 700, 100, &list), 0);
+	assert_int_equal(json_array_size(list), 0);
+	json_decref(list);
+	assert_int_equal(jobs_for_staging(f->db, f->st1, 650, 100, &list), 0);
+	json_decref(list);
+	assert_int_equal(jobs_for_staging(f->db, f->st2, 749, 100, &list), 0);
+	assert_int_equal(json_array_size(list), 0);
+	json_decref(list);
+	/* st1 silent past its lease: st2 takes the unpinned job over */
+	assert_int_equal(jobs_for_staging(f->db, f->st2, 751, 100, &list), 0);
+	assert_int_equal(json_array_size(list), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "id")), id);
+	json_decref(list);
+	assert_string_equal(json_string_value(json_object_get(
+		(job_json(f->db, f->m1, pinned, &j), j), "staging")), "st1");
+	json_decref(j);
+	j = NULL;
+	/* st1 back: its late end changes nothing; it keeps the pinned job */
+	snprintf(body, sizeof(body), "{\"machines\":[{\"machine\":\"m1\",\"points\":[]}],\"jobs\":[{\"id\":%lld,\"state\":"
+		 "\"failed\",\"error\":\"late\"}]}", (long long)id);
+	report(f, f->st1, 760, body, &unknown);
+	assert_int_equal(jobs_for_staging(f->db, f->st1, 760, 100, &list), 0);
+	assert_int_equal(json_array_size(list), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "id")), pinned);
+	json_decref(list);
+	snprintf(body, sizeof(body), "{\"machines\":[{\"machine\":\"m1\",\"points\":[]}],\"jobs\":[{\"id\":%lld,\"state\":"
+		 "\"succeeded\",\"result\":{}}]}", (long long)id);
+	report(f, f->st2, 770, body, &unknown);
+	assert_string_equal(job_state(f, f->m1, id, &j), JOB_SUCCEEDED);
+	assert_string_equal(json_string_value(json_object_get(j, "staging")), "st2");
 	json_decref(j);
 }
 
@@ -280,7 +334,7 @@ static void test_check(void **state)
 		"{}",
 		"{\"machines\":[{\"machine\":\"m1\"}]}",
 		"{\"machines\":[{\"machine\":\"m1\",\"points\":[{\"id\":1}]}]}",
-		"{\"machines\":[],\"jobs\":[{\"id\":1,\"state\":\"queued\"}]}",
+		"{\"machines\":[{\"machine\":\"m1\",\"points\":[]}],\"jobs\":[{\"id\":1,\"state\":\"queued\"}]}",
 		"{\"machines\":[],\"store\":{\"free_bytes\":-1}}",
 		"{\"machines\":[],\"version\":7}",
 		"{\"machines\":[{\"machine\":\"m1\",\"points_digest\":\"ABC\"}]}",
@@ -304,6 +358,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_points, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_certificates, setup, teardown),
 		cmocka_unit_test(test_check),
 	};
