@@ -487,8 +487,9 @@ has_line -x conf-left <<<"$fin" && die "livemigd.conf is still there after the f
 # the packages stay (docs/agent-console.md); the operator removes them
 guest 'DEBIAN_FRONTEND=noninteractive apt-get purge -y livemig-agent livemig-cbt-dkms' </dev/null >"$T/purge.log" 2>&1 ||
 	{ sed 's/^/   | /' "$T/purge.log"; die "apt-get purge"; }
-dpkg_l=$(guest 'dpkg -l livemig-agent livemig-cbt-dkms 2>&1 | sed -n "/^[a-z][a-z] /p"' </dev/null)
+# purged packages leave no line in dpkg's database: dpkg -l says so
+dpkg_l=$(guest 'dpkg -l livemig-agent livemig-cbt-dkms 2>&1 | sed -n "/^[a-z][a-z] \|no packages found/p"' </dev/null)
 sed 's/^/   | /' <<<"$dpkg_l"
 ! grep -q '^ii' <<<"$dpkg_l" || die "packages still installed: $dpkg_l"
 took
-pass "FINALIZED: licenses in use 1 -> 0; the source's livemigd exited 0 and removed its configuration; apt-get purge removed the packages (dpkg -l: $(cut -c1-2 <<<"$dpkg_l" | paste -sd' '))"
+pass "FINALIZED: licenses in use 1 -> 0; the source's livemigd exited 0 and removed its configuration; apt-get purge removed the packages (dpkg -l: $(paste -sd';' <<<"$dpkg_l"))"
