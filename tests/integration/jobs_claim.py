@@ -74,6 +74,7 @@ class Shared:
         self.died = {}
         self.killed_at = None
         self.errors = []
+        self.first_synced = threading.Event()
 
 
 def staging(args, name, secret, index, sh, stop):
@@ -81,6 +82,11 @@ def staging(args, name, secret, index, sh, stop):
     pending = {}  # id -> report not yet acknowledged
     ports = list(args.ports)
     n = index
+    # with --die/--kill the first server syncs alone first, through the first
+    # console: otherwise the second could take every queued job through the
+    # second console before it, and nobody would die or be killed (a race)
+    if index > 0 and (args.kill or args.die):
+        sh.first_synced.wait(args.timeout)
     while not stop.is_set():
         port = ports[n % len(ports)]
         n += 1
@@ -105,6 +111,8 @@ def staging(args, name, secret, index, sh, stop):
             stop.set()
             return
         answer = json.loads(text)
+        if index == 0 and answer["jobs"]:
+            sh.first_synced.set()
         with sh.lock:
             for r in reports:
                 del pending[r["id"]]

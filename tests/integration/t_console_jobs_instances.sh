@@ -80,6 +80,9 @@ claim queue --machines "$MACHINES" --login alice@acme:operator-password --count 
 v=$(claim run --staging "st1=$T/st1.secret" --staging "st2=$T/st2.secret" --machines "$MACHINES" \
 	--expect 20 --die st1 --kill "$A_PID") || die "the syncs failed: $v"
 echo "$v" >"$T/run2.json"
+# never wait for a console nobody killed
+python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["killed_at"] is None)' "$T/run2.json" ||
+	die "the first console was never killed (no answer with jobs came through it): $v"
 wait "$A_PID" 2>/dev/null
 kill -0 "$A_PID" 2>/dev/null && die "the first console still runs after SIGKILL"
 python3 - "$T/run2.json" "$T/ids2" <<'PY' || die "after a death: $v"
