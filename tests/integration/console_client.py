@@ -26,6 +26,10 @@
       from N threads; prints one line per status code: "CODE COUNT".
       With --port2 P2 every other one goes to a second console on port P2
       (two instances sharing one PostgreSQL database).
+
+  Imported by the tests' own Python checks: page_call() is a call as the web
+  page makes it (a session cookie, the CSRF header), answering with the
+  Set-Cookie header as well.
 """
 import argparse
 import base64
@@ -60,6 +64,20 @@ def request(args, method, path, body=None, basic=None, bearer=None):
         conn.request(method, path, body=data, headers=headers)
         resp = conn.getresponse()
         return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+def page_call(port, ca, method, path, body=None, headers=None):
+    """(status, Set-Cookie header, decoded JSON body) of one call made the page's way."""
+    ctx = ssl.create_default_context(cafile=ca)
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=60)
+    h = {"Content-Type": "application/json", "X-Requested-With": "fetch"}
+    h.update(headers or {})
+    try:
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
+        r = conn.getresponse()
+        return r.status, r.getheader("Set-Cookie"), json.loads(r.read() or b"null")
     finally:
         conn.close()
 

@@ -51,16 +51,13 @@ fi
 pass "20 registrations at once across two consoles against 10 licenses: exactly 10 succeed"
 
 echo 'operator-password' | admin create-user race alice --role operator >/dev/null || die "create-user"
-python3 - "$A_PORT" "$B_PORT" "$SERVER_CA" >"$T/session.out" 2>&1 <<-'PY' || die "a session across consoles: $(cat "$T/session.out")"
-	import http.client, json, ssl, sys
-	a, b, ca = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+python3 - "$TESTS" "$A_PORT" "$B_PORT" "$SERVER_CA" >"$T/session.out" 2>&1 <<-'PY' || die "a session across consoles: $(cat "$T/session.out")"
+	import sys
+	sys.path.insert(0, sys.argv[1])
+	from console_client import page_call
+	a, b, ca = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 	def call(port, method, path, body=None, headers=None):
-	    c = http.client.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=ca))
-	    h = {"Content-Type": "application/json", "X-Requested-With": "fetch"}
-	    h.update(headers or {})
-	    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
-	    r = c.getresponse()
-	    return r.status, r.getheader("Set-Cookie"), json.loads(r.read() or b"null")
+	    return page_call(port, ca, method, path, body, headers)
 	st, cookie, s = call(a, "POST", "/api/v1/session", {"account": "race", "user": "alice", "password": "operator-password"})
 	assert st == 200, (st, s)
 	cookie = cookie.split(";")[0]

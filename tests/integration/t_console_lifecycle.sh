@@ -327,16 +327,13 @@ wait_lc 'd["state"] == "CUTOVER" and d["instance"]["state"] == "up"' 90 "the sec
 pass "revert from CUTOVER (destroy job $djob), then a second cutover from point $(json_get "$(job_of "$wjob")" 'd["result"]["point"]')"
 before=$(licenses_in_use)
 # the page's way: a session cookie and its CSRF token
-python3 - "$CONSOLE_PORT" "$SERVER_CA" "$M1" >"$T/session.out" 2>&1 <<-'PY' || die "finalize through the page's session: $(cat "$T/session.out")"
-	import http.client, json, ssl, sys
-	port, ca, machine = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+python3 - "$TESTS" "$CONSOLE_PORT" "$SERVER_CA" "$M1" >"$T/session.out" 2>&1 <<-'PY' || die "finalize through the page's session: $(cat "$T/session.out")"
+	import sys
+	sys.path.insert(0, sys.argv[1])
+	from console_client import page_call
+	port, ca, machine = int(sys.argv[2]), sys.argv[3], sys.argv[4]
 	def call(method, path, body=None, headers=None):
-	    c = http.client.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=ca))
-	    h = {"Content-Type": "application/json", "X-Requested-With": "fetch"}
-	    h.update(headers or {})
-	    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
-	    r = c.getresponse()
-	    return r.status, r.getheader("Set-Cookie"), json.loads(r.read() or b"null")
+	    return page_call(port, ca, method, path, body, headers)
 	st, cookie, s = call("POST", "/api/v1/session", {"account": "acme", "user": "alice", "password": "operator-password"})
 	assert st == 200, (st, s)
 	cookie = cookie.split(";")[0]
