@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "log.h"
 #include "native.h"
 #include "run.h"
@@ -16,20 +17,12 @@
 /* what a virtio machine needs before the root file system is reachable */
 static const char *const target_drivers[] = { "virtio_pci", "virtio_blk", "virtio_scsi", "virtio_net", NULL };
 
+/* a text file of the guest's tree (modules.builtin, grub.cfg), or NULL */
 static char *read_host_file(const char *path)
 {
-	FILE *f = fopen(path, "re");
 	char *text = NULL;
-	size_t len = 0;
 
-	if (!f)
-		return NULL;
-	if (getdelim(&text, &len, '\0', f) < 0) {
-		free(text);
-		text = NULL;
-	}
-	fclose(f);
-	return text;
+	return read_small_file(path, &text, NULL, 64u << 20) ? NULL : text;
 }
 
 /* "/virtio_blk.ko" followed by nothing or a compression suffix */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "launcher.h"
 #include "util.h"
 
@@ -18,19 +19,18 @@ static const char *const fatal[] = { "Kernel panic", "Dropping to a shell", "Gav
 				     "You are in emergency mode", "No bootable device",
 				     "grub rescue>", NULL };
 
+/* The serial log so far, NUL bytes (a guest's console may print them) made
+ * spaces so that the searches below see past them; NULL if unreadable. */
 static char *read_all(const char *path)
 {
-	FILE *f = fopen(path, "re");
 	char *text = NULL;
 	size_t len = 0;
 
-	if (!f)
+	if (read_small_file(path, &text, &len, 256u << 20))
 		return NULL;
-	if (getdelim(&text, &len, '\0', f) < 0) {
-		free(text);
-		text = NULL;
-	}
-	fclose(f);
+	for (size_t i = 0; i < len; i++)
+		if (!text[i])
+			text[i] = ' ';
 	return text;
 }
 

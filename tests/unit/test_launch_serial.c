@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The launch's boot verification on serial logs written as a guest would:
- * the marker with result=up, another boot's token, no network, a boot that
+ * the marker with result=up (also after NUL bytes), another boot's token, no network, a boot that
  * stops, a domain that dies, and the bound. */
 #include <errno.h>
 #include <setjmp.h>
@@ -48,6 +48,26 @@ static void test_up(void **state)
 	assert_int_equal(serial_watch(log, MARKER, 5, NULL, NULL, &line, &tail), 0);
 	assert_non_null(strstr(line, "livemigd=inactive"));
 	assert_null(strchr(line, '\r'));
+	free(line);
+	free(tail);
+}
+
+/* a console that printed NUL bytes before the marker */
+static void test_nul_bytes_before_marker(void **state)
+{
+	static const char text[] = "SeaBIOS\0\0 booting\r\n" MARKER
+				   " result=up host=web-test addr=enp1s0=10.0.2.15/24 livemigd=inactive\r\n";
+	char path[300], *line, *tail;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/serial.log", base);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+	fclose(f);
+	assert_int_equal(serial_watch(path, MARKER, 5, NULL, NULL, &line, &tail), 0);
+	assert_non_null(strstr(line, "result=up"));
 	free(line);
 	free(tail);
 }
@@ -131,7 +151,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_up),          cmocka_unit_test(test_other_token_is_not_ours),
+		cmocka_unit_test(test_up),          cmocka_unit_test(test_nul_bytes_before_marker),
+		cmocka_unit_test(test_other_token_is_not_ours),
 		cmocka_unit_test(test_no_network),  cmocka_unit_test(test_boot_stops),
 		cmocka_unit_test(test_domain_gone), cmocka_unit_test(test_tail_is_bounded),
 	};
