@@ -367,12 +367,12 @@ check-kmod: $(PROGRAMS)
 KMOD_ORACLE_SEEDS ?= 1,2
 check-kmod-module: $(PROGRAMS)
 	$(Q)tests/kmod/run.sh guest_basic.sh guest_inflight.sh guest_devices.sh guest_freeze.sh
-	$(Q)OUT=$(abspath $(O))/kmod-oracle QEMU_TIMEOUT=2700 \
+	$(Q)OUT=$(abspath $(O))/kmod-oracle \
 	GUEST_ENV="LIVEMIG_BUILD=$(O) ORACLE_SEEDS=$(KMOD_ORACLE_SEEDS)" \
 	tests/kmod/run.sh guest_oracle.sh
 
 check-kmod-agent: $(PROGRAMS)
-	$(Q)OUT=$(abspath $(O))/kmod-reload QEMU_TIMEOUT=3000 GUEST_ENV="LIVEMIG_BUILD=$(O)" \
+	$(Q)OUT=$(abspath $(O))/kmod-reload GUEST_ENV="LIVEMIG_BUILD=$(O)" \
 	tests/kmod/run.sh guest_reload_agent.sh guest_points.sh guest_cutover.sh
 
 # all ten oracle seeds and 100 module reloads (make check does 20: 2.7 s a

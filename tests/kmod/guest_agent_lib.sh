@@ -110,16 +110,34 @@ st() {
 	lm status --json | jq -r "$1"
 }
 
+# Wait until the status makes EXPR true. A hang is no progress of the agent
+# (its state, bytes made durable, rounds, each disk's pass) for TIMEOUT s (at
+# least WAIT_MIN_S), not a slow wait: a starved guest's initial mirror took
+# 436 s. A condition that never comes while the agent goes on working fails
+# after 6 bounds. Says every 5 minutes that it still waits (run.sh takes a
+# silent guest for a hung one).
 wait_st() {
-	local expr=$1 timeout=${2:-60} i
+	local expr=$1 timeout=${2:-60} out sig last_sig= start=$SECONDS last=$SECONDS said=$SECONDS
 	[ "$timeout" -ge "$WAIT_MIN_S" ] || timeout=$WAIT_MIN_S # a bound for hangs only
-	for ((i = 0; i < timeout * 5; i++)); do
-		[ "$(st "$expr" 2>/dev/null)" = true ] && return 0
+	for (( ; ; )); do
+		out=$(lm status --json 2>/dev/null |
+			jq -r "($expr), ([.state, .sent_bytes, .rounds, [.disks[]?.bytes_done]] | tojson)" 2>/dev/null)
+		[ "${out%%$'\n'*}" = true ] && return 0
+		sig=${out#*$'\n'}
+		if [ "$sig" != "$last_sig" ]; then
+			last_sig=$sig
+			last=$SECONDS
+		fi
+		[ $((SECONDS - last)) -lt "$timeout" ] && [ $((SECONDS - start)) -lt $((6 * timeout)) ] || break
+		if [ $((SECONDS - said)) -ge 300 ]; then
+			echo "   still waiting ($((SECONDS - start)) s) for: $expr; agent: $sig"
+			said=$SECONDS
+		fi
 		sleep 0.2
 	done
 	lm status >&2 || true
 	tail -n 30 "$AGENT_LOG" >&2
-	die "timed out after ${timeout}s waiting for: $expr"
+	die "timed out after $((SECONDS - start))s (no progress for $((SECONDS - last))s) waiting for: $expr"
 }
 
 generations() {
@@ -162,13 +180,18 @@ stop_agent_checked() {
 # fixed time: on a starved TCG guest a round took up to 28 s, so 50 rounds
 # did not fit in 300 s while every round was progressing.
 wait_generations() {
-	local g0=$1 n=$2 timeout=$3 last now seen
+	local g0=$1 n=$2 timeout=$3 last now seen said
 	[ "$timeout" -ge "$WAIT_MIN_S" ] || timeout=$WAIT_MIN_S
 	seen=$(generations)
 	last=$(date +%s)
+	said=$last
 	while [ $((seen - g0)) -lt "$n" ]; do
 		kill -0 "$AGENT_PID" 2>/dev/null || die "livemigd died"
 		now=$(generations)
+		if [ $(($(date +%s) - said)) -ge 300 ]; then
+			echo "   $((now - g0)) of $n SNAPSHOTs"
+			said=$(date +%s)
+		fi
 		if [ "$now" != "$seen" ]; then
 			seen=$now
 			last=$(date +%s)
