@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "console.h"
 #include "db.h"
+#include "placement.h"
 #include "staging_servers.h"
 #include "util.h"
 
@@ -86,12 +87,18 @@ int admin_remove_staging(struct admin *a, int argc, char **argv)
 	static const char help[] =
 		"Usage: " PROG " admin --db FILE remove-staging NAME\n"
 		"Refuse NAME's secret from now on. Its points stay listed until another\n"
-		"server reports the machines.\n";
+		"server reports the machines. Refused while machines are placed on it\n"
+		"(drain-staging NAME first).\n";
+	int64_t placed = 0;
 	int rc = admin_parse(argc, argv, help, help_only, no_opts, NULL, 1);
 
 	if (rc || (rc = admin_open(a)))
 		return rc;
 	rc = db_begin(a->db);
+	/* its machines' agents would be left pointing at a server that no
+	 * longer syncs: they move first */
+	if (!rc && !(rc = placement_count(a->db, argv[optind], &placed)) && placed)
+		rc = -EBUSY;
 	if (!rc)
 		rc = staging_remove(a->db, argv[optind], console_now());
 	if (!rc)
@@ -103,6 +110,12 @@ int admin_remove_staging(struct admin *a, int argc, char **argv)
 	if (rc == -ENOENT) {
 		fprintf(stderr, PROG " admin: no active staging server '%s' (see list-staging)\n",
 			argv[optind]);
+		return 1;
+	}
+	if (rc == -EBUSY) {
+		fprintf(stderr, PROG " admin: %lld machine%s placed on staging server '%s': move "
+				"them first with drain-staging %s, then remove it\n", (long long)placed,
+			placed == 1 ? " is" : "s are", argv[optind], argv[optind]);
 		return 1;
 	}
 	if (rc) {

@@ -336,6 +336,23 @@ int placement_arrived(struct db *db, int64_t staging_ref)
 	return run(db, st, "noting machines that arrived");
 }
 
+int placement_count(struct db *db, const char *name, int64_t *n)
+{
+	struct db_stmt *st;
+	int rc = db_prepare(db, &st,
+			    "SELECT COUNT(*) FROM machines m JOIN staging_servers s ON"
+			    " s.id = m.staging_ref WHERE s.name = ? AND m.deregistered_at IS NULL");
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	rc = db_step(st);
+	*n = rc == DB_ROW ? db_column_int64(st, 0) : 0;
+	rc = rc == DB_ROW ? 0 : db_err(db, rc, "counting a server's machines");
+	db_finalize(st);
+	return rc;
+}
+
 static json_t *placement_doc(const struct placement *p)
 {
 	if (!p->ref)

@@ -54,6 +54,9 @@ int placement_undrain(struct db *db, const char *server);
 /* The server staging_ref reported what it stores: the machines placed on
  * it that it stores have arrived. */
 int placement_arrived(struct db *db, int64_t staging_ref);
+/* How many registered machines are placed on the server named name (0
+ * when there is no such server). */
+int placement_count(struct db *db, const char *name, int64_t *n);
 /* {"server", "pinned", "moving_from"} or null for the machine row ref. */
 int placement_json(struct db *db, int64_t machine_ref, json_t **out);
 /* [{"machine", "hostname", "server", "pinned", "moving_from"}] for every

@@ -10,7 +10,8 @@
 # all six replicas on st2 verify by sha256 against their loop devices;
 # list-staging and placement show it; a pin on a draining server is
 # refused; after undrain a pin moves a machine back to st1, whose old
-# replica is brought up to date, and it verifies there too.
+# replica is brought up to date, and it verifies there too; a server with
+# machines placed on it cannot be removed.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh" "$@"
 # shellcheck source-path=SCRIPTDIR
@@ -129,14 +130,17 @@ conf() {
 		path = ${DEV[$m]}
 	CONF
 }
-declare -A ALOG
+declare -A ALOG APID
+run_agent() { # MACHINE: start its livemigd (appending to its log)
+	ALOG[$1]=$T/$1.agent.log
+	_LIB_LOGS+=("${ALOG[$1]}")
+	"$BUILD/livemigd" -c "$T/$1.conf" >>"${ALOG[$1]}" 2>&1 &
+	APID[$1]=$!
+	track_pid "${APID[$1]}"
+}
 for i in $(seq 1 $N); do
-	m=m$i
-	conf "$m"
-	ALOG[$m]=$T/$m.agent.log
-	_LIB_LOGS+=("${ALOG[$m]}")
-	"$BUILD/livemigd" -c "$T/$m.conf" >"${ALOG[$m]}" 2>&1 &
-	track_pid $!
+	conf "m$i"
+	run_agent "m$i"
 done
 
 replica_of() { # MACHINE SERVER
@@ -204,6 +208,19 @@ for m in "${on1[@]}"; do
 done
 pass "the moved agents rescanned on st2 and keep their new address in state_dir"
 
+# a moved agent restarted goes to st2 at once, not to its configured st1
+m=${on1[1]}
+kill -TERM "${APID[$m]}"
+wait "${APID[$m]}" || die "livemigd of $m exited with $? after SIGTERM"
+mv "${ALOG[$m]}" "${ALOG[$m]}.before"
+run_agent "$m"
+wait_for_log "${ALOG[$m]}" "connected to staging at 127.0.0.1:${SPORT[st2]}" 120 ||
+	die "$m restarted did not connect to st2: $(cat "${ALOG[$m]}")"
+grep -q "connected to staging at 127.0.0.1:${SPORT[st1]}" "${ALOG[$m]}" &&
+	die "$m restarted went to its configured st1 first"
+grep -q "as the console placed this machine" "${ALOG[$m]}" || die "$m: $(cat "${ALOG[$m]}")"
+pass "$m restarted connects straight to st2: $(grep -m1 'as the console placed this machine' "${ALOG[$m]}" | cut -d' ' -f3-)"
+
 # --- pin: refused on a draining server; after undrain it moves back ---
 m=${on1[0]}
 if out=$(admin pin-staging "${ID[$m]}" st1 2>&1); then die "a pin on a draining server: $out"; fi
@@ -219,3 +236,7 @@ pl=$(admin placement --json)
 [ "$(json_get "$pl" "[(x['server'], x['pinned']) for x in d if x['machine'] == '${ID[$m]}']")" = "[('st1', True)]" ] ||
 	die "placement after the pin: $pl"
 pass "placement shows the pin: $(admin placement | grep "${ID[$m]}")"
+if out=$(admin remove-staging st2 2>&1); then die "remove-staging of a server with machines: $out"; fi
+grep -q "5 machines are placed on staging server 'st2': move them first with drain-staging st2" <<<"$out" ||
+	die "unclear refusal: $out"
+pass "remove-staging refuses a server machines are placed on: $out"
