@@ -17,10 +17,9 @@ int session_open(struct engine *e, char *err, size_t errlen)
 	uint8_t *buf;
 	struct frame *f;
 	const char *why;
+	struct staging_target t;
 	size_t n;
 	int rc;
-
-	struct staging_target t;
 
 	staging_target_get(e, &t);
 	rc = conn_connect(&e->conn, e->tls, t.host, t.port, t.name, 10000, err, errlen);

@@ -21,6 +21,13 @@ static void target_path(const struct engine *e, char *path, size_t n)
 	snprintf(path, n, "%.*s/" TARGET_FILE, PATH_MAX - 200, e->cfg->state_dir);
 }
 
+/* The configuration's address, as the file records it. */
+static void configured_address(const struct engine *e, char *out, size_t n)
+{
+	snprintf(out, n, strchr(e->cfg->staging_host, ':') ? "[%s]:%s" : "%s:%s",
+		 e->cfg->staging_host, e->cfg->staging_port);
+}
+
 static int split(const char *address, char *host, size_t hn, char *port, size_t pn)
 {
 	char *end;
@@ -50,14 +57,15 @@ void staging_target_init(struct engine *e)
 	free(text);
 	addr = json_string_value(json_object_get(doc, "address"));
 	conf = json_string_value(json_object_get(doc, "configured"));
-	snprintf(configured, sizeof(configured), "%s:%s", e->cfg->staging_host,
-		 e->cfg->staging_port);
-	if (!conf || strcmp(conf, configured) || split(addr, host, sizeof(host), port, sizeof(port))) {
-		if (!conf || strcmp(conf, configured))
-			log_info("%s was written for another configured staging address: ignored",
-				 path);
-		else
-			log_warn("%s is not a staging address the console named: ignored", path);
+	configured_address(e, configured, sizeof(configured));
+	if (!doc || !conf || split(addr, host, sizeof(host), port, sizeof(port))) {
+		log_warn("%s does not hold a staging address the console named: ignored (the "
+			 "console's next answer names it again)", path);
+		json_decref(doc);
+		return;
+	}
+	if (strcmp(conf, configured)) {
+		log_info("%s was written while the configuration named %s: ignored", path, conf);
 		json_decref(doc);
 		return;
 	}
@@ -85,8 +93,7 @@ static void remember(struct engine *e, const char *server, const char *address)
 	json_t *doc;
 	int rc = -ENOMEM;
 
-	snprintf(configured, sizeof(configured), "%s:%s", e->cfg->staging_host,
-		 e->cfg->staging_port);
+	configured_address(e, configured, sizeof(configured));
 	doc = json_pack("{s:s, s:s, s:s}", "server", server, "address", address, "configured",
 			configured);
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
@@ -111,7 +118,8 @@ int staging_target_move(struct engine *e, const char *server, const char *addres
 		pthread_mutex_unlock(&e->mu);
 		return 0;
 	}
-	snprintf(was, sizeof(was), "%s:%s", e->stg_host, e->stg_port);
+	snprintf(was, sizeof(was), strchr(e->stg_host, ':') ? "[%s]:%s" : "%s:%s", e->stg_host,
+		 e->stg_port);
 	snprintf(e->stg_host, sizeof(e->stg_host), "%s", host);
 	snprintf(e->stg_port, sizeof(e->stg_port), "%s", port);
 	snprintf(e->stg_name, sizeof(e->stg_name), "%s", host);

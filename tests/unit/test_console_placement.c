@@ -107,7 +107,7 @@ static void spreads_evenly_with_tie_break(void **state)
 	struct fixture *f = *state;
 	const char *want[] = { "st1", "st2", "st1", "st2", "st1", "st2" };
 	struct placement p;
-	char id[8];
+	char id[16];
 
 	/* the same free space: the server added first wins a tie */
 	f->st[0] = add_server(f, "st1", NOW, 100 * GiB, "10.0.0.1:7450");
@@ -127,7 +127,7 @@ static void free_space_per_machine(void **state)
 	struct fixture *f = *state;
 	struct placement p;
 	int on_big = 0;
-	char id[8];
+	char id[16];
 
 	/* 300 GiB and 100 GiB free: three machines on the big one for each on
 	 * the small one (the share each would have decides) */
@@ -166,7 +166,7 @@ static void drain_replaces_on_others(void **state)
 	unsigned moved;
 	int count[3] = { 0 };
 	int64_t ms[6];
-	char id[8];
+	char id[16];
 
 	f->st[0] = add_server(f, "st1", NOW, 100 * GiB, "a:1");
 	f->st[1] = add_server(f, "st2", NOW, 100 * GiB, "b:1");
