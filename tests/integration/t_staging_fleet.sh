@@ -89,7 +89,7 @@ PY
 )
 n1=$(grep -o 'st1@' <<<"$placed" | wc -l)
 n2=$(grep -o 'st2@' <<<"$placed" | wc -l)
-[ "$n1" = 3 ] && [ "$n2" = 3 ] || die "placement is not 3/3: $placed"
+if [ "$n1" != 3 ] || [ "$n2" != 3 ]; then die "placement is not 3/3: $placed"; fi
 for s in st1 st2; do
 	grep -q "$s@127.0.0.1:${SPORT[$s]}" <<<"$placed" || die "$s's answers name another address: $placed"
 done

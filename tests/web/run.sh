@@ -176,8 +176,8 @@ python3 "$WEB/seed_fleet.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" --token "$
 pass "200 machines registered and reporting through the API in $(($(date +%s) - t0)) s"
 kill "$fleet_syncs"
 placed=$(admin list-staging --json) || die "list-staging"
-[ "$(json_get "$placed" "sorted((s['name'], s['placed']) for s in d if s['name'].startswith('fleet-'))")" = \
-	"[('fleet-a', 100), ('fleet-b', 100)]" || die "the fleet is not placed 100/100: $placed"
+split=$(json_get "$placed" "sorted((s['name'], s['placed']) for s in d if s['name'].startswith('fleet-'))")
+[ "$split" = "[('fleet-a', 100), ('fleet-b', 100)]" ] || die "the fleet is not placed 100/100: $placed"
 out=$(admin drain-staging fleet-a) || die "drain-staging fleet-a: $out"
 pass "the fleet placed 100/100 on fleet-a and fleet-b; $out"
 CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM ARTIFACTS=$ARTIFACTS SERVER_CA=$SERVER_CA \
