@@ -81,7 +81,7 @@ int staging_synced(struct db *db, int64_t ref, int64_t now, const char *version,
 	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "UPDATE staging_servers SET last_sync_at = ?, version = ?, free_bytes = ?,"
-			    " total_bytes = ?, advertise = ? WHERE id = ?");
+			    " total_bytes = ?, advertise = COALESCE(?, advertise) WHERE id = ?");
 
 	if (rc)
 		return rc;

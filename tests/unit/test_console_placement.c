@@ -295,6 +295,25 @@ static void deregistered_machines_do_not_count(void **state)
 	assert_string_equal(p.server, "st1");
 }
 
+static void advertise_kept_when_a_sync_has_none(void **state)
+{
+	struct fixture *f = *state;
+	struct placement p;
+
+	f->st[0] = add_server(f, "st1", NOW, 100 * GiB, "a:1");
+	/* a restart without --advertise: its machines keep its address */
+	assert_int_equal(staging_synced(f->db, f->st[0], NOW + 5, "0.1.0", 100 * GiB, 1000 * GiB,
+					NULL), 0);
+	reg(f, "m1", &p);
+	assert_string_equal(p.server, "st1");
+	assert_string_equal(p.address, "a:1");
+	/* a new address replaces it */
+	assert_int_equal(staging_synced(f->db, f->st[0], NOW + 6, "0.1.0", 100 * GiB, 1000 * GiB,
+					"a:2"), 0);
+	assert_int_equal(placement_choose(f->db, NOW + 6, &p), 0);
+	assert_string_equal(p.address, "a:2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +325,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(drain_with_nowhere_to_go, setup, teardown),
 		cmocka_unit_test_setup_teardown(arrival_ends_the_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(deregistered_machines_do_not_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(advertise_kept_when_a_sync_has_none, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
