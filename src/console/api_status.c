@@ -146,12 +146,11 @@ void api_status_post(struct request *rq, struct reply *rp)
 	{
 		json_t *ans = json_pack("{s:b, s:i}", "ok", 1, "heartbeat_interval",
 					(int)rq->c->heartbeat_interval_s), *r = NULL;
+		struct placement pl;
 
 		/* pause or resume asked in the web page: the agent applies it */
 		if (!replication_request_get(rq->db, m.ref, &r) && r)
 			json_object_set_new(ans, "replication", r);
-		struct placement pl;
-
 		/* a cutover waits for the agent's final point */
 		if (cutover)
 			json_object_set_new(ans, "cutover", cutover);
