@@ -240,3 +240,33 @@ if out=$(admin remove-staging st2 2>&1); then die "remove-staging of a server wi
 grep -q "5 machines are placed on staging server 'st2': move them first with drain-staging st2" <<<"$out" ||
 	die "unclear refusal: $out"
 pass "remove-staging refuses a server machines are placed on: $out"
+
+# --- what travelled: a fresh mirror on st2, a re-seed on st1 ---
+# Both agents stop; every session they had ends with staging's summary of
+# what it received (data bytes; zero extents apart).
+sessions() { # SERVER MACHINE: sessions opened there
+	grep -c "machine ${ID[$2]} connected from" "$T/staging.${SPORT[$1]}.log"
+}
+summaries() { # SERVER MACHINE: the data bytes of each ended session there
+	grep -E "machine ${ID[$2]} at .*: received [0-9]+ source bytes" "$T/staging.${SPORT[$1]}.log" |
+		sed -E 's/.*received ([0-9]+) source bytes.*/\1/'
+}
+fresh=${on1[2]}
+for a in "$fresh" "$m"; do
+	kill -TERM "${APID[$a]}"
+	wait "${APID[$a]}" || die "livemigd of $a exited with $? after SIGTERM"
+done
+for sa in "st2 $fresh" "st1 $m"; do
+	read -r s a <<<"$sa"
+	end=$((SECONDS + 120))
+	until [ "$(summaries "$s" "$a" | wc -l)" -ge "$(sessions "$s" "$a")" ]; do
+		[ "$SECONDS" -le "$end" ] || die "staging $s never summed up $a's sessions"
+		sleep 0.5
+	done
+done
+fresh_bytes=$(summaries st2 "$fresh" | awk '{s += $1} END {print s + 0}')
+reseed_bytes=$(summaries st1 "$m" | sed -n '$p')
+[ "$fresh_bytes" -gt 0 ] || die "the fresh mirror of $fresh sent nothing to st2"
+[ $((reseed_bytes * 8)) -lt "$fresh_bytes" ] ||
+	die "re-seeding $m on st1 sent $reseed_bytes bytes, a fresh mirror $fresh_bytes: not only the differing blocks"
+pass "the drain's fresh mirror of $fresh sent $fresh_bytes data bytes to st2 (the non-zero blocks of its 24 MiB disk); re-seeding $m on st1, whose old replica was there, sent $reseed_bytes"
