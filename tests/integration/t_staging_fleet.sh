@@ -11,7 +11,10 @@
 # list-staging and placement show it; a pin on a draining server is
 # refused; after undrain a pin moves a machine back to st1, whose old
 # replica is brought up to date, and it verifies there too; a server with
-# machines placed on it cannot be removed.
+# machines placed on it cannot be removed; a moved agent restarted goes
+# straight to its new server; staging's own counts show what travelled (the
+# non-zero blocks for a fresh mirror, nothing for a re-seed of an unchanged
+# disk).
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh" "$@"
 # shellcheck source-path=SCRIPTDIR
