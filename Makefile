@@ -329,14 +329,14 @@ check-integration: $(PROGRAMS)
 # The console's tests that touch its database, on PostgreSQL 15 instead of
 # SQLite: a scratch cluster (tests/with_postgresql.sh) for the unit tests
 # that open a database and the integration tests of the console, of the
-# agent's heartbeats and cutover through it and of staging's syncs and
-# launch jobs with it; each test makes its own database on it
+# agent's heartbeats and cutover through it, of staging's syncs and
+# launch jobs with it, and of placement over several staging servers; each test makes its own database on it
 # (docs/console-database.md).
 CONSOLE_DB_UNIT := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,\
 	$(shell grep -l console_test_db.h tests/unit/test_console_*.c))
 check-console-pg: $(CONSOLE_DB_UNIT) $(PROGRAMS)
 	$(Q)tests/with_postgresql.sh sh -c 'tests/run-unit.sh $(CONSOLE_DB_UNIT) && \
-		ONLY="$${ONLY:-^t_(console_|agent_console$$|agent_lifecycle$$|staging_console$$|staging_launch$$)}" tests/integration/run.sh $(O)'
+		ONLY="$${ONLY:-^t_(console_|agent_console$$|agent_lifecycle$$|staging_console$$|staging_launch$$|staging_fleet$$)}" tests/integration/run.sh $(O)'
 
 # The console's web page in Debian's chromium, driven by playwright-core
 # (npm, pinned in tests/web/package-lock.json), against real programs.

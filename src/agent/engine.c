@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "staging_target.h"
 #include "util.h"
 
 void engine_set_error(struct engine *e, int stalled, const char *fmt, ...)
@@ -97,6 +98,7 @@ int engine_init(struct engine *e, struct agent_config *cfg, char *err, size_t er
 	}
 	snprintf(e->checkpoint_path, sizeof(e->checkpoint_path), "%.*s/checkpoint.json",
 		 PATH_MAX - 200, cfg->state_dir);
+	staging_target_init(e);
 	e->ndisks = cfg->ndisks;
 	for (unsigned i = 0; i < e->ndisks; i++) {
 		struct engine_disk *d = &e->disks[i];

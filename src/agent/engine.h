@@ -91,6 +91,11 @@ struct engine {
 	 * lost, staging's store replaced); the reason shown while RESCAN */
 	char rescan_reason[256];
 
+	/* where staging is, under mu (staging_target.c): the configured
+	 * address until the console names another */
+	char stg_host[256], stg_port[16], stg_name[256];
+	uint64_t stg_gen;           /* bumps when the console moves the machine */
+
 	/* connection, owned by the sender thread */
 	struct conn conn;
 	int connected;

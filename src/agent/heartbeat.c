@@ -13,6 +13,8 @@
  *   "replication" in a 200: an operator paused or resumed in the console
  *   "cutover" in a 200: the console cuts the machine over and asks for
  *            the cutover point (cutover.c)
+ *   "staging" in a 200: the staging server the machine is placed on; a
+ *            new one moves the sender there (staging_target.c)
  * Each kind of trouble is logged when it begins, not at every retry.
  */
 #include "heartbeat.h"
@@ -31,6 +33,7 @@
 #include "atomic_file.h"
 #include "console_client.h"
 #include "cutover.h"
+#include "staging_target.h"
 #include "log.h"
 #include "util.h"
 
@@ -66,6 +69,7 @@ struct heartbeat {
 	int marked;                 /* the deregistration mark is written */
 
 	struct cutover *co;         /* the cutover point the console asks for */
+	int said_bad_staging;       /* a staging address we could not use, logged */
 	atomic_int finalized;       /* the console answered 410 finalized */
 	char finalized_why[400];    /* set before finalized */
 };
@@ -268,6 +272,22 @@ static void apply_replication(struct heartbeat *hb, const json_t *r)
 			 err[0] ? err : strerror(rc < 0 ? -rc : rc));
 }
 
+/* The staging server the console placed the machine on: a drain or a pin
+ * moves it (docs/staging-placement.md). */
+static void apply_staging(struct heartbeat *hb, const json_t *st)
+{
+	const char *server = json_string_value(json_object_get(st, "server"));
+	const char *address = json_string_value(json_object_get(st, "address"));
+
+	if (server && address && staging_target_move(hb->e, server, address) != -EINVAL)
+		return;
+	if (!hb->said_bad_staging)
+		log_warn("the console names staging server %s at '%s', which is not HOST:PORT: "
+			 "staying where this agent connects", server ? server : "?",
+			 address ? address : "");
+	hb->said_bad_staging = 1;
+}
+
 static void on_ok(struct heartbeat *hb, const struct console_answer *a)
 {
 	json_t *v = json_object_get(a->body, "heartbeat_interval");
@@ -302,6 +322,8 @@ static void on_ok(struct heartbeat *hb, const struct console_answer *a)
 		apply_replication(hb, json_object_get(a->body, "replication"));
 	if (json_is_object(json_object_get(a->body, "cutover")))
 		cutover_request(hb->co, json_object_get(a->body, "cutover"));
+	if (json_is_object(json_object_get(a->body, "staging")))
+		apply_staging(hb, json_object_get(a->body, "staging"));
 }
 
 /* 410 "finalized": the machine was cut over and an operator finalized its

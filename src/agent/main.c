@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 	}
 	if (!hold[0])
 		log_info("replicating %u disk%s of machine %s to %s:%s (tracker %s)", cfg.ndisks,
-			 cfg.ndisks == 1 ? "" : "s", cfg.machine, cfg.staging_host, cfg.staging_port,
+			 cfg.ndisks == 1 ? "" : "s", cfg.machine, e.stg_host, e.stg_port,
 			 e.tracker->name);
 	notify_ready(cfg.socket_path);
 	if (heartbeat)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "staging_target.h"
 #include "util.h"
 
 #define BACKOFF_MIN_NS  200000000ull
@@ -68,18 +69,23 @@ void *sender_main(void *arg)
 	char err[512];
 
 	while (!atomic_load(&e->stop)) {
+		struct staging_target t;
 		pthread_t acker;
 		int rc = session_open(e, err, sizeof(err));
 
+		staging_target_get(e, &t);
+		if (rc == STAGING_MOVED && !atomic_load(&e->stop)) {
+			backoff = BACKOFF_MIN_NS; /* moved: the new address at once */
+			continue;
+		}
 		if (rc) {
 			engine_set_error(e, 1, "cannot reach staging at %s:%s: %s (retrying in %.1f s)",
-					 e->cfg->staging_host, e->cfg->staging_port, err,
-					 (double)backoff / 1e9);
+					 t.host, t.port, err, (double)backoff / 1e9);
 			backoff_sleep(e, backoff);
 			backoff = backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : backoff * 2;
 			continue;
 		}
-		log_info("connected to staging at %s:%s", e->cfg->staging_host, e->cfg->staging_port);
+		log_info("connected to staging at %s:%s", t.host, t.port);
 		if (pthread_create(&acker, NULL, acker_main, e)) {
 			log_error("cannot start the acknowledgement reader");
 			conn_close(&e->conn);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "staging_target.h"
 #include "util.h"
 
 int session_open(struct engine *e, char *err, size_t errlen)
@@ -16,11 +17,12 @@ int session_open(struct engine *e, char *err, size_t errlen)
 	uint8_t *buf;
 	struct frame *f;
 	const char *why;
+	struct staging_target t;
 	size_t n;
 	int rc;
 
-	rc = conn_connect(&e->conn, e->tls, e->cfg->staging_host, e->cfg->staging_port,
-			  e->cfg->staging_name, 10000, err, errlen);
+	staging_target_get(e, &t);
+	rc = conn_connect(&e->conn, e->tls, t.host, t.port, t.name, 10000, err, errlen);
 	if (rc)
 		return rc;
 	buf = malloc(FRAME_HDR_LEN + FRAME_MAX_BODY);
@@ -69,6 +71,14 @@ int session_open(struct engine *e, char *err, size_t errlen)
 		goto fail;
 	}
 	pthread_mutex_lock(&e->mu);
+	/* the console moved the machine while this session opened: not this
+	 * server's store, or the move's broken connection would be undone */
+	if (e->stg_gen != t.gen) {
+		pthread_mutex_unlock(&e->mu);
+		snprintf(err, errlen, "the console moved this machine to another staging server");
+		rc = STAGING_MOVED;
+		goto fail;
+	}
 	if (e->have_welcome && memcmp(e->store_id, f->welcome.store_id, FRAME_EPOCH_LEN)) {
 		log_warn("staging's store for this machine was replaced: rescanning");
 		atomic_store(&e->store_changed, 1);

@@ -105,7 +105,7 @@ json_t *status_json(struct engine *e)
 	lag_known = e->in_change_copy && e->last_complete_round_start_ns;
 	if (lag_known)
 		lag = (double)(now_real_ns() - e->last_complete_round_start_ns) / 1e9;
-	snprintf(addr, sizeof(addr), "%s:%s", e->cfg->staging_host, e->cfg->staging_port);
+	snprintf(addr, sizeof(addr), "%s:%s", e->stg_host, e->stg_port);
 	json_object_set_new(staging, "address", json_string(addr));
 	json_object_set_new(staging, "connected", json_boolean(e->connected));
 	json_object_set_new(staging, "last_error", json_string(e->last_error));

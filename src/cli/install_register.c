@@ -191,6 +191,7 @@ static int read_answer(struct reg_result *r, char *msg, size_t msglen)
 	r->secret = json_string_value(json_object_get(a, "agent_secret"));
 	r->staging_address = json_string_value(json_object_get(st, "address"));
 	r->staging_ca = json_string_value(json_object_get(st, "ca"));
+	r->staging_server = json_string_value(json_object_get(st, "server"));
 	r->heartbeat_interval_s = json_is_integer(hb) ? (long)json_integer_value(hb) : 10;
 	r->license_reused = json_is_true(json_object_get(lic, "reused"));
 	r->licenses_in_use = (long long)json_integer_value(json_object_get(lic, "in_use"));

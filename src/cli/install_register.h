@@ -26,6 +26,7 @@ struct reg_result {
 	json_t *answer;
 	const char *machine_id, *account, *certificate, *secret;
 	const char *staging_address, *staging_ca; /* staging_ca may be NULL */
+	const char *staging_server; /* the server the console placed it on; NULL: none */
 	long heartbeat_interval_s;
 	int license_reused;
 	long long licenses_in_use, licenses_total;

@@ -179,7 +179,11 @@ static void summary(struct run *r, const char *daemon)
 	       r->reg.licenses_in_use, r->reg.licenses_total, r->reg.account);
 	printf("  console:   machine %s, state REGISTERED until the first heartbeat (every %ld s)\n",
 	       r->reg.machine_id, r->reg.heartbeat_interval_s);
-	printf("  staging:   %s\n", r->reg.staging_address);
+	if (r->reg.staging_server)
+		printf("  staging:   %s (server %s, placed by the console)\n", r->reg.staging_address,
+		       r->reg.staging_server);
+	else
+		printf("  staging:   %s\n", r->reg.staging_address);
 	printf("  disks:     %s\n", names);
 	printf("  config:    %s (state in %s)\n", r->paths.conf, r->o->state_dir);
 	if (daemon) {

@@ -67,6 +67,11 @@ int admin_create_user(struct admin *a, int argc, char **argv);
 int admin_add_staging(struct admin *a, int argc, char **argv);
 int admin_list_staging(struct admin *a, int argc, char **argv);
 int admin_remove_staging(struct admin *a, int argc, char **argv);
+int admin_pin_staging(struct admin *a, int argc, char **argv);
+int admin_unpin_staging(struct admin *a, int argc, char **argv);
+int admin_drain_staging(struct admin *a, int argc, char **argv);
+int admin_undrain_staging(struct admin *a, int argc, char **argv);
+int admin_placement(struct admin *a, int argc, char **argv);
 /* admin_lifecycle.c */
 int admin_lifecycle(struct admin *a, int argc, char **argv);
 int admin_points(struct admin *a, int argc, char **argv);

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "console.h"
 #include "db.h"
+#include "placement.h"
 #include "staging_servers.h"
 #include "util.h"
 
@@ -86,12 +87,18 @@ int admin_remove_staging(struct admin *a, int argc, char **argv)
 	static const char help[] =
 		"Usage: " PROG " admin --db FILE remove-staging NAME\n"
 		"Refuse NAME's secret from now on. Its points stay listed until another\n"
-		"server reports the machines.\n";
+		"server reports the machines. Refused while machines are placed on it\n"
+		"(drain-staging NAME first).\n";
+	int64_t placed = 0;
 	int rc = admin_parse(argc, argv, help, help_only, no_opts, NULL, 1);
 
 	if (rc || (rc = admin_open(a)))
 		return rc;
 	rc = db_begin(a->db);
+	/* its machines' agents would be left pointing at a server that no
+	 * longer syncs: they move first */
+	if (!rc && !(rc = placement_count(a->db, argv[optind], &placed)) && placed)
+		rc = -EBUSY;
 	if (!rc)
 		rc = staging_remove(a->db, argv[optind], console_now());
 	if (!rc)
@@ -103,6 +110,12 @@ int admin_remove_staging(struct admin *a, int argc, char **argv)
 	if (rc == -ENOENT) {
 		fprintf(stderr, PROG " admin: no active staging server '%s' (see list-staging)\n",
 			argv[optind]);
+		return 1;
+	}
+	if (rc == -EBUSY) {
+		fprintf(stderr, PROG " admin: %lld machine%s placed on staging server '%s': move "
+				"them first with drain-staging %s, then remove it\n", (long long)placed,
+			placed == 1 ? " is" : "s are", argv[optind], argv[optind]);
 		return 1;
 	}
 	if (rc) {
@@ -125,7 +138,8 @@ static int json_opt(void *ctx, int c, const char *arg)
 int admin_list_staging(struct admin *a, int argc, char **argv)
 {
 	static const char help[] = "Usage: " PROG " admin --db FILE list-staging [--json]\n"
-				   "Staging servers, their last sync and free space.\n";
+				   "Staging servers: where agents reach them, machines placed there and\n"
+				   "stored there, last sync, free space, and drains in progress.\n";
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -147,18 +161,32 @@ int admin_list_staging(struct admin *a, int argc, char **argv)
 		json_decref(list);
 		return 0;
 	}
-	printf("%-24s %-8s %-24s %10s %s\n", "NAME", "MACHINES", "LAST SYNC", "FREE", "STATE");
+	printf("%-16s %-22s %-6s %-6s %-24s %10s %s\n", "NAME", "ADVERTISE", "PLACED", "STORED",
+	       "LAST SYNC", "FREE", "STATE");
 	json_array_foreach(list, i, s) {
-		char when[64] = "never", fb[32] = "-";
+		char when[64] = "never", fb[32] = "-", state[64];
 		json_t *ls = json_object_get(s, "last_sync"), *fr = json_object_get(s, "free_bytes");
+		const char *adv = json_string_value(json_object_get(s, "advertise"));
+		json_int_t moving = json_integer_value(json_object_get(s, "moving"));
 
 		if (json_is_integer(ls))
 			admin_time(json_integer_value(ls), when, sizeof(when));
 		if (json_is_integer(fr))
 			fmt_bytes((uint64_t)json_integer_value(fr), fb, sizeof(fb));
-		printf("%-24s %-8lld %-24s %10s %s\n", json_string_value(json_object_get(s, "name")),
-		       (long long)json_integer_value(json_object_get(s, "machines")), when, fb,
-		       json_is_null(json_object_get(s, "removed")) ? "active" : "removed");
+		/* a drain is in progress while machines it moved have not
+		 * been reported by their new server */
+		if (!json_is_null(json_object_get(s, "removed")))
+			snprintf(state, sizeof(state), "removed");
+		else if (json_is_null(json_object_get(s, "draining")))
+			snprintf(state, sizeof(state), "active");
+		else if (moving)
+			snprintf(state, sizeof(state), "draining (%lld moving)", (long long)moving);
+		else
+			snprintf(state, sizeof(state), "drained");
+		printf("%-16s %-22s %-6lld %-6lld %-24s %10s %s\n",
+		       json_string_value(json_object_get(s, "name")), adv ? adv : "-",
+		       (long long)json_integer_value(json_object_get(s, "placed")),
+		       (long long)json_integer_value(json_object_get(s, "machines")), when, fb, state);
 	}
 	json_decref(list);
 	return 0;

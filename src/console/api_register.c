@@ -24,11 +24,15 @@ static json_t *response(struct console *c, const char *machine_id,
 			const struct reg_outcome *o, const struct signed_cert *cert,
 			const char *secret)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:o}, s:i, s:{s:b, s:I, s:I}}",
+	/* placed on a staging server: its address; placed nowhere: --staging */
+	const struct placement *p = &o->placed;
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:o, s:o}, s:i, s:{s:b, s:I, s:I}}",
 			 "machine_id", machine_id, "account", o->acct.name,
 			 "certificate", cert->pem, "agent_ca", c->agent_ca_pem,
 			 "agent_secret", secret,
-			 "staging", "address", c->staging_addr, "ca",
+			 "staging", "address", p->ref ? p->address : c->staging_addr,
+			 "server", p->ref ? json_string(p->server) : json_null(), "ca",
 			 c->staging_ca_pem ? json_string(c->staging_ca_pem) : json_null(),
 			 "heartbeat_interval", (int)c->heartbeat_interval_s,
 			 "license", "reused", o->reused, "in_use", (json_int_t)o->in_use,

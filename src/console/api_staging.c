@@ -19,6 +19,7 @@
 #include "jobs.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "placement.h"
 #include "staging_servers.h"
 #include "staging_sync.h"
 
@@ -75,9 +76,13 @@ void api_staging_sync(struct request *rq, struct reply *rp)
 	rc = db_begin(rq->db);
 	if (!rc)
 		rc = staging_synced(rq->db, s.ref, now, version ? version : "", opt_int(store, "free_bytes"),
-				    opt_int(store, "total_bytes"));
+				    opt_int(store, "total_bytes"),
+				    json_string_value(json_object_get(req, "advertise")));
 	if (!rc)
 		rc = points_report(rq->db, s.ref, json_object_get(req, "machines"), now, &unknown);
+	/* machines a drain sent here have arrived once reported */
+	if (!rc)
+		rc = placement_arrived(rq->db, s.ref);
 	if (!rc && json_object_get(req, "jobs"))
 		rc = jobs_apply_reports(rq->db, s.ref, json_object_get(req, "jobs"), now);
 	/* new points may be a cutover's; its launch goes out in this answer */

@@ -18,6 +18,7 @@
 #include "db.h"
 #include "hb_limit.h"
 #include "lifecycle.h"
+#include "placement.h"
 #include "web_db.h"
 
 #define STATUS_MAX (256u * 1024)
@@ -145,6 +146,7 @@ void api_status_post(struct request *rq, struct reply *rp)
 	{
 		json_t *ans = json_pack("{s:b, s:i}", "ok", 1, "heartbeat_interval",
 					(int)rq->c->heartbeat_interval_s), *r = NULL;
+		struct placement pl;
 
 		/* pause or resume asked in the web page: the agent applies it */
 		if (!replication_request_get(rq->db, m.ref, &r) && r)
@@ -153,6 +155,12 @@ void api_status_post(struct request *rq, struct reply *rp)
 		if (cutover)
 			json_object_set_new(ans, "cutover", cutover);
 		cutover = NULL;
+		/* where to replicate: a drain or a pin moves the agent; placed
+		 * nowhere, its configured address stays (no member) */
+		if (!placement_get(rq->db, m.ref, &pl) && pl.ref)
+			json_object_set_new(ans, "staging",
+					    json_pack("{s:s, s:s}", "server", pl.server, "address",
+						      pl.address));
 		reply_json(rp, 200, ans);
 	}
 out:

@@ -215,6 +215,17 @@ static const char *const migrations[] = {
 	"ALTER TABLE staging_jobs ADD COLUMN claims BIGINT NOT NULL DEFAULT 0;" /* deliveries */
 	"ALTER TABLE staging_jobs ADD COLUMN pinned BIGINT NOT NULL DEFAULT 0;" /* 1: only staging_ref */
 	"UPDATE staging_jobs SET pinned = 1 WHERE kind IN ('launch', 'destroy');",
+	/* 7 -> 8: several staging servers (docs/staging-placement.md): where
+	 * agents reach each server, a drain, and the server each machine is
+	 * placed on */
+	"ALTER TABLE staging_servers ADD COLUMN advertise TEXT;"  /* HOST:PORT; NULL: never placed on */
+	"ALTER TABLE staging_servers ADD COLUMN draining_at BIGINT;" /* NULL: takes placements */
+	"ALTER TABLE staging_servers ADD COLUMN draining_by TEXT;"
+	"ALTER TABLE machines ADD COLUMN staging_ref INTEGER REFERENCES staging_servers (id);"
+	"ALTER TABLE machines ADD COLUMN staging_pinned BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE machines ADD COLUMN staging_placed_at BIGINT;"
+	"ALTER TABLE machines ADD COLUMN staging_moved_from INTEGER REFERENCES staging_servers (id);"
+	"CREATE INDEX machines_staging ON machines (staging_ref);",
 };
 
 const int db_schema_version = (int)(sizeof(migrations) / sizeof(migrations[0]));

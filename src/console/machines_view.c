@@ -18,13 +18,16 @@
 	" m.registered_at, m.last_seen, m.state, m.deregistered_at, m.inventory,"    \
 	" s.doc, s.received_at, m.cert_serial, m.cert_fingerprint,"                 \
 	" m.replication_request, m.replication_requested_at, m.replication_requested_by,"  \
-	" COALESCE(l.state, 'READY_FOR_TEST')"
+	" COALESCE(l.state, 'READY_FOR_TEST'), ps.name, m.staging_pinned, pf.name"
 /* a machine that never left READY_FOR_TEST has no lifecycle row (lifecycle.h) */
 #define VIEW_FROM                                                                      \
 	" FROM machines m LEFT JOIN status s ON s.machine_ref = m.id"                  \
-	" LEFT JOIN machine_lifecycle l ON l.machine_ref = m.id"
+	" LEFT JOIN machine_lifecycle l ON l.machine_ref = m.id"                       \
+	" LEFT JOIN staging_servers ps ON ps.id = m.staging_ref AND ps.removed_at IS NULL" \
+	" LEFT JOIN staging_servers pf ON pf.id = m.staging_moved_from"
 enum { C_REF, C_MID, C_HOST, C_ISRC, C_IVAL, C_REG, C_SEEN, C_STATE, C_DEREG, C_INV, C_DOC,
-       C_RECV, C_SERIAL, C_FPR, C_RREQ, C_RAT, C_RBY, C_LIFECYCLE };
+       C_RECV, C_SERIAL, C_FPR, C_RREQ, C_RAT, C_RBY, C_LIFECYCLE, C_PSERVER, C_PPINNED,
+       C_PFROM };
 
 static json_t *str_or_null(const json_t *j)
 {
@@ -157,6 +160,13 @@ static json_t *machine_json(struct db_stmt *st, unsigned timeout_s, int64_t now,
 	json_object_set_new(m, "agent_version", str_or_null(json_object_get(doc, "agent_version")));
 	json_object_set_new(m, "paused", json_boolean(json_is_true(json_object_get(doc, "paused"))));
 	json_object_set_new(m, "lifecycle", json_string(db_text(st, C_LIFECYCLE)));
+	/* the staging server it is placed on (docs/staging-placement.md) */
+	json_object_set_new(m, "staging",
+			    db_column_is_null(st, C_PSERVER)
+				    ? json_null()
+				    : json_pack("{s:s, s:b, s:o}", "server", db_text(st, C_PSERVER),
+						"pinned", db_column_int64(st, C_PPINNED) != 0,
+						"moving_from", db_json_text(st, C_PFROM)));
 	/* what an operator asked of replication in the web page */
 	json_object_set_new(m, "replication_request",
 			    db_column_is_null(st, C_RREQ)

@@ -188,6 +188,17 @@ static int audit_register(struct request *rq, const struct machine_reg *m, const
 	return rc;
 }
 
+/* Which staging server it replicates to, in the registration's
+ * transaction so that registrations at once are placed one after another. */
+static int place_machine(struct db *db, const char *machine_id, int64_t now,
+			 struct placement *out)
+{
+	struct machine_ref mr;
+	int rc = machine_lookup(db, machine_id, &mr);
+
+	return rc ? rc : placement_assign(db, mr.ref, now, out);
+}
+
 int register_commit(struct request *rq, const char *token, const char *user,
 		    const struct account *acct,
 		    const char *agent_secret, struct machine_reg *m, struct reg_outcome *out,
@@ -231,6 +242,8 @@ int register_commit(struct request *rq, const char *token, const char *user,
 						 "certificate"
 					       : "registered again after deregistration: new key "
 						 "and certificate", now);
+	if (!rc)
+		rc = place_machine(db, m->machine_id, now, &out->placed);
 	if (!rc && token)
 		rc = token_count_use(db, t.id);
 	if (!rc)
@@ -241,9 +254,10 @@ int register_commit(struct request *rq, const char *token, const char *user,
 		reply_internal(rp, rc);
 		goto fail;
 	}
-	log_info("registered machine %s for account %s (%s license, %lld of %lld in use)",
+	log_info("registered machine %s for account %s (%s license, %lld of %lld in use)%s%s",
 		 m->machine_id, out->acct.name, out->reused ? "same" : "new",
-		 (long long)out->in_use, (long long)out->acct.licenses);
+		 (long long)out->in_use, (long long)out->acct.licenses,
+		 out->placed.ref ? ", placed on staging server " : "", out->placed.server);
 	return 0;
 fail:
 	db_rollback(db);

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "machine_id.h"
 #include "machines.h"
+#include "placement.h"
 
 /* A registration request's members (pointers into its parsed JSON). */
 struct reg_request {
@@ -38,6 +39,7 @@ struct reg_outcome {
 	struct account acct;
 	int reused;          /* the machine already held a license */
 	int64_t in_use;      /* licenses in use after this registration */
+	struct placement placed; /* its staging server; ref 0: the console's --staging */
 };
 
 /* A user's credential (r->user set): the password checked through the login

@@ -76,12 +76,12 @@ int staging_by_secret(struct db *db, const char *secret, struct staging_ref *out
 }
 
 int staging_synced(struct db *db, int64_t ref, int64_t now, const char *version,
-		   int64_t free_bytes, int64_t total_bytes)
+		   int64_t free_bytes, int64_t total_bytes, const char *advertise)
 {
 	struct db_stmt *st;
 	int rc = db_prepare(db, &st,
 			    "UPDATE staging_servers SET last_sync_at = ?, version = ?, free_bytes = ?,"
-			    " total_bytes = ? WHERE id = ?");
+			    " total_bytes = ?, advertise = COALESCE(?, advertise) WHERE id = ?");
 
 	if (rc)
 		return rc;
@@ -91,7 +91,9 @@ int staging_synced(struct db *db, int64_t ref, int64_t now, const char *version,
 		db_bind_int64(st, 3, free_bytes);
 	if (total_bytes >= 0)
 		db_bind_int64(st, 4, total_bytes);
-	db_bind_int64(st, 5, ref);
+	if (advertise)
+		db_bind_text(st, 5, advertise);
+	db_bind_int64(st, 6, ref);
 	return run(db, st, "recording a staging sync");
 }
 
@@ -106,13 +108,18 @@ int staging_list_json(struct db *db, json_t **out)
 	rc = db_prepare(db, &st,
 			"SELECT s.name, s.created_at, s.last_sync_at, s.version, s.free_bytes,"
 			" s.total_bytes, s.removed_at, (SELECT COUNT(*) FROM staging_machines sm"
-			" WHERE sm.staging_ref = s.id) FROM staging_servers s ORDER BY s.name");
+			" WHERE sm.staging_ref = s.id), s.advertise, s.draining_at,"
+			" (SELECT COUNT(*) FROM machines m WHERE m.staging_ref = s.id"
+			" AND m.deregistered_at IS NULL),"
+			" (SELECT COUNT(*) FROM machines m WHERE m.staging_moved_from = s.id"
+			" AND m.deregistered_at IS NULL)"
+			" FROM staging_servers s ORDER BY s.name");
 	if (rc) {
 		json_decref(list);
 		return rc;
 	}
 	while ((rc = db_step(st)) == DB_ROW) {
-		json_t *o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:I}",
+		json_t *o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:I, s:I}",
 				      "name", db_text(st, 0),
 				      "created", (json_int_t)db_column_int64(st, 1),
 				      "last_sync", db_json_int(st, 2),
@@ -120,7 +127,11 @@ int staging_list_json(struct db *db, json_t **out)
 				      "free_bytes", db_json_int(st, 4),
 				      "total_bytes", db_json_int(st, 5),
 				      "removed", db_json_int(st, 6),
-				      "machines", (json_int_t)db_column_int64(st, 7));
+				      "machines", (json_int_t)db_column_int64(st, 7),
+				      "advertise", db_json_text(st, 8),
+				      "draining", db_json_int(st, 9),
+				      "placed", (json_int_t)db_column_int64(st, 10),
+				      "moving", (json_int_t)db_column_int64(st, 11));
 
 		if (!o || json_array_append_new(list, o)) {
 			rc = -ENOMEM;

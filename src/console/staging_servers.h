@@ -31,15 +31,19 @@ int staging_add(struct db *db, const char *name, int64_t now, char secret[SECRET
 int staging_remove(struct db *db, const char *name, int64_t now);
 /* The active staging server this secret belongs to; -ENOENT if none. */
 int staging_by_secret(struct db *db, const char *secret, struct staging_ref *out);
-/* Record a sync: when, its version and its store's space. */
+/* Record a sync: when, its version, its store's space and the address
+ * agents reach it at (NULL: keep the last one). */
 int staging_synced(struct db *db, int64_t ref, int64_t now, const char *version,
-		   int64_t free_bytes, int64_t total_bytes);
+		   int64_t free_bytes, int64_t total_bytes, const char *advertise);
 /* What staging servers enforce (docs/staging-console.md): {"MACHINE":
  * ["sha256 hex", ...], ...} for every machine the console has: its current
  * certificate while registered, none once deregistered. */
 int staging_certificates_json(struct db *db, json_t **out);
 /* [{"name", "created", "last_sync", "version", "free_bytes", "total_bytes",
- *   "removed", "machines"}] */
+ *   "removed", "machines" (it reports storing), "advertise", "draining"
+ *   (since; null), "placed" (registered machines placed there), "moving"
+ *   (machines a drain or pin moved away that their new server does not
+ *   report yet)}] */
 int staging_list_json(struct db *db, json_t **out);
 
 #endif

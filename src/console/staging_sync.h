@@ -23,6 +23,7 @@
 #define SYNC_MAX_LOG_LINES  1000  /* per job and sync */
 #define JOB_LINE_MAX        1000  /* bytes */
 #define JOB_ERROR_MAX       1000
+#define SYNC_ADVERTISE_MAX  261   /* HOST:PORT, as agents take it */
 
 /* 0 when req has the documented shape; -EINVAL with why (for a 400). Every
  * later step relies on this check and does not repeat it. */

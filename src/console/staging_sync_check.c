@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "staging_sync.h"
@@ -50,6 +51,38 @@ static int digest_valid(const json_t *d)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
+}
+
+/* HOST:PORT as agents' [staging] address takes it (a name, IPv4 or
+ * [IPv6] host); nothing that could break a configuration or a log line. */
+static int advertise_valid(const char *a)
+{
+	const char *colon, *c;
+	unsigned long p;
+	char *end;
+
+	if (!a || strlen(a) > SYNC_ADVERTISE_MAX)
+		return 0;
+	for (c = a; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || strchr(".-_:[]", *c)))
+			return 0;
+	if (a[0] == '[') {
+		const char *close = strchr(a, ']');
+
+		if (!close || close == a + 1 || close[1] != ':' || strchr(close + 1, ']') ||
+		    strchr(a + 1, '['))
+			return 0;
+		colon = close + 1;
+	} else {
+		colon = strchr(a, ':');
+		if (!colon || colon == a || strchr(colon + 1, ':') || strpbrk(a, "[]"))
+			return 0;
+	}
+	if (colon[1] < '0' || colon[1] > '9')
+		return 0;
+	p = strtoul(colon + 1, &end, 10);
+	return !*end && p >= 1 && p <= 65535;
 }
 
 static int check_point(const json_t *p, const char *machine, size_t i, char *why, size_t n)
@@ -176,6 +209,10 @@ int sync_request_check(const json_t *req, char *why, size_t whylen)
 		      (json_object_get(store, "total_bytes") &&
 		       !is_count(json_object_get(store, "total_bytes"), 0))))
 		return bad(why, whylen, "\"store\" must be {\"free_bytes\": N, \"total_bytes\": N}");
+	if (json_object_get(req, "advertise") &&
+	    !advertise_valid(json_string_value(json_object_get(req, "advertise"))))
+		return bad(why, whylen, "\"advertise\" must be HOST:PORT (a host name, IPv4 "
+			   "address or [IPv6] address, and a port from 1 to 65535)");
 	if ((rc = check_machines(json_object_get(req, "machines"), why, whylen)))
 		return rc;
 	if (!jobs)

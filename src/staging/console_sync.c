@@ -140,6 +140,10 @@ static json_t *request_json(json_t **reports)
 	*reports = jobs_reports();
 	req = json_pack("{s:s, s:o, s:O}", "version", LIVEMIG_VERSION, "machines", machines,
 			"jobs", *reports ? *reports : json_array());
+	/* the console may place machines here only when it knows where
+	 * agents reach this server (docs/staging-placement.md) */
+	if (req && S.cfg.advertise)
+		json_object_set_new(req, "advertise", json_string(S.cfg.advertise));
 	if (req && !store_space(S.cfg.store_dir, &free_bytes, &total_bytes))
 		json_object_set_new(req, "store",
 				    json_pack("{s:I, s:I}", "free_bytes", (json_int_t)free_bytes,

@@ -26,6 +26,7 @@ struct console_sync_config {
 	const char *ca;         /* PEM file of the CA that signed its certificate */
 	const char *credential; /* file holding the secret from 'admin add-staging' */
 	const char *store_dir;
+	const char *advertise;  /* HOST:PORT agents reach this server at; NULL: none */
 	uint64_t interval_ns;
 };
 

@@ -33,7 +33,7 @@
 
 struct options {
 	const char *listen, *store, *ca, *cert, *key, *points_mode;
-	const char *console, *console_ca, *console_credential, *revocation_state;
+	const char *console, *console_ca, *console_credential, *revocation_state, *advertise;
 	const char *metrics;
 	const char *launch_driver, *launcher, *launch_uri, *launch_dir, *launch_nic;
 	unsigned launch_timeout_s;
@@ -76,6 +76,9 @@ static void usage(FILE *out)
 		"  --console-interval DUR      sync every DUR (default 2s)\n"
 		"  --revocation-state FILE     the last certificate list, kept across restarts\n"
 		"                              (default DIR/.revocation.json)\n"
+		"  --advertise HOST:PORT       where agents reach this server: the console may\n"
+		"                              place machines here (docs/staging-placement.md);\n"
+		"                              this server's certificate must name HOST\n"
 		"\n"
 		"Launches (the console's launch and destroy jobs, docs/launch.md); off unless\n"
 		"--launch-driver is given:\n"
@@ -113,6 +116,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "console-credential", required_argument, NULL, 'S' },
 		{ "console-interval", required_argument, NULL, 'I' },
 		{ "revocation-state", required_argument, NULL, 'R' },
+		{ "advertise", required_argument, NULL, 1007 },
 		{ "points-mode", required_argument, NULL, 'P' },
 		{ "keep-all", required_argument, NULL, 'A' },
 		{ "keep-hourly", required_argument, NULL, 'H' },
@@ -147,6 +151,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'T': o->console_ca = optarg; break;
 		case 'S': o->console_credential = optarg; break;
 		case 'R': o->revocation_state = optarg; break;
+		case 1007: {
+			char host[256], port[16];
+			unsigned long p;
+			char *end;
+
+			if (split_host_port(optarg, host, sizeof(host), port, sizeof(port)) ||
+			    (p = strtoul(port, &end, 10)) < 1 || p > 65535 || *end ||
+			    strlen(optarg) > 261)
+				return usage_error(PROG, NULL, "--advertise '%s' is not HOST:PORT (for example "
+						 "st1.example:7450 or [2001:db8::1]:7450)", optarg);
+			o->advertise = optarg;
+			break;
+		}
 		case 'I':
 			if (parse_duration(optarg, &o->console_interval_ns) ||
 			    o->console_interval_ns < 100000000u)
@@ -245,9 +262,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (o->launch_driver && !o->console)
 		return usage_error(PROG, NULL, "%s", "--launch-driver goes with --console URL: launches are "
 				 "the console's jobs");
-	if (!o->console && (o->console_ca || o->console_credential || o->revocation_state))
-		return usage_error(PROG, NULL, "%s", "--console-ca, --console-credential and --revocation-state "
-				 "go with --console URL");
+	if (!o->console && (o->console_ca || o->console_credential || o->revocation_state ||
+			    o->advertise))
+		return usage_error(PROG, NULL, "%s", "--console-ca, --console-credential, --revocation-state "
+				 "and --advertise go with --console URL");
 	return 0;
 }
 
@@ -283,6 +301,7 @@ static int start_console_sync(const struct options *o)
 	struct console_sync_config sc = {
 		.url = o->console, .ca = o->console_ca, .credential = o->console_credential,
 		.store_dir = o->store, .interval_ns = o->console_interval_ns,
+		.advertise = o->advertise,
 	};
 	char path[4096], err[512];
 

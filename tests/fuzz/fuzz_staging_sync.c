@@ -7,7 +7,7 @@
  * checking again (src/console/recovery_points.c, jobs.c), and a violation
  * aborts: valid machine names, point ids from 1, time_ns from 0, known
  * origins and consistencies, job ids from 1, known job states, log lines
- * within their limits.
+ * within their limits, an advertised address that is HOST:PORT.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -43,9 +43,18 @@ static void check_accepted(const json_t *req)
 	static const char *const origins[] = { "final-sync", "periodic", "requested", NULL };
 	static const char *const cons[] = { "crash", "filesystem", "application", NULL };
 	static const char *const states[] = { "running", "succeeded", "failed", NULL };
-	const json_t *m, *p, *j, *l;
+	const json_t *m, *p, *j, *l, *adv = json_object_get(req, "advertise");
 	size_t i, k;
 
+	/* what agents are told to connect to: HOST:PORT, nothing else */
+	if (adv) {
+		const char *a = json_string_value(adv);
+
+		CHECK(a && strlen(a) <= SYNC_ADVERTISE_MAX && strrchr(a, ':') &&
+		      strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]") ==
+			      strlen(a));
+		CHECK(atoi(strrchr(a, ':') + 1) >= 1 && atoi(strrchr(a, ':') + 1) <= 65535);
+	}
 	json_array_foreach(json_object_get(req, "machines"), i, m) {
 		const json_t *pts = json_object_get(m, "points");
 

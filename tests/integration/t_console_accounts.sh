@@ -27,7 +27,7 @@ printf 'bob-password\n' >"$T/bobpw"
 admin create-user globex bob --password-file "$T/bobpw" >/dev/null || die "create-user --password-file"
 out=$(admin revoke-token 999 2>&1) && die "revoking a missing token succeeded"
 grep -q "list-tokens ACCOUNT" <<<"$out" || die "revoke-token 999: $out"
-for cmd in create-account set-licenses list-accounts create-user create-token list-tokens revoke-token list-machines init-ca lifecycle points; do
+for cmd in create-account set-licenses list-accounts create-user create-token list-tokens revoke-token list-machines init-ca lifecycle points pin-staging unpin-staging drain-staging undrain-staging placement; do
 	admin "$cmd" --help | has_line "^Usage: livemig-console admin" || die "$cmd --help"
 done
 "$BUILD/livemig-console" --help | has_line "^Usage:" || die "--help"
@@ -40,7 +40,7 @@ else
 	version=$(db_query "PRAGMA user_version")
 	[ "$(db_query "PRAGMA journal_mode")" = wal ] || die "not in WAL mode"
 fi
-[ "$version" = 7 ] || die "schema version: $version"
+[ "$version" = 8 ] || die "schema version: $version"
 pass "admin: accounts, users (password from stdin or a file only), --help everywhere, clear errors"
 
 # init-ca: 0600 key, a CA certificate, never overwritten

@@ -5,7 +5,8 @@
 //   CONSOLE_URL SPKI CHROMIUM ARTIFACTS SERVER_CA FLEET_FILE
 // Checks the machines list (render and update time, search, state filter
 // and counts, sort, no busy animation when idle, lag on one line) and the
-// machine page (gaps in the chart, event colours, RESCAN's reason). Further
+// machine page (gaps in the chart, event colours, RESCAN's reason), and the
+// staging server of each machine with a drain in progress. Further
 // heartbeats go through the API with each machine's agent secret.
 // Each check prints "ok: ..."; the first failure throws and exits 1.
 import { readFileSync } from 'node:fs';
@@ -303,6 +304,26 @@ try {
   if (spinning) fail(`${spinning} indeterminate progress bar(s) on a paused machine's page`);
   ok(`a PAUSED machine's page (${idle.name}) has no indeterminate progress bar`);
   await page.screenshot({ path: E.ARTIFACTS + '/fleet-machine.png', fullPage: true });
+
+  // placement (docs/staging-placement.md): run.sh placed the fleet 100/100
+  // on fleet-a and fleet-b, then drained fleet-a; nothing reports storing
+  // the machines, so the drain's moves stay in progress
+  await page.goto(base + '/');
+  await until('the Staging column', async () => (await page.locator('#machines-body [data-field=staging]').count()) === 200, 20000);
+  const placed = await page.evaluate(() => [...document.querySelectorAll('#machines-body tr')].map((tr) => ({
+    server: (tr.querySelector('[data-field=staging]') || {}).textContent,
+    moving: (tr.querySelector('[data-field=moving]') || {}).textContent || '',
+  })));
+  const onB = placed.filter((p) => p.server === 'fleet-b').length;
+  const moving = placed.filter((p) => p.moving === 'moving from fleet-a').length;
+  if (onB !== 200 || moving !== 100) fail(`the Staging column: ${onB} rows on fleet-b (want 200), ${moving} moving from fleet-a (want 100)`);
+  const mv = await page.evaluate(() => {
+    const tr = [...document.querySelectorAll('#machines-body tr')].find((r) => r.querySelector('[data-field=moving]'));
+    return tr && tr.dataset.machine;
+  });
+  await page.goto(base + `/#/machines/${mv}`);
+  await until('the machine page\'s staging server', async () => (await page.locator('#f-placement').textContent()) === 'fleet-b, moving from fleet-a', 20000);
+  ok('placement: the Staging column shows all 200 machines on fleet-b and the drain of fleet-a in progress for 100; a moving machine\'s page says "fleet-b, moving from fleet-a"');
 
   if (problems.length) fail('page errors: ' + problems.join(' | '));
   ok('no script error or CSP violation');

@@ -150,10 +150,36 @@ pass "livemigd logged the console's pause request"
 # reporting through the real API (tests/web/seed_fleet.py), then
 # tests/web/fleet.test.mjs
 fleet_token=$(admin create-token fleet 2>/dev/null) || die "create-token fleet"
+# Two staging servers the console may place machines on
+# (docs/staging-placement.md): their syncs are made here through the real
+# API, advertising an address and free space, and repeated while the fleet
+# registers (a server that has not synced for 120 s gets no machine); the
+# fleet is placed 100/100, then fleet-a is drained: the page shows every
+# machine on fleet-b and 100 of them moving from fleet-a.
+fleet_sync() { # NAME: one sync of staging server NAME
+	curl -sS --max-time 60 --cacert "$SERVER_CA" -o /dev/null -w '%{http_code}' \
+		-H "Authorization: Bearer $(cat "$T/$1.secret")" -H 'Content-Type: application/json' \
+		--data-binary "{\"version\": \"0.1.0\", \"advertise\": \"$1.example:7450\", \"machines\": [],
+			\"store\": {\"free_bytes\": 1000000000000, \"total_bytes\": 2000000000000}}" \
+		"$CONSOLE_URL/api/v1/staging/sync"
+}
+for s in fleet-a fleet-b; do
+	admin add-staging "$s" >"$T/$s.secret" 2>/dev/null || die "add-staging $s"
+	[ "$(fleet_sync "$s")" = 200 ] || die "the first sync of $s was refused"
+done
+(while sleep 5; do fleet_sync fleet-a && fleet_sync fleet-b; done) >/dev/null 2>&1 &
+fleet_syncs=$!
+track_pid "$fleet_syncs"
 t0=$(date +%s)
 python3 "$WEB/seed_fleet.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" --token "$fleet_token" \
 	--count 200 --dir "$T/fleet" --out "$T/fleet.json" || die "seeding the fleet failed"
 pass "200 machines registered and reporting through the API in $(($(date +%s) - t0)) s"
+kill "$fleet_syncs"
+placed=$(admin list-staging --json) || die "list-staging"
+split=$(json_get "$placed" "sorted((s['name'], s['placed']) for s in d if s['name'].startswith('fleet-'))")
+[ "$split" = "[('fleet-a', 100), ('fleet-b', 100)]" ] || die "the fleet is not placed 100/100: $placed"
+out=$(admin drain-staging fleet-a) || die "drain-staging fleet-a: $out"
+pass "the fleet placed 100/100 on fleet-a and fleet-b; $out"
 CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM ARTIFACTS=$ARTIFACTS SERVER_CA=$SERVER_CA \
 	FLEET_FILE=$T/fleet.json timeout --kill-after=10 600 node "$WEB/fleet.test.mjs" ||
 	die "the fleet browser test failed; screenshots in $ARTIFACTS"

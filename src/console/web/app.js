@@ -59,6 +59,13 @@
   function figures(dl, pairs) {
     fill(dl, ...pairs.flatMap(([k, v, id]) => [el('dt', { text: k }), el('dd', { text: v, id: id })]));
   }
+  // the staging server the console placed the machine on, and a drain's
+  // or pin's move in progress (docs/staging-placement.md)
+  function placement(m) {
+    const p = m.staging;
+    if (!p) return 'none placed (the agent\'s configured address)';
+    return p.server + (p.pinned ? ' (pinned)' : '') + (p.moving_from ? ', moving from ' + p.moving_from : '');
+  }
   function progressBar(label, p) {
     // without a figure the bar is empty, not an animated indeterminate one
     return el('progress', { max: '100', value: p === null || p === undefined ? '0' : String(p), 'aria-label': label });
@@ -171,6 +178,7 @@
     eta: (m) => num((m.progress || {}).eta_seconds),
     lag: (m) => num((m.progress || {}).lag_seconds),
     last_seen: (m) => num(m.last_seen),
+    staging: (m) => m.staging ? m.staging.server : null,
     // in lifecycle order, not alphabetical: READY_FOR_TEST first
     lifecycle: (m) => m.lifecycle ? (LC_STATES.includes(m.lifecycle) ? LC_STATES.indexOf(m.lifecycle) : LC_STATES.length) : null,
   };
@@ -221,6 +229,10 @@
       el('td', { 'data-label': 'ETA', className: 'num', 'data-field': 'eta', text: duration(num(p.eta_seconds)) }),
       el('td', { 'data-label': 'Lag', className: 'num', 'data-field': 'lag', text: duration(num(p.lag_seconds)) }),
       el('td', { 'data-label': 'Last seen', className: 'num', title: when(m.last_seen), text: ago(m.last_seen) }),
+      el('td', { 'data-label': 'Staging' }, m.staging
+        ? el('span', { 'data-field': 'staging', text: m.staging.server }) : '-',
+      m.staging && m.staging.moving_from
+        ? el('div', { className: 'small', 'data-field': 'moving', text: 'moving from ' + m.staging.moving_from }) : null),
       el('td', { 'data-label': 'Launch' }, m.lifecycle
         ? el('span', { className: lcClass(m.lifecycle), 'data-field': 'lifecycle', text: m.lifecycle }) : '-'));
   }
@@ -418,6 +430,7 @@
       ['Change-copy rounds', s.rounds === undefined ? '-' : String(s.rounds), 'f-rounds'],
       ['Staging', s.staging ? (s.staging.connected ? 'connected to ' : 'not connected to ') + s.staging.address +
         (s.staging.last_error ? ': ' + s.staging.last_error : '') : '-', 'f-staging'],
+      ['Staging server', placement(m), 'f-placement'],
       ['Last report', ago(m.status_received_at) + ' (' + when(m.status_received_at) + ')', 'f-received'],
       ['Agent version', m.agent_version || '-', 'f-agent'],
       ['Identity', identity(m), 'f-identity'],
