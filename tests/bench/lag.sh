@@ -30,7 +30,7 @@
 #   BENCH_LAG_RATES="5 20 50"      write loads, MB/s (10^6 bytes)
 #   BENCH_LAG_IO=4096              bytes per write of the lag loads
 #   BENCH_LAG_MIN_SECS=30          a load's measured window lasts at least this
-#   BENCH_LAG_MIN_ROUNDS=3         ... and this many change-copy rounds
+#   BENCH_LAG_MIN_ROUNDS=2         ... and this many change-copy rounds
 #   BENCH_LAG_MAX_SECS=420         a load is cut off after this (marked)
 #   BENCH_SCAN_INTERVAL=5s         scan_interval (the default of livemigd.conf)
 #   BENCH_AMP_SIZE=4G              the disk of the amp part
@@ -47,7 +47,7 @@ SIZES=${BENCH_LAG_SIZES:-1G 4G 16G}
 RATES=${BENCH_LAG_RATES:-5 20 50}
 IO=${BENCH_LAG_IO:-4096}
 MIN_SECS=${BENCH_LAG_MIN_SECS:-30}
-MIN_ROUNDS=${BENCH_LAG_MIN_ROUNDS:-3}
+MIN_ROUNDS=${BENCH_LAG_MIN_ROUNDS:-2}
 MAX_SECS=${BENCH_LAG_MAX_SECS:-420}
 INTERVAL=${BENCH_SCAN_INTERVAL:-5s}
 AMP_SIZE=${BENCH_AMP_SIZE:-4G}

@@ -23,9 +23,11 @@ that was still missing from the replica in a look taken after end(R) is a
 violation of the agent's claim: it is counted and must be 0.
 
 Measured window: writes completed from the start of the first round that
-began after the load started, until --min-secs and --min-rounds are met;
-then the writer runs on until the rounds that cover the window completed
-(all under load), and is stopped (SIGTERM). Prints one JSON object.
+began after the load started (round R0) to the start of the last complete
+round, once that round is R0 + --min-rounds or later and the window is at
+least --min-secs long: every write in it is covered by a round that ran
+entirely under load. Then the writer is stopped (SIGTERM). Prints one JSON
+object.
 """
 import argparse
 import bisect
@@ -163,16 +165,15 @@ def main():
             first = min((r for r, s in starts.items() if s > times[0]), default=None)
             if first is not None:
                 w_start = (first, starts[first])
-        if w_start is not None and w_end is None:
-            done = rounds - w_start[0]
-            if done >= a.min_rounds and now - w_start[1] >= a.min_secs:
-                w_end = now
-        if w_end is not None and lag is not None and st.get("rounds") and starts.get(rounds, 0) > w_end:
-            break  # every write of the window is covered by a completed round
+        if w_start is not None and rounds in starts:
+            # writes before the start of the last complete round are covered
+            # by rounds that ran entirely under load
+            if rounds - w_start[0] >= a.min_rounds and starts[rounds] - w_start[1] >= a.min_secs:
+                w_end = starts[rounds]
+                break
         if now - t_begin > a.max_secs:
             truncated = True
-            if w_end is None:
-                w_end = now
+            w_end = starts.get(rounds, now)
             break
         if lag is not None and w_start is not None:
             max_lag_status = max(max_lag_status, lag)
@@ -189,7 +190,12 @@ def main():
     read_log()
     look_replica()
 
+    # the agent counts a round before it logs it
     ends = log_rounds(a.agent_log)
+    deadline = time.time() + 60
+    while rounds not in ends and time.time() < deadline:
+        time.sleep(0.1)
+        ends = log_rounds(a.agent_log)
     # every round the window needs, with both ends known
     known = [r for r in sorted(starts) if r in ends]
     start_list = [starts[r] for r in known]
