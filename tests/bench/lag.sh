@@ -20,7 +20,9 @@
 #            tracker takes: every hash fetched from staging, one comparing
 #            pass); bytes sent, and the rescan's time against reading the
 #            disk once with dd (O_DIRECT, page cache dropped, same run).
-# Every replica is compared with its source at the end.
+# Every replica is compared with its source at the end. The agent runs with
+# livemigd's default nice = 10 and the writer at nice 0, as a production
+# service would: the load comes first, the agent gets what is left.
 #
 #   tests/bench/lag.sh BUILD_DIR        (make bench-lag runs it; needs root)
 #
@@ -92,7 +94,9 @@ start_replica() {
 	fi
 	STAGING_STORE=$T/store.$NAME
 	start_staging
-	write_agent_config "$NAME" "$DEV" -- "scan_interval = $INTERVAL" "nice = 0"
+	write_agent_config "$NAME" "$DEV" -- "scan_interval = $INTERVAL"
+	# livemigd's default priority: the production load comes first
+	sed -i 's/^nice = 0$/nice = 10/' "$T/$NAME.conf"
 }
 
 # Writer and observer for one load; appends the observer's JSON to RESULTS.
@@ -101,7 +105,10 @@ one_load() {
 	local label=$1 size=$2 rate=$3 io=$4 run=$5 wlog=$T/w.$5 every out
 	every=$(((rate * 1000000 / io) / 50))
 	[ "$every" -ge 1 ] || every=1
-	"$T/lag_writer" "$DEV" $((rate * 1000000)) "$io" "$run" "$run" "$wlog" >"$T/w.$run.out" 2>&1 &
+	# the workload at nice 0 like a production service, whatever nice this
+	# script runs under (root may lower it again)
+	nice -n $((0 - $(nice))) "$T/lag_writer" "$DEV" $((rate * 1000000)) "$io" "$run" "$run" "$wlog" \
+		>"$T/w.$run.out" 2>&1 &
 	local wpid=$!
 	track_pid "$wpid"
 	out=$(python3 "$BENCH_DIR/lag_observe.py" --sock "$AGENT_SOCK" --agent-log "$AGENT_LOG" \
@@ -172,7 +179,7 @@ lag_disk() { # lag_disk SIZE [amp]
 }
 
 if [[ $ONLY == *" lag "* ]] || [[ $ONLY == *" amp "* ]]; then
-	echo "==> change-copy lag (scan tracker, scan_interval $INTERVAL, ${IO}-byte random writes, O_DIRECT)"
+	echo "==> change-copy lag (scan tracker, scan_interval $INTERVAL, agent at nice 10; ${IO}-byte random writes, O_DIRECT, nice 0)"
 	amp_done=
 	for size in $SIZES; do
 		if [[ $ONLY == *" amp "* ]] && [ "$size" = "$AMP_SIZE" ]; then
@@ -218,7 +225,8 @@ read_once() {
 	local t0
 	drop_caches
 	t0=$EPOCHREALTIME
-	dd if="$DEV" of=/dev/null bs=1M iflag=direct status=none || die "dd failed"
+	# at the agent's priority, so that both compete alike with the rest
+	nice -n $((10 - $(nice))) dd if="$DEV" of=/dev/null bs=1M iflag=direct status=none || die "dd failed"
 	READ_SECS=$(python3 -c "print('%.2f' % ($EPOCHREALTIME - $t0))")
 	echo "    read once with dd (O_DIRECT, 1 MiB): $READ_SECS s; load $(load)"
 	printf '{"label":"read once","secs":%s,"load":"%s"}\n' "$READ_SECS" "$(load)" >>"$RESULTS"
@@ -253,6 +261,8 @@ print('    rescan / read once: 4 KiB writes %.2fx, 64 KiB writes %.2fx (reads ar
 fi
 
 echo
+echo "==> summary"
+python3 "$BENCH_DIR/lag_report.py" "$RESULTS"
 echo "==> results (JSON lines)"
 cat "$RESULTS"
 echo "==> done in $SECONDS s; load average now $(load)"
