@@ -79,6 +79,12 @@ stamp_of() {
 	date -d "$stamp" +%s.%N
 }
 
+# detach DEV: now, and not again at exit (the number may be another's by then)
+detach() {
+	losetup -d "$1" || echo "bench: note: $1 was detached already"
+	sed -i "\|^$1\$|d" "$T/.loops"
+}
+
 # A disk replicated from scratch: sets DEV, NAME, STAGING_*, AGENT_*.
 # start_replica NAME SIZE [direct]
 start_replica() {
@@ -174,7 +180,7 @@ lag_disk() { # lag_disk SIZE [amp]
 	verify_replica
 	stop_agent
 	stop_staging
-	losetup -d "$DEV"
+	detach "$DEV"
 	rm -rf "$T/$NAME.img" "$STAGING_STORE"
 }
 
