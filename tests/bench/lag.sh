@@ -138,6 +138,7 @@ one_load() {
 		--sample-every "$every" --min-secs "$MIN_SECS" --min-rounds "$MIN_ROUNDS" \
 		--max-secs "$MAX_SECS") || die "$label: the observer failed"
 	wait "$wpid" || die "$label: lag_writer failed: $(cat "$T/w.$run.out")"
+	echo "    $label: lag_writer $(cat "$T/w.$run.out")"
 	python3 - "$label" "$size" "$rate" "$io" "$(load)" "$out" >>"$RESULTS" <<-'PY'
 		import json, sys
 		r = json.loads(sys.argv[6])
