@@ -1,0 +1,55 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The lag benchmark's summary (tests/bench/lag.sh): reads its JSON lines
+(a file, or lines mixed into a log on stdin) and prints the tables
+docs/performance.md quotes: lag per disk size and load, write amplification,
+rescan after tracking loss."""
+import json
+import sys
+
+
+def rows(stream):
+    for line in stream:
+        line = line.strip()
+        if line.startswith("{"):
+            yield json.loads(line)
+
+
+def f(x, fmt="%.1f"):
+    return "-" if x is None else fmt % x
+
+
+def main():
+    src = open(sys.argv[1]) if len(sys.argv) > 1 else sys.stdin
+    res = list(rows(src))
+    loads = [r for r in res if "claimed" in r]
+    if loads:
+        print("change-copy lag, seconds from a write's completion on the source (claimed: until the agent had")
+        print("staging's ACK for the round that covers it; visible: until staging's image held it, sampled)")
+        print("%-24s %7s %8s %20s %20s %7s %5s %17s %s" % (
+            "load", "MB/s", "writes", "claimed p50/p99/max", "visible p50/p99/max", "round s",
+            "viol", "read/sent/wire", "1-min load"))
+        for r in loads:
+            c, v, a = r["claimed"], r["visible"], r["amp"] or {}
+            print("%-24s %7.1f %8d %20s %20s %7s %5d %17s %s%s" % (
+                r["label"], r["rate_mbs"], r["window_writes"],
+                "/".join(f(c[k]) for k in ("p50", "p99", "max")),
+                "/".join(f(v[k]) for k in ("p50", "p99", "max")),
+                f(r["round_s"]["mean"]), r["violations"] + r.get("never_seen", 0),
+                "/".join(f(a.get(k), "%.2f") for k in ("read_per_written", "sent_per_written", "wire_per_written")),
+                r["load"].split()[0], " (cut off)" if r["truncated"] else ""))
+    scans = [r for r in res if r["label"].startswith("rescan ")]
+    reads = [r["secs"] for r in res if r["label"] == "read once"]
+    if scans:
+        ref = sum(reads) / len(reads) if reads else None
+        print()
+        print("rescan after tracking loss (read once: %s s, mean of %d dd runs)" % (f(ref, "%.2f"), len(reads)))
+        for r in scans:
+            print("%-32s sent %5.2f %% of the disk (%d bytes, %d on the wire) for %.2f %% changed; %.2f s = %s x reading it once; load %s" % (
+                r["label"][7:], 100 * r["sent"] / r["disk"], r["sent"], r["wire"], 100 * r["changed"] / r["disk"],
+                r["secs"], f(r["secs"] / ref if ref else None, "%.2f"), r["load"].split()[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
