@@ -1,0 +1,255 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2119  # start_staging takes livemig-staging options, not this script's arguments
+#
+# Scale figures (not a test; make bench-scale): how many heartbeats a second
+# the console takes, and how staging's throughput grows with agents at once.
+#
+# 1. Heartbeats. SCALE_MACHINES simulated agents register (the agent's
+#    registration: token, identity, inventory, CSR; scale_register.py), then
+#    scale_client.c sends their heartbeats (the status document livemigd
+#    sends, progress moving on) over kept HTTPS connections, open loop, at
+#    stepped rates (SCALE_STEPS heartbeats a second, SCALE_SECONDS each),
+#    against (a) one console on SQLite, (b) one console on PostgreSQL, (c) two
+#    consoles on that PostgreSQL database, requests alternating between
+#    them. Per step: achieved rate, p50/p90/p99 latency (from when each
+#    heartbeat was due), errors, CPU seconds per 1,000 heartbeats of the
+#    console(s) and of PostgreSQL (postmaster, backends and the rest, from
+#    /proc), the client's own CPU. A step is "sustained" when it achieved
+#    at least 95 % of the offered rate, with no error and p99 < 200 ms.
+#    The machines are many enough that none sends more than one heartbeat
+#    a second (the console's per-machine limiter, docs/console-api.md):
+#    steps above 0.9 x SCALE_MACHINES are left out.
+# 2. Staging. 1, 4 and 8 agents (SCALE_AGENTS) mirror at once to one
+#    livemig-staging, each its own SCALE_DISK image (make_disk.py, its own
+#    seed) on its own loop device (direct I/O), page cache dropped first;
+#    aggregate throughput from the first agent's "initial mirror from" to
+#    the last one's "initial mirror complete", as a ratio to one agent;
+#    every replica verified by sha256 after a sync.
+#
+#   tests/bench/scale.sh BUILD_DIR      (needs root: loop devices, drop_caches)
+#
+# Knobs (environment):
+#   SCALE_PARTS="sqlite pg pg2 staging"   what to run
+#   SCALE_MACHINES=1000  SCALE_STEPS=50,100,200,400,800  SCALE_SECONDS=15
+#   SCALE_THREADS=4 (client threads, each its own loopback address)
+#   SCALE_CONNS=8 (kept connections per thread and console)
+#   SCALE_AGENTS="1 4 8"  SCALE_DISK=256M
+# The PostgreSQL parts need a server: without LIVEMIG_TEST_PG the script
+# runs itself under tests/with_postgresql.sh (a scratch cluster).
+# Results and method: docs/scaling.md. The machine is shared: the load
+# average and what the rest of the machine used are printed with each step.
+PARTS=${SCALE_PARTS:-sqlite pg pg2 staging}
+if [ -z "${LIVEMIG_TEST_PG:-}" ] && [[ " $PARTS " == *" pg"* ]]; then
+	exec "$(dirname "$0")/../with_postgresql.sh" "$0" "$@"
+fi
+# shellcheck source=../integration/lib.sh
+. "$(dirname "$0")/../integration/lib.sh" "$@"
+CONSOLE_DB=$T/console.db # console_lib.sh: no database of its own on the server
+# shellcheck source=../integration/console_lib.sh
+. "$TESTS/console_lib.sh"
+# shellcheck source=../integration/agent_lib.sh
+. "$TESTS/agent_lib.sh"
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MACHINES=${SCALE_MACHINES:-1000}
+STEPS=${SCALE_STEPS:-50,100,200,400,800}
+SECS=${SCALE_SECONDS:-15}
+THREADS=${SCALE_THREADS:-4}
+CONNS=${SCALE_CONNS:-8}
+AGENTS=${SCALE_AGENTS:-1 4 8}
+DISK=${SCALE_DISK:-256M}
+unset JOURNAL_STREAM # the agent stamps its log lines only when not under journald
+
+need_root
+for p in gcc libcurl4-openssl-dev openssl python3 procps; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | has_line 'install ok installed' ||
+		die "missing package $p: apt-get install -y $p (or: ci/deps.sh test)"
+done
+
+# steps the limiter allows: at most 0.9 heartbeats a second per machine
+steps=
+for r in ${STEPS//,/ }; do
+	if [ $((r * 10)) -le $((MACHINES * 9)) ]; then
+		steps=${steps:+$steps,}$r
+	else
+		echo "bench: step $r/s left out: $MACHINES machines would each report more than 0.9 a second (SCALE_MACHINES)"
+	fi
+done
+[ -n "$steps" ] || die "no step left (SCALE_STEPS=$STEPS, SCALE_MACHINES=$MACHINES)"
+
+echo "==> $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); $("$BUILD/livemig-console" --version 2>&1 | sed -n 1p)"
+cc -O2 -std=c11 -Wall -Wextra -Werror -o "$T/scale_client" "$BENCH_DIR/scale_client.c" -lcurl -lpthread ||
+	die "cannot build scale_client"
+
+# ---- 1. heartbeats ----
+# register NAME: SCALE_MACHINES machines on the running console, into $T/machines.NAME
+register() {
+	local token out
+	admin create-account "$1" --licenses "$MACHINES" >/dev/null || die "create-account $1"
+	token=$(admin create-token "$1" --max-uses "$MACHINES" 2>/dev/null) || die "create-token $1"
+	out=$(python3 "$BENCH_DIR/scale_register.py" --port "$CONSOLE_PORT" --ca "$SERVER_CA" \
+		--token "$token" --count "$MACHINES" --dir "$T/keys" --prefix "$1" \
+		--out "$T/machines.$1") || die "registration of $MACHINES machines failed: $out"
+	echo "    $out"
+}
+
+# heartbeats NAME PORT... : the client's steps, into $T/results.NAME
+heartbeats() {
+	local name=$1 p args=()
+	shift
+	for p in "$@"; do args+=(--port "$p"); done
+	for p in "${PIDS[@]}"; do args+=(--cpu-pid "$p"); done
+	[ -z "${PG_PID:-}" ] || args+=(--pg-pid "$PG_PID")
+	nice -n -5 "$T/scale_client" --ca "$SERVER_CA" --machines "$T/machines.$MACHINES_OF" \
+		--steps "$steps" --seconds "$SECS" --threads "$THREADS" --conns "$CONNS" \
+		"${args[@]}" | tee "$T/results.$name" || die "scale_client failed"
+}
+
+if [[ " $PARTS " == *" sqlite "* ]]; then
+	echo "==> (a) one console, SQLite ($CONSOLE_DB)"
+	start_console
+	register sqlite
+	PIDS=("$CONSOLE_PID") PG_PID= MACHINES_OF=sqlite
+	heartbeats sqlite "$CONSOLE_PORT"
+	stop_console
+fi
+
+if [[ " $PARTS " == *" pg"* ]]; then
+	pgdb=scale_$$
+	"$PG_BIN/psql" "$LIVEMIG_TEST_PG/postgres" -XAtq -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pgdb" >/dev/null ||
+		die "cannot create database $pgdb on $LIVEMIG_TEST_PG"
+	CONSOLE_DB=$LIVEMIG_TEST_PG/$pgdb
+	pgdata=$("$PG_BIN/psql" "$CONSOLE_DB" -XAtq -c 'SHOW data_directory') || die "SHOW data_directory"
+	PG_PID=$(sed -n 1p "$pgdata/postmaster.pid")
+	[ -n "$PG_PID" ] && [ -d "/proc/$PG_PID" ] || die "no postmaster in $pgdata/postmaster.pid"
+	echo "==> PostgreSQL $("$PG_BIN/psql" "$CONSOLE_DB" -XAtq -c 'SHOW server_version'), postmaster $PG_PID ($pgdata; fsync off, a scratch cluster)"
+	start_console
+	register pg
+	MACHINES_OF=pg
+fi
+
+if [[ " $PARTS " == *" pg "* ]]; then
+	echo "==> (b) one console, PostgreSQL"
+	PIDS=("$CONSOLE_PID")
+	heartbeats pg "$CONSOLE_PORT"
+fi
+
+if [[ " $PARTS " == *" pg2 "* ]]; then
+	echo "==> (c) two consoles, one PostgreSQL database (the same machines as (b)), requests alternating"
+	PORT1=$CONSOLE_PORT PID1=$CONSOLE_PID
+	start_console
+	PIDS=("$PID1" "$CONSOLE_PID")
+	heartbeats pg2 "$PORT1" "$CONSOLE_PORT"
+	stop_console
+	CONSOLE_PID=$PID1
+fi
+[[ " $PARTS " != *" pg"* ]] || stop_console
+
+# ---- 2. staging ----
+# the first line of LOG matching REGEX, as seconds since the epoch
+log_time() {
+	local stamp
+	stamp=$(grep -m1 -E -- "$2" "$1" | cut -d' ' -f1)
+	[ -n "$stamp" ] || return 1
+	date -d "$stamp" +%s.%N
+}
+
+if [[ " $PARTS " == *" staging "* ]]; then
+	max=0
+	for k in $AGENTS; do [ "$k" -le "$max" ] || max=$k; done
+	echo "==> staging: $max images of $DISK (make_disk.py: 40% zeros, 30% /usr data, 30% random; seeds 1..$max)"
+	DEVS=() SHAS=()
+	for i in $(seq "$max"); do
+		python3 "$TESTS/make_disk.py" "$T/src$i.img" "$DISK" --seed "$i" >/dev/null || die "make_disk.py failed"
+		dev=$(losetup --find --show --direct-io=on "$T/src$i.img") || die "cannot attach $T/src$i.img"
+		echo "$dev" >>"$T/.loops"
+		DEVS+=("$dev")
+		SHAS+=("$(file_sha "$dev")")
+	done
+	BYTES=$(stat -c %s "$T/src1.img")
+	: >"$T/results.staging"
+	for k in $AGENTS; do
+		STAGING_STORE=$T/store.$k
+		start_staging
+		names=() pids=() logs=()
+		for i in $(seq "$k"); do
+			names+=("m$k-$i")
+			write_agent_config "m$k-$i" "${DEVS[$((i - 1))]}" -- "scan_interval = 60s"
+		done
+		sync
+		echo 3 >/proc/sys/vm/drop_caches
+		load=$(cut -d' ' -f1 /proc/loadavg)
+		s0=$(awk '{print $14 + $15}' "/proc/$STAGING_PID/stat")
+		for i in $(seq "$k"); do
+			log=$T/${names[$((i - 1))]}.agent.log
+			"$BUILD/livemigd" -c "$T/${names[$((i - 1))]}.conf" >"$log" 2>&1 &
+			pids+=("$!")
+			track_pid "$!"
+			logs+=("$log")
+			_LIB_LOGS+=("$log")
+		done
+		first= last=
+		for i in $(seq "$k"); do
+			log=${logs[$((i - 1))]}
+			wait_for_log "$log" "initial mirror complete" 900 || die "agent $i of $k: no 'initial mirror complete' in $log"
+			t=$(log_time "$log" "initial mirror from") || die "no 'initial mirror from' in $log"
+			first=$(awk -v a="${first:-$t}" -v b="$t" 'BEGIN { printf "%.6f", (b < a ? b : a) }')
+			t=$(log_time "$log" "initial mirror complete")
+			last=$(awk -v a="${last:-$t}" -v b="$t" 'BEGIN { printf "%.6f", (b > a ? b : a) }')
+		done
+		s1=$(awk '{print $14 + $15}' "/proc/$STAGING_PID/stat")
+		for i in $(seq "$k"); do
+			"$BUILD/livemig" --socket "$T/${names[$((i - 1))]}.sock" sync >/dev/null ||
+				die "livemig sync of agent $i of $k failed"
+			kill -TERM "${pids[$((i - 1))]}"
+			wait "${pids[$((i - 1))]}" || die "livemigd $i of $k did not exit 0 after SIGTERM"
+		done
+		stop_staging
+		for i in $(seq "$k"); do
+			got=$(file_sha "$(replica "${names[$((i - 1))]}" d0)")
+			[ "$got" = "${SHAS[$((i - 1))]}" ] || die "$k agents: replica $i differs from its source (sha256 $got)"
+		done
+		rm -rf "$STAGING_STORE"
+		secs=$(awk -v a="$first" -v b="$last" 'BEGIN { printf "%.2f", b - a }')
+		mbs=$(awk -v k="$k" -v n="$BYTES" -v s="$secs" 'BEGIN { printf "%.1f", k * n / s / 1e6 }')
+		cpu=$(awk -v a="$s0" -v b="$s1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz }')
+		printf '%s\t%s\t%s\t%s\t%s\n' "$k" "$secs" "$mbs" "$load" "$cpu" >>"$T/results.staging"
+		echo "    $k agent(s) at once: $secs s for $k x $((BYTES >> 20)) MiB, $mbs MB/s together; staging $cpu CPU-s; load $load before; $k replica(s) verified by sha256"
+	done
+fi
+
+# ---- summary ----
+echo
+python3 - "$T" <<'PY'
+import os, sys
+d = sys.argv[1]
+names = {"sqlite": "(a) one console, SQLite", "pg": "(b) one console, PostgreSQL",
+         "pg2": "(c) two consoles, one PostgreSQL"}
+for key in ("sqlite", "pg", "pg2"):
+    path = os.path.join(d, "results." + key)
+    if not os.path.exists(path):
+        continue
+    rows = [l.rstrip("\n").split("\t") for l in open(path)]
+    fields = rows[0][1:]  # "fields", then the name of each column
+    steps = [dict(zip(fields, r)) for r in rows if r[0] == "step"]
+    best = None
+    for s in steps:
+        errs = sum(int(s[k]) for k in ("e429", "e4xx", "e5xx", "enet", "timedout", "unsent"))
+        if (float(s["achieved_hz"]) >= 0.95 * float(s["offered_hz"]) and errs == 0
+                and float(s["p99_ms"]) < 200):
+            best = s
+    print("%s: sustained %s heartbeats/s with p99 < 200 ms%s" % (
+        names[key], best["achieved_hz"] if best else "no step",
+        " (offered %s, p99 %s ms; console %s CPU-s and PostgreSQL %s CPU-s per 1,000)" % (
+            best["offered_hz"], best["p99_ms"], best["console_cpu_s_per_1000"],
+            best["pg_cpu_s_per_1000"]) if best else ""))
+path = os.path.join(d, "results.staging")
+if os.path.exists(path):
+    rows = [l.split("\t") for l in open(path) if l.strip()]
+    one = next((float(r[2]) for r in rows if r[0] == "1"), None)
+    for r in rows:
+        print("staging, %s agent(s) at once: %s MB/s together%s" % (
+            r[0], r[2], " = %.2f x one agent" % (float(r[2]) / one) if one else ""))
+PY
+echo "==> done in ${SECONDS} s"
