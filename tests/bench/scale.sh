@@ -35,6 +35,7 @@
 #   SCALE_THREADS=4 (client threads, each its own loopback address)
 #   SCALE_CONNS=8 (kept connections per thread and console)
 #   SCALE_AGENTS="1 4 8"  SCALE_DISK=256M
+#   SCALE_PERF=1  profile the console(s) with perf during the steps
 # The PostgreSQL parts need a server: without LIVEMIG_TEST_PG the script
 # runs itself under tests/with_postgresql.sh (a scratch cluster).
 # Results and method: docs/scaling.md. The machine is shared: the load
@@ -101,9 +102,21 @@ heartbeats() {
 	for p in "$@"; do args+=(--port "$p"); done
 	for p in "${PIDS[@]}"; do args+=(--cpu-pid "$p"); done
 	[ -z "${PG_PID:-}" ] || args+=(--pg-pid "$PG_PID")
+	if [ "${SCALE_PERF:-0}" = 1 ]; then
+		perf record -g -F 499 -o "$T/perf.$name" -p "$(IFS=,; echo "${PIDS[*]}")" >/dev/null 2>&1 &
+		perf_pid=$!
+		track_pid "$perf_pid"
+	fi
 	nice -n -5 "$T/scale_client" --ca "$SERVER_CA" --machines "$T/machines.$MACHINES_OF" \
 		--steps "$steps" --seconds "$SECS" --threads "$THREADS" --conns "$CONNS" \
 		"${args[@]}" | tee "$T/results.$name" || die "scale_client failed"
+	if [ "${SCALE_PERF:-0}" = 1 ]; then
+		kill -INT "$perf_pid"
+		wait "$perf_pid"
+		echo "--- where the console's CPU went (perf, self time, top symbols)"
+		perf report -i "$T/perf.$name" --no-children --sort dso,sym --percent-limit 1.5 \
+			--stdio 2>/dev/null | grep -E '^ +[0-9]' | sed -n 1,25p
+	fi
 }
 
 if [[ " $PARTS " == *" sqlite "* ]]; then
