@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The SQLite engine behind db.h: a file, one connection per thread, writers
- * serialized by BEGIN IMMEDIATE with a busy timeout, WAL so that readers
+ * The SQLite engine behind db.h: a file, one connection per thread (kept
+ * by each HTTP thread, db_thread.c), writers serialized by BEGIN IMMEDIATE
+ * with a busy handler, WAL so that readers
  * never wait for the writer, foreign keys enforced.
  */
 #include <errno.h>

@@ -20,7 +20,7 @@
 #    The machines are many enough that none sends more than one heartbeat
 #    a second (the console's per-machine limiter, docs/console-api.md):
 #    steps above 0.9 x SCALE_MACHINES are left out.
-# 2. Staging. 1, 4 and 8 agents (SCALE_AGENTS) mirror at once to one
+# 2. Staging. 1, 4, 8 and again 1 agents (SCALE_AGENTS) mirror at once to one
 #    livemig-staging, each its own SCALE_DISK image (make_disk.py, its own
 #    seed) on its own loop device (direct I/O), page cache dropped first;
 #    aggregate throughput from the first agent's "initial mirror from" to
@@ -34,8 +34,8 @@
 #   SCALE_MACHINES=1000  SCALE_STEPS=50,100,200,400,800  SCALE_SECONDS=15
 #   SCALE_THREADS=4 (client threads, each its own loopback address)
 #   SCALE_CONNS=8 (kept connections per thread and console)
-#   SCALE_AGENTS="1 4 8"  SCALE_DISK=256M
-#   SCALE_PERF=1  profile the console(s) with perf during the steps
+#   SCALE_AGENTS="1 4 8 1" (one agent twice: the ratios are to the mean of those)  SCALE_DISK=512M
+#   SCALE_PERF=1  profile the console(s) and PostgreSQL with perf during the steps
 # The PostgreSQL parts need a server: without LIVEMIG_TEST_PG the script
 # runs itself under tests/with_postgresql.sh (a scratch cluster).
 # Results and method: docs/scaling.md. The machine is shared: the load
@@ -58,8 +58,8 @@ STEPS=${SCALE_STEPS:-50,100,200,400,800}
 SECS=${SCALE_SECONDS:-15}
 THREADS=${SCALE_THREADS:-4}
 CONNS=${SCALE_CONNS:-8}
-AGENTS=${SCALE_AGENTS:-1 4 8}
-DISK=${SCALE_DISK:-256M}
+AGENTS=${SCALE_AGENTS:-1 4 8 1}
+DISK=${SCALE_DISK:-512M}
 unset JOURNAL_STREAM # the agent stamps its log lines only when not under journald
 
 need_root
@@ -103,7 +103,11 @@ heartbeats() {
 	for p in "${PIDS[@]}"; do args+=(--cpu-pid "$p"); done
 	[ -z "${PG_PID:-}" ] || args+=(--pg-pid "$PG_PID")
 	if [ "${SCALE_PERF:-0}" = 1 ]; then
-		perf record -g -F 499 -o "$T/perf.$name" -p "$(IFS=,; echo "${PIDS[*]}")" >/dev/null 2>&1 &
+		# the console(s), and PostgreSQL's processes (its backends are the
+		# consoles' kept connections, open since the registrations)
+		local watch=("${PIDS[@]}")
+		[ -z "${PG_PID:-}" ] || watch+=($(ps -o pid= --ppid "$PG_PID"))
+		perf record -g -F 499 -o "$T/perf.$name" -p "$(IFS=,; echo "${watch[*]}")" >/dev/null 2>&1 &
 		perf_pid=$!
 		track_pid "$perf_pid"
 	fi
@@ -113,9 +117,11 @@ heartbeats() {
 	if [ "${SCALE_PERF:-0}" = 1 ]; then
 		kill -INT "$perf_pid"
 		wait "$perf_pid"
-		echo "--- where the console's CPU went (perf, self time, top symbols)"
-		perf report -i "$T/perf.$name" --no-children --sort dso,sym --percent-limit 1.5 \
-			--stdio 2>/dev/null | grep -E '^ +[0-9]' | sed -n 1,25p
+		echo "--- where the CPU went (perf: share per program, then its top symbols)"
+		perf report -i "$T/perf.$name" --no-children -g none --sort comm --stdio 2>/dev/null |
+			grep -E '^ +[0-9]' | sed -n 1,6p
+		perf report -i "$T/perf.$name" --no-children -g none --sort comm,dso,sym --percent-limit 1 \
+			--stdio 2>/dev/null | grep -E '^ +[0-9]' | sed -n 1,30p
 	fi
 }
 
@@ -260,9 +266,11 @@ for key in ("sqlite", "pg", "pg2"):
 path = os.path.join(d, "results.staging")
 if os.path.exists(path):
     rows = [l.split("\t") for l in open(path) if l.strip()]
-    one = next((float(r[2]) for r in rows if r[0] == "1"), None)
+    ones = [float(r[2]) for r in rows if r[0] == "1"]
+    one = sum(ones) / len(ones) if ones else None
     for r in rows:
-        print("staging, %s agent(s) at once: %s MB/s together%s" % (
-            r[0], r[2], " = %.2f x one agent" % (float(r[2]) / one) if one else ""))
+        print("staging, %s agent(s) at once: %s MB/s together%s (load %s)" % (
+            r[0], r[2], " = %.2f x one agent (mean of the one-agent runs)" % (float(r[2]) / one)
+            if one else "", r[3]))
 PY
 echo "==> done in ${SECONDS} s"
