@@ -188,13 +188,16 @@ if [[ " $PARTS " == *" staging "* ]]; then
 	done
 	BYTES=$(stat -c %s "$T/src1.img")
 	: >"$T/results.staging"
+	run=0
 	for k in $AGENTS; do
-		STAGING_STORE=$T/store.$k
+		# new names each run: an agent with a checkpoint would rescan, not mirror
+		run=$((run + 1))
+		STAGING_STORE=$T/store.$run
 		start_staging
 		names=() pids=() logs=()
 		for i in $(seq "$k"); do
-			names+=("m$k-$i")
-			write_agent_config "m$k-$i" "${DEVS[$((i - 1))]}" -- "scan_interval = 60s"
+			names+=("r$run-$i")
+			write_agent_config "r$run-$i" "${DEVS[$((i - 1))]}" -- "scan_interval = 60s"
 		done
 		sync
 		echo 3 >/proc/sys/vm/drop_caches
@@ -252,17 +255,30 @@ for key in ("sqlite", "pg", "pg2"):
     rows = [l.rstrip("\n").split("\t") for l in open(path)]
     fields = rows[0][1:]  # "fields", then the name of each column
     steps = [dict(zip(fields, r)) for r in rows if r[0] == "step"]
-    best = None
-    for s in steps:
-        errs = sum(int(s[k]) for k in ("e429", "e4xx", "e5xx", "enet", "timedout", "unsent"))
-        if (float(s["achieved_hz"]) >= 0.95 * float(s["offered_hz"]) and errs == 0
-                and float(s["p99_ms"]) < 200):
-            best = s
-    print("%s: sustained %s heartbeats/s with p99 < 200 ms%s" % (
-        names[key], best["achieved_hz"] if best else "no step",
-        " (offered %s, p99 %s ms; console %s CPU-s and PostgreSQL %s CPU-s per 1,000)" % (
-            best["offered_hz"], best["p99_ms"], best["console_cpu_s_per_1000"],
-            best["pg_cpu_s_per_1000"]) if best else ""))
+
+    def sustained(bound_ms):
+        best = None
+        for s in steps:
+            errs = sum(int(s[k]) for k in ("e429", "e4xx", "e5xx", "enet", "timedout", "unsent"))
+            if (float(s["achieved_hz"]) >= 0.95 * float(s["offered_hz"]) and errs == 0
+                    and float(s["p99_ms"]) < bound_ms):
+                best = s
+        return best
+
+    print(names[key] + ":")
+    for bound in (200, 1000):
+        best = sustained(bound)
+        print("  sustained with p99 < %4d ms: %s" % (bound, (
+            "%s heartbeats/s (p50 %s ms, p99 %s ms; CPU-s per 1,000: console %s, PostgreSQL %s)"
+            % (best["achieved_hz"], best["p50_ms"], best["p99_ms"], best["console_cpu_s_per_1000"],
+               best["pg_cpu_s_per_1000"])) if best else "no step"))
+    top = max(steps, key=lambda s: float(s["achieved_hz"]))
+    print("  most achieved: %s heartbeats/s (offered %s, p99 %s ms); the rest of the machine used "
+          "%s-%s %% of the CPUs, load %s-%s" % (
+              top["achieved_hz"], top["offered_hz"], top["p99_ms"],
+              min(int(s["others_cpu_pct"]) for s in steps),
+              max(int(s["others_cpu_pct"]) for s in steps),
+              min(float(s["load1"]) for s in steps), max(float(s["load1"]) for s in steps)))
 path = os.path.join(d, "results.staging")
 if os.path.exists(path):
     rows = [l.split("\t") for l in open(path) if l.strip()]

@@ -537,6 +537,10 @@ int main(int argc, char **argv)
 			curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
 			curl_easy_setopt(h, CURLOPT_TIMEOUT, REQ_TIMEOUT_S);
 			curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+			/* the console closes a connection idle for 10 s: one
+			 * idle for 5 s is not reused, rather than racing the
+			 * close with a request */
+			curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, 5L);
 			w->slots[i].h = h;
 		}
 	}
