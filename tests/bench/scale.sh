@@ -132,6 +132,8 @@ if [[ " $PARTS " == *" sqlite "* ]]; then
 	PIDS=("$CONSOLE_PID") PG_PID= MACHINES_OF=sqlite
 	heartbeats sqlite "$CONSOLE_PORT"
 	stop_console
+	hist=$(db_query 'SELECT COUNT(*), CAST(AVG(LENGTH(doc)) AS INTEGER) FROM status_history')
+	echo "    database: $(stat -c %s "$CONSOLE_DB") bytes (plus WAL); status history: ${hist%|*} reports, ${hist#*|} bytes each on average"
 fi
 
 if [[ " $PARTS " == *" pg"* ]]; then
