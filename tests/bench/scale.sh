@@ -31,7 +31,7 @@
 #
 # Knobs (environment):
 #   SCALE_PARTS="sqlite pg pg2 staging"   what to run
-#   SCALE_MACHINES=1000  SCALE_STEPS=50,100,200,400,800  SCALE_SECONDS=15
+#   SCALE_MACHINES=1000  SCALE_STEPS=50,100,150,200,300,400,600,800  SCALE_SECONDS=15
 #   SCALE_THREADS=4 (client threads, each its own loopback address)
 #   SCALE_CONNS=8 (kept connections per thread and console)
 #   SCALE_AGENTS="1 4 8 1" (one agent twice: the ratios are to the mean of those)  SCALE_DISK=512M
@@ -54,7 +54,7 @@ CONSOLE_DB=$T/console.db # console_lib.sh: no database of its own on the server
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MACHINES=${SCALE_MACHINES:-1000}
-STEPS=${SCALE_STEPS:-50,100,200,400,800}
+STEPS=${SCALE_STEPS:-50,100,150,200,300,400,600,800}
 SECS=${SCALE_SECONDS:-15}
 THREADS=${SCALE_THREADS:-4}
 CONNS=${SCALE_CONNS:-8}
@@ -105,8 +105,9 @@ heartbeats() {
 	if [ "${SCALE_PERF:-0}" = 1 ]; then
 		# the console(s), and PostgreSQL's processes (its backends are the
 		# consoles' kept connections, open since the registrations)
-		local watch=("${PIDS[@]}")
-		[ -z "${PG_PID:-}" ] || watch+=($(ps -o pid= --ppid "$PG_PID"))
+		local watch=("${PIDS[@]}") kids=()
+		[ -z "${PG_PID:-}" ] || mapfile -t kids < <(ps -o pid= --ppid "$PG_PID")
+		watch+=("${kids[@]// /}")
 		perf record -g -F 499 -o "$T/perf.$name" -p "$(IFS=,; echo "${watch[*]}")" >/dev/null 2>&1 &
 		perf_pid=$!
 		track_pid "$perf_pid"
@@ -129,7 +130,9 @@ if [[ " $PARTS " == *" sqlite "* ]]; then
 	echo "==> (a) one console, SQLite ($CONSOLE_DB)"
 	start_console
 	register sqlite
-	PIDS=("$CONSOLE_PID") PG_PID= MACHINES_OF=sqlite
+	PIDS=("$CONSOLE_PID")
+	PG_PID=''
+	MACHINES_OF=sqlite
 	heartbeats sqlite "$CONSOLE_PORT"
 	stop_console
 	hist=$(db_query 'SELECT COUNT(*), CAST(AVG(LENGTH(doc)) AS INTEGER) FROM status_history')
@@ -143,7 +146,9 @@ if [[ " $PARTS " == *" pg"* ]]; then
 	CONSOLE_DB=$LIVEMIG_TEST_PG/$pgdb
 	pgdata=$("$PG_BIN/psql" "$CONSOLE_DB" -XAtq -c 'SHOW data_directory') || die "SHOW data_directory"
 	PG_PID=$(sed -n 1p "$pgdata/postmaster.pid")
-	[ -n "$PG_PID" ] && [ -d "/proc/$PG_PID" ] || die "no postmaster in $pgdata/postmaster.pid"
+	if [ -z "$PG_PID" ] || ! [ -d "/proc/$PG_PID" ]; then
+		die "no postmaster in $pgdata/postmaster.pid"
+	fi
 	echo "==> PostgreSQL $("$PG_BIN/psql" "$CONSOLE_DB" -XAtq -c 'SHOW server_version'), postmaster $PG_PID ($pgdata; fsync off, a scratch cluster)"
 	start_console
 	register pg
@@ -213,7 +218,7 @@ if [[ " $PARTS " == *" staging "* ]]; then
 			logs+=("$log")
 			_LIB_LOGS+=("$log")
 		done
-		first= last=
+		first='' last=''
 		for i in $(seq "$k"); do
 			log=${logs[$((i - 1))]}
 			wait_for_log "$log" "initial mirror complete" 900 || die "agent $i of $k: no 'initial mirror complete' in $log"
