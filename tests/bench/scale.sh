@@ -35,6 +35,8 @@
 #   SCALE_THREADS=4 (client threads, each its own loopback address)
 #   SCALE_CONNS=8 (kept connections per thread and console)
 #   SCALE_AGENTS="1 4 8 1" (one agent twice: the ratios are to the mean of those)  SCALE_DISK=512M
+#   SCALE_PG_FSYNC=0  the scratch PostgreSQL without fsync (with_postgresql.sh's
+#                     default; the bench turns it on, as on a real server)
 #   SCALE_PERF=1  profile the console(s) and PostgreSQL with perf during the steps
 # The PostgreSQL parts need a server: without LIVEMIG_TEST_PG the script
 # runs itself under tests/with_postgresql.sh (a scratch cluster).
@@ -42,6 +44,9 @@
 # average and what the rest of the machine used are printed with each step.
 PARTS=${SCALE_PARTS:-sqlite pg pg2 staging}
 if [ -z "${LIVEMIG_TEST_PG:-}" ] && [[ " $PARTS " == *" pg"* ]]; then
+	# a real server syncs its WAL at each commit, as SQLite does here
+	# (tests/with_postgresql.sh turns fsync off unless told)
+	[ "${SCALE_PG_FSYNC:-1}" = 0 ] || export PG_FSYNC=on
 	exec "$(dirname "$0")/../with_postgresql.sh" "$0" "$@"
 fi
 # shellcheck source=../integration/lib.sh
@@ -149,7 +154,7 @@ if [[ " $PARTS " == *" pg"* ]]; then
 	if [ -z "$PG_PID" ] || ! [ -d "/proc/$PG_PID" ]; then
 		die "no postmaster in $pgdata/postmaster.pid"
 	fi
-	echo "==> PostgreSQL $("$PG_BIN/psql" "$CONSOLE_DB" -XAtq -c 'SHOW server_version'), postmaster $PG_PID ($pgdata; fsync off, a scratch cluster)"
+	echo "==> PostgreSQL $("$PG_BIN/psql" "$CONSOLE_DB" -XAtq -c 'SHOW server_version'), postmaster $PG_PID ($pgdata, a scratch cluster; fsync $("$PG_BIN/psql" "$CONSOLE_DB" -XAtq -c 'SHOW fsync'))"
 	start_console
 	register pg
 	MACHINES_OF=pg
