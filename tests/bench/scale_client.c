@@ -79,7 +79,7 @@ struct worker {
 	double *lat;
 	size_t nlat, cap;
 	long ok, e429, e5xx, e4xx, enet, unsent, timedout;
-	double last_done;
+	double first_done, last_done; /* 0: none yet */
 	char first_error[200];
 };
 
@@ -204,6 +204,8 @@ static void record(struct worker *w, struct slot *s, CURLcode res, double now)
 		w->lat = p, w->cap = cap;
 	}
 	w->lat[w->nlat++] = now - s->due;
+	if (!w->first_done)
+		w->first_done = now;
 	w->last_done = now;
 	s->busy = 0;
 }
@@ -550,7 +552,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	for (int r = -1; r < nrates; r++) {
 		double rate = r < 0 ? rates[0] : rates[r], len = r < 0 ? warmup : seconds;
-		double t0, c0, c1, end = 0, ach, p99;
+		double t0, c0, c1, begin = 0, end = 0, ach, p99;
 		long long con0 = 0, con1 = 0, pg0 = 0, pg1 = 0, b0, tot0, b1, tot1;
 		long ok = 0, e429 = 0, e4xx = 0, e5xx = 0, enet = 0, tmo = 0, unsent = 0;
 		size_t n = 0;
@@ -576,7 +578,7 @@ int main(int argc, char **argv)
 			w->phase = w->interval * t / nthreads;
 			w->nlat = 0;
 			w->ok = w->e429 = w->e4xx = w->e5xx = w->enet = w->unsent = w->timedout = 0;
-			w->last_done = t0;
+			w->first_done = w->last_done = 0;
 			w->first_error[0] = 0;
 			if (pthread_create(&w->th, NULL, run_step, w))
 				return 1;
@@ -596,6 +598,8 @@ int main(int argc, char **argv)
 			enet += w->enet, tmo += w->timedout, unsent += w->unsent;
 			if (w->last_done > end)
 				end = w->last_done;
+			if (w->first_done && (!begin || w->first_done < begin))
+				begin = w->first_done;
 			if (!first[0] && w->first_error[0])
 				snprintf(first, sizeof(first), "%s", w->first_error);
 		}
@@ -614,7 +618,10 @@ int main(int argc, char **argv)
 				snprintf(load, sizeof(load), "?");
 			fclose(lf);
 		}
-		ach = (double)ok / (end - t0 > len ? end - t0 : len);
+		/* the rate of answers from the first to the last: the offered
+		 * rate when the console keeps up (whatever its latency), its
+		 * capacity when it falls behind */
+		ach = ok > 1 && end > begin ? (double)(ok - 1) / (end - begin) : 0;
 		{
 			double wall = mono() - t0, cpu = c1 - c0;
 			double busy = (double)(b1 - b0) / (double)hz;
