@@ -85,7 +85,8 @@ done
 [ -n "$steps" ] || die "no step left (SCALE_STEPS=$STEPS, SCALE_MACHINES=$MACHINES)"
 
 echo "==> $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); $("$BUILD/livemig-console" --version 2>&1 | sed -n 1p)"
-cc -O2 -std=c11 -Wall -Wextra -Werror -o "$T/scale_client" "$BENCH_DIR/scale_client.c" -lcurl -lpthread ||
+cc -O2 -std=c11 -Wall -Wextra -Werror -o "$T/scale_client" "$BENCH_DIR/scale_client.c" \
+	"$BENCH_DIR/scale_cpu.c" -lcurl -lpthread ||
 	die "cannot build scale_client"
 
 # ---- 1. heartbeats ----
