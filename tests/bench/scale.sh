@@ -27,7 +27,7 @@
 #    the last one's "initial mirror complete", as a ratio to one agent;
 #    every replica verified by sha256 after a sync.
 #
-#   tests/bench/scale.sh BUILD_DIR      (needs root: loop devices, drop_caches)
+#   tests/bench/scale.sh BUILD_DIR      (the staging part needs root: loop devices, drop_caches)
 #
 # Knobs (environment):
 #   SCALE_PARTS="sqlite pg pg2 staging"   what to run
@@ -67,7 +67,8 @@ AGENTS=${SCALE_AGENTS:-1 4 8 1}
 DISK=${SCALE_DISK:-512M}
 unset JOURNAL_STREAM # the agent stamps its log lines only when not under journald
 
-need_root
+# loop devices and dropping the page cache
+[[ " $PARTS " != *" staging "* ]] || need_root
 for p in gcc libcurl4-openssl-dev openssl python3 procps; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | has_line 'install ok installed' ||
 		die "missing package $p: apt-get install -y $p (or: ci/deps.sh test)"
