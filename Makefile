@@ -125,7 +125,7 @@ MAN8 := docs/man/livemigd.8 docs/man/livemig-staging.8 docs/man/livemig-console.
 LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
-.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-lag bench-ext4-swap deps-launch check-launch deps-e2e check-e2e \
+.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-lag bench-ext4-swap bench-scale deps-launch check-launch deps-e2e check-e2e \
 	check check-lint diagrams check-unit check-fuzz check-integration check-console-pg check-web check-sanitized check-packages check-quickstart check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
@@ -402,6 +402,13 @@ bench-points: deps-test
 bench-lag: deps-test
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
 	$(Q)tests/bench/lag.sh $(O)
+
+# Benchmark, not a test: heartbeats a second at the console (SQLite,
+# PostgreSQL, two instances on one PostgreSQL) and staging's throughput with
+# 1, 4 and 8 agents at once (docs/scaling.md). Needs root (loop devices).
+bench-scale: deps-test
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
+	$(Q)tests/bench/scale.sh $(O)
 
 # Benchmark and probe, not a test: what EXT4_IOC_MOVE_EXT does and costs, as
 # a replacement for copy-out on ext4 (it cannot be one; docs/recovery-points.md).

@@ -6,7 +6,7 @@
 # ends, whatever its end. The command finds the server in LIVEMIG_TEST_PG
 # (postgresql://postgres@127.0.0.1:PORT, no database: the console's tests
 # make their own databases on it) and its binaries in PG_BIN.
-# Usage: tests/with_postgresql.sh COMMAND [ARGS...]
+# Usage: [PG_FSYNC=on] tests/with_postgresql.sh COMMAND [ARGS...]
 # initdb refuses to run as root: as root the cluster belongs to nobody
 # (uid 65534) and its programs run as nobody. postgresql-15 is a package
 # of ci/deps.sh.
@@ -52,9 +52,10 @@ if ! "${as_owner[@]}" "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-
 	exit 1
 fi
 # fsync off: a scratch cluster, thrown away at the end; the console's many
-# small transactions would otherwise wait on a busy machine's disk
+# small transactions would otherwise wait on a busy machine's disk.
+# PG_FSYNC=on keeps it on, as on a real server (tests/bench/scale.sh).
 if ! "${as_owner[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 120 \
-	-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+	-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=200" \
 	start >/dev/null; then
 	cat "$dir/server.log" >&2
 	echo "with_postgresql: the server did not start" >&2

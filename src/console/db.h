@@ -8,9 +8,9 @@
  * types in the schema, the writers' lock) is the engines' business, in
  * db_sqlite.c and db_pg.c.
  *
- * Each thread (each HTTP request, the admin command) opens its own
+ * Each thread (each HTTP thread, the admin command) has its own
  * connection. Writers serialize on db_begin: with SQLite, BEGIN IMMEDIATE
- * with a busy timeout; with PostgreSQL, a transaction-scoped advisory lock
+ * with a busy handler; with PostgreSQL, a transaction-scoped advisory lock
  * that every console instance takes. That is what makes the license
  * check-and-consume step atomic (docs/console-api.md).
  */

@@ -45,7 +45,7 @@ struct request {
 	const char *url;
 	const char *body; /* NUL-terminated; "" when none */
 	size_t len;
-	struct db *db;      /* this request's own connection */
+	struct db *db;      /* this request's connection (its thread's kept one) */
 	char param[64];   /* the route pattern's first {parameter}, "" when none */
 	char param2[64];  /* its second, as the job in .../{machine}/jobs/{id} */
 };
