@@ -40,7 +40,9 @@ int session_open(struct engine *e, char *err, size_t errlen)
 	n = frame_encode_hello(buf, FRAME_HDR_LEN + FRAME_MAX_BODY, e->cfg->machine,
 			       LIVEMIG_VERSION, CODEC_MASK_ALL | HELLO_CAP_POINT, BLOCK_SIZE, hd,
 			       (uint16_t)e->ndisks);
-	rc = conn_write(&e->conn, buf, n);
+	rc = conn_peer_refused(&e->conn);
+	if (!rc)
+		rc = conn_write(&e->conn, buf, n);
 	if (rc && rc != -EKEYREJECTED) {
 		snprintf(err, errlen, "staging closed the connection during HELLO: %s", strerror(-rc));
 		goto fail;

@@ -391,6 +391,25 @@ int conn_input_pending(struct conn *c)
 	return pending || wait_fd(c->fd, POLLIN, 0) == 0;
 }
 
+int conn_peer_refused(struct conn *c)
+{
+	unsigned char b;
+	size_t n;
+	int rc, e, refused = 0;
+
+	if (wait_fd(c->fd, POLLIN, 0))
+		return 0;
+	pthread_mutex_lock(&c->mu);
+	rc = SSL_peek_ex(c->ssl, &b, 1, &n);
+	e = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, rc);
+	if (e == SSL_ERROR_SSL)
+		refused = note_tls_reason(c);
+	if (e != SSL_ERROR_NONE)
+		ERR_clear_error();
+	pthread_mutex_unlock(&c->mu);
+	return refused ? -EKEYREJECTED : 0;
+}
+
 void conn_shutdown(struct conn *c)
 {
 	atomic_store(&c->closing, 1);

@@ -64,6 +64,12 @@ int conn_read_frame(struct conn *c, uint8_t *buf, struct frame *f, int timeout_m
 		    const char **why);
 /* Whether a read would return data without waiting. */
 int conn_input_pending(struct conn *c);
+/* -EKEYREJECTED (c->tls_reason set) if the peer's alert refusing our
+ * certificate has already arrived, else 0; consumes no application data.
+ * A TLS 1.3 client checks before its first write: once the peer has sent
+ * the alert and closed, that write fails with EPIPE and the alert can no
+ * longer be read. */
+int conn_peer_refused(struct conn *c);
 
 /* Wake any thread blocked on c and make further I/O fail; safe from any thread. */
 void conn_shutdown(struct conn *c);
