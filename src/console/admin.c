@@ -50,6 +50,15 @@ int admin_no_opts(void *ctx, int c, const char *arg)
 	return 2;
 }
 
+int admin_json_opt(void *ctx, int c, const char *arg)
+{
+	(void)arg;
+	if (c != 'j')
+		return 2;
+	*(int *)ctx = 1;
+	return 0;
+}
+
 const struct option admin_help_only[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },

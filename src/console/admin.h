@@ -42,6 +42,8 @@ int admin_parse(int argc, char **argv, const char *help, const struct option *lo
 /* For commands that take no option but --help. */
 extern const struct option admin_help_only[];
 int admin_no_opts(void *ctx, int c, const char *arg);
+/* For commands whose one option is --json ('j'): sets the int at ctx. */
+int admin_json_opt(void *ctx, int c, const char *arg);
 
 /* One entry of the command table (admin.c). */
 struct admin_command {

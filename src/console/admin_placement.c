@@ -219,15 +219,6 @@ int admin_undrain_staging(struct admin *a, int argc, char **argv)
 	return 0;
 }
 
-static int json_opt(void *ctx, int c, const char *arg)
-{
-	(void)arg;
-	if (c != 'j')
-		return 2;
-	*(int *)ctx = 1;
-	return 0;
-}
-
 int admin_placement(struct admin *a, int argc, char **argv)
 {
 	static const char help[] = "Usage: " PROG " admin --db FILE placement [--json]\n"
@@ -238,7 +229,7 @@ int admin_placement(struct admin *a, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	json_t *list = NULL, *m;
-	int json = 0, rc = admin_parse(argc, argv, help, opts, json_opt, &json, 0);
+	int json = 0, rc = admin_parse(argc, argv, help, opts, admin_json_opt, &json, 0);
 	size_t i;
 
 	if (rc || (rc = admin_open(a)))
