@@ -14,26 +14,36 @@
 
 #include "scale_cpu.h"
 
-/* CPU ticks (user + system) of a process; with its reaped children's too
- * when children is set (a postmaster's exited backends). -1: gone. */
-long long pid_ticks(int pid, int children)
+/* The fields of /proc/PID/stat after the command's closing ") ", into buf;
+ * NULL when the process is gone. */
+static const char *stat_fields(int pid, char *buf, size_t len)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	long long cut, cst;
+	char path[64], *p;
 	FILE *f;
 	size_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	f = fopen(path, "r");
 	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+		return NULL;
+	n = fread(buf, 1, len - 1, f);
 	fclose(f);
 	buf[n] = 0;
 	p = strrchr(buf, ')');
-	/* after ") ": state(3) ... utime(14) stime(15) cutime(16) cstime(17) */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+	return p && p[1] ? p + 2 : NULL;
+}
+
+/* CPU ticks (user + system) of a process; with its reaped children's too
+ * when children is set (a postmaster's exited backends). -1: gone. */
+long long pid_ticks(int pid, int children)
+{
+	char buf[1024];
+	const char *p = stat_fields(pid, buf, sizeof(buf));
+	unsigned long long ut, st;
+	long long cut, cst;
+
+	/* state(3) ... utime(14) stime(15) cutime(16) cstime(17) */
+	if (!p || sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
 			 &ut, &st, &cut, &cst) != 4)
 		return -1;
 	return (long long)(ut + st) + (children ? cut + cst : 0);
@@ -41,20 +51,11 @@ long long pid_ticks(int pid, int children)
 
 static int pid_ppid(int pid)
 {
-	char path[64], buf[1024], *p;
+	char buf[1024];
+	const char *p = stat_fields(pid, buf, sizeof(buf));
 	int ppid = -1;
-	FILE *f;
-	size_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %d", &ppid) != 1)
+	if (!p || sscanf(p, "%*c %d", &ppid) != 1)
 		return -1;
 	return ppid;
 }
