@@ -15,7 +15,9 @@
 #   make clean           remove $(O), the build directory
 # Knobs: V=1 (show commands), SANITIZE=1 (ASan+UBSan build in build/asan),
 #        O=DIR (build directory), NO_DEPS=1 (do not check/install packages),
-#        LAUNCH=1 (livemig-launch is required: fail without its -dev packages).
+#        LAUNCH=1 (livemig-launch is required: fail without its -dev packages),
+#        RBD=1 / RBD=0 (livemig-staging with / without the Ceph RBD image
+#        store; default: with it where librbd-dev is installed).
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -111,6 +113,22 @@ ifneq ($(HAVE_LAUNCH),1)
 $(error LAUNCH=1: livemig-launch needs libguestfs-dev and libvirt-dev (pkg-config $(LAUNCH_PKGS)): apt-get install libguestfs-dev libvirt-dev, or ci/deps.sh launch)
 endif
 endif
+# The Ceph RBD image store (src/staging/store_rbd.c) links librbd and
+# librados: built where librbd-dev is installed (ci/deps.sh build and test
+# install it), so a plain `make` works on a machine without it; RBD=1
+# makes it required (the Debian package), RBD=0 leaves it out.
+HAVE_RBD := $(shell test -e /usr/include/rbd/librbd.h && test -e /usr/include/rados/librados.h && echo 1)
+RBD ?= $(if $(HAVE_RBD),1,0)
+ifeq ($(RBD),1)
+ifneq ($(HAVE_RBD),1)
+$(error RBD=1: the RBD image store needs librbd-dev (rbd/librbd.h, rados/librados.h): apt-get install librbd-dev, or build with RBD=0)
+endif
+STAGING_LIBS += -lrbd -lrados
+$(O)/src/staging/store_backend.o: CPPFLAGS += -DLIVEMIG_RBD
+else
+STAGING_SRCS := $(filter-out src/staging/store_rbd.c,$(STAGING_SRCS))
+STAGING_OBJS := $(STAGING_SRCS:%.c=$(O)/%.o)
+endif
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 # test_launch_* link livemig-launch's objects (libguestfs, libvirt)
 ifneq ($(HAVE_LAUNCH),1)
@@ -133,6 +151,13 @@ HOST_A       := $(O)/liblivemig-host.a
 .SECONDARY: $(UNIT_BINS:%=%.o)
 
 all: $(PROGRAMS)
+
+# the one object that knows whether RBD is in: rebuilt when RBD changes
+$(O)/src/staging/store_backend.o: $(O)/rbd.flag
+$(O)/rbd.flag: FORCE
+	@mkdir -p $(@D)
+	$(Q)echo $(RBD) | cmp -s - $@ || echo $(RBD) > $@
+FORCE:
 
 # Each part sees its own headers and the libraries' it may use, never
 # another program's (two programs may have headers of the same name).

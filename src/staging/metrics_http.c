@@ -11,7 +11,7 @@
 
 #include "server.h"
 #include "stats.h"
-#include "store.h"
+#include "store_backend.h"
 
 #define CONNECTIONS_MAX 16 /* a few scrapers, never more */
 #define IDLE_TIMEOUT_S  10
