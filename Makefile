@@ -144,7 +144,7 @@ LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
 .PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-lag bench-ext4-swap bench-scale deps-launch check-launch deps-e2e check-e2e \
-	check check-lint diagrams check-unit check-fuzz check-integration check-console-pg check-web check-sanitized check-packages check-quickstart check-stress \
+	check check-lint diagrams check-unit check-fuzz check-integration check-console-pg check-rbd check-web check-sanitized check-packages check-quickstart check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
 # a unit test's object outlives its link: no recompiling on the next run
@@ -362,6 +362,13 @@ CONSOLE_DB_UNIT := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,\
 check-console-pg: $(CONSOLE_DB_UNIT) $(PROGRAMS)
 	$(Q)tests/with_postgresql.sh sh -c 'tests/run-unit.sh $(CONSOLE_DB_UNIT) && \
 		ONLY="$${ONLY:-^t_(console_|agent_console$$|agent_lifecycle$$|staging_console$$|staging_launch$$|staging_fleet$$)}" tests/integration/run.sh $(O)'
+
+# The Ceph RBD image store alone: t_staging_rbd.sh under a single-node Ceph
+# cluster of its own (tests/with_ceph.sh; ci/deps.sh test installs Ceph).
+# The integration tier runs it too.
+check-rbd: $(PROGRAMS)
+	$(Q)[ "$(RBD)" = 1 ] || { echo "check-rbd: livemig-staging is built without RBD (install librbd-dev, or make RBD=1)" >&2; exit 1; }
+	$(Q)ONLY='^t_staging_rbd$$' tests/integration/run.sh $(O)
 
 # The console's web page in Debian's chromium, driven by playwright-core
 # (npm, pinned in tests/web/package-lock.json), against real programs.
