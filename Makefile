@@ -156,7 +156,7 @@ all: $(PROGRAMS)
 $(O)/src/staging/store_backend.o: $(O)/rbd.flag
 $(O)/rbd.flag: FORCE
 	@mkdir -p $(@D)
-	$(Q)echo $(RBD) | cmp -s - $@ || echo $(RBD) > $@
+	$(Q)[ "$$(cat $@ 2>/dev/null)" = "$(RBD)" ] || echo $(RBD) > $@
 FORCE:
 
 # Each part sees its own headers and the libraries' it may use, never

@@ -80,7 +80,7 @@ pass "point 1 exports (raw, qcow2) equal the source at its sync after more write
 
 free=$(curl -sf "http://127.0.0.1:$metrics_port/metrics" |
 	sed -n 's/^livemig_staging_store_free_bytes \([0-9]*\)$/\1/p')
-[ -n "$free" ] && [ "$free" -gt 0 ] || die "/metrics has no free space of the pool"
+[ "${free:-0}" -gt 0 ] || die "/metrics has no free space of the pool"
 pass "/metrics: the pool can take $free more bytes"
 
 # staging restarted: the agent reconnects to the existing image and goes on
