@@ -6,8 +6,8 @@
 # `livemig sync` makes a point that is an RBD snapshot; a point exports
 # (raw, qcow2) to exactly the source at its sync after more writes; the
 # live image equals the source; staging restarted resumes on the same
-# image; a deleted point's snapshot is gone; /metrics reports the pool's
-# free space.
+# image and removes a snapshot that belongs to no point; a deleted point's
+# snapshot is gone; /metrics reports the pool's free space.
 # shellcheck source-path=SCRIPTDIR
 if [ -z "${LIVEMIG_TEST_CEPH_POOL:-}" ]; then
 	here=$(cd "$(dirname "$0")" && pwd)
@@ -83,11 +83,16 @@ free=$(curl -sf "http://127.0.0.1:$metrics_port/metrics" |
 [ "${free:-0}" -gt 0 ] || die "/metrics has no free space of the pool"
 pass "/metrics: the pool can take $free more bytes"
 
-# staging restarted: the agent reconnects to the existing image and goes on
+# staging restarted: the agent reconnects to the existing image and goes on;
+# a snapshot of a point that does not exist (as a crash between making a
+# snapshot and the point's rename leaves one) is removed at that HELLO
 stop_staging
+rbd snap create "$POOL/$IMAGE@point-99" >/dev/null 2>&1 || die "cannot make a stray snapshot"
 restart_staging --image-store "rbd:$POOL" --ceph-conf "$CEPH_CONF"
 wait_for_log "$STAGING_LOG" "machine $MACHINE connected .*existing store" 120 ||
 	die "the agent did not reconnect to the existing store"
+[ "$(snaps)" = "point-1 point-2" ] || die "after the reconnection the snapshots are '$(snaps)'"
+pass "the stray snapshot point-99 was removed when the machine reconnected"
 python3 "$TESTS/writer.py" "$dev" --seed 73 --count 200 >"$T/writer3.out" 2>&1 ||
 	die "writer failed: $(cat "$T/writer3.out")"
 lm sync >/dev/null || die "sync after the restart failed"
