@@ -41,8 +41,9 @@ static void *committer_main(void *arg)
 	return NULL;
 }
 
-int committer_start(struct committer *c, struct store_volume *const *vols, const char *const *names, unsigned n,
-		    uint64_t sync_bytes, committer_durable_fn durable, void *arg)
+int committer_start(struct committer *c, struct store_volume *const *vols,
+		    const char *const *names, unsigned n, uint64_t sync_bytes,
+		    committer_durable_fn durable, void *arg)
 {
 	memset(c, 0, sizeof(*c));
 	memcpy(c->vols, vols, n * sizeof(*vols));

@@ -62,8 +62,9 @@ struct committer {
 
 /* The volumes (and names for messages, both kept by the caller until
  * committer_stop). 0 or -errno. */
-int committer_start(struct committer *c, struct store_volume *const *vols, const char *const *names, unsigned n,
-		    uint64_t sync_bytes, committer_durable_fn durable, void *arg);
+int committer_start(struct committer *c, struct store_volume *const *vols,
+		    const char *const *names, unsigned n, uint64_t sync_bytes,
+		    committer_durable_fn durable, void *arg);
 
 /* Every frame up to seq has been handled (written, or nothing to write). */
 void committer_seen(struct committer *c, uint64_t seq);

@@ -21,7 +21,8 @@ static int next_extent(struct store_volume *v, uint64_t from, struct extent *e)
 }
 
 /* Whether [start, end) may hold data, moving e forward as needed. */
-static int has_data(struct store_volume *v, struct extent *e, uint64_t start, uint64_t end, int *yes)
+static int has_data(struct store_volume *v, struct extent *e, uint64_t start, uint64_t end,
+		    int *yes)
 {
 	if (e->end <= start && e->start != UINT64_MAX) {
 		int rc = next_extent(v, start, e);
@@ -33,8 +34,8 @@ static int has_data(struct store_volume *v, struct extent *e, uint64_t start, ui
 	return 0;
 }
 
-int hashes_compute(struct store_volume *v, uint64_t size, uint64_t offset, uint32_t bs, uint32_t count,
-		   uint8_t *out, uint8_t *buf, size_t buflen)
+int hashes_compute(struct store_volume *v, uint64_t size, uint64_t offset, uint32_t bs,
+		   uint32_t count, uint8_t *out, uint8_t *buf, size_t buflen)
 {
 	uint8_t zero_full[FRAME_HASH_LEN];
 	size_t per_read = buflen / bs;

@@ -15,7 +15,7 @@ struct store_volume;
  * buflen >= bs bytes; reads are made in pieces of up to buflen.
  * 0 or -errno.
  */
-int hashes_compute(struct store_volume *v, uint64_t size, uint64_t offset, uint32_t bs, uint32_t count,
-		   uint8_t *out, uint8_t *buf, size_t buflen);
+int hashes_compute(struct store_volume *v, uint64_t size, uint64_t offset, uint32_t bs,
+		   uint32_t count, uint8_t *out, uint8_t *buf, size_t buflen);
 
 #endif

@@ -6,7 +6,8 @@
 # `livemig sync` makes a point that is an RBD snapshot; a point exports
 # (raw, qcow2) to exactly the source at its sync after more writes; the
 # live image equals the source; staging restarted resumes on the same
-# image and removes a snapshot that belongs to no point; a deleted point's
+# image and removes a snapshot that belongs to no point, and killed with
+# SIGKILL loses nothing it acknowledged; a deleted point's
 # snapshot is gone; /metrics reports the pool's free space.
 # shellcheck source-path=SCRIPTDIR
 if [ -z "${LIVEMIG_TEST_CEPH_POOL:-}" ]; then
@@ -102,8 +103,31 @@ sha3=$(file_sha "$dev")
 [ "$(export_sha 1 d0)" = "$sha1" ] || die "point 1 changed across the restart"
 pass "staging restarted: replication resumed on the same image; point 3 and the live image equal the source"
 
+# staging killed (SIGKILL) while the source changes: what it acknowledged
+# was flushed to RBD, the rest the agent sends again
+python3 "$TESTS/writer.py" "$dev" --seed 74 --rate 100 >"$T/writer4.out" 2>&1 &
+wpid=$!
+track_pid "$wpid"
+for _ in $(seq 120); do
+	[ "$(live_sha)" != "$sha3" ] && break
+	sleep 0.5
+done
+[ "$(live_sha)" != "$sha3" ] || die "the RBD image never changed before the kill"
+kill_staging
+restart_staging --image-store "rbd:$POOL" --ceph-conf "$CEPH_CONF"
+kill -TERM "$wpid"
+wait "$wpid" 2>/dev/null
+wait_for_log "$STAGING_LOG" "machine $MACHINE connected .*existing store" 120 ||
+	die "the agent did not reconnect after staging was killed"
+lm sync >/dev/null || die "sync after staging was killed failed"
+sha4=$(file_sha "$dev")
+[ "$sha4" != "$sha3" ] || die "the writer changed nothing before the kill"
+[ "$(live_sha)" = "$sha4" ] || die "the live RBD image differs from the source after staging was killed"
+[ "$(export_sha 4 d0)" = "$sha4" ] || die "point 4 differs from the source"
+pass "staging killed with SIGKILL mid-replication: after the restart the live image and point 4 equal the source"
+
 pts delete "$MACHINE" 1 >/dev/null || die "deleting point 1 failed"
-[ "$(snaps)" = "point-2 point-3" ] || die "after deleting point 1 the snapshots are '$(snaps)'"
+[ "$(snaps)" = "point-2 point-3 point-4" ] || die "after deleting point 1 the snapshots are '$(snaps)'"
 [ "$(export_sha 2 d0)" = "$sha2" ] || die "point 2 changed when point 1 was deleted"
 pass "deleting point 1 removed its snapshot; point 2 unchanged"
 
