@@ -11,6 +11,8 @@
 # snapshot is gone; /metrics reports the pool's free space.
 # shellcheck source-path=SCRIPTDIR
 if [ -z "${LIVEMIG_TEST_CEPH_POOL:-}" ]; then
+	# no cluster for a test that cannot run (loop devices need root)
+	[ "$(id -u)" = 0 ] || { echo "FAIL: must run as root (loop devices)" >&2; exit 1; }
 	here=$(cd "$(dirname "$0")" && pwd)
 	exec "$here/../with_ceph.sh" bash "$here/$(basename "$0")" "$@"
 fi
