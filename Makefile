@@ -15,7 +15,9 @@
 #   make clean           remove $(O), the build directory
 # Knobs: V=1 (show commands), SANITIZE=1 (ASan+UBSan build in build/asan),
 #        O=DIR (build directory), NO_DEPS=1 (do not check/install packages),
-#        LAUNCH=1 (livemig-launch is required: fail without its -dev packages).
+#        LAUNCH=1 (livemig-launch is required: fail without its -dev packages),
+#        RBD=1 / RBD=0 (livemig-staging with / without the Ceph RBD image
+#        store; default: with it where librbd-dev is installed).
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -111,6 +113,22 @@ ifneq ($(HAVE_LAUNCH),1)
 $(error LAUNCH=1: livemig-launch needs libguestfs-dev and libvirt-dev (pkg-config $(LAUNCH_PKGS)): apt-get install libguestfs-dev libvirt-dev, or ci/deps.sh launch)
 endif
 endif
+# The Ceph RBD image store (src/staging/store_rbd.c) links librbd and
+# librados: built where librbd-dev is installed (ci/deps.sh build and test
+# install it), so a plain `make` works on a machine without it; RBD=1
+# makes it required (the Debian package), RBD=0 leaves it out.
+HAVE_RBD := $(shell test -e /usr/include/rbd/librbd.h && test -e /usr/include/rados/librados.h && echo 1)
+RBD ?= $(if $(HAVE_RBD),1,0)
+ifeq ($(RBD),1)
+ifneq ($(HAVE_RBD),1)
+$(error RBD=1: the RBD image store needs librbd-dev (rbd/librbd.h, rados/librados.h): apt-get install librbd-dev, or build with RBD=0)
+endif
+STAGING_LIBS += -lrbd -lrados
+$(O)/src/staging/store_backend.o: CPPFLAGS += -DLIVEMIG_RBD
+else
+STAGING_SRCS := $(filter-out src/staging/store_rbd.c,$(STAGING_SRCS))
+STAGING_OBJS := $(STAGING_SRCS:%.c=$(O)/%.o)
+endif
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 # test_launch_* link livemig-launch's objects (libguestfs, libvirt)
 ifneq ($(HAVE_LAUNCH),1)
@@ -126,13 +144,20 @@ LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
 .PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-lag bench-ext4-swap bench-scale deps-launch check-launch deps-e2e check-e2e \
-	check check-lint diagrams check-unit check-fuzz check-integration check-console-pg check-web check-sanitized check-packages check-quickstart check-stress \
+	check check-lint diagrams check-unit check-fuzz check-integration check-console-pg check-rbd check-web check-sanitized check-packages check-quickstart check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
 # a unit test's object outlives its link: no recompiling on the next run
 .SECONDARY: $(UNIT_BINS:%=%.o)
 
 all: $(PROGRAMS)
+
+# the one object that knows whether RBD is in: rebuilt when RBD changes
+$(O)/src/staging/store_backend.o: $(O)/rbd.flag
+$(O)/rbd.flag: FORCE
+	@mkdir -p $(@D)
+	$(Q)[ "$$(cat $@ 2>/dev/null)" = "$(RBD)" ] || echo $(RBD) > $@
+FORCE:
 
 # Each part sees its own headers and the libraries' it may use, never
 # another program's (two programs may have headers of the same name).
@@ -337,6 +362,13 @@ CONSOLE_DB_UNIT := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,\
 check-console-pg: $(CONSOLE_DB_UNIT) $(PROGRAMS)
 	$(Q)tests/with_postgresql.sh sh -c 'tests/run-unit.sh $(CONSOLE_DB_UNIT) && \
 		ONLY="$${ONLY:-^t_(console_|agent_console$$|agent_lifecycle$$|staging_console$$|staging_launch$$|staging_fleet$$)}" tests/integration/run.sh $(O)'
+
+# The Ceph RBD image store alone: t_staging_rbd.sh under a single-node Ceph
+# cluster of its own (tests/with_ceph.sh; ci/deps.sh test installs Ceph).
+# The integration tier runs it too.
+check-rbd: $(PROGRAMS)
+	$(Q)[ "$(RBD)" = 1 ] || { echo "check-rbd: livemig-staging is built without RBD (install librbd-dev, or make RBD=1)" >&2; exit 1; }
+	$(Q)ONLY='^t_staging_rbd$$' tests/integration/run.sh $(O)
 
 # The console's web page in Debian's chromium, driven by playwright-core
 # (npm, pinned in tests/web/package-lock.json), against real programs.

@@ -20,6 +20,9 @@ test_extra="$test_extra prometheus"
 # the console's database tests on PostgreSQL 15: a scratch cluster made with
 # initdb/pg_ctl (tests/with_postgresql.sh, make check-console-pg)
 test_extra="$test_extra postgresql-15"
+# the Ceph RBD image store: librbd to build it, and a single-node cluster
+# that tests/with_ceph.sh brings up for t_staging_rbd.sh (make check-rbd)
+test_extra="$test_extra ceph-mon ceph-mgr ceph-osd ceph-common librbd-dev uuid-runtime"
 # the pictures in docs/diagrams are checked against their Graphviz sources
 test_extra="$test_extra graphviz"
 # the kernel module is built with DKMS against Debian's kernel and tested in QEMU
@@ -34,6 +37,8 @@ command -v npm >/dev/null 2>&1 || web_extra="$web_extra npm"
 pkg_extra="debhelper dh-dkms lintian rpm rpmlint debootstrap apt-utils ansible systemd"
 # the packages always build livemig-launch (LAUNCH=1): its libraries' -dev
 pkg_extra="$pkg_extra libguestfs-dev libvirt-dev"
+# and livemig-staging with the RBD image store (RBD=1)
+pkg_extra="$pkg_extra librbd-dev"
 # conversion and launch (make check-launch, docs/launch.md): libguestfs and
 # libvirt (C APIs), a private libvirtd with QEMU TCG, OVMF for UEFI guests,
 # qemu-storage-daemon/qemu-img, and what builds the guest disks without a mount

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "image.h"
+#include "store_backend.h"
 
 static void *committer_main(void *arg)
 {
@@ -22,7 +22,7 @@ static void *committer_main(void *arg)
 		const char *disk = NULL;
 
 		for (unsigned i = 0; i < c->batch_n && !rc; i++) {
-			rc = image_sync(c->batch_fds[i]);
+			rc = store_volume_flush(c->batch_vols[i]);
 			if (rc)
 				disk = c->batch_names[i];
 		}
@@ -41,11 +41,12 @@ static void *committer_main(void *arg)
 	return NULL;
 }
 
-int committer_start(struct committer *c, const int *fds, const char *const *names, unsigned n,
-		    uint64_t sync_bytes, committer_durable_fn durable, void *arg)
+int committer_start(struct committer *c, struct store_volume *const *vols,
+		    const char *const *names, unsigned n, uint64_t sync_bytes,
+		    committer_durable_fn durable, void *arg)
 {
 	memset(c, 0, sizeof(*c));
-	memcpy(c->fds, fds, n * sizeof(*fds));
+	memcpy(c->vols, vols, n * sizeof(*vols));
 	memcpy(c->names, names, n * sizeof(*names));
 	c->nimages = n;
 	c->sync_bytes = sync_bytes;
@@ -80,7 +81,7 @@ static int offer(struct committer *c)
 		for (unsigned i = 0; i < c->nimages; i++) {
 			if (!c->dirty[i])
 				continue;
-			c->batch_fds[c->batch_n] = c->fds[i];
+			c->batch_vols[c->batch_n] = c->vols[i];
 			c->batch_names[c->batch_n++] = c->names[i];
 		}
 		c->batch_seq = c->highest_seq;
@@ -144,7 +145,7 @@ int committer_commit(struct committer *c, enum commit_report report, const char 
 	for (unsigned i = 0; i < c->nimages; i++) {
 		if (!c->dirty[i])
 			continue;
-		rc = image_sync(c->fds[i]);
+		rc = store_volume_flush(c->vols[i]);
 		if (rc) {
 			/* after a failed fdatasync the page cache may not match the disk */
 			c->sync_failed = 1;

@@ -20,6 +20,8 @@
 
 #include "frame.h"
 
+struct store_volume;
+
 /* Everything written up to seq is durable. force: report it even if seq is
  * not newer than the last report. 0, or -1 if it could not be reported (the
  * committer then reports nothing more). */
@@ -38,14 +40,14 @@ struct committer {
 	pthread_cond_t cv;
 	int running, stop, busy;
 	uint64_t batch_seq;                /* the batch's highest written seq */
-	int batch_fds[FRAME_MAX_DISKS];    /* images the batch dirtied */
+	struct store_volume *batch_vols[FRAME_MAX_DISKS]; /* volumes the batch dirtied */
 	const char *batch_names[FRAME_MAX_DISKS];
 	unsigned batch_n;
 	int failed;                        /* -errno of a failed background sync; sticky */
 	const char *failed_disk;
 
 	/* the writer's thread only */
-	int fds[FRAME_MAX_DISKS];
+	struct store_volume *vols[FRAME_MAX_DISKS];
 	const char *names[FRAME_MAX_DISKS];
 	int dirty[FRAME_MAX_DISKS];        /* written since the last sync */
 	unsigned nimages;
@@ -58,10 +60,11 @@ struct committer {
 	void *arg;
 };
 
-/* The images (descriptors and names for messages, both kept by the caller
- * until committer_stop). 0 or -errno. */
-int committer_start(struct committer *c, const int *fds, const char *const *names, unsigned n,
-		    uint64_t sync_bytes, committer_durable_fn durable, void *arg);
+/* The volumes (and names for messages, both kept by the caller until
+ * committer_stop). 0 or -errno. */
+int committer_start(struct committer *c, struct store_volume *const *vols,
+		    const char *const *names, unsigned n, uint64_t sync_bytes,
+		    committer_durable_fn durable, void *arg);
 
 /* Every frame up to seq has been handled (written, or nothing to write). */
 void committer_seen(struct committer *c, uint64_t seq);

@@ -23,7 +23,7 @@
 #include "reply_buf.h"
 #include "revocation.h"
 #include "secret_file.h"
-#include "store.h"
+#include "store_backend.h"
 #include "util.h"
 
 #define ANSWER_MAX (16u << 20) /* the certificate list grows with the machines */

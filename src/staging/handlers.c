@@ -152,7 +152,7 @@ int handle_hash_req(struct session *s, const struct frame *f)
 	/* the hashes are of what the agent sent so far */
 	if (session_release_held(s))
 		return -1;
-	rc = hashes_compute(d->fd, d->size, r->offset, r->block_size, r->count, s->hashes,
+	rc = hashes_compute(d->vol, d->size, r->offset, r->block_size, r->count, s->hashes,
 			    s->work, SESSION_WORK_LEN);
 	if (rc)
 		return session_store_failed(s, "read the image", d->name, rc);

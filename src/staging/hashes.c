@@ -6,44 +6,26 @@
 #include <unistd.h>
 
 #include "blockhash.h"
+#include "store_backend.h"
 #include "util.h"
 
-/* The image's data extent at or after some offset: holes are found with
- * SEEK_DATA/SEEK_HOLE so they hash without being read. */
+/* The volume's data extent at or after some offset: holes hash without
+ * being read. */
 struct extent {
 	uint64_t start, end; /* [start, end) holds data; start == UINT64_MAX: none */
 };
 
-static int next_extent(int fd, uint64_t from, struct extent *e)
+static int next_extent(struct store_volume *v, uint64_t from, struct extent *e)
 {
-	off_t d = lseek(fd, (off_t)from, SEEK_DATA);
-	off_t h;
-
-	if (d < 0) {
-		if (errno == ENXIO) { /* only a hole from here to the end */
-			e->start = e->end = UINT64_MAX;
-			return 0;
-		}
-		if (errno == EINVAL || errno == EOPNOTSUPP) { /* no hole support: all data */
-			e->start = from;
-			e->end = UINT64_MAX;
-			return 0;
-		}
-		return -errno;
-	}
-	h = lseek(fd, d, SEEK_HOLE);
-	if (h < 0)
-		return -errno;
-	e->start = (uint64_t)d;
-	e->end = (uint64_t)h;
-	return 0;
+	return store_volume_next_data(v, from, &e->start, &e->end);
 }
 
 /* Whether [start, end) may hold data, moving e forward as needed. */
-static int has_data(int fd, struct extent *e, uint64_t start, uint64_t end, int *yes)
+static int has_data(struct store_volume *v, struct extent *e, uint64_t start, uint64_t end,
+		    int *yes)
 {
 	if (e->end <= start && e->start != UINT64_MAX) {
-		int rc = next_extent(fd, start, e);
+		int rc = next_extent(v, start, e);
 
 		if (rc)
 			return rc;
@@ -52,8 +34,8 @@ static int has_data(int fd, struct extent *e, uint64_t start, uint64_t end, int 
 	return 0;
 }
 
-int hashes_compute(int fd, uint64_t size, uint64_t offset, uint32_t bs, uint32_t count,
-		   uint8_t *out, uint8_t *buf, size_t buflen)
+int hashes_compute(struct store_volume *v, uint64_t size, uint64_t offset, uint32_t bs,
+		   uint32_t count, uint8_t *out, uint8_t *buf, size_t buflen)
 {
 	uint8_t zero_full[FRAME_HASH_LEN];
 	size_t per_read = buflen / bs;
@@ -64,7 +46,7 @@ int hashes_compute(int fd, uint64_t size, uint64_t offset, uint32_t bs, uint32_t
 	if (!per_read)
 		return -EINVAL;
 	blockhash_zero(bs, zero_full);
-	rc = next_extent(fd, offset, &e);
+	rc = next_extent(v, offset, &e);
 	while (!rc && i < count) {
 		uint64_t start = offset + (uint64_t)i * bs;
 		uint64_t len = size - start < bs ? size - start : bs;
@@ -72,7 +54,7 @@ int hashes_compute(int fd, uint64_t size, uint64_t offset, uint32_t bs, uint32_t
 		uint64_t run = 0;
 		int data;
 
-		rc = has_data(fd, &e, start, start + len, &data);
+		rc = has_data(v, &e, start, start + len, &data);
 		if (rc)
 			break;
 		if (!data) {
@@ -89,7 +71,7 @@ int hashes_compute(int fd, uint64_t size, uint64_t offset, uint32_t bs, uint32_t
 			uint64_t l = size - s < bs ? size - s : bs;
 
 			if (n) {
-				rc = has_data(fd, &e, s, s + l, &data);
+				rc = has_data(v, &e, s, s + l, &data);
 				if (rc || !data)
 					break;
 			}
@@ -100,7 +82,7 @@ int hashes_compute(int fd, uint64_t size, uint64_t offset, uint32_t bs, uint32_t
 		}
 		if (rc)
 			break;
-		rc = pread_full(fd, buf, run, start);
+		rc = store_volume_read(v, buf, run, start);
 		if (rc == -ENODATA)
 			rc = -EIO; /* image shorter than its disk: damaged store */
 		for (uint32_t k = 0; !rc && k < n; k++) {

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct store_volume;
+
 /*
  * Hash count blocks of bs bytes from offset into out (count * FRAME_HASH_LEN
  * bytes); the block that crosses size is clipped there. The caller has
@@ -13,7 +15,7 @@
  * buflen >= bs bytes; reads are made in pieces of up to buflen.
  * 0 or -errno.
  */
-int hashes_compute(int fd, uint64_t size, uint64_t offset, uint32_t bs, uint32_t count,
-		   uint8_t *out, uint8_t *buf, size_t buflen);
+int hashes_compute(struct store_volume *v, uint64_t size, uint64_t offset, uint32_t bs,
+		   uint32_t count, uint8_t *out, uint8_t *buf, size_t buflen);
 
 #endif

@@ -26,6 +26,7 @@
 #include "points_cli.h"
 #include "server.h"
 #include "store.h"
+#include "store_backend.h"
 #include "usage.h"
 #include "util.h"
 
@@ -35,6 +36,7 @@ struct options {
 	const char *listen, *store, *ca, *cert, *key, *points_mode;
 	const char *console, *console_ca, *console_credential, *revocation_state, *advertise;
 	const char *metrics;
+	const char *image_store, *ceph_conf, *ceph_id;
 	const char *launch_driver, *launcher, *launch_uri, *launch_dir, *launch_nic;
 	unsigned launch_timeout_s;
 	uint64_t sync_bytes, console_interval_ns;
@@ -61,7 +63,14 @@ static void usage(FILE *out)
 		"  --key FILE           this server's private key (PEM)\n"
 		"  --sync-bytes SIZE    sync at least every SIZE bytes written (default 8M)\n"
 		"  --points-mode MODE   auto (default: reflink where the store's file system\n"
-		"                       can clone files, else cow), reflink or cow\n"
+		"                       can clone files, else cow), reflink or cow; with\n"
+		"                       --image-store rbd: always RBD snapshots\n"
+		"  --image-store STORE  where the disks' bytes go: files (default, sparse\n"
+		"                       images under DIR) or rbd:POOL (one Ceph RBD image per\n"
+		"                       disk, points as snapshots; DIR keeps the metadata)\n"
+		"  --ceph-conf FILE     Ceph configuration for rbd: (default $CEPH_CONF, else\n"
+		"                       /etc/ceph/ceph.conf)\n"
+		"  --ceph-id NAME       Ceph user for rbd: (client.NAME; default admin)\n"
 		"  --keep-all DURATION  keep every recovery point this young (default 1h)\n"
 		"  --keep-hourly N      and the first point of each of the last N hours (24)\n"
 		"  --keep-daily N       and the first point of each of the last N days (7)\n"
@@ -118,6 +127,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "revocation-state", required_argument, NULL, 'R' },
 		{ "advertise", required_argument, NULL, 1007 },
 		{ "points-mode", required_argument, NULL, 'P' },
+		{ "image-store", required_argument, NULL, 1008 },
+		{ "ceph-conf", required_argument, NULL, 1009 },
+		{ "ceph-id", required_argument, NULL, 1010 },
 		{ "keep-all", required_argument, NULL, 'A' },
 		{ "keep-hourly", required_argument, NULL, 'H' },
 		{ "keep-daily", required_argument, NULL, 'D' },
@@ -178,6 +190,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'M':
 			o->metrics = optarg;
 			break;
+		case 1008: o->image_store = optarg; break;
+		case 1009: o->ceph_conf = optarg; break;
+		case 1010: o->ceph_id = optarg; break;
 		case 'P':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "reflink") && strcmp(optarg, "cow"))
 				return usage_error(PROG, NULL, "--points-mode '%s' is not one of auto, reflink, cow",
@@ -398,6 +413,51 @@ static int start_metrics(const char *addr, const char *store)
 	return 0;
 }
 
+/* The image store backend, and how recovery points are kept in it. 0 or -1
+ * (logged). */
+static int setup_store(const struct options *o, struct staging_config *cfg)
+{
+	struct store_backend_config bc = { .root = o->store, .spec = o->image_store,
+					   .ceph_conf = o->ceph_conf, .ceph_id = o->ceph_id };
+	char err[1024];
+	int reflink;
+
+	if ((o->ceph_conf || o->ceph_id) && (!o->image_store || strncmp(o->image_store, "rbd:", 4))) {
+		log_error("--ceph-conf and --ceph-id go with --image-store rbd:POOL");
+		return -1;
+	}
+	if (store_backend_setup(&bc, 1, err, sizeof(err))) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (store_backend_has_snapshots()) {
+		if (strcmp(o->points_mode, "auto")) {
+			log_error("--points-mode %s: the %s image store keeps recovery points as its "
+				  "own snapshots (leave --points-mode out)", o->points_mode,
+				  store_backend_name());
+			store_backend_shutdown();
+			return -1;
+		}
+		cfg->points_mode = POINT_MODE_SNAP;
+		log_info("images in %s; recovery points: snapshots", o->image_store);
+		return 0;
+	}
+	/* recovery points cost metadata only where the file system can clone */
+	reflink = points_reflink_works(o->store);
+	if (!strcmp(o->points_mode, "reflink") && !reflink) {
+		log_error("--points-mode reflink: the file system of %s cannot clone files "
+			  "(FICLONE); use XFS with reflink=1 or btrfs, or --points-mode cow",
+			  o->store);
+		return -1;
+	}
+	cfg->points_mode = !strcmp(o->points_mode, "cow") || !reflink ? POINT_MODE_COW
+								      : POINT_MODE_REFLINK;
+	log_info("recovery points: %s (the store's file system %s clone files)",
+		 cfg->points_mode == POINT_MODE_REFLINK ? "reflink clones" :
+		 "copy-on-write deltas", reflink ? "can" : "cannot");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .sync_bytes = 8u << 20, .level = LOG_LVL_INFO, .points_mode = "auto",
@@ -435,24 +495,6 @@ int main(int argc, char **argv)
 		SSL_CTX_free(cfg.tls);
 		return 1;
 	}
-	/* recovery points cost metadata only where the file system can clone */
-	{
-		int reflink = points_reflink_works(o.store);
-
-		if (!strcmp(o.points_mode, "reflink") && !reflink) {
-			log_error("--points-mode reflink: the file system of %s cannot clone files "
-				  "(FICLONE); use XFS with reflink=1 or btrfs, or --points-mode cow",
-				  o.store);
-			SSL_CTX_free(cfg.tls);
-			return 1;
-		}
-		cfg.points_mode = !strcmp(o.points_mode, "cow") || !reflink ? POINT_MODE_COW
-									    : POINT_MODE_REFLINK;
-		log_info("recovery points: %s (the store's file system %s clone files)",
-			 cfg.points_mode == POINT_MODE_REFLINK ? "reflink clones" :
-			 "copy-on-write deltas", reflink ? "can" : "cannot");
-	}
-
 	/* signals arrive through a descriptor the accept loop polls; every
 	 * thread inherits the mask, so none is interrupted by them */
 	signal(SIGPIPE, SIG_IGN);
@@ -464,6 +506,12 @@ int main(int argc, char **argv)
 	if (sig_fd < 0) {
 		log_error("signalfd: %s", strerror(errno));
 		SSL_CTX_free(cfg.tls);
+		return 1;
+	}
+	/* after the signal mask: librados starts threads */
+	if (setup_store(&o, &cfg)) {
+		SSL_CTX_free(cfg.tls);
+		close(sig_fd);
 		return 1;
 	}
 
@@ -501,6 +549,7 @@ int main(int argc, char **argv)
 	stop_console_sync(&o);
 	close(sig_fd);
 	SSL_CTX_free(cfg.tls);
+	store_backend_shutdown();
 	log_info("stopped");
 	return rc ? 1 : 0;
 }

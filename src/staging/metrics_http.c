@@ -11,7 +11,7 @@
 
 #include "server.h"
 #include "stats.h"
-#include "store.h"
+#include "store_backend.h"
 
 #define CONNECTIONS_MAX 16 /* a few scrapers, never more */
 #define IDLE_TIMEOUT_S  10
@@ -30,10 +30,11 @@ char *metrics_staging_text(const char *store_dir)
 		return NULL;
 	if (!store_space(store_dir, &free_bytes, &total_bytes)) {
 		fprintf(f, "# HELP livemig_staging_store_free_bytes Free bytes of the store's file "
-			   "system (for unprivileged users).\n"
+			   "system (for unprivileged users), or of its RBD pool.\n"
 			   "# TYPE livemig_staging_store_free_bytes gauge\n"
 			   "livemig_staging_store_free_bytes %llu\n"
-			   "# HELP livemig_staging_store_size_bytes Size of the store's file system.\n"
+			   "# HELP livemig_staging_store_size_bytes Size of the store's file system, or "
+			   "its RBD pool's stored plus free bytes.\n"
 			   "# TYPE livemig_staging_store_size_bytes gauge\n"
 			   "livemig_staging_store_size_bytes %llu\n",
 			(unsigned long long)free_bytes, (unsigned long long)total_bytes);

@@ -36,7 +36,7 @@ const char *point_consistency_name(uint8_t consistency)
 
 const char *point_mode_name(enum point_mode mode)
 {
-	return mode == POINT_MODE_REFLINK ? "reflink" : "cow";
+	return mode == POINT_MODE_REFLINK ? "reflink" : mode == POINT_MODE_SNAP ? "snapshot" : "cow";
 }
 
 static int lookup(const char *const *names, size_t n, const char *s)
@@ -153,6 +153,8 @@ static int parse(json_t *o, struct point *p)
 		p->mode = POINT_MODE_REFLINK;
 	else if (!strcmp(mode, "cow"))
 		p->mode = POINT_MODE_COW;
+	else if (!strcmp(mode, "snapshot"))
+		p->mode = POINT_MODE_SNAP;
 	else
 		return -1;
 	p->origin = (uint8_t)origin;

@@ -21,6 +21,7 @@
 enum point_mode {
 	POINT_MODE_REFLINK = 1, /* each disk a FICLONE of the live image */
 	POINT_MODE_COW     = 2, /* each disk a delta of blocks saved before overwrites */
+	POINT_MODE_SNAP    = 3, /* each disk a snapshot in the store backend (RBD) */
 };
 
 struct point_disk {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "points.h"
+#include "store_backend.h"
 #include "util.h"
 
 int point_reader_clone_path(const struct point_reader *r, char *out, size_t len)
@@ -66,7 +67,11 @@ int point_reader_open(struct point_reader *r, const char *store_dir, const char 
 		goto fail;
 	}
 	r->size = r->meta.disks[i].size;
-	if (r->meta.mode == POINT_MODE_REFLINK) {
+	if (r->meta.mode == POINT_MODE_SNAP) {
+		rc = store_snap_open(machine, disk, id, r->size, &r->snap, err, errlen);
+		if (rc)
+			goto fail;
+	} else if (r->meta.mode == POINT_MODE_REFLINK) {
 		rc = point_reader_clone_path(r, path, sizeof(path));
 		if (!rc) {
 			r->src_fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -181,6 +186,8 @@ int point_reader_read(struct point_reader *r, void *buf, size_t len, uint64_t of
 {
 	if (off > r->size || len > r->size - off)
 		return -EINVAL;
+	if (r->meta.mode == POINT_MODE_SNAP)
+		return store_volume_read(r->snap, buf, len, off);
 	if (r->meta.mode == POINT_MODE_REFLINK)
 		return pread_full(r->src_fd, buf, len, off);
 	return read_cow(r, buf, len, off);
@@ -194,6 +201,8 @@ void point_reader_close(struct point_reader *r)
 	free(r->chain);
 	r->chain = NULL;
 	r->nchain = 0;
+	store_volume_close(r->snap);
+	r->snap = NULL;
 	if (r->src_fd >= 0)
 		close(r->src_fd);
 	if (r->lock_fd >= 0)

@@ -3,7 +3,8 @@
  * Reading one disk of a recovery point while replication goes on: a clone
  * is read as it is; a copy-on-write point is the live image overlaid by the
  * deltas of that point and of every newer one, the oldest delta that holds
- * a chunk winning (docs/recovery-points.md). The reader holds a shared
+ * a chunk winning; a snapshot is read from the store backend
+ * (docs/recovery-points.md). The reader holds a shared
  * lock on the point, so that nothing deletes it meanwhile.
  */
 #ifndef LIVEMIG_STAGING_POINT_READER_H
@@ -15,6 +16,8 @@
 
 #include "delta.h"
 #include "point_meta.h"
+
+struct store_volume;
 
 struct point_reader_link {
 	uint64_t id;
@@ -31,6 +34,7 @@ struct point_reader {
 	int lock_fd;            /* points/.lock (cow: shared around each read) */
 	int src_fd;             /* reflink: the clone; cow: the live image */
 	struct point_reader_link *chain; /* cow: this point and newer ones, ascending */
+	struct store_volume *snap;       /* snapshot: the disk's snapshot, read-only */
 	size_t nchain;
 };
 

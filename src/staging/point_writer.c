@@ -16,6 +16,7 @@
 
 #include "atomic_file.h"
 #include "points.h"
+#include "store_backend.h"
 #include "util.h"
 
 /* Under the lock. Unsynced appends need no sync here: the target is
@@ -87,17 +88,41 @@ static void unlock(struct point_writer *w)
 	flock(w->lock_fd, LOCK_UN);
 }
 
+/* A snapshot whose point directory exists belongs to a point. */
+static int have_point(void *arg, uint64_t id)
+{
+	const struct point_writer *w = arg;
+	char path[PATH_MAX];
+	struct stat st;
+
+	return point_path(path, w->dir, id, NULL) || stat(path, &st) == 0 || errno != ENOENT;
+}
+
+/* Under the lock, after points_clean(): the snapshots of points that a
+ * crash left half made or half deleted. */
+static int prune_snapshots(struct point_writer *w)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; !rc && i < w->ndisks; i++)
+		rc = store_snap_prune(w->vols[i], have_point, w);
+	return rc;
+}
+
 int point_writer_open(struct point_writer *w, const char *store_dir, const char *machine,
-		      enum point_mode mode, unsigned n, const int *fds, const struct point_disk *disks,
-		      char *err, size_t errlen)
+		      enum point_mode mode, unsigned n, struct store_volume *const *vols,
+		      const struct point_disk *disks, char *err, size_t errlen)
 {
 	char mdir[PATH_MAX];
 	int rc;
 
 	memset(w, 0, sizeof(*w));
+	err[0] = '\0';
 	w->lock_fd = -1;
 	w->ndisks = n;
-	memcpy(w->fds, fds, n * sizeof(*fds));
+	memcpy(w->vols, vols, n * sizeof(*vols));
+	for (unsigned i = 0; i < n; i++)
+		w->fds[i] = store_volume_fd(vols[i]);
 	memcpy(w->disks, disks, n * sizeof(*disks));
 	w->buf = malloc(DELTA_CHUNK);
 	rc = w->buf ? points_dir_of(w->dir, store_dir, machine) : -ENOMEM;
@@ -118,15 +143,24 @@ int point_writer_open(struct point_writer *w, const char *store_dir, const char 
 			w->mode = mode;
 			rc = points_write_mode(w->dir, mode);
 		}
+		/* the points' bytes are where the images are */
+		if (!rc && (w->mode == POINT_MODE_SNAP) != store_backend_has_snapshots()) {
+			snprintf(err, errlen, "the recovery points in %s are in %s mode, which the "
+				 "%s image store cannot hold", w->dir, point_mode_name(w->mode),
+				 store_backend_name());
+			rc = -EUCLEAN;
+		}
+		if (!rc && w->mode == POINT_MODE_SNAP)
+			rc = prune_snapshots(w);
 		if (!rc)
 			rc = load_target(w);
 		unlock(w);
 	}
-	if (rc) {
+	if (rc && !err[0])
 		snprintf(err, errlen, "cannot open the recovery points in %s: %s", w->dir,
 			 strerror(-rc));
+	if (rc)
 		point_writer_close(w);
-	}
 	return rc;
 }
 
@@ -288,12 +322,16 @@ static int write_last_id(const char *dir, uint64_t id)
 	return atomic_write_file(path, text, strlen(text), 0600);
 }
 
-/* The new point's files for disk i, in the directory being made. */
-static int make_disk(struct point_writer *w, const char *tmp, unsigned i)
+/* The new point's files for disk i, in the directory being made (or, in
+ * snapshot mode, its snapshot, made before the directory gets its name). */
+static int make_disk(struct point_writer *w, const char *tmp, unsigned i, uint64_t id)
 {
 	char path[PATH_MAX];
 	int fd, rc = 0;
 
+	/* the caller made the volume durable: the snapshot holds what was acknowledged */
+	if (w->mode == POINT_MODE_SNAP)
+		return store_snap_create(w->vols[i], id);
 	if (w->mode == POINT_MODE_COW) {
 		if (snprintf(path, sizeof(path), "%s/disk-%s.delta", tmp, w->disks[i].name) >=
 		    (int)sizeof(path))
@@ -351,7 +389,7 @@ static int make_locked(struct point_writer *w, struct point *p, char *err, size_
 	if (!rc && mkdir(tmp, 0700))
 		rc = -errno;
 	for (unsigned i = 0; !rc && i < w->ndisks; i++) {
-		rc = make_disk(w, tmp, i);
+		rc = make_disk(w, tmp, i, p->id);
 		if (rc)
 			snprintf(err, errlen, "cannot make disk %s of point %" PRIu64 ": %s",
 				 w->disks[i].name, p->id, strerror(-rc));

@@ -17,12 +17,15 @@
 #include "delta.h"
 #include "point_meta.h"
 
+struct store_volume;
+
 struct point_writer {
 	char dir[PATH_MAX];           /* <store>/<machine>/points */
 	enum point_mode mode;
 	int lock_fd;                  /* points/.lock, flocked around changes */
 	unsigned ndisks;
-	int fds[FRAME_MAX_DISKS];     /* the live images (the caller's) */
+	struct store_volume *vols[FRAME_MAX_DISKS]; /* the live volumes (the caller's) */
+	int fds[FRAME_MAX_DISKS];     /* their image files (files backend), else -1 */
 	struct point_disk disks[FRAME_MAX_DISKS];
 	/* copy-on-write: the newest point and its deltas, one per disk it covers */
 	uint64_t target;              /* 0: no point yet, nothing to save */
@@ -33,11 +36,13 @@ struct point_writer {
 	uint64_t saved_bytes;         /* old contents saved, for the log */
 };
 
-/* mode: the store's (points_reflink_works), used unless the machine's
- * points already have one. 0 or -errno with err set. */
+/* mode: the store's (points_reflink_works, or snapshots for a backend
+ * that has them), used unless the machine's points already have one. In
+ * snapshot mode, snapshots of points that do not exist (a crash while one
+ * was made or deleted) are removed. 0 or -errno with err set. */
 int point_writer_open(struct point_writer *w, const char *store_dir, const char *machine,
-		      enum point_mode mode, unsigned n, const int *fds, const struct point_disk *disks,
-		      char *err, size_t errlen);
+		      enum point_mode mode, unsigned n, struct store_volume *const *vols,
+		      const struct point_disk *disks, char *err, size_t errlen);
 void point_writer_close(struct point_writer *w);
 
 /*

@@ -18,6 +18,7 @@
 
 #include "atomic_file.h"
 #include "delta.h"
+#include "store_backend.h"
 #include "util.h"
 
 int points_dir_of(char *out, const char *store_dir, const char *machine)
@@ -131,6 +132,8 @@ int points_read_mode(const char *points_dir, enum point_mode *mode)
 		*mode = POINT_MODE_REFLINK;
 	else if (!strcmp(text, "cow\n"))
 		*mode = POINT_MODE_COW;
+	else if (!strcmp(text, "snapshot\n"))
+		*mode = POINT_MODE_SNAP;
 	else
 		rc = -EUCLEAN;
 	free(text);
@@ -139,9 +142,9 @@ int points_read_mode(const char *points_dir, enum point_mode *mode)
 
 int points_write_mode(const char *points_dir, enum point_mode mode)
 {
-	char path[PATH_MAX];
-	const char *text = mode == POINT_MODE_REFLINK ? "reflink\n" : "cow\n";
+	char path[PATH_MAX], text[16];
 
+	snprintf(text, sizeof(text), "%s\n", point_mode_name(mode));
 	if (snprintf(path, sizeof(path), "%s/mode", points_dir) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	return atomic_write_file(path, text, strlen(text), 0600);
@@ -351,9 +354,21 @@ static int lock_point(const char *pdir)
 	return fd;
 }
 
+/* A snapshot-mode point's snapshots, once its directory is renamed away:
+ * a crash before this leaves snapshots without a point, which the next
+ * session's point_writer_open() removes. */
+static int remove_snapshots(const char *machine, const struct point *p)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; !rc && i < p->ndisks; i++)
+		rc = store_snap_remove(machine, p->disks[i].name, p->id);
+	return rc;
+}
+
 /* Under the exclusive lock. ids: the current points, ascending. */
-static int delete_locked(const char *dir, const uint64_t *ids, size_t n, uint64_t id,
-			 char *err, size_t errlen)
+static int delete_locked(const char *dir, const char *machine, const uint64_t *ids, size_t n,
+			 uint64_t id, char *err, size_t errlen)
 {
 	char pdir[PATH_MAX], gone[PATH_MAX];
 	struct point *p = malloc(sizeof(*p));
@@ -392,6 +407,13 @@ static int delete_locked(const char *dir, const uint64_t *ids, size_t n, uint64_
 		rc = -errno;
 	if (!rc)
 		rc = points_fsync_dir(dir);
+	if (!rc && p->mode == POINT_MODE_SNAP) {
+		rc = remove_snapshots(machine, p);
+		if (rc)
+			snprintf(err, errlen, "point %" PRIu64 " is gone but removing its snapshots "
+				 "failed (%s); the next connection of the machine removes them", id,
+				 strerror(-rc));
+	}
 	if (!rc)
 		rc = points_remove_dir(gone);
 	if (rc && !err[0])
@@ -422,7 +444,7 @@ int points_delete(const char *store_dir, const char *machine, uint64_t id, char 
 		rc = points_scan_ids(dir, &ids, &n);
 	}
 	if (!rc)
-		rc = delete_locked(dir, ids, n, id, err, errlen);
+		rc = delete_locked(dir, machine, ids, n, id, err, errlen);
 	else if (!err[0])
 		snprintf(err, errlen, "%s", strerror(-rc));
 	if (lock >= 0)
@@ -479,7 +501,7 @@ int points_prune(const char *store_dir, const char *machine, const struct retent
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (rp[i].keep)
 			continue;
-		if (delete_locked(dir, ids, n, ids[i], err, sizeof(err)) == 0) {
+		if (delete_locked(dir, machine, ids, n, ids[i], err, sizeof(err)) == 0) {
 			(*pruned)++;
 			memmove(ids + i, ids + i + 1, (n - i - 1) * sizeof(*ids));
 			memmove(rp + i, rp + i + 1, (n - i - 1) * sizeof(*rp));

@@ -16,6 +16,7 @@
 #include "point_export.h"
 #include "point_reader.h"
 #include "points.h"
+#include "store_backend.h"
 #include "usage.h"
 #include "util.h"
 
@@ -56,7 +57,9 @@ static void usage(FILE *out)
 		"  --json          machine-readable output (list, show)\n"
 		"  --help          show this help\n"
 		"\n"
-		"Exports and NBD serving may run while replication goes on.\n");
+		"Exports and NBD serving may run while replication goes on. Points of an\n"
+		"RBD image store are read from and deleted in Ceph, with the pool and\n"
+		"Ceph options livemig-staging recorded in DIR/" STORE_BACKEND_FILE ".\n");
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -70,6 +73,17 @@ static int fail(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
+}
+
+/* The image store the server recorded in the store. 0, or 1 (reported). */
+static int open_image_store(const char *store)
+{
+	struct store_backend_config bc = { .root = store };
+	char err[1024];
+
+	if (store_backend_setup(&bc, 0, err, sizeof(err)))
+		return fail("%s", err);
+	return 0;
 }
 
 static int parse_id(const char *s, uint64_t *id)
@@ -344,6 +358,10 @@ int points_cli(int argc, char **argv)
 				 "machines in)");
 	if (!name_valid(machine))
 		return usage_error("livemig-staging", "points", "'%s' is not a machine name", machine);
+	/* the points' bytes may be in the image store (RBD snapshots) */
+	if (strcmp(cmd, "list") && strcmp(cmd, "show") && strcmp(cmd, "pin") &&
+	    strcmp(cmd, "unpin") && open_image_store(c.store))
+		return 1;
 	if (!strcmp(cmd, "list"))
 		return cmd_list(&c, machine);
 	if (!strcmp(cmd, "show"))

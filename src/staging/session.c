@@ -18,6 +18,7 @@
 #include "server.h"
 #include "session_priv.h"
 #include "store.h"
+#include "store_backend.h"
 #include "util.h"
 
 #define HELLO_WAIT_MS  60000 /* an authenticated peer that never says HELLO */
@@ -39,7 +40,7 @@ struct session *session_new(const struct staging_config *cfg, int fd, const char
 	snprintf(s->addr, sizeof(s->addr), "%s", addr);
 	strcpy(s->machine, "?");
 	for (unsigned i = 0; i < FRAME_MAX_DISKS; i++)
-		s->disks[i].fd = -1;
+		s->disks[i].vol = NULL;
 	if (s->wake_fd < 0) {
 		close(fd);
 		free(s);
@@ -271,7 +272,8 @@ static int alloc_buffers(struct session *s)
 static int hello(struct session *s, const struct frame *f)
 {
 	const __typeof__(f->hello) *h = &f->hello;
-	int fds[FRAME_MAX_DISKS], replaced = 0, rc;
+	struct store_volume *vols[FRAME_MAX_DISKS];
+	int replaced = 0, rc;
 	struct store_state st;
 	char err[512];
 	size_t n;
@@ -287,7 +289,7 @@ static int hello(struct session *s, const struct frame *f)
 	if (!s->m)
 		return session_fail(s, ERR_IO, "out of memory");
 	machine_lock(s->m);
-	rc = store_open(s->cfg->store_dir, s->machine, h->block_size, h->disks, h->ndisks, fds,
+	rc = store_open(s->cfg->store_dir, s->machine, h->block_size, h->disks, h->ndisks, vols,
 			&st, err, sizeof(err));
 	if (!rc) {
 		struct point_disk pd[FRAME_MAX_DISKS];
@@ -297,10 +299,10 @@ static int hello(struct session *s, const struct frame *f)
 			pd[i].size = h->disks[i].size;
 		}
 		rc = point_writer_open(&s->points, s->cfg->store_dir, s->machine,
-				       s->cfg->points_mode, h->ndisks, fds, pd, err, sizeof(err));
+				       s->cfg->points_mode, h->ndisks, vols, pd, err, sizeof(err));
 		if (rc)
 			for (unsigned i = 0; i < h->ndisks; i++)
-				close(fds[i]);
+				store_volume_close(vols[i]);
 		else
 			s->points_open = 1;
 	}
@@ -318,7 +320,7 @@ static int hello(struct session *s, const struct frame *f)
 	for (unsigned i = 0; i < h->ndisks; i++) {
 		s->disks[i].id = h->disks[i].id;
 		s->disks[i].size = h->disks[i].size;
-		s->disks[i].fd = fds[i];
+		s->disks[i].vol = vols[i];
 		strcpy(s->disks[i].name, h->disks[i].name);
 	}
 	s->ndisks = h->ndisks;
@@ -332,7 +334,7 @@ static int hello(struct session *s, const struct frame *f)
 
 		for (unsigned i = 0; i < s->ndisks; i++)
 			names[i] = s->disks[i].name;
-		if (committer_start(&s->committer, fds, names, s->ndisks, s->cfg->sync_bytes,
+		if (committer_start(&s->committer, vols, names, s->ndisks, s->cfg->sync_bytes,
 				    session_ack, s))
 			return session_fail(s, ERR_IO, "cannot start a sync thread");
 	}
@@ -487,8 +489,10 @@ static void finish(struct session *s, int rc)
 		point_writer_close(&s->points);
 		s->points_open = 0;
 	}
-	for (unsigned i = 0; i < s->ndisks; i++)
-		close(s->disks[i].fd);
+	for (unsigned i = 0; i < s->ndisks; i++) {
+		store_volume_close(s->disks[i].vol);
+		s->disks[i].vol = NULL;
+	}
 	s->ndisks = 0;
 }
 

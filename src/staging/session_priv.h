@@ -25,7 +25,7 @@ struct machine;
 struct session_disk {
 	uint32_t id;        /* the agent's id for it, from HELLO */
 	uint64_t size;
-	int fd;             /* its image, read-write */
+	struct store_volume *vol; /* its replica, read-write */
 	char name[FRAME_NAME_MAX + 1];
 };
 

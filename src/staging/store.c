@@ -9,14 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "atomic_file.h"
-#include "image.h"
+#include "store_backend.h"
 #include "util.h"
 
 #define META_MAX (1u << 20) /* manifest and checkpoint are a few KiB at most */
@@ -327,10 +326,10 @@ static int load_or_init(const char *mpath, const char *machine, uint32_t block_s
 }
 
 int store_open(const char *root, const char *machine, uint32_t block_size,
-	       const struct hello_disk *disks, unsigned ndisks, int *fds,
+	       const struct hello_disk *disks, unsigned ndisks, struct store_volume **vols,
 	       struct store_state *st, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], path[PATH_MAX], image[FRAME_NAME_MAX + 16];
+	char dir[PATH_MAX], path[PATH_MAX];
 	int added[FRAME_MAX_DISKS] = { 0 };
 	struct manifest *m = calloc(1, sizeof(*m));
 	unsigned opened = 0, i;
@@ -357,12 +356,7 @@ int store_open(const char *root, const char *machine, uint32_t block_size,
 		if (!added[i])
 			continue;
 		any_added = 1;
-		image_name(image, sizeof(image), disks[i].name);
-		rc = path_of(path, root, machine, image);
-		if (!rc)
-			rc = image_create(path, disks[i].size);
-		if (rc)
-			snprintf(err, errlen, "cannot create image %s: %s", path, strerror(-rc));
+		rc = store_volume_create(machine, disks[i].name, disks[i].size, err, errlen);
 	}
 	/* the images exist on disk before the manifest names them */
 	if (!rc && (any_added || st->was_new)) {
@@ -373,13 +367,9 @@ int store_open(const char *root, const char *machine, uint32_t block_size,
 			snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
 	}
 	for (opened = 0; !rc && opened < ndisks; opened++) {
-		image_name(image, sizeof(image), disks[opened].name);
-		rc = path_of(path, root, machine, image);
-		if (!rc) {
-			fds[opened] = image_open(path, disks[opened].size, err, errlen);
-			if (fds[opened] < 0)
-				rc = fds[opened];
-		}
+		vols[opened] = NULL;
+		rc = store_volume_open(machine, disks[opened].name, disks[opened].size,
+				       &vols[opened], err, errlen);
 	}
 	if (!rc && path_of(path, root, machine, "checkpoint.json") == 0)
 		rc = read_consistent_ns(path, &st->consistent_ns, err, errlen);
@@ -388,8 +378,7 @@ int store_open(const char *root, const char *machine, uint32_t block_size,
 out:
 	if (rc)
 		for (i = 0; i < opened; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
+			store_volume_close(vols[i]);
 	free(m);
 	return rc;
 }
@@ -424,15 +413,4 @@ int store_write_checkpoint(const char *root, const char *machine, uint64_t consi
 	if (rc)
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
 	return rc;
-}
-
-int store_space(const char *dir, uint64_t *free_bytes, uint64_t *total_bytes)
-{
-	struct statvfs vfs;
-
-	if (statvfs(dir, &vfs))
-		return -errno;
-	*free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	*total_bytes = (uint64_t)vfs.f_blocks * vfs.f_frsize;
-	return 0;
 }

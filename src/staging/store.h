@@ -13,6 +13,8 @@
 
 #include "frame.h"
 
+struct store_volume;
+
 #define STORE_FORMAT    1
 #define STORE_MAX_DISKS 1024 /* disks a machine may accumulate over its life */
 
@@ -26,19 +28,16 @@ struct store_state {
  * 0, or -errno with a message and remedy in err. */
 int store_prepare_root(const char *dir, char *err, size_t errlen);
 
-/* The store's file system: bytes free for unprivileged users and its size
- * (what the console and /metrics show). 0 or -errno. */
-int store_space(const char *dir, uint64_t *free_bytes, uint64_t *total_bytes);
-
 /*
  * Open the store of machine for a HELLO's disks, creating the store or new
- * disks as needed, and open each disk's image read-write into fds[i].
+ * disks as needed (in the store backend, store_backend.h), and open each
+ * disk's volume read-write into vols[i].
  * Returns 0; -EINVAL when the disks contradict the store (err says how);
  * -EUCLEAN for damaged metadata; -ENOSPC; other -errno for I/O errors.
  * On failure no descriptor is left open.
  */
 int store_open(const char *root, const char *machine, uint32_t block_size,
-	       const struct hello_disk *disks, unsigned ndisks, int *fds,
+	       const struct hello_disk *disks, unsigned ndisks, struct store_volume **vols,
 	       struct store_state *st, char *err, size_t errlen);
 
 /* Record a consistent point durably (atomic replace of checkpoint.json). */

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
 #include "machines.h"
 #include "session_priv.h"
 #include "stats.h"
+#include "store_backend.h"
 
 /* A ZERO frame costs the sync little, but a stream of them must still be
  * synced now and then when the agent never pauses. */
@@ -20,9 +20,9 @@ _Static_assert(HOLD_BYTES >= FRAME_MAX_RAW, "a DATA frame must fit an empty hold
 static int apply(struct session *s, unsigned disk, int zero, uint64_t off, uint64_t len,
 		 const void *data)
 {
-	int fd = s->disks[disk].fd;
+	struct store_volume *v = s->disks[disk].vol;
 
-	return zero ? image_zero(fd, off, len) : image_write(fd, data, len, off);
+	return zero ? store_volume_zero(v, off, len) : store_volume_write(v, data, len, off);
 }
 
 /* After a write into the image: the committer decides when to sync. A

@@ -27,15 +27,16 @@ CHROOT_MIRROR=${CHROOT_MIRROR:-http://deb.debian.org/debian}
 # bump the suffix when the list changes, so a stale cache is not used.
 # systemd: installed, not running (systemd-analyze verify --root, systemctl
 # enable); python3-apt: what Ansible's apt module needs on its target
-CHROOT_INCLUDE="systemd,python3-apt,dkms,linux-headers-amd64,make,gcc,kmod,python3,init-system-helpers,ca-certificates,libssl3,libcurl4,libjansson4,libisal2,libudev1,zlib1g,libsystemd0,libmicrohttpd12,libsqlite3-0,libpq5,adduser,procps"
-CHROOT_TARBALL=$CHROOT_CACHE/bookworm-minbase-v4.tar.gz
+# librbd1, librados2: livemig-staging's RBD image store (docs/staging-store.md)
+CHROOT_INCLUDE="systemd,python3-apt,dkms,linux-headers-amd64,make,gcc,kmod,python3,init-system-helpers,ca-certificates,libssl3,libcurl4,libjansson4,libisal2,libudev1,zlib1g,libsystemd0,libmicrohttpd12,libsqlite3-0,libpq5,adduser,procps,librbd1,librados2"
+CHROOT_TARBALL=$CHROOT_CACHE/bookworm-minbase-v5.tar.gz
 # livemig-launch's Depends: libguestfs0 (which pulls QEMU and supermin),
 # libvirt0, qemu-utils (qemu-img), qemu-system-common (qemu-storage-daemon)
 CHROOT_LAUNCH_INCLUDE="$CHROOT_INCLUDE,libguestfs0,libvirt0,qemu-utils,qemu-system-common,mount"
 # debootstrap does not resolve virtual packages: perl-openssl-abi-3 (of
 # libnet-ssleay-perl, under libguestfs0's icoutils) is perl-openssl-defaults's
 CHROOT_LAUNCH_INCLUDE="$CHROOT_LAUNCH_INCLUDE,perl-openssl-defaults"
-CHROOT_LAUNCH_TARBALL=$CHROOT_CACHE/bookworm-launch-v2.tar.gz
+CHROOT_LAUNCH_TARBALL=$CHROOT_CACHE/bookworm-launch-v3.tar.gz
 
 chroot_tarball() {
 	debootstrap_tarball "$CHROOT_TARBALL" "$CHROOT_INCLUDE" "$CHROOT_MIRROR" || return 1

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The Ceph RBD backend (librbd): one RBD image per disk in one pool, named
+ * livemig-<machine>+<disk> ('+' is in no machine or disk name, so the name
+ * says whose it is); recovery point N of a disk is its snapshot point-N.
+ * Built with make RBD=1 (docs/staging-store.md).
+ */
+#include "store_backend.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+
+#include "stats.h"
+#include "util.h"
+
+#define IMAGE_NAME_MAX 160
+#define SNAP_PREFIX    "point-"
+#define ZERO_STEP      (1u << 30) /* rbd_write_zeroes takes a size_t and works per object */
+
+struct rbd_volume {
+	struct store_volume base;
+	rbd_image_t img;
+};
+
+static rados_t cluster;
+static rados_ioctx_t io;
+static char pool_name[256];
+static int connected;
+
+static void image_name(char *out, const char *machine, const char *disk)
+{
+	snprintf(out, IMAGE_NAME_MAX, "livemig-%s+%s", machine, disk);
+}
+
+static void snap_name(char *out, size_t len, uint64_t id)
+{
+	snprintf(out, len, SNAP_PREFIX "%" PRIu64, id);
+}
+
+static void rbd_shutdown_all(void)
+{
+	if (!connected)
+		return;
+	rados_ioctx_destroy(io);
+	rados_shutdown(cluster);
+	connected = 0;
+}
+
+static int rbd_setup(const struct store_backend_config *cfg, char *err, size_t errlen)
+{
+	const char *id = cfg->ceph_id;
+	int rc;
+
+	snprintf(pool_name, sizeof(pool_name), "%s", cfg->spec);
+	if (id && !strncmp(id, "client.", 7))
+		id += 7;
+	rc = rados_create(&cluster, id);
+	if (rc) {
+		snprintf(err, errlen, "cannot make a Ceph client: %s", strerror(-rc));
+		return rc;
+	}
+	/* NULL: $CEPH_CONF, then /etc/ceph/ceph.conf and the other defaults */
+	rc = rados_conf_read_file(cluster, cfg->ceph_conf);
+	if (rc) {
+		snprintf(err, errlen, "cannot read the Ceph configuration %s: %s (pass --ceph-conf "
+			 "FILE)", cfg->ceph_conf ? cfg->ceph_conf : "(default search: $CEPH_CONF, "
+			 "/etc/ceph/ceph.conf)", strerror(-rc));
+		goto fail;
+	}
+	rados_conf_parse_env(cluster, NULL);
+	/* an unreachable cluster fails the start instead of hanging for 5 min */
+	rados_conf_set(cluster, "client_mount_timeout", "60");
+	rc = rados_connect(cluster);
+	if (rc) {
+		snprintf(err, errlen, "cannot connect to the Ceph cluster as client.%s: %s (check "
+			 "the monitors in the configuration, the keyring and --ceph-id)",
+			 id ? id : "admin", strerror(-rc));
+		goto fail;
+	}
+	rc = rados_ioctx_create(cluster, pool_name, &io);
+	if (rc) {
+		snprintf(err, errlen, "cannot open Ceph pool %s: %s%s", pool_name, strerror(-rc),
+			 rc == -ENOENT ? " (create it: ceph osd pool create POOL; rbd pool init POOL)"
+				       : "");
+		goto fail;
+	}
+	connected = 1;
+	return 0;
+fail:
+	rados_shutdown(cluster);
+	return rc;
+}
+
+static int rbd_create_volume(const char *machine, const char *disk, uint64_t size, char *err,
+			     size_t errlen)
+{
+	char name[IMAGE_NAME_MAX];
+	int order = 0, rc;
+
+	image_name(name, machine, disk);
+	/* layering only: clones of snapshots need it; exclusive-lock would
+	 * make the replaced and the replacing session of a machine trade the
+	 * lock on every write */
+	rc = rbd_create2(io, name, size, RBD_FEATURE_LAYERING, &order);
+	if (rc == -EEXIST) {
+		/* left by a crash before the manifest named it: never held
+		 * acknowledged data */
+		rc = rbd_remove(io, name);
+		if (!rc)
+			rc = rbd_create2(io, name, size, RBD_FEATURE_LAYERING, &order);
+	}
+	if (rc)
+		snprintf(err, errlen, "cannot create RBD image %s/%s: %s", pool_name, name,
+			 strerror(-rc));
+	return rc;
+}
+
+static int open_image(const char *name, const char *snap, uint64_t size,
+		      struct store_volume **out, char *err, size_t errlen)
+{
+	struct rbd_volume *v = calloc(1, sizeof(*v));
+	uint64_t have = 0;
+	int rc;
+
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = snap ? rbd_open_read_only(io, name, &v->img, snap) : rbd_open(io, name, &v->img, NULL);
+	if (rc) {
+		snprintf(err, errlen, "cannot open RBD image %s/%s%s%s: %s", pool_name, name,
+			 snap ? "@" : "", snap ? snap : "", strerror(-rc));
+		free(v);
+		return rc;
+	}
+	rc = rbd_get_size(v->img, &have);
+	if (!rc && have != size) {
+		snprintf(err, errlen, "RBD image %s/%s is %" PRIu64 " bytes but its disk is %" PRIu64
+			 " bytes; the store is damaged (move the machine's directory aside and "
+			 "remove the image to replicate it anew)", pool_name, name, have, size);
+		rc = -EUCLEAN;
+	} else if (rc) {
+		snprintf(err, errlen, "cannot read the size of RBD image %s/%s: %s", pool_name, name,
+			 strerror(-rc));
+	}
+	if (rc) {
+		rbd_close(v->img);
+		free(v);
+		return rc;
+	}
+	v->base.ops = &store_rbd_ops;
+	*out = &v->base;
+	return 0;
+}
+
+static int rbd_open_volume(const char *machine, const char *disk, uint64_t size,
+			   struct store_volume **out, char *err, size_t errlen)
+{
+	char name[IMAGE_NAME_MAX];
+
+	image_name(name, machine, disk);
+	return open_image(name, NULL, size, out, err, errlen);
+}
+
+static rbd_image_t img_of(struct store_volume *v)
+{
+	return ((struct rbd_volume *)v)->img;
+}
+
+static void rbd_close_volume(struct store_volume *v)
+{
+	rbd_close(img_of(v));
+	free(v);
+}
+
+static int rbd_read_volume(struct store_volume *v, void *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = rbd_read(img_of(v), off, len, buf);
+
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return -EIO; /* past the end: the size was checked at open */
+		buf = (char *)buf + n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* No reservation: a full cluster blocks writes (docs/staging-store.md). */
+static int rbd_write_volume(struct store_volume *v, const void *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = rbd_write(img_of(v), off, len, buf);
+
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return -EIO;
+		buf = (const char *)buf + n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Whole objects in the range are deallocated, partial ones zeroed. */
+static int rbd_zero_volume(struct store_volume *v, uint64_t off, uint64_t len)
+{
+	while (len) {
+		size_t n = len < ZERO_STEP ? (size_t)len : ZERO_STEP;
+		ssize_t done = rbd_write_zeroes(img_of(v), off, n, 0, 0);
+
+		if (done < 0)
+			return (int)done;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Until it returns, writes may sit in librbd's cache: the ACK waits for it. */
+static int rbd_flush_volume(struct store_volume *v)
+{
+	uint64_t t0 = now_mono_ns();
+	int rc = rbd_flush(img_of(v));
+
+	stats_fsync(now_mono_ns() - t0);
+	return rc;
+}
+
+/* Every range may hold data: an unallocated object reads as zeros without
+ * touching a disk, and diff_iterate without an object map costs as much. */
+static int rbd_next_data(struct store_volume *v, uint64_t from, uint64_t *start, uint64_t *end)
+{
+	(void)v;
+	*start = from;
+	*end = UINT64_MAX;
+	return 0;
+}
+
+static int rbd_snap_create_volume(struct store_volume *v, uint64_t id)
+{
+	char snap[64];
+	int rc;
+
+	snap_name(snap, sizeof(snap), id);
+	rc = rbd_snap_create(img_of(v), snap);
+	if (rc == -EEXIST) {
+		/* ids are never reused: a leftover of this id's interrupted making */
+		rc = rbd_snap_remove(img_of(v), snap);
+		if (!rc)
+			rc = rbd_snap_create(img_of(v), snap);
+	}
+	return rc;
+}
+
+static int rbd_snap_remove_disk(const char *machine, const char *disk, uint64_t id)
+{
+	char name[IMAGE_NAME_MAX], snap[64];
+	rbd_image_t img;
+	int rc;
+
+	image_name(name, machine, disk);
+	snap_name(snap, sizeof(snap), id);
+	rc = rbd_open(io, name, &img, NULL);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	rc = rbd_snap_remove(img, snap);
+	rbd_close(img);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+static int rbd_snap_prune_volume(struct store_volume *v,
+				 int (*have_point)(void *arg, uint64_t id), void *arg)
+{
+	rbd_snap_info_t *snaps = NULL;
+	int max = 16, n, rc = 0;
+
+	for (;;) {
+		rbd_snap_info_t *more = realloc(snaps, (size_t)max * sizeof(*snaps));
+
+		if (!more) {
+			free(snaps);
+			return -ENOMEM;
+		}
+		snaps = more;
+		n = rbd_snap_list(img_of(v), snaps, &max);
+		if (n != -ERANGE)
+			break;
+	}
+	if (n < 0) {
+		free(snaps);
+		return n;
+	}
+	for (int i = 0; i < n && !rc; i++) {
+		const char *s = snaps[i].name;
+		char *end;
+		uint64_t id;
+
+		if (strncmp(s, SNAP_PREFIX, strlen(SNAP_PREFIX)))
+			continue;
+		id = strtoull(s + strlen(SNAP_PREFIX), &end, 10);
+		if (*end || have_point(arg, id))
+			continue;
+		rc = rbd_snap_remove(img_of(v), s);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	rbd_snap_list_end(snaps);
+	free(snaps);
+	return rc;
+}
+
+static int rbd_snap_open_disk(const char *machine, const char *disk, uint64_t id, uint64_t size,
+			      struct store_volume **out, char *err, size_t errlen)
+{
+	char name[IMAGE_NAME_MAX], snap[64];
+
+	image_name(name, machine, disk);
+	snap_name(snap, sizeof(snap), id);
+	return open_image(name, snap, size, out, err, errlen);
+}
+
+/* What the pool can still take ("max_avail": the fullest OSD and the
+ * pool's replication accounted for, as `ceph df` shows it), and that plus
+ * what the pool stores. */
+static int rbd_space(const char *root, uint64_t *free_bytes, uint64_t *total_bytes)
+{
+	const char *cmd[] = { "{\"prefix\": \"df\", \"format\": \"json\"}" };
+	char *out = NULL, *status = NULL;
+	size_t outlen = 0, statuslen = 0, i;
+	json_t *doc, *pools;
+	int rc;
+
+	(void)root;
+	rc = rados_mon_command(cluster, cmd, 1, "", 0, &out, &outlen, &status, &statuslen);
+	if (rc) {
+		rados_buffer_free(out);
+		rados_buffer_free(status);
+		return rc;
+	}
+	doc = json_loadb(out, outlen, 0, NULL);
+	rados_buffer_free(out);
+	rados_buffer_free(status);
+	pools = json_object_get(doc, "pools");
+	rc = -ENOENT;
+	for (i = 0; i < json_array_size(pools); i++) {
+		json_t *p = json_array_get(pools, i), *st = json_object_get(p, "stats");
+		json_t *avail = json_object_get(st, "max_avail"), *stored = json_object_get(st, "stored");
+
+		if (strcmp(json_string_value(json_object_get(p, "name")) ?: "", pool_name))
+			continue;
+		if (!json_is_integer(avail) || !json_is_integer(stored)) {
+			rc = -EPROTO;
+			break;
+		}
+		*free_bytes = (uint64_t)json_integer_value(avail);
+		*total_bytes = *free_bytes + (uint64_t)json_integer_value(stored);
+		rc = 0;
+		break;
+	}
+	json_decref(doc);
+	return rc;
+}
+
+const struct store_backend_ops store_rbd_ops = {
+	.name = "rbd",
+	.setup = rbd_setup,
+	.shutdown = rbd_shutdown_all,
+	.create = rbd_create_volume,
+	.open = rbd_open_volume,
+	.close = rbd_close_volume,
+	.read = rbd_read_volume,
+	.write = rbd_write_volume,
+	.zero = rbd_zero_volume,
+	.flush = rbd_flush_volume,
+	.next_data = rbd_next_data,
+	.snap_create = rbd_snap_create_volume,
+	.snap_remove = rbd_snap_remove_disk,
+	.snap_prune = rbd_snap_prune_volume,
+	.snap_open = rbd_snap_open_disk,
+	.space = rbd_space,
+};

@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The Ceph RBD image store (docs/staging-store.md) against a real
+# single-node Ceph cluster that tests/with_ceph.sh brings up for this test
+# and removes: a real agent mirrors a loop device into an RBD image, each
+# `livemig sync` makes a point that is an RBD snapshot; a point exports
+# (raw, qcow2) to exactly the source at its sync after more writes; the
+# live image equals the source; staging restarted resumes on the same
+# image and removes a snapshot that belongs to no point, and killed with
+# SIGKILL loses nothing it acknowledged; a deleted point's
+# snapshot is gone; /metrics reports the pool's free space.
+# shellcheck source-path=SCRIPTDIR
+if [ -z "${LIVEMIG_TEST_CEPH_POOL:-}" ]; then
+	# no cluster for a test that cannot run (loop devices need root)
+	[ "$(id -u)" = 0 ] || { echo "FAIL: must run as root (loop devices)" >&2; exit 1; }
+	here=$(cd "$(dirname "$0")" && pwd)
+	exec "$here/../with_ceph.sh" bash "$here/$(basename "$0")" "$@"
+fi
+. "$(dirname "$0")/lib.sh" "$@"
+. "$TESTS/agent_lib.sh"
+. "$TESTS/points_lib.sh"
+need_root
+for tool in qemu-img jq rbd curl; do
+	command -v "$tool" >/dev/null || die "$tool is missing (ci/deps.sh test installs it)"
+done
+"$BUILD/livemig-staging" --help | has_line -e '--image-store' ||
+	die "this livemig-staging has no --image-store"
+MACHINE=rb
+POOL=$LIVEMIG_TEST_CEPH_POOL
+IMAGE=livemig-$MACHINE+d0
+size=64M
+[ "$SANITIZED" = 1 ] && size=16M
+
+live_sha() {
+	rbd export "$POOL/$IMAGE" - 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+snaps() {
+	rbd snap ls "$POOL/$IMAGE" --format json | jq -r '[.[].name] | join(" ")'
+}
+
+STAGING_STORE=$T/store
+metrics_port=$(free_port)
+start_staging --image-store "rbd:$POOL" --ceph-conf "$CEPH_CONF" --ceph-id admin \
+	--metrics "127.0.0.1:$metrics_port"
+grep -q 'recovery points: snapshots' "$STAGING_LOG" || die "staging did not say points are snapshots"
+jq -e --arg p "$POOL" '.backend == "rbd" and .pool == $p' "$STAGING_STORE/.image-store.json" \
+	>/dev/null || die "the store did not record its image store: $(cat "$STAGING_STORE/.image-store.json")"
+
+python3 "$TESTS/make_disk.py" "$T/src.img" "$size" --seed 71
+dev=$(make_loop "$T/src.img")
+write_agent_config "$MACHINE" "$dev"
+start_agent "$MACHINE"
+wait_status "s['state'] == 'CHANGE_COPY'" 300
+[ ! -e "$(replica "$MACHINE" d0)" ] || die "an image file was made in the store directory"
+rbd info "$POOL/$IMAGE" >/dev/null || die "no RBD image $POOL/$IMAGE"
+lm sync >/dev/null || die "first sync failed"
+sha1=$(file_sha "$dev")
+[ "$(snaps)" = "point-1" ] || die "after the first sync the snapshots are '$(snaps)', not point-1"
+jq -e '.mode == "snapshot"' "$STAGING_STORE/$MACHINE/points/1/point.json" >/dev/null ||
+	die "point 1 is not a snapshot point: $(cat "$STAGING_STORE/$MACHINE/points/1/point.json")"
+pass "mirror into RBD image $POOL/$IMAGE; the sync made snapshot point-1"
+
+# more writes, replicated while point 1 stays as it was
+python3 "$TESTS/writer.py" "$dev" --seed 72 --rate 100 >"$T/writer.out" 2>&1 &
+wpid=$!
+track_pid "$wpid"
+for _ in $(seq 120); do
+	[ "$(live_sha)" != "$sha1" ] && break
+	sleep 0.5
+done
+[ "$(live_sha)" != "$sha1" ] || die "the RBD image never changed: replication was not going on"
+[ "$(export_sha 1 d0)" = "$sha1" ] || die "raw export of point 1 differs from the source at the sync"
+kill -TERM "$wpid"
+wait "$wpid" 2>/dev/null
+lm sync >/dev/null || die "second sync failed"
+sha2=$(file_sha "$dev")
+[ "$sha2" != "$sha1" ] || die "the writer changed nothing"
+[ "$(live_sha)" = "$sha2" ] || die "the live RBD image differs from the source after the sync"
+[ "$(export_sha 1 d0 qcow2)" = "$sha1" ] || die "qcow2 export of point 1 differs after more writes"
+[ "$(export_sha 2 d0)" = "$sha2" ] || die "point 2 differs from the source at the second sync"
+pass "point 1 exports (raw, qcow2) equal the source at its sync after more writes; the live image and point 2 equal the source"
+
+free=$(curl -sf "http://127.0.0.1:$metrics_port/metrics" |
+	sed -n 's/^livemig_staging_store_free_bytes \([0-9]*\)$/\1/p')
+[ "${free:-0}" -gt 0 ] || die "/metrics has no free space of the pool"
+pass "/metrics: the pool can take $free more bytes"
+
+# staging restarted: the agent reconnects to the existing image and goes on;
+# a snapshot of a point that does not exist (as a crash between making a
+# snapshot and the point's rename leaves one) is removed at that HELLO
+stop_staging
+rbd snap create "$POOL/$IMAGE@point-99" >/dev/null 2>&1 || die "cannot make a stray snapshot"
+restart_staging --image-store "rbd:$POOL" --ceph-conf "$CEPH_CONF"
+wait_for_log "$STAGING_LOG" "machine $MACHINE connected .*existing store" 120 ||
+	die "the agent did not reconnect to the existing store"
+[ "$(snaps)" = "point-1 point-2" ] || die "after the reconnection the snapshots are '$(snaps)'"
+pass "the stray snapshot point-99 was removed when the machine reconnected"
+python3 "$TESTS/writer.py" "$dev" --seed 73 --count 200 >"$T/writer3.out" 2>&1 ||
+	die "writer failed: $(cat "$T/writer3.out")"
+lm sync >/dev/null || die "sync after the restart failed"
+sha3=$(file_sha "$dev")
+[ "$(live_sha)" = "$sha3" ] || die "the live RBD image differs from the source after the restart"
+[ "$(export_sha 3 d0)" = "$sha3" ] || die "point 3 differs from the source"
+[ "$(export_sha 1 d0)" = "$sha1" ] || die "point 1 changed across the restart"
+pass "staging restarted: replication resumed on the same image; point 3 and the live image equal the source"
+
+# staging killed (SIGKILL) while the source changes: what it acknowledged
+# was flushed to RBD, the rest the agent sends again
+python3 "$TESTS/writer.py" "$dev" --seed 74 --rate 100 >"$T/writer4.out" 2>&1 &
+wpid=$!
+track_pid "$wpid"
+for _ in $(seq 120); do
+	[ "$(live_sha)" != "$sha3" ] && break
+	sleep 0.5
+done
+[ "$(live_sha)" != "$sha3" ] || die "the RBD image never changed before the kill"
+kill_staging
+restart_staging --image-store "rbd:$POOL" --ceph-conf "$CEPH_CONF"
+kill -TERM "$wpid"
+wait "$wpid" 2>/dev/null
+wait_for_log "$STAGING_LOG" "machine $MACHINE connected .*existing store" 120 ||
+	die "the agent did not reconnect after staging was killed"
+lm sync >/dev/null || die "sync after staging was killed failed"
+sha4=$(file_sha "$dev")
+[ "$sha4" != "$sha3" ] || die "the writer changed nothing before the kill"
+[ "$(live_sha)" = "$sha4" ] || die "the live RBD image differs from the source after staging was killed"
+[ "$(export_sha 4 d0)" = "$sha4" ] || die "point 4 differs from the source"
+pass "staging killed with SIGKILL mid-replication: after the restart the live image and point 4 equal the source"
+
+pts delete "$MACHINE" 1 >/dev/null || die "deleting point 1 failed"
+[ "$(snaps)" = "point-2 point-3 point-4" ] || die "after deleting point 1 the snapshots are '$(snaps)'"
+[ "$(export_sha 2 d0)" = "$sha2" ] || die "point 2 changed when point 1 was deleted"
+pass "deleting point 1 removed its snapshot; point 2 unchanged"
+
+stop_agent
+stop_staging
+# a store in RBD refuses to be opened as files
+if "$BUILD/livemig-staging" --listen "127.0.0.1:$(free_port)" --store "$STAGING_STORE" \
+	--ca "$AGENT_CA" --cert "$SERVER_CERT" --key "$SERVER_KEY" >"$T/files.log" 2>&1; then
+	die "staging started on an RBD store without --image-store"
+fi
+grep -q 'keeps its images in rbd' "$T/files.log" || die "unclear refusal: $(cat "$T/files.log")"
+pass "the store refuses another image store"
