@@ -6,7 +6,7 @@
 # the rescan that follows must send exactly those pieces, except for a block
 # with half or more of its pieces changed, which goes whole. The disk ends in
 # a block of 3 pieces, whose last one changes. The replica must then equal
-# the source.
+# the source; also when staging is killed in the middle of a rescan.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$TESTS/agent_lib.sh"
 need_root
@@ -62,4 +62,31 @@ sent=$(status_get "s['sent_bytes']")
 [ "$sent" -eq "$expected" ] ||
 	die "the rescan sent $sent source bytes; the changed pieces (and the block half changed) are $expected"
 assert_same "$dev" "$(replica rp d0)" "rescan sent $sent bytes of changed pieces"
+stop_agent
+
+# Staging killed while the rescan's pieces are being compared and sent (a
+# bandwidth limit keeps the rescan going for seconds): the answers lost with
+# the connection leave their blocks to go whole, the unacknowledged slots
+# are sent again, and the replica must still equal the source.
+python3 - "$dev" <<'PY' || die "changing the disk failed"
+import os, random, sys
+r = random.Random(19)
+fd = os.open(sys.argv[1], os.O_WRONLY)
+for b in range(512):           # one piece in every block: 2 MiB to send
+    os.pwrite(fd, r.randbytes(4096), b * 65536 + r.randrange(16) * 4096)
+os.fsync(fd)
+os.close(fd)
+PY
+rm "$T/rp.state/checkpoint.json"
+write_agent_config rp "$dev" -- "bandwidth_limit = 256K"
+start_agent rp
+wait_status "s['disks'][0]['state'] == 'RESCAN' and s['disks'][0]['bytes_done'] > 0" 60
+kill_staging
+restart_staging
+wait_status "s['state'] == 'CHANGE_COPY'" 120
+lm sync >/dev/null || die "sync failed"
+grep -q "connection to staging lost" "$AGENT_LOG" || die "the agent did not see staging go"
+sent=$(status_get "s['sent_bytes']")
+[ "$sent" -ge $((512 * 4096)) ] || die "the rescan sent $sent bytes, less than the 2 MiB changed"
+assert_same "$dev" "$(replica rp d0)" "staging killed during the rescan ($sent bytes sent)"
 stop_agent
