@@ -31,22 +31,6 @@ void acker_retire_slot(void *arg, struct slot *s)
 		atomic_fetch_sub(&d->backlog, s->sent_bytes);
 }
 
-static void on_hash_resp(struct engine *e, const struct frame *f)
-{
-	pthread_mutex_lock(&e->mu);
-	if (e->hash_req_out && f->hash_resp.req_id == e->hash_req_id) {
-		if (f->hash_resp.count == e->hash_req_count) {
-			memcpy(e->hash_req_out, f->hash_resp.hashes,
-			       (size_t)f->hash_resp.count * FRAME_HASH_LEN);
-			e->hash_req_done = 1;
-		} else {
-			e->hash_req_done = -1;
-		}
-		pthread_cond_broadcast(&e->cv);
-	}
-	pthread_mutex_unlock(&e->mu);
-}
-
 void *acker_main(void *arg)
 {
 	struct engine *e = arg;
@@ -66,7 +50,8 @@ void *acker_main(void *arg)
 		if (f->type == FT_ACK) {
 			ring_ack(&e->ring, f->ack.seq);
 		} else if (f->type == FT_HASH_RESP) {
-			on_hash_resp(e, f);
+			session_hash_answer(e, f->hash_resp.req_id, f->hash_resp.count,
+					    f->hash_resp.hashes);
 		} else if (f->type == FT_POINT) {
 			point_received(e, f->point.mark_seq, f->point.point_id);
 		} else if (f->type == FT_ERROR) {

@@ -9,9 +9,11 @@
  *   acker     (acker.c)      one per connection: ACK, HASH_RESP, ERROR
  *   ticker    (ticker.c)     throughput samples
  *
- * Lock order: engine.mu before ring.mu. Neither is held across network or
- * disk I/O except ring.mu around hash-store writes at retirement (small,
- * page-cache writes) so that retirement stays in order.
+ * Lock order: send_mu before engine.mu before ring.mu. Neither of the last
+ * two is held across network or disk I/O except ring.mu around hash-store
+ * writes at retirement (small, page-cache writes) so that retirement stays in
+ * order. send_mu is held across a write to staging: the sender's slots, a
+ * hash request, and the closing of a connection.
  */
 #ifndef LIVEMIG_ENGINE_H
 #define LIVEMIG_ENGINE_H
@@ -66,6 +68,25 @@ struct engine_disk {
 
 #define HASH_REQ_MAX_BLOCKS FRAME_MAX_HASHES
 
+/* One HASH_REQ waiting for its HASH_RESP (session.c); the acker fills it. */
+struct hash_wait {
+	uint32_t id;
+	uint32_t count;
+	uint8_t *out;               /* count * FRAME_HASH_LEN bytes */
+	int done;                   /* 0 waiting, 1 answered, -1 a wrong answer */
+	struct hash_wait *next;
+};
+
+/* A run of blocks whose hashes to ask for (session_hashes_now). */
+struct hash_range {
+	uint64_t offset;            /* a multiple of block_size */
+	uint32_t block_size;
+	uint32_t count;             /* 1..HASH_REQ_MAX_BLOCKS */
+	uint8_t *out;               /* count * FRAME_HASH_LEN bytes */
+};
+
+#define HASH_RANGES_MAX (BLOCKS_PER_CHUNK / 2) /* runs of blocks in one slot */
+
 struct engine {
 	struct agent_config *cfg;
 	const struct tracker_ops *tracker;
@@ -100,7 +121,8 @@ struct engine {
 	struct conn conn;
 	int connected;
 	uint64_t conn_gen;          /* bumps on each new connection */
-	pthread_mutex_t send_mu;    /* one whole frame at a time on the wire */
+	pthread_mutex_t send_mu;    /* one whole frame at a time on the wire; a
+				     * connection is closed only with it held */
 	int have_welcome;
 	uint8_t store_id[FRAME_EPOCH_LEN];
 	int store_was_new;
@@ -109,11 +131,10 @@ struct engine {
 	int stalled;                /* last_error explains why nothing moves */
 	uint64_t disconnected_since_ns;
 
-	/* a HASH_REQ in flight (one at a time, from the replicate thread) */
-	uint32_t hash_req_id;
-	uint32_t hash_req_count;
-	int hash_req_done;          /* 1 answered, <0 failed */
-	uint8_t *hash_req_out;
+	/* HASH_REQs in flight, under mu: the replicate thread's (hash store)
+	 * and the workers' (a rescan's pieces), each waiting for its answer */
+	uint32_t hash_req_id;       /* the last id given out */
+	struct hash_wait *hash_waits;
 
 	/* final sync */
 	uint64_t sync_requests;     /* bumped by each `livemig sync` */
@@ -162,9 +183,14 @@ int engine_resume(struct engine *e, char *err, size_t errlen);
 int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t errlen);
 
 /* reader.c: feed one extent through the pipeline; blocks while the ring is full
- * or the engine is paused. 0, -ECANCELED when stopping, -ESTALE when staging's
- * store was replaced (what was sent no longer counts), or -errno. */
-int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int compare);
+ * or the engine is paused. mode: 0 sends every block, FEED_COMPARE only those
+ * whose hash differs from the hash store, FEED_COMPARE | FEED_PIECES only the
+ * 4 KiB pieces of those that differ from staging's (a rescan). 0, -ECANCELED
+ * when stopping, -ESTALE when staging's store was replaced (what was sent no
+ * longer counts), or -errno. */
+#define FEED_COMPARE 1
+#define FEED_PIECES  2
+int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int mode);
 int reader_feed_mark(struct engine *e, uint64_t time_ns);
 /* The same from memory: data holds [offset, offset + length), offset block
  * aligned (a recovery point's blocks, read while the file systems were
@@ -179,6 +205,12 @@ int reader_drain(struct engine *e);
 
 /* worker.c */
 void *worker_main(void *arg);
+/* refine.c: a FEED_PIECES slot's blocks that differ (send[i] set, zero[i]
+ * clear) compared again by piece with staging; kind[] (one entry per piece of
+ * the slot, DATA for those blocks on entry) keeps DATA only where the pieces
+ * differ. On any failure to get staging's pieces the blocks stay whole. */
+void refine_slot(struct engine *e, struct slot *s, const uint8_t *send, const uint8_t *zero,
+		 uint8_t *kind);
 /* sender.c */
 void *sender_main(void *arg);
 /* acker.c */
@@ -192,6 +224,14 @@ int session_open(struct engine *e, char *err, size_t errlen);
 /* Wait for a connection, then fetch count hashes of disk from block `first`. */
 int session_fetch_hashes(struct engine *e, unsigned disk, uint64_t first, uint32_t count,
 			 uint8_t *out);
+/* The hashes of n (1..HASH_RANGES_MAX) ranges of disk on the connection open
+ * now, all asked at once and answered in one round trip: 0, or -EAGAIN when
+ * there is no connection or it ended before every answer came, -ECANCELED
+ * when stopping, -EPROTO for an answer of the wrong size. Never waits for a
+ * connection (a worker calls it; it may send the blocks whole instead). */
+int session_hashes_now(struct engine *e, unsigned disk, const struct hash_range *r, unsigned n);
+/* The acker: staging answered request id with count hashes. */
+void session_hash_answer(struct engine *e, uint32_t id, uint32_t count, const uint8_t *hashes);
 
 /* replicate.c */
 void *replicate_main(void *arg);

@@ -9,10 +9,11 @@
 #include "log.h"
 
 /* From the disk, or from mem (holding [mem_off, ...)) when not NULL. */
-static int feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int compare,
+static int feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int mode,
 		const uint8_t *mem)
 {
 	const uint64_t mem_off = offset;
+	const int compare = !!(mode & FEED_COMPARE);
 	struct engine_disk *d = &e->disks[disk];
 	uint64_t end = offset + length;
 
@@ -39,6 +40,7 @@ static int feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 		s->offset = offset;
 		s->len = len;
 		s->compare = compare;
+		s->pieces = compare && (mode & FEED_PIECES);
 		s->wire_len = 0;
 		s->npieces = 0;
 		s->sent_bytes = 0;
@@ -69,9 +71,9 @@ static int feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 	return 0;
 }
 
-int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int compare)
+int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int mode)
 {
-	return feed(e, disk, offset, length, compare, NULL);
+	return feed(e, disk, offset, length, mode, NULL);
 }
 
 int reader_feed_mem(struct engine *e, unsigned disk, uint64_t offset, uint64_t length,

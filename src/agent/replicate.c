@@ -189,7 +189,8 @@ static int full_pass(struct engine *e, unsigned disk, uint64_t from, int compare
 	for (uint64_t off = from; off < d->src.size && !rc; off += FEED_PIECE) {
 		uint64_t pos;
 
-		rc = reader_feed(e, disk, off, FEED_PIECE, compare);
+		/* a rescan looks again, by piece, at the blocks that differ */
+		rc = reader_feed(e, disk, off, FEED_PIECE, compare ? FEED_COMPARE | FEED_PIECES : 0);
 		pos = atomic_load(&d->pass_pos);
 		if (!rc && pos - last_cp >= CHECKPOINT_EVERY) {
 			pthread_mutex_lock(&e->mu);
@@ -223,7 +224,15 @@ static int initial_copy(struct engine *e, int rescan)
 		if (rescan) {
 			set_state(e, i, ST_RESCAN);
 			log_info("%s: rescan: comparing block hashes with staging", d->cfg->name);
-			rc = refresh_hashes(e, i);
+			/*
+			 * Nothing in flight first (a round cut short by a lost
+			 * tracker may leave slots): staging's answers must hold
+			 * every frame sent before them, or a piece found equal
+			 * could be overwritten afterwards by an older frame.
+			 */
+			rc = reader_drain(e);
+			if (!rc)
+				rc = refresh_hashes(e, i);
 			if (!rc)
 				rc = full_pass(e, i, 0, 1);
 		} else {
@@ -331,7 +340,8 @@ static int change_round(struct engine *e, uint64_t *sync_gen)
 			if (x.compare)
 				rc = fill_unknown_hashes(e, i, x.offset, x.length);
 			if (!rc)
-				rc = reader_feed(e, i, x.offset, x.length, x.compare);
+				rc = reader_feed(e, i, x.offset, x.length,
+						 x.compare ? FEED_COMPARE : 0);
 		}
 		if (!rc && more < 0)
 			rc = more;

@@ -42,7 +42,7 @@ int ring_init(struct ring *r, unsigned depth, const atomic_int *stop, ring_retir
 		/* pages are touched only when used, so small disks cost little */
 		if (posix_memalign((void **)&s->raw, 4096, CHUNK_SIZE))
 			return -ENOMEM;
-		s->wire_cap = CHUNK_SIZE + BLOCKS_PER_CHUNK * (FRAME_DATA_PREFIX + 64) + 4096;
+		s->wire_cap = CHUNK_SIZE + SLOT_MAX_FRAMES * (FRAME_DATA_PREFIX + 64) + 4096;
 		s->wire = malloc(s->wire_cap);
 		if (!s->wire)
 			return -ENOMEM;

@@ -60,10 +60,12 @@ enum slot_state {
 /*
  * Every frame on the wire has its own sequence number, so "durable up to S"
  * can never cover half a slot: slot at ring position p numbers its frames
- * from (p + 1) << SLOT_SEQ_SHIFT upwards. A slot makes at most 32 frames
- * (16 blocks, each run of data split once), well under the 64 numbers.
+ * from (p + 1) << SLOT_SEQ_SHIFT upwards. A slot makes at most 128 frames,
+ * well under the 256 numbers: a rescan sends a differing block's pieces in
+ * at most 7 runs (pieces.h), 16 blocks make at most 112 runs, and a run is
+ * split once only when it is longer than a block (at most 16 such).
  */
-#define SLOT_SEQ_SHIFT 6
+#define SLOT_SEQ_SHIFT 8
 #define SLOT_MAX_FRAMES (1u << SLOT_SEQ_SHIFT)
 
 /* One contiguous range of a slot's bytes on the wire: in its wire buffer
@@ -86,6 +88,8 @@ struct slot {
 	uint64_t offset;
 	uint32_t len;
 	int compare;          /* send only blocks whose hash differs from `known` */
+	int pieces;           /* compare: such blocks are compared again by 4 KiB
+			       * piece with staging and only differing pieces sent */
 	uint64_t mark_time_ns;
 	int mark_origin;      /* MARK_ORIGIN_* (frame.h) */
 	int mark_consistency; /* MARK_CONSISTENCY_* */

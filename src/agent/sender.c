@@ -53,12 +53,15 @@ static void end_connection(struct engine *e, pthread_t acker)
 {
 	conn_shutdown(&e->conn);
 	pthread_join(acker, NULL);
-	conn_close(&e->conn);
+	/* a hash request (session.c) writes only while connected, under send_mu */
+	pthread_mutex_lock(&e->send_mu);
 	pthread_mutex_lock(&e->mu);
 	e->connected = 0;
 	e->disconnected_since_ns = now_mono_ns();
 	pthread_cond_broadcast(&e->cv);
 	pthread_mutex_unlock(&e->mu);
+	conn_close(&e->conn);
+	pthread_mutex_unlock(&e->send_mu);
 	ring_rewind(&e->ring);
 }
 

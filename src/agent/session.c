@@ -109,46 +109,100 @@ fail:
 	return rc;
 }
 
+/*
+ * Ask for the hashes of n ranges on connection `gen` and wait for every
+ * answer. Requests are told apart by id, so several threads may wait at once.
+ * 0, -EAGAIN (the connection ended: ask again), -ECANCELED or -EPROTO.
+ */
+static int ask_and_wait(struct engine *e, unsigned disk, const struct hash_range *r, unsigned n,
+			uint64_t gen)
+{
+	uint8_t req[HASH_RANGES_MAX * 64];
+	struct hash_wait w[HASH_RANGES_MAX];
+	size_t len = 0;
+	int rc, all;
+
+	/* mu held on entry */
+	for (unsigned i = 0; i < n; i++) {
+		w[i] = (struct hash_wait){ .id = ++e->hash_req_id, .count = r[i].count,
+					   .out = r[i].out, .next = e->hash_waits };
+		e->hash_waits = &w[i];
+		len += frame_encode_hash_req(req + len, sizeof(req) - len, w[i].id, disk,
+					     r[i].offset, r[i].block_size, r[i].count);
+	}
+	pthread_mutex_unlock(&e->mu);
+
+	/* written only on the connection the waits belong to: the sender closes
+	 * a connection (and opens the next) only with send_mu held */
+	pthread_mutex_lock(&e->send_mu);
+	pthread_mutex_lock(&e->mu);
+	rc = e->connected && e->conn_gen == gen ? 0 : -EAGAIN;
+	pthread_mutex_unlock(&e->mu);
+	if (!rc)
+		rc = conn_write(&e->conn, req, len);
+	pthread_mutex_unlock(&e->send_mu);
+
+	pthread_mutex_lock(&e->mu);
+	for (;;) {
+		all = 1;
+		for (unsigned i = 0; i < n; i++)
+			all &= w[i].done != 0;
+		if (rc || all || atomic_load(&e->stop) || !e->connected || e->conn_gen != gen)
+			break;
+		pthread_cond_wait(&e->cv, &e->mu);
+	}
+	/* unlinked before returning: the acker writes only into linked waits */
+	for (struct hash_wait **p = &e->hash_waits; *p;) {
+		if (*p >= w && *p < w + n)
+			*p = (*p)->next;
+		else
+			p = &(*p)->next;
+	}
+	if (atomic_load(&e->stop))
+		rc = -ECANCELED;
+	else if (rc || !all)
+		rc = -EAGAIN;
+	for (unsigned i = 0; !rc && i < n; i++)
+		if (w[i].done != 1)
+			rc = -EPROTO;
+	return rc;
+}
+
+int session_hashes_now(struct engine *e, unsigned disk, const struct hash_range *r, unsigned n)
+{
+	int rc;
+
+	if (!n || n > HASH_RANGES_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&e->mu);
+	if (atomic_load(&e->stop))
+		rc = -ECANCELED;
+	else if (!e->connected)
+		rc = -EAGAIN;
+	else
+		rc = ask_and_wait(e, disk, r, n, e->conn_gen);
+	pthread_mutex_unlock(&e->mu);
+	return rc;
+}
+
 /* One request: returns 0, -EAGAIN if the connection went away (retry), -ECANCELED. */
 static int fetch_once(struct engine *e, uint32_t disk_id, uint64_t first, uint32_t count,
 		      uint8_t *out)
 {
-	uint8_t req[64];
-	uint64_t gen;
-	size_t n;
+	const struct hash_range r = { .offset = first * BLOCK_SIZE, .block_size = BLOCK_SIZE,
+				      .count = count, .out = out };
 	int rc;
 
 	pthread_mutex_lock(&e->mu);
 	while (!atomic_load(&e->stop) && !e->connected)
 		pthread_cond_wait(&e->cv, &e->mu);
-	if (atomic_load(&e->stop)) {
-		pthread_mutex_unlock(&e->mu);
-		return -ECANCELED;
-	}
-	gen = e->conn_gen;
-	e->hash_req_id++;
-	e->hash_req_count = count;
-	e->hash_req_out = out;
-	e->hash_req_done = 0;
-	n = frame_encode_hash_req(req, sizeof(req), e->hash_req_id, disk_id, first * BLOCK_SIZE,
-				  BLOCK_SIZE, count);
-	pthread_mutex_unlock(&e->mu);
-
-	pthread_mutex_lock(&e->send_mu);
-	rc = conn_write(&e->conn, req, n);
-	pthread_mutex_unlock(&e->send_mu);
-
-	pthread_mutex_lock(&e->mu);
-	while (!rc && !atomic_load(&e->stop) && !e->hash_req_done && e->connected &&
-	       e->conn_gen == gen)
-		pthread_cond_wait(&e->cv, &e->mu);
 	if (atomic_load(&e->stop))
 		rc = -ECANCELED;
-	else if (rc || e->hash_req_done != 1)
-		rc = -EAGAIN;
-	e->hash_req_out = NULL;
+	else
+		rc = ask_and_wait(e, disk_id, &r, 1, e->conn_gen);
 	pthread_mutex_unlock(&e->mu);
-	return rc;
+	/* a wrong-sized answer: ask again, as for a lost connection */
+	return rc == -EPROTO ? -EAGAIN : rc;
 }
 
 int session_fetch_hashes(struct engine *e, unsigned disk, uint64_t first, uint32_t count,
@@ -161,4 +215,22 @@ int session_fetch_hashes(struct engine *e, unsigned disk, uint64_t first, uint32
 			return rc;
 		sleep_ns(100000000); /* the sender is reconnecting */
 	}
+}
+
+void session_hash_answer(struct engine *e, uint32_t id, uint32_t count, const uint8_t *hashes)
+{
+	pthread_mutex_lock(&e->mu);
+	for (struct hash_wait *w = e->hash_waits; w; w = w->next) {
+		if (w->id != id)
+			continue;
+		if (count == w->count) {
+			memcpy(w->out, hashes, (size_t)count * FRAME_HASH_LEN);
+			w->done = 1;
+		} else {
+			w->done = -1;
+		}
+		pthread_cond_broadcast(&e->cv);
+		break;
+	}
+	pthread_mutex_unlock(&e->mu);
 }

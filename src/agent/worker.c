@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Compression workers, the one place slots become frames: per 64 KiB block
- * decide zero / unchanged / data (fingerprints only where the pass compares),
- * then encode runs of blocks as ZERO and DATA frames: headers and deflated
+ * decide zero / unchanged / data (fingerprints only where the pass compares;
+ * a rescan's differing blocks then by 4 KiB piece, refine.c), then encode
+ * runs of blocks or pieces as ZERO and DATA frames: headers and deflated
  * payloads into the slot's wire buffer, raw payloads left where they were
  * read; a MARK slot becomes its MARK frame. */
 #include "engine.h"
@@ -12,12 +13,13 @@
 #include "blockhash.h"
 #include "codec.h"
 #include "log.h"
+#include "pieces.h"
 
 /* The seq for the slot's next frame. */
 static uint64_t next_seq(struct slot *s)
 {
 	if (s->last_seq - s->seq + 1 >= SLOT_MAX_FRAMES)
-		abort(); /* cannot happen: a slot makes at most 32 frames */
+		abort(); /* cannot happen: a slot makes at most 128 frames (ring.h) */
 	return ++s->last_seq;
 }
 
@@ -75,11 +77,12 @@ static int put_data(struct codec_enc *enc, struct slot *s, uint32_t disk_id, uin
 	return 1;
 }
 
-static void encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id, uint32_t first,
+/* The rlen bytes at `at` in the slot, as one ZERO or one or two DATA frames. */
+static void encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id, uint32_t at,
 		       uint32_t rlen, int zero, int deflate)
 {
-	uint64_t off = s->offset + (uint64_t)first * BLOCK_SIZE;
-	const uint8_t *src = s->raw + (size_t)first * BLOCK_SIZE;
+	uint64_t off = s->offset + at;
+	const uint8_t *src = s->raw + at;
 	uint8_t *out = wire_end(s);
 
 	if (zero) {
@@ -151,8 +154,10 @@ static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 {
 	int deflate = want_deflate(e);
 	uint32_t nb = (s->len + BLOCK_SIZE - 1) / BLOCK_SIZE;
+	unsigned np = pieces_in(s->len), first, count;
 	uint8_t send[BLOCKS_PER_CHUNK], zero[BLOCKS_PER_CHUNK];
-	uint32_t b = 0;
+	uint8_t kind[PIECES_PER_CHUNK];
+	int any_data = 0;
 
 	for (uint32_t i = 0; i < nb; i++) {
 		const uint8_t *p = s->raw + (size_t)i * BLOCK_SIZE;
@@ -172,24 +177,25 @@ static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 			 */
 			memset(s->hash[i], 0, FRAME_HASH_LEN);
 		send[i] = !s->compare || memcmp(s->hash[i], s->known[i], FRAME_HASH_LEN) != 0;
+		memset(kind + (size_t)i * PIECES_PER_BLOCK,
+		       !send[i] ? PIECE_SKIP : zero[i] ? PIECE_ZERO : PIECE_DATA,
+		       i + 1 < nb ? PIECES_PER_BLOCK : np - i * PIECES_PER_BLOCK);
+		any_data |= send[i] && !zero[i];
 	}
+	/* a zero block that differs costs a ZERO frame's header: no finer look */
+	if (s->compare && s->pieces && any_data)
+		refine_slot(e, s, send, zero, kind);
 	s->wire_len = s->wire_used = 0;
 	s->npieces = 0;
 	s->sent_bytes = 0;
 	s->last_seq = s->seq - 1; /* next_seq() hands out s->seq first */
-	while (b < nb) {
-		uint32_t end = b, rlen;
+	for (unsigned p = 0; pieces_next_run(kind, np, p, &first, &count); p = first + count) {
+		uint32_t at = first * PIECE_SIZE;
+		uint32_t end = (first + count) * PIECE_SIZE < s->len ? (first + count) * PIECE_SIZE
+								      : s->len;
 
-		if (!send[b]) {
-			b++;
-			continue;
-		}
-		while (end + 1 < nb && send[end + 1] && zero[end + 1] == zero[b])
-			end++;
-		rlen = ((end + 1) * BLOCK_SIZE < s->len ? (end + 1) * BLOCK_SIZE : s->len) - b * BLOCK_SIZE;
-		encode_run(enc, s, s->disk, b, rlen, zero[b], deflate);
-		s->sent_bytes += rlen;
-		b = end + 1;
+		encode_run(enc, s, s->disk, at, end - at, kind[first] == PIECE_ZERO, deflate);
+		s->sent_bytes += end - at;
 	}
 	if (s->compare)
 		atomic_fetch_add(&e->disks[s->disk].backlog, s->sent_bytes);

@@ -149,8 +149,14 @@ int handle_hash_req(struct session *s, const struct frame *f)
 		return session_fail(s, ERR_DISK, "HASH_REQ blocks %" PRIu64 "+%u*%u start past the "
 				    "end of disk %s (%" PRIu64 " bytes)", r->offset, r->count,
 				    r->block_size, d->name, d->size);
-	/* the hashes are of what the agent sent so far */
-	if (session_release_held(s))
+	/*
+	 * The hashes are of what the agent sent so far: held writes into the
+	 * range are applied first. Only those: a rescan asks for the pieces of
+	 * each slot's differing blocks between its DATA frames, and releasing
+	 * on every request would sync the points' deltas once per slot.
+	 */
+	if (session_held_overlaps(s, d, r->offset, (uint64_t)r->count * r->block_size) &&
+	    session_release_held(s))
 		return -1;
 	rc = hashes_compute(d->vol, d->size, r->offset, r->block_size, r->count, s->hashes,
 			    s->work, SESSION_WORK_LEN);

@@ -141,6 +141,21 @@ int session_release_held(struct session *s)
 	return 0;
 }
 
+int session_held_overlaps(const struct session *s, const struct session_disk *d, uint64_t off,
+			  uint64_t len)
+{
+	const struct write_hold *h = &s->hold;
+	unsigned i = (unsigned)(d - s->disks);
+
+	for (unsigned k = 0; k < h->n; k++) {
+		const struct held_write *w = &h->w[k];
+
+		if (w->disk == i && w->off < off + len && off < w->off + w->len)
+			return 1;
+	}
+	return 0;
+}
+
 void write_hold_free(struct write_hold *h)
 {
 	free(h->buf);

@@ -58,6 +58,11 @@ int session_write(struct session *s, struct session_disk *d, uint64_t seq, uint6
  * dropped). */
 int session_release_held(struct session *s);
 
+/* Whether a held write of disk d touches [off, off + len): only then must a
+ * reader of that range (HASH_REQ) release the queue first. */
+int session_held_overlaps(const struct session *s, const struct session_disk *d, uint64_t off,
+			  uint64_t len);
+
 void write_hold_free(struct write_hold *h);
 
 #endif

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The piece comparison and plan of a rescan (pieces.h). */
+#include "pieces.h"
+
+#include <string.h>
+
+uint32_t pieces_differ(const uint8_t *mine, const uint8_t *theirs, unsigned n)
+{
+	uint32_t differ = 0;
+
+	for (unsigned j = 0; j < n && j < PIECES_PER_BLOCK; j++)
+		if (memcmp(mine + (size_t)j * FRAME_HASH_LEN, theirs + (size_t)j * FRAME_HASH_LEN,
+			   FRAME_HASH_LEN))
+			differ |= 1u << j;
+	return differ;
+}
+
+/*
+ * Half or more of the block differs: send it whole. The bytes saved would be
+ * at most half the block, while the pieces would cost a frame each (header,
+ * sequence number, a small write on staging) and split what deflate sees.
+ * Below half, a block leaves at most PIECES_PER_BLOCK / 2 - 1 runs, which
+ * bounds the frames a slot can make (SLOT_MAX_FRAMES, ring.h).
+ */
+int pieces_send_whole(uint32_t differ, unsigned n)
+{
+	return 2u * (unsigned)__builtin_popcount(differ) >= n;
+}
+
+void pieces_plan_block(uint8_t *kind, unsigned n, uint32_t differ)
+{
+	int whole = pieces_send_whole(differ, n);
+
+	for (unsigned j = 0; j < n; j++)
+		kind[j] = whole || (differ >> j & 1) ? PIECE_DATA : PIECE_SKIP;
+}
+
+int pieces_next_run(const uint8_t *kind, unsigned n, unsigned from, unsigned *first,
+		    unsigned *count)
+{
+	unsigned end;
+
+	while (from < n && kind[from] == PIECE_SKIP)
+		from++;
+	if (from >= n)
+		return 0;
+	for (end = from + 1; end < n && kind[end] == kind[from]; end++)
+		;
+	*first = from;
+	*count = end - from;
+	return 1;
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* A rescan's finer comparison (pieces.h): which 4 KiB pieces differ, when a
+ * block goes whole, and the runs of a slot's plan that become frames:
+ * adjacent pieces coalesced within and across blocks, zero and data runs
+ * kept apart, a short block at the disk's end. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pieces.h"
+
+struct run {
+	unsigned first, count;
+};
+
+/* Every run of kind[0..n) into out; returns how many. */
+static unsigned runs(const uint8_t *kind, unsigned n, struct run *out, unsigned max)
+{
+	unsigned first, count, k = 0;
+
+	for (unsigned p = 0; pieces_next_run(kind, n, p, &first, &count); p = first + count) {
+		assert_true(k < max);
+		out[k++] = (struct run){ first, count };
+	}
+	return k;
+}
+
+/* Hashes of n pieces; the pieces in `changed` get another value in b. */
+static void two_sides(uint8_t *a, uint8_t *b, unsigned n, uint32_t changed)
+{
+	for (unsigned j = 0; j < n; j++) {
+		memset(a + j * FRAME_HASH_LEN, (int)j + 1, FRAME_HASH_LEN);
+		memcpy(b + j * FRAME_HASH_LEN, a + j * FRAME_HASH_LEN, FRAME_HASH_LEN);
+		if (changed >> j & 1)
+			b[j * FRAME_HASH_LEN + FRAME_HASH_LEN - 1] ^= 0x80; /* the last byte only */
+	}
+}
+
+static void differ_finds_each_piece(void **state)
+{
+	uint8_t a[PIECES_PER_BLOCK * FRAME_HASH_LEN], b[sizeof(a)];
+
+	(void)state;
+	assert_int_equal(PIECES_PER_BLOCK, 16);
+	two_sides(a, b, 16, 0);
+	assert_int_equal(pieces_differ(a, b, 16), 0);
+	two_sides(a, b, 16, 0x8001);
+	assert_int_equal(pieces_differ(a, b, 16), 0x8001);
+	two_sides(a, b, 16, 0xffff);
+	assert_int_equal(pieces_differ(a, b, 16), 0xffff);
+	/* a short block compares only its own pieces */
+	two_sides(a, b, 16, 0x0018);
+	assert_int_equal(pieces_differ(a, b, 3), 0);
+	assert_int_equal(pieces_differ(a, b, 4), 0x0008);
+}
+
+static void half_or_more_goes_whole(void **state)
+{
+	(void)state;
+	assert_false(pieces_send_whole(0x0001, 16));
+	assert_false(pieces_send_whole(0x5554, 16)); /* 7 of 16 */
+	assert_true(pieces_send_whole(0x5555, 16));  /* 8 of 16 */
+	assert_true(pieces_send_whole(0xffff, 16));
+	/* a block of 3 pieces at the disk's end: 1 is less than half, 2 is not */
+	assert_false(pieces_send_whole(0x4, 3));
+	assert_true(pieces_send_whole(0x5, 3));
+}
+
+static void plan_of_a_block(void **state)
+{
+	uint8_t kind[16];
+	struct run r[16];
+
+	(void)state;
+	pieces_plan_block(kind, 16, 0x0006); /* pieces 1 and 2: one run */
+	assert_int_equal(runs(kind, 16, r, 16), 1);
+	assert_int_equal(r[0].first, 1);
+	assert_int_equal(r[0].count, 2);
+	for (unsigned j = 0; j < 16; j++)
+		assert_int_equal(kind[j], j == 1 || j == 2 ? PIECE_DATA : PIECE_SKIP);
+
+	pieces_plan_block(kind, 16, 0x1555); /* 7 apart: 7 runs of one piece */
+	assert_int_equal(runs(kind, 16, r, 16), 7);
+	for (unsigned k = 0; k < 7; k++) {
+		assert_int_equal(r[k].first, 2 * k);
+		assert_int_equal(r[k].count, 1);
+	}
+
+	pieces_plan_block(kind, 16, 0x5555); /* 8: the whole block, one run */
+	assert_int_equal(runs(kind, 16, r, 16), 1);
+	assert_int_equal(r[0].first, 0);
+	assert_int_equal(r[0].count, 16);
+}
+
+/* A slot of 3 blocks: pieces of block 0 that touch whole block 1 make one
+ * run with it; block 2 is zero and stays a run of its own. */
+static void runs_cross_blocks_but_not_kinds(void **state)
+{
+	uint8_t kind[3 * 16];
+	struct run r[8];
+
+	(void)state;
+	pieces_plan_block(kind, 16, 0xc000);      /* pieces 14, 15 */
+	pieces_plan_block(kind + 16, 16, 0xffff); /* whole */
+	memset(kind + 32, PIECE_ZERO, 16);
+	assert_int_equal(runs(kind, 48, r, 8), 2);
+	assert_int_equal(r[0].first, 14);
+	assert_int_equal(r[0].count, 18);
+	assert_int_equal(kind[r[0].first], PIECE_DATA);
+	assert_int_equal(r[1].first, 32);
+	assert_int_equal(r[1].count, 16);
+	assert_int_equal(kind[r[1].first], PIECE_ZERO);
+
+	/* nothing to send: no run */
+	memset(kind, PIECE_SKIP, sizeof(kind));
+	assert_int_equal(runs(kind, 48, r, 8), 0);
+}
+
+/* The worst slot a plan can make stays within a slot's frames (ring.h):
+ * 16 blocks of 7 lone pieces each. */
+static void worst_slot_fits_a_slot(void **state)
+{
+	uint8_t kind[PIECES_PER_CHUNK];
+	struct run r[PIECES_PER_CHUNK];
+
+	(void)state;
+	for (unsigned i = 0; i < BLOCKS_PER_CHUNK; i++)
+		pieces_plan_block(kind + i * 16, 16, 0x1555);
+	assert_int_equal(runs(kind, PIECES_PER_CHUNK, r, PIECES_PER_CHUNK), 112);
+	assert_true(112 + BLOCKS_PER_CHUNK <= SLOT_MAX_FRAMES);
+}
+
+static void piece_counts(void **state)
+{
+	(void)state;
+	assert_int_equal(pieces_in(0), 0);
+	assert_int_equal(pieces_in(1), 1);
+	assert_int_equal(pieces_in(4096), 1);
+	assert_int_equal(pieces_in(4097), 2);
+	assert_int_equal(pieces_in(BLOCK_SIZE), 16);
+	assert_int_equal(pieces_in(CHUNK_SIZE), PIECES_PER_CHUNK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(differ_finds_each_piece),
+		cmocka_unit_test(half_or_more_goes_whole),
+		cmocka_unit_test(plan_of_a_block),
+		cmocka_unit_test(runs_cross_blocks_but_not_kinds),
+		cmocka_unit_test(worst_slot_fits_a_slot),
+		cmocka_unit_test(piece_counts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
