@@ -17,7 +17,7 @@
 #include "console.h"
 #include "db.h"
 #include "hb_limit.h"
-#include "heartbeat.h"
+#include "hb_store.h"
 #include "lifecycle.h"
 #include "placement.h"
 #include "web_db.h"
@@ -127,7 +127,7 @@ void api_status_post(struct request *rq, struct reply *rp)
 		reply_internal(rp, -ENOMEM);
 		goto out;
 	}
-	rc = heartbeat_store(rq->db,
+	rc = hb_store(rq->db,
 			     &(struct heartbeat){ .ref = m.ref, .doc = doc, .text = text,
 						  .state = state, .now = now,
 						  .history_max = rq->c->history_max,

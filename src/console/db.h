@@ -79,7 +79,7 @@ int db_begin_rows(struct db *db);
  * on SQLite. */
 const char *db_skip_locked(const struct db *db);
 /* A transaction that writes one machine's rows only (a heartbeat,
- * heartbeat.h): db_begin_rows, then db_lock_machine. PostgreSQL: no
+ * hb_store.h): db_begin_rows, then db_lock_machine. PostgreSQL: no
  * writers' lock, so heartbeats of different machines commit side by side
  * (their WAL flushes grouped); SQLite: as db_begin. -ENOENT when there is
  * no machine row ref (no transaction left open). */

@@ -132,7 +132,7 @@ int lifecycle_tick(struct db *db, int64_t machine_ref, int64_t now, unsigned cut
  * (lifecycle_agent_report or lifecycle_tick write): 1 while it is
  * CUTTING_OVER or has a launch or destroy job past LC_JOB_MAX_S, else 0;
  * or -errno. The heartbeat takes the writers' lock for that work only
- * (heartbeat.h). */
+ * (hb_store.h). */
 int lifecycle_heartbeat_due(struct db *db, int64_t machine_ref, int64_t now);
 /* The agent's status document: its cutover report goes into the wait's log. */
 int lifecycle_agent_report(struct db *db, int64_t machine_ref, const json_t *doc, int64_t now);

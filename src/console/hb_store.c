@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A heartbeat stored under its machine's row lock, or the writers' lock
- * when its lifecycle has work (heartbeat.h). */
-#include "heartbeat.h"
+ * when its lifecycle has work (hb_store.h). */
+#include "hb_store.h"
 
 #include <errno.h>
 
@@ -70,7 +70,7 @@ static int attempt(struct db *db, const struct heartbeat *hb, int writers, json_
 	return rc;
 }
 
-int heartbeat_store(struct db *db, const struct heartbeat *hb, json_t **cutover)
+int hb_store(struct db *db, const struct heartbeat *hb, json_t **cutover)
 {
 	int rc;
 

@@ -14,8 +14,8 @@
  * the row lock: the order every writer keeps, so no two wait for each
  * other in a circle.
  */
-#ifndef LIVEMIG_CONSOLE_HEARTBEAT_H
-#define LIVEMIG_CONSOLE_HEARTBEAT_H
+#ifndef LIVEMIG_CONSOLE_HB_STORE_H
+#define LIVEMIG_CONSOLE_HB_STORE_H
 
 #include <stdint.h>
 
@@ -38,6 +38,6 @@ struct heartbeat {
  * machine was deregistered (removed, finalized) by the time its lock was
  * had: nothing stored, the caller answers as to any deregistered machine;
  * or another -errno (-EBUSY: a lock not had in time). */
-int heartbeat_store(struct db *db, const struct heartbeat *hb, json_t **cutover);
+int hb_store(struct db *db, const struct heartbeat *hb, json_t **cutover);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * console heartbeat.c and db_begin_machine: what a heartbeat's transaction
+ * console hb_store.c and db_begin_machine: what a heartbeat's transaction
  * is locked against, on two connections (two requests, or two console
  * instances) of a real database: SQLite, or PostgreSQL under make
  * check-console-pg. The second connection waits briefly for any lock
@@ -23,7 +23,7 @@
 #include "accounts.h"
 #include "console_test_db.h"
 #include "db.h"
-#include "heartbeat.h"
+#include "hb_store.h"
 #include "lifecycle.h"
 #include "machines.h"
 
@@ -54,7 +54,7 @@ static int setup(void **state)
 	struct account a;
 	char err[256];
 
-	if (!f || test_db_open(f->path, "test_console_heartbeat", &f->db) ||
+	if (!f || test_db_open(f->path, "test_console_hb_store", &f->db) ||
 	    account_create(f->db, "acme", 3) || account_find(f->db, "acme", &a) ||
 	    !(f->m1 = save(f, a.id, "web-01")) || !(f->m2 = save(f, a.id, "web-02")) ||
 	    db_open_ready(f->path, &f->db2, err, sizeof(err)) ||
@@ -85,14 +85,14 @@ static int is_pg(const struct fixture *f)
 }
 
 /* One heartbeat of machine ref through connection db, its document's text
- * text; heartbeat_store's answer. */
+ * text; hb_store's answer. */
 static int beat(struct fixture *f, struct db *db, int64_t ref, const char *text, int64_t now)
 {
 	struct heartbeat hb = { .ref = ref, .doc = f->doc, .text = text,
 				.state = "INITIAL_MIRROR", .now = now, .history_max = 10,
 				.cutover_timeout_s = 600 };
 	json_t *cutover = NULL;
-	int rc = heartbeat_store(db, &hb, &cutover);
+	int rc = hb_store(db, &hb, &cutover);
 
 	assert_null(cutover);
 	return rc;
