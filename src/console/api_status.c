@@ -128,11 +128,10 @@ void api_status_post(struct request *rq, struct reply *rp)
 		goto out;
 	}
 	rc = hb_store(rq->db,
-			     &(struct heartbeat){ .ref = m.ref, .doc = doc, .text = text,
-						  .state = state, .now = now,
-						  .history_max = rq->c->history_max,
-						  .cutover_timeout_s = rq->c->cutover_timeout_s },
-			     &cutover);
+		      &(struct heartbeat){ .ref = m.ref, .doc = doc, .text = text, .state = state,
+					   .now = now, .history_max = rq->c->history_max,
+					   .cutover_timeout_s = rq->c->cutover_timeout_s },
+		      &cutover);
 	if (rc == -ESTALE) {
 		/* removed or finalized while this heartbeat came in: the
 		 * answer it gets from now on */
