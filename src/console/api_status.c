@@ -17,6 +17,7 @@
 #include "console.h"
 #include "db.h"
 #include "hb_limit.h"
+#include "hb_store.h"
 #include "lifecycle.h"
 #include "placement.h"
 #include "web_db.h"
@@ -126,20 +127,20 @@ void api_status_post(struct request *rq, struct reply *rp)
 		reply_internal(rp, -ENOMEM);
 		goto out;
 	}
-	rc = db_begin(rq->db);
-	if (!rc)
-		rc = machine_status_store(rq->db, m.ref, text, state, now, rq->c->history_max);
-	/* the agent's cutover report, and the cutover's wait moved on */
-	if (!rc)
-		rc = lifecycle_agent_report(rq->db, m.ref, doc, now);
-	if (!rc)
-		rc = lifecycle_tick(rq->db, m.ref, now, rq->c->cutover_timeout_s);
-	if (!rc)
-		rc = lifecycle_cutover_request(rq->db, m.ref, &cutover);
-	if (!rc)
-		rc = db_commit(rq->db);
+	rc = hb_store(rq->db,
+		      &(struct heartbeat){ .ref = m.ref, .doc = doc, .text = text, .state = state,
+					   .now = now, .history_max = rq->c->history_max,
+					   .cutover_timeout_s = rq->c->cutover_timeout_s },
+		      &cutover);
+	if (rc == -ESTALE) {
+		/* removed or finalized while this heartbeat came in: the
+		 * answer it gets from now on */
+		struct machine_ref now_m;
+
+		gone(rq, rp, machine_lookup(rq->db, m.machine_id, &now_m) ? &m : &now_m);
+		goto out;
+	}
 	if (rc) {
-		db_rollback(rq->db);
 		reply_internal(rp, rc);
 		goto out;
 	}

@@ -96,6 +96,43 @@ const char *db_skip_locked(const struct db *db)
 	return db_engine(db) == DB_ENGINE_POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
 }
 
+int db_lock_machine(struct db *db, int64_t ref)
+{
+	/* NO KEY UPDATE, not UPDATE: the lock a heartbeat's own UPDATE of the
+	 * row takes. It waits for (and holds off) another heartbeat of the
+	 * machine, its removal, its registration again, a placement moving
+	 * it; it does not hold off the key-share locks that inserts of rows
+	 * referencing the machine take (its events, recovery points, jobs,
+	 * audit records, its heartbeat bucket) */
+	char sql[80];
+	struct db_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM machines WHERE id = ?%s",
+		 db_engine(db) == DB_ENGINE_POSTGRESQL ? " FOR NO KEY UPDATE" : "");
+	rc = db_prepare(db, &st, sql);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, ref);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc == DB_ROW)
+		return 0;
+	return rc == DB_DONE ? -ENOENT : db_err(db, rc, "locking a machine's row");
+}
+
+int db_begin_machine(struct db *db, int64_t ref)
+{
+	int rc = db_begin_rows(db);
+
+	if (!rc)
+		rc = db_lock_machine(db, ref);
+	/* no transaction left open behind a refusal */
+	if (rc)
+		db_rollback(db);
+	return rc;
+}
+
 int db_commit(struct db *db)
 {
 	return db->ops->commit(db);

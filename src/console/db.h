@@ -12,7 +12,10 @@
  * connection. Writers serialize on db_begin: with SQLite, BEGIN IMMEDIATE
  * with a busy handler; with PostgreSQL, a transaction-scoped advisory lock
  * that every console instance takes. That is what makes the license
- * check-and-consume step atomic (docs/console-api.md).
+ * check-and-consume step atomic (docs/console-api.md). Two kinds of
+ * writes need not wait for every other writer on PostgreSQL: claiming
+ * jobs (db_begin_rows) and a heartbeat, which writes its own machine's
+ * rows only (db_begin_machine); docs/console-database.md, "Locks".
  */
 #ifndef LIVEMIG_CONSOLE_DB_H
 #define LIVEMIG_CONSOLE_DB_H
@@ -75,6 +78,19 @@ int db_begin_rows(struct db *db);
 /* What ends such a SELECT: " FOR UPDATE SKIP LOCKED" on PostgreSQL, ""
  * on SQLite. */
 const char *db_skip_locked(const struct db *db);
+/* A transaction that writes one machine's rows only (a heartbeat,
+ * hb_store.h): db_begin_rows, then db_lock_machine. PostgreSQL: no
+ * writers' lock, so heartbeats of different machines commit side by side
+ * (their WAL flushes grouped); SQLite: as db_begin. -ENOENT when there is
+ * no machine row ref (no transaction left open). */
+int db_begin_machine(struct db *db, int64_t ref);
+/* Inside a transaction: lock machine row ref until its end against every
+ * other writer of that row (PostgreSQL: SELECT ... FOR NO KEY UPDATE, which
+ * waits for them and which they wait for; SQLite: the transaction's one
+ * writer lock has it already). Whoever also takes the writers' lock takes
+ * it first (db_begin): never the other way round. 0, -ENOENT (no such
+ * row), or -errno (-EBUSY: not had within the lock timeout). */
+int db_lock_machine(struct db *db, int64_t ref);
 int db_commit(struct db *db);
 /* Harmless when no transaction is open. */
 void db_rollback(struct db *db);

@@ -128,6 +128,12 @@ int lifecycle_job_ended(struct db *db, int64_t job, int64_t now);
 /* Bounded waits: the cutover point found, or its wait timed out; launch
  * and destroy jobs past LC_JOB_MAX_S failed. machine_ref 0: every machine. */
 int lifecycle_tick(struct db *db, int64_t machine_ref, int64_t now, unsigned cutover_timeout_s);
+/* Whether a heartbeat of the machine at now may have lifecycle work
+ * (lifecycle_agent_report or lifecycle_tick write): 1 while it is
+ * CUTTING_OVER or has a launch or destroy job past LC_JOB_MAX_S, else 0;
+ * or -errno. The heartbeat takes the writers' lock for that work only
+ * (hb_store.h). */
+int lifecycle_heartbeat_due(struct db *db, int64_t machine_ref, int64_t now);
 /* The agent's status document: its cutover report goes into the wait's log. */
 int lifecycle_agent_report(struct db *db, int64_t machine_ref, const json_t *doc, int64_t now);
 /* {"requested_at","requested_by"} while the console waits for the agent's

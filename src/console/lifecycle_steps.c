@@ -266,6 +266,13 @@ static int cutover_step(struct db *db, struct lc_row *r, int64_t now, unsigned t
 	return rc ? rc : lc_save(db, r);
 }
 
+/* A launch or destroy job no staging server ended before ?1 (now -
+ * LC_JOB_MAX_S): what stale_jobs ends, and lifecycle_heartbeat_due looks
+ * for. */
+#define STALE_JOB_SQL                                                                    \
+	"kind IN ('" JOB_KIND_LAUNCH "', '" JOB_KIND_DESTROY "') AND state IN ('queued',"  \
+	" 'delivered', 'running') AND created_at < ?1"
+
 /* Launch and destroy jobs no staging server ended within LC_JOB_MAX_S. */
 static int stale_jobs(struct db *db, int64_t machine_ref, int64_t now)
 {
@@ -274,10 +281,8 @@ static int stale_jobs(struct db *db, int64_t machine_ref, int64_t now)
 	struct db_stmt *st;
 	char why[160];
 
-	rc = db_prepare(db, &st, "SELECT id FROM staging_jobs WHERE kind IN ('" JOB_KIND_LAUNCH
-				 "', '" JOB_KIND_DESTROY "') AND state IN ('queued', 'delivered',"
-				 " 'running') AND created_at < ?1 AND (?2 = 0 OR machine_ref = ?2)"
-				 " LIMIT 64");
+	rc = db_prepare(db, &st, "SELECT id FROM staging_jobs WHERE " STALE_JOB_SQL
+				 " AND (?2 = 0 OR machine_ref = ?2) LIMIT 64");
 	if (rc)
 		return rc;
 	db_bind_int64(st, 1, now - LC_JOB_MAX_S);
@@ -322,6 +327,31 @@ int lifecycle_tick(struct db *db, int64_t machine_ref, int64_t now, unsigned cut
 			return rc;
 	}
 	return stale_jobs(db, machine_ref, now);
+}
+
+int lifecycle_heartbeat_due(struct db *db, int64_t machine_ref, int64_t now)
+{
+	struct db_stmt *st;
+	int rc;
+
+	/* lifecycle_agent_report writes only while CUTTING_OVER, and
+	 * lifecycle_tick's cutover step likewise; its stale_jobs only when
+	 * such a job is there */
+	rc = db_prepare(db, &st, "SELECT CASE WHEN EXISTS (SELECT 1 FROM machine_lifecycle WHERE"
+				 " machine_ref = ?2 AND state = 'CUTTING_OVER') OR EXISTS (SELECT 1"
+				 " FROM staging_jobs WHERE machine_ref = ?2 AND " STALE_JOB_SQL ")"
+				 " THEN 1 ELSE 0 END");
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, now - LC_JOB_MAX_S);
+	db_bind_int64(st, 2, machine_ref);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		rc = db_column_int64(st, 0) != 0;
+	else
+		rc = db_err(db, rc, "reading whether the lifecycle has work");
+	db_finalize(st);
+	return rc;
 }
 
 int lifecycle_agent_report(struct db *db, int64_t machine_ref, const json_t *doc, int64_t now)
