@@ -6,8 +6,8 @@
  * staging is asked for the same pieces (HASH_REQ at 4 KiB, a request per run
  * of such blocks, all in one round trip), and only the pieces that differ
  * stay to be sent. Otherwise a block goes whole for one changed piece: 15 %
- * of a disk for a rescan after 1 % changed in scattered 4 KiB writes, and 16
- * bytes sent per byte written by such writes in every round
+ * of a disk for a rescan after 1 % changed in scattered 4 KiB writes, and up
+ * to 16 bytes sent per byte written by such writes in every round
  * (docs/performance.md).
  *
  * Why this is safe: staging's answer is what it holds when it reads the
