@@ -185,9 +185,10 @@ int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t err
 /* reader.c: feed one extent through the pipeline; blocks while the ring is full
  * or the engine is paused. mode: 0 sends every block, FEED_COMPARE only those
  * whose hash differs from the hash store, FEED_COMPARE | FEED_PIECES only the
- * 4 KiB pieces of those that differ from staging's (a rescan). 0, -ECANCELED
- * when stopping, -ESTALE when staging's store was replaced (what was sent no
- * longer counts), or -errno. */
+ * 4 KiB pieces of those that differ from staging's (a rescan, the scan
+ * tracker's rounds: refine.c; no slot in flight may hold the same blocks).
+ * 0, -ECANCELED when stopping, -ESTALE when staging's store was replaced
+ * (what was sent no longer counts), or -errno. */
 #define FEED_COMPARE 1
 #define FEED_PIECES  2
 int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int mode);

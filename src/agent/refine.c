@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * A rescan's second, finer comparison, in the worker that encodes the slot:
- * the blocks whose 64 KiB fingerprint differs from staging's are hashed again
- * in 4 KiB pieces, staging is asked for the same pieces (HASH_REQ at 4 KiB, a
- * request per run of such blocks, all in one round trip), and only the
- * pieces that differ stay to be sent. A rescan otherwise sends the whole
- * block for one changed piece: 15 % of a disk for 1 % changed in scattered
- * 4 KiB writes (docs/performance.md).
+ * The second, finer comparison of a comparing pass (a rescan, or a round of
+ * the scan tracker), in the worker that encodes the slot: the blocks whose
+ * 64 KiB fingerprint differs from staging's are hashed again in 4 KiB pieces,
+ * staging is asked for the same pieces (HASH_REQ at 4 KiB, a request per run
+ * of such blocks, all in one round trip), and only the pieces that differ
+ * stay to be sent. Otherwise a block goes whole for one changed piece: 15 %
+ * of a disk for a rescan after 1 % changed in scattered 4 KiB writes, and up
+ * to 16 bytes sent per byte written by such writes in every round
+ * (docs/performance.md).
  *
  * Why this is safe: staging's answer is what it holds when it reads the
  * request, and nothing else writes these blocks before this slot's frames
- * arrive (a pass reads each block once, and a rescan starts with nothing in
- * flight). Pieces left out are equal there already, so once the slot is
- * acknowledged staging holds exactly the bytes read, and the block's hash
- * the acker records is right. When staging's pieces cannot be had (no
- * connection, it ended), the blocks go whole, which is always right.
+ * arrive: a pass reads each block once (a round's extents never overlap,
+ * tracker.h) and starts with nothing in flight, so what staging holds there
+ * came from acknowledged, hence synced, frames. Pieces left out are equal
+ * there already and stay so, also when the slot is sent again on a new
+ * connection; once it is acknowledged staging holds exactly the bytes read,
+ * and the block's hash the acker records is right. When staging's pieces
+ * cannot be had (no connection, it ended before the answer), the blocks go
+ * whole, which is always right.
  */
 #include "engine.h"
 

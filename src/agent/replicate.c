@@ -138,7 +138,7 @@ static int is_unknown(const uint8_t *h)
  * Blocks sent without comparing (the initial mirror, kmod rounds, points) are
  * recorded unknown rather than hashed on the hot path; the scan tracker's
  * first round after them pays for it once, on staging's side. Called with
- * nothing in flight (rounds start after a drain), so no retirement races the
+ * nothing in flight (a round starts with a drain), so no retirement races the
  * store and staging's answer is what it durably holds.
  */
 static int fill_unknown_hashes(struct engine *e, unsigned disk, uint64_t offset, uint64_t length)
@@ -322,8 +322,19 @@ static int change_round(struct engine *e, uint64_t *sync_gen)
 {
 	struct round_counts counts;
 	uint64_t start, round;
-	int rc = 0;
+	int rc;
 
+	/*
+	 * Nothing in flight first: a round that failed (a read error) may have
+	 * left slots unacknowledged. The pieces of a comparing round are asked
+	 * of staging while earlier slots are still on their way, so those slots
+	 * must not touch the blocks this round reads (refine.c); and staging's
+	 * answers for unknown hash entries must hold every frame sent before.
+	 * Free when the last round ended with its drain, as rounds normally do.
+	 */
+	rc = reader_drain(e);
+	if (rc)
+		return rc;
 	round_counts_take(e, &counts);
 	start = counts.start_ns;
 
@@ -339,9 +350,10 @@ static int change_round(struct engine *e, uint64_t *sync_gen)
 		while (!rc && (more = e->tracker->next_extent(e, i, &x)) > 0) {
 			if (x.compare)
 				rc = fill_unknown_hashes(e, i, x.offset, x.length);
+			/* a round reads each block once (tracker.h), so pieces are safe */
 			if (!rc)
 				rc = reader_feed(e, i, x.offset, x.length,
-						 x.compare ? FEED_COMPARE : 0);
+						 x.compare ? FEED_COMPARE | FEED_PIECES : 0);
 		}
 		if (!rc && more < 0)
 			rc = more;

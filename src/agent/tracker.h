@@ -23,10 +23,14 @@
 
 struct engine;
 
+/* The extents of one round never overlap: a comparing extent's blocks are
+ * compared by 4 KiB piece with what staging holds while the round's earlier
+ * slots are still in flight (refine.c), which is right only if none of them
+ * carries the same block. */
 struct tracker_extent {
 	uint64_t offset;
 	uint64_t length;
-	int compare; /* only send blocks whose hash differs from the hash store */
+	int compare; /* only send blocks (pieces) that differ from staging's */
 };
 
 /* round_begin or next_extent: the tracking of this disk was interrupted

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Compression workers, the one place slots become frames: per 64 KiB block
  * decide zero / unchanged / data (fingerprints only where the pass compares;
- * a rescan's differing blocks then by 4 KiB piece, refine.c), then encode
- * runs of blocks or pieces as ZERO and DATA frames: headers and deflated
+ * a comparing pass's differing blocks then by 4 KiB piece, refine.c), then
+ * encode runs of blocks or pieces as ZERO and DATA frames: headers and deflated
  * payloads into the slot's wire buffer, raw payloads left where they were
  * read; a MARK slot becomes its MARK frame. */
 #include "engine.h"
