@@ -104,8 +104,13 @@ if ! wait_for_log "$STAGING_LOG" "the Ceph cluster did not answer within 5 s" 12
 fi
 t_timeout=$((SECONDS - t0))
 reason=$(status_get "s['reason']")
+# the agent's next HELLO: opening the image times out the same way
+if ! wait_for_log "$STAGING_LOG" "cannot open RBD image $POOL/$IMAGE: the Ceph cluster did not answer" 120; then
+	kill -CONT "$osd_pid"
+	die "the reconnection did not time out at rbd_open: $(tail -5 "$STAGING_LOG")"
+fi
 kill -CONT "$osd_pid" || die "cannot continue the OSD"
-pass "OSD stopped: staging ended the session in ${t_timeout} s: $(grep 'did not answer' "$STAGING_LOG" | head -1 | sed 's/.*): //') (agent: $reason)"
+pass "OSD stopped: staging ended the session in ${t_timeout} s: $(grep 'did not answer' "$STAGING_LOG" | head -1 | sed 's/.*): //') (agent: $reason); the reconnection's rbd_open timed out too"
 t0=$SECONDS
 wait_status "s['state'] == 'CHANGE_COPY'" 180
 lm sync >/dev/null || die "sync after the OSD came back failed"
