@@ -78,8 +78,9 @@ t0=$SECONDS
 wait_status "s['state'] == 'STALLED' and 'out of space' in s['reason'] and \
 'RBD pool $POOL is full' in s['reason']" 120
 pass "pool at its quota (flag after ${t_flag} s): the agent stalls in $((SECONDS - t0)) s: $(status_get "s['reason']")"
-grep -q "closing connection .*: RBD pool $POOL is full (its quota or the cluster's full ratio.*replication resumes by itself" \
-	"$STAGING_LOG" || die "staging did not log the full pool: $(grep -i 'closing' "$STAGING_LOG" | tail -3)"
+full_re="closing connection .*: RBD pool $POOL is full (its quota or the cluster's full ratio"
+grep -q "$full_re.*replication resumes by itself" "$STAGING_LOG" ||
+	die "staging did not log the full pool: $(grep -i 'closing' "$STAGING_LOG" | tail -3)"
 pass "staging logged the full pool with its cause and remedy"
 
 t0=$SECONDS
@@ -131,11 +132,14 @@ fi
 t_timeout=$((SECONDS - t0))
 reason=$(status_get "s['reason']")
 # the agent's next HELLO: opening the image times out the same way
-if ! wait_for_log "$STAGING_LOG" "cannot open RBD image $POOL/livemig-$MACHINE.d0: the Ceph cluster did not answer" 120; then
+open_re="cannot open RBD image $POOL/livemig-$MACHINE.d0: the Ceph cluster did not answer"
+if ! wait_for_log "$STAGING_LOG" "$open_re" 120; then
 	kill -KILL "$osd_pid"
 	die "the reconnection did not time out at rbd_open: $(tail -5 "$STAGING_LOG")"
 fi
-pass "OSD stopped: staging ended the session in ${t_timeout} s: $(grep 'did not answer' "$STAGING_LOG" | head -1 | sed 's/.*): //') (agent: $reason); the reconnection's rbd_open timed out too"
+said=$(grep -m1 'did not answer' "$STAGING_LOG" | sed 's/.*): //')
+pass "OSD stopped: staging ended the session in ${t_timeout} s: $said (agent: $reason);" \
+	"the reconnection's rbd_open timed out too"
 # Not brought back: this single OSD, continued (SIGCONT) after client ops
 # timed out, answered no client at all for minutes in 2 of 4 tries, and
 # once when restarted instead; resuming after it is tested for a full pool.
