@@ -14,8 +14,12 @@
 #            a change round: BENCH_WRITES scattered 4 KiB writes (lag_writer
 #            --count, each in its own random place) after round 1, and the
 #            time of the round that copies them (the piece comparison asks
-#            staging one round trip per 1 MiB slot holding a change)
+#            staging one round trip per 1 MiB slot holding a change); the
+#            source then differs from the image made: the copies after it
+#            are checked against its new sha256 (each adds BENCH_WRITES x
+#            4 KiB of random bytes, 1 MiB of 256 MiB by default)
 #   gzip     dd | gzip -1 | openssl enc | nc  ->  shaper  ->  nc | openssl -d | gunzip | dd
+#   lm-deflate  the same with compression = deflate (BENCH_DEFLATE)
 #   zstd-N   dd | zstd -N | socat TLS 1.3  ->  shaper  ->  socat | zstd -d | dd
 #            for each N of BENCH_ZSTD_LEVELS
 # The link "direct" is loopback without the shaper, for reference.
@@ -24,12 +28,16 @@
 #
 # Knobs (environment):
 #   BENCH_SIZE=256M                   image size (make_disk.py syntax)
-#   BENCH_LINKS="100mbit/25 1gbit/5"  links, RATE/ONE-WAY-DELAY-MS (link_shaper
+#   BENCH_LINKS="direct 100mbit/25 1gbit/5"
+#                                     links, RATE/ONE-WAY-DELAY-MS (link_shaper
 #                                     --rate and --delay), or "direct"
 #   BENCH_RUNS=1                      repetitions per link, interleaved
 #   BENCH_ZSTD_LEVELS="1 3"           the zstd pipelines' levels
 #   BENCH_WRITES=256                  scattered writes before the change round
 #                                     (0: no change round)
+#   BENCH_DEFLATE=1                   also livemig with compression = deflate
+#                                     (lm-deflate; its mirror only): what the
+#                                     default's choice of codec leaves
 # Results and method: docs/performance.md ("Slow link").
 # shellcheck source=../integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh" "$@"
@@ -38,10 +46,11 @@
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SIZE=${BENCH_SIZE:-256M}
-LINKS=${BENCH_LINKS:-100mbit/25 1gbit/5}
+LINKS=${BENCH_LINKS:-direct 100mbit/25 1gbit/5}
 RUNS=${BENCH_RUNS:-1}
 ZSTD_LEVELS=${BENCH_ZSTD_LEVELS:-1 3}
 WRITES=${BENCH_WRITES:-256}
+DEFLATE=${BENCH_DEFLATE:-1}
 RESULTS=$T/results
 unset JOURNAL_STREAM # the agent stamps its log lines only when not under journald
 
@@ -196,11 +205,16 @@ record() {
 
 # ---- livemig: agent launch to "initial mirror complete", then a change round ----
 run_livemig() {
-	local link=$1 i=$2 name=slow-$2-$RANDOM t0 t_done cpu cores ag st rline extra=
+	local link=$1 i=$2 kind=livemig writes=$WRITES name=slow-$2-$RANDOM t0 t_done wire cpu cores ag st rline extra=
+	local -a conf=("scan_interval = 2s")
+	if [ "${3:-}" = deflate ]; then
+		kind=lm-deflate writes=0
+		conf+=("compression = deflate")
+	fi
 	STAGING_STORE=$T/store.$name
 	start_staging
 	start_link "$link" "$STAGING_PORT"
-	write_agent_config "$name" "$dev" -- "scan_interval = 2s"
+	write_agent_config "$name" "$dev" -- "${conf[@]}"
 	sed -i "s/^address = .*/address = 127.0.0.1:$LINK_PORT/" "$T/$name.conf"
 	drop_caches
 	t0=$(now)
@@ -209,38 +223,41 @@ run_livemig() {
 	ag=$(proc_cpu "$AGENT_PID")
 	st=$(proc_cpu "$STAGING_PID")
 	t_done=$(log_time "$AGENT_LOG" "initial mirror complete")
+	wire=$(status_get "s['wire_bytes']")
 	cpu=$(calc "'%.3f' % ($ag + $st)")
 	cores=$(calc "'%.2f' % (($ag + $st) / ($t_done - $t0))")
 	extra="agent+staging $cores cores (agent $ag, staging $st CPU-s)"
 	wait_done "$AGENT_LOG" "round 1: " 900 || die "livemig: no 'round 1' in $AGENT_LOG"
-	if [ "$WRITES" -gt 0 ]; then
+	if [ "$writes" -gt 0 ]; then
 		# the writes land between two rounds' reads more often than not; the
 		# round reported is the first that copied any of them, and the next
 		# one (if any of them fell behind its read) is reported too
 		local before
 		before=$(grep -c "round [0-9]*: " "$AGENT_LOG")
-		"$T/lag_writer" --count "$WRITES" "$dev" 4096 "$i" "$i" "$T/w.$name" >/dev/null ||
+		"$T/lag_writer" --count "$writes" "$dev" 4096 "$i" "$i" "$T/w.$name" >/dev/null ||
 			die "lag_writer --count failed"
 		wait_done "$AGENT_LOG" "round [0-9]+: .* [1-9][0-9.]* [KMG]?i?B of changed data durable" 900 ||
 			die "livemig: no round copied the writes"
 		sleep 5 # two more rounds' worth: the writes that missed that round's read
 		rline=$(grep "round [0-9]*: " "$AGENT_LOG" | sed -n "$((before + 1)),\$p" |
 			grep -v " 0 B of changed" | sed 's/.*\(round [0-9]*: \)/\1/' | paste -sd'|' -)
-		extra="$extra; after $WRITES scattered 4 KiB writes: $rline"
+		extra="$extra; after $writes scattered 4 KiB writes: $rline"
 	fi
 	lm sync >/dev/null || die "livemig sync failed"
 	stop_agent
 	stop_staging
 	stop_link
 	# after the writes the source changed: the replica must equal it now
-	if [ "$WRITES" -gt 0 ]; then
+	if [ "$writes" -gt 0 ]; then
 		cmp -s "$dev" "$(replica "$name" d0)" || die "livemig: the replica differs from the source after the round"
 		extra="$extra; replica identical after livemig sync"
+		SRC_SHA=$(sha "$dev") # what the copies after this one must have
 	else
 		verify livemig "$(replica "$name" d0)"
 	fi
 	rm -rf "$STAGING_STORE"
-	record livemig "$link" "$i" "$(calc "'%.3f' % ($t_done - $t0)")" "$cpu" "$extra; shaper $LINK_CPU CPU-s"
+	LINK_WIRE=$wire # the mirror's, from the agent's status (the shaper's count has the rounds too)
+	record "$kind" "$link" "$i" "$(calc "'%.3f' % ($t_done - $t0)")" "$cpu" "$extra; shaper $LINK_CPU CPU-s"
 }
 
 # ---- dd | gzip -1 | openssl enc | nc  ->  link  ->  nc | openssl -d | gunzip | dd ----
@@ -306,6 +323,7 @@ for i in $(seq "$RUNS"); do
 	for link in $LINKS; do
 		echo "  link $link"
 		run_livemig "$link" "$i"
+		[ "$DEFLATE" = 1 ] && run_livemig "$link" "$i" deflate
 		run_gzip "$link" "$i"
 		for level in $ZSTD_LEVELS; do
 			run_zstd "$link" "$i" "$level"
@@ -319,9 +337,9 @@ import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 size = int(sys.argv[2])
 print()
-print("%d MiB image; seconds = median of the runs; MB = 10^6 bytes; wire = what the shaper relayed"
+print("%d MiB image; seconds = median of the runs; MB = 10^6 bytes; wire = livemig: its mirror's wire bytes (status);"
       % (size >> 20))
-print("towards the receiver; CPU = CPU-seconds of livemig's agent + staging (of a pipeline: all its processes)")
+print("a pipeline: what the shaper relayed towards the receiver; CPU = CPU-seconds of livemig's agent + staging (of a pipeline: all its processes)")
 links = []
 for r in rows:
     if r[1] not in links:
@@ -343,15 +361,17 @@ for link in links:
               % (k, secs[k], size / secs[k] / 1e6, cpu, cpu / secs[k],
                  "%.1f MB" % (statistics.median(wire) / 1e6) if wire else "-",
                  ", ".join(r[6] for r in rs)))
-    others = [k for k in kinds if k != "livemig"]
-    if "livemig" in secs and others:
+    others = [k for k in kinds if k not in ("livemig", "lm-deflate")]
+    for lm in ("livemig", "lm-deflate"):
+        if lm not in secs or not others:
+            continue
         best = min(others, key=lambda k: secs[k])
-        ratio = secs["livemig"] / secs[best]
-        print("  livemig / best pipeline (%s): %.2f (time; <= 1.00: no later)  %s"
-              % (best, ratio, "target met" if ratio <= 1.0 else "target NOT met"))
+        ratio = secs[lm] / secs[best]
+        print("  %s / best pipeline (%s): %.2f (time; <= 1.00: no later)  %s"
+              % (lm, best, ratio, "target met" if ratio <= 1.0 else "target NOT met"))
     for r in mine:
-        if r[0] == "livemig":
-            print("  livemig run %s: %s" % (r[2], r[7]))
+        if r[0] in ("livemig", "lm-deflate"):
+            print("  %s run %s: %s" % (r[0], r[2], r[7]))
 PY
 echo
 echo "==> done in ${SECONDS} s"
