@@ -199,7 +199,7 @@ verify() { # verify NAME FILE
 # record KIND LINK RUN SECS CPU EXTRA...
 record() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${LINK_WIRE:-}" "$(load)" "${6:-}" >>"$RESULTS"
-	printf '    %-8s %-12s run %d: %7.2f s, %6.2f CPU-s, wire %s MB, load %s%s\n' "$1" "$2" "$3" "$4" "$5" \
+	printf '    %-10s %-12s run %d: %7.2f s, %6.2f CPU-s, wire %s MB, load %s%s\n' "$1" "$2" "$3" "$4" "$5" \
 		"$([ -n "${LINK_WIRE:-}" ] && calc "'%.1f' % ($LINK_WIRE / 1e6)" || echo -)" "$(load)" "${6:+; $6}"
 }
 
@@ -357,7 +357,7 @@ for link in links:
         rs = [r for r in mine if r[0] == k]
         cpu = statistics.median(float(r[4]) for r in rs)
         wire = [int(r[5]) for r in rs if r[5]]
-        print("  %-8s %7.2f s %6.1f MB/s  CPU %6.2f s (%.2f cores)  wire %s  load %s"
+        print("  %-10s %7.2f s %6.1f MB/s  CPU %6.2f s (%.2f cores)  wire %s  load %s"
               % (k, secs[k], size / secs[k] / 1e6, cpu, cpu / secs[k],
                  "%.1f MB" % (statistics.median(wire) / 1e6) if wire else "-",
                  ", ".join(r[6] for r in rs)))
