@@ -38,6 +38,7 @@
 #   BENCH_DEFLATE=1                   also livemig with compression = deflate
 #                                     (lm-deflate; its mirror only): what the
 #                                     default's choice of codec leaves
+#   BENCH_CONF="queue_depth = 64"     extra [agent] lines for both, ';' apart
 # Results and method: docs/performance.md ("Slow link").
 # shellcheck source=../integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh" "$@"
@@ -51,6 +52,7 @@ RUNS=${BENCH_RUNS:-1}
 ZSTD_LEVELS=${BENCH_ZSTD_LEVELS:-1 3}
 WRITES=${BENCH_WRITES:-256}
 DEFLATE=${BENCH_DEFLATE:-1}
+CONF=${BENCH_CONF:-}
 RESULTS=$T/results
 unset JOURNAL_STREAM # the agent stamps its log lines only when not under journald
 
@@ -205,8 +207,9 @@ record() {
 
 # ---- livemig: agent launch to "initial mirror complete", then a change round ----
 run_livemig() {
-	local link=$1 i=$2 kind=livemig writes=$WRITES name=slow-$2-$RANDOM t0 t_done wire cpu cores ag st rline extra=
+	local link=$1 i=$2 kind=livemig writes=$WRITES name=slow-$2-$RANDOM t0 t_from t_done slots wire cpu cores ag st rline extra=
 	local -a conf=("scan_interval = 2s")
+	[ -n "$CONF" ] && IFS=';' read -r -a conf <<<"scan_interval = 2s;$CONF"
 	if [ "${3:-}" = deflate ]; then
 		kind=lm-deflate writes=0
 		conf+=("compression = deflate")
@@ -223,10 +226,11 @@ run_livemig() {
 	ag=$(proc_cpu "$AGENT_PID")
 	st=$(proc_cpu "$STAGING_PID")
 	t_done=$(log_time "$AGENT_LOG" "initial mirror complete")
+	t_from=$(log_time "$AGENT_LOG" "initial mirror from") || die "livemig: no 'initial mirror from' line"
 	wire=$(status_get "s['wire_bytes']")
 	cpu=$(calc "'%.3f' % ($ag + $st)")
 	cores=$(calc "'%.2f' % (($ag + $st) / ($t_done - $t0))")
-	extra="agent+staging $cores cores (agent $ag, staging $st CPU-s)"
+	extra="mirror alone $(calc "'%.2f' % ($t_done - $t_from)") s (launch, connection and handshakes before it); agent+staging $cores cores (agent $ag, staging $st CPU-s)"
 	wait_done "$AGENT_LOG" "round 1: " 900 || die "livemig: no 'round 1' in $AGENT_LOG"
 	if [ "$writes" -gt 0 ]; then
 		# the writes land between two rounds' reads more often than not; the
@@ -241,7 +245,11 @@ run_livemig() {
 		sleep 5 # two more rounds' worth: the writes that missed that round's read
 		rline=$(grep "round [0-9]*: " "$AGENT_LOG" | sed -n "$((before + 1)),\$p" |
 			grep -v " 0 B of changed" | sed 's/.*\(round [0-9]*: \)/\1/' | paste -sd'|' -)
-		extra="$extra; after $writes scattered 4 KiB writes: $rline"
+		# the piece comparison costs a round trip per 1 MiB slot holding a change
+		slots=$(python3 -c 'import struct, sys
+d = open(sys.argv[1], "rb").read()
+print(len({struct.unpack_from("<QQ", d, i)[1] >> 20 for i in range(0, len(d), 32)}))' "$T/w.$name")
+		extra="$extra; after $writes scattered 4 KiB writes in $slots distinct 1 MiB slots: $rline"
 	fi
 	lm sync >/dev/null || die "livemig sync failed"
 	stop_agent
