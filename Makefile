@@ -143,7 +143,7 @@ MAN8 := docs/man/livemigd.8 docs/man/livemig-staging.8 docs/man/livemig-console.
 LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
-.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-lag bench-ext4-swap bench-scale deps-launch check-launch deps-e2e check-e2e \
+.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-lag bench-slowlink bench-ext4-swap bench-scale deps-launch check-launch deps-e2e check-e2e \
 	check check-lint diagrams check-unit check-fuzz check-integration check-console-pg check-rbd check-web check-sanitized check-packages check-quickstart check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
@@ -434,6 +434,13 @@ bench-points: deps-test
 bench-lag: deps-test
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
 	$(Q)tests/bench/lag.sh $(O)
+
+# Benchmark, not a test: livemig's initial mirror and a change round against
+# tool pipelines over a shaped link (tests/bench/link_shaper.c: 100 Mbit/s
+# with 50 ms round trip, 1 Gbit/s with 10 ms). See docs/performance.md.
+bench-slowlink: deps-test
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
+	$(Q)tests/bench/slowlink.sh $(O)
 
 # Benchmark, not a test: heartbeats a second at the console (SQLite,
 # PostgreSQL, two instances on one PostgreSQL) and staging's throughput with
