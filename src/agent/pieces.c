@@ -27,6 +27,19 @@ int pieces_send_whole(uint32_t differ, unsigned n)
 	return 2u * (unsigned)__builtin_popcount(differ) >= n;
 }
 
+/*
+ * The worker waits a round trip for the answer; the bytes it saves would
+ * otherwise wait their turn on the link. On a long round trip with few
+ * changed blocks per slot the wait is the larger (docs/performance.md, Slow
+ * link), on loopback or a slow link the bytes are.
+ */
+int pieces_pay(uint64_t saved, double rate, uint64_t rtt_ns, unsigned skipped)
+{
+	if (!rtt_ns || rate <= 0 || skipped + 1 >= PIECES_PROBE_EVERY)
+		return 1;
+	return (double)saved * 1e9 / rate > (double)rtt_ns;
+}
+
 void pieces_plan_block(uint8_t *kind, unsigned n, uint32_t differ)
 {
 	int whole = pieces_send_whole(differ, n);

@@ -145,6 +145,42 @@ static void piece_counts(void **state)
 	assert_int_equal(pieces_in(CHUNK_SIZE), PIECES_PER_CHUNK);
 }
 
+/* Whether pieces pay, with figures from the slow-link bench (100 Mbit/s,
+ * a slot holding one or two changed blocks, or a whole 1 MiB of them). */
+static void pieces_pay_weighs_bytes_against_round_trips(void **state)
+{
+	const double link = 12.5e6; /* 100 Mbit/s in bytes/s */
+	const uint64_t one = BLOCK_SIZE - PIECE_SIZE, two = 2 * one;
+	const uint64_t full = 16 * one; /* a 1 MiB slot of 16 changed blocks */
+
+	(void)state;
+	/* loopback, 0.5 ms: 60 KiB take 4.9 ms at 100 Mbit/s */
+	assert_int_equal(pieces_pay(one, link, 500000, 0), 1);
+	/* 10 ms: two blocks' 120 KiB take 9.8 ms, so whole blocks; a full slot asks */
+	assert_int_equal(pieces_pay(two, link, 10000000, 0), 0);
+	assert_int_equal(pieces_pay(full, link, 10000000, 0), 1);
+	/* 50 ms: even a full slot's 960 KiB (79 ms) pays, one block does not */
+	assert_int_equal(pieces_pay(one, link, 50000000, 0), 0);
+	assert_int_equal(pieces_pay(full, link, 50000000, 0), 1);
+	/* a slow link (bandwidth_limit = 256K): pieces pay even at 50 ms */
+	assert_int_equal(pieces_pay(one, 256.0 * 1024, 50000000, 0), 1);
+	/* nothing to save: no request */
+	assert_int_equal(pieces_pay(0, link, 500000, 0), 0);
+}
+
+/* Before either figure is measured a slot asks (so the round trip gets
+ * measured), and one slot in PIECES_PROBE_EVERY asks anyway. */
+static void pieces_pay_asks_when_unknown_and_probes(void **state)
+{
+	const uint64_t one = BLOCK_SIZE - PIECE_SIZE;
+
+	(void)state;
+	assert_int_equal(pieces_pay(one, 12.5e6, 0, 0), 1);
+	assert_int_equal(pieces_pay(one, 0, 50000000, 0), 1);
+	assert_int_equal(pieces_pay(one, 12.5e6, 50000000, PIECES_PROBE_EVERY - 2), 0);
+	assert_int_equal(pieces_pay(one, 12.5e6, 50000000, PIECES_PROBE_EVERY - 1), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +190,8 @@ int main(void)
 		cmocka_unit_test(runs_cross_blocks_but_not_kinds),
 		cmocka_unit_test(worst_slot_fits_a_slot),
 		cmocka_unit_test(piece_counts),
+		cmocka_unit_test(pieces_pay_weighs_bytes_against_round_trips),
+		cmocka_unit_test(pieces_pay_asks_when_unknown_and_probes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
