@@ -153,8 +153,9 @@ struct engine {
 	double wire_rate;           /* bytes/s written to staging, set by the ticker */
 	double wire_peak;           /* the most bytes/s written in a tick: the link's rate */
 
-	/* whether a slot's pieces pay (refine.c): the piece HASH_REQ's smoothed
-	 * round trip and the slots sent whole without asking since the last ask */
+	/* whether a slot's pieces pay (refine.c): the link's round trip as the
+	 * piece HASH_REQs measure it (pieces_round_trip), and the slots sent
+	 * whole without asking since the last ask */
 	atomic_uint_least64_t piece_rtt_ns;
 	atomic_uint piece_skipped;
 

@@ -40,6 +40,20 @@ int pieces_pay(uint64_t saved, double rate, uint64_t rtt_ns, unsigned skipped)
 	return (double)saved * 1e9 / rate > (double)rtt_ns;
 }
 
+/*
+ * Not an average: staging answers a request after the frames before it, so a
+ * round that sends much measures its own queue (tens of milliseconds on
+ * loopback while staging saves old contents for recovery points), which is
+ * no cost of the request. The shortest answer is the link's round trip; the
+ * slow rise lets a link that became slower be seen in a few dozen requests.
+ */
+uint64_t pieces_round_trip(uint64_t est, uint64_t sample)
+{
+	if (!est || sample <= est)
+		return sample;
+	return est + (sample - est) / 32;
+}
+
 void pieces_plan_block(uint8_t *kind, unsigned n, uint32_t differ)
 {
 	int whole = pieces_send_whole(differ, n);

@@ -48,6 +48,11 @@ int pieces_send_whole(uint32_t differ, unsigned n);
  * when `skipped` slots in a row went whole without asking (a probe). */
 int pieces_pay(uint64_t saved, double rate, uint64_t rtt_ns, unsigned skipped);
 
+/* The link's round trip from the last estimate (0: none yet) and a measured
+ * HASH_REQ to HASH_RESP: a falling minimum that rises slowly, since an answer
+ * also waits behind the frames sent before its request, which go anyway. */
+uint64_t pieces_round_trip(uint64_t est, uint64_t sample);
+
 /* A differing block's plan into kind[0..n): every piece DATA when it is sent
  * whole, else DATA for the pieces that differ and SKIP for the others. */
 void pieces_plan_block(uint8_t *kind, unsigned n, uint32_t differ);

@@ -26,8 +26,8 @@
  * round of 156 slots at 50 ms, where the whole blocks take 1.6 s at
  * 100 Mbit/s; docs/performance.md, Slow link). A slot asks only when the
  * most its pieces could save, sent at the link's best measured rate (capped
- * by bandwidth_limit), takes longer than the requests' measured round trip
- * (pieces_pay). Either way the replica is exact: only the bytes differ.
+ * by bandwidth_limit), takes longer than the link's round trip as the
+ * requests measure it (pieces_round_trip, pieces_pay). Either way the replica is exact: only the bytes differ.
  */
 #include "engine.h"
 
@@ -75,12 +75,10 @@ static int worth_asking(struct engine *e, uint64_t saved)
 	return 0;
 }
 
-/* Smoothed over a few requests: one slow answer does not turn pieces off. */
+/* Workers racing here may lose a sample: the estimate needs none in particular. */
 static void note_round_trip(struct engine *e, uint64_t ns)
 {
-	uint64_t old = atomic_load(&e->piece_rtt_ns);
-
-	atomic_store(&e->piece_rtt_ns, old ? (3 * old + ns) / 4 : ns);
+	atomic_store(&e->piece_rtt_ns, pieces_round_trip(atomic_load(&e->piece_rtt_ns), ns));
 }
 
 void refine_slot(struct engine *e, struct slot *s, const uint8_t *send, const uint8_t *zero,

@@ -181,6 +181,22 @@ static void pieces_pay_asks_when_unknown_and_probes(void **state)
 	assert_int_equal(pieces_pay(one, 12.5e6, 50000000, PIECES_PROBE_EVERY - 1), 1);
 }
 
+/* The round trip estimate: the first answer, then the shortest; a longer
+ * answer (queued behind a round's frames) moves it up by 1/32 only. */
+static void round_trip_follows_the_shortest_answer(void **state)
+{
+	uint64_t est;
+
+	(void)state;
+	assert_int_equal(pieces_round_trip(0, 50000000), 50000000);
+	assert_int_equal(pieces_round_trip(50000000, 300000), 300000);
+	est = pieces_round_trip(300000, 32300000); /* 32 ms of queue */
+	assert_int_equal(est, 1300000);
+	for (int i = 0; i < 200; i++)
+		est = pieces_round_trip(est, 50000000); /* the link became slower */
+	assert_true(est > 49000000 && est <= 50000000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +208,7 @@ int main(void)
 		cmocka_unit_test(piece_counts),
 		cmocka_unit_test(pieces_pay_weighs_bytes_against_round_trips),
 		cmocka_unit_test(pieces_pay_asks_when_unknown_and_probes),
+		cmocka_unit_test(round_trip_follows_the_shortest_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
