@@ -22,6 +22,11 @@
  * many asks anyway, so that the round trip it weighs stays measured. */
 #define PIECES_PROBE_EVERY 16u
 
+/* What a byte of a change round costs against its time on the wire: staging
+ * also reads and saves the old contents for recovery points, writes, syncs
+ * (pieces.c). */
+#define PIECES_BYTE_WEIGHT 4u
+
 /* What a slot does with each of its pieces. */
 enum piece_kind {
 	PIECE_SKIP, /* staging holds it already */
@@ -43,8 +48,8 @@ uint32_t pieces_differ(const uint8_t *mine, const uint8_t *theirs, unsigned n);
 int pieces_send_whole(uint32_t differ, unsigned n);
 
 /* Whether to ask staging for a slot's piece hashes: 1 when the bytes the
- * pieces could save (`saved`) take longer to send at `rate` bytes/s than the
- * request's round trip (rtt_ns), when either figure is not known yet (0), or
+ * pieces could save (`saved`), weighed PIECES_BYTE_WEIGHT times their time
+ * at `rate` bytes/s, cost more than the request's round trip (rtt_ns), when either figure is not known yet (0), or
  * when `skipped` slots in a row went whole without asking (a probe). */
 int pieces_pay(uint64_t saved, double rate, uint64_t rtt_ns, unsigned skipped);
 

@@ -150,18 +150,23 @@ static void piece_counts(void **state)
 static void pieces_pay_weighs_bytes_against_round_trips(void **state)
 {
 	const double link = 12.5e6; /* 100 Mbit/s in bytes/s */
-	const uint64_t one = BLOCK_SIZE - PIECE_SIZE, two = 2 * one;
+	const uint64_t one = BLOCK_SIZE - PIECE_SIZE, two = 2 * one, three = 3 * one;
 	const uint64_t full = 16 * one; /* a 1 MiB slot of 16 changed blocks */
 
 	(void)state;
-	/* loopback, 0.5 ms: 60 KiB take 4.9 ms at 100 Mbit/s */
-	assert_int_equal(pieces_pay(one, link, 500000, 0), 1);
-	/* 10 ms: two blocks' 120 KiB take 9.8 ms, so whole blocks; a full slot asks */
-	assert_int_equal(pieces_pay(two, link, 10000000, 0), 0);
-	assert_int_equal(pieces_pay(full, link, 10000000, 0), 1);
-	/* 50 ms: even a full slot's 960 KiB (79 ms) pays, one block does not */
+	/* loopback, 0.5 ms at 300 MB/s: 60 KiB weigh 0.8 ms, pieces */
+	assert_int_equal(pieces_pay(one, 300e6, 500000, 0), 1);
+	/* but not at 2 ms */
+	assert_int_equal(pieces_pay(one, 300e6, 2000000, 0), 0);
+	/* 50 ms at 100 Mbit/s: one and two blocks (19.7, 39.3 ms) go whole,
+	 * three (59 ms) and a full slot ask */
 	assert_int_equal(pieces_pay(one, link, 50000000, 0), 0);
+	assert_int_equal(pieces_pay(two, link, 50000000, 0), 0);
+	assert_int_equal(pieces_pay(three, link, 50000000, 0), 1);
 	assert_int_equal(pieces_pay(full, link, 50000000, 0), 1);
+	/* 10 ms at 1 Gbit/s: 5 blocks (9.8 ms) whole, 6 ask */
+	assert_int_equal(pieces_pay(5 * one, 125e6, 10000000, 0), 0);
+	assert_int_equal(pieces_pay(6 * one, 125e6, 10000000, 0), 1);
 	/* a slow link (bandwidth_limit = 256K): pieces pay even at 50 ms */
 	assert_int_equal(pieces_pay(one, 256.0 * 1024, 50000000, 0), 1);
 	/* nothing to save: no request */
