@@ -25,9 +25,11 @@
  * a long round trip asking can cost more than the bytes it saves (4 s for a
  * round of 156 slots at 50 ms, where the whole blocks take 1.6 s at
  * 100 Mbit/s; docs/performance.md, Slow link). A slot asks only when the
- * most its pieces could save, sent at the link's best measured rate (capped
- * by bandwidth_limit), takes longer than the link's round trip as the
- * requests measure it (pieces_round_trip, pieces_pay). Either way the replica is exact: only the bytes differ.
+ * most its pieces could save, at the link's best measured rate (capped by
+ * bandwidth_limit) and weighed for staging's work, costs more than the
+ * link's round trip as the requests measure it (pieces_pay,
+ * pieces_round_trip). Either way the replica is exact: only the bytes sent
+ * differ.
  */
 #include "engine.h"
 
