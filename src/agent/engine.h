@@ -151,6 +151,13 @@ struct engine {
 	atomic_uint_least64_t read_bytes;  /* from the source disks, by the reader */
 	double rate;                /* source bytes/s made durable, set by the ticker */
 	double wire_rate;           /* bytes/s written to staging, set by the ticker */
+	double wire_peak;           /* the most bytes/s written in a tick: the link's rate */
+
+	/* whether a slot's pieces pay (refine.c): the link's round trip as the
+	 * piece HASH_REQs measure it (pieces_round_trip), and the slots sent
+	 * whole without asking since the last ask */
+	atomic_uint_least64_t piece_rtt_ns;
+	atomic_uint piece_skipped;
 
 	/* recovery points (point.c), under mu */
 	struct point_state pt;
@@ -209,7 +216,8 @@ void *worker_main(void *arg);
 /* refine.c: a FEED_PIECES slot's blocks that differ (send[i] set, zero[i]
  * clear) compared again by piece with staging; kind[] (one entry per piece of
  * the slot, DATA for those blocks on entry) keeps DATA only where the pieces
- * differ. On any failure to get staging's pieces the blocks stay whole. */
+ * differ. On any failure to get staging's pieces the blocks stay whole, and
+ * so they do when the round trip costs more than the bytes it would save. */
 void refine_slot(struct engine *e, struct slot *s, const uint8_t *send, const uint8_t *zero,
 		 uint8_t *kind);
 /* sender.c */

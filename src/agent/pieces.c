@@ -27,6 +27,41 @@ int pieces_send_whole(uint32_t differ, unsigned n)
 	return 2u * (unsigned)__builtin_popcount(differ) >= n;
 }
 
+/*
+ * The worker waits a round trip for the answer; the bytes it saves would
+ * otherwise wait their turn on the link. On a long round trip with few
+ * changed blocks per slot the wait is the larger (docs/performance.md, Slow
+ * link), on loopback or a slow link the bytes are.
+ *
+ * The rate is the wire's best, measured while the mirror wrote to a new
+ * store; a change round's byte costs staging more: it saves the old contents
+ * for recovery points before writing. Weighed at wire time alone, loopback
+ * sent nearly all blocks whole and its round took 0.6 s against 0.3 to 0.4 s
+ * with pieces (docs/performance.md, Slow link); four times keeps pieces
+ * there and on a full slot, whole blocks for a slot of one or two changed
+ * blocks at 50 ms and 100 Mbit/s.
+ */
+int pieces_pay(uint64_t saved, double rate, uint64_t rtt_ns, unsigned skipped)
+{
+	if (!rtt_ns || rate <= 0 || skipped + 1 >= PIECES_PROBE_EVERY)
+		return 1;
+	return (double)saved * PIECES_BYTE_WEIGHT * 1e9 / rate > (double)rtt_ns;
+}
+
+/*
+ * Not an average: staging answers a request after the frames before it, so a
+ * round that sends much measures its own queue (tens of milliseconds on
+ * loopback while staging saves old contents for recovery points), which is
+ * no cost of the request. The shortest answer is the link's round trip; the
+ * slow rise lets a link that became slower be seen in a few dozen requests.
+ */
+uint64_t pieces_round_trip(uint64_t est, uint64_t sample)
+{
+	if (!est || sample <= est)
+		return sample;
+	return est + (sample - est) / 32;
+}
+
 void pieces_plan_block(uint8_t *kind, unsigned n, uint32_t differ)
 {
 	int whole = pieces_send_whole(differ, n);

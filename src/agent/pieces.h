@@ -18,6 +18,15 @@
 #define PIECES_PER_BLOCK (BLOCK_SIZE / PIECE_SIZE)
 #define PIECES_PER_CHUNK (CHUNK_SIZE / PIECE_SIZE)
 
+/* A slot whose pieces were not asked for sends whole blocks; one in this
+ * many asks anyway, so that the round trip it weighs stays measured. */
+#define PIECES_PROBE_EVERY 16u
+
+/* What a byte of a change round costs against its time on the wire: staging
+ * also reads and saves the old contents for recovery points, writes, syncs
+ * (pieces.c). */
+#define PIECES_BYTE_WEIGHT 4u
+
 /* What a slot does with each of its pieces. */
 enum piece_kind {
 	PIECE_SKIP, /* staging holds it already */
@@ -37,6 +46,17 @@ uint32_t pieces_differ(const uint8_t *mine, const uint8_t *theirs, unsigned n);
 
 /* Whether a block of n pieces, of which `differ` differ, is sent whole. */
 int pieces_send_whole(uint32_t differ, unsigned n);
+
+/* Whether to ask staging for a slot's piece hashes: 1 when the bytes the
+ * pieces could save (`saved`), weighed PIECES_BYTE_WEIGHT times their time
+ * at `rate` bytes/s, cost more than the request's round trip (rtt_ns), when either figure is not known yet (0), or
+ * when `skipped` slots in a row went whole without asking (a probe). */
+int pieces_pay(uint64_t saved, double rate, uint64_t rtt_ns, unsigned skipped);
+
+/* The link's round trip from the last estimate (0: none yet) and a measured
+ * HASH_REQ to HASH_RESP: a falling minimum that rises slowly, since an answer
+ * also waits behind the frames sent before its request, which go anyway. */
+uint64_t pieces_round_trip(uint64_t est, uint64_t sample);
 
 /* A differing block's plan into kind[0..n): every piece DATA when it is sent
  * whole, else DATA for the pieces that differ and SKIP for the others. */

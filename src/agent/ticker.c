@@ -37,6 +37,10 @@ void *ticker_main(void *arg)
 		pthread_mutex_lock(&e->mu);
 		e->rate = ewma(e->rate, (double)(total - last_total) / dt);
 		e->wire_rate = ewma(e->wire_rate, (double)(wire - last_wire) / dt);
+		/* the smoothed rate falls while little is sent; the link can still
+		 * do what it once did (refine.c weighs bytes against round trips) */
+		if ((double)(wire - last_wire) / dt > e->wire_peak)
+			e->wire_peak = (double)(wire - last_wire) / dt;
 		for (unsigned i = 0; i < e->ndisks; i++) {
 			uint64_t b = atomic_load(&e->disks[i].sent_bytes);
 			struct engine_disk *d = &e->disks[i];

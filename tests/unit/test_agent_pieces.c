@@ -145,6 +145,63 @@ static void piece_counts(void **state)
 	assert_int_equal(pieces_in(CHUNK_SIZE), PIECES_PER_CHUNK);
 }
 
+/* Whether pieces pay, with figures from the slow-link bench (100 Mbit/s,
+ * a slot holding one or two changed blocks, or a whole 1 MiB of them). */
+static void pieces_pay_weighs_bytes_against_round_trips(void **state)
+{
+	const double link = 12.5e6; /* 100 Mbit/s in bytes/s */
+	const uint64_t one = BLOCK_SIZE - PIECE_SIZE, two = 2 * one, three = 3 * one;
+	const uint64_t full = 16 * one; /* a 1 MiB slot of 16 changed blocks */
+
+	(void)state;
+	/* loopback, 0.5 ms at 300 MB/s: 60 KiB weigh 0.8 ms, pieces */
+	assert_int_equal(pieces_pay(one, 300e6, 500000, 0), 1);
+	/* but not at 2 ms */
+	assert_int_equal(pieces_pay(one, 300e6, 2000000, 0), 0);
+	/* 50 ms at 100 Mbit/s: one and two blocks (19.7, 39.3 ms) go whole,
+	 * three (59 ms) and a full slot ask */
+	assert_int_equal(pieces_pay(one, link, 50000000, 0), 0);
+	assert_int_equal(pieces_pay(two, link, 50000000, 0), 0);
+	assert_int_equal(pieces_pay(three, link, 50000000, 0), 1);
+	assert_int_equal(pieces_pay(full, link, 50000000, 0), 1);
+	/* 10 ms at 1 Gbit/s: 5 blocks (9.8 ms) whole, 6 ask */
+	assert_int_equal(pieces_pay(5 * one, 125e6, 10000000, 0), 0);
+	assert_int_equal(pieces_pay(6 * one, 125e6, 10000000, 0), 1);
+	/* a slow link (bandwidth_limit = 256K): pieces pay even at 50 ms */
+	assert_int_equal(pieces_pay(one, 256.0 * 1024, 50000000, 0), 1);
+	/* nothing to save: no request */
+	assert_int_equal(pieces_pay(0, link, 500000, 0), 0);
+}
+
+/* Before either figure is measured a slot asks (so the round trip gets
+ * measured), and one slot in PIECES_PROBE_EVERY asks anyway. */
+static void pieces_pay_asks_when_unknown_and_probes(void **state)
+{
+	const uint64_t one = BLOCK_SIZE - PIECE_SIZE;
+
+	(void)state;
+	assert_int_equal(pieces_pay(one, 12.5e6, 0, 0), 1);
+	assert_int_equal(pieces_pay(one, 0, 50000000, 0), 1);
+	assert_int_equal(pieces_pay(one, 12.5e6, 50000000, PIECES_PROBE_EVERY - 2), 0);
+	assert_int_equal(pieces_pay(one, 12.5e6, 50000000, PIECES_PROBE_EVERY - 1), 1);
+}
+
+/* The round trip estimate: the first answer, then the shortest; a longer
+ * answer (queued behind a round's frames) moves it up by 1/32 only. */
+static void round_trip_follows_the_shortest_answer(void **state)
+{
+	uint64_t est;
+
+	(void)state;
+	assert_int_equal(pieces_round_trip(0, 50000000), 50000000);
+	assert_int_equal(pieces_round_trip(50000000, 300000), 300000);
+	est = pieces_round_trip(300000, 32300000); /* 32 ms of queue */
+	assert_int_equal(est, 1300000);
+	for (int i = 0; i < 200; i++)
+		est = pieces_round_trip(est, 50000000); /* the link became slower */
+	assert_true(est > 49000000 && est <= 50000000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +211,9 @@ int main(void)
 		cmocka_unit_test(runs_cross_blocks_but_not_kinds),
 		cmocka_unit_test(worst_slot_fits_a_slot),
 		cmocka_unit_test(piece_counts),
+		cmocka_unit_test(pieces_pay_weighs_bytes_against_round_trips),
+		cmocka_unit_test(pieces_pay_asks_when_unknown_and_probes),
+		cmocka_unit_test(round_trip_follows_the_shortest_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
