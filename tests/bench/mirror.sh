@@ -38,8 +38,9 @@
 . "$(dirname "$0")/../integration/lib.sh" "$@"
 # shellcheck source=../integration/agent_lib.sh
 . "$TESTS/agent_lib.sh"
+# shellcheck source=pipelines_lib.sh
+. "$(dirname "$0")/pipelines_lib.sh"
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SIZE=${BENCH_SIZE:-1G}
 RUNS=${BENCH_RUNS:-3}
 MAX_BUSY=${BENCH_MAX_BUSY:-25}
@@ -48,22 +49,8 @@ MAX_OTHERS=${BENCH_MAX_OTHERS:-15}
 RETRIES=${BENCH_RETRIES:-2}
 BUDGET=${BENCH_BUDGET:-240}
 NCPU=$(nproc)
-RESULTS=$T/results
-unset JOURNAL_STREAM # the agent stamps its log lines only when not under journald
 
 need_root
-
-# ---- process groups of receiver pipelines, killed at exit ----
-_BENCH_PGIDS=()
-_bench_cleanup() {
-	local rc=$? g
-	for g in "${_BENCH_PGIDS[@]}"; do
-		kill -TERM -- "-$g" 2>/dev/null
-	done
-	(exit "$rc")
-	_lib_cleanup
-}
-trap _bench_cleanup EXIT
 
 # ---- dependencies ----
 missing=()
@@ -80,15 +67,6 @@ nc -h 2>&1 | has_line OpenBSD || die "nc is not OpenBSD netcat (update-alternati
 command -v pigz >/dev/null || echo "bench: note: pigz is not installed (optional; not used by the measured pipelines)"
 
 # ---- helpers ----
-sha() {
-	openssl dgst -sha256 -r "$1" | cut -d' ' -f1
-}
-
-drop_caches() {
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-}
-
 # Percentage of all CPUs busy over one second. Called while this benchmark is
 # idle, so it is what the rest of the machine uses.
 cpu_busy() {
@@ -117,49 +95,10 @@ wait_quiet() {
 	LOAD=$(cut -d' ' -f1 /proc/loadavg)
 }
 
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		ss -ltnH "sport = :$1" 2>/dev/null | has_line . && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-now() {
-	echo "$EPOCHREALTIME"
-}
-
-# Sets CPU_NOW to the CPU seconds (user + system) used so far by this shell's
-# waited-for children and theirs: the difference around a pipeline is its CPU
-# cost. Must run in the main shell (not in $(...)), where `times` sees them.
-children_cpu() {
-	times >"$T/.times"
-	CPU_NOW=$(awk 'NR == 2 {
-		n = split($0, f, " "); s = 0
-		for (i = 1; i <= n; i++) { split(f[i], p, "m"); s += p[1] * 60 + p[2] }
-		printf "%.3f", s }' "$T/.times")
-}
-
 # CPU seconds the whole machine has spent busy so far (all CPUs, /proc/stat:
 # user nice system irq softirq steal)
 busy_secs() {
 	awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { printf "%.3f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat
-}
-
-# CPU seconds used so far by the running process PID
-proc_cpu() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"
-}
-
-# wait_done LOG REGEX TIMEOUT: like wait_for_log, polling every 20 ms
-wait_done() {
-	local i
-	for ((i = 0; i < $3 * 50; i++)); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.02
-	done
-	return 1
 }
 
 # A run function sets R_SECS (wall time), R_CPU (CPU seconds of the pipeline's
@@ -191,28 +130,8 @@ measure() {
 		"$kind" "$i" "$R_SECS" "$mbs" "$R_CPU" "$LOAD" "$BUSY" "$others" "${R_EXTRA:+; $R_EXTRA}"
 }
 
-# start_receiver PIPELINE ARGS...: run "bash -c PIPELINE _ ARGS" in its own
-# process group (killed at exit); sets RPID. PIPELINE is single-quoted by the
-# callers: its $1, $2 ... are ARGS.
-start_receiver() {
-	local script=$1
-	shift
-	setsid timeout 600 bash -c "set -o pipefail; $script" _ "$@" &
-	RPID=$!
-	_BENCH_PGIDS+=("$RPID")
-}
-
 # ---- the image ----
-echo "==> making the $SIZE demo-shaped image (make_disk.py --seed 2026)"
-IMG=$T/source.img
-python3 "$TESTS/make_disk.py" "$IMG" "$SIZE" --seed 2026 || die "make_disk.py failed"
-BYTES=$(stat -c %s "$IMG")
-dev=$(losetup --find --show --direct-io=on "$IMG") || die "cannot attach $IMG to a loop device"
-echo "$dev" >>"$T/.loops"
-[ "$(losetup -n -O DIO "$dev" | tr -d ' ')" = 1 ] || echo "bench: warning: direct I/O is not on for $dev"
-SRC_SHA=$(sha "$dev")
-echo "    $dev ($BYTES bytes, direct-io on), sha256 $SRC_SHA"
-echo "    $(nproc) CPUs, $(uname -r); load before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_image "$SIZE"
 src_rev=$(git -C "$TESTS" rev-parse --short HEAD 2>/dev/null) &&
 	{ git -C "$TESTS" diff --quiet HEAD -- ../../src 2>/dev/null || src_rev="$src_rev, with local changes in src/"; }
 echo "    $("$BUILD/livemigd" --version 2>&1 | sed -n 1p) from $BUILD; source tree ${src_rev:-not a git checkout}"
@@ -220,20 +139,7 @@ echo "    $("$BUILD/livemigd" --version 2>&1 | sed -n 1p) from $BUILD; source tr
 setup_pki
 machine_cert bench-pipe
 
-verify() { # verify NAME FILE
-	local got
-	got=$(sha "$2")
-	[ "$got" = "$SRC_SHA" ] || die "$1: the copy differs from the source (sha256 $got)"
-}
-
 # ---- a. livemig: staging + agent, agent launch to "initial mirror complete" ----
-log_time() { # seconds since the epoch of the first log line matching REGEX
-	local stamp
-	stamp=$(grep -m1 -E -- "$2" "$1" | cut -d' ' -f1)
-	[ -n "$stamp" ] || return 1
-	date -d "$stamp" +%s.%N
-}
-
 run_livemig() {
 	local i=$1 name=bench-$1-$RANDOM t0 b0 b1 t_from t_done t_round wire hwm shwm
 	STAGING_STORE=$T/store.$name
@@ -276,18 +182,12 @@ run_gzip() {
 	port=$(free_port)
 	drop_caches
 	wait_quiet
-	# shellcheck disable=SC2016
-	start_receiver 'nc -l 127.0.0.1 "$1" </dev/null | openssl enc -d -aes-256-ctr -pass pass:x -pbkdf2 |
-		gunzip | dd of="$2" bs=1M conv=fsync status=none' "$port" "$out"
-	wait_port "$port" || die "gzip pipeline: receiver did not listen on $port"
+	gzip_receiver "$port" "$out"
 	children_cpu
 	c0=$CPU_NOW
 	b0=$(busy_secs)
 	t0=$(now)
-	dd if="$dev" bs=1M iflag=direct status=none | gzip -1 |
-		openssl enc -aes-256-ctr -pass pass:x -pbkdf2 | nc -q0 127.0.0.1 "$port" ||
-		die "gzip pipeline: sender failed"
-	wait "$RPID" || die "gzip pipeline: receiver failed"
+	gzip_send "$port"
 	t1=$(now)
 	b1=$(busy_secs)
 	children_cpu
@@ -307,19 +207,12 @@ run_zstd() {
 	port=$(free_port)
 	drop_caches
 	wait_quiet
-	# shellcheck disable=SC2016
-	start_receiver 'socat -u OPENSSL-LISTEN:"$1",bind=127.0.0.1,cert="$2",key="$3",cafile="$4",verify=1 - |
-		zstd -d -q | dd of="$5" bs=1M conv=fsync status=none' \
-		"$port" "$SERVER_CERT" "$SERVER_KEY" "$AGENT_CA" "$out"
-	wait_port "$port" || die "zstd pipeline: receiver did not listen on $port"
+	zstd_receiver "$port" "$out"
 	children_cpu
 	c0=$CPU_NOW
 	b0=$(busy_secs)
 	t0=$(now)
-	dd if="$dev" bs=1M iflag=direct status=none | zstd -1 -q -c |
-		socat -u - "OPENSSL:127.0.0.1:$port,cert=$PKI/bench-pipe.pem,key=$PKI/bench-pipe.key,cafile=$SERVER_CA,openssl-min-proto-version=TLS1.3" ||
-		die "zstd+socat pipeline: sender failed"
-	wait "$RPID" || die "zstd+socat pipeline: receiver failed"
+	zstd_send 1 "$port"
 	t1=$(now)
 	b1=$(busy_secs)
 	children_cpu

@@ -44,8 +44,10 @@
 . "$(dirname "$0")/../integration/lib.sh" "$@"
 # shellcheck source=../integration/agent_lib.sh
 . "$TESTS/agent_lib.sh"
+RECEIVER_TIMEOUT=900 # the 100 Mbit/s link is slow
+# shellcheck source=pipelines_lib.sh
+. "$(dirname "$0")/pipelines_lib.sh"
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SIZE=${BENCH_SIZE:-256M}
 LINKS=${BENCH_LINKS:-direct 100mbit/25 1gbit/5}
 RUNS=${BENCH_RUNS:-1}
@@ -53,8 +55,6 @@ ZSTD_LEVELS=${BENCH_ZSTD_LEVELS:-1 3}
 WRITES=${BENCH_WRITES:-256}
 DEFLATE=${BENCH_DEFLATE:-1}
 CONF=${BENCH_CONF:-}
-RESULTS=$T/results
-unset JOURNAL_STREAM # the agent stamps its log lines only when not under journald
 
 need_root
 for p in nc zstd socat gzip openssl ss cc; do
@@ -66,84 +66,12 @@ cc -O2 -std=c11 -Wall -Wextra -Werror -o "$T/link_shaper" "$BENCH_DIR/link_shape
 cc -O2 -std=c11 -Wall -Wextra -Werror -o "$T/lag_writer" "$BENCH_DIR/lag_writer.c" ||
 	die "cannot build lag_writer"
 
-# ---- process groups of receiver pipelines, killed at exit ----
-_BENCH_PGIDS=()
-_bench_cleanup() {
-	local rc=$? g
-	for g in "${_BENCH_PGIDS[@]}"; do
-		kill -TERM -- "-$g" 2>/dev/null
-	done
-	(exit "$rc")
-	_lib_cleanup
-}
-trap _bench_cleanup EXIT
-
-sha() {
-	openssl dgst -sha256 -r "$1" | cut -d' ' -f1
-}
-
-drop_caches() {
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-}
-
-now() {
-	echo "$EPOCHREALTIME"
-}
-
 calc() {
 	python3 -c "print($1)"
 }
 
 load() {
 	cut -d' ' -f1 /proc/loadavg
-}
-
-# CPU seconds used so far by the running process PID
-proc_cpu() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"
-}
-
-# Sets CPU_NOW to the CPU seconds of this shell's waited-for children (see mirror.sh)
-children_cpu() {
-	times >"$T/.times"
-	CPU_NOW=$(awk 'NR == 2 {
-		n = split($0, f, " "); s = 0
-		for (i = 1; i <= n; i++) { split(f[i], p, "m"); s += p[1] * 60 + p[2] }
-		printf "%.3f", s }' "$T/.times")
-}
-
-wait_done() { # wait_done LOG REGEX TIMEOUT, polling every 20 ms
-	local i
-	for ((i = 0; i < $3 * 50; i++)); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.02
-	done
-	return 1
-}
-
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		ss -ltnH "sport = :$1" 2>/dev/null | has_line . && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-log_time() { # seconds since the epoch of the first agent log line matching REGEX
-	local stamp
-	stamp=$(grep -m1 -E -- "$2" "$1" | cut -d' ' -f1)
-	[ -n "$stamp" ] || return 1
-	date -d "$stamp" +%s.%N
-}
-
-start_receiver() { # as mirror.sh: "bash -c PIPELINE _ ARGS" in its own process group
-	local script=$1
-	shift
-	setsid timeout 900 bash -c "set -o pipefail; $script" _ "$@" &
-	RPID=$!
-	_BENCH_PGIDS+=("$RPID")
 }
 
 # start_link LINK TARGET_PORT: sets LINK_PORT, where senders connect (the
@@ -179,24 +107,10 @@ stop_link() {
 }
 
 # ---- the image ----
-echo "==> making the $SIZE demo-shaped image (make_disk.py --seed 2026)"
-IMG=$T/source.img
-python3 "$TESTS/make_disk.py" "$IMG" "$SIZE" --seed 2026 || die "make_disk.py failed"
-BYTES=$(stat -c %s "$IMG")
-dev=$(losetup --find --show --direct-io=on "$IMG") || die "cannot attach $IMG to a loop device"
-echo "$dev" >>"$T/.loops"
-SRC_SHA=$(sha "$dev")
-echo "    $dev ($BYTES bytes, direct-io on), sha256 $SRC_SHA"
-echo "    $(nproc) CPUs, $(uname -r); load before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_image "$SIZE"
 echo "    $("$BUILD/livemigd" --version 2>&1 | sed -n 1p) from $BUILD"
 setup_pki
 machine_cert bench-pipe
-
-verify() { # verify NAME FILE
-	local got
-	got=$(sha "$2")
-	[ "$got" = "$SRC_SHA" ] || die "$1: the copy differs from the source (sha256 $got)"
-}
 
 # record KIND LINK RUN SECS CPU EXTRA...
 record() {
@@ -274,18 +188,12 @@ run_gzip() {
 	rm -f "$out"
 	port=$(free_port)
 	drop_caches
-	# shellcheck disable=SC2016
-	start_receiver 'nc -l 127.0.0.1 "$1" </dev/null | openssl enc -d -aes-256-ctr -pass pass:x -pbkdf2 |
-		gunzip | dd of="$2" bs=1M conv=fsync status=none' "$port" "$out"
-	wait_port "$port" || die "gzip pipeline: receiver did not listen on $port"
+	gzip_receiver "$port" "$out"
 	start_link "$link" "$port"
 	children_cpu
 	c0=$CPU_NOW
 	t0=$(now)
-	dd if="$dev" bs=1M iflag=direct status=none | gzip -1 |
-		openssl enc -aes-256-ctr -pass pass:x -pbkdf2 | nc -q0 127.0.0.1 "$LINK_PORT" ||
-		die "gzip pipeline: sender failed"
-	wait "$RPID" || die "gzip pipeline: receiver failed"
+	gzip_send "$LINK_PORT"
 	t1=$(now)
 	children_cpu
 	c1=$CPU_NOW
@@ -301,20 +209,12 @@ run_zstd() {
 	rm -f "$out"
 	port=$(free_port)
 	drop_caches
-	# shellcheck disable=SC2016
-	start_receiver 'socat -u OPENSSL-LISTEN:"$1",bind=127.0.0.1,cert="$2",key="$3",cafile="$4",verify=1 - |
-		zstd -d -q | dd of="$5" bs=1M conv=fsync status=none' \
-		"$port" "$SERVER_CERT" "$SERVER_KEY" "$AGENT_CA" "$out"
-	wait_port "$port" || die "zstd pipeline: receiver did not listen on $port"
+	zstd_receiver "$port" "$out"
 	start_link "$link" "$port"
 	children_cpu
 	c0=$CPU_NOW
 	t0=$(now)
-	# the certificate names 127.0.0.1, which the shaper's address is too
-	dd if="$dev" bs=1M iflag=direct status=none | zstd "-$level" -q -c |
-		socat -u - "OPENSSL:127.0.0.1:$LINK_PORT,cert=$PKI/bench-pipe.pem,key=$PKI/bench-pipe.key,cafile=$SERVER_CA,openssl-min-proto-version=TLS1.3" ||
-		die "zstd+socat pipeline: sender failed"
-	wait "$RPID" || die "zstd+socat pipeline: receiver failed"
+	zstd_send "$level" "$LINK_PORT"
 	t1=$(now)
 	children_cpu
 	c1=$CPU_NOW
