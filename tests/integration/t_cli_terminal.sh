@@ -81,8 +81,10 @@ if mode == "pipe":
     os.execvpe(prog, argv, env)
 pid, fd = pty.fork()
 if pid == 0:
+    # the child sizes its own terminal before the exec: sized by the parent
+    # after the fork, livemig could ask for the size first and get 0 columns
+    fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 24, width, 0, 0))
     os.execv(prog, argv)
-fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, width, 0, 0))
 out = b""
 while True:
     try:
