@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The scan tracker's change rounds send the 4 KiB pieces that were written,
 # not the 64 KiB blocks that hold them (docs/performance.md, write
-# amplification; issue 17): scattered 4 KiB writes (and a few 8 KiB ones) are
+# amplification): scattered 4 KiB writes (and a few 8 KiB ones) are
 # made in batches while the agent runs its rounds, each batch followed by two
 # more rounds; the source bytes the rounds sent (`sent_bytes`) must be those
 # written, where whole blocks would be 16 times as much, and the replica must
