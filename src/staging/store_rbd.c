@@ -29,9 +29,15 @@ struct rbd_volume {
 	rbd_image_t img;
 };
 
+/* Bounds on each OSD and monitor operation, unless the configuration sets
+ * them: without one an unreachable cluster holds a write, and with it the
+ * session and its ACKs, until the cluster answers again. */
+#define OP_TIMEOUT_S "60"
+
 static rados_t cluster;
 static rados_ioctx_t io;
 static char pool_name[256];
+static char timeout_msg[160];
 static int connected;
 
 static void image_name(char *out, const char *machine, const char *disk)
@@ -44,6 +50,11 @@ static void snap_name(char *out, size_t len, uint64_t id)
 	snprintf(out, len, SNAP_PREFIX "%" PRIu64, id);
 }
 
+static const char *rbd_strerror(int rc)
+{
+	return rc == -ETIMEDOUT && timeout_msg[0] ? timeout_msg : strerror(-rc);
+}
+
 static void rbd_shutdown_all(void)
 {
 	if (!connected)
@@ -51,6 +62,16 @@ static void rbd_shutdown_all(void)
 	rados_ioctx_destroy(io);
 	rados_shutdown(cluster);
 	connected = 0;
+}
+
+/* Set a client option to OP_TIMEOUT_S where the configuration (file,
+ * CEPH_ARGS) left it at 0, librados's "wait for ever". */
+static void default_timeout(const char *option)
+{
+	char val[32];
+
+	if (rados_conf_get(cluster, option, val, sizeof(val)) || strtod(val, NULL) == 0)
+		rados_conf_set(cluster, option, OP_TIMEOUT_S);
 }
 
 static int rbd_setup(const struct store_backend_config *cfg, char *err, size_t errlen)
@@ -77,6 +98,15 @@ static int rbd_setup(const struct store_backend_config *cfg, char *err, size_t e
 	rados_conf_parse_env(cluster, NULL);
 	/* an unreachable cluster fails the start instead of hanging for 5 min */
 	rados_conf_set(cluster, "client_mount_timeout", "60");
+	default_timeout("rados_osd_op_timeout");
+	default_timeout("rados_mon_op_timeout");
+	{
+		char osd_s[32] = "?";
+
+		rados_conf_get(cluster, "rados_osd_op_timeout", osd_s, sizeof(osd_s));
+		snprintf(timeout_msg, sizeof(timeout_msg), "the Ceph cluster did not answer within "
+			 "%s s (rados_osd_op_timeout; check it with ceph -s)", osd_s);
+	}
 	rc = rados_connect(cluster);
 	if (rc) {
 		snprintf(err, errlen, "cannot connect to the Ceph cluster as client.%s: %s (check "
@@ -91,6 +121,12 @@ static int rbd_setup(const struct store_backend_config *cfg, char *err, size_t e
 				       : "");
 		goto fail;
 	}
+	/* A write to a full pool (its quota, or the cluster's full ratio) then
+	 * fails with EDQUOT or ENOSPC, which ends the session with ERROR 5 as
+	 * a full files store does; without it librados holds the write until
+	 * space is freed. Writes that add no bytes (overwrites, the image's
+	 * watch) still succeed. librbd copies the flag from this context. */
+	rados_set_pool_full_try(io);
 	connected = 1;
 	return 0;
 fail:
@@ -118,7 +154,7 @@ static int rbd_create_volume(const char *machine, const char *disk, uint64_t siz
 	}
 	if (rc)
 		snprintf(err, errlen, "cannot create RBD image %s/%s: %s", pool_name, name,
-			 strerror(-rc));
+			 rbd_strerror(rc));
 	return rc;
 }
 
@@ -136,7 +172,7 @@ static int open_image(const char *name, const char *snap, uint64_t size,
 	rc = snap ? rbd_open_read_only(io, name, &v->img, snap) : rbd_open(io, name, &v->img, NULL);
 	if (rc) {
 		snprintf(err, errlen, "cannot open RBD image %s/%s%s%s: %s", pool_name, name,
-			 snap ? "@" : "", snap ? snap : "", strerror(-rc));
+			 snap ? "@" : "", snap ? snap : "", rbd_strerror(rc));
 		free(v);
 		return rc;
 	}
@@ -148,7 +184,7 @@ static int open_image(const char *name, const char *snap, uint64_t size,
 		rc = -EUCLEAN;
 	} else if (rc) {
 		snprintf(err, errlen, "cannot read the size of RBD image %s/%s: %s", pool_name, name,
-			 strerror(-rc));
+			 rbd_strerror(rc));
 	}
 	if (rc) {
 		rbd_close(v->img);
@@ -196,7 +232,8 @@ static int rbd_read_volume(struct store_volume *v, void *buf, size_t len, uint64
 	return 0;
 }
 
-/* No reservation: a full cluster blocks writes (docs/staging-store.md). */
+/* No reservation: a write to a full pool fails with EDQUOT or ENOSPC
+ * (rados_set_pool_full_try), perhaps only at the flush that follows. */
 static int rbd_write_volume(struct store_volume *v, const void *buf, size_t len, uint64_t off)
 {
 	while (len) {
@@ -373,6 +410,17 @@ static int rbd_space(const char *root, uint64_t *free_bytes, uint64_t *total_byt
 	return rc;
 }
 
+static void rbd_full_what(char *out, size_t len)
+{
+	snprintf(out, len, "RBD pool %s is full (its quota or the cluster's full ratio; see ceph "
+		 "df and ceph osd pool get-quota %s)", pool_name, pool_name);
+}
+
+static const char *rbd_explain(int rc)
+{
+	return rc == -ETIMEDOUT ? rbd_strerror(rc) : NULL;
+}
+
 const struct store_backend_ops store_rbd_ops = {
 	.name = "rbd",
 	.setup = rbd_setup,
@@ -390,4 +438,6 @@ const struct store_backend_ops store_rbd_ops = {
 	.snap_prune = rbd_snap_prune_volume,
 	.snap_open = rbd_snap_open_disk,
 	.space = rbd_space,
+	.full_what = rbd_full_what,
+	.explain = rbd_explain,
 };
