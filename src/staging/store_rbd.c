@@ -96,6 +96,22 @@ static int rbd_setup(const struct store_backend_config *cfg, char *err, size_t e
 		goto fail;
 	}
 	rados_conf_parse_env(cluster, NULL);
+	/*
+	 * librbd's cache off, whatever the configuration says: staging
+	 * acknowledges a write once rbd_write and rbd_flush returned 0, so
+	 * each write must return its own result. With the cache on (Pacific's
+	 * default: writearound), rbd_write returns as soon as the write is
+	 * sent, and a write the OSD then refuses (a full pool, an op timeout)
+	 * is reported only to a flush that was already waiting for it: a
+	 * flush made after the failed write had finished finds nothing in
+	 * flight and returns 0. Staging would acknowledge bytes the image
+	 * never got, and the agent would never send them again.
+	 */
+	rc = rados_conf_set(cluster, "rbd_cache", "false");
+	if (rc) {
+		snprintf(err, errlen, "cannot turn librbd's cache off: %s", strerror(-rc));
+		goto fail;
+	}
 	/* an unreachable cluster fails the start instead of hanging for 5 min */
 	rados_conf_set(cluster, "client_mount_timeout", "60");
 	default_timeout("rados_osd_op_timeout");
@@ -158,6 +174,36 @@ static int rbd_create_volume(const char *machine, const char *disk, uint64_t siz
 	return rc;
 }
 
+/* The pool's or the image's own configuration (rbd config pool|image set)
+ * overrides the client's rbd_cache: an image it turns the cache on for
+ * would be written as rbd_setup explains, so it is refused. 0, 1 (cached)
+ * or -errno. */
+static int image_cached(rbd_image_t img)
+{
+	rbd_config_option_t *opts = NULL;
+	int max = 0, rc, cached = 0;
+
+	for (;;) {
+		rc = rbd_config_image_list(img, opts, &max);
+		if (rc != -ERANGE)
+			break;
+		free(opts);
+		opts = calloc((size_t)max, sizeof(*opts));
+		if (!opts)
+			return -ENOMEM;
+	}
+	if (rc) {
+		free(opts);
+		return rc;
+	}
+	for (int i = 0; i < max; i++)
+		if (!strcmp(opts[i].name, "rbd_cache"))
+			cached = !strcmp(opts[i].value, "true");
+	rbd_config_image_list_cleanup(opts, max);
+	free(opts);
+	return cached;
+}
+
 static int open_image(const char *name, const char *snap, uint64_t size,
 		      struct store_volume **out, char *err, size_t errlen)
 {
@@ -176,7 +222,20 @@ static int open_image(const char *name, const char *snap, uint64_t size,
 		free(v);
 		return rc;
 	}
-	rc = rbd_get_size(v->img, &have);
+	rc = snap ? 0 : image_cached(v->img);
+	if (rc == 1) {
+		snprintf(err, errlen, "RBD image %s/%s has librbd's cache on (rbd_cache true in the "
+			 "pool's or the image's configuration): staging would acknowledge writes "
+			 "the cluster may still refuse; remove the setting (rbd config pool remove "
+			 "%s rbd_cache; rbd config image remove %s/%s rbd_cache)", pool_name, name,
+			 pool_name, pool_name, name);
+		rc = -EOPNOTSUPP;
+	} else if (rc) {
+		snprintf(err, errlen, "cannot read the configuration of RBD image %s/%s: %s",
+			 pool_name, name, rbd_strerror(rc));
+	}
+	if (!rc)
+		rc = rbd_get_size(v->img, &have);
 	if (!rc && have != size) {
 		snprintf(err, errlen, "RBD image %s/%s is %" PRIu64 " bytes but its disk is %" PRIu64
 			 " bytes; the store is damaged (move the machine's directory aside and "
@@ -233,7 +292,8 @@ static int rbd_read_volume(struct store_volume *v, void *buf, size_t len, uint64
 }
 
 /* No reservation: a write to a full pool fails with EDQUOT or ENOSPC
- * (rados_set_pool_full_try), perhaps only at the flush that follows. */
+ * (rados_set_pool_full_try). With librbd's cache off (rbd_setup) rbd_write
+ * returns once the OSD answered, with its error. */
 static int rbd_write_volume(struct store_volume *v, const void *buf, size_t len, uint64_t off)
 {
 	while (len) {
@@ -265,7 +325,8 @@ static int rbd_zero_volume(struct store_volume *v, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* Until it returns, writes may sit in librbd's cache: the ACK waits for it. */
+/* Each write already returned its OSD's answer (no cache, rbd_setup): the
+ * flush is the fdatasync of the durability rules, and cheap. */
 static int rbd_flush_volume(struct store_volume *v)
 {
 	uint64_t t0 = now_mono_ns();

@@ -65,6 +65,13 @@ lm sync >/dev/null || die "first sync failed"
 sha1=$(file_sha "$dev")
 [ "$(live_sha)" = "$sha1" ] || die "the RBD image differs from the source after the first sync"
 pass "mirrored into $POOL/$IMAGE; point 1 is its snapshot"
+# machine ra (frames.py): its image made while there is room, one object of
+# it written; the others are written first while the pool is full
+ra() {
+	frames ra --disk 1:d0:16M "$@"
+}
+head -c 65536 /dev/urandom >"$T/ra0"
+ra write --file "$T/ra0" >"$T/ra.out" 2>&1 || die "machine ra: $(cat "$T/ra.out")"
 
 # the pool at its quota: every write to an object point 1's snapshot holds
 # makes a copy, which adds bytes and fails with EDQUOT
@@ -83,6 +90,28 @@ grep -q "$full_re.*replication resumes by itself" "$STAGING_LOG" ||
 	die "staging did not log the full pool: $(grep -i 'closing' "$STAGING_LOG" | tail -3)"
 pass "staging logged the full pool with its cause and remedy"
 
+# What staging acknowledged is in the image, write by write, while the pool
+# is full: an overwrite of ra's object 0 (it adds no bytes, so it succeeds),
+# then writes to three objects never written (each one refused). A HASH_REQ
+# right behind each write has staging wait for the write to finish before
+# its sync: with librbd's cache on, that sync found nothing in flight and
+# returned 0 after the failed write, and the write was acknowledged (lost).
+ra acked --at 0,4M,8M,12M --seed 85 >"$T/ra.out" 2>&1 ||
+	die "machine ra: $(cat "$T/ra.out")"
+rbd export "$POOL/livemig-ra+d0" "$T/ra.img" >/dev/null 2>&1 || die "cannot export ra's image"
+acked=0
+while read -r _ seq off len want; do
+	got=$(dd if="$T/ra.img" bs=64K iflag=skip_bytes,count_bytes skip="$off" count="$len" \
+		2>/dev/null | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$want" ] || die "staging acknowledged write $seq (at $off) to a full pool," \
+		"but the image does not hold it: $(cat "$T/ra.out")"
+	acked=$((acked + 1))
+done < <(grep '^ACKED ' "$T/ra.out")
+grep -q "^ERROR 5 RBD pool $POOL is full" "$T/ra.out" ||
+	die "machine ra was not told the pool is full: $(cat "$T/ra.out")"
+[ "$acked" = 1 ] || die "staging acknowledged $acked writes of ra, not only the overwrite: $(cat "$T/ra.out")"
+pass "pool full: staging acknowledged ra's overwrite, which the image holds, and refused its first new object"
+
 t0=$SECONDS
 ceph osd pool set-quota "$POOL" max_bytes 0 >/dev/null 2>&1 || die "cannot remove the quota"
 pool_flag no full_quota
@@ -93,6 +122,17 @@ sha2=$(file_sha "$dev")
 [ "$(live_sha)" = "$sha2" ] || die "the live RBD image differs from the source after the pool had room"
 [ "$(export_sha 1 d0)" = "$sha1" ] || die "point 1 changed while the pool was full"
 pass "quota raised: replication resumed by itself in $((SECONDS - t0)) s; the image equals the source, point 1 as it was"
+
+# a pool's or an image's own configuration can turn librbd's cache back on
+# for an image: staging refuses to write it (ERROR 6), until it is removed
+rbd config image set "$POOL/livemig-ra+d0" rbd_cache true || die "cannot set ra's rbd_cache"
+ra hello >"$T/ra.out" 2>&1
+said=$(sed -n 's/^ERROR 6 //p' "$T/ra.out")
+[[ $said == "RBD image $POOL/livemig-ra+d0 has librbd's cache on"* ]] ||
+	die "staging opened an image with librbd's cache on: $(cat "$T/ra.out")"
+rbd config image remove "$POOL/livemig-ra+d0" rbd_cache || die "cannot remove ra's rbd_cache"
+ra hello >"$T/ra.out" 2>&1 || die "machine ra after its rbd_cache was removed: $(cat "$T/ra.out")"
+pass "an image with rbd_cache true of its own is refused (ERROR 6: $said), and opened once it is removed"
 
 # the cluster's full ratio below what the OSD holds: every pool is flagged
 # full, and writes that need room fail with ENOSPC
