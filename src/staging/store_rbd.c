@@ -176,9 +176,8 @@ static int rbd_create_volume(const char *machine, const char *disk, uint64_t siz
 
 /* The pool's or the image's own configuration (rbd config pool|image set)
  * overrides the client's rbd_cache: an image it turns the cache on for
- * would be written as rbd_setup explains, so it is refused. 0, 1 (cached)
- * or -errno. */
-static int image_cached(rbd_image_t img)
+ * would be written as rbd_setup explains, so it is refused. */
+static int refuse_cached(rbd_image_t img, const char *name, char *err, size_t errlen)
 {
 	rbd_config_option_t *opts = NULL;
 	int max = 0, rc, cached = 0;
@@ -189,11 +188,15 @@ static int image_cached(rbd_image_t img)
 			break;
 		free(opts);
 		opts = calloc((size_t)max, sizeof(*opts));
-		if (!opts)
+		if (!opts) {
+			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
+		}
 	}
 	if (rc) {
 		free(opts);
+		snprintf(err, errlen, "cannot read the configuration of RBD image %s/%s: %s",
+			 pool_name, name, rbd_strerror(rc));
 		return rc;
 	}
 	for (int i = 0; i < max; i++)
@@ -201,7 +204,14 @@ static int image_cached(rbd_image_t img)
 			cached = !strcmp(opts[i].value, "true");
 	rbd_config_image_list_cleanup(opts, max);
 	free(opts);
-	return cached;
+	if (!cached)
+		return 0;
+	/* at most 255 bytes in ERROR */
+	snprintf(err, errlen, "RBD image %s/%s has rbd_cache true from its pool's or its own "
+		 "configuration, and staging needs each write's own result: remove it (rbd "
+		 "config image remove %s/%s rbd_cache, or rbd config pool remove %s rbd_cache)",
+		 pool_name, name, pool_name, name, pool_name);
+	return -EOPNOTSUPP;
 }
 
 static int open_image(const char *name, const char *snap, uint64_t size,
@@ -222,20 +232,7 @@ static int open_image(const char *name, const char *snap, uint64_t size,
 		free(v);
 		return rc;
 	}
-	rc = snap ? 0 : image_cached(v->img);
-	if (rc == 1) {
-		snprintf(err, errlen, "RBD image %s/%s has librbd's cache on (rbd_cache true in the "
-			 "pool's or the image's configuration): staging would acknowledge writes "
-			 "the cluster may still refuse; remove the setting (rbd config pool remove "
-			 "%s rbd_cache; rbd config image remove %s/%s rbd_cache)", pool_name, name,
-			 pool_name, pool_name, name);
-		rc = -EOPNOTSUPP;
-	} else if (rc) {
-		snprintf(err, errlen, "cannot read the configuration of RBD image %s/%s: %s",
-			 pool_name, name, rbd_strerror(rc));
-	}
-	if (!rc)
-		rc = rbd_get_size(v->img, &have);
+	rc = rbd_get_size(v->img, &have);
 	if (!rc && have != size) {
 		snprintf(err, errlen, "RBD image %s/%s is %" PRIu64 " bytes but its disk is %" PRIu64
 			 " bytes; the store is damaged (move the machine's directory aside and "
@@ -244,6 +241,8 @@ static int open_image(const char *name, const char *snap, uint64_t size,
 	} else if (rc) {
 		snprintf(err, errlen, "cannot read the size of RBD image %s/%s: %s", pool_name, name,
 			 rbd_strerror(rc));
+	} else if (!snap) {
+		rc = refuse_cached(v->img, name, err, errlen);
 	}
 	if (rc) {
 		rbd_close(v->img);

@@ -128,7 +128,7 @@ pass "quota raised: replication resumed by itself in $((SECONDS - t0)) s; the im
 rbd config image set "$POOL/livemig-ra+d0" rbd_cache true || die "cannot set ra's rbd_cache"
 ra hello >"$T/ra.out" 2>&1
 said=$(sed -n 's/^ERROR 6 //p' "$T/ra.out")
-[[ $said == "RBD image $POOL/livemig-ra+d0 has librbd's cache on"* ]] ||
+[[ $said == "RBD image $POOL/livemig-ra+d0 has rbd_cache true from its pool's or its own"* ]] ||
 	die "staging opened an image with librbd's cache on: $(cat "$T/ra.out")"
 rbd config image remove "$POOL/livemig-ra+d0" rbd_cache || die "cannot remove ra's rbd_cache"
 ra hello >"$T/ra.out" 2>&1 || die "machine ra after its rbd_cache was removed: $(cat "$T/ra.out")"
