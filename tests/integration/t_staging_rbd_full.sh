@@ -3,11 +3,13 @@
 # A full or unreachable Ceph pool under the RBD image store
 # (docs/staging-store.md, "Backends") ends replication with a clear error,
 # not a stall, on a single-node cluster of tests/with_ceph.sh's: with the
-# pool at its quota (FULL_QUOTA), the writes a snapshot makes copy-on-write
-# fail, staging answers ERROR 5 naming the pool and the agent says so;
+# pool at its quota (FULL_QUOTA), a write into an object the image does not
+# have fails, staging answers ERROR 5 naming the pool and the agent says so;
+# every write staging acknowledged meanwhile is in the image (machine ra);
 # the quota raised, replication resumes by itself and the image equals the
 # source while the point before stays as it was. The same with the
-# cluster's full ratio set below the OSD's use (ENOSPC). With the OSD stopped
+# cluster's full ratio set below the OSD's use (ENOSPC). An image whose own
+# configuration turns librbd's cache on is refused. With the OSD stopped
 # (SIGSTOP), the op timeout (5 s here through CEPH_ARGS) ends the held
 # writes with an error naming it, and the reconnection's rbd_open.
 # shellcheck source-path=SCRIPTDIR
@@ -26,8 +28,21 @@ done
 MACHINE=rf
 POOL=$LIVEMIG_TEST_CEPH_POOL
 IMAGE=livemig-$MACHINE+d0
-size=64M
-[ "$SANITIZED" = 1 ] && size=16M
+size_mb=64
+[ "$SANITIZED" = 1 ] && size_mb=16
+size=${size_mb}M
+# Whether a write needs room depends on the object it lands in: an
+# overwrite inside an object's size adds no bytes as the OSD counts them
+# (a snapshot's copy is made after that check), so a full pool takes it.
+# The disk's last two 4 MiB objects stay zero, never in the image, until
+# each full phase writes into one of them (new_object): that write needs
+# room for certain. The writers keep out of them.
+region=$(((size_mb - 8) << 20))
+# new_object N: 64 KiB of random bytes into the Nth of the two from the end
+new_object() {
+	dd if=/dev/urandom of="$dev" bs=64K count=1 seek=$(((size_mb - 4 * $1) * 16)) \
+		oflag=direct conv=notrunc 2>/dev/null || die "cannot write into object $1 from the end"
+}
 # with_ceph.sh: run dir = the configuration's directory/run
 osd_pid=$(cat "$(dirname "$CEPH_CONF")/run/osd.0.pid") || die "no OSD pid file"
 
@@ -57,6 +72,10 @@ export CEPH_ARGS="--rados-osd-op-timeout 5"
 start_staging --image-store "rbd:$POOL" --ceph-conf "$CEPH_CONF" --ceph-id admin
 unset CEPH_ARGS
 python3 "$TESTS/make_disk.py" "$T/src.img" "$size" --seed 81
+# more than the 1 MiB quota below in the pool, whatever make_disk drew
+dd if=/dev/urandom of="$T/src.img" bs=1M count=4 conv=notrunc 2>/dev/null &&
+	dd if=/dev/zero of="$T/src.img" bs=1M seek=$((size_mb - 8)) count=8 conv=notrunc \
+		2>/dev/null || die "cannot shape the disk"
 dev=$(make_loop "$T/src.img")
 write_agent_config "$MACHINE" "$dev"
 start_agent "$MACHINE"
@@ -73,14 +92,14 @@ ra() {
 head -c 65536 /dev/urandom >"$T/ra0"
 ra write --file "$T/ra0" >"$T/ra.out" 2>&1 || die "machine ra: $(cat "$T/ra.out")"
 
-# the pool at its quota: every write to an object point 1's snapshot holds
-# makes a copy, which adds bytes and fails with EDQUOT
+# the pool at its quota: a write that adds bytes or objects fails with EDQUOT
 t0=$SECONDS
 ceph osd pool set-quota "$POOL" max_bytes 1048576 >/dev/null 2>&1 || die "cannot set the quota"
 pool_flag yes full_quota
 t_flag=$((SECONDS - t0))
-python3 "$TESTS/writer.py" "$dev" --seed 82 --count 200 >"$T/writer2.out" 2>&1 ||
-	die "writer failed: $(cat "$T/writer2.out")"
+python3 "$TESTS/writer.py" "$dev" --seed 82 --count 200 --region "$region" \
+	>"$T/writer2.out" 2>&1 || die "writer failed: $(cat "$T/writer2.out")"
+new_object 1
 t0=$SECONDS
 wait_status "s['state'] == 'STALLED' and 'out of space' in s['reason'] and \
 'RBD pool $POOL is full' in s['reason']" 120
@@ -143,8 +162,9 @@ for r in nearfull:0.0008 backfillfull:0.0009 full:0.001; do
 done
 pool_flag yes full
 t_flag=$((SECONDS - t0))
-python3 "$TESTS/writer.py" "$dev" --seed 84 --count 200 >"$T/writer4.out" 2>&1 ||
-	die "writer failed: $(cat "$T/writer4.out")"
+python3 "$TESTS/writer.py" "$dev" --seed 84 --count 200 --region "$region" \
+	>"$T/writer4.out" 2>&1 || die "writer failed: $(cat "$T/writer4.out")"
+new_object 2
 t0=$SECONDS
 wait_status "s['state'] == 'STALLED' and 'RBD pool $POOL is full' in s['reason']" 120
 pass "cluster full (flag after ${t_flag} s): the agent stalls in $((SECONDS - t0)) s"
@@ -162,7 +182,7 @@ pass "full ratio restored: replication resumed by itself in $((SECONDS - t0)) s;
 
 # the cluster stops answering: writes wait in librados until the op timeout
 kill -STOP "$osd_pid" || die "cannot stop the OSD"
-python3 "$TESTS/writer.py" "$dev" --seed 83 --count 50 >"$T/writer3.out" 2>&1 ||
+python3 "$TESTS/writer.py" "$dev" --seed 83 --count 50 --region "$region" >"$T/writer3.out" 2>&1 ||
 	{ kill -KILL "$osd_pid"; die "writer failed: $(cat "$T/writer3.out")"; }
 t0=$SECONDS
 if ! wait_for_log "$STAGING_LOG" "the Ceph cluster did not answer within 5 s" 120; then
