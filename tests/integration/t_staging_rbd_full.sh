@@ -73,9 +73,10 @@ start_staging --image-store "rbd:$POOL" --ceph-conf "$CEPH_CONF" --ceph-id admin
 unset CEPH_ARGS
 python3 "$TESTS/make_disk.py" "$T/src.img" "$size" --seed 81
 # more than the 1 MiB quota below in the pool, whatever make_disk drew
-dd if=/dev/urandom of="$T/src.img" bs=1M count=4 conv=notrunc 2>/dev/null &&
-	dd if=/dev/zero of="$T/src.img" bs=1M seek=$((size_mb - 8)) count=8 conv=notrunc \
-		2>/dev/null || die "cannot shape the disk"
+dd if=/dev/urandom of="$T/src.img" bs=1M count=4 conv=notrunc 2>/dev/null ||
+	die "cannot write the disk's first 4 MiB"
+dd if=/dev/zero of="$T/src.img" bs=1M seek=$((size_mb - 8)) count=8 conv=notrunc 2>/dev/null ||
+	die "cannot zero the disk's last 8 MiB"
 dev=$(make_loop "$T/src.img")
 write_agent_config "$MACHINE" "$dev"
 start_agent "$MACHINE"
