@@ -126,7 +126,7 @@ endif
 STAGING_LIBS += -lrbd -lrados
 $(O)/src/staging/store_backend.o: CPPFLAGS += -DLIVEMIG_RBD
 else
-STAGING_SRCS := $(filter-out src/staging/store_rbd.c,$(STAGING_SRCS))
+STAGING_SRCS := $(filter-out src/staging/store_rbd%,$(STAGING_SRCS))
 STAGING_OBJS := $(STAGING_SRCS:%.c=$(O)/%.o)
 endif
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)

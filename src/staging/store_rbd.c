@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <rbd/librbd.h>
 
 #include "stats.h"
+#include "store_rbd_inflight.h"
 #include "util.h"
 
 #define IMAGE_NAME_MAX 160
@@ -27,7 +29,19 @@
 struct rbd_volume {
 	struct store_volume base;
 	rbd_image_t img;
+	struct rbd_inflight writes;
+	char name[IMAGE_NAME_MAX];
+	struct rbd_volume *next; /* in open_rw, when opened for writing */
+	int rw;
 };
+
+/* Every image open for writing. A session that replaces an older one of
+ * its machine opens the images anew while it holds the machine's lock, and
+ * the older session sends no write without that lock and its ownership:
+ * the newer waits here for the older one's writes still in flight, so none
+ * of them lands after its own. */
+static pthread_mutex_t open_rw_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct rbd_volume *open_rw;
 
 /* Bounds on each OSD and monitor operation, unless the configuration sets
  * them: without one an unreachable cluster holds a write, and with it the
@@ -225,10 +239,13 @@ static int open_image(const char *name, const char *snap, uint64_t size,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	inflight_init(&v->writes);
+	snprintf(v->name, sizeof(v->name), "%s", name);
 	rc = snap ? rbd_open_read_only(io, name, &v->img, snap) : rbd_open(io, name, &v->img, NULL);
 	if (rc) {
 		snprintf(err, errlen, "cannot open RBD image %s/%s%s%s: %s", pool_name, name,
 			 snap ? "@" : "", snap ? snap : "", rbd_strerror(rc));
+		inflight_destroy(&v->writes);
 		free(v);
 		return rc;
 	}
@@ -246,8 +263,19 @@ static int open_image(const char *name, const char *snap, uint64_t size,
 	}
 	if (rc) {
 		rbd_close(v->img);
+		inflight_destroy(&v->writes);
 		free(v);
 		return rc;
+	}
+	if (!snap) {
+		pthread_mutex_lock(&open_rw_mu);
+		for (struct rbd_volume *o = open_rw; o; o = o->next)
+			if (!strcmp(o->name, v->name))
+				inflight_drain(&o->writes); /* its failure is its session's */
+		v->rw = 1;
+		v->next = open_rw;
+		open_rw = v;
+		pthread_mutex_unlock(&open_rw_mu);
 	}
 	v->base.ops = &store_rbd_ops;
 	*out = &v->base;
@@ -268,14 +296,39 @@ static rbd_image_t img_of(struct store_volume *v)
 	return ((struct rbd_volume *)v)->img;
 }
 
+/* Before anything but another write: the writes sent so far have landed
+ * (reads see them, a snapshot holds them). 0 or the first failed write's
+ * -errno. */
+static int landed(struct store_volume *v)
+{
+	return inflight_drain(&((struct rbd_volume *)v)->writes);
+}
+
 static void rbd_close_volume(struct store_volume *v)
 {
-	rbd_close(img_of(v));
-	free(v);
+	struct rbd_volume *rv = (struct rbd_volume *)v;
+
+	landed(v);
+	if (rv->rw) {
+		pthread_mutex_lock(&open_rw_mu);
+		for (struct rbd_volume **p = &open_rw; *p; p = &(*p)->next)
+			if (*p == rv) {
+				*p = rv->next;
+				break;
+			}
+		pthread_mutex_unlock(&open_rw_mu);
+	}
+	rbd_close(rv->img);
+	inflight_destroy(&rv->writes);
+	free(rv);
 }
 
 static int rbd_read_volume(struct store_volume *v, void *buf, size_t len, uint64_t off)
 {
+	int rc = landed(v);
+
+	if (rc)
+		return rc;
 	while (len) {
 		ssize_t n = rbd_read(img_of(v), off, len, buf);
 
@@ -291,27 +344,23 @@ static int rbd_read_volume(struct store_volume *v, void *buf, size_t len, uint64
 }
 
 /* No reservation: a write to a full pool fails with EDQUOT or ENOSPC
- * (rados_set_pool_full_try). With librbd's cache off (rbd_setup) rbd_write
- * returns once the OSD answered, with its error. */
+ * (rados_set_pool_full_try), reported by this call or a later one (each
+ * write's own result: store_rbd_inflight.h); the flush before an ACK waits
+ * for them all. */
 static int rbd_write_volume(struct store_volume *v, const void *buf, size_t len, uint64_t off)
 {
-	while (len) {
-		ssize_t n = rbd_write(img_of(v), off, len, buf);
+	struct rbd_volume *rv = (struct rbd_volume *)v;
 
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			return -EIO;
-		buf = (const char *)buf + n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return inflight_write(&rv->writes, rv->img, buf, len, off);
 }
 
 /* Whole objects in the range are deallocated, partial ones zeroed. */
 static int rbd_zero_volume(struct store_volume *v, uint64_t off, uint64_t len)
 {
+	int rc = landed(v);
+
+	if (rc)
+		return rc;
 	while (len) {
 		size_t n = len < ZERO_STEP ? (size_t)len : ZERO_STEP;
 		ssize_t done = rbd_write_zeroes(img_of(v), off, n, 0, 0);
@@ -324,12 +373,15 @@ static int rbd_zero_volume(struct store_volume *v, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* Each write already returned its OSD's answer (no cache, rbd_setup): the
- * flush is the fdatasync of the durability rules, and cheap. */
+/* The fdatasync of the durability rules: every write sent before it has
+ * landed, and none failed. */
 static int rbd_flush_volume(struct store_volume *v)
 {
 	uint64_t t0 = now_mono_ns();
-	int rc = rbd_flush(img_of(v));
+	int rc = landed(v);
+
+	if (!rc)
+		rc = rbd_flush(img_of(v));
 
 	stats_fsync(now_mono_ns() - t0);
 	return rc;
@@ -351,6 +403,9 @@ static int rbd_snap_create_volume(struct store_volume *v, uint64_t id)
 	int rc;
 
 	snap_name(snap, sizeof(snap), id);
+	rc = landed(v);
+	if (rc)
+		return rc;
 	rc = rbd_snap_create(img_of(v), snap);
 	if (rc == -EEXIST) {
 		/* ids are never reused: a leftover of this id's interrupted making */
