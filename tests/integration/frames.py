@@ -18,7 +18,9 @@ Usage: frames.py --port P --ca CA --cert CERT --key KEY [--machine M]
     POINT <mark_seq> <point_id>
     MODEL <mark_seq> <disk name> <sha256>   (script: the disk as the point must hold it)
     ACKED <seq> <offset> <length> <sha256>  (acked: a write staging acknowledged)
-Commands: hello, write, zero, hashes, mark, bad KIND, takeover, loop, script, acked.
+    NEW <sha256>                (overtake: what the image must hold)
+Commands: hello, write, zero, hashes, mark, bad KIND, takeover, loop, script, acked,
+overtake.
 See --help.
 """
 
@@ -498,6 +500,31 @@ def cmd_takeover(c, a):
     c2.close()
 
 
+def cmd_overtake(c, a):
+    """Connection 1 sends --count DATA frames of --length bytes side by side
+    from offset 0, all at once and never synced; connection 2 of the same
+    machine takes over at once and writes the same range with other bytes,
+    acknowledged. Prints NEW <sha256 of connection 2's bytes>: the image
+    must hold them, whatever connection 1 still had in flight."""
+    import random
+    size = a.count * a.length
+    c.hello()
+    c.burst = b""
+    send_file(c, argparse.Namespace(chunk=a.length, deflate=False, disk_id=a.disk_id),
+              random.Random(a.seed).randbytes(size), 0, 1)
+    c.end_burst()
+    c2 = Client(a)
+    c2.hello()
+    new = random.Random(a.seed + 1).randbytes(size)
+    last = send_file(c2, argparse.Namespace(chunk=a.length, deflate=False, disk_id=a.disk_id),
+                     new, 0, 1) + 1
+    c2.send(seq_frame(FLUSH, last))
+    c2.wait_ack(last)
+    out(f"NEW {hashlib.sha256(new).hexdigest()}")
+    c2.bye()
+    c2.close()
+
+
 def cmd_loop(c, a):
     """A well-behaved agent: rounds of writes, each acknowledged and read back
     by hash, until --rounds are done or --until-file exists."""
@@ -590,7 +617,11 @@ def main():
     ak.add_argument("--at", required=True, help="OFFSET[,OFFSET...]")
     ak.add_argument("--length", type=parse_size, default=64 << 10)
     ak.add_argument("--seed", type=int, default=1)
-    for sp in (w, z, h, b, lp, tk, ak):
+    ot = sub.add_parser("overtake")
+    ot.add_argument("--count", type=int, default=64)
+    ot.add_argument("--length", type=parse_size, default=64 << 10)
+    ot.add_argument("--seed", type=int, default=1)
+    for sp in (w, z, h, b, lp, tk, ak, ot):
         sp.add_argument("--disk-id", type=int, default=1)
     a = p.parse_args()
 

@@ -154,6 +154,15 @@ rbd config image remove "$POOL/livemig-ra+d0" rbd_cache || die "cannot remove ra
 ra hello >"$T/ra.out" 2>&1 || die "machine ra after its rbd_cache was removed: $(cat "$T/ra.out")"
 pass "an image with rbd_cache true of its own is refused (ERROR 6: $said), and opened once it is removed"
 
+# a session that replaces another lands its writes after the other's still
+# in flight (staging's writes are sent ahead, store_rbd_inflight.h)
+ra overtake --count 64 --length 64K --seed 87 >"$T/ra.out" 2>&1 || die "machine ra: $(cat "$T/ra.out")"
+rbd export "$POOL/livemig-ra+d0" "$T/ra-overtaken.img" >/dev/null 2>&1 ||
+	die "cannot export ra's image"
+[ "$(head -c 4194304 "$T/ra-overtaken.img" | sha256sum | cut -d' ' -f1)" = "$(sed -n 's/^NEW //p' "$T/ra.out")" ] ||
+	die "ra's image does not hold the replacing session's writes"
+pass "a replacing session's writes land after those the replaced one had in flight"
+
 # the cluster's full ratio below what the OSD holds: every pool is flagged
 # full, and writes that need room fail with ENOSPC
 t0=$SECONDS
