@@ -112,14 +112,15 @@ static int rbd_setup(const struct store_backend_config *cfg, char *err, size_t e
 	rados_conf_parse_env(cluster, NULL);
 	/*
 	 * librbd's cache off, whatever the configuration says: staging
-	 * acknowledges a write once rbd_write and rbd_flush returned 0, so
-	 * each write must return its own result. With the cache on (Pacific's
-	 * default: writearound), rbd_write returns as soon as the write is
-	 * sent, and a write the OSD then refuses (a full pool, an op timeout)
-	 * is reported only to a flush that was already waiting for it: a
-	 * flush made after the failed write had finished finds nothing in
-	 * flight and returns 0. Staging would acknowledge bytes the image
-	 * never got, and the agent would never send them again.
+	 * acknowledges a write once its completion and rbd_flush returned 0
+	 * (store_rbd_inflight.h), so each write must complete with the OSD's
+	 * answer. With the cache on (Pacific's default: writearound), a write
+	 * completes as soon as it is sent, and a write the OSD then refuses (a
+	 * full pool, an op timeout) is reported only to a flush that was
+	 * already waiting for it: a flush made after the failed write had
+	 * finished finds nothing in flight and returns 0. Staging would
+	 * acknowledge bytes the image never got, and the agent would never
+	 * send them again.
 	 */
 	rc = rados_conf_set(cluster, "rbd_cache", "false");
 	if (rc) {
