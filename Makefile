@@ -125,10 +125,15 @@ $(error RBD=1: the RBD image store needs librbd-dev (rbd/librbd.h, rados/librado
 endif
 STAGING_LIBS += -lrbd -lrados
 $(O)/src/staging/store_backend.o: CPPFLAGS += -DLIVEMIG_RBD
+# livemig-launch's RBD clones (src/launch/rbd_disk.c), the same libraries
+LAUNCH_LIBS  += -lrbd -lrados
+LAUNCH_SRCS  := $(filter-out src/launch/rbd_disk_none.c,$(LAUNCH_SRCS))
 else
 STAGING_SRCS := $(filter-out src/staging/store_rbd.c,$(STAGING_SRCS))
 STAGING_OBJS := $(STAGING_SRCS:%.c=$(O)/%.o)
+LAUNCH_SRCS  := $(filter-out src/launch/rbd_disk.c,$(LAUNCH_SRCS))
 endif
+LAUNCH_OBJS  := $(LAUNCH_SRCS:%.c=$(O)/%.o)
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 # test_launch_* link livemig-launch's objects (libguestfs, libvirt)
 ifneq ($(HAVE_LAUNCH),1)
@@ -153,7 +158,10 @@ HOST_A       := $(O)/liblivemig-host.a
 all: $(PROGRAMS)
 
 # the one object that knows whether RBD is in: rebuilt when RBD changes
+# (and, through one of its objects, livemig-launch relinked with rbd_disk.o
+# or rbd_disk_none.o)
 $(O)/src/staging/store_backend.o: $(O)/rbd.flag
+$(O)/src/launch/launch_rbd.o: $(O)/rbd.flag
 $(O)/rbd.flag: FORCE
 	@mkdir -p $(@D)
 	$(Q)[ "$$(cat $@ 2>/dev/null)" = "$(RBD)" ] || echo $(RBD) > $@
