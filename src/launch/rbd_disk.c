@@ -172,6 +172,13 @@ int rbd_clone_point(struct ceph_conn *c, const struct rbd_name *parent, const st
 	rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FEATURES, RBD_FEATURE_LAYERING);
 	rc = rbd_clone3(pio, parent->image, parent->snap, cio, clone->image, opts);
 	rbd_image_options_destroy(opts);
+	/* a protection this call added and no clone to show for it: undone
+	 * (-EBUSY: another launch cloned it meanwhile, and keeps it) */
+	if (rc && *protected_now && !rbd_open(pio, parent->image, &img, NULL)) {
+		if (!rbd_snap_unprotect(img, parent->snap))
+			*protected_now = 0;
+		rbd_close(img);
+	}
 	if (rc)
 		snprintf(err, len, "cannot clone RBD snapshot %s/%s@%s as %s/%s: %s%s", parent->pool,
 			 parent->image, parent->snap, clone->pool, clone->image, strerror(-rc),

@@ -54,7 +54,8 @@ int ceph_monitors(struct ceph_conn *c, struct ceph_mon *mons, int max, char *err
 
 /* parent's snapshot protected (unless it is already) and cloned as clone
  * (layering only). *protected_now: 1 when this call protected it. 0, or a
- * negative errno with why in err (-EEXIST: the clone's name is taken). */
+ * negative errno with why in err (-EEXIST: the clone's name is taken); a
+ * failed clone leaves the snapshot as it found it. */
 int rbd_clone_point(struct ceph_conn *c, const struct rbd_name *parent, const struct rbd_name *clone,
 		    int *protected_now, char *err, size_t len);
 

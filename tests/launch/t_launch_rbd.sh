@@ -9,8 +9,9 @@
 # libvirt launcher boots the clones as rbd network disks (cephx, the key in
 # a libvirt secret) to the first-boot marker under TCG; the protected
 # snapshot cannot be removed while its clone lives; destroy removes the
-# domain and the clones and unprotects the snapshots; the snapshots' data
-# is what it was before (sha256).
+# domain and the clones and unprotects the snapshots; a conversion that
+# cannot make its second clone removes the first and unprotects both; the
+# snapshots' data is what it was before (sha256).
 #   t_launch_rbd.sh BUILD      (tests/launch/run.sh BUILD rbd runs it)
 # Needs LIBVIRT_URI (libvirt_lib.sh) and a cluster (tests/with_ceph.sh: run
 # without one, it starts one for itself).
@@ -178,6 +179,25 @@ check "a second destroy finds nothing and succeeds" \
 	jq -e '.state == "absent" and .clones_removed == [] and .snapshots_unprotected == []' "$T/destroy2.json"
 rm -f "$T/conv.json"
 took destroy
+
+step "a conversion that cannot make its second clone leaves nothing"
+rbd create --no-progress --size 1M "$POOL/$NAME-taken" || fail "rbd create $NAME-taken"
+if "$LAUNCH" convert --input "rbd:$POOL/livemig-$MACHINE+sda@point-1" --output "rbd:$POOL/$NAME-again" \
+	--input "rbd:$POOL/livemig-$MACHINE+sdb@point-1" --output "rbd:$POOL/$NAME-taken" \
+	--ceph-conf "$CEPH_CONF" --workdir "$T" --report "$T/conv-taken.json" 2>"$T/convert-taken.log"; then
+	fail "a conversion onto an existing image succeeded"
+fi
+check "it fails saying the clone's name is taken" \
+	jq -e '.result == "failed" and (.error | test("as .*-taken: File exists"))' "$T/conv-taken.json"
+rbd info "$POOL/$NAME-again" >/dev/null 2>&1 && fail "the first disk's clone was left behind"
+for d in "${DISKS[@]}"; do
+	[ -z "$(rbd children "$POOL/livemig-$MACHINE+$d@point-1")" ] || fail "livemig-$MACHINE+$d@point-1 has a clone"
+	rbd info --format json "$POOL/livemig-$MACHINE+$d@point-1" | jq -e '.protected == "false"' >/dev/null ||
+		fail "livemig-$MACHINE+$d@point-1 was left protected"
+done
+pass "the first clone removed, neither snapshot left protected"
+rbd rm --no-progress "$POOL/$NAME-taken" || fail "rbd rm $NAME-taken"
+took "failed conversion"
 
 for d in "${DISKS[@]}"; do
 	[ "$(snap_sha "$d")" = "${sha_before[$d]}" ] || fail "livemig-$MACHINE+$d@point-1 changed"
