@@ -105,9 +105,6 @@ static int make_overlays(struct conv *c)
 	return 0;
 }
 
-/* Every disk, in the machine's order: the appliance names them sda, sdb...
- * as the source did, so inspection resolves fstab's /dev/sdb1 and finds a
- * volume group that spans disks. */
 /* QEMU's rbd driver in the appliance: the monitors and the user; the key
  * comes from the keyring the configuration names */
 static int add_rbd_drive(struct conv *c, const struct conv_disk *d)
@@ -130,6 +127,9 @@ static int add_rbd_drive(struct conv *c, const struct conv_disk *d)
 				      c->opt->ceph_id ? c->opt->ceph_id : "admin", -1);
 }
 
+/* Every disk, in the machine's order: the appliance names them sda, sdb...
+ * as the source did, so inspection resolves fstab's /dev/sdb1 and finds a
+ * volume group that spans disks. */
 static int launch_appliance(struct conv *c)
 {
 	for (int i = 0; i < c->opt->n_disks; i++) {
