@@ -7,6 +7,8 @@
 #   make check-kernels   the kernel module on 5.10, 6.12 and sid's kernel (QEMU)
 #   make check-launch    conversion and launch of Debian 12 guests (libguestfs,
 #                        libvirt, QEMU TCG)
+#   make check-launch-rbd  a test launch from clones of a point on a scratch
+#                        Ceph cluster (tests/with_ceph.sh, qemu-block-extra)
 #   make check-e2e       a whole migration of a running Debian 12 server with
 #                        PostgreSQL, installed from the .debs (QEMU TCG, libvirt)
 #   make demo            build and run the end-to-end demo
@@ -125,10 +127,15 @@ $(error RBD=1: the RBD image store needs librbd-dev (rbd/librbd.h, rados/librado
 endif
 STAGING_LIBS += -lrbd -lrados
 $(O)/src/staging/store_backend.o: CPPFLAGS += -DLIVEMIG_RBD
+# livemig-launch's RBD clones (src/launch/rbd_disk.c), the same libraries
+LAUNCH_LIBS  += -lrbd -lrados
+LAUNCH_SRCS  := $(filter-out src/launch/rbd_disk_none.c,$(LAUNCH_SRCS))
 else
 STAGING_SRCS := $(filter-out src/staging/store_rbd%,$(STAGING_SRCS))
 STAGING_OBJS := $(STAGING_SRCS:%.c=$(O)/%.o)
+LAUNCH_SRCS  := $(filter-out src/launch/rbd_disk.c,$(LAUNCH_SRCS))
 endif
+LAUNCH_OBJS  := $(LAUNCH_SRCS:%.c=$(O)/%.o)
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 # test_launch_* link livemig-launch's objects (libguestfs, libvirt)
 ifneq ($(HAVE_LAUNCH),1)
@@ -143,7 +150,7 @@ MAN8 := docs/man/livemigd.8 docs/man/livemig-staging.8 docs/man/livemig-console.
 LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
-.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-lag bench-slowlink bench-ext4-swap bench-scale deps-launch check-launch deps-e2e check-e2e \
+.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-lag bench-slowlink bench-ext4-swap bench-scale deps-launch check-launch check-launch-rbd deps-e2e check-e2e \
 	check check-lint diagrams check-unit check-fuzz check-integration check-console-pg check-rbd check-web check-sanitized check-packages check-quickstart check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
@@ -153,7 +160,10 @@ HOST_A       := $(O)/liblivemig-host.a
 all: $(PROGRAMS)
 
 # the one object that knows whether RBD is in: rebuilt when RBD changes
+# (and, through one of its objects, livemig-launch relinked with rbd_disk.o
+# or rbd_disk_none.o)
 $(O)/src/staging/store_backend.o: $(O)/rbd.flag
+$(O)/src/launch/launch_rbd.o: $(O)/rbd.flag
 $(O)/rbd.flag: FORCE
 	@mkdir -p $(@D)
 	$(Q)[ "$$(cat $@ 2>/dev/null)" = "$(RBD)" ] || echo $(RBD) > $@
@@ -480,6 +490,14 @@ rpm:
 check-launch: deps-launch
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 $(O)/livemig-launch
 	$(Q)tests/launch/run.sh $(O)
+
+# A test launch from a point on Ceph RBD (docs/launch.md): a scratch
+# cluster (tests/with_ceph.sh), clones of the point's snapshots converted
+# in place and booted by libvirt from RBD. livemig-launch with RBD=1.
+check-launch-rbd: deps-launch
+	$(Q)[ "$(RBD)" = 1 ] || { echo "check-launch-rbd: livemig-launch is built without RBD (install librbd-dev, or make RBD=1)" >&2; exit 1; }
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 $(O)/livemig-launch
+	$(Q)tests/launch/run.sh $(O) rbd
 
 # A whole migration (docs/testing.md, check-e2e): a Debian 12 server with
 # PostgreSQL under QEMU TCG installs the agent from the .debs, replicates,

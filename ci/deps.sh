@@ -44,7 +44,9 @@ pkg_extra="$pkg_extra librbd-dev"
 # qemu-storage-daemon/qemu-img, and what builds the guest disks without a mount
 # make check builds livemig-launch too: staging's launch jobs run it
 # (t_staging_launch.sh)
-launch_extra="libguestfs-tools libguestfs-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev ovmf dnsmasq-base qemu-utils qemu-system-x86 linux-image-amd64 debootstrap dosfstools mtools fdisk uuid-runtime e2fsprogs jq"
+# qemu-block-extra: QEMU's rbd driver, for conversions and launches from
+# Ceph RBD clones (make check-launch-rbd; its cluster's daemons are test's)
+launch_extra="libguestfs-tools libguestfs-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev ovmf dnsmasq-base qemu-utils qemu-system-x86 qemu-block-extra linux-image-amd64 debootstrap dosfstools mtools fdisk uuid-runtime e2fsprogs jq"
 
 # make check-e2e: the source machine (debootstrap, QEMU TCG, ssh, socat for
 # QEMU's forwards), the .debs it installs (apt-ftparchive indexes them), and

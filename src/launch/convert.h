@@ -10,13 +10,17 @@
  *   native.c         the overlay's partitions mounted on this host: the
  *                    guest's own lsinitramfs/update-initramfs/dracut and
  *                    update-grub in a chroot, at native speed
- * Every change goes into the JSON report (report.c). */
+ * Every change goes into the JSON report (report.c). A disk on Ceph RBD
+ * (rbd_disk.h) is copied as a clone of its point's snapshot instead, and
+ * edited in place through QEMU's rbd driver. */
 #ifndef LIVEMIG_LAUNCH_CONVERT_H
 #define LIVEMIG_LAUNCH_CONVERT_H
 
 #include <guestfs.h>
 #include <jansson.h>
 #include <stdint.h>
+
+#include "rbd_disk.h"
 
 enum conv_purpose { PURPOSE_TEST, PURPOSE_CUTOVER };
 enum conv_firmware { FW_UNKNOWN, FW_BIOS, FW_UEFI };
@@ -26,9 +30,11 @@ enum conv_initramfs { INITRAMFS_NONE, INITRAMFS_TOOLS, INITRAMFS_DRACUT };
 #define CONV_MAX_DISKS 16
 
 /* One disk of the machine: the point's image (never written) and its copy,
- * a qcow2 overlay backed by it. disks[0] is the boot disk. */
+ * a qcow2 overlay backed by it; or, both named rbd:..., the point's RBD
+ * snapshot and its copy, a clone of it. disks[0] is the boot disk. */
 struct conv_disk {
 	const char *input, *input_format, *output;
+	int rbd; /* input rbd:POOL/IMAGE@SNAP, output rbd:POOL/CLONE */
 };
 
 struct conv_options {
@@ -37,6 +43,8 @@ struct conv_options {
 	enum conv_purpose purpose;
 	const char *hostname_suffix; /* test launches; default "-test" */
 	const char *workdir;         /* scratch; default a directory under /tmp */
+	const char *ceph_conf;       /* RBD disks: NULL for librados's own search */
+	const char *ceph_id;         /* RBD disks: cephx user, NULL for admin */
 };
 
 #define CONV_MAX_MOUNTS  16
@@ -63,6 +71,9 @@ struct conv {
 	const struct conv_options *opt;
 	guestfs_h *g;
 	int n_created; /* overlays made (opt->disks[0..n_created)), removed on failure */
+	struct ceph_conn *ceph; /* when a disk is on RBD */
+	struct ceph_mon mons[CEPH_MAX_MONS];
+	int n_mons;
 	char *root; /* inspection's root device */
 	char distro[64], product[128], os_type[32];
 	int major, minor;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The libvirt launcher: a persistent (defined) domain with the copy on
- * virtio, a virtio NIC, the serial console into a file; started, then
- * watched until the first-boot marker says it is up. */
+ * virtio (a qcow2 file, or an RBD clone as a network disk), a virtio NIC,
+ * the serial console into a file; started, then watched until the
+ * first-boot marker says it is up. */
 #include <errno.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "launcher.h"
+#include "rbd_disk.h"
 #include "text_edit.h"
 #include "util.h"
 
@@ -57,6 +59,33 @@ static int nic_xml(FILE *f, const char *nic)
 	return 0;
 }
 
+/* An RBD clone as QEMU's rbd driver opens it (qemu-block-extra): the
+ * monitors by address, cephx with the key in a libvirt secret; the
+ * launched QEMU reads no Ceph configuration. */
+static void rbd_disk_xml(FILE *f, const struct launch_request *rq, int i)
+{
+	const json_t *m;
+	size_t k;
+
+	fputs("    <disk type='network' device='disk'>\n      <driver name='qemu' type='raw'/>\n", f);
+	if (rq->ceph_secret) {
+		fputs("      <auth username='", f);
+		xml_put(f, rq->ceph_id);
+		fputs("'>\n        <secret type='ceph' uuid='", f);
+		xml_put(f, rq->ceph_secret);
+		fputs("'/>\n      </auth>\n", f);
+	}
+	fputs("      <source protocol='rbd' name='", f);
+	xml_put(f, rq->disks[i] + strlen(RBD_PREFIX));
+	fputs("'>\n", f);
+	json_array_foreach(rq->ceph_monitors, k, m) {
+		fputs("        <host name='", f);
+		xml_put(f, json_string_value(json_object_get(m, "host")) ?: "");
+		fprintf(f, "' port='%d'/>\n", (int)json_integer_value(json_object_get(m, "port")));
+	}
+	fputs("      </source>\n", f);
+}
+
 char *libvirt_domain_xml(const struct launch_request *rq)
 {
 	char log[1024], nvram[1024], *xml = NULL;
@@ -82,10 +111,15 @@ char *libvirt_domain_xml(const struct launch_request *rq)
 	/* the machine's disks in its order, vda first: the only one the
 	 * firmware boots (BIOS disk 0, which GRUB's core.img expects) */
 	for (int i = 0; i < rq->n_disks; i++) {
-		fputs("    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n"
-		      "      <source file='", f);
-		xml_put(f, rq->disks[i]);
-		fprintf(f, "'/>\n      <target dev='vd%c' bus='virtio'/>\n%s    </disk>\n", 'a' + i,
+		if (rq->rbd_parents[i]) {
+			rbd_disk_xml(f, rq, i);
+		} else {
+			fputs("    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n"
+			      "      <source file='", f);
+			xml_put(f, rq->disks[i]);
+			fputs("'/>\n", f);
+		}
+		fprintf(f, "      <target dev='vd%c' bus='virtio'/>\n%s    </disk>\n", 'a' + i,
 			i ? "" : "      <boot order='1'/>\n");
 	}
 	if (nic_xml(f, rq->nic)) {
@@ -221,6 +255,14 @@ static int libvirt_destroy(const struct launch_request *rq, json_t **result)
 	}
 	virConnectClose(conn);
 	json_object_set_new(*result, "state", json_string(found ? "destroyed" : "absent"));
+	/* only now: librbd refuses to remove a clone a QEMU has open */
+	if (rq->n_rbd) {
+		char err[500];
+
+		rc = launch_release_clones(rq, *result, err, sizeof(err));
+		if (rc)
+			json_object_set_new(*result, "error", json_string(err));
+	}
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "launcher.h"
+#include "rbd_disk.h"
 
 const struct launcher *launcher_find(const char *name)
 {
@@ -26,6 +27,7 @@ int launch_request_from_report(const json_t *report, struct launch_request *rq, 
 		return -EINVAL;
 	}
 	rq->n_disks = 0;
+	rq->n_rbd = 0;
 	if (!disks) {
 		rq->disks[0] = json_string_value(json_object_get(report, "output"));
 		rq->n_disks = rq->disks[0] ? 1 : 0;
@@ -37,7 +39,26 @@ int launch_request_from_report(const json_t *report, struct launch_request *rq, 
 				snprintf(err, len, "disks[%zu] %s", i, out ? "is one disk too many" : "has no output");
 				return -EINVAL;
 			}
+			if (rbd_spec(out)) {
+				rq->rbd_parents[rq->n_disks] = json_string_value(json_object_get(d, "input"));
+				if (!rbd_spec(rq->rbd_parents[rq->n_disks])) {
+					snprintf(err, len, "disks[%zu] is an RBD clone without its snapshot (input)", i);
+					return -EINVAL;
+				}
+				rq->n_rbd++;
+			}
 			rq->disks[rq->n_disks++] = out;
+		}
+	}
+	if (rq->n_rbd) {
+		const json_t *ceph = json_object_get(report, "ceph");
+
+		rq->ceph_conf = json_string_value(json_object_get(ceph, "conf"));
+		rq->ceph_id = json_string_value(json_object_get(ceph, "id"));
+		rq->ceph_monitors = json_object_get(ceph, "monitors");
+		if (!rq->ceph_id || !json_array_size(rq->ceph_monitors)) {
+			snprintf(err, len, "it has RBD disks but no ceph id and monitors");
+			return -EINVAL;
 		}
 	}
 	if (!rq->n_disks) {

@@ -4,7 +4,8 @@
  *            the first-boot marker on its serial log (serial_watch.c)
  *   export   writes the disk as qcow2 or raw plus a JSON description of the
  *            machine for a cloud's image import (launch_export.c)
- * The converted copy's report (convert.h) gives firmware and marker. */
+ * The converted copy's report (convert.h) gives firmware and marker, and
+ * for disks on Ceph RBD the clones, their snapshots and the monitors. */
 #ifndef LIVEMIG_LAUNCH_LAUNCHER_H
 #define LIVEMIG_LAUNCH_LAUNCHER_H
 
@@ -30,6 +31,14 @@ struct launch_request {
 	int keep_on_failure;   /* libvirt: leave a failed domain defined */
 	const char *output;    /* export: image file; its description is OUTPUT.json */
 	const char *format;    /* export: "qcow2" or "raw" */
+	/* Disks on Ceph RBD (rbd_disk.h): disks[i] is rbd:POOL/CLONE, a clone
+	 * of the point's snapshot rbd_parents[i] (NULL for a file copy) */
+	const char *rbd_parents[LAUNCH_MAX_DISKS];
+	int n_rbd;
+	const char *ceph_conf;       /* the report's: NULL for librados's search */
+	const char *ceph_id;         /* the report's cephx user */
+	const json_t *ceph_monitors; /* the report's [{"host", "port"}] */
+	const char *ceph_secret;     /* libvirt: UUID of the secret (usage ceph) with ceph_id's key */
 };
 
 struct launcher {
@@ -52,6 +61,12 @@ const struct launcher *launcher_find(const char *name);
  * report into rq; the strings stay the report's. 0, or -EINVAL with why in
  * err. */
 int launch_request_from_report(const json_t *report, struct launch_request *rq, char *err, size_t len);
+
+/* launch_rbd.c: after the domain is gone, each RBD clone of rq removed
+ * and its snapshot unprotected when no clone of it is left; what was done
+ * goes into result ("clones_removed", "snapshots_unprotected"). 0, or a
+ * negative errno with why in err. */
+int launch_release_clones(const struct launch_request *rq, json_t *result, char *err, size_t len);
 
 /* launch_export.c: where the export writes disk i: OUTPUT itself for the
  * boot disk, STEM-disk<i>.EXT beside it for the others (web.qcow2,

@@ -16,6 +16,7 @@
 #include "convert.h"
 #include "launcher.h"
 #include "log.h"
+#include "rbd_disk.h"
 #include "usage.h"
 #include "util.h"
 
@@ -50,15 +51,20 @@ static void convert_usage(FILE *out)
 		"disk a qcow2 overlay on its IMAGE (never written), edited with libguestfs, the\n"
 		"initramfs rebuilt by the guest's own tools only when it lacks the virtio drivers.\n"
 		"\n"
-		"  --input IMAGE          a disk of the point (from `livemig-staging points export`);\n"
-		"                         once per disk, in the machine's order: the first boots\n"
+		"  --input IMAGE          a disk of the point (from `livemig-staging points export`),\n"
+		"                         or its RBD snapshot rbd:POOL/IMAGE@SNAP; once per disk,\n"
+		"                         in the machine's order: the first boots\n"
 		"  --input-format FMT     raw or qcow2 (default: from the file's header); once for\n"
 		"                         every input, or once per input\n"
-		"  --output FILE          the converted copy to create (qcow2, backed by its IMAGE);\n"
-		"                         once per input, in the same order\n"
+		"  --output FILE          the converted copy to create (qcow2, backed by its IMAGE),\n"
+		"                         or for an RBD snapshot its clone rbd:POOL/CLONE (the\n"
+		"                         snapshot is protected); once per input, in the same order\n"
 		"  --purpose P            test (default: new hostname suffix and machine-id) or cutover\n"
 		"  --hostname-suffix S    appended to a test launch's hostname (default -test)\n"
 		"  --workdir DIR          scratch space for the native mounts (default /tmp)\n"
+		"  --ceph-conf FILE       RBD disks: the Ceph configuration (monitors, keyring;\n"
+		"                         default $CEPH_CONF, /etc/ceph/ceph.conf)\n"
+		"  --ceph-id NAME         RBD disks: the cephx user (default admin)\n"
 		"  --report FILE          write the JSON report of every change to FILE\n"
 		"  --json                 print the JSON report on stdout\n"
 		"  --log-level LEVEL      error, warn, info (default) or debug\n"
@@ -87,6 +93,25 @@ static int absolute(const char *path, int exists, char *out, size_t len)
 	return 0;
 }
 
+/* An RBD disk: the point's snapshot in, a clone of it out; raw, as
+ * staging's RBD store keeps its images */
+static int rbd_disk_args(struct conv_options *o, int i, const char *in, const char *out, const char *format)
+{
+	struct rbd_name parent, clone;
+
+	if (rbd_name_parse(in, 1, &parent))
+		return usage_error(PROG, "convert", "--input %s: an RBD disk's input is a snapshot, "
+				   "rbd:POOL/IMAGE@SNAP (with the --output an RBD clone)", in);
+	if (rbd_name_parse(out, 0, &clone))
+		return usage_error(PROG, "convert", "--output %s: an RBD snapshot's copy is a clone, "
+				   "rbd:POOL/IMAGE", out);
+	if (format && strcmp(format, "raw"))
+		return usage_error(PROG, "convert", "--input-format: an RBD snapshot is raw");
+	o->disks[i].rbd = 1;
+	o->disks[i].input_format = "raw";
+	return 0;
+}
+
 static int cmd_convert(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -95,6 +120,7 @@ static int cmd_convert(int argc, char **argv)
 		{ "hostname-suffix", required_argument, NULL, 's' },
 		{ "workdir", required_argument, NULL, 'w' }, { "report", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },          { "log-level", required_argument, NULL, 'L' },
+		{ "ceph-conf", required_argument, NULL, 'C' }, { "ceph-id", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	struct conv_options o = { .purpose = PURPOSE_TEST };
@@ -122,6 +148,8 @@ static int cmd_convert(int argc, char **argv)
 		}
 		case 's': o.hostname_suffix = optarg; break;
 		case 'w': o.workdir = optarg; break;
+		case 'C': o.ceph_conf = optarg; break;
+		case 'I': o.ceph_id = strncmp(optarg, "client.", 7) ? optarg : optarg + 7; break;
 		case 'r': report_path = optarg; break;
 		case 'j': json = 1; break;
 		case 'p':
@@ -149,11 +177,17 @@ static int cmd_convert(int argc, char **argv)
 	for (int i = 0; i < n_in; i++) {
 		struct conv_disk *d = &o.disks[i];
 
-		if (access(inputs[i], R_OK))
+		if (rbd_spec(inputs[i]) || rbd_spec(outputs[i])) {
+			rc = rbd_disk_args(&o, i, inputs[i], outputs[i], n_fmt ? formats[n_fmt > 1 ? i : 0] : NULL);
+			if (rc)
+				return rc;
+			snprintf(abs_in[i], sizeof(abs_in[i]), "%s", inputs[i]);
+			snprintf(abs_out[i], sizeof(abs_out[i]), "%s", outputs[i]);
+		} else if (access(inputs[i], R_OK))
 			return usage_error(PROG, "convert", "cannot read --input %s: %s", inputs[i], strerror(errno));
-		if (absolute(inputs[i], 1, abs_in[i], sizeof(abs_in[i])))
+		else if (absolute(inputs[i], 1, abs_in[i], sizeof(abs_in[i])))
 			return usage_error(PROG, "convert", "cannot resolve --input %s: %s", inputs[i], strerror(errno));
-		if (absolute(outputs[i], 0, abs_out[i], sizeof(abs_out[i])))
+		else if (absolute(outputs[i], 0, abs_out[i], sizeof(abs_out[i])))
 			return usage_error(PROG, "convert", "cannot resolve the directory of --output %s: %s",
 					 outputs[i], strerror(errno));
 		for (int k = 0; k < i; k++)
@@ -163,6 +197,8 @@ static int cmd_convert(int argc, char **argv)
 						 abs_out[i] : abs_in[i]);
 		d->input = abs_in[i];
 		d->output = abs_out[i];
+		if (d->rbd)
+			continue;
 		d->input_format = n_fmt ? formats[n_fmt > 1 ? i : 0] : guess_format(d->input);
 		if (strcmp(d->input_format, "raw") && strcmp(d->input_format, "qcow2"))
 			return usage_error(PROG, "convert", "--input-format must be raw or qcow2");
@@ -188,9 +224,12 @@ static void launch_usage(FILE *out, const char *cmd)
 	if (!strcmp(cmd, "destroy")) {
 		fprintf(out,
 			"Usage: " PROG " destroy --driver libvirt|export --name NAME [--uri URI] [--output FILE]\n"
+			"                        [--conversion REPORT.json]\n"
 			"\n"
 			"Stop and remove what `launch` made: the libvirt domain (and its NVRAM), or\n"
-			"the exported image and its description.\n");
+			"the exported image and its description. With the conversion's report of a\n"
+			"launch from RBD clones, also the clones, and each snapshot unprotected once\n"
+			"no clone of it is left.\n");
 		return;
 	}
 	fprintf(out,
@@ -209,6 +248,8 @@ static void launch_usage(FILE *out, const char *cmd)
 		"  --memory MIB        memory in MiB (default 1024)\n"
 		"  --nic NIC           user (default), network:NAME or bridge:NAME (virtio)\n"
 		"  --uri URI           libvirt connection (default qemu:///system)\n"
+		"  --ceph-secret UUID  RBD clones: the libvirt secret (usage ceph) holding the\n"
+		"                      key of the conversion's Ceph user\n"
 		"  --state-dir DIR     serial log and UEFI variables (default /var/lib/livemig/launch)\n"
 		"  --timeout SECONDS   bound for \"up\" (default 900)\n"
 		"  --keep-on-failure   leave a domain that did not come up defined, to look at it\n"
@@ -222,16 +263,16 @@ static void launch_usage(FILE *out, const char *cmd)
 		"console's last lines follow), 2 usage.\n");
 }
 
-static int from_conversion(const char *path, struct launch_request *rq, json_t **conv)
+static int from_conversion(const char *cmd, const char *path, struct launch_request *rq, json_t **conv)
 {
 	json_error_t e;
 	char why[200];
 
 	*conv = json_load_file(path, 0, &e);
 	if (!*conv)
-		return usage_error(PROG, "launch", "cannot read --conversion %s: %s", path, e.text);
+		return usage_error(PROG, cmd, "cannot read --conversion %s: %s", path, e.text);
 	if (launch_request_from_report(*conv, rq, why, sizeof(why)))
-		return usage_error(PROG, "launch", "--conversion %s: %s", path, why);
+		return usage_error(PROG, cmd, "--conversion %s: %s", path, why);
 	return 0;
 }
 
@@ -261,7 +302,7 @@ static int cmd_launch(int argc, char **argv, int destroy)
 		{ "timeout", required_argument, NULL, 't' },  { "keep-on-failure", no_argument, NULL, 'k' },
 		{ "output", required_argument, NULL, 'o' },   { "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },           { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "ceph-secret", required_argument, NULL, 'S' }, { NULL, 0, NULL, 0 },
 	};
 	const char *cmd = destroy ? "destroy" : "launch";
 	struct launch_request rq = { .vcpus = 1, .memory_mib = 1024, .nic = "user", .uri = "qemu:///system",
@@ -285,6 +326,7 @@ static int cmd_launch(int argc, char **argv, int destroy)
 		case 'o': rq.output = optarg; break;
 		case 'f': rq.format = optarg; break;
 		case 'j': json = 1; break;
+		case 'S': rq.ceph_secret = optarg; break;
 		case 'v':
 		case 'm':
 		case 't': {
@@ -313,13 +355,21 @@ static int cmd_launch(int argc, char **argv, int destroy)
 		return usage_error(PROG, cmd, "the export driver needs --output FILE");
 	log_init(PROG, LOG_LVL_INFO, 0);
 	if (destroy) {
+		/* a launch from RBD clones: the report names them */
+		if (conv_path && (rc = from_conversion(cmd, conv_path, &rq, &conv)))
+			return rc;
 		rc = l->destroy(&rq, &result);
 	} else {
 		if (!conv_path)
 			return usage_error(PROG, cmd, "--conversion REPORT.json is required");
-		rc = from_conversion(conv_path, &rq, &conv);
+		rc = from_conversion(cmd, conv_path, &rq, &conv);
 		if (rc)
 			return rc;
+		if (rq.n_rbd && strcmp(driver, "libvirt"))
+			return usage_error(PROG, cmd, "a conversion to RBD clones launches with --driver libvirt");
+		if (rq.n_rbd && !rq.ceph_secret)
+			return usage_error(PROG, cmd, "its disks are RBD clones: --ceph-secret UUID (a libvirt secret "
+					   "of usage ceph holding client.%s's key; docs/launch.md)", rq.ceph_id);
 		if (!strcmp(driver, "libvirt") && mkdir_p_state(rq.state_dir))
 			return usage_error(PROG, cmd, "cannot create --state-dir %s: %s", rq.state_dir, strerror(errno));
 		log_info("launching %s with %s (%s firmware, %d disk%s)", rq.name, driver, rq.firmware, rq.n_disks,

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The copy's file systems mounted on this host, for what is slow inside
  * libguestfs's emulated appliance: the guest's own initramfs tools and
- * update-grub, run in a chroot at native speed. The qcow2 overlay is
- * exported as a raw file by qemu-storage-daemon over FUSE; each partition is
- * a loop device with an offset (loop devices here get no partition nodes). */
+ * update-grub, run in a chroot at native speed. The qcow2 overlay (or the
+ * RBD clone) is exported as a raw file by qemu-storage-daemon over FUSE;
+ * each partition is a loop device with an offset (loop devices here get no
+ * partition nodes). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,15 +49,29 @@ static int export_start(struct conv *c, struct native *n)
 			return conv_fail(c, -errno, "cannot create %s: %s", n->raw[i], strerror(errno));
 		close(fd);
 		n->n_raw = i + 1;
-		snprintf(blk[i][0], sizeof(blk[i][0]), "driver=file,node-name=file%d,filename=%s", i,
-			 c->opt->disks[i].output);
-		snprintf(blk[i][1], sizeof(blk[i][1]), "driver=qcow2,node-name=disk%d,file=file%d", i, i);
+		if (c->opt->disks[i].rbd) {
+			/* the clone through QEMU's rbd driver (qemu-block-extra):
+			 * the configuration names the monitors and the keyring */
+			struct rbd_name clone;
+
+			if (rbd_name_parse(c->opt->disks[i].output, 0, &clone))
+				return conv_fail(c, -EINVAL, "bad RBD name %s", c->opt->disks[i].output);
+			snprintf(blk[i][0], sizeof(blk[i][0]), "driver=rbd,node-name=disk%d,pool=%s,image=%s,user=%s%s%s",
+				 i, clone.pool, clone.image, c->opt->ceph_id ? c->opt->ceph_id : "admin",
+				 c->opt->ceph_conf ? ",conf=" : "", c->opt->ceph_conf ? c->opt->ceph_conf : "");
+		} else {
+			snprintf(blk[i][0], sizeof(blk[i][0]), "driver=file,node-name=file%d,filename=%s", i,
+				 c->opt->disks[i].output);
+			snprintf(blk[i][1], sizeof(blk[i][1]), "driver=qcow2,node-name=disk%d,file=file%d", i, i);
+		}
 		snprintf(exp[i], sizeof(exp[i]), "type=fuse,id=exp%d,node-name=disk%d,mountpoint=%s,writable=on",
 			 i, i, n->raw[i]);
 		argv[a++] = "--blockdev";
 		argv[a++] = blk[i][0];
-		argv[a++] = "--blockdev";
-		argv[a++] = blk[i][1];
+		if (!c->opt->disks[i].rbd) {
+			argv[a++] = "--blockdev";
+			argv[a++] = blk[i][1];
+		}
 		argv[a++] = "--export";
 		argv[a++] = exp[i];
 	}

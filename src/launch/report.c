@@ -57,7 +57,7 @@ static const char *initramfs_name(enum conv_initramfs t)
 json_t *conv_report(const struct conv *c, int rc)
 {
 	const struct conv_options *o = c->opt;
-	json_t *r, *kernels, *mounts, *disks;
+	json_t *r, *kernels, *mounts, *disks, *mons, *ceph = NULL;
 	char marker[128];
 	int i;
 
@@ -82,6 +82,16 @@ json_t *conv_report(const struct conv *c, int rc)
 						       "input_format", o->disks[i].input_format, "output",
 						       o->disks[i].output));
 	snprintf(marker, sizeof(marker), FIRSTBOOT_MARKER " token=%s", c->token);
+	/* what the launch tells QEMU, which reads no Ceph configuration, and
+	 * what destroy connects with */
+	if (c->ceph) {
+		mons = json_array();
+		for (i = 0; i < c->n_mons; i++)
+			json_array_append_new(mons, json_pack("{s:s, s:i}", "host", c->mons[i].host, "port",
+							      (int)c->mons[i].port));
+		ceph = json_pack("{s:o, s:s, s:o}", "conf", o->ceph_conf ? json_string(o->ceph_conf) : json_null(),
+				 "id", o->ceph_id ? o->ceph_id : "admin", "monitors", mons);
+	}
 	r = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:{s:s, s:s, s:s, s:i, s:i}, s:s, s:s, s:s, s:o, s:o,"
 		      " s:s, s:s, s:O, s:O}",
 		      "result", rc ? "failed" : "converted", "input", o->disks[0].input, "input_format",
@@ -92,6 +102,10 @@ json_t *conv_report(const struct conv *c, int rc)
 		      "initramfs_tool", initramfs_name(c->initramfs), "kernels", kernels, "mounts", mounts,
 		      "hostname", c->hostname, "marker", marker, "changes", c->changes, "timings_ms",
 		      c->timings);
+	if (r && ceph)
+		json_object_set_new(r, "ceph", ceph);
+	else
+		json_decref(ceph);
 	if (r && rc)
 		json_object_set_new(r, "error", json_string(c->error));
 	return r;

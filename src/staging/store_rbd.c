@@ -466,7 +466,10 @@ static int rbd_snap_prune_volume(struct store_volume *v,
 		if (*end || have_point(arg, id))
 			continue;
 		rc = rbd_snap_remove(img_of(v), s);
-		if (rc == -ENOENT)
+		/* EBUSY: protected, a launch's clone lives on it (livemig-launch,
+		 * docs/launch.md); a later prune removes it once destroy has
+		 * unprotected it. The session goes on meanwhile. */
+		if (rc == -ENOENT || rc == -EBUSY)
 			rc = 0;
 	}
 	rbd_snap_list_end(snaps);

@@ -6,7 +6,8 @@
 # `livemig sync` makes a point that is an RBD snapshot; a point exports
 # (raw, qcow2) to exactly the source at its sync after more writes; the
 # live image equals the source; staging restarted resumes on the same
-# image and removes a snapshot that belongs to no point, and killed with
+# image and removes a snapshot that belongs to no point (one protected
+# under a clone once the clone is gone), and killed with
 # SIGKILL loses nothing it acknowledged; a deleted point's
 # snapshot is gone; /metrics reports the pool's free space.
 # shellcheck source-path=SCRIPTDIR
@@ -94,11 +95,19 @@ pass "/metrics: the pool can take $free more bytes"
 # snapshot and the point's rename leaves one) is removed at that HELLO
 stop_staging
 rbd snap create "$POOL/$IMAGE@point-99" >/dev/null 2>&1 || die "cannot make a stray snapshot"
+# one under a launch's clone (livemig-launch protects it, docs/launch.md):
+# it stays, and the session goes on
+{
+	rbd snap create "$POOL/$IMAGE@point-98" && rbd snap protect "$POOL/$IMAGE@point-98" &&
+		rbd clone "$POOL/$IMAGE@point-98" "$POOL/rb-launch-clone"
+} >/dev/null 2>&1 || die "cannot make a protected snapshot with a clone"
 restart_staging --image-store "rbd:$POOL" --ceph-conf "$CEPH_CONF"
 wait_for_log "$STAGING_LOG" "machine $MACHINE connected .*existing store" 120 ||
 	die "the agent did not reconnect to the existing store"
-[ "$(snaps)" = "point-1 point-2" ] || die "after the reconnection the snapshots are '$(snaps)'"
-pass "the stray snapshot point-99 was removed when the machine reconnected"
+[ "$(snaps)" = "point-1 point-2 point-98" ] || die "after the reconnection the snapshots are '$(snaps)'"
+pass "the stray snapshot point-99 was removed when the machine reconnected; point-98, protected under a clone, stayed"
+{ rbd rm "$POOL/rb-launch-clone" && rbd snap unprotect "$POOL/$IMAGE@point-98"; } >/dev/null 2>&1 ||
+	die "cannot remove the clone and unprotect point-98"
 python3 "$TESTS/writer.py" "$dev" --seed 73 --count 200 >"$T/writer3.out" 2>&1 ||
 	die "writer failed: $(cat "$T/writer3.out")"
 lm sync >/dev/null || die "sync after the restart failed"
@@ -124,6 +133,8 @@ kill -TERM "$wpid"
 wait "$wpid" 2>/dev/null
 wait_for_log "$STAGING_LOG" "machine $MACHINE connected .*existing store" 120 ||
 	die "the agent did not reconnect after staging was killed"
+[ "$(snaps)" = "point-1 point-2 point-3" ] || die "after the clone was gone the snapshots are '$(snaps)'"
+pass "the stray point-98, its clone gone and unprotected, was removed at the next connection"
 lm sync >/dev/null || die "sync after staging was killed failed"
 sha4=$(file_sha "$dev")
 [ "$sha4" != "$sha3" ] || die "the writer changed nothing before the kill"

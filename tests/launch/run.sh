@@ -9,7 +9,10 @@
 # test, mark ready, cutover and finalize through the console, launched by
 # staging); datadisks: t_convert_datadisks.sh (three disks converted, one
 # an LVM volume, without a boot; not in the default: the lifecycle boots a
-# machine with a data disk).
+# machine with a data disk); rbd: t_launch_rbd.sh under tests/with_ceph.sh
+# (the bios disk and its data disk as a point on a scratch Ceph cluster,
+# launched from clones of its snapshots; `make check-launch-rbd`, not in the
+# default: it needs the Ceph daemons and qemu-block-extra).
 set -uo pipefail
 BUILD=${1:-build}
 shift
@@ -35,9 +38,9 @@ trap 'exit 130' INT TERM
 images=()
 for v in "${variants[@]}"; do
 	case $v in
-	lifecycle | datadisks) images+=(bios data) ;;
+	lifecycle | datadisks | rbd) images+=(bios data) ;;
 	bios | uefi | novirtio) images+=("$v") ;;
-	*) echo "check-launch: unknown test $v (bios, uefi, novirtio, lifecycle or datadisks)" >&2; exit 2 ;;
+	*) echo "check-launch: unknown test $v (bios, uefi, novirtio, lifecycle, datadisks or rbd)" >&2; exit 2 ;;
 	esac
 done
 mapfile -t images < <(printf '%s\n' "${images[@]}" | sort -u)
@@ -72,6 +75,16 @@ for v in "${variants[@]}"; do
 			echo "== convert three disks: passed in $(($(date +%s) - s)) s"
 		else
 			echo "== convert three disks: FAILED after $(($(date +%s) - s)) s"
+			failed+=("$v")
+		fi
+		continue
+	fi
+	if [ "$v" = rbd ]; then
+		echo "== a test launch from RBD clones (a scratch Ceph cluster)"
+		if nice "$HERE/../with_ceph.sh" "$HERE/t_launch_rbd.sh" "$BUILD"; then
+			echo "== a test launch from RBD clones: passed in $(($(date +%s) - s)) s"
+		else
+			echo "== a test launch from RBD clones: FAILED after $(($(date +%s) - s)) s"
 			failed+=("$v")
 		fi
 		continue
