@@ -21,31 +21,36 @@
  *         bandwidth_limit
  *
  * gain / link is the link time a second of deflating saves. Deflate when it
- * saves more than COMPRESS_LINK_WEIGHT (2) seconds: the worker's second is
- * also a second the reader, the sender's TLS and (on one machine) staging's
- * inflate may wait for, and staging's inflate is not in the gain at all, so
- * one for one would deflate where the copy gets no faster. Measured here
- * (docs/performance.md, Slow link): over loopback the gain was 0.5 to 1.5
- * times the link's rate, at 100 Mbit/s 2 to 13 times, at 1 Gbit/s 1 to 5
- * times (a loaded machine lowers the gain, which is the point).
+ * saves more than COMPRESS_LINK_WEIGHT (3) seconds, stop when it saves less
+ * than COMPRESS_KEEP_WEIGHT (2): the worker's second is also a second the
+ * reader, the sender's TLS and (on one machine) staging may wait for, and
+ * staging's inflate is not in the gain at all, so one for one would deflate
+ * where the copy gets no faster. Measured on the project's 2-vCPU machine at
+ * load 13 to 16 (docs/performance.md, Slow link): over loopback the gain was
+ * 0.5 to 1.5 times the link's rate (up to 2.8 while only a slot or two were
+ * measured, hence COMPRESS_GAIN_SAMPLES), at 100 Mbit/s 2 to 60 times, at
+ * 1 Gbit/s 1 to 5 times: a loaded machine lowers the gain, which is the
+ * point, and 1 Gbit/s is where either choice is about as fast.
  *
- * Until the gain is measured (no slot has compressed yet) slots are
- * deflated: incompressible data costs only a trial block per run
- * (worker.c), and the first slot that compresses gives the figure. Until
- * the link is measured (the ticker's first half-second) only the queue
- * decides, as before: deflating blind would cost loopback more than raw
- * slots cost a slow link in that half-second.
+ * Until the gain is measured (4 slots that compressed) slots are deflated:
+ * incompressible data costs only a trial block per run (worker.c), and a few
+ * MiB deflated on loopback cost little. From then until the link is
+ * measured (the ticker's first half-second) only the queue decides, as
+ * before: deflating blind would cost loopback more than raw slots cost a slow
+ * link in that half-second.
  */
 
 void compress_gain_note(struct compress_gain *g, uint64_t saved, uint64_t ns)
 {
 	g->saved = g->saved * 15 / 16 + (double)saved;
 	g->ns = g->ns * 15 / 16 + (double)ns;
+	if (g->samples < COMPRESS_GAIN_SAMPLES)
+		g->samples++;
 }
 
 double compress_gain_rate(const struct compress_gain *g)
 {
-	if (g->ns <= 0)
+	if (g->samples < COMPRESS_GAIN_SAMPLES || g->ns <= 0)
 		return -1;
 	return g->saved * 1e9 / g->ns;
 }
