@@ -27,12 +27,12 @@
  * staging's inflate is not in the gain at all, so one for one would deflate
  * where the copy gets no faster. Measured on the project's 2-vCPU machine at
  * load 13 to 16 (docs/performance.md, Slow link): over loopback the gain was
- * 0.5 to 1.5 times the link's rate (up to 2.8 while only a slot or two were
- * measured, hence COMPRESS_GAIN_SAMPLES), at 100 Mbit/s 2 to 60 times, at
+ * 0.5 to 1.5 times the link's rate (up to 3.7 while only four slots were
+ * measured, hence COMPRESS_GAIN_SAMPLES), at 100 Mbit/s 2 to 80 times, at
  * 1 Gbit/s 1 to 5 times: a loaded machine lowers the gain, which is the
  * point, and 1 Gbit/s is where either choice is about as fast.
  *
- * Until the gain is measured (4 slots that compressed) slots are deflated:
+ * Until the gain is measured (8 slots that compressed) slots are deflated:
  * incompressible data costs only a trial block per run (worker.c), and a few
  * MiB deflated on loopback cost little. From then until the link is
  * measured (the ticker's first half-second) only the queue decides, as

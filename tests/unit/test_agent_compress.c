@@ -32,7 +32,7 @@ static void gain_is_saved_over_time(void **state)
 	struct compress_gain g = { 0 };
 
 	(void)state;
-	/* not measured until 4 slots compressed: one slot's data decides little */
+	/* not measured until 8 slots compressed: one slot's data decides little */
 	for (unsigned i = 0; i < COMPRESS_GAIN_SAMPLES; i++) {
 		assert_true(compress_gain_rate(&g) < 0);
 		compress_gain_note(&g, 450000, 1500000);
