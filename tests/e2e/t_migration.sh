@@ -82,7 +82,7 @@ guest_cpu() {
 	[ -n "$VM_PID" ] || return 0
 	out=$(VM_SSH_TIMEOUT=120 vm_ssh 'cat /proc/sys/kernel/random/boot_id; read -r _ u n s i w q sq _ </proc/stat
 		echo "$((u + n + s + q + sq)) $((u + n + s + i + w + q + sq))"
-		ps -e -o comm=,times= | awk "{ t[\$1] += \$2 } END { for (c in t) if (t[c] >= 3) print t[c], c }" | sort -rn | head -n 8 | paste -sd" "' </dev/null 2>/dev/null) || return 0
+		ps -e -o comm=,times= | awk "{ t[\$1] += \$2 } END { for (c in t) if (t[c] >= 3) print t[c], c }" | sort -rn | sed -n 1,8p | paste -sd" "' </dev/null 2>/dev/null) || return 0
 	{ read -r boot; read -r busy total; } <<<"$out"
 	read -r pboot pb pt <<<"${CPU_PREV:-x 0 0}"
 	[ "$boot" = "$pboot" ] || { pb=0; pt=0; }
@@ -199,7 +199,7 @@ ssh_ms() {
 	echo $((($(date +%s%N) - s) / 3000000))
 }
 echo "   a guest command: $(VM_SSH_MUX='' ssh_ms) ms by its own login, $(ssh_ms) ms as a channel of the master (means of 3)"
-echo "   the boot: $(guest 'systemd-analyze time | head -n 1; systemd-analyze blame | head -n 6 | paste -sd";"' </dev/null 2>&1 | paste -sd' ')"
+echo "   the boot: $(guest 'systemd-analyze time | sed -n 1p; systemd-analyze blame | sed -n 1,6p | paste -sd";"' </dev/null 2>&1 | paste -sd' ')"
 # the fixture's health check as the tree has it: the cached image need not
 # be rebuilt when it changes
 guest 'install -m 0755 /dev/stdin /usr/local/sbin/e2e-report' <"$HERE/e2e-report.sh" || die "installing e2e-report"
@@ -376,7 +376,7 @@ vm_wait_ssh 600 || die "the source's sshd stopped answering after the reboot"
 # the shutdown's length: the old boot's last journal entry (persistent)
 t_down=$(guest 'journalctl -b -1 -n 1 -o short-unix --no-pager | sed -n "\$s/\..*//p"' </dev/null 2>/dev/null)
 [ -z "$t_down" ] || echo "   the shutdown: $((t_down - t_reboot)) s (the old boot's last journal entry)"
-echo "   the boot: $(guest 'systemd-analyze time | head -n 1; systemd-analyze blame | head -n 6 | paste -sd";"' </dev/null 2>&1 | paste -sd' ')"
+echo "   the boot: $(guest 'systemd-analyze time | sed -n 1p; systemd-analyze blame | sed -n 1,6p | paste -sd";"' </dev/null 2>&1 | paste -sd' ')"
 start_workload || die "starting the workload again"
 # nobody starts livemigd: the enabled unit does, and loads the module
 for _ in $(seq 120); do # bounded for a hang only
