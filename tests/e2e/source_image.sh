@@ -39,7 +39,8 @@ INCLUDE="systemd-sysv,udev,dbus,linux-image-amd64,linux-headers-amd64,initramfs-
 # beside ext4's journal, inode tables and 5% root reserve, the packages and
 # DKMS's build trees, the journal and the workload's logs (2048 MiB, with
 # 768 spare, left 676 MiB and failed the check). The data disk holds
-# PostgreSQL's cluster (about 150 MiB with its WAL at pgbench -s 1, 5 tps).
+# PostgreSQL's cluster at pgbench -s 1 and its WAL: 256 MiB carried a whole
+# run at 5 tps (docs/testing.md).
 ROOT_SPARE_MIB=1280
 DATA_MIB=256
 PROVISION_TIMEOUT=${PROVISION_TIMEOUT:-1800} # one TCG boot, initdb, pgbench -i
