@@ -25,14 +25,24 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 E2E_CACHE=${E2E_CACHE:-/var/cache/livemig-tests/e2e}
 MIRROR=${CHROOT_MIRROR:-http://deb.debian.org/debian}
-# bump when the package list or the fixture changes
+# bump when the package list (the tarball) or the fixture (the disks) changes
 ROOTFS_TARBALL=$E2E_CACHE/bookworm-e2e-v1.tar.gz
-FIXTURE_VERSION=v1
+FIXTURE_VERSION=v2
 # the agent's runtime libraries: ldd build/livemigd build/livemig
 AGENT_LIBS="libcurl4,libisal2,libjansson4,libssl3,libsystemd0,libudev1,zlib1g"
 INCLUDE="systemd-sysv,udev,dbus,linux-image-amd64,linux-headers-amd64,initramfs-tools,zstd,grub-pc-bin,grub2-common,ifupdown,isc-dhcp-client,iproute2,kmod,e2fsprogs,procps,dkms,gcc,make,postgresql-15,lvm2,openssh-server,debconf-utils,python3,$AGENT_LIBS"
-ROOT_MIB=3072
-DATA_MIB=512
+# Every byte of both disks is mirrored, hashed again at the rescan and
+# converted at each launch, all under TCG: the disks are as small as the
+# test allows. The root disk is the system's files plus ROOT_SPARE_MIB, in
+# steps of 128 MiB: the installation's prerequisite check wants 1 GiB free
+# on / for an unprivileged writer (root-free-space, docs/prerequisites.md),
+# beside ext4's journal, inode tables and 5% root reserve, the packages and
+# DKMS's build trees, the journal and the workload's logs (2048 MiB, with
+# 768 spare, left 676 MiB and failed the check). The data disk holds
+# PostgreSQL's cluster at pgbench -s 1 and its WAL: 256 MiB carried a whole
+# run at 5 tps (docs/testing.md).
+ROOT_SPARE_MIB=1280
+DATA_MIB=256
 PROVISION_TIMEOUT=${PROVISION_TIMEOUT:-1800} # one TCG boot, initdb, pgbench -i
 
 ROOT_IMG=$E2E_CACHE/debian12-e2e-root-$FIXTURE_VERSION.raw
@@ -103,12 +113,29 @@ StandardOutput=journal+console
 WantedBy=multi-user.target
 EOF
 	ln -sf /etc/systemd/system/e2e-provision.service "$R/etc/systemd/system/multi-user.target.wants/e2e-provision.service"
+	# as CI and container images have it: no documentation (less to mirror),
+	# no man-db index rebuilt by every package with a man page (minutes
+	# under TCG when man-db is there)
+	cat >"$R/etc/dpkg/dpkg.cfg.d/e2e-nodoc" <<'NODOC'
+path-exclude=/usr/share/doc/*
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+path-exclude=/usr/share/locale/*
+path-include=/usr/share/locale/locale.alias
+NODOC
+	rm -rf "$R"/usr/share/doc/* "$R"/usr/share/man/* "$R"/usr/share/info/*
+	[ ! -d "$R/usr/share/locale" ] ||
+		find "$R/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+	if [ -d "$R/var/lib/man-db" ]; then
+		echo 'man-db man-db/auto-update boolean false' | in_root debconf-set-selections
+		rm -f "$R/var/lib/man-db/auto-update"
+	fi
 	serial_grub "$R" "$kver" /dev/sda1
 	echo "root:livemig" | in_root chpasswd
 }
 
 build_images() {
-	local work kver hver
+	local work kver hver root_mib
 	debootstrap_tarball "$ROOTFS_TARBALL" "$INCLUDE" "$MIRROR"
 	work=$(mktemp -d "$E2E_CACHE/build.XXXXXX")
 	R=$work/root
@@ -124,7 +151,9 @@ build_images() {
 	mkdir -p "$R/boot/grub"
 	write_fixture "$kver"
 	rm -f "$R/boot/initrd.img-$kver.bak"
-	bios_disk "$R" "$work" "$ROOT_MIB" "$(uuidgen)" "$work/root.raw"
+	root_mib=$((($(du -sm "$R" | cut -f1) + ROOT_SPARE_MIB + 127) / 128 * 128))
+	echo "source_image.sh: root disk $root_mib MiB, data disk $DATA_MIB MiB" >&2
+	bios_disk "$R" "$work" "$root_mib" "$(uuidgen)" "$work/root.raw"
 	truncate -s "${DATA_MIB}M" "$work/data.raw"
 	rm -rf "$R"
 	echo "source_image.sh: provisioning boot (LVM, PostgreSQL on it, pgbench -i); serial log $work/provision.log" >&2

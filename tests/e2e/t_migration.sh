@@ -68,6 +68,37 @@ step() { STEP=$1; step_t0=$SECONDS; echo "-- step $*"; }
 took() {
 	TIMES+=("$STEP: $((SECONDS - step_t0)) s")
 	echo "   (step $STEP: $((SECONDS - step_t0)) s)"
+	guest_cpu
+}
+
+# Where the guest's one vCPU went (docs/testing.md, "Where the time goes"):
+# after each step, its busy CPU seconds since the previous report (USER_HZ
+# ticks of /proc/stat; from the boot after a reboot) and the CPU seconds of
+# its live processes by command, since they started. What is busy and not
+# in a live process is what exited: DKMS's compilers, apt, dpkg.
+CPU_PREV=
+guest_cpu() {
+	local out boot busy total pboot pb pt
+	[ -n "$VM_PID" ] || return 0
+	out=$(VM_SSH_TIMEOUT=120 vm_ssh 'cat /proc/sys/kernel/random/boot_id; read -r _ u n s i w q sq _ </proc/stat
+		echo "$((u + n + s + q + sq)) $((u + n + s + i + w + q + sq))"
+		ps -e -o comm=,times= | awk "{ t[\$1] += \$2 } END { for (c in t) if (t[c] >= 3) print t[c], c }" | sort -rn | sed -n 1,8p | paste -sd" "' </dev/null 2>/dev/null) || return 0
+	{ read -r boot; read -r busy total; } <<<"$out"
+	read -r pboot pb pt <<<"${CPU_PREV:-x 0 0}"
+	[ "$boot" = "$pboot" ] || { pb=0; pt=0; }
+	CPU_PREV="$boot $busy $total"
+	echo "   guest CPU: busy $(((busy - pb) / 100)) s of $(((total - pt) / 100)) s; live processes (s, command): $(sed -n 3p <<<"$out")"
+}
+
+# stamp START: each line prefixed with the seconds since START when it came
+# (the end of the line: DKMS prints a dot every 3 s while a command runs)
+stamp() {
+	local l
+	while IFS= read -r l || [ -n "$l" ]; do printf '%5d %s\n' $((SECONDS - $1)) "$l"; done
+}
+# slow_lines LOG: the lines of a stamped log that took 5 s or more
+slow_lines() {
+	awk '{ d = $1 - p; p = $1 } d >= 5 { printf "   %5d s  %s\n", d, substr($0, 7, 120) }' "$1"
 }
 
 # what a failure shows: the step, the source's console and agent
@@ -87,7 +118,9 @@ _e2e_on_exit() {
 			tail -n 30 "$LAUNCH_SERIAL" 2>/dev/null | sed 's/^/   | /'
 		fi
 	fi
-	vm_stop
+	# nothing reads the source after the test (its disks are copies): no
+	# clean power-off, which is a shutdown under TCG (step 4 shows its time)
+	vm_kill
 	[ ${#TIMES[@]} -eq 0 ] || printf '   step time: %s\n' "${TIMES[@]}"
 }
 trap '_e2e_rc=$?; _e2e_on_exit $_e2e_rc; (exit $_e2e_rc); _lib_cleanup' EXIT
@@ -155,8 +188,18 @@ in_use() { admin list-machines acme --json | jq .licenses.in_use; }
 
 SSH_PORT=$(free_port)
 VM_SSH_PORT=$SSH_PORT
+VM_SSH_MUX=$T/ssh.mux
 vm_start "$T/root.raw" "$T/data.raw" "$SERIAL" "$CONSOLE_PORT $STAGING_PORT $REPO_PORT" "$SSH_PORT"
 vm_wait_ssh "$BOOT_TIMEOUT" || die "the source did not answer ssh within $BOOT_TIMEOUT s"
+# what a command costs by a login of its own and as a channel of the master
+ssh_ms() {
+	local s
+	s=$(date +%s%N)
+	for _ in 1 2 3; do vm_ssh true </dev/null >/dev/null 2>&1; done
+	echo $((($(date +%s%N) - s) / 3000000))
+}
+echo "   a guest command: $(VM_SSH_MUX='' ssh_ms) ms by its own login, $(ssh_ms) ms as a channel of the master (means of 3)"
+echo "   the boot: $(guest 'systemd-analyze time | sed -n 1p; systemd-analyze blame | sed -n 1,6p | paste -sd";"' </dev/null 2>&1 | paste -sd' ')"
 # the fixture's health check as the tree has it: the cached image need not
 # be rebuilt when it changes
 guest 'install -m 0755 /dev/stdin /usr/local/sbin/e2e-report' <"$HERE/e2e-report.sh" || die "installing e2e-report"
@@ -212,8 +255,10 @@ printf '%s\n' "livemig-agent livemig-agent/console-url string https://$CONSOLE_H
 s=$SECONDS
 # DKMS compiles its feature probes and the module under TCG: many minutes
 VM_SSH_TIMEOUT=$INSTALL_TIMEOUT guest 'DEBIAN_FRONTEND=noninteractive apt-get install -y livemig-agent livemig-cbt-dkms' \
-	</dev/null >"$T/install.log" 2>&1 || { sed 's/^/   | /' "$T/install.log"; die "apt-get install livemig-agent livemig-cbt-dkms (or its bound, $INSTALL_TIMEOUT s)"; }
-echo "   apt-get install: $((SECONDS - s)) s"
+	</dev/null 2>&1 | stamp "$s" >"$T/install.log"
+[ "${PIPESTATUS[0]}" = 0 ] || { sed 's/^/   | /' "$T/install.log"; die "apt-get install livemig-agent livemig-cbt-dkms (or its bound, $INSTALL_TIMEOUT s)"; }
+echo "   apt-get install: $((SECONDS - s)) s; its slow lines:"
+slow_lines "$T/install.log"
 grep -q 'livemig-setup: registered' "$T/install.log" || { sed 's/^/   | /' "$T/install.log"; die "the package did not register the machine"; }
 ! grep -qF "$TOKEN" "$T/install.log" || die "the token is in apt-get's output"
 guest 'test ! -e /etc/livemig/token' </dev/null || die "the token file is still there"
@@ -273,9 +318,11 @@ pid0=$(guest 'systemctl show -p MainPID --value livemigd' </dev/null)
 w0=$(written)
 s=$SECONDS
 VM_SSH_TIMEOUT=$INSTALL_TIMEOUT guest 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y livemig-agent livemig-cbt-dkms' \
-	</dev/null >"$T/upgrade.log" 2>&1 || { sed 's/^/   | /' "$T/upgrade.log"; die "apt-get install of $NEXT (or its bound, $INSTALL_TIMEOUT s)"; }
+	</dev/null 2>&1 | stamp "$s" >"$T/upgrade.log"
+[ "${PIPESTATUS[0]}" = 0 ] || { sed 's/^/   | /' "$T/upgrade.log"; die "apt-get install of $NEXT (or its bound, $INSTALL_TIMEOUT s)"; }
 t_upgraded=$SECONDS
-echo "   apt-get install of $NEXT: $((SECONDS - s)) s"
+echo "   apt-get install of $NEXT: $((SECONDS - s)) s; its slow lines:"
+slow_lines "$T/upgrade.log"
 vers=$(guest "dpkg-query -W -f='\${Version}\n' livemig-agent livemig-cbt-dkms" </dev/null)
 [ "$(sort -u <<<"$vers")" = "$NEXT" ] || die "installed after the upgrade: $vers"
 out=$(guest 'dkms status livemig-cbt' </dev/null)
@@ -309,7 +356,11 @@ pass "bytes sent by the upgraded livemigd within 2 minutes of the upgrade: $sent
 step "4 reboot"
 read -r n_tx0 n_rec0 <<<"$(workload_counts)"
 boot0=$(guest 'cat /proc/sys/kernel/random/boot_id' </dev/null)
+t_reboot=$(guest 'date +%s' </dev/null)
 guest 'systemctl reboot' </dev/null >/dev/null 2>&1 || true # the connection may end first
+# the master's connection ends with the old boot; until the new one answers
+# every try connects by itself
+vm_mux_stop
 # the same QEMU boots the guest again (no -no-reboot); ssh may answer from
 # the old boot for a moment, so the new boot is told by its boot id
 end=$((SECONDS + BOOT_TIMEOUT))
@@ -321,6 +372,11 @@ while :; do
 	sleep 5
 done
 t_boot=$((SECONDS - step_t0))
+vm_wait_ssh 600 || die "the source's sshd stopped answering after the reboot"
+# the shutdown's length: the old boot's last journal entry (persistent)
+t_down=$(guest 'journalctl -b -1 -n 1 -o short-unix --no-pager | sed -n "\$s/\..*//p"' </dev/null 2>/dev/null)
+[ -z "$t_down" ] || echo "   the shutdown: $((t_down - t_reboot)) s (the old boot's last journal entry)"
+echo "   the boot: $(guest 'systemd-analyze time | sed -n 1p; systemd-analyze blame | sed -n 1,6p | paste -sd";"' </dev/null 2>&1 | paste -sd' ')"
 start_workload || die "starting the workload again"
 # nobody starts livemigd: the enabled unit does, and loads the module
 for _ in $(seq 120); do # bounded for a hang only
