@@ -13,7 +13,8 @@
 # it; each restart runs the job again from the beginning, destroying what
 # the earlier run left, and the conversion's real failure on a disk with no
 # operating system ends the job with its one-line reason, the pin removed
-# and nothing left in the launch directory.
+# and nothing left in the launch directory. --launch-ceph-secret that is
+# not a UUID, or without the RBD store, is a usage error.
 # A launch that boots is tests/launch/t_staging_launch.sh (make check-launch).
 # The console has no command that queues these kinds yet: the jobs are
 # inserted into its database as job_create (src/console/jobs.c) does.
