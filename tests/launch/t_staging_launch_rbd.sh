@@ -179,7 +179,7 @@ grep -q "<secret type='ceph' uuid='$SECRET'/>" "$T/domain.xml" || die "the domai
 grep -q "<disk type='file'" "$T/domain.xml" && die "the domain has a file disk: $(grep -A3 "<disk type='file'" "$T/domain.xml")"
 virsh -c "$LIBVIRT_URI" domstate "$N" | has_line -x running || die "the domain $N is not running"
 [ "$(pins)" = "[\"$N\"]" ] || die "the launched point is not pinned by $N: $(pins)"
-used=$(rbd du --format json "$POOL/$N-sda" | jq '.images[] | select(.snapshot == null) | .used_size')
+used=$(rbd du --format json "$POOL/$N-sda" 2>/dev/null | jq '.images[] | select(.snapshot == null) | .used_size')
 pass "the domain's vda and vdb are rbd clones $POOL/$N-sda and -sdb of the protected snapshots (cephx secret, no file disk; the boot clone holds $((used / 1048576)) MiB); point $POINT pinned by $N"
 
 step "mark ready: the destroy job removes the domain and the clones, unprotects the snapshots"
