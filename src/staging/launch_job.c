@@ -141,8 +141,8 @@ static const char *clones_report(const char *dir, char *out, size_t len)
 	return converted ? out : NULL;
 }
 
-/* `livemig-launch destroy`, then LAUNCH_DIR/<name>. Idempotent. */
-/* a: room for its command line */
+/* `livemig-launch destroy` (a: room for its command line), then
+ * LAUNCH_DIR/<name>. Idempotent. */
 static int destroy_instance(struct job *j, struct launch_argv *a, const char *name, char *error,
 			    size_t errlen)
 {
