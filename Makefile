@@ -131,7 +131,7 @@ $(O)/src/staging/store_backend.o: CPPFLAGS += -DLIVEMIG_RBD
 LAUNCH_LIBS  += -lrbd -lrados
 LAUNCH_SRCS  := $(filter-out src/launch/rbd_disk_none.c,$(LAUNCH_SRCS))
 else
-STAGING_SRCS := $(filter-out src/staging/store_rbd.c,$(STAGING_SRCS))
+STAGING_SRCS := $(filter-out src/staging/store_rbd%,$(STAGING_SRCS))
 STAGING_OBJS := $(STAGING_SRCS:%.c=$(O)/%.o)
 LAUNCH_SRCS  := $(filter-out src/launch/rbd_disk.c,$(LAUNCH_SRCS))
 endif
@@ -373,12 +373,12 @@ check-console-pg: $(CONSOLE_DB_UNIT) $(PROGRAMS)
 	$(Q)tests/with_postgresql.sh sh -c 'tests/run-unit.sh $(CONSOLE_DB_UNIT) && \
 		ONLY="$${ONLY:-^t_(console_|agent_console$$|agent_lifecycle$$|staging_console$$|staging_launch$$|staging_fleet$$)}" tests/integration/run.sh $(O)'
 
-# The Ceph RBD image store alone: t_staging_rbd.sh under a single-node Ceph
-# cluster of its own (tests/with_ceph.sh; ci/deps.sh test installs Ceph).
-# The integration tier runs it too.
+# The Ceph RBD image store alone: t_staging_rbd.sh and t_staging_rbd_full.sh,
+# each under a single-node Ceph cluster of its own (tests/with_ceph.sh;
+# ci/deps.sh test installs Ceph). The integration tier runs them too.
 check-rbd: $(PROGRAMS)
 	$(Q)[ "$(RBD)" = 1 ] || { echo "check-rbd: livemig-staging is built without RBD (install librbd-dev, or make RBD=1)" >&2; exit 1; }
-	$(Q)ONLY='^t_staging_rbd$$' tests/integration/run.sh $(O)
+	$(Q)ONLY='^t_staging_rbd(_full)?$$' tests/integration/run.sh $(O)
 
 # The console's web page in Debian's chromium, driven by playwright-core
 # (npm, pinned in tests/web/package-lock.json), against real programs.

@@ -26,6 +26,7 @@
 #include <openssl/ssl.h>
 
 #include "agent_config.h"
+#include "compress_choice.h"
 #include "conn.h"
 #include "hashstore.h"
 #include "point.h"
@@ -163,8 +164,11 @@ struct engine {
 	struct point_state pt;
 	int staging_points;         /* staging's WELCOME: it answers MARKs with POINT */
 
-	/* compression = auto: whether workers deflate now (worker.c decides) */
-	atomic_int deflating;
+	/* compression = auto (worker.c, compress_choice.h), under mu: what
+	 * deflating saved lately for the workers' time it took, and the
+	 * choice's memory */
+	struct compress_gain deflate_gain;
+	struct compress_state compress;
 
 	struct ratelimit limit;
 	pthread_t replicate_thread, sender_thread, ticker_thread;

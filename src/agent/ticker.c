@@ -38,7 +38,8 @@ void *ticker_main(void *arg)
 		e->rate = ewma(e->rate, (double)(total - last_total) / dt);
 		e->wire_rate = ewma(e->wire_rate, (double)(wire - last_wire) / dt);
 		/* the smoothed rate falls while little is sent; the link can still
-		 * do what it once did (refine.c weighs bytes against round trips) */
+		 * do what it once did (refine.c weighs bytes against round trips,
+		 * worker.c deflating's gain against it: compress_choice.c) */
 		if ((double)(wire - last_wire) / dt > e->wire_peak)
 			e->wire_peak = (double)(wire - last_wire) / dt;
 		for (unsigned i = 0; i < e->ndisks; i++) {

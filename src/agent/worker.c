@@ -12,8 +12,10 @@
 
 #include "blockhash.h"
 #include "codec.h"
+#include "compress_choice.h"
 #include "log.h"
 #include "pieces.h"
+#include "util.h"
 
 /* The seq for the slot's next frame. */
 static uint64_t next_seq(struct slot *s)
@@ -58,10 +60,10 @@ static void put_raw(struct slot *s, uint32_t disk_id, uint64_t off, const uint8_
 	add_piece(s, src, rlen, 0);
 }
 
-/* One DATA frame, deflated if that saves at least 1/16, raw otherwise.
- * Returns whether it was deflated. */
+/* One DATA frame, deflated if that saves at least 1/16, raw otherwise; adds
+ * the bytes deflate saved to *saved. Returns whether it was deflated. */
 static int put_data(struct codec_enc *enc, struct slot *s, uint32_t disk_id, uint64_t off,
-		    const uint8_t *src, uint32_t rlen)
+		    const uint8_t *src, uint32_t rlen, uint64_t *saved)
 {
 	uint8_t *out = wire_end(s);
 	size_t clen = codec_deflate(enc, src, rlen, out + FRAME_DATA_PREFIX,
@@ -74,12 +76,14 @@ static int put_data(struct codec_enc *enc, struct slot *s, uint32_t disk_id, uin
 	frame_encode_data_prefix(out, next_seq(s), disk_id, CODEC_DEFLATE, off, rlen,
 				 (uint32_t)clen);
 	add_piece(s, out, FRAME_DATA_PREFIX + clen, 1);
+	*saved += rlen - clen;
 	return 1;
 }
 
-/* The rlen bytes at `at` in the slot, as one ZERO or one or two DATA frames. */
+/* The rlen bytes at `at` in the slot, as one ZERO or one or two DATA frames;
+ * what deflate saved is added to *saved. */
 static void encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id, uint32_t at,
-		       uint32_t rlen, int zero, int deflate)
+		       uint32_t rlen, int zero, int deflate, uint64_t *saved)
 {
 	uint64_t off = s->offset + at;
 	const uint8_t *src = s->raw + at;
@@ -95,7 +99,7 @@ static void encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id, 
 		return;
 	}
 	if (rlen <= BLOCK_SIZE) {
-		put_data(enc, s, disk_id, off, src, rlen);
+		put_data(enc, s, disk_id, off, src, rlen, saved);
 		return;
 	}
 	/*
@@ -104,10 +108,11 @@ static void encode_run(struct codec_enc *enc, struct slot *s, uint32_t disk_id, 
 	 * when the trial fails the rest is sent raw without spending a deflate on
 	 * it; when it succeeds its output is kept, so nothing is compressed twice.
 	 */
-	if (!put_data(enc, s, disk_id, off, src, BLOCK_SIZE))
+	if (!put_data(enc, s, disk_id, off, src, BLOCK_SIZE, saved))
 		put_raw(s, disk_id, off + BLOCK_SIZE, src + BLOCK_SIZE, rlen - BLOCK_SIZE);
 	else
-		put_data(enc, s, disk_id, off + BLOCK_SIZE, src + BLOCK_SIZE, rlen - BLOCK_SIZE);
+		put_data(enc, s, disk_id, off + BLOCK_SIZE, src + BLOCK_SIZE, rlen - BLOCK_SIZE,
+			 saved);
 }
 
 /* A MARK is one frame: the consistent point the round before it made. */
@@ -122,42 +127,47 @@ static void encode_mark(struct slot *s)
 						s->mark_consistency), 1);
 }
 
-/*
- * Deflating pays only when bytes on the wire are what limits: deflate and
- * staging's inflate cost about 1 CPU-s per GiB together, so on a fast link
- * with busy CPUs raw frames are faster. Under `auto` the sender's queue
- * decides: slots piling up for it (the link or staging drains slower than
- * the workers fill) turn deflate on, a sender waiting for the workers turns
- * it off. The gap between the two thresholds keeps it from flapping.
- */
-#define DEFLATE_ON_QUEUE  3
-#define DEFLATE_OFF_QUEUE 0
-
+/* Whether to deflate the slot's data: always, never, or under `auto` as
+ * compress_choose weighs it (compress_choice.c). */
 static int want_deflate(struct engine *e)
 {
-	unsigned queued;
+	static const char *const why[] = {
+		[COMPRESS_PAYS] = "deflating saves the link more time than it costs the workers",
+		[COMPRESS_RAW] = "deflating costs the workers more time than it saves the link",
+	};
+	enum compress_reason r;
+	unsigned ready;
+	double link, gain;
+	int was, now;
 
 	if (e->cfg->compression == COMPRESSION_DEFLATE)
 		return 1;
 	if (e->cfg->compression == COMPRESSION_NONE)
 		return 0;
-	queued = ring_ready_count(&e->ring);
-	/* a ring of 2 (queue_depth's least) can never queue 3 */
-	if (queued >= DEFLATE_ON_QUEUE || queued >= e->ring.depth)
-		atomic_store(&e->deflating, 1);
-	else if (queued <= DEFLATE_OFF_QUEUE)
-		atomic_store(&e->deflating, 0);
-	return atomic_load(&e->deflating);
+	ready = ring_ready_count(&e->ring); /* ring.mu: before engine.mu, not inside it */
+	pthread_mutex_lock(&e->mu);
+	link = e->wire_peak;
+	if (e->cfg->bandwidth_limit && (link <= 0 || link > (double)e->cfg->bandwidth_limit))
+		link = (double)e->cfg->bandwidth_limit;
+	gain = compress_gain_rate(&e->deflate_gain);
+	was = e->compress.link_says;
+	r = compress_choose(&e->compress, gain, link, ready, e->ring.depth);
+	now = e->compress.link_says;
+	pthread_mutex_unlock(&e->mu);
+	if (now != was)
+		log_info("compression: %s (%.1f MB saved per second of deflating, a link of %.1f MB/s)",
+			 why[now ? COMPRESS_PAYS : COMPRESS_RAW], gain / 1e6, link / 1e6);
+	return r != COMPRESS_RAW;
 }
 
 static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 {
-	int deflate = want_deflate(e);
 	uint32_t nb = (s->len + BLOCK_SIZE - 1) / BLOCK_SIZE;
 	unsigned np = pieces_in(s->len), first, count;
 	uint8_t send[BLOCKS_PER_CHUNK], zero[BLOCKS_PER_CHUNK];
 	uint8_t kind[PIECES_PER_CHUNK];
-	int any_data = 0;
+	int any_data = 0, deflate = 0;
+	uint64_t saved = 0, t0 = 0;
 
 	for (uint32_t i = 0; i < nb; i++) {
 		const uint8_t *p = s->raw + (size_t)i * BLOCK_SIZE;
@@ -185,6 +195,11 @@ static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 	/* a zero block that differs costs a ZERO frame's header: no finer look */
 	if (s->compare && s->pieces && any_data)
 		refine_slot(e, s, send, zero, kind);
+	/* only data is deflated: a slot of zero or unchanged blocks has no say */
+	if (any_data)
+		deflate = want_deflate(e);
+	if (deflate)
+		t0 = now_mono_ns();
 	s->wire_len = s->wire_used = 0;
 	s->npieces = 0;
 	s->sent_bytes = 0;
@@ -194,8 +209,22 @@ static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 		uint32_t end = (first + count) * PIECE_SIZE < s->len ? (first + count) * PIECE_SIZE
 								      : s->len;
 
-		encode_run(enc, s, s->disk, at, end - at, kind[first] == PIECE_ZERO, deflate);
+		encode_run(enc, s, s->disk, at, end - at, kind[first] == PIECE_ZERO, deflate,
+			   &saved);
 		s->sent_bytes += end - at;
+	}
+	/*
+	 * What deflating this slot gained, in the worker's own time: a worker
+	 * that a busy machine preempts takes longer, and the slot waits for it.
+	 * A slot whose data did not compress tells nothing about data that
+	 * does, and cost little (one trial block a run): no sample.
+	 */
+	if (deflate && saved) {
+		uint64_t ns = now_mono_ns() - t0;
+
+		pthread_mutex_lock(&e->mu);
+		compress_gain_note(&e->deflate_gain, saved, ns);
+		pthread_mutex_unlock(&e->mu);
 	}
 	if (s->compare)
 		atomic_fetch_add(&e->disks[s->disk].backlog, s->sent_bytes);

@@ -122,17 +122,26 @@ int session_send(struct session *s, const void *buf, size_t len)
 	return 0;
 }
 
+/* ERROR 5: the agent reconnects with backoff and resends what was not
+ * acknowledged, so replication resumes once there is room again. */
+static int session_full(struct session *s)
+{
+	char what[512];
+
+	store_full_message(s->cfg->store_dir, what, sizeof(what));
+	return session_fail(s, ERR_NOSPACE, "%s; replication resumes by itself when space is "
+			    "freed", what);
+}
+
 int session_store_failed(struct session *s, const char *what, const char *disk, int rc)
 {
 	if (rc == -EBUSY)
 		return session_fail(s, ERR_BUSY, "replaced by a newer connection for machine %s",
 				    s->machine);
 	if (rc == -ENOSPC || rc == -EDQUOT)
-		return session_fail(s, ERR_NOSPACE, "staging store %s is full (no space left on "
-				    "device); replication resumes by itself when space is freed",
-				    s->cfg->store_dir);
+		return session_full(s);
 	return session_fail(s, ERR_IO, "cannot %s%s%s: %s", what, disk ? " of disk " : "",
-			    disk ? disk : "", strerror(-rc));
+			    disk ? disk : "", store_strerror(rc));
 }
 
 /* The committer's durable() callback: send ACK(seq) unless it would not
@@ -312,9 +321,7 @@ static int hello(struct session *s, const struct frame *f)
 	if (rc == -EINVAL)
 		return session_fail(s, ERR_DISK, "%s", err);
 	if (rc == -ENOSPC || rc == -EDQUOT)
-		return session_fail(s, ERR_NOSPACE, "staging store %s is full (no space left on "
-				    "device); replication resumes by itself when space is freed",
-				    s->cfg->store_dir);
+		return session_full(s);
 	if (rc)
 		return session_fail(s, ERR_IO, "%s", err);
 	for (unsigned i = 0; i < h->ndisks; i++) {

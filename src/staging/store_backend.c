@@ -269,3 +269,18 @@ int store_space(const char *root, uint64_t *free_bytes, uint64_t *total_bytes)
 {
 	return ops->space(root, free_bytes, total_bytes);
 }
+
+void store_full_message(const char *root, char *out, size_t len)
+{
+	if (ops->full_what)
+		ops->full_what(out, len);
+	else
+		snprintf(out, len, "staging store %s is full (no space left on device)", root);
+}
+
+const char *store_strerror(int rc)
+{
+	const char *why = ops->explain ? ops->explain(rc) : NULL;
+
+	return why ? why : strerror(-rc);
+}

@@ -63,6 +63,12 @@ struct store_backend_ops {
 			 struct store_volume **out, char *err, size_t errlen);
 	/* root: --store DIR. Bytes that can still be written, and the total. */
 	int (*space)(const char *root, uint64_t *free_bytes, uint64_t *total_bytes);
+	/* what is full when an operation failed with ENOSPC or EDQUOT; NULL:
+	 * "staging store DIR" */
+	void (*full_what)(char *out, size_t len);
+	/* an operator's reading of a failed operation's -errno, or NULL:
+	 * strerror() says it */
+	const char *(*explain)(int rc);
 };
 
 /* Every volume starts with this (each backend's handle embeds it first). */
@@ -113,6 +119,13 @@ int store_snap_prune(struct store_volume *v, int (*have_point)(void *arg, uint64
 /* A read-only volume of the disk as of point id. */
 int store_snap_open(const char *machine, const char *disk, uint64_t id, uint64_t size,
 		    struct store_volume **out, char *err, size_t errlen);
+
+/* What ran out of space, for ERROR 5 ("staging store DIR is full (no space
+ * left on device)", "RBD pool P is full (...)"). */
+void store_full_message(const char *root, char *out, size_t len);
+/* A failed operation's -errno as an operator should read it (the backend's
+ * reading, e.g. a Ceph op timeout, else strerror). */
+const char *store_strerror(int rc);
 
 /* The backend's free and total bytes (root: --store DIR). 0 or -errno. */
 int store_space(const char *root, uint64_t *free_bytes, uint64_t *total_bytes);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <rbd/librbd.h>
 
 #include "stats.h"
+#include "store_rbd_inflight.h"
 #include "util.h"
 
 #define IMAGE_NAME_MAX 160
@@ -27,11 +29,29 @@
 struct rbd_volume {
 	struct store_volume base;
 	rbd_image_t img;
+	struct rbd_inflight writes;
+	char name[IMAGE_NAME_MAX];
+	struct rbd_volume *next; /* in open_rw, when opened for writing */
+	int rw;
 };
+
+/* Every image open for writing. A session that replaces an older one of
+ * its machine opens the images anew while it holds the machine's lock, and
+ * the older session sends no write without that lock and its ownership:
+ * the newer waits here for the older one's writes still in flight, so none
+ * of them lands after its own. */
+static pthread_mutex_t open_rw_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct rbd_volume *open_rw;
+
+/* Bounds on each OSD and monitor operation, unless the configuration sets
+ * them: without one an unreachable cluster holds a write, and with it the
+ * session and its ACKs, until the cluster answers again. */
+#define OP_TIMEOUT_S "60"
 
 static rados_t cluster;
 static rados_ioctx_t io;
 static char pool_name[256];
+static char timeout_msg[160];
 static int connected;
 
 static void image_name(char *out, const char *machine, const char *disk)
@@ -44,6 +64,11 @@ static void snap_name(char *out, size_t len, uint64_t id)
 	snprintf(out, len, SNAP_PREFIX "%" PRIu64, id);
 }
 
+static const char *rbd_strerror(int rc)
+{
+	return rc == -ETIMEDOUT && timeout_msg[0] ? timeout_msg : strerror(-rc);
+}
+
 static void rbd_shutdown_all(void)
 {
 	if (!connected)
@@ -51,6 +76,16 @@ static void rbd_shutdown_all(void)
 	rados_ioctx_destroy(io);
 	rados_shutdown(cluster);
 	connected = 0;
+}
+
+/* Set a client option to OP_TIMEOUT_S where the configuration (file,
+ * CEPH_ARGS) left it at 0, librados's "wait for ever". */
+static void default_timeout(const char *option)
+{
+	char val[32];
+
+	if (rados_conf_get(cluster, option, val, sizeof(val)) || strtod(val, NULL) == 0)
+		rados_conf_set(cluster, option, OP_TIMEOUT_S);
 }
 
 static int rbd_setup(const struct store_backend_config *cfg, char *err, size_t errlen)
@@ -75,8 +110,34 @@ static int rbd_setup(const struct store_backend_config *cfg, char *err, size_t e
 		goto fail;
 	}
 	rados_conf_parse_env(cluster, NULL);
+	/*
+	 * librbd's cache off, whatever the configuration says: staging
+	 * acknowledges a write once its completion and rbd_flush returned 0
+	 * (store_rbd_inflight.h), so each write must complete with the OSD's
+	 * answer. With the cache on (Pacific's default: writearound), a write
+	 * completes as soon as it is sent, and a write the OSD then refuses (a
+	 * full pool, an op timeout) is reported only to a flush that was
+	 * already waiting for it: a flush made after the failed write had
+	 * finished finds nothing in flight and returns 0. Staging would
+	 * acknowledge bytes the image never got, and the agent would never
+	 * send them again.
+	 */
+	rc = rados_conf_set(cluster, "rbd_cache", "false");
+	if (rc) {
+		snprintf(err, errlen, "cannot turn librbd's cache off: %s", strerror(-rc));
+		goto fail;
+	}
 	/* an unreachable cluster fails the start instead of hanging for 5 min */
 	rados_conf_set(cluster, "client_mount_timeout", "60");
+	default_timeout("rados_osd_op_timeout");
+	default_timeout("rados_mon_op_timeout");
+	{
+		char osd_s[32] = "?";
+
+		rados_conf_get(cluster, "rados_osd_op_timeout", osd_s, sizeof(osd_s));
+		snprintf(timeout_msg, sizeof(timeout_msg), "the Ceph cluster did not answer within "
+			 "%s s (rados_osd_op_timeout; check it with ceph -s)", osd_s);
+	}
 	rc = rados_connect(cluster);
 	if (rc) {
 		snprintf(err, errlen, "cannot connect to the Ceph cluster as client.%s: %s (check "
@@ -91,6 +152,12 @@ static int rbd_setup(const struct store_backend_config *cfg, char *err, size_t e
 				       : "");
 		goto fail;
 	}
+	/* A write to a full pool (its quota, or the cluster's full ratio) then
+	 * fails with EDQUOT or ENOSPC, which ends the session with ERROR 5 as
+	 * a full files store does; without it librados holds the write until
+	 * space is freed. Writes that add no bytes (overwrites, the image's
+	 * watch) still succeed. librbd copies the flag from this context. */
+	rados_set_pool_full_try(io);
 	connected = 1;
 	return 0;
 fail:
@@ -118,8 +185,48 @@ static int rbd_create_volume(const char *machine, const char *disk, uint64_t siz
 	}
 	if (rc)
 		snprintf(err, errlen, "cannot create RBD image %s/%s: %s", pool_name, name,
-			 strerror(-rc));
+			 rbd_strerror(rc));
 	return rc;
+}
+
+/* The pool's or the image's own configuration (rbd config pool|image set)
+ * overrides the client's rbd_cache: an image it turns the cache on for
+ * would be written as rbd_setup explains, so it is refused. */
+static int refuse_cached(rbd_image_t img, const char *name, char *err, size_t errlen)
+{
+	rbd_config_option_t *opts = NULL;
+	int max = 0, rc, cached = 0;
+
+	for (;;) {
+		rc = rbd_config_image_list(img, opts, &max);
+		if (rc != -ERANGE)
+			break;
+		free(opts);
+		opts = calloc((size_t)max, sizeof(*opts));
+		if (!opts) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	if (rc) {
+		free(opts);
+		snprintf(err, errlen, "cannot read the configuration of RBD image %s/%s: %s",
+			 pool_name, name, rbd_strerror(rc));
+		return rc;
+	}
+	for (int i = 0; i < max; i++)
+		if (!strcmp(opts[i].name, "rbd_cache"))
+			cached = !strcmp(opts[i].value, "true");
+	rbd_config_image_list_cleanup(opts, max);
+	free(opts);
+	if (!cached)
+		return 0;
+	/* at most 255 bytes in ERROR */
+	snprintf(err, errlen, "RBD image %s/%s has rbd_cache true from its pool's or its own "
+		 "configuration, and staging needs each write's own result: remove it (rbd "
+		 "config image remove %s/%s rbd_cache, or rbd config pool remove %s rbd_cache)",
+		 pool_name, name, pool_name, name, pool_name);
+	return -EOPNOTSUPP;
 }
 
 static int open_image(const char *name, const char *snap, uint64_t size,
@@ -133,10 +240,13 @@ static int open_image(const char *name, const char *snap, uint64_t size,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	inflight_init(&v->writes);
+	snprintf(v->name, sizeof(v->name), "%s", name);
 	rc = snap ? rbd_open_read_only(io, name, &v->img, snap) : rbd_open(io, name, &v->img, NULL);
 	if (rc) {
 		snprintf(err, errlen, "cannot open RBD image %s/%s%s%s: %s", pool_name, name,
-			 snap ? "@" : "", snap ? snap : "", strerror(-rc));
+			 snap ? "@" : "", snap ? snap : "", rbd_strerror(rc));
+		inflight_destroy(&v->writes);
 		free(v);
 		return rc;
 	}
@@ -148,12 +258,25 @@ static int open_image(const char *name, const char *snap, uint64_t size,
 		rc = -EUCLEAN;
 	} else if (rc) {
 		snprintf(err, errlen, "cannot read the size of RBD image %s/%s: %s", pool_name, name,
-			 strerror(-rc));
+			 rbd_strerror(rc));
+	} else if (!snap) {
+		rc = refuse_cached(v->img, name, err, errlen);
 	}
 	if (rc) {
 		rbd_close(v->img);
+		inflight_destroy(&v->writes);
 		free(v);
 		return rc;
+	}
+	if (!snap) {
+		pthread_mutex_lock(&open_rw_mu);
+		for (struct rbd_volume *o = open_rw; o; o = o->next)
+			if (!strcmp(o->name, v->name))
+				inflight_drain(&o->writes); /* its failure is its session's */
+		v->rw = 1;
+		v->next = open_rw;
+		open_rw = v;
+		pthread_mutex_unlock(&open_rw_mu);
 	}
 	v->base.ops = &store_rbd_ops;
 	*out = &v->base;
@@ -174,14 +297,39 @@ static rbd_image_t img_of(struct store_volume *v)
 	return ((struct rbd_volume *)v)->img;
 }
 
+/* Before anything but another write: the writes sent so far have landed
+ * (reads see them, a snapshot holds them). 0 or the first failed write's
+ * -errno. */
+static int landed(struct store_volume *v)
+{
+	return inflight_drain(&((struct rbd_volume *)v)->writes);
+}
+
 static void rbd_close_volume(struct store_volume *v)
 {
-	rbd_close(img_of(v));
-	free(v);
+	struct rbd_volume *rv = (struct rbd_volume *)v;
+
+	landed(v);
+	if (rv->rw) {
+		pthread_mutex_lock(&open_rw_mu);
+		for (struct rbd_volume **p = &open_rw; *p; p = &(*p)->next)
+			if (*p == rv) {
+				*p = rv->next;
+				break;
+			}
+		pthread_mutex_unlock(&open_rw_mu);
+	}
+	rbd_close(rv->img);
+	inflight_destroy(&rv->writes);
+	free(rv);
 }
 
 static int rbd_read_volume(struct store_volume *v, void *buf, size_t len, uint64_t off)
 {
+	int rc = landed(v);
+
+	if (rc)
+		return rc;
 	while (len) {
 		ssize_t n = rbd_read(img_of(v), off, len, buf);
 
@@ -196,26 +344,24 @@ static int rbd_read_volume(struct store_volume *v, void *buf, size_t len, uint64
 	return 0;
 }
 
-/* No reservation: a full cluster blocks writes (docs/staging-store.md). */
+/* No reservation: a write to a full pool fails with EDQUOT or ENOSPC
+ * (rados_set_pool_full_try), reported by this call or a later one (each
+ * write's own result: store_rbd_inflight.h); the flush before an ACK waits
+ * for them all. */
 static int rbd_write_volume(struct store_volume *v, const void *buf, size_t len, uint64_t off)
 {
-	while (len) {
-		ssize_t n = rbd_write(img_of(v), off, len, buf);
+	struct rbd_volume *rv = (struct rbd_volume *)v;
 
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			return -EIO;
-		buf = (const char *)buf + n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return inflight_write(&rv->writes, rv->img, buf, len, off);
 }
 
 /* Whole objects in the range are deallocated, partial ones zeroed. */
 static int rbd_zero_volume(struct store_volume *v, uint64_t off, uint64_t len)
 {
+	int rc = landed(v);
+
+	if (rc)
+		return rc;
 	while (len) {
 		size_t n = len < ZERO_STEP ? (size_t)len : ZERO_STEP;
 		ssize_t done = rbd_write_zeroes(img_of(v), off, n, 0, 0);
@@ -228,11 +374,15 @@ static int rbd_zero_volume(struct store_volume *v, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* Until it returns, writes may sit in librbd's cache: the ACK waits for it. */
+/* The fdatasync of the durability rules: every write sent before it has
+ * landed, and none failed. */
 static int rbd_flush_volume(struct store_volume *v)
 {
 	uint64_t t0 = now_mono_ns();
-	int rc = rbd_flush(img_of(v));
+	int rc = landed(v);
+
+	if (!rc)
+		rc = rbd_flush(img_of(v));
 
 	stats_fsync(now_mono_ns() - t0);
 	return rc;
@@ -254,6 +404,9 @@ static int rbd_snap_create_volume(struct store_volume *v, uint64_t id)
 	int rc;
 
 	snap_name(snap, sizeof(snap), id);
+	rc = landed(v);
+	if (rc)
+		return rc;
 	rc = rbd_snap_create(img_of(v), snap);
 	if (rc == -EEXIST) {
 		/* ids are never reused: a leftover of this id's interrupted making */
@@ -376,6 +529,17 @@ static int rbd_space(const char *root, uint64_t *free_bytes, uint64_t *total_byt
 	return rc;
 }
 
+static void rbd_full_what(char *out, size_t len)
+{
+	snprintf(out, len, "RBD pool %s is full (its quota or the cluster's full ratio; see ceph "
+		 "df and ceph osd pool get-quota %s)", pool_name, pool_name);
+}
+
+static const char *rbd_explain(int rc)
+{
+	return rc == -ETIMEDOUT ? rbd_strerror(rc) : NULL;
+}
+
 const struct store_backend_ops store_rbd_ops = {
 	.name = "rbd",
 	.setup = rbd_setup,
@@ -393,4 +557,6 @@ const struct store_backend_ops store_rbd_ops = {
 	.snap_prune = rbd_snap_prune_volume,
 	.snap_open = rbd_snap_open_disk,
 	.space = rbd_space,
+	.full_what = rbd_full_what,
+	.explain = rbd_explain,
 };

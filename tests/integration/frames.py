@@ -17,7 +17,10 @@ Usage: frames.py --port P --ca CA --cert CERT --key KEY [--machine M]
                  [--disk ID:NAME:SIZE]... COMMAND [command options]
     POINT <mark_seq> <point_id>
     MODEL <mark_seq> <disk name> <sha256>   (script: the disk as the point must hold it)
-Commands: hello, write, zero, hashes, mark, bad KIND, takeover, loop, script.
+    ACKED <seq> <offset> <length> <sha256>  (acked: a write staging acknowledged)
+    NEW <sha256>                (overtake: what the image must hold)
+Commands: hello, write, zero, hashes, mark, bad KIND, takeover, loop, script, acked,
+overtake.
 See --help.
 """
 
@@ -389,6 +392,33 @@ def cmd_script(c, a):
     c.bye()
 
 
+def cmd_acked(c, a):
+    """Writes a full store may refuse, and what staging acknowledged of them.
+    For each offset of --at in turn: a DATA frame of --length bytes (from
+    --seed and its index) and, in the same write, a HASH_REQ of its range, so
+    that staging reads the range before it syncs; then the ACK of the DATA
+    is waited for. Prints ACKED SEQ OFFSET LENGTH SHA256 for each write
+    acknowledged; stops at an ERROR (the end of the connection without one
+    fails)."""
+    import random
+    c.hello()
+    for i, off in enumerate(parse_size(x) for x in a.at.split(",")):
+        seq = i + 1
+        data = random.Random(a.seed * 1000 + i).randbytes(a.length)
+        c.burst = b""
+        c.send(data_frame(seq, a.disk_id, off, data))
+        c.send(hash_req_frame(seq, a.disk_id, off, a.length, 1))
+        c.end_burst()
+        ftype, f = c.recv()
+        while ftype != ERROR and not (ftype == ACK and f["seq"] >= seq):
+            ftype, f = c.recv()
+        if ftype == ERROR:
+            c.drain()
+            return
+        out(f"ACKED {seq} {off} {a.length} {hashlib.sha256(data).hexdigest()}")
+    c.bye()
+
+
 def bad_frames(a):
     """KIND -> (needs HELLO first, bytes to send, half-close after sending)."""
     size = disk_size(a, a.disk_id)
@@ -466,6 +496,31 @@ def cmd_takeover(c, a):
     c2.send(seq_frame(FLUSH, 1))
     c2.wait_ack(1)
     out("NEW written")
+    c2.bye()
+    c2.close()
+
+
+def cmd_overtake(c, a):
+    """Connection 1 sends --count DATA frames of --length bytes side by side
+    from offset 0, all at once and never synced; connection 2 of the same
+    machine takes over at once and writes the same range with other bytes,
+    acknowledged. Prints NEW <sha256 of connection 2's bytes>: the image
+    must hold them, whatever connection 1 still had in flight."""
+    import random
+    size = a.count * a.length
+    c.hello()
+    c.burst = b""
+    send_file(c, argparse.Namespace(chunk=a.length, deflate=False, disk_id=a.disk_id),
+              random.Random(a.seed).randbytes(size), 0, 1)
+    c.end_burst()
+    c2 = Client(a)
+    c2.hello()
+    new = random.Random(a.seed + 1).randbytes(size)
+    last = send_file(c2, argparse.Namespace(chunk=a.length, deflate=False, disk_id=a.disk_id),
+                     new, 0, 1) + 1
+    c2.send(seq_frame(FLUSH, last))
+    c2.wait_ack(last)
+    out(f"NEW {hashlib.sha256(new).hexdigest()}")
     c2.bye()
     c2.close()
 
@@ -558,7 +613,15 @@ def main():
     lp.add_argument("--interval", type=float, default=0.05)
     lp.add_argument("--deflate", action="store_true")
     lp.add_argument("--record", help="write the last round's data here")
-    for sp in (w, z, h, b, lp, tk):
+    ak = sub.add_parser("acked")
+    ak.add_argument("--at", required=True, help="OFFSET[,OFFSET...]")
+    ak.add_argument("--length", type=parse_size, default=64 << 10)
+    ak.add_argument("--seed", type=int, default=1)
+    ot = sub.add_parser("overtake")
+    ot.add_argument("--count", type=int, default=64)
+    ot.add_argument("--length", type=parse_size, default=64 << 10)
+    ot.add_argument("--seed", type=int, default=1)
+    for sp in (w, z, h, b, lp, tk, ak, ot):
         sp.add_argument("--disk-id", type=int, default=1)
     a = p.parse_args()
 

@@ -2,8 +2,9 @@
 /*
  * The store backend interface with the files backend in a scratch
  * directory: a volume's life (create, write, zero, read back, data ranges,
- * flush), a wrong size refused, and the choice of backend checked against
- * what a store recorded. The RBD backend needs a cluster: t_staging_rbd.sh.
+ * flush), a wrong size refused, the choice of backend checked against
+ * what a store recorded, and what a full store says. The RBD backend needs
+ * a cluster: t_staging_rbd.sh, t_staging_rbd_full.sh.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -148,11 +149,27 @@ static void test_choice(void **state)
 	assert_int_equal(setup_files("files", 1), 0);
 }
 
+/* What ERROR 5 and a failed operation say with the files backend (RBD's
+ * own words: t_staging_rbd_full.sh). */
+static void test_messages(void **state)
+{
+	char msg[PATH_MAX + 128], want[PATH_MAX + 128];
+
+	(void)state;
+	assert_int_equal(setup_files(NULL, 1), 0);
+	store_full_message(root, msg, sizeof(msg));
+	snprintf(want, sizeof(want), "staging store %s is full (no space left on device)", root);
+	assert_string_equal(msg, want);
+	assert_string_equal(store_strerror(-ETIMEDOUT), strerror(ETIMEDOUT));
+	assert_string_equal(store_strerror(-EIO), strerror(EIO));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_volume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_choice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
