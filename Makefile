@@ -493,10 +493,11 @@ check-launch: deps-launch
 
 # A test launch from a point on Ceph RBD (docs/launch.md): a scratch
 # cluster (tests/with_ceph.sh), clones of the point's snapshots converted
-# in place and booted by libvirt from RBD. livemig-launch with RBD=1.
+# in place and booted by libvirt from RBD, by hand and by staging's jobs
+# (the agent, staging and console too). livemig-launch with RBD=1.
 check-launch-rbd: deps-launch
 	$(Q)[ "$(RBD)" = 1 ] || { echo "check-launch-rbd: livemig-launch is built without RBD (install librbd-dev, or make RBD=1)" >&2; exit 1; }
-	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 $(O)/livemig-launch
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 $(PROGRAMS) $(O)/livemig-launch
 	$(Q)tests/launch/run.sh $(O) rbd
 
 # A whole migration (docs/testing.md, check-e2e): a Debian 12 server with

@@ -20,8 +20,6 @@
 #include "util.h"
 
 #define NO_LAUNCHER "this staging server has no launcher (--launch-driver): docs/launch.md"
-/* livemig-launch's limit (CONV_MAX_DISKS, LAUNCH_MAX_DISKS) */
-#define LAUNCH_MAX_DISKS 16
 #define STOPPED     "staging stopped"
 
 static struct launch_config cfg;
@@ -127,35 +125,42 @@ static int mkdir_p(const char *dir)
 	return mkdir(path, 0700) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-/* `livemig-launch destroy`, then LAUNCH_DIR/<name>. Idempotent. */
-static int destroy_instance(struct job *j, const char *name, char *error, size_t errlen)
+/* The conversion's report in dir when it says converted and the launch is
+ * from clones: destroy needs it to find them. Not for a failed conversion,
+ * which removed what clones it made (and whose report destroy refuses). */
+static const char *clones_report(const char *dir, char *out, size_t len)
 {
-	char dir[PATH_MAX], output[PATH_MAX + 80];
-	const char *argv[12];
-	int n = 0, rc;
+	json_t *r;
+	int converted;
+
+	if (!launch_from_clones(&cfg) || snprintf(out, len, "%s/conversion.json", dir) >= (int)len)
+		return NULL;
+	r = json_load_file(out, 0, NULL);
+	converted = !strcmp(json_string_value(json_object_get(r, "result")) ?: "", "converted");
+	json_decref(r);
+	return converted ? out : NULL;
+}
+
+/* `livemig-launch destroy` (a: room for its command line), then
+ * LAUNCH_DIR/<name>. Idempotent. */
+static int destroy_instance(struct job *j, struct launch_argv *a, const char *name, char *error,
+			    size_t errlen)
+{
+	char dir[PATH_MAX], report[PATH_MAX + 24];
+	const char *conv = NULL;
+	int rc;
 
 	rc = instance_dir(dir, name);
+	if (!rc) {
+		conv = clones_report(dir, report, sizeof(report));
+		rc = launch_destroy_argv(a, &cfg, name, dir, conv);
+	}
 	if (rc) {
 		snprintf(error, errlen, "instance name too long for %s", cfg.dir);
 		return rc;
 	}
-	snprintf(output, sizeof(output), "%s/%s.qcow2", dir, name);
-	argv[n++] = cfg.launcher;
-	argv[n++] = "destroy";
-	argv[n++] = "--driver";
-	argv[n++] = cfg.driver;
-	argv[n++] = "--name";
-	argv[n++] = name;
-	if (!strcmp(cfg.driver, "export")) {
-		argv[n++] = "--output";
-		argv[n++] = output;
-	} else if (cfg.uri) {
-		argv[n++] = "--uri";
-		argv[n++] = cfg.uri;
-	}
-	argv[n] = NULL;
-	job_log(j, "destroying instance %s (%s)", name, cfg.driver);
-	rc = child_run(j, argv, NULL, error, errlen);
+	job_log(j, "destroying instance %s (%s%s)", name, cfg.driver, conv ? ", its RBD clones with it" : "");
+	rc = child_run(j, a->argv, NULL, error, errlen);
 	if (rc == -ECANCELED) {
 		snprintf(error, errlen, STOPPED);
 		return rc;
@@ -172,12 +177,6 @@ static int destroy_instance(struct job *j, const char *name, char *error, size_t
 		job_log(j, "instance %s destroyed, %s removed", name, dir);
 	return rc;
 }
-
-struct launch_params {
-	const char *name, *purpose, *hostname_suffix;
-	uint64_t point;
-	json_int_t cpus, memory_mib;
-};
 
 static int parse_params(const json_t *p, struct launch_params *lp, int destroy, char *error,
 			size_t errlen)
@@ -222,12 +221,6 @@ static int parse_params(const json_t *p, struct launch_params *lp, int destroy, 
 	return 0;
 }
 
-/* The point's disks, in the point's order (the first boots). */
-struct point_disks {
-	char name[LAUNCH_MAX_DISKS][FRAME_NAME_MAX + 1];
-	int n;
-};
-
 /* Disk NAME of the point into LAUNCH_DIR/<name>/disk-NAME.qcow2. */
 static int export_disk(struct job *j, const struct launch_params *lp, const char *disk, const char *dir,
 		       char *error, size_t errlen)
@@ -266,47 +259,30 @@ static void conversion_error(const char *report, int status, char *error, size_t
 	json_decref(r);
 }
 
-static int convert(struct job *j, const struct launch_params *lp, const struct point_disks *pd,
-		   const char *dir, char *error, size_t errlen)
+static int convert(struct job *j, struct launch_argv *a, const struct launch_params *lp,
+		   const struct point_disks *pd, const char *dir, char *error, size_t errlen)
 {
-	char input[LAUNCH_MAX_DISKS][PATH_MAX + 96], output[LAUNCH_MAX_DISKS][PATH_MAX + 96];
-	char report[PATH_MAX + 24];
-	const char *argv[4 * LAUNCH_MAX_DISKS + 20];
 	time_t t0 = time(NULL);
-	int n = 0, rc;
+	int rc;
 
-	snprintf(report, sizeof(report), "%s/conversion.json", dir);
-	argv[n++] = cfg.launcher;
-	argv[n++] = "convert";
-	/* the point's order: livemig-launch boots the first */
-	for (int i = 0; i < pd->n; i++) {
-		snprintf(input[i], sizeof(input[i]), "%s/disk-%s.qcow2", dir, pd->name[i]);
-		snprintf(output[i], sizeof(output[i]), "%s/copy-%s.qcow2", dir, pd->name[i]);
-		argv[n++] = "--input";
-		argv[n++] = input[i];
-		argv[n++] = "--output";
-		argv[n++] = output[i];
+	rc = launch_convert_argv(a, &cfg, job_machine(j), lp, pd, dir);
+	if (rc) {
+		snprintf(error, errlen, "the names of point %" PRIu64 "'s disks are too long for the launcher",
+			 lp->point);
+		return rc;
 	}
-	argv[n++] = "--input-format";
-	argv[n++] = "qcow2";
-	argv[n++] = "--purpose";
-	argv[n++] = lp->purpose;
-	if (lp->hostname_suffix && !strcmp(lp->purpose, "test")) {
-		argv[n++] = "--hostname-suffix";
-		argv[n++] = lp->hostname_suffix;
-	}
-	argv[n++] = "--workdir";
-	argv[n++] = dir;
-	argv[n++] = "--report";
-	argv[n++] = report;
-	argv[n] = NULL;
-	job_log(j, "converting the copy of %d disk%s for the target (livemig-launch convert --purpose %s)",
-		pd->n, pd->n == 1 ? "" : "s", lp->purpose);
-	rc = child_run(j, argv, NULL, error, errlen);
+	if (launch_from_clones(&cfg))
+		job_log(j, "converting %d clone%s of point %" PRIu64 "'s snapshots in pool %s for the target "
+			"(livemig-launch convert --purpose %s)", pd->n, pd->n == 1 ? "" : "s", lp->point,
+			cfg.rbd_pool, lp->purpose);
+	else
+		job_log(j, "converting the copy of %d disk%s for the target (livemig-launch convert "
+			"--purpose %s)", pd->n, pd->n == 1 ? "" : "s", lp->purpose);
+	rc = child_run(j, a->argv, NULL, error, errlen);
 	if (rc == -ECANCELED)
 		snprintf(error, errlen, STOPPED);
 	if (rc > 0) {
-		conversion_error(report, rc, error, errlen);
+		conversion_error(a->report, rc, error, errlen);
 		rc = -EIO;
 	}
 	if (!rc)
@@ -315,61 +291,20 @@ static int convert(struct job *j, const struct launch_params *lp, const struct p
 }
 
 /* `livemig-launch launch --json`: its result into *out. */
-static int launch(struct job *j, const struct launch_params *lp, const char *dir, json_t **out,
-		  char *error, size_t errlen)
+static int launch(struct job *j, struct launch_argv *a, const struct launch_params *lp, const char *dir,
+		  json_t **out, char *error, size_t errlen)
 {
-	char report[PATH_MAX + 24], output[PATH_MAX + 80], cpus[24], mem[24], timeout[24];
-	const char *argv[32];
 	char *text = NULL;
 	json_t *res;
-	int n = 0, rc;
+	int rc;
 
-	snprintf(report, sizeof(report), "%s/conversion.json", dir);
-	snprintf(output, sizeof(output), "%s/%s.qcow2", dir, lp->name);
-	snprintf(cpus, sizeof(cpus), "%lld", (long long)lp->cpus);
-	snprintf(mem, sizeof(mem), "%lld", (long long)lp->memory_mib);
-	snprintf(timeout, sizeof(timeout), "%u", cfg.timeout_s);
-	argv[n++] = cfg.launcher;
-	argv[n++] = "launch";
-	argv[n++] = "--driver";
-	argv[n++] = cfg.driver;
-	argv[n++] = "--conversion";
-	argv[n++] = report;
-	argv[n++] = "--name";
-	argv[n++] = lp->name;
-	if (lp->cpus) {
-		argv[n++] = "--vcpus";
-		argv[n++] = cpus;
+	rc = launch_launch_argv(a, &cfg, lp, dir);
+	if (rc) {
+		snprintf(error, errlen, "instance name too long for %s", cfg.dir);
+		return rc;
 	}
-	if (lp->memory_mib) {
-		argv[n++] = "--memory";
-		argv[n++] = mem;
-	}
-	if (!strcmp(cfg.driver, "export")) {
-		argv[n++] = "--output";
-		argv[n++] = output;
-		argv[n++] = "--format";
-		argv[n++] = "qcow2";
-	} else {
-		argv[n++] = "--state-dir";
-		argv[n++] = dir;
-		if (cfg.uri) {
-			argv[n++] = "--uri";
-			argv[n++] = cfg.uri;
-		}
-		if (cfg.nic) {
-			argv[n++] = "--nic";
-			argv[n++] = cfg.nic;
-		}
-		if (cfg.timeout_s) {
-			argv[n++] = "--timeout";
-			argv[n++] = timeout;
-		}
-	}
-	argv[n++] = "--json";
-	argv[n] = NULL;
 	job_log(j, "launching %s (livemig-launch launch --driver %s)", lp->name, cfg.driver);
-	rc = child_run(j, argv, &text, error, errlen);
+	rc = child_run(j, a->argv, &text, error, errlen);
 	res = text ? json_loads(text, 0, NULL) : NULL;
 	free(text);
 	if (rc == -ECANCELED)
@@ -458,7 +393,7 @@ static json_t *launch_result(const struct launch_params *lp, const struct point_
 	return r;
 }
 
-int launch_job_run(struct job *j, json_t **result, char *error, size_t errlen)
+static int run_launch(struct job *j, struct launch_argv *a, json_t **result, char *error, size_t errlen)
 {
 	char dir[PATH_MAX], why[JOB_LINE_LEN + 1];
 	struct point_disks pd;
@@ -480,7 +415,7 @@ int launch_job_run(struct job *j, json_t **result, char *error, size_t errlen)
 	if (access(dir, F_OK) == 0) {
 		job_log(j, "%s exists: an earlier run of this launch did not finish (a staging "
 			"restart); starting again from the beginning", dir);
-		rc = destroy_instance(j, lp.name, error, errlen);
+		rc = destroy_instance(j, a, lp.name, error, errlen);
 		if (rc)
 			return rc;
 	}
@@ -498,8 +433,9 @@ int launch_job_run(struct job *j, json_t **result, char *error, size_t errlen)
 		rc = -errno;
 	if (rc)
 		snprintf(error, errlen, "cannot create %s: %s", dir, strerror(-rc));
-	/* every disk: a machine's data disks launch with it */
-	for (int i = 0; i < pd.n && !rc; i++) {
+	/* every disk: a machine's data disks launch with it; from clones,
+	 * the conversion makes them, nothing is exported */
+	for (int i = 0; i < pd.n && !rc && !launch_from_clones(&cfg); i++) {
 		rc = export_disk(j, &lp, pd.name[i], dir, error, errlen);
 		if (!rc && jobs_stopping()) {
 			snprintf(error, errlen, STOPPED);
@@ -507,9 +443,9 @@ int launch_job_run(struct job *j, json_t **result, char *error, size_t errlen)
 		}
 	}
 	if (!rc)
-		rc = convert(j, &lp, &pd, dir, error, errlen);
+		rc = convert(j, a, &lp, &pd, dir, error, errlen);
 	if (!rc)
-		rc = launch(j, &lp, dir, &res, error, errlen);
+		rc = launch(j, a, &lp, dir, &res, error, errlen);
 	if (!rc) {
 		*result = launch_result(&lp, &pd, res, t0);
 		json_decref(res);
@@ -529,11 +465,34 @@ int launch_job_run(struct job *j, json_t **result, char *error, size_t errlen)
 	}
 	/* a failed launch leaves nothing behind: no instance, no copy, no pin */
 	snprintf(why, sizeof(why), "%s", error);
-	if (access(dir, F_OK) == 0 && destroy_instance(j, lp.name, error, errlen))
+	if (access(dir, F_OK) == 0 && destroy_instance(j, a, lp.name, error, errlen))
 		job_log(j, "cleaning up after the failure: %s", error);
 	if (pinned && points_pin(job_store(), job_machine(j), lp.point, lp.name, 0) == 0)
 		job_log(j, "point %" PRIu64 " unpinned (pin %s)", lp.point, lp.name);
 	snprintf(error, errlen, "%s", why);
+	return rc;
+}
+
+/* The command lines' room (launch_args.h) on the heap: two paths per disk
+ * would be much of a job thread's stack. */
+static struct launch_argv *argv_room(char *error, size_t errlen)
+{
+	struct launch_argv *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		snprintf(error, errlen, "out of memory");
+	return a;
+}
+
+int launch_job_run(struct job *j, json_t **result, char *error, size_t errlen)
+{
+	struct launch_argv *a = argv_room(error, errlen);
+	int rc;
+
+	if (!a)
+		return -ENOMEM;
+	rc = run_launch(j, a, result, error, errlen);
+	free(a);
 	return rc;
 }
 
@@ -561,8 +520,12 @@ int destroy_job_run(struct job *j, json_t **result, char *error, size_t errlen)
 		 * launch this server refused has nothing to do but the pin */
 		job_log(j, "this staging server has no launcher (--launch-driver), and nothing was "
 			"launched here as %s: nothing to destroy", lp.name);
-	else if (!rc && !(rc = check_launcher(error, errlen)))
-		rc = destroy_instance(j, lp.name, error, errlen);
+	else if (!rc && !(rc = check_launcher(error, errlen))) {
+		struct launch_argv *a = argv_room(error, errlen);
+
+		rc = a ? destroy_instance(j, a, lp.name, error, errlen) : -ENOMEM;
+		free(a);
+	}
 	if (rc)
 		return rc;
 	if (lp.point) {

@@ -2,10 +2,11 @@
 /*
  * The console's `launch` and `destroy` jobs (docs/launch.md, "Launching from
  * staging"): every disk of a recovery point exported into LAUNCH_DIR/<name>/
- * (the first is the boot disk), converted and launched by livemig-launch as
- * child processes; and the
- * instance destroyed again. Staging links neither libguestfs nor libvirt:
- * it only runs the launcher program. A launch run again (a staging restart)
+ * (the first is the boot disk), or on the RBD store cloned from the point's
+ * snapshots, converted and launched by livemig-launch as child processes
+ * (launch_args.h); and the instance destroyed again, the clones with it.
+ * Staging links neither libguestfs nor libvirt: it only runs the launcher
+ * program. A launch run again (a staging restart)
  * first destroys what an earlier run of the same name left.
  */
 #ifndef LIVEMIG_STAGING_LAUNCH_JOB_H
@@ -14,17 +15,9 @@
 #include <stddef.h>
 
 #include "jobs.h"
+#include "launch_args.h"
 
 #define LAUNCH_DIR_NAME ".launches" /* STORE/.launches: no machine has a name with a leading dot */
-
-struct launch_config {
-	const char *driver;   /* "libvirt", "export", or NULL: this server launches nothing */
-	const char *launcher; /* the livemig-launch program */
-	const char *dir;      /* LAUNCH_DIR: one directory per instance */
-	const char *uri;      /* libvirt: connection URI (NULL: the launcher's default) */
-	const char *nic;      /* libvirt: NIC spec (NULL: the launcher's default) */
-	unsigned timeout_s;   /* bound for "up" (0: the launcher's default) */
-};
 
 /* Before the console sync starts; the strings must outlive the jobs. */
 void launch_configure(const struct launch_config *c);

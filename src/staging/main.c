@@ -37,7 +37,7 @@ struct options {
 	const char *console, *console_ca, *console_credential, *revocation_state, *advertise;
 	const char *metrics;
 	const char *image_store, *ceph_conf, *ceph_id;
-	const char *launch_driver, *launcher, *launch_uri, *launch_dir, *launch_nic;
+	const char *launch_driver, *launcher, *launch_uri, *launch_dir, *launch_nic, *launch_ceph_secret;
 	unsigned launch_timeout_s;
 	uint64_t sync_bytes, console_interval_ns;
 	enum log_level level;
@@ -100,6 +100,10 @@ static void usage(FILE *out)
 		"                        converted copy, serial log (default DIR/.launches)\n"
 		"  --launch-nic NIC      user (default), network:NAME or bridge:NAME\n"
 		"  --launch-timeout SECONDS  bound for a launched copy to be up (default 900)\n"
+		"  --launch-ceph-secret UUID  with --image-store rbd: and libvirt (required\n"
+		"                        there): the libvirt secret holding the --ceph-id\n"
+		"                        user's key; launches boot clones of the point's\n"
+		"                        snapshots, nothing is exported\n"
 		"\n"
 		"  --metrics HOST:PORT  answer GET /metrics (Prometheus, plain HTTP) there,\n"
 		"                       e.g. 127.0.0.1:9471 (docs/metrics.md)\n"
@@ -140,6 +144,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "launch-dir", required_argument, NULL, 1004 },
 		{ "launch-nic", required_argument, NULL, 1005 },
 		{ "launch-timeout", required_argument, NULL, 1006 },
+		{ "launch-ceph-secret", required_argument, NULL, 1011 },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -244,6 +249,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->launch_timeout_s = (unsigned)v;
 			break;
 		}
+		case 1011:
+			if (!launch_secret_valid(optarg))
+				return usage_error(PROG, NULL, "--launch-ceph-secret '%s' is not a UUID (virsh "
+						 "secret-list shows the secrets' UUIDs)", optarg);
+			o->launch_ceph_secret = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -271,9 +282,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 				 "certificate) and --console-credential (the file with the secret "
 				 "from 'livemig-console admin add-staging NAME')");
 	if (!o->launch_driver && (o->launcher || o->launch_uri || o->launch_dir || o->launch_nic ||
-				  o->launch_timeout_s))
-		return usage_error(PROG, NULL, "%s", "--launcher, --launch-uri, --launch-dir, --launch-nic and "
-				 "--launch-timeout go with --launch-driver libvirt|export");
+				  o->launch_timeout_s || o->launch_ceph_secret))
+		return usage_error(PROG, NULL, "%s", "--launcher, --launch-uri, --launch-dir, --launch-nic, "
+				 "--launch-timeout and --launch-ceph-secret go with --launch-driver libvirt|export");
+	if (o->launch_ceph_secret && (strcmp(o->launch_driver, "libvirt") || !o->image_store ||
+				      strncmp(o->image_store, "rbd:", 4)))
+		return usage_error(PROG, NULL, "%s", "--launch-ceph-secret goes with --launch-driver libvirt "
+				 "and --image-store rbd:POOL (launches from clones of the point's snapshots)");
+	if (o->launch_driver && !strcmp(o->launch_driver, "libvirt") && o->image_store &&
+	    !strncmp(o->image_store, "rbd:", 4) && !o->launch_ceph_secret)
+		return usage_error(PROG, NULL, "%s", "--launch-driver libvirt with --image-store rbd:POOL needs "
+				 "--launch-ceph-secret UUID: the libvirt secret holding the Ceph user's key, "
+				 "with which the launched machine opens its clones (docs/launch.md)");
 	if (o->launch_driver && !o->console)
 		return usage_error(PROG, NULL, "%s", "--launch-driver goes with --console URL: launches are "
 				 "the console's jobs");
@@ -352,7 +372,9 @@ static int setup_launches(const struct options *o)
 {
 	static char launcher[PATH_MAX], dir[PATH_MAX];
 	struct launch_config lc = { .driver = o->launch_driver, .uri = o->launch_uri,
-				    .nic = o->launch_nic, .timeout_s = o->launch_timeout_s };
+				    .nic = o->launch_nic, .timeout_s = o->launch_timeout_s,
+				    .ceph_conf = o->ceph_conf, .ceph_id = o->ceph_id,
+				    .ceph_secret = o->launch_ceph_secret };
 	char want[PATH_MAX];
 	int rc;
 
@@ -378,14 +400,18 @@ static int setup_launches(const struct options *o)
 	}
 	lc.launcher = launcher;
 	lc.dir = dir;
+	/* the store's pool: parse_options and setup_store checked the spec */
+	if (o->image_store && !strncmp(o->image_store, "rbd:", 4))
+		lc.rbd_pool = o->image_store + 4;
 	launch_configure(&lc);
 	if (access(launcher, X_OK))
 		log_warn("launches: the launcher %s cannot be run (%s): launch jobs will fail until "
 			 "livemig-launch is installed here or --launcher names it (docs/launch.md)",
 			 launcher, strerror(errno));
 	else
-		log_info("launches: driver %s, launcher %s, instances in %s", o->launch_driver, launcher,
-			 dir);
+		log_info("launches: driver %s, launcher %s, instances in %s%s%s", o->launch_driver, launcher,
+			 dir, launch_from_clones(&lc) ? ", from clones of the point's snapshots in pool " : "",
+			 launch_from_clones(&lc) ? lc.rbd_pool : "");
 	return 0;
 }
 

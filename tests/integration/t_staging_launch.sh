@@ -13,7 +13,8 @@
 # it; each restart runs the job again from the beginning, destroying what
 # the earlier run left, and the conversion's real failure on a disk with no
 # operating system ends the job with its one-line reason, the pin removed
-# and nothing left in the launch directory.
+# and nothing left in the launch directory. --launch-ceph-secret that is
+# not a UUID, or without the RBD store, is a usage error.
 # A launch that boots is tests/launch/t_staging_launch.sh (make check-launch).
 # The console has no command that queues these kinds yet: the jobs are
 # inserted into its database as job_create (src/console/jobs.c) does.
@@ -140,6 +141,16 @@ stop_staging
 "$BUILD/livemig-staging" --listen 127.0.0.1:1 --store "$T/x" --ca "$AGENT_CA" --cert "$SERVER_CERT" \
 	--key "$SERVER_KEY" --launch-driver cloud >/dev/null 2>"$T/usage.err" && die "--launch-driver cloud accepted"
 grep -q "launch-driver 'cloud' is not one of libvirt, export" "$T/usage.err" || die "usage: $(cat "$T/usage.err")"
+# the RBD store's secret: a UUID, and only with that store and libvirt
+"$BUILD/livemig-staging" --listen 127.0.0.1:1 --store "$T/x" --ca "$AGENT_CA" --cert "$SERVER_CERT" \
+	--key "$SERVER_KEY" --launch-driver libvirt --launch-ceph-secret nope >/dev/null 2>"$T/usage.err" &&
+	die "--launch-ceph-secret nope accepted"
+grep -q "launch-ceph-secret 'nope' is not a UUID" "$T/usage.err" || die "usage: $(cat "$T/usage.err")"
+"$BUILD/livemig-staging" --listen 127.0.0.1:1 --store "$T/x" --ca "$AGENT_CA" --cert "$SERVER_CERT" \
+	--key "$SERVER_KEY" --launch-driver libvirt --launch-ceph-secret 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 \
+	>/dev/null 2>"$T/usage.err" && die "--launch-ceph-secret accepted on the files store"
+grep -q "launch-ceph-secret goes with --launch-driver libvirt and --image-store rbd:POOL" "$T/usage.err" ||
+	die "usage: $(cat "$T/usage.err")"
 staging_up --launch-driver export --launcher "$T/nowhere/livemig-launch"
 grep -q "launches: the launcher $T/nowhere/livemig-launch cannot be run" "$STAGING_LOG" ||
 	die "staging did not warn about the missing launcher at its start"

@@ -9,10 +9,13 @@
 # test, mark ready, cutover and finalize through the console, launched by
 # staging); datadisks: t_convert_datadisks.sh (three disks converted, one
 # an LVM volume, without a boot; not in the default: the lifecycle boots a
-# machine with a data disk); rbd: t_launch_rbd.sh under tests/with_ceph.sh
-# (the bios disk and its data disk as a point on a scratch Ceph cluster,
-# launched from clones of its snapshots; `make check-launch-rbd`, not in the
-# default: it needs the Ceph daemons and qemu-block-extra).
+# machine with a data disk); rbd: t_launch_rbd.sh, then
+# t_staging_launch_rbd.sh, each under tests/with_ceph.sh (the bios disk and
+# its data disk as a point on a scratch Ceph cluster, launched from clones
+# of its snapshots by hand, then replicated by livemigd into staging's RBD
+# store and launched by staging's jobs through the console; `make
+# check-launch-rbd`, not in the default: it needs the Ceph daemons and
+# qemu-block-extra).
 set -uo pipefail
 BUILD=${1:-build}
 shift
@@ -86,6 +89,15 @@ for v in "${variants[@]}"; do
 		else
 			echo "== a test launch from RBD clones: FAILED after $(($(date +%s) - s)) s"
 			failed+=("$v")
+		fi
+		s=$(date +%s)
+		libvirt_alive "$v-staging" || { failed+=("$v-staging"); continue; }
+		echo "== staging's launch and destroy jobs on the RBD store (a scratch Ceph cluster)"
+		if nice "$HERE/../with_ceph.sh" "$HERE/t_staging_launch_rbd.sh" "$BUILD"; then
+			echo "== staging's launch and destroy jobs on the RBD store: passed in $(($(date +%s) - s)) s"
+		else
+			echo "== staging's launch and destroy jobs on the RBD store: FAILED after $(($(date +%s) - s)) s"
+			failed+=("$v-staging")
 		fi
 		continue
 	fi
