@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The launcher's command lines (launch_args.h). */
 #include "launch_args.h"
+#include "rbd_names.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -39,10 +40,11 @@ int launch_convert_argv(struct launch_argv *a, const struct launch_config *c, co
 	/* the point's order: livemig-launch boots the first */
 	for (int i = 0; i < pd->n; i++) {
 		if (clones) {
-			/* the disk's image and the point's snapshot as store_rbd.c
-			 * names them; the clone after the instance, which is
-			 * unique on this server, and the disk */
-			ok &= fits(snprintf(a->input[i], sizeof(a->input[i]), "rbd:%s/livemig-%s+%s@point-%" PRIu64,
+			/* the disk's image and the point's snapshot as the
+			 * store names them; the clone after the instance, which
+			 * is unique on this server, and the disk */
+			ok &= fits(snprintf(a->input[i], sizeof(a->input[i]),
+					    "rbd:%s/" RBD_IMAGE_FMT "@" RBD_SNAP_PREFIX "%" PRIu64,
 					    c->rbd_pool, machine, pd->name[i], lp->point), sizeof(a->input[i]));
 			ok &= fits(snprintf(a->output[i], sizeof(a->output[i]), "rbd:%s/%s-%s", c->rbd_pool,
 					    lp->name, pd->name[i]), sizeof(a->output[i]));

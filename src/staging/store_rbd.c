@@ -18,12 +18,12 @@
 #include <rados/librados.h>
 #include <rbd/librbd.h>
 
+#include "rbd_names.h"
 #include "stats.h"
 #include "store_rbd_inflight.h"
 #include "util.h"
 
 #define IMAGE_NAME_MAX 160
-#define SNAP_PREFIX    "point-"
 #define ZERO_STEP      (1u << 30) /* rbd_write_zeroes takes a size_t and works per object */
 
 struct rbd_volume {
@@ -56,12 +56,12 @@ static int connected;
 
 static void image_name(char *out, const char *machine, const char *disk)
 {
-	snprintf(out, IMAGE_NAME_MAX, "livemig-%s+%s", machine, disk);
+	snprintf(out, IMAGE_NAME_MAX, RBD_IMAGE_FMT, machine, disk);
 }
 
 static void snap_name(char *out, size_t len, uint64_t id)
 {
-	snprintf(out, len, SNAP_PREFIX "%" PRIu64, id);
+	snprintf(out, len, RBD_SNAP_PREFIX "%" PRIu64, id);
 }
 
 static const char *rbd_strerror(int rc)
@@ -460,9 +460,9 @@ static int rbd_snap_prune_volume(struct store_volume *v,
 		char *end;
 		uint64_t id;
 
-		if (strncmp(s, SNAP_PREFIX, strlen(SNAP_PREFIX)))
+		if (strncmp(s, RBD_SNAP_PREFIX, strlen(RBD_SNAP_PREFIX)))
 			continue;
-		id = strtoull(s + strlen(SNAP_PREFIX), &end, 10);
+		id = strtoull(s + strlen(RBD_SNAP_PREFIX), &end, 10);
 		if (*end || have_point(arg, id))
 			continue;
 		rc = rbd_snap_remove(img_of(v), s);
