@@ -52,3 +52,34 @@ wait_console_point() {
 	done
 	die "the console does not list point $1: $known"
 }
+
+# The source agent's configuration: machine $M registered under $A, its
+# disks sda ($dev, the bios guest) and sdb ($dev2, its data disk), staging
+# and the console of this test on loopback.
+write_source_config() {
+	mkdir -p "$T/src-bios.state"
+	cat >"$T/src-bios.conf" <<-CONF
+	[agent]
+	machine = $M
+	state_dir = $T/src-bios.state
+	socket = $T/src-bios.sock
+	scan_interval = 300ms
+	nice = 0
+	[staging]
+	address = 127.0.0.1:$STAGING_PORT
+	ca = $SERVER_CA
+	cert = $A/src-bios.pem
+	key = $A/src-bios.key
+	[console]
+	url = https://127.0.0.1:$CONSOLE_PORT
+	ca = $SERVER_CA
+	machine_id = $M
+	secret_file = $A/src-bios.secret
+	[disk]
+	name = sda
+	path = $dev
+	[disk]
+	name = sdb
+	path = $dev2
+	CONF
+}

@@ -105,31 +105,7 @@ chmod 600 "$A/src-bios.secret"
 M=$(cat "$A/src-bios.id")
 
 step "replicate with livemigd into RBD, final sync: a recovery point"
-mkdir -p "$T/src-bios.state"
-cat >"$T/src-bios.conf" <<CONF
-[agent]
-machine = $M
-state_dir = $T/src-bios.state
-socket = $T/src-bios.sock
-scan_interval = 300ms
-nice = 0
-[staging]
-address = 127.0.0.1:$STAGING_PORT
-ca = $SERVER_CA
-cert = $A/src-bios.pem
-key = $A/src-bios.key
-[console]
-url = https://127.0.0.1:$CONSOLE_PORT
-ca = $SERVER_CA
-machine_id = $M
-secret_file = $A/src-bios.secret
-[disk]
-name = sda
-path = $dev
-[disk]
-name = sdb
-path = $dev2
-CONF
+write_source_config
 start_agent src-bios
 wait_status "s['state'] == 'CHANGE_COPY'" 1800
 lm sync >"$T/sync.out" 2>&1 || die "final sync: $(cat "$T/sync.out")"
