@@ -255,4 +255,14 @@ json_t *status_json(struct engine *e);
 /* ticker.c */
 void *ticker_main(void *arg);
 
+/* The link's rate that per-slot choices weigh bytes with (pieces_pay,
+ * compress_choose): the measured wire_peak, or bandwidth_limit when that is
+ * lower or nothing was measured yet. */
+static inline double engine_link_rate(const struct engine *e, double wire_peak)
+{
+	if (e->cfg->bandwidth_limit && (wire_peak <= 0 || wire_peak > (double)e->cfg->bandwidth_limit))
+		return (double)e->cfg->bandwidth_limit;
+	return wire_peak;
+}
+
 #endif

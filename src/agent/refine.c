@@ -66,9 +66,7 @@ static int worth_asking(struct engine *e, uint64_t saved)
 	pthread_mutex_lock(&e->mu);
 	rate = e->wire_peak;
 	pthread_mutex_unlock(&e->mu);
-	if (e->cfg->bandwidth_limit && (rate <= 0 || rate > (double)e->cfg->bandwidth_limit))
-		rate = (double)e->cfg->bandwidth_limit;
-	if (pieces_pay(saved, rate, atomic_load(&e->piece_rtt_ns),
+	if (pieces_pay(saved, engine_link_rate(e, rate), atomic_load(&e->piece_rtt_ns),
 		       atomic_load(&e->piece_skipped))) {
 		atomic_store(&e->piece_skipped, 0);
 		return 1;

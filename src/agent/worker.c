@@ -146,9 +146,7 @@ static int want_deflate(struct engine *e)
 		return 0;
 	ready = ring_ready_count(&e->ring); /* ring.mu: before engine.mu, not inside it */
 	pthread_mutex_lock(&e->mu);
-	link = e->wire_peak;
-	if (e->cfg->bandwidth_limit && (link <= 0 || link > (double)e->cfg->bandwidth_limit))
-		link = (double)e->cfg->bandwidth_limit;
+	link = engine_link_rate(e, e->wire_peak);
 	gain = compress_gain_rate(&e->deflate_gain);
 	was = e->compress.link_says;
 	r = compress_choose(&e->compress, gain, link, ready, e->ring.depth);
