@@ -180,12 +180,16 @@ print(s.getsockname()[1])'
 # long a hang takes to fail, and a busy machine may take that long to get
 # there. No test waits for something in order to see it not happen.
 WAIT_MIN_S=60
+# wait_for_log FILE REGEX [TIMEOUT [COUNT]]: until COUNT (1) lines match.
+# A log that a restarted program appends to still holds the lines of its
+# earlier runs: a wait for the next occurrence gives the count it expects.
 wait_for_log() {
-	local file=$1 regex=$2 timeout=${3:-10} end
+	local file=$1 regex=$2 timeout=${3:-10} count=${4:-1} end n
 	[ "$timeout" -ge "$WAIT_MIN_S" ] || timeout=$WAIT_MIN_S
 	end=$((SECONDS + timeout))
 	while [ "$SECONDS" -le "$end" ]; do
-		grep -qE -- "$regex" "$file" 2>/dev/null && return 0
+		n=$(grep -cE -- "$regex" "$file" 2>/dev/null)
+		[ "${n:-0}" -ge "$count" ] && return 0
 		sleep 0.1
 	done
 	return 1

@@ -102,7 +102,7 @@ rbd snap create "$POOL/$IMAGE@point-99" >/dev/null 2>&1 || die "cannot make a st
 		rbd clone "$POOL/$IMAGE@point-98" "$POOL/rb-launch-clone"
 } >/dev/null 2>&1 || die "cannot make a protected snapshot with a clone"
 restart_staging --image-store "rbd:$POOL" --ceph-conf "$CEPH_CONF"
-wait_for_log "$STAGING_LOG" "machine $MACHINE connected .*existing store" 120 ||
+wait_for_log "$STAGING_LOG" "machine $MACHINE connected .*existing store" 120 1 ||
 	die "the agent did not reconnect to the existing store"
 [ "$(snaps)" = "point-1 point-2 point-98" ] || die "after the reconnection the snapshots are '$(snaps)'"
 pass "the stray snapshot point-99 was removed when the machine reconnected; point-98, protected under a clone, stayed"
@@ -131,7 +131,8 @@ kill_staging
 restart_staging --image-store "rbd:$POOL" --ceph-conf "$CEPH_CONF"
 kill -TERM "$wpid"
 wait "$wpid" 2>/dev/null
-wait_for_log "$STAGING_LOG" "machine $MACHINE connected .*existing store" 120 ||
+# the log holds the first restart's line too: wait for the second
+wait_for_log "$STAGING_LOG" "machine $MACHINE connected .*existing store" 120 2 ||
 	die "the agent did not reconnect after staging was killed"
 [ "$(snaps)" = "point-1 point-2 point-3" ] || die "after the clone was gone the snapshots are '$(snaps)'"
 pass "the stray point-98, its clone gone and unprotected, was removed at the next connection"
