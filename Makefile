@@ -333,10 +333,16 @@ ifneq ($(NO_DEPS),1)
 endif
 
 # ---- tests ----
+# Each tier's time is printed: CI's log is the only record of where a run's
+# minutes went on a machine of its own (docs/testing.md).
+CHECK_TIERS := check-lint check-unit check-fuzz check-integration check-console-pg check-kmod \
+	check-packages check-web
 check: deps-test
-	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-lint check-unit check-fuzz check-integration check-console-pg check-kmod check-packages
-	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 check-web
-	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 SANITIZE=1 check-sanitized
+	$(Q)for t in $(CHECK_TIERS); do s=$$(date +%s); \
+		$(MAKE) --no-print-directory NO_DEPS=1 $$t || exit 1; \
+		echo "==== make $$t: passed in $$(($$(date +%s) - s)) s"; done
+	$(Q)s=$$(date +%s); $(MAKE) --no-print-directory NO_DEPS=1 SANITIZE=1 check-sanitized && \
+		echo "==== make check-sanitized: passed in $$(($$(date +%s) - s)) s"
 	@echo "make check: all tiers passed"
 
 # Static checks: no pipeline of the scripts ends in a reader that stops
