@@ -22,7 +22,7 @@ import time
 import zlib
 
 
-PACE = 0.2  # seconds between records
+PACE = 0.5  # seconds between records: pgbench's pace (t_migration.sh)
 
 
 def record(n):
