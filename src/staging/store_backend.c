@@ -249,6 +249,14 @@ int store_snap_remove(const char *machine, const char *disk, uint64_t id)
 	return ops->snap_remove ? ops->snap_remove(machine, disk, id) : -EOPNOTSUPP;
 }
 
+int store_snap_clones(const char *machine, const char *disk, uint64_t id, char *out,
+		      size_t len)
+{
+	if (len)
+		out[0] = '\0';
+	return ops->snap_clones ? ops->snap_clones(machine, disk, id, out, len) : 0;
+}
+
 int store_snap_prune(struct store_volume *v, int (*have_point)(void *arg, uint64_t id),
 		     void *arg)
 {

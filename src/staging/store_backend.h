@@ -56,6 +56,9 @@ struct store_backend_ops {
 	/* points as snapshots; NULL where points are files (files backend) */
 	int (*snap_create)(struct store_volume *v, uint64_t id);
 	int (*snap_remove)(const char *machine, const char *disk, uint64_t id);
+	/* the clones of point id's snapshot of disk: count, names into out */
+	int (*snap_clones)(const char *machine, const char *disk, uint64_t id, char *out,
+			   size_t len);
 	/* remove snapshots of points that have_point() says do not exist */
 	int (*snap_prune)(struct store_volume *v, int (*have_point)(void *arg, uint64_t id),
 			  void *arg);
@@ -114,6 +117,13 @@ int store_volume_fd(struct store_volume *v);
 /* Points as snapshots (store_backend_has_snapshots()); -EOPNOTSUPP else. */
 int store_snap_create(struct store_volume *v, uint64_t id);
 int store_snap_remove(const char *machine, const char *disk, uint64_t id);
+/* The images cloned from point id's snapshot of disk (a launch's copies,
+ * docs/launch.md): how many, and their names ("POOL/IMAGE", comma
+ * separated, cut to fit) into out. 0 where there are none, no such
+ * snapshot, or points are not snapshots; or -errno. While there is one,
+ * the snapshot cannot be removed: its point is not deleted either. */
+int store_snap_clones(const char *machine, const char *disk, uint64_t id, char *out,
+		      size_t len);
 int store_snap_prune(struct store_volume *v, int (*have_point)(void *arg, uint64_t id),
 		     void *arg);
 /* A read-only volume of the disk as of point id. */

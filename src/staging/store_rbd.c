@@ -417,7 +417,42 @@ static int rbd_snap_create_volume(struct store_volume *v, uint64_t id)
 	return rc;
 }
 
-static int rbd_snap_remove_disk(const char *machine, const char *disk, uint64_t id)
+/* The children of the snapshot img is open at (rbd_list_children3 looks
+ * in every pool, and at clones in the trash, which hold it as well). */
+static int list_clones(rbd_image_t img, char *out, size_t len)
+{
+	rbd_linked_image_spec_t *kids = NULL;
+	size_t max = 4, n = 0;
+	int rc;
+
+	for (;;) {
+		rbd_linked_image_spec_t *more = realloc(kids, max * sizeof(*kids));
+
+		if (!more) {
+			free(kids);
+			return -ENOMEM;
+		}
+		kids = more;
+		rc = rbd_list_children3(img, kids, &max);
+		if (rc != -ERANGE)
+			break;
+	}
+	if (!rc) {
+		n = max;
+		for (size_t i = 0, at = 0; i < n && at < len; i++) {
+			int w = snprintf(out + at, len - at, "%s%s/%s%s", i ? ", " : "", kids[i].pool_name,
+					 kids[i].image_name, kids[i].trash ? " (in the trash)" : "");
+
+			at += w > 0 ? (size_t)w : 0;
+		}
+		rbd_linked_image_spec_list_cleanup(kids, n);
+	}
+	free(kids);
+	return rc ? rc : (int)n;
+}
+
+static int rbd_snap_clones_disk(const char *machine, const char *disk, uint64_t id, char *out,
+				size_t len)
 {
 	char name[IMAGE_NAME_MAX], snap[64];
 	rbd_image_t img;
@@ -425,10 +460,33 @@ static int rbd_snap_remove_disk(const char *machine, const char *disk, uint64_t 
 
 	image_name(name, machine, disk);
 	snap_name(snap, sizeof(snap), id);
+	rc = rbd_open_read_only(io, name, &img, snap);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc; /* no image, no snapshot: no clone */
+	rc = list_clones(img, out, len);
+	rbd_close(img);
+	return rc;
+}
+
+static int rbd_snap_remove_disk(const char *machine, const char *disk, uint64_t id)
+{
+	char name[IMAGE_NAME_MAX], snap[64], kids[8];
+	rbd_image_t img;
+	int rc, prot = 0;
+
+	image_name(name, machine, disk);
+	snap_name(snap, sizeof(snap), id);
 	rc = rbd_open(io, name, &img, NULL);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	rc = rbd_snap_remove(img, snap);
+	/* protected without a clone: a launch's conversion stopped between
+	 * the two (docs/launch.md), a protection nothing needs. With one,
+	 * librbd refuses the unprotect, and -EBUSY stands. */
+	if (rc == -EBUSY && !rbd_snap_is_protected(img, snap, &prot) && prot &&
+	    rbd_snap_clones_disk(machine, disk, id, kids, sizeof(kids)) == 0 &&
+	    !rbd_snap_unprotect(img, snap))
+		rc = rbd_snap_remove(img, snap);
 	rbd_close(img);
 	return rc == -ENOENT ? 0 : rc;
 }
@@ -554,6 +612,7 @@ const struct store_backend_ops store_rbd_ops = {
 	.next_data = rbd_next_data,
 	.snap_create = rbd_snap_create_volume,
 	.snap_remove = rbd_snap_remove_disk,
+	.snap_clones = rbd_snap_clones_disk,
 	.snap_prune = rbd_snap_prune_volume,
 	.snap_open = rbd_snap_open_disk,
 	.space = rbd_space,

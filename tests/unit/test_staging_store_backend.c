@@ -92,6 +92,10 @@ static void test_volume(void **state)
 	/* the snapshot calls say the files backend has none */
 	assert_int_equal(store_snap_create(v, 1), -EOPNOTSUPP);
 	assert_int_equal(store_snap_remove("m1", "d0", 1), -EOPNOTSUPP);
+	/* and so no clone holds a point (points.c asks before deleting) */
+	strcpy(err, "x");
+	assert_int_equal(store_snap_clones("m1", "d0", 1, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
 	store_volume_close(v);
 
 	/* an image of another size than its disk is a damaged store */
