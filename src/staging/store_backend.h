@@ -51,6 +51,10 @@ struct store_backend_ops {
 	/* the first range [*start, *end) at or after from that may hold data;
 	 * *start = UINT64_MAX: none */
 	int (*next_data)(struct store_volume *v, uint64_t from, uint64_t *start, uint64_t *end);
+	/* the ranges of [off, off + len) that may hold data, found() on each
+	 * in any order; NULL: next_data's extents in turn */
+	int (*data_ranges)(struct store_volume *v, uint64_t off, uint64_t len,
+			   int (*found)(void *arg, uint64_t start, uint64_t end), void *arg);
 	/* the image file's descriptor (files only, for reflink and cow points) */
 	int (*fd)(struct store_volume *v);
 	/* points as snapshots; NULL where points are files (files backend) */
@@ -111,6 +115,13 @@ int store_volume_zero(struct store_volume *v, uint64_t off, uint64_t len);
 int store_volume_flush(struct store_volume *v);
 int store_volume_next_data(struct store_volume *v, uint64_t from, uint64_t *start,
 			   uint64_t *end);
+/* found(arg, start, end) on ranges that together cover every byte of
+ * [off, off + len) that may hold data, in any order (a range may reach past
+ * either end); a nonzero return from found() stops and is returned. One
+ * question for the whole range where the backend has one (RBD: which
+ * objects exist), else next_data's extents one by one. 0 or -errno. */
+int store_volume_data_ranges(struct store_volume *v, uint64_t off, uint64_t len,
+			     int (*found)(void *arg, uint64_t start, uint64_t end), void *arg);
 /* The image file's descriptor, or -1 for backends without one. */
 int store_volume_fd(struct store_volume *v);
 

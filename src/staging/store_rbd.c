@@ -388,14 +388,42 @@ static int rbd_flush_volume(struct store_volume *v)
 	return rc;
 }
 
-/* Every range may hold data: an unallocated object reads as zeros without
- * touching a disk, and diff_iterate without an object map costs as much. */
+/* One at a time, every range may hold data: asking librbd where the next
+ * data is costs as much as reading up to it (data_ranges asks once for a
+ * whole range). */
 static int rbd_next_data(struct store_volume *v, uint64_t from, uint64_t *start, uint64_t *end)
 {
 	(void)v;
 	*start = from;
 	*end = UINT64_MAX;
 	return 0;
+}
+
+struct ranges_arg {
+	int (*found)(void *arg, uint64_t start, uint64_t end);
+	void *arg;
+};
+
+static int object_found(uint64_t off, size_t len, int exists, void *arg)
+{
+	struct ranges_arg *r = arg;
+
+	return exists ? r->found(r->arg, off, off + len) : 0;
+}
+
+/* The objects of the range that exist (rbd_diff_iterate2 from the image's
+ * creation, whole objects): without an object map, as staging's images
+ * have none (layering only), librbd lists each object's snapshots at its
+ * OSD, which is one small request, where a read of an object that does not
+ * exist is one as well and then 4 MiB of zeros to hash. Writes in flight
+ * land first: an object they create must be seen. */
+static int rbd_data_ranges(struct store_volume *v, uint64_t off, uint64_t len,
+			   int (*found)(void *arg, uint64_t start, uint64_t end), void *arg)
+{
+	struct ranges_arg r = { found, arg };
+	int rc = landed(v);
+
+	return rc ? rc : rbd_diff_iterate2(img_of(v), NULL, off, len, 1, 1, object_found, &r);
 }
 
 static int rbd_snap_create_volume(struct store_volume *v, uint64_t id)
@@ -610,6 +638,7 @@ const struct store_backend_ops store_rbd_ops = {
 	.zero = rbd_zero_volume,
 	.flush = rbd_flush_volume,
 	.next_data = rbd_next_data,
+	.data_ranges = rbd_data_ranges,
 	.snap_create = rbd_snap_create_volume,
 	.snap_remove = rbd_snap_remove_disk,
 	.snap_clones = rbd_snap_clones_disk,
