@@ -31,6 +31,9 @@ static int make_clone(struct conv *c, int i)
 	if (rc)
 		return conv_fail(c, rc, "%s", err);
 	c->n_created = i + 1;
+	/* said at once: a conversion cut short leaves its clones, and whoever
+	 * cleans up (destroy with the same names) can see which were made */
+	log_info("disk %d: cloned %s as %s", i, d->input, d->output);
 	conv_change(c, "copy", d->output, "disk %d%s: RBD clone of snapshot %s/%s@%s (%s)", i, i ? "" : " (boot)",
 		    parent.pool, parent.image, parent.snap,
 		    protected_now ? "protected now" : "already protected");

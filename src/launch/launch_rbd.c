@@ -16,22 +16,29 @@ int launch_release_clones(const struct launch_request *rq, json_t *result, char 
 	if (!rq->n_rbd)
 		goto out;
 	rc = ceph_open(rq->ceph_conf, rq->ceph_id, &c, err, len);
-	for (int i = 0; !rc && i < rq->n_disks; i++) {
+	/* every clone, past one that cannot go: what can be cleaned is; the
+	 * first failure is the one said */
+	for (int i = 0; c && i < rq->n_disks; i++) {
 		struct rbd_name clone, parent;
-		int gone, freed;
+		char why[500];
+		int gone, freed, r;
 
 		if (!rq->rbd_parents[i])
 			continue;
 		if (rbd_name_parse(rq->disks[i], 0, &clone) || rbd_name_parse(rq->rbd_parents[i], 1, &parent)) {
-			snprintf(err, len, "bad RBD names %s, %s", rq->disks[i], rq->rbd_parents[i]);
-			rc = -EINVAL;
-			break;
+			snprintf(why, sizeof(why), "bad RBD names %s, %s", rq->disks[i], rq->rbd_parents[i]);
+			r = -EINVAL;
+		} else {
+			r = rbd_release_clone(c, &clone, &parent, &gone, &freed, why, sizeof(why));
+			if (gone)
+				json_array_append_new(removed, json_string(rq->disks[i]));
+			if (freed)
+				json_array_append_new(unprotected, json_string(rq->rbd_parents[i]));
 		}
-		rc = rbd_release_clone(c, &clone, &parent, &gone, &freed, err, len);
-		if (gone)
-			json_array_append_new(removed, json_string(rq->disks[i]));
-		if (freed)
-			json_array_append_new(unprotected, json_string(rq->rbd_parents[i]));
+		if (r && !rc) {
+			rc = r;
+			snprintf(err, len, "%s", why);
+		}
 	}
 	ceph_close(c);
 out:

@@ -73,3 +73,32 @@ int launch_request_from_report(const json_t *report, struct launch_request *rq, 
 	}
 	return 0;
 }
+
+int launch_request_add_clone(struct launch_request *rq, const char *clone, const char *snapshot, char *err,
+			     size_t len)
+{
+	struct rbd_name c, p;
+
+	if (rbd_name_parse(clone, 0, &c) || rbd_name_parse(snapshot, 1, &p)) {
+		snprintf(err, len, "a clone is rbd:POOL/IMAGE and its snapshot rbd:POOL/IMAGE@SNAP, not %s and %s",
+			 clone, snapshot);
+		return -EINVAL;
+	}
+	for (int i = 0; i < rq->n_disks; i++) {
+		if (strcmp(rq->disks[i], clone))
+			continue;
+		if (rq->rbd_parents[i] && !strcmp(rq->rbd_parents[i], snapshot))
+			return 0; /* the report names it too */
+		snprintf(err, len, "%s is in the conversion's report as a copy of %s, not of %s", clone,
+			 rq->rbd_parents[i] ? rq->rbd_parents[i] : "a file", snapshot);
+		return -EINVAL;
+	}
+	if (rq->n_disks == LAUNCH_MAX_DISKS) {
+		snprintf(err, len, "at most %d disks", LAUNCH_MAX_DISKS);
+		return -E2BIG;
+	}
+	rq->disks[rq->n_disks] = clone;
+	rq->rbd_parents[rq->n_disks++] = snapshot;
+	rq->n_rbd++;
+	return 0;
+}

@@ -62,9 +62,19 @@ const struct launcher *launcher_find(const char *name);
  * err. */
 int launch_request_from_report(const json_t *report, struct launch_request *rq, char *err, size_t len);
 
+/* launcher.c: for destroy, clone (rbd:POOL/IMAGE), a clone of snapshot
+ * (rbd:POOL/IMAGE@SNAP), added to rq's RBD disks unless the report named
+ * it already: a conversion cut short wrote no report, and its clones are
+ * named by whoever cleans up. The strings stay the caller's. 0, or
+ * -EINVAL (bad names, or the report says otherwise) or -E2BIG, with why
+ * in err. */
+int launch_request_add_clone(struct launch_request *rq, const char *clone, const char *snapshot, char *err,
+			     size_t len);
+
 /* launch_rbd.c: after the domain is gone, each RBD clone of rq removed
  * and its snapshot unprotected when no clone of it is left; what was done
- * goes into result ("clones_removed", "snapshots_unprotected"). 0, or a
+ * goes into result ("clones_removed", "snapshots_unprotected"). A clone
+ * that cannot go does not stop the others. 0, or the first failure's
  * negative errno with why in err. */
 int launch_release_clones(const struct launch_request *rq, json_t *result, char *err, size_t len);
 

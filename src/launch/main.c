@@ -225,11 +225,22 @@ static void launch_usage(FILE *out, const char *cmd)
 		fprintf(out,
 			"Usage: " PROG " destroy --driver libvirt|export --name NAME [--uri URI] [--output FILE]\n"
 			"                        [--conversion REPORT.json]\n"
+			"                        [--snapshot rbd:POOL/IMAGE@SNAP --clone rbd:POOL/CLONE ...]\n"
+			"                        [--ceph-conf FILE] [--ceph-id NAME]\n"
 			"\n"
 			"Stop and remove what `launch` made: the libvirt domain (and its NVRAM), or\n"
 			"the exported image and its description. With the conversion's report of a\n"
 			"launch from RBD clones, also the clones, and each snapshot unprotected once\n"
-			"no clone of it is left.\n");
+			"no clone of it is left.\n"
+			"\n"
+			"  --snapshot, --clone  (libvirt) an RBD clone to remove and the snapshot it is\n"
+			"                       a clone of, paired in order: the conversion's --input\n"
+			"                       and --output. For a conversion cut short, which wrote no\n"
+			"                       report; one that does not exist is not an error, an image\n"
+			"                       that is not a clone of that snapshot is left alone\n"
+			"  --ceph-conf FILE     the Ceph configuration (default: the report's, else\n"
+			"                       $CEPH_CONF, /etc/ceph/ceph.conf)\n"
+			"  --ceph-id NAME       the cephx user (default: the report's, else admin)\n");
 		return;
 	}
 	fprintf(out,
@@ -292,6 +303,23 @@ static int mkdir_p_state(const char *dir)
 	return mkdir(path, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* destroy's --snapshot/--clone pairs into rq */
+static int destroy_clones(struct launch_request *rq, const char *driver, const char **snaps, int n_snaps,
+			  const char **clones, int n_clones)
+{
+	char why[300];
+
+	if (n_snaps != n_clones)
+		return usage_error(PROG, "destroy", "one --snapshot per --clone: %d snapshots, %d clones", n_snaps,
+				   n_clones);
+	if (n_clones && strcmp(driver, "libvirt"))
+		return usage_error(PROG, "destroy", "RBD clones are launched, and destroyed, with --driver libvirt");
+	for (int i = 0; i < n_clones; i++)
+		if (launch_request_add_clone(rq, clones[i], snaps[i], why, sizeof(why)))
+			return usage_error(PROG, "destroy", "%s", why);
+	return 0;
+}
+
 static int cmd_launch(int argc, char **argv, int destroy)
 {
 	static const struct option longopts[] = {
@@ -302,12 +330,16 @@ static int cmd_launch(int argc, char **argv, int destroy)
 		{ "timeout", required_argument, NULL, 't' },  { "keep-on-failure", no_argument, NULL, 'k' },
 		{ "output", required_argument, NULL, 'o' },   { "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },           { "help", no_argument, NULL, 'h' },
-		{ "ceph-secret", required_argument, NULL, 'S' }, { NULL, 0, NULL, 0 },
+		{ "ceph-secret", required_argument, NULL, 'S' }, { "snapshot", required_argument, NULL, 'P' },
+		{ "clone", required_argument, NULL, 'K' },   { "ceph-conf", required_argument, NULL, 'C' },
+		{ "ceph-id", required_argument, NULL, 'I' }, { NULL, 0, NULL, 0 },
 	};
 	const char *cmd = destroy ? "destroy" : "launch";
 	struct launch_request rq = { .vcpus = 1, .memory_mib = 1024, .nic = "user", .uri = "qemu:///system",
 				     .state_dir = "/var/lib/livemig/launch", .timeout_s = 900, .format = "qcow2" };
-	const char *driver = NULL, *conv_path = NULL;
+	const char *driver = NULL, *conv_path = NULL, *ceph_conf = NULL, *ceph_id = NULL;
+	const char *snaps[LAUNCH_MAX_DISKS], *clones[LAUNCH_MAX_DISKS];
+	int n_snaps = 0, n_clones = 0;
 	const struct launcher *l;
 	json_t *conv = NULL, *result = NULL;
 	int c, json = 0, rc;
@@ -327,6 +359,27 @@ static int cmd_launch(int argc, char **argv, int destroy)
 		case 'f': rq.format = optarg; break;
 		case 'j': json = 1; break;
 		case 'S': rq.ceph_secret = optarg; break;
+		case 'C':
+		case 'I':
+			if (!destroy)
+				return usage_error(PROG, cmd, "a launch takes the Ceph configuration and user from "
+						   "the conversion's report");
+			if (c == 'C')
+				ceph_conf = optarg;
+			else
+				ceph_id = strncmp(optarg, "client.", 7) ? optarg : optarg + 7;
+			break;
+		case 'P':
+		case 'K': {
+			int *n = c == 'P' ? &n_snaps : &n_clones;
+
+			if (!destroy)
+				return usage_error(PROG, cmd, "--snapshot and --clone are destroy's");
+			if (*n == LAUNCH_MAX_DISKS)
+				return usage_error(PROG, cmd, "at most %d clones", LAUNCH_MAX_DISKS);
+			(c == 'P' ? snaps : clones)[(*n)++] = optarg;
+			break;
+		}
 		case 'v':
 		case 'm':
 		case 't': {
@@ -355,9 +408,17 @@ static int cmd_launch(int argc, char **argv, int destroy)
 		return usage_error(PROG, cmd, "the export driver needs --output FILE");
 	log_init(PROG, LOG_LVL_INFO, 0);
 	if (destroy) {
-		/* a launch from RBD clones: the report names them */
+		/* a launch from RBD clones: the report names them, and the
+		 * command line those of a conversion that wrote none */
 		if (conv_path && (rc = from_conversion(cmd, conv_path, &rq, &conv)))
 			return rc;
+		rc = destroy_clones(&rq, driver, snaps, n_snaps, clones, n_clones);
+		if (rc)
+			return rc;
+		if (ceph_conf)
+			rq.ceph_conf = ceph_conf;
+		if (ceph_id)
+			rq.ceph_id = ceph_id;
 		rc = l->destroy(&rq, &result);
 	} else {
 		if (!conv_path)

@@ -5,12 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <rados/librados.h>
 #include <rbd/librbd.h>
 
+#include "log.h"
 #include "rbd_disk.h"
+
+/* longer than the OSDs' default osd_client_watch_timeout (30 s) */
+#define CLONE_WATCH_WAIT_S 45
 
 struct ceph_conn {
 	rados_t cluster;
@@ -190,21 +195,77 @@ out_pio:
 	return rc;
 }
 
+/* Whether image (open) is a clone of exactly parent: 1, 0 (another
+ * parent, or none), or a negative errno. */
+static int clone_of(rbd_image_t img, const struct rbd_name *parent, char *was, size_t len)
+{
+	rbd_linked_image_spec_t pimg;
+	rbd_snap_spec_t psnap;
+	int rc = rbd_get_parent(img, &pimg, &psnap);
+
+	if (rc == -ENOENT) {
+		snprintf(was, len, "no clone at all");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	rc = !strcmp(pimg.pool_name, parent->pool) && !*pimg.pool_namespace &&
+	     !strcmp(pimg.image_name, parent->image) && !strcmp(psnap.name, parent->snap);
+	snprintf(was, len, "a clone of %s/%s@%s", pimg.pool_name, pimg.image_name, psnap.name);
+	rbd_linked_image_spec_cleanup(&pimg);
+	rbd_snap_spec_cleanup(&psnap);
+	return rc;
+}
+
+/* rbd_remove, waiting out a dead client's watch: a process killed while it
+ * had the clone open (a conversion's appliance, its qemu-storage-daemon)
+ * leaves a watch the OSDs drop only after osd_client_watch_timeout (30 s
+ * by default); until then librbd says -EBUSY, as it does for a live one. */
+static int remove_waiting(rados_ioctx_t io, const struct rbd_name *clone)
+{
+	int rc = rbd_remove(io, clone->image);
+
+	for (int s = 0; rc == -EBUSY && s < CLONE_WATCH_WAIT_S; s++) {
+		if (!s)
+			log_info("RBD clone %s/%s is still open somewhere: waiting up to %d s for the watch "
+				 "of a client that died with it open to expire", clone->pool, clone->image,
+				 CLONE_WATCH_WAIT_S);
+		sleep(1);
+		rc = rbd_remove(io, clone->image);
+	}
+	return rc;
+}
+
 int rbd_release_clone(struct ceph_conn *c, const struct rbd_name *clone, const struct rbd_name *parent,
 		      int *removed, int *unprotected, char *err, size_t len)
 {
 	rados_ioctx_t pio, cio;
 	rbd_image_t img;
+	char was[400] = "";
 	int rc;
 
 	*removed = *unprotected = 0;
 	rc = open_pool(c, clone->pool, &cio, err, len);
 	if (rc)
 		return rc;
-	rc = rbd_remove(cio, clone->image);
+	/* only a clone of this very snapshot is this launch's: an image that
+	 * happens to bear the name stays */
+	rc = rbd_open_read_only(cio, clone->image, &img, NULL);
+	if (!rc) {
+		rc = clone_of(img, parent, was, sizeof(was));
+		rbd_close(img);
+		if (rc == 0) {
+			snprintf(err, len, "RBD image %s/%s is not a clone of %s/%s@%s (it is %s): not removed, "
+				 "it is not this launch's", clone->pool, clone->image, parent->pool, parent->image,
+				 parent->snap, was);
+			rados_ioctx_destroy(cio);
+			return -EPERM;
+		}
+		rc = rc < 0 ? rc : remove_waiting(cio, clone);
+	}
 	rados_ioctx_destroy(cio);
 	*removed = !rc;
-	if (rc == -ENOENT) /* destroyed before: destroy is idempotent */
+	if (rc == -ENOENT) /* destroyed before, or never made: destroy is idempotent */
 		rc = 0;
 	if (rc) {
 		snprintf(err, len, "cannot remove RBD clone %s/%s: %s%s", clone->pool, clone->image, strerror(-rc),

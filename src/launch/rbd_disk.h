@@ -4,7 +4,9 @@
  * from it writes to a clone of that snapshot instead of a copy of the disk.
  *   convert   protects the snapshot and clones it (rbd_clone_point);
  *   destroy   removes the clone and unprotects the snapshot once no clone
- *             of it is left (rbd_release_clone).
+ *             of it is left (rbd_release_clone); the clones are named by
+ *             the conversion's report, or by the caller (a conversion cut
+ *             short wrote no report: its names are the caller's to give).
  * A protected snapshot cannot be removed (librbd: -EBUSY), and cannot be
  * unprotected while a clone of it exists: a point with a live launch stays.
  * On the command line and in the conversion's report an RBD disk is named
@@ -61,9 +63,11 @@ int rbd_clone_point(struct ceph_conn *c, const struct rbd_name *parent, const st
 
 /* clone removed (one not there is not an error), then parent's snapshot
  * unprotected when no clone of it is left (-EBUSY from librbd: others
- * remain). *removed, *unprotected: what was done. 0, or a negative errno
- * with why in err (-EBUSY: the clone is still open, e.g. by a running
- * domain). */
+ * remain). An image of clone's name that is not a clone of parent is left
+ * alone: -EPERM. A clone still open is waited for up to 45 s (the watch of
+ * a client killed with it open outlives it by the OSDs' watch timeout).
+ * *removed, *unprotected: what was done. 0, or a negative errno with why
+ * in err (-EBUSY: the clone is still open, e.g. by a running domain). */
 int rbd_release_clone(struct ceph_conn *c, const struct rbd_name *clone, const struct rbd_name *parent,
 		      int *removed, int *unprotected, char *err, size_t len);
 

@@ -87,7 +87,7 @@ int handle_mark(struct session *s, const struct frame *f)
 {
 	const __typeof__(f->mark) *mk = &f->mark;
 	uint64_t id = 0;
-	unsigned pruned = 0;
+	unsigned pruned = 0, held = 0;
 	char err[512];
 	int rc;
 
@@ -122,13 +122,18 @@ int handle_mark(struct session *s, const struct frame *f)
 	committer_seen(&s->committer, mk->seq);
 	if (session_commit(s, COMMIT_REPORT_ALWAYS))
 		return -1;
-	rc = points_prune(s->cfg->store_dir, s->machine, &s->cfg->keep, now_real_ns(), &pruned);
+	rc = points_prune(s->cfg->store_dir, s->machine, &s->cfg->keep, now_real_ns(), &pruned,
+			  &held);
 	if (rc)
 		log_warn("machine %s: cannot prune its recovery points: %s", s->machine,
 			 strerror(-rc));
 	else if (pruned)
 		log_info("machine %s: pruned %u recovery point%s (retention policy)", s->machine,
 			 pruned, pruned == 1 ? "" : "s");
+	if (!rc && held)
+		log_info("machine %s: %u recovery point%s the retention policy would prune kept: "
+			 "held by clones of their snapshots (launches; docs/launch.md)", s->machine, held,
+			 held == 1 ? "" : "s");
 	return 0;
 }
 

@@ -9,29 +9,33 @@
 #include "store_backend.h"
 #include "util.h"
 
-/* The volume's data extent at or after some offset: holes hash without
- * being read. */
-struct extent {
-	uint64_t start, end; /* [start, end) holds data; start == UINT64_MAX: none */
+/* Which of a request's blocks may hold data, asked of the volume once for
+ * the whole request: the others hash as zeros without being read. */
+struct data_map {
+	uint64_t offset; /* the request's first byte */
+	uint32_t bs, count;
+	uint8_t bits[FRAME_MAX_HASHES / 8];
 };
 
-static int next_extent(struct store_volume *v, uint64_t from, struct extent *e)
+static int mark_data(void *arg, uint64_t start, uint64_t end)
 {
-	return store_volume_next_data(v, from, &e->start, &e->end);
+	struct data_map *m = arg;
+	uint64_t first, last;
+
+	if (end <= m->offset || start >= end)
+		return 0;
+	first = start <= m->offset ? 0 : (start - m->offset) / m->bs;
+	last = (end - 1 - m->offset) / m->bs;
+	if (last >= m->count)
+		last = m->count - 1;
+	for (uint64_t b = first; b <= last; b++)
+		m->bits[b / 8] |= (uint8_t)(1u << (b % 8));
+	return 0;
 }
 
-/* Whether [start, end) may hold data, moving e forward as needed. */
-static int has_data(struct store_volume *v, struct extent *e, uint64_t start, uint64_t end,
-		    int *yes)
+static int has_data(const struct data_map *m, uint32_t i)
 {
-	if (e->end <= start && e->start != UINT64_MAX) {
-		int rc = next_extent(v, start, e);
-
-		if (rc)
-			return rc;
-	}
-	*yes = e->start < end;
-	return 0;
+	return m->bits[i / 8] >> (i % 8) & 1;
 }
 
 int hashes_compute(struct store_volume *v, uint64_t size, uint64_t offset, uint32_t bs,
@@ -39,25 +43,25 @@ int hashes_compute(struct store_volume *v, uint64_t size, uint64_t offset, uint3
 {
 	uint8_t zero_full[FRAME_HASH_LEN];
 	size_t per_read = buflen / bs;
-	struct extent e;
+	struct data_map m = { .offset = offset, .bs = bs, .count = count };
+	uint64_t span;
 	uint32_t i = 0;
 	int rc;
 
-	if (!per_read)
+	if (!per_read || !count || count > FRAME_MAX_HASHES || offset >= size)
 		return -EINVAL;
 	blockhash_zero(bs, zero_full);
-	rc = next_extent(v, offset, &e);
+	span = (uint64_t)count * bs;
+	if (span > size - offset)
+		span = size - offset;
+	rc = store_volume_data_ranges(v, offset, span, mark_data, &m);
 	while (!rc && i < count) {
 		uint64_t start = offset + (uint64_t)i * bs;
 		uint64_t len = size - start < bs ? size - start : bs;
 		uint32_t n = 0;
 		uint64_t run = 0;
-		int data;
 
-		rc = has_data(v, &e, start, start + len, &data);
-		if (rc)
-			break;
-		if (!data) {
+		if (!has_data(&m, i)) {
 			if (len == bs)
 				memcpy(out + (size_t)i * FRAME_HASH_LEN, zero_full, FRAME_HASH_LEN);
 			else
@@ -66,22 +70,15 @@ int hashes_compute(struct store_volume *v, uint64_t size, uint64_t offset, uint3
 			continue;
 		}
 		/* a run of blocks with data, read in one piece */
-		while (i + n < count && n < per_read) {
+		while (i + n < count && n < per_read && has_data(&m, i + n)) {
 			uint64_t s = start + run;
 			uint64_t l = size - s < bs ? size - s : bs;
 
-			if (n) {
-				rc = has_data(v, &e, s, s + l, &data);
-				if (rc || !data)
-					break;
-			}
 			run += l;
 			n++;
 			if (l < bs)
 				break; /* the disk's end */
 		}
-		if (rc)
-			break;
 		rc = store_volume_read(v, buf, run, start);
 		if (rc == -ENODATA)
 			rc = -EIO; /* image shorter than its disk: damaged store */

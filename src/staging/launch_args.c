@@ -29,6 +29,17 @@ static int fits(int n, size_t len)
 	return n >= 0 && (size_t)n < len;
 }
 
+/* Disk i's snapshot of the point as the store names it, and its clone
+ * after the instance, which is unique on this server, and the disk. */
+static int clone_names(struct launch_argv *a, int i, const struct launch_config *c, const char *machine,
+		       const char *name, uint64_t point, const char *disk)
+{
+	return fits(snprintf(a->input[i], sizeof(a->input[i]), "rbd:%s/" RBD_IMAGE_FMT "@" RBD_SNAP_PREFIX "%" PRIu64,
+			     c->rbd_pool, machine, disk, point), sizeof(a->input[i])) &&
+	       fits(snprintf(a->output[i], sizeof(a->output[i]), "rbd:%s/%s-%s", c->rbd_pool, name, disk),
+		    sizeof(a->output[i]));
+}
+
 int launch_convert_argv(struct launch_argv *a, const struct launch_config *c, const char *machine,
 			const struct launch_params *lp, const struct point_disks *pd, const char *dir)
 {
@@ -40,14 +51,7 @@ int launch_convert_argv(struct launch_argv *a, const struct launch_config *c, co
 	/* the point's order: livemig-launch boots the first */
 	for (int i = 0; i < pd->n; i++) {
 		if (clones) {
-			/* the disk's image and the point's snapshot as the
-			 * store names them; the clone after the instance, which
-			 * is unique on this server, and the disk */
-			ok &= fits(snprintf(a->input[i], sizeof(a->input[i]),
-					    "rbd:%s/" RBD_IMAGE_FMT "@" RBD_SNAP_PREFIX "%" PRIu64,
-					    c->rbd_pool, machine, pd->name[i], lp->point), sizeof(a->input[i]));
-			ok &= fits(snprintf(a->output[i], sizeof(a->output[i]), "rbd:%s/%s-%s", c->rbd_pool,
-					    lp->name, pd->name[i]), sizeof(a->output[i]));
+			ok &= clone_names(a, i, c, machine, lp->name, lp->point, pd->name[i]);
 		} else {
 			ok &= fits(snprintf(a->input[i], sizeof(a->input[i]), "%s/disk-%s.qcow2", dir, pd->name[i]),
 				   sizeof(a->input[i]));
@@ -142,7 +146,7 @@ int launch_launch_argv(struct launch_argv *a, const struct launch_config *c, con
 }
 
 int launch_destroy_argv(struct launch_argv *a, const struct launch_config *c, const char *name,
-			const char *dir, const char *report)
+			const char *dir, const char *report, const struct launch_clones *lc)
 {
 	int n = 0, ok = 1;
 
@@ -164,6 +168,23 @@ int launch_destroy_argv(struct launch_argv *a, const struct launch_config *c, co
 		ok &= fits(snprintf(a->report, sizeof(a->report), "%s", report), sizeof(a->report));
 		a->argv[n++] = "--conversion";
 		a->argv[n++] = a->report;
+	}
+	/* every clone a conversion of the point for this instance makes,
+	 * whether or not it made them and wrote its report */
+	for (int i = 0; lc && launch_from_clones(c) && i < lc->disks->n; i++) {
+		ok &= clone_names(a, i, c, lc->machine, name, lc->point, lc->disks->name[i]);
+		a->argv[n++] = "--snapshot";
+		a->argv[n++] = a->input[i];
+		a->argv[n++] = "--clone";
+		a->argv[n++] = a->output[i];
+	}
+	if (lc && launch_from_clones(c) && c->ceph_conf) {
+		a->argv[n++] = "--ceph-conf";
+		a->argv[n++] = c->ceph_conf;
+	}
+	if (lc && launch_from_clones(c) && c->ceph_id) {
+		a->argv[n++] = "--ceph-id";
+		a->argv[n++] = c->ceph_id;
 	}
 	a->argv[n] = NULL;
 	a->argc = n;

@@ -76,10 +76,21 @@ int launch_convert_argv(struct launch_argv *a, const struct launch_config *c, co
 /* `launch --json` of the converted copy. 0, or -ENAMETOOLONG. */
 int launch_launch_argv(struct launch_argv *a, const struct launch_config *c, const struct launch_params *lp,
 		       const char *dir);
+/* The clones a launch of machine's point makes (from clones: each disk's
+ * snapshot cloned as POOL/<instance>-<disk>). */
+struct launch_clones {
+	const char *machine;
+	uint64_t point;
+	const struct point_disks *disks;
+};
+
 /* `destroy` of instance name; report: the conversion's report to pass
  * (a launch from clones that converted: destroy removes the clones and
- * unprotects the snapshots), or NULL. 0, or -ENAMETOOLONG. */
+ * unprotects the snapshots), or NULL; lc: the point's clones, named to
+ * destroy as --snapshot/--clone pairs whether or not a report names them
+ * (a conversion cut short wrote none), or NULL (the point is unknown).
+ * lc is ignored unless launches are from clones. 0, or -ENAMETOOLONG. */
 int launch_destroy_argv(struct launch_argv *a, const struct launch_config *c, const char *name,
-			const char *dir, const char *report);
+			const char *dir, const char *report, const struct launch_clones *lc);
 
 #endif

@@ -142,24 +142,26 @@ static const char *clones_report(const char *dir, char *out, size_t len)
 }
 
 /* `livemig-launch destroy` (a: room for its command line), then
- * LAUNCH_DIR/<name>. Idempotent. */
-static int destroy_instance(struct job *j, struct launch_argv *a, const char *name, char *error,
-			    size_t errlen)
+ * LAUNCH_DIR/<name>. lc: the clones a launch of the point makes (from
+ * clones), named whether or not they exist, or NULL. Idempotent. */
+static int destroy_instance(struct job *j, struct launch_argv *a, const char *name,
+			    const struct launch_clones *lc, char *error, size_t errlen)
 {
 	char dir[PATH_MAX], report[PATH_MAX + 24];
 	const char *conv = NULL;
-	int rc;
+	int rc, clones;
 
 	rc = instance_dir(dir, name);
 	if (!rc) {
 		conv = clones_report(dir, report, sizeof(report));
-		rc = launch_destroy_argv(a, &cfg, name, dir, conv);
+		rc = launch_destroy_argv(a, &cfg, name, dir, conv, lc);
 	}
 	if (rc) {
 		snprintf(error, errlen, "instance name too long for %s", cfg.dir);
 		return rc;
 	}
-	job_log(j, "destroying instance %s (%s%s)", name, cfg.driver, conv ? ", its RBD clones with it" : "");
+	clones = launch_from_clones(&cfg) && (conv || lc);
+	job_log(j, "destroying instance %s (%s%s)", name, cfg.driver, clones ? ", its RBD clones with it" : "");
 	rc = child_run(j, a->argv, NULL, error, errlen);
 	if (rc == -ECANCELED) {
 		snprintf(error, errlen, STOPPED);
@@ -398,6 +400,7 @@ static int run_launch(struct job *j, struct launch_argv *a, json_t **result, cha
 	char dir[PATH_MAX], why[JOB_LINE_LEN + 1];
 	struct point_disks pd;
 	struct launch_params lp;
+	struct launch_clones lc = { .disks = &pd };
 	json_t *res = NULL;
 	time_t t0 = time(NULL);
 	int rc, pinned = 0;
@@ -411,11 +414,14 @@ static int run_launch(struct job *j, struct launch_argv *a, json_t **result, cha
 		snprintf(error, errlen, "instance name too long for %s", cfg.dir);
 	if (rc)
 		return rc;
-	/* a run cut short by a staging restart: start again from nothing */
+	lc.machine = job_machine(j);
+	lc.point = lp.point;
+	/* a run cut short by a staging restart: start again from nothing (a
+	 * conversion cut short wrote no report: its clones are named here) */
 	if (access(dir, F_OK) == 0) {
 		job_log(j, "%s exists: an earlier run of this launch did not finish (a staging "
 			"restart); starting again from the beginning", dir);
-		rc = destroy_instance(j, a, lp.name, error, errlen);
+		rc = destroy_instance(j, a, lp.name, &lc, error, errlen);
 		if (rc)
 			return rc;
 	}
@@ -465,7 +471,7 @@ static int run_launch(struct job *j, struct launch_argv *a, json_t **result, cha
 	}
 	/* a failed launch leaves nothing behind: no instance, no copy, no pin */
 	snprintf(why, sizeof(why), "%s", error);
-	if (access(dir, F_OK) == 0 && destroy_instance(j, a, lp.name, error, errlen))
+	if (access(dir, F_OK) == 0 && destroy_instance(j, a, lp.name, &lc, error, errlen))
 		job_log(j, "cleaning up after the failure: %s", error);
 	if (pinned && points_pin(job_store(), job_machine(j), lp.point, lp.name, 0) == 0)
 		job_log(j, "point %" PRIu64 " unpinned (pin %s)", lp.point, lp.name);
@@ -522,8 +528,19 @@ int destroy_job_run(struct job *j, json_t **result, char *error, size_t errlen)
 			"launched here as %s: nothing to destroy", lp.name);
 	else if (!rc && !(rc = check_launcher(error, errlen))) {
 		struct launch_argv *a = argv_room(error, errlen);
+		struct point_disks pd;
+		struct launch_clones lc = { job_machine(j), lp.point, NULL };
+		char why[256];
 
-		rc = a ? destroy_instance(j, a, lp.name, error, errlen) : -ENOMEM;
+		/* from clones, the point's disks name them even when no report
+		 * does; without the point (gone), the report alone */
+		if (launch_from_clones(&cfg) && lp.point) {
+			if (point_disks(j, lp.point, &pd, why, sizeof(why)))
+				job_log(j, "%s: only a conversion's report can name the clones", why);
+			else
+				lc.disks = &pd;
+		}
+		rc = a ? destroy_instance(j, a, lp.name, lc.disks ? &lc : NULL, error, errlen) : -ENOMEM;
 		free(a);
 	}
 	if (rc)

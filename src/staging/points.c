@@ -366,9 +366,38 @@ static int remove_snapshots(const char *machine, const struct point *p)
 	return rc;
 }
 
-/* Under the exclusive lock. ids: the current points, ascending. */
+/* -EBUSY, with whose clones in err, while an image is cloned from one of
+ * a snapshot-mode point's snapshots (a launch from it): the snapshot
+ * cannot be removed under it, so the point stays as well, and its record
+ * never outlives its snapshots' being removable. */
+static int held_by_clones(const char *machine, const struct point *p, char *err, size_t errlen)
+{
+	char names[256];
+
+	for (unsigned i = 0; p->mode == POINT_MODE_SNAP && i < p->ndisks; i++) {
+		int n = store_snap_clones(machine, p->disks[i].name, p->id, names, sizeof(names));
+
+		if (n < 0) {
+			snprintf(err, errlen, "cannot tell whether point %" PRIu64 "'s snapshot of disk %s "
+				 "has clones: %s", p->id, p->disks[i].name, store_strerror(n));
+			return n;
+		}
+		if (n > 0) {
+			snprintf(err, errlen, "point %" PRIu64 " is held by %d clone%s of its snapshot of disk "
+				 "%s: %s (a launch from the point); destroy that launch first (livemig-launch "
+				 "destroy, with its conversion's report or the clones' names: docs/launch.md, "
+				 "\"Points on Ceph RBD\"), then delete the point", p->id, n, n == 1 ? "" : "s",
+				 p->disks[i].name, names);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+/* Under the exclusive lock. ids: the current points, ascending. *held: 1
+ * when a clone of its snapshots keeps the point. */
 static int delete_locked(const char *dir, const char *machine, const uint64_t *ids, size_t n,
-			 uint64_t id, char *err, size_t errlen)
+			 uint64_t id, int *held, char *err, size_t errlen)
 {
 	char pdir[PATH_MAX], gone[PATH_MAX];
 	struct point *p = malloc(sizeof(*p));
@@ -386,6 +415,10 @@ static int delete_locked(const char *dir, const char *machine, const uint64_t *i
 		snprintf(err, errlen, "point %" PRIu64 " is pinned by %s%s (unpin it first)", id,
 			 p->pins[0], p->npins > 1 ? " and others" : "");
 		rc = -EBUSY;
+	}
+	if (!rc) {
+		rc = held_by_clones(machine, p, err, errlen);
+		*held = rc == -EBUSY;
 	}
 	/* held until the point is gone: a reader that opens it meanwhile
 	 * waits, then finds no point */
@@ -430,7 +463,7 @@ int points_delete(const char *store_dir, const char *machine, uint64_t id, char 
 	char dir[PATH_MAX];
 	uint64_t *ids = NULL;
 	size_t n = 0;
-	int rc = machine_exists(store_dir, machine), lock = -1;
+	int rc = machine_exists(store_dir, machine), lock = -1, held = 0;
 
 	err[0] = '\0';
 	if (!rc)
@@ -444,7 +477,7 @@ int points_delete(const char *store_dir, const char *machine, uint64_t id, char 
 		rc = points_scan_ids(dir, &ids, &n);
 	}
 	if (!rc)
-		rc = delete_locked(dir, machine, ids, n, id, err, errlen);
+		rc = delete_locked(dir, machine, ids, n, id, &held, err, errlen);
 	else if (!err[0])
 		snprintf(err, errlen, "%s", strerror(-rc));
 	if (lock >= 0)
@@ -454,7 +487,7 @@ int points_delete(const char *store_dir, const char *machine, uint64_t id, char 
 }
 
 int points_prune(const char *store_dir, const char *machine, const struct retention_policy *pol,
-		 uint64_t now_ns, unsigned *pruned)
+		 uint64_t now_ns, unsigned *pruned, unsigned *held)
 {
 	char dir[PATH_MAX], pdir[PATH_MAX], err[256];
 	struct retention_point *rp = NULL;
@@ -463,7 +496,7 @@ int points_prune(const char *store_dir, const char *machine, const struct retent
 	size_t n = 0;
 	int rc = points_dir_of(dir, store_dir, machine), lock = -1;
 
-	*pruned = 0;
+	*pruned = *held = 0;
 	if (!rc && !p)
 		rc = -ENOMEM;
 	if (!rc) {
@@ -499,14 +532,19 @@ int points_prune(const char *store_dir, const char *machine, const struct retent
 	}
 	/* oldest first: a point without an older one needs no merge */
 	for (size_t i = 0; !rc && i < n; i++) {
+		int by_clone = 0;
+
 		if (rp[i].keep)
 			continue;
-		if (delete_locked(dir, machine, ids, n, ids[i], err, sizeof(err)) == 0) {
+		err[0] = '\0';
+		if (delete_locked(dir, machine, ids, n, ids[i], &by_clone, err, sizeof(err)) == 0) {
 			(*pruned)++;
 			memmove(ids + i, ids + i + 1, (n - i - 1) * sizeof(*ids));
 			memmove(rp + i, rp + i + 1, (n - i - 1) * sizeof(*rp));
 			n--;
 			i--;
+		} else if (by_clone) {
+			(*held)++; /* a launch's clone: kept, as its snapshot is */
 		}
 	}
 	if (lock >= 0)

@@ -30,13 +30,15 @@ int points_show_json(const char *store_dir, const char *machine, uint64_t id, js
 /* Add (on) or remove a pin. -ENOENT: no such point (or pin, when removing);
  * -ENOSPC: too many pins. */
 int points_pin(const char *store_dir, const char *machine, uint64_t id, const char *name, int on);
-/* Delete a point; -EBUSY if it is pinned or in use (err says by whom). */
+/* Delete a point; -EBUSY if it is pinned, in use, or its snapshots have
+ * clones (a launch from it; err says by whom). */
 int points_delete(const char *store_dir, const char *machine, uint64_t id, char *err,
 		  size_t errlen);
-/* Delete the points the policy does not keep (pinned and in-use ones stay).
- * *pruned: how many went. 0 or -errno. */
+/* Delete the points the policy does not keep (pinned and in-use ones stay,
+ * and those whose snapshots have clones). *pruned: how many went; *held:
+ * how many the policy would have pruned that clones keep. 0 or -errno. */
 int points_prune(const char *store_dir, const char *machine, const struct retention_policy *pol,
-		 uint64_t now_ns, unsigned *pruned);
+		 uint64_t now_ns, unsigned *pruned, unsigned *held);
 
 /* ---- shared by the writer, the reader and the above ---- */
 

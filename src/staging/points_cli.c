@@ -263,17 +263,20 @@ static int cmd_delete(const struct cli *c, const char *machine, uint64_t id)
 
 static int cmd_prune(const struct cli *c, const char *machine)
 {
-	unsigned pruned;
+	unsigned pruned, held;
 	json_t *o;
 	int rc = points_list_json(c->store, machine, &o);
 
 	if (rc)
 		return machine_error(machine, rc, c->store);
 	json_decref(o);
-	rc = points_prune(c->store, machine, &c->keep, now_real_ns(), &pruned);
+	rc = points_prune(c->store, machine, &c->keep, now_real_ns(), &pruned, &held);
 	if (rc)
 		return fail("cannot prune the points of %s: %s", machine, strerror(-rc));
 	printf("pruned %u point%s of %s\n", pruned, pruned == 1 ? "" : "s", machine);
+	if (held)
+		printf("kept %u point%s the policy would prune: held by clones of their snapshots "
+		       "(see '" PROG " delete')\n", held, held == 1 ? "" : "s");
 	return 0;
 }
 

@@ -234,6 +234,26 @@ int store_volume_next_data(struct store_volume *v, uint64_t from, uint64_t *star
 	return v->ops->next_data(v, from, start, end);
 }
 
+int store_volume_data_ranges(struct store_volume *v, uint64_t off, uint64_t len,
+			     int (*found)(void *arg, uint64_t start, uint64_t end), void *arg)
+{
+	uint64_t from = off, stop = off + len, start, end;
+	int rc = 0;
+
+	if (v->ops->data_ranges)
+		return v->ops->data_ranges(v, off, len, found, arg);
+	while (!rc && from < stop) {
+		rc = v->ops->next_data(v, from, &start, &end);
+		if (rc || start >= stop) /* UINT64_MAX: no data from here */
+			break;
+		if (end <= start || end <= from)
+			return -EIO; /* an extent that moves nothing forward */
+		rc = found(arg, start, end);
+		from = end;
+	}
+	return rc;
+}
+
 int store_volume_fd(struct store_volume *v)
 {
 	return v->ops->fd ? v->ops->fd(v) : -1;
@@ -247,6 +267,14 @@ int store_snap_create(struct store_volume *v, uint64_t id)
 int store_snap_remove(const char *machine, const char *disk, uint64_t id)
 {
 	return ops->snap_remove ? ops->snap_remove(machine, disk, id) : -EOPNOTSUPP;
+}
+
+int store_snap_clones(const char *machine, const char *disk, uint64_t id, char *out,
+		      size_t len)
+{
+	if (len)
+		out[0] = '\0';
+	return ops->snap_clones ? ops->snap_clones(machine, disk, id, out, len) : 0;
 }
 
 int store_snap_prune(struct store_volume *v, int (*have_point)(void *arg, uint64_t id),

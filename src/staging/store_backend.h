@@ -51,11 +51,18 @@ struct store_backend_ops {
 	/* the first range [*start, *end) at or after from that may hold data;
 	 * *start = UINT64_MAX: none */
 	int (*next_data)(struct store_volume *v, uint64_t from, uint64_t *start, uint64_t *end);
+	/* the ranges of [off, off + len) that may hold data, found() on each
+	 * in any order; NULL: next_data's extents in turn */
+	int (*data_ranges)(struct store_volume *v, uint64_t off, uint64_t len,
+			   int (*found)(void *arg, uint64_t start, uint64_t end), void *arg);
 	/* the image file's descriptor (files only, for reflink and cow points) */
 	int (*fd)(struct store_volume *v);
 	/* points as snapshots; NULL where points are files (files backend) */
 	int (*snap_create)(struct store_volume *v, uint64_t id);
 	int (*snap_remove)(const char *machine, const char *disk, uint64_t id);
+	/* the clones of point id's snapshot of disk: count, names into out */
+	int (*snap_clones)(const char *machine, const char *disk, uint64_t id, char *out,
+			   size_t len);
 	/* remove snapshots of points that have_point() says do not exist */
 	int (*snap_prune)(struct store_volume *v, int (*have_point)(void *arg, uint64_t id),
 			  void *arg);
@@ -108,12 +115,26 @@ int store_volume_zero(struct store_volume *v, uint64_t off, uint64_t len);
 int store_volume_flush(struct store_volume *v);
 int store_volume_next_data(struct store_volume *v, uint64_t from, uint64_t *start,
 			   uint64_t *end);
+/* found(arg, start, end) on ranges that together cover every byte of
+ * [off, off + len) that may hold data, in any order (a range may reach past
+ * either end); a nonzero return from found() stops and is returned. One
+ * question for the whole range where the backend has one (RBD: which
+ * objects exist), else next_data's extents one by one. 0 or -errno. */
+int store_volume_data_ranges(struct store_volume *v, uint64_t off, uint64_t len,
+			     int (*found)(void *arg, uint64_t start, uint64_t end), void *arg);
 /* The image file's descriptor, or -1 for backends without one. */
 int store_volume_fd(struct store_volume *v);
 
 /* Points as snapshots (store_backend_has_snapshots()); -EOPNOTSUPP else. */
 int store_snap_create(struct store_volume *v, uint64_t id);
 int store_snap_remove(const char *machine, const char *disk, uint64_t id);
+/* The images cloned from point id's snapshot of disk (a launch's copies,
+ * docs/launch.md): how many, and their names ("POOL/IMAGE", comma
+ * separated, cut to fit) into out. 0 where there are none, no such
+ * snapshot, or points are not snapshots; or -errno. While there is one,
+ * the snapshot cannot be removed: its point is not deleted either. */
+int store_snap_clones(const char *machine, const char *disk, uint64_t id, char *out,
+		      size_t len);
 int store_snap_prune(struct store_volume *v, int (*have_point)(void *arg, uint64_t id),
 		     void *arg);
 /* A read-only volume of the disk as of point id. */

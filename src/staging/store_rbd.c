@@ -388,14 +388,42 @@ static int rbd_flush_volume(struct store_volume *v)
 	return rc;
 }
 
-/* Every range may hold data: an unallocated object reads as zeros without
- * touching a disk, and diff_iterate without an object map costs as much. */
+/* One at a time, every range may hold data: asking librbd where the next
+ * data is costs as much as reading up to it (data_ranges asks once for a
+ * whole range). */
 static int rbd_next_data(struct store_volume *v, uint64_t from, uint64_t *start, uint64_t *end)
 {
 	(void)v;
 	*start = from;
 	*end = UINT64_MAX;
 	return 0;
+}
+
+struct ranges_arg {
+	int (*found)(void *arg, uint64_t start, uint64_t end);
+	void *arg;
+};
+
+static int object_found(uint64_t off, size_t len, int exists, void *arg)
+{
+	struct ranges_arg *r = arg;
+
+	return exists ? r->found(r->arg, off, off + len) : 0;
+}
+
+/* The objects of the range that exist (rbd_diff_iterate2 from the image's
+ * creation, whole objects): without an object map, as staging's images
+ * have none (layering only), librbd lists each object's snapshots at its
+ * OSD, which is one small request, where a read of an object that does not
+ * exist is one as well and then 4 MiB of zeros to hash. Writes in flight
+ * land first: an object they create must be seen. */
+static int rbd_data_ranges(struct store_volume *v, uint64_t off, uint64_t len,
+			   int (*found)(void *arg, uint64_t start, uint64_t end), void *arg)
+{
+	struct ranges_arg r = { found, arg };
+	int rc = landed(v);
+
+	return rc ? rc : rbd_diff_iterate2(img_of(v), NULL, off, len, 1, 1, object_found, &r);
 }
 
 static int rbd_snap_create_volume(struct store_volume *v, uint64_t id)
@@ -417,7 +445,42 @@ static int rbd_snap_create_volume(struct store_volume *v, uint64_t id)
 	return rc;
 }
 
-static int rbd_snap_remove_disk(const char *machine, const char *disk, uint64_t id)
+/* The children of the snapshot img is open at (rbd_list_children3 looks
+ * in every pool, and at clones in the trash, which hold it as well). */
+static int list_clones(rbd_image_t img, char *out, size_t len)
+{
+	rbd_linked_image_spec_t *kids = NULL;
+	size_t max = 4, n = 0;
+	int rc;
+
+	for (;;) {
+		rbd_linked_image_spec_t *more = realloc(kids, max * sizeof(*kids));
+
+		if (!more) {
+			free(kids);
+			return -ENOMEM;
+		}
+		kids = more;
+		rc = rbd_list_children3(img, kids, &max);
+		if (rc != -ERANGE)
+			break;
+	}
+	if (!rc) {
+		n = max;
+		for (size_t i = 0, at = 0; i < n && at < len; i++) {
+			int w = snprintf(out + at, len - at, "%s%s/%s%s", i ? ", " : "", kids[i].pool_name,
+					 kids[i].image_name, kids[i].trash ? " (in the trash)" : "");
+
+			at += w > 0 ? (size_t)w : 0;
+		}
+		rbd_linked_image_spec_list_cleanup(kids, n);
+	}
+	free(kids);
+	return rc ? rc : (int)n;
+}
+
+static int rbd_snap_clones_disk(const char *machine, const char *disk, uint64_t id, char *out,
+				size_t len)
 {
 	char name[IMAGE_NAME_MAX], snap[64];
 	rbd_image_t img;
@@ -425,10 +488,33 @@ static int rbd_snap_remove_disk(const char *machine, const char *disk, uint64_t 
 
 	image_name(name, machine, disk);
 	snap_name(snap, sizeof(snap), id);
+	rc = rbd_open_read_only(io, name, &img, snap);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc; /* no image, no snapshot: no clone */
+	rc = list_clones(img, out, len);
+	rbd_close(img);
+	return rc;
+}
+
+static int rbd_snap_remove_disk(const char *machine, const char *disk, uint64_t id)
+{
+	char name[IMAGE_NAME_MAX], snap[64], kids[8];
+	rbd_image_t img;
+	int rc, prot = 0;
+
+	image_name(name, machine, disk);
+	snap_name(snap, sizeof(snap), id);
 	rc = rbd_open(io, name, &img, NULL);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	rc = rbd_snap_remove(img, snap);
+	/* protected without a clone: a launch's conversion stopped between
+	 * the two (docs/launch.md), a protection nothing needs. With one,
+	 * librbd refuses the unprotect, and -EBUSY stands. */
+	if (rc == -EBUSY && !rbd_snap_is_protected(img, snap, &prot) && prot &&
+	    rbd_snap_clones_disk(machine, disk, id, kids, sizeof(kids)) == 0 &&
+	    !rbd_snap_unprotect(img, snap))
+		rc = rbd_snap_remove(img, snap);
 	rbd_close(img);
 	return rc == -ENOENT ? 0 : rc;
 }
@@ -552,8 +638,10 @@ const struct store_backend_ops store_rbd_ops = {
 	.zero = rbd_zero_volume,
 	.flush = rbd_flush_volume,
 	.next_data = rbd_next_data,
+	.data_ranges = rbd_data_ranges,
 	.snap_create = rbd_snap_create_volume,
 	.snap_remove = rbd_snap_remove_disk,
+	.snap_clones = rbd_snap_clones_disk,
 	.snap_prune = rbd_snap_prune_volume,
 	.snap_open = rbd_snap_open_disk,
 	.space = rbd_space,

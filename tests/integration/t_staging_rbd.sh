@@ -9,7 +9,9 @@
 # image and removes a snapshot that belongs to no point (one protected
 # under a clone once the clone is gone), and killed with
 # SIGKILL loses nothing it acknowledged; a deleted point's
-# snapshot is gone; /metrics reports the pool's free space.
+# snapshot is gone; a point whose snapshot has a clone is neither deleted
+# (the refusal names the clone) nor pruned, and goes once the clone is
+# gone; /metrics reports the pool's free space.
 # shellcheck source-path=SCRIPTDIR
 if [ -z "${LIVEMIG_TEST_CEPH_POOL:-}" ]; then
 	# no cluster for a test that cannot run (loop devices need root)
@@ -147,6 +149,33 @@ pts delete "$MACHINE" 1 >/dev/null || die "deleting point 1 failed"
 [ "$(snaps)" = "point-2 point-3 point-4" ] || die "after deleting point 1 the snapshots are '$(snaps)'"
 [ "$(export_sha 2 d0)" = "$sha2" ] || die "point 2 changed when point 1 was deleted"
 pass "deleting point 1 removed its snapshot; point 2 unchanged"
+
+# a point whose snapshot has a clone (a launch from it, here by hand) is
+# neither deleted nor pruned: its record stays with its snapshot
+{
+	rbd snap protect "$POOL/$IMAGE@point-3" && rbd clone "$POOL/$IMAGE@point-3" "$POOL/rb-held-clone"
+} >/dev/null 2>&1 || die "cannot clone point-3"
+if pts delete "$MACHINE" 3 >"$T/held.out" 2>&1; then
+	die "point 3 was deleted under its snapshot's clone"
+fi
+grep -q "point 3 is held by 1 clone of its snapshot of disk d0: $POOL/rb-held-clone (a launch from the point); destroy that launch first (livemig-launch destroy" "$T/held.out" ||
+	die "unclear refusal: $(cat "$T/held.out")"
+pts show "$MACHINE" 3 --json | jq -e '.id == 3' >/dev/null || die "point 3's record is gone"
+[ "$(snaps)" = "point-2 point-3 point-4" ] || die "after the refusal the snapshots are '$(snaps)'"
+pass "points delete of a point under a clone refuses, naming the clone and the remedy; record and snapshot stay"
+pts prune "$MACHINE" --keep-all 0 --keep-hourly 0 --keep-daily 0 >"$T/prune.out" || die "prune failed"
+grep -q "pruned 1 point of $MACHINE" "$T/prune.out" && grep -q "kept 1 point the policy would prune: held by clones" \
+	"$T/prune.out" || die "prune says: $(cat "$T/prune.out")"
+[ "$(pts list "$MACHINE" --json | jq -c '[.points[].id]')" = "[3,4]" ] ||
+	die "after the prune the points are $(pts list "$MACHINE" --json | jq -c '[.points[].id]')"
+[ "$(snaps)" = "point-3 point-4" ] || die "after the prune the snapshots are '$(snaps)'"
+pass "retention pruned point 2 and kept point 3, held by its clone: the records and the snapshots agree"
+# the clone gone, its protection left (a launch cut short between the two):
+# nothing needs it, and the point goes
+rbd rm "$POOL/rb-held-clone" >/dev/null 2>&1 || die "cannot remove rb-held-clone"
+pts delete "$MACHINE" 3 >/dev/null || die "deleting point 3 after its clone was gone failed"
+[ "$(snaps)" = "point-4" ] || die "after deleting point 3 the snapshots are '$(snaps)'"
+pass "its clone gone, point 3 and its snapshot (still protected) deleted"
 
 stop_agent
 stop_staging

@@ -10,8 +10,11 @@
 # a libvirt secret) to the first-boot marker under TCG; the protected
 # snapshot cannot be removed while its clone lives; destroy removes the
 # domain and the clones and unprotects the snapshots; a conversion that
-# cannot make its second clone removes the first and unprotects both; the
-# snapshots' data is what it was before (sha256).
+# cannot make its second clone removes the first and unprotects both; one
+# killed (SIGKILL) after its first clone, which wrote no report, is
+# cleaned up by destroy given the clones' names (--snapshot/--clone),
+# which leaves an image of such a name that is no clone of its snapshot;
+# the snapshots' data is what it was before (sha256).
 #   t_launch_rbd.sh BUILD      (tests/launch/run.sh BUILD rbd runs it)
 # Needs LIBVIRT_URI (libvirt_lib.sh) and a cluster (tests/with_ceph.sh: run
 # without one, it starts one for itself).
@@ -198,6 +201,53 @@ done
 pass "the first clone removed, neither snapshot left protected"
 rbd rm --no-progress "$POOL/$NAME-taken" || fail "rbd rm $NAME-taken"
 took "failed conversion"
+
+step "a conversion killed (SIGKILL) after its first clone: destroy given the clones' names cleans up"
+cut=()
+for d in "${DISKS[@]}"; do
+	cut+=(--snapshot "rbd:$POOL/livemig-$MACHINE+$d@point-1" --clone "rbd:$POOL/$NAME-cut-$d")
+done
+"$LAUNCH" convert --input "rbd:$POOL/livemig-$MACHINE+sda@point-1" --output "rbd:$POOL/$NAME-cut-sda" \
+	--input "rbd:$POOL/livemig-$MACHINE+sdb@point-1" --output "rbd:$POOL/$NAME-cut-sdb" \
+	--ceph-conf "$CEPH_CONF" --workdir "$T" --report "$T/conv-cut.json" 2>"$T/convert-cut.log" &
+cpid=$!
+track_pid "$cpid"
+wait_for_log "$T/convert-cut.log" "disk 0: cloned rbd:$POOL/livemig-$MACHINE\+sda@point-1 as rbd:$POOL/$NAME-cut-sda" 300 ||
+	{ cat "$T/convert-cut.log"; fail "the conversion never said it made its first clone"; }
+kill -KILL "$cpid"
+wait "$cpid" 2>/dev/null
+[ ! -e "$T/conv-cut.json" ] || fail "the killed conversion wrote a report"
+rbd info "$POOL/$NAME-cut-sda" >/dev/null 2>&1 || fail "the killed conversion's first clone is not there"
+rbd info --format json "$POOL/livemig-$MACHINE+sda@point-1" | jq -e '.protected == "true"' >/dev/null ||
+	fail "the killed conversion's first snapshot is not protected"
+pass "killed after its first clone: no report, the clone and its protected snapshot left"
+# an image of a clone's name that is no clone of that snapshot is not
+# this launch's: destroy leaves it, says so, and cleans up the rest
+rbd create --no-progress --size 1M "$POOL/$NAME-notours" || fail "rbd create $NAME-notours"
+if "$LAUNCH" destroy --driver libvirt --uri "$LIBVIRT_URI" --name "$NAME-cut" "${cut[@]}" \
+	--snapshot "rbd:$POOL/livemig-$MACHINE+sdb@point-1" --clone "rbd:$POOL/$NAME-notours" \
+	--ceph-conf "$CEPH_CONF" --json >"$T/destroy-cut.json" 2>"$T/destroy-cut.err"; then
+	fail "destroy removed, or passed over in silence, an image that is not a clone of its snapshot"
+fi
+jq -c . "$T/destroy-cut.json"
+check "destroy refuses the image that is not a clone of the snapshot, and removes the clones that are" \
+	jq -e --arg c "rbd:$POOL/$NAME-cut-sda" '(.error | test("notours is not a clone of .*@point-1 \\(it is no clone at all\\): not removed, it is not this launch.s"))
+		and (.clones_removed | index($c) != null) and (.clones_removed | all(test("notours") | not))' \
+	"$T/destroy-cut.json"
+rbd info "$POOL/$NAME-notours" >/dev/null 2>&1 || fail "destroy removed an image that is not its clone"
+rbd rm --no-progress "$POOL/$NAME-notours" >/dev/null 2>&1 || fail "rbd rm $NAME-notours"
+"$LAUNCH" destroy --driver libvirt --uri "$LIBVIRT_URI" --name "$NAME-cut" "${cut[@]}" \
+	--ceph-conf "$CEPH_CONF" --json >"$T/destroy-cut2.json" || { cat "$T/destroy-cut2.json"; fail "destroy failed"; }
+check "destroy again: nothing left to remove, and that is not an error" \
+	jq -e '.state == "absent" and .clones_removed == []' "$T/destroy-cut2.json"
+for d in "${DISKS[@]}"; do
+	rbd info "$POOL/$NAME-cut-$d" >/dev/null 2>&1 && fail "the clone $NAME-cut-$d is still there"
+	[ -z "$(rbd children "$POOL/livemig-$MACHINE+$d@point-1")" ] || fail "livemig-$MACHINE+$d@point-1 has a clone"
+	rbd info --format json "$POOL/livemig-$MACHINE+$d@point-1" | jq -e '.protected == "false"' >/dev/null ||
+		fail "livemig-$MACHINE+$d@point-1 was left protected"
+done
+pass "after the killed conversion: no clone left, neither snapshot protected"
+took "killed conversion"
 
 for d in "${DISKS[@]}"; do
 	[ "$(snap_sha "$d")" = "${sha_before[$d]}" ] || fail "livemig-$MACHINE+$d@point-1 changed"

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -74,6 +75,54 @@ static void test_report_of_rbd_disks(void **state)
 	json_decref(r);
 }
 
+/* destroy's --snapshot/--clone pairs: a conversion cut short wrote no
+ * report, the caller names its clones; with a report, the same clone is
+ * not named twice and cannot be given another snapshot */
+static void test_clones_named_to_destroy(void **state)
+{
+	json_t *r = json_loads(report_text, 0, NULL);
+	struct launch_request rq = { 0 }, none = { 0 };
+	char err[300] = "";
+
+	(void)state;
+	assert_int_equal(launch_request_add_clone(&none, "rbd:livemig/web-t-sda", "rbd:livemig/livemig-web+sda@point-3",
+						  err, sizeof(err)), 0);
+	assert_int_equal(none.n_disks, 1);
+	assert_int_equal(none.n_rbd, 1);
+	assert_string_equal(none.rbd_parents[0], "rbd:livemig/livemig-web+sda@point-3");
+	/* a clone and a snapshot swapped, or not RBD */
+	assert_int_equal(launch_request_add_clone(&none, "rbd:livemig/livemig-web+sda@point-3", "rbd:livemig/web-t-sda",
+						  err, sizeof(err)), -EINVAL);
+	assert_int_equal(launch_request_add_clone(&none, "/var/lib/copy.qcow2", "rbd:p/i@s", err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(none.n_disks, 1);
+
+	assert_int_equal(launch_request_from_report(r, &rq, err, sizeof(err)), 0);
+	assert_int_equal(launch_request_add_clone(&rq, "rbd:livemig/web-t-sdb", "rbd:livemig/livemig-web+sdb@point-3",
+						  err, sizeof(err)), 0);
+	assert_int_equal(rq.n_disks, 2);
+	assert_int_equal(launch_request_add_clone(&rq, "rbd:livemig/web-t-sdb", "rbd:livemig/livemig-web+sdb@point-4",
+						  err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "in the conversion's report as a copy of rbd:livemig/livemig-web+sdb@point-3"));
+	assert_int_equal(launch_request_add_clone(&rq, "rbd:livemig/web-t-sdc", "rbd:livemig/livemig-web+sdc@point-3",
+						  err, sizeof(err)), 0);
+	assert_int_equal(rq.n_disks, 3);
+	assert_int_equal(rq.n_rbd, 3);
+	/* the same pair twice is one clone; no more than a launch has disks */
+	assert_int_equal(launch_request_add_clone(&rq, "rbd:livemig/web-t-sdc", "rbd:livemig/livemig-web+sdc@point-3",
+						  err, sizeof(err)), 0);
+	assert_int_equal(rq.n_disks, 3);
+	for (int i = 3; i < LAUNCH_MAX_DISKS; i++) {
+		static char names[LAUNCH_MAX_DISKS][32];
+
+		snprintf(names[i], sizeof(names[i]), "rbd:p/c%d", i);
+		assert_int_equal(launch_request_add_clone(&rq, names[i], "rbd:p/i@s", err, sizeof(err)), 0);
+	}
+	assert_int_equal(launch_request_add_clone(&rq, "rbd:p/one-more", "rbd:p/i@s", err, sizeof(err)), -E2BIG);
+	assert_int_equal(rq.n_disks, LAUNCH_MAX_DISKS);
+	json_decref(r);
+}
+
 static void test_domain_rbd_disks(void **state)
 {
 	json_t *r = json_loads(report_text, 0, NULL);
@@ -105,6 +154,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_report_of_rbd_disks),
+		cmocka_unit_test(test_clones_named_to_destroy),
 		cmocka_unit_test(test_domain_rbd_disks),
 	};
 

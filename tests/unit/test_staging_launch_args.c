@@ -5,7 +5,8 @@
  * converted into copies, unchanged; with the RBD store and libvirt, each
  * disk's snapshot of the point cloned (staging's own image and snapshot
  * names), the store's Ceph user, the libvirt secret, and destroy handed
- * the conversion's report; the export driver on the RBD store still takes
+ * the conversion's report and the clones the point's disks name (a
+ * conversion cut short wrote no report); the export driver on the RBD store still takes
  * files; names too long refused; secrets that are not UUIDs refused.
  */
 #include <setjmp.h>
@@ -64,6 +65,7 @@ static void test_files(void **state)
 {
 	struct launch_argv *a = calloc(1, sizeof(*a));
 	struct point_disks pd = two_disks();
+	struct launch_clones lc = { "m-1", 12, NULL };
 
 	(void)state;
 	assert_false(launch_from_clones(&files_cfg));
@@ -77,7 +79,14 @@ static void test_files(void **state)
 	assert_string_equal(joined(a), "/usr/sbin/livemig-launch launch --driver libvirt"
 			    " --conversion /st/.launches/web-01-test-7/conversion.json --name web-01-test-7 --vcpus 2"
 			    " --state-dir /st/.launches/web-01-test-7 --uri qemu:///system --timeout 600 --json");
-	assert_int_equal(launch_destroy_argv(a, &files_cfg, "web-01-test-7", "/st/.launches/web-01-test-7", NULL), 0);
+	assert_int_equal(launch_destroy_argv(a, &files_cfg, "web-01-test-7", "/st/.launches/web-01-test-7", NULL,
+					     NULL), 0);
+	assert_string_equal(joined(a), "/usr/sbin/livemig-launch destroy --driver libvirt --name web-01-test-7"
+			    " --uri qemu:///system");
+	/* no clones from files, whatever the caller knows of the point */
+	lc.disks = &pd;
+	assert_int_equal(launch_destroy_argv(a, &files_cfg, "web-01-test-7", "/st/.launches/web-01-test-7", NULL,
+					     &lc), 0);
 	assert_string_equal(joined(a), "/usr/sbin/livemig-launch destroy --driver libvirt --name web-01-test-7"
 			    " --uri qemu:///system");
 	free(a);
@@ -89,6 +98,7 @@ static void test_clones(void **state)
 	struct point_disks pd = two_disks();
 	struct launch_params cutover = test_lp;
 	struct launch_config defaults = rbd_cfg;
+	struct launch_clones lc = { "m-1", 12, &pd };
 
 	(void)state;
 	assert_true(launch_from_clones(&rbd_cfg));
@@ -114,9 +124,25 @@ static void test_clones(void **state)
 			    " --conversion /st/.launches/web-01-test-7/conversion.json --name web-01-test-7 --vcpus 2"
 			    " --state-dir /st/.launches/web-01-test-7 --uri qemu:///system --ceph-secret " SECRET " --json");
 	assert_int_equal(launch_destroy_argv(a, &rbd_cfg, "web-01-test-7", "/st/.launches/web-01-test-7",
-					     "/st/.launches/web-01-test-7/conversion.json"), 0);
+					     "/st/.launches/web-01-test-7/conversion.json", NULL), 0);
 	assert_string_equal(joined(a), "/usr/sbin/livemig-launch destroy --driver libvirt --name web-01-test-7"
 			    " --uri qemu:///system --conversion /st/.launches/web-01-test-7/conversion.json");
+	/* the point known: every clone its conversion makes, by the names
+	 * convert was given, report or not */
+	pd.n = 2;
+	assert_int_equal(launch_destroy_argv(a, &rbd_cfg, "web-01-test-7", "/st/.launches/web-01-test-7", NULL,
+					     &lc), 0);
+	assert_string_equal(joined(a), "/usr/sbin/livemig-launch destroy --driver libvirt --name web-01-test-7"
+			    " --uri qemu:///system"
+			    " --snapshot rbd:livemig/livemig-m-1+sda@point-12 --clone rbd:livemig/web-01-test-7-sda"
+			    " --snapshot rbd:livemig/livemig-m-1+sdb@point-12 --clone rbd:livemig/web-01-test-7-sdb"
+			    " --ceph-conf /etc/ceph/ceph.conf --ceph-id stg");
+	assert_int_equal(launch_destroy_argv(a, &defaults, "web-01-test-7", "/st/.launches/web-01-test-7",
+					     "/st/.launches/web-01-test-7/conversion.json", &lc), 0);
+	assert_string_equal(joined(a), "/usr/sbin/livemig-launch destroy --driver libvirt --name web-01-test-7"
+			    " --uri qemu:///system --conversion /st/.launches/web-01-test-7/conversion.json"
+			    " --snapshot rbd:livemig/livemig-m-1+sda@point-12 --clone rbd:livemig/web-01-test-7-sda"
+			    " --snapshot rbd:livemig/livemig-m-1+sdb@point-12 --clone rbd:livemig/web-01-test-7-sdb");
 	free(a);
 }
 
@@ -147,6 +173,7 @@ static void test_limits(void **state)
 {
 	struct launch_argv *a = calloc(1, sizeof(*a));
 	struct point_disks pd = { .n = LAUNCH_MAX_DISKS };
+	struct launch_clones lc = { "m-1", 12, NULL };
 	char dir[LAUNCH_ARG_LEN + 8];
 
 	(void)state;
@@ -165,7 +192,12 @@ static void test_limits(void **state)
 	dir[sizeof(dir) - 1] = '\0';
 	assert_int_equal(launch_convert_argv(a, &files_cfg, "m-1", &test_lp, &pd, dir), -ENAMETOOLONG);
 	assert_int_equal(launch_launch_argv(a, &files_cfg, &test_lp, dir), -ENAMETOOLONG);
-	assert_int_equal(launch_destroy_argv(a, &files_cfg, "n", dir, NULL), 0); /* libvirt: no path */
+	assert_int_equal(launch_destroy_argv(a, &files_cfg, "n", dir, NULL, NULL), 0); /* libvirt: no path */
+	/* destroy naming every clone of the most disks, with the report */
+	lc.disks = &pd;
+	assert_int_equal(launch_destroy_argv(a, &rbd_cfg, "web-01-test-7", "/d", "/d/conversion.json", &lc), 0);
+	assert_true(a->argc < LAUNCH_ARGV_MAX);
+	assert_int_equal(a->argc, 6 + 2 + 2 + 4 * LAUNCH_MAX_DISKS + 4);
 	free(a);
 }
 

@@ -56,6 +56,33 @@ static int setup_files(const char *spec, int write)
 	return store_backend_setup(&bc, write, err, sizeof(err));
 }
 
+struct ranges {
+	int n;
+	uint64_t lo, hi, covered;
+};
+
+static int note_range(void *arg, uint64_t start, uint64_t end)
+{
+	struct ranges *r = arg;
+
+	assert_true(end > start);
+	if (!r->n || start < r->lo)
+		r->lo = start;
+	if (end > r->hi)
+		r->hi = end;
+	r->covered += end - start;
+	r->n++;
+	return 0;
+}
+
+static int stop_range(void *arg, uint64_t start, uint64_t end)
+{
+	(void)arg;
+	(void)start;
+	(void)end;
+	return -ECANCELED;
+}
+
 static void test_volume(void **state)
 {
 	struct store_volume *v = NULL;
@@ -89,9 +116,30 @@ static void test_volume(void **state)
 	assert_int_equal(store_volume_next_data(v, 0, &start, &end), 0);
 	assert_true(start == 2 * MIB || start == 0);
 	assert_true(end > start);
+	/* the same through data_ranges (next_data's extents in turn): the
+	 * written MiB covered, nothing before 2 MiB where holes are known */
+	{
+		struct ranges r = { 0 };
+
+		assert_int_equal(store_volume_data_ranges(v, 0, 8 * MIB, note_range, &r), 0);
+		assert_true(r.n >= 1);
+		assert_true(r.lo == 2 * MIB || r.lo == 0);
+		assert_true(r.hi >= 3 * MIB);
+		assert_true(r.covered >= MIB - 4096); /* less the 4 KiB zeroed */
+		/* a range past the data: nothing there, or everything */
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(store_volume_data_ranges(v, 4 * MIB, 4 * MIB, note_range, &r), 0);
+		assert_true(r.n == 0 || (r.lo <= 4 * MIB && r.hi >= 8 * MIB));
+		/* found() stops the walk with its own value */
+		assert_int_equal(store_volume_data_ranges(v, 0, 8 * MIB, stop_range, NULL), -ECANCELED);
+	}
 	/* the snapshot calls say the files backend has none */
 	assert_int_equal(store_snap_create(v, 1), -EOPNOTSUPP);
 	assert_int_equal(store_snap_remove("m1", "d0", 1), -EOPNOTSUPP);
+	/* and so no clone holds a point (points.c asks before deleting) */
+	strcpy(err, "x");
+	assert_int_equal(store_snap_clones("m1", "d0", 1, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
 	store_volume_close(v);
 
 	/* an image of another size than its disk is a damaged store */
