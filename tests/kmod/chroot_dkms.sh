@@ -6,7 +6,10 @@
 # sid) and its kbuild tools link that release's libc. The headers are
 # installed in the chroot (apt-get install of the downloaded .debs), never
 # on the host; DKMS then runs there exactly as on a user's machine (add,
-# build -k KVER with the compile probes as PRE_BUILD).
+# build -k KVER with the compile probes as PRE_BUILD). Then the probe
+# cache: a second `dkms build` of the same version takes the cached results
+# and gives an identical cbt_config.h; LIVEMIG_CBT_PROBE_NOCACHE=1 and a
+# copy of the headers with a touched autoconf.h probe again.
 #
 #   tests/kmod/chroot_dkms.sh SUITE OUTDIR
 # Result: OUTDIR/livemig_cbt.ko (uncompressed), OUTDIR/make.log (DKMS's log).
@@ -93,7 +96,58 @@ inst >/tmp/apt.log 2>&1 || { apt-get update -q >>/tmp/apt.log 2>&1 && inst >>/tm
 [ -f "/lib/modules/$KVER/build/Makefile" ] || { echo "no /lib/modules/$KVER/build after install"; exit 1; }
 echo "dkms-version: $(dkms --version)"
 dkms add -m livemig-cbt -v "$V" -k "$KVER"
-dkms build -m livemig-cbt -v "$V" -k "$KVER"
+now() { date +%s.%N; }
+took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+fail() { echo "probe-cache: FAIL $*"; exit 1; }
+# the probes' own lines, wherever this DKMS puts a PRE_BUILD's output
+said() { cat /tmp/dkms.log "/var/lib/dkms/livemig-cbt/$V/build/make.log" 2>/dev/null | grep -c "$1" || true; }
+CACHE=/var/cache/livemig-cbt PROBE=/usr/src/livemig-cbt-$V/livemig-cbt-probe.sh
+KDIR=/lib/modules/$KVER/build B=/var/lib/dkms/livemig-cbt/$V/build
+t=$(now)
+dkms build -m livemig-cbt -v "$V" -k "$KVER" >/tmp/dkms.log 2>&1 || { cat /tmp/dkms.log; exit 1; }
+cat /tmp/dkms.log
+echo "dkms-build-1: $(took "$t") s"
+[ "$(said 'probe: results kept in /var/cache/livemig-cbt/')" = 1 ] && [ "$(said 'probe: cached results')" = 0 ] ||
+	fail "the first build did not probe and keep its results"
+[ "$(ls "$CACHE" | wc -l)" = 1 ] || fail "$CACHE holds $(ls -A "$CACHE" | wc -l) files, not 1"
+cp "$B/cbt_config.h" /tmp/cbt_config.first
+
+# the same version again (an upgrade or a reinstall for the same headers)
+t=$(now)
+dkms build -m livemig-cbt -v "$V" -k "$KVER" --force >/tmp/dkms.log 2>&1 || { cat /tmp/dkms.log; exit 1; }
+cat /tmp/dkms.log
+echo "dkms-build-2: $(took "$t") s"
+[ "$(said "probe: cached results for $KVER from $CACHE/")" = 1 ] || fail "the second build did not use the cached results"
+cmp /tmp/cbt_config.first "$B/cbt_config.h" || fail "the cached results gave another cbt_config.h"
+
+# what a probe run costs, probed and cached (the key's own work included)
+mkdir -p /tmp/p1 /tmp/p2 /tmp/p3
+t=$(now)
+LIVEMIG_CBT_PROBE_NOCACHE=1 "$PROBE" "$KDIR" /tmp/p1 "$CACHE" 2>/tmp/p1.log || { cat /tmp/p1.log; fail "NOCACHE probe"; }
+echo "probe-run-nocache: $(took "$t") s"
+t=$(now)
+"$PROBE" "$KDIR" /tmp/p2 "$CACHE" 2>/tmp/p2.log || { cat /tmp/p2.log; fail "cached probe"; }
+echo "probe-run-cached: $(took "$t") s"
+! grep -q 'cached results' /tmp/p1.log && grep -q 'results kept' /tmp/p1.log ||
+	fail "LIVEMIG_CBT_PROBE_NOCACHE=1 did not probe: $(cat /tmp/p1.log)"
+grep -q 'cached results' /tmp/p2.log || fail "no cached results after NOCACHE's run"
+cmp /tmp/cbt_config.first /tmp/p1/cbt_config.h && cmp /tmp/cbt_config.first /tmp/p2/cbt_config.h ||
+	fail "NOCACHE's or the cached run's cbt_config.h differs"
+
+# a changed key: a copy of the headers (beside the original, so that their
+# relative links still resolve) whose autoconf.h differs by a comment
+real=$(readlink -f "$KDIR")
+copy=${real%/*}/livemig-probe-copy
+cp -a "$real" "$copy"
+echo '/* touched */' >>"$copy/include/generated/autoconf.h"
+"$PROBE" "$copy" /tmp/p3 "$CACHE" 2>/tmp/p3.log || { cat /tmp/p3.log; fail "probe of the copy"; }
+rm -rf "$copy"
+! grep -q 'cached results' /tmp/p3.log && grep -q 'results kept' /tmp/p3.log ||
+	fail "a changed autoconf.h did not probe again: $(cat /tmp/p3.log)"
+[ "$(ls "$CACHE" | wc -l)" = 2 ] || fail "$CACHE holds $(ls -A "$CACHE" | wc -l) files, not 2"
+[ "$(grep CBT_ /tmp/p3/cbt_config.h)" = "$(grep CBT_ /tmp/cbt_config.first)" ] ||
+	fail "the copy's results differ from the original's"
+echo "probe-cache: ok: the second build took the cached results (cbt_config.h identical); NOCACHE and a changed autoconf.h probed again"
 EOS
 chmod +x "$C/tmp/build.sh"
 set +e
@@ -123,4 +177,7 @@ if grep -E '^[^ ]*\.[ch]:[0-9]+:[0-9]+: (warning|error):' "$DEST/make.log" "$DES
 	say "FAIL: the build printed warnings"
 	exit 1
 fi
-say "built with $(sed -n 's/^dkms-version: //p' "$DEST/dkms.out") and ${COMPILER:-the default gcc} in $(took "$t") s"
+grep -q '^probe-cache: ok' "$DEST/dkms.out" || { cat "$DEST/dkms.out" >&2; say "FAIL: no word from the probe cache's checks"; exit 1; }
+v() { sed -n "s/^$1: //p" "$DEST/dkms.out"; }
+say "probe cache: dkms build $(v dkms-build-1) s probing, $(v dkms-build-2) s from the cache; the probe script alone $(v probe-run-nocache) s probing, $(v probe-run-cached) s cached; identical cbt_config.h"
+say "built with $(v dkms-version) and ${COMPILER:-the default gcc} in $(took "$t") s"
