@@ -102,9 +102,19 @@ fail() { echo "probe-cache: FAIL $*"; exit 1; }
 said() { grep -c "$1" /tmp/dkms.log || true; }
 CACHE=/var/cache/livemig-cbt PROBE=/usr/src/livemig-cbt-$V/livemig-cbt-probe.sh
 KDIR=/lib/modules/$KVER/build
+# DKMS's output and the build's make.log in /tmp/dkms.log: DKMS 2.8 and
+# 3.0 print PRE_BUILD's output, 3.2 writes it to build/make.log (made anew
+# by each build; 2.8 deletes the build tree, its make.log has no PRE_BUILD)
+build() {
+	dkms build -m livemig-cbt -v "$V" -k "$KVER" >/tmp/dkms.log 2>&1 || {
+		cat /tmp/dkms.log "/var/lib/dkms/livemig-cbt/$V/build/make.log" 2>/dev/null
+		exit 1
+	}
+	cat /tmp/dkms.log
+	cat "/var/lib/dkms/livemig-cbt/$V/build/make.log" >>/tmp/dkms.log 2>/dev/null || true
+}
 t=$(now)
-dkms build -m livemig-cbt -v "$V" -k "$KVER" >/tmp/dkms.log 2>&1 || { cat /tmp/dkms.log; exit 1; }
-cat /tmp/dkms.log
+build
 echo "dkms-build-1: $(took "$t") s wall"
 [ "$(said 'probe: results kept in /var/cache/livemig-cbt/')" = 1 ] && [ "$(said 'probe: cached results')" = 0 ] ||
 	fail "the first build did not probe and keep its results"
@@ -118,8 +128,7 @@ grep '^probe: CBT_' /tmp/dkms.log >/tmp/results.first
 dkms remove -m livemig-cbt -v "$V" --all >/dev/null
 dkms add -m livemig-cbt -v "$V" -k "$KVER" >/dev/null
 t=$(now)
-dkms build -m livemig-cbt -v "$V" -k "$KVER" >/tmp/dkms.log 2>&1 || { cat /tmp/dkms.log; exit 1; }
-cat /tmp/dkms.log
+build
 echo "dkms-build-2: $(took "$t") s wall"
 [ "$(said "probe: cached results for $KVER from $CACHE/")" = 1 ] || fail "the second build did not use the cached results"
 grep '^probe: CBT_' /tmp/dkms.log | cmp /tmp/results.first - || fail "the cached results gave another cbt_config.h"
