@@ -103,15 +103,15 @@ said() { grep -c "$1" /tmp/dkms.log || true; }
 CACHE=/var/cache/livemig-cbt PROBE=/usr/src/livemig-cbt-$V/livemig-cbt-probe.sh
 KDIR=/lib/modules/$KVER/build
 # DKMS's output and the build's make.log in /tmp/dkms.log: DKMS 2.8 and
-# 3.0 print PRE_BUILD's output, 3.2 writes it to build/make.log (made anew
-# by each build; 2.8 deletes the build tree, its make.log has no PRE_BUILD)
+# 3.0 print PRE_BUILD's output, 3.2 writes it to make.log (the newest one
+# under the module's tree: `remove --all` deletes the earlier build's)
 build() {
-	dkms build -m livemig-cbt -v "$V" -k "$KVER" >/tmp/dkms.log 2>&1 || {
-		cat /tmp/dkms.log "/var/lib/dkms/livemig-cbt/$V/build/make.log" 2>/dev/null
-		exit 1
-	}
+	rc=0
+	dkms build -m livemig-cbt -v "$V" -k "$KVER" >/tmp/dkms.log 2>&1 || rc=$?
 	cat /tmp/dkms.log
-	cat "/var/lib/dkms/livemig-cbt/$V/build/make.log" >>/tmp/dkms.log 2>/dev/null || true
+	log=$(find "/var/lib/dkms/livemig-cbt/$V" -name make.log -exec ls -t {} + 2>/dev/null | sed -n 1p)
+	[ -z "$log" ] || cat "$log" >>/tmp/dkms.log
+	[ $rc = 0 ] || { [ -z "$log" ] || cat "$log"; exit 1; }
 }
 t=$(now)
 build
