@@ -150,6 +150,15 @@ grep -q 'cached results' /tmp/p2.log || fail "no cached results after NOCACHE's 
 grep '^probe: CBT_' /tmp/p1.log | cmp /tmp/results.first - || fail "NOCACHE's run gave other results than DKMS's build"
 cmp /tmp/p1/cbt_config.h /tmp/p2/cbt_config.h || fail "the cached run's cbt_config.h differs from the probed one"
 
+# the key names the compiler kbuild answers without the configuration
+# (cheap); it must be the one kbuild compiles with, configuration read
+mkdir -p /tmp/m
+cc_noconf=$(make -s --no-print-directory -C "$KDIR" M=/tmp/m --eval 'checklivemig-cc: ; @echo "$(strip $(CC))"' checklivemig-cc)
+cc_conf=$(make -s --no-print-directory -C "$KDIR" M=/tmp/m --eval 'livemig-cc: ; @echo "$(strip $(CC))"' livemig-cc)
+[ -n "$cc_noconf" ] && [ "$cc_noconf" = "$cc_conf" ] ||
+	fail "kbuild's compiler: '$cc_noconf' without the configuration, '$cc_conf' with it"
+echo "kbuild-cc: $cc_noconf"
+
 # a changed key: the headers' autoconf.h differs by a comment (in place:
 # this chroot is thrown away; with a copy of the tree beside it, sid's 7.x
 # kbuild rewrote the copy's Makefile and every probe failed), then restored
