@@ -131,7 +131,8 @@ t=$(now)
 build
 echo "dkms-build-2: $(took "$t") s wall"
 [ "$(said "probe: cached results for $KVER from $CACHE/")" = 1 ] || fail "the second build did not use the cached results"
-grep '^probe: CBT_' /tmp/dkms.log | cmp /tmp/results.first - || fail "the cached results gave another cbt_config.h"
+grep '^probe: CBT_' /tmp/dkms.log >/tmp/results.second
+cmp /tmp/results.first /tmp/results.second || fail "the cached results gave another cbt_config.h"
 
 # what a probe run costs, probed and cached (the key's own work included):
 # wall and CPU time (bash's `time`: the wall time moves with the load)
@@ -147,7 +148,8 @@ echo "probe-run-cached: $tm"
 ! grep -q 'cached results' /tmp/p1.log && grep -q 'results kept' /tmp/p1.log ||
 	fail "LIVEMIG_CBT_PROBE_NOCACHE=1 did not probe: $(cat /tmp/p1.log)"
 grep -q 'cached results' /tmp/p2.log || fail "no cached results after NOCACHE's run"
-grep '^probe: CBT_' /tmp/p1.log | cmp /tmp/results.first - || fail "NOCACHE's run gave other results than DKMS's build"
+grep '^probe: CBT_' /tmp/p1.log >/tmp/results.nocache
+cmp /tmp/results.first /tmp/results.nocache || fail "NOCACHE's run gave other results than DKMS's build"
 cmp /tmp/p1/cbt_config.h /tmp/p2/cbt_config.h || fail "the cached run's cbt_config.h differs from the probed one"
 
 # the key names the compiler kbuild answers without the configuration
