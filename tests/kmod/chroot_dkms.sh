@@ -8,8 +8,8 @@
 # on the host; DKMS then runs there exactly as on a user's machine (add,
 # build -k KVER with the compile probes as PRE_BUILD). Then the probe
 # cache: a second `dkms build` of the same version takes the cached results
-# and gives the same cbt_config.h; LIVEMIG_CBT_PROBE_NOCACHE=1 and a touched
-# autoconf.h probe again.
+# and gives the same cbt_config.h; LIVEMIG_CBT_PROBE_NOCACHE=1 (a third
+# `dkms build`, and the script alone) and a touched autoconf.h probe again.
 #
 #   tests/kmod/chroot_dkms.sh SUITE OUTDIR
 # Result: OUTDIR/livemig_cbt.ko (uncompressed), OUTDIR/make.log (DKMS's log).
@@ -134,6 +134,18 @@ echo "dkms-build-2: $(took "$t") s wall"
 grep '^probe: CBT_' /tmp/dkms.log >/tmp/results.second
 cmp /tmp/results.first /tmp/results.second || fail "the cached results gave another cbt_config.h"
 
+# LIVEMIG_CBT_PROBE_NOCACHE=1 reaches PRE_BUILD through DKMS: it probes
+dkms remove -m livemig-cbt -v "$V" --all >/dev/null
+dkms add -m livemig-cbt -v "$V" -k "$KVER" >/dev/null
+LIVEMIG_CBT_PROBE_NOCACHE=1
+export LIVEMIG_CBT_PROBE_NOCACHE
+build
+unset LIVEMIG_CBT_PROBE_NOCACHE
+[ "$(said 'probe: results kept in /var/cache/livemig-cbt/')" = 1 ] && [ "$(said 'probe: cached results')" = 0 ] ||
+	fail "LIVEMIG_CBT_PROBE_NOCACHE=1 dkms build did not probe"
+grep '^probe: CBT_' /tmp/dkms.log >/tmp/results.third
+cmp /tmp/results.first /tmp/results.third || fail "probing again gave other results"
+
 # what a probe run costs, probed and cached (the key's own work included):
 # wall and CPU time (bash's `time`: the wall time moves with the load)
 timed() { # LOG CMD...: CMD's stderr to LOG; prints its times
@@ -175,7 +187,7 @@ cp -p /tmp/autoconf.h.orig "$conf"
 cmp /tmp/p1/cbt_config.h /tmp/p3/cbt_config.h || fail "the touched autoconf.h gave other results"
 "$PROBE" "$KDIR" /tmp/p3 "$CACHE" 2>/tmp/p3.log || { cat /tmp/p3.log; fail "probe with autoconf.h restored"; }
 grep -q 'cached results' /tmp/p3.log || fail "autoconf.h restored: its entry was not found again"
-echo "probe-cache: ok: the second build took the cached results (the same cbt_config.h); NOCACHE and a touched autoconf.h probed again, the restored one found its entry"
+echo "probe-cache: ok: the second build took the cached results (the same cbt_config.h); NOCACHE (through DKMS and alone) and a touched autoconf.h probed again, the restored one found its entry"
 EOS
 chmod +x "$C/tmp/build.sh"
 set +e
