@@ -137,8 +137,9 @@ release=${release:-$KDIR}
 # The compiler kbuild itself picks for the probes' make (Debian's headers
 # name gcc-12, gcc-14...; LLVM=1 means clang). "check…" goals are among
 # those kbuild's Makefile handles without the kernel's configuration, so
-# asking is cheap (0.06 CPU s with 6.12's headers; chroot_dkms.sh checks the
-# answer is the configured one). Empty when kbuild does not answer: no cache.
+# asking is cheap (a whole cached run: 0.06 CPU s with 6.12's headers;
+# chroot_dkms.sh checks the answer is the configured one). Empty when
+# kbuild does not answer: then no cache.
 kbuild_cc() {
 	# shellcheck disable=SC2016 # $(CC) is make's, not the shell's
 	make -s --no-print-directory -C "$KDIR" M="$work" \
