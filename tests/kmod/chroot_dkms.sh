@@ -6,7 +6,10 @@
 # sid) and its kbuild tools link that release's libc. The headers are
 # installed in the chroot (apt-get install of the downloaded .debs), never
 # on the host; DKMS then runs there exactly as on a user's machine (add,
-# build -k KVER with the compile probes as PRE_BUILD).
+# build -k KVER with the compile probes as PRE_BUILD). Then the probe
+# cache: a second `dkms build` of the same version takes the cached results
+# and gives the same cbt_config.h; LIVEMIG_CBT_PROBE_NOCACHE=1 (a third
+# `dkms build`, and the script alone) and a touched autoconf.h probe again.
 #
 #   tests/kmod/chroot_dkms.sh SUITE OUTDIR
 # Result: OUTDIR/livemig_cbt.ko (uncompressed), OUTDIR/make.log (DKMS's log).
@@ -93,7 +96,98 @@ inst >/tmp/apt.log 2>&1 || { apt-get update -q >>/tmp/apt.log 2>&1 && inst >>/tm
 [ -f "/lib/modules/$KVER/build/Makefile" ] || { echo "no /lib/modules/$KVER/build after install"; exit 1; }
 echo "dkms-version: $(dkms --version)"
 dkms add -m livemig-cbt -v "$V" -k "$KVER"
-dkms build -m livemig-cbt -v "$V" -k "$KVER"
+now() { date +%s.%N; }
+took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+fail() { echo "probe-cache: FAIL $*"; exit 1; }
+said() { grep -c "$1" /tmp/dkms.log || true; }
+CACHE=/var/cache/livemig-cbt PROBE=/usr/src/livemig-cbt-$V/livemig-cbt-probe.sh
+KDIR=/lib/modules/$KVER/build
+# DKMS's output and the build's make.log in /tmp/dkms.log: DKMS 2.8 and
+# 3.0 print PRE_BUILD's output, 3.2 writes it to make.log (the newest one
+# under the module's tree: `remove --all` deletes the earlier build's)
+build() {
+	rc=0
+	dkms build -m livemig-cbt -v "$V" -k "$KVER" >/tmp/dkms.log 2>&1 || rc=$?
+	cat /tmp/dkms.log
+	log=$(find "/var/lib/dkms/livemig-cbt/$V" -name make.log -exec ls -t {} + 2>/dev/null | sed -n 1p)
+	[ -z "$log" ] || cat "$log" >>/tmp/dkms.log
+	[ $rc = 0 ] || { [ -z "$log" ] || cat "$log"; exit 1; }
+}
+t=$(now)
+build
+echo "dkms-build-1: $(took "$t") s wall"
+[ "$(said 'probe: results kept in /var/cache/livemig-cbt/')" = 1 ] && [ "$(said 'probe: cached results')" = 0 ] ||
+	fail "the first build did not probe and keep its results"
+[ "$(ls "$CACHE" | wc -l)" = 1 ] || fail "$CACHE holds $(ls -A "$CACHE" | wc -l) files, not 1"
+# DKMS 2.8 deletes its build tree after a build: what went into
+# cbt_config.h is in the probe's lines (one per #define, the same loop)
+grep '^probe: CBT_' /tmp/dkms.log >/tmp/results.first
+
+# the same version again, removed and added as a package upgrade or a
+# reinstall does (DKMS 2.8 ignores `build --force` on a built module)
+dkms remove -m livemig-cbt -v "$V" --all >/dev/null
+dkms add -m livemig-cbt -v "$V" -k "$KVER" >/dev/null
+t=$(now)
+build
+echo "dkms-build-2: $(took "$t") s wall"
+[ "$(said "probe: cached results for $KVER from $CACHE/")" = 1 ] || fail "the second build did not use the cached results"
+grep '^probe: CBT_' /tmp/dkms.log >/tmp/results.second
+cmp /tmp/results.first /tmp/results.second || fail "the cached results gave another cbt_config.h"
+
+# LIVEMIG_CBT_PROBE_NOCACHE=1 reaches PRE_BUILD through DKMS: it probes
+dkms remove -m livemig-cbt -v "$V" --all >/dev/null
+dkms add -m livemig-cbt -v "$V" -k "$KVER" >/dev/null
+LIVEMIG_CBT_PROBE_NOCACHE=1
+export LIVEMIG_CBT_PROBE_NOCACHE
+build
+unset LIVEMIG_CBT_PROBE_NOCACHE
+[ "$(said 'probe: results kept in /var/cache/livemig-cbt/')" = 1 ] && [ "$(said 'probe: cached results')" = 0 ] ||
+	fail "LIVEMIG_CBT_PROBE_NOCACHE=1 dkms build did not probe"
+grep '^probe: CBT_' /tmp/dkms.log >/tmp/results.third
+cmp /tmp/results.first /tmp/results.third || fail "probing again gave other results"
+
+# what a probe run costs, probed and cached (the key's own work included):
+# wall and CPU time (bash's `time`: the wall time moves with the load)
+timed() { # LOG CMD...: CMD's stderr to LOG; prints its times
+	bash -c 'log=$1; shift; TIMEFORMAT="%R s wall, %U+%S s CPU"; { time "$@" 2>"$log"; } 2>&1' _ "$@"
+}
+mkdir -p /tmp/p1 /tmp/p2 /tmp/p3
+tm=$(timed /tmp/p1.log env LIVEMIG_CBT_PROBE_NOCACHE=1 "$PROBE" "$KDIR" /tmp/p1 "$CACHE") ||
+	{ cat /tmp/p1.log; fail "NOCACHE probe"; }
+echo "probe-run-nocache: $tm"
+tm=$(timed /tmp/p2.log "$PROBE" "$KDIR" /tmp/p2 "$CACHE") || { cat /tmp/p2.log; fail "cached probe"; }
+echo "probe-run-cached: $tm"
+! grep -q 'cached results' /tmp/p1.log && grep -q 'results kept' /tmp/p1.log ||
+	fail "LIVEMIG_CBT_PROBE_NOCACHE=1 did not probe: $(cat /tmp/p1.log)"
+grep -q 'cached results' /tmp/p2.log || fail "no cached results after NOCACHE's run"
+grep '^probe: CBT_' /tmp/p1.log >/tmp/results.nocache
+cmp /tmp/results.first /tmp/results.nocache || fail "NOCACHE's run gave other results than DKMS's build"
+cmp /tmp/p1/cbt_config.h /tmp/p2/cbt_config.h || fail "the cached run's cbt_config.h differs from the probed one"
+
+# the key names the compiler kbuild answers without the configuration
+# (cheap); it must be the one kbuild compiles with, configuration read
+mkdir -p /tmp/m
+cc_noconf=$(make -s --no-print-directory -C "$KDIR" M=/tmp/m --eval 'checklivemig-cc: ; @echo "$(strip $(CC))"' checklivemig-cc)
+cc_conf=$(make -s --no-print-directory -C "$KDIR" M=/tmp/m --eval 'livemig-cc: ; @echo "$(strip $(CC))"' livemig-cc)
+[ -n "$cc_noconf" ] && [ "$cc_noconf" = "$cc_conf" ] ||
+	fail "kbuild's compiler: '$cc_noconf' without the configuration, '$cc_conf' with it"
+echo "kbuild-cc: $cc_noconf"
+
+# a changed key: the headers' autoconf.h differs by a comment (in place:
+# this chroot is thrown away; with a copy of the tree beside it, sid's 7.x
+# kbuild rewrote the copy's Makefile and every probe failed), then restored
+conf=$KDIR/include/generated/autoconf.h
+cp -p "$conf" /tmp/autoconf.h.orig
+echo '/* touched */' >>"$conf"
+"$PROBE" "$KDIR" /tmp/p3 "$CACHE" 2>/tmp/p3.log || { cat /tmp/p3.log; fail "probe with the touched autoconf.h"; }
+cp -p /tmp/autoconf.h.orig "$conf"
+! grep -q 'cached results' /tmp/p3.log && grep -q 'results kept' /tmp/p3.log ||
+	fail "a changed autoconf.h did not probe again: $(cat /tmp/p3.log)"
+[ "$(ls "$CACHE" | wc -l)" = 2 ] || fail "$CACHE holds $(ls -A "$CACHE" | wc -l) files, not 2"
+cmp /tmp/p1/cbt_config.h /tmp/p3/cbt_config.h || fail "the touched autoconf.h gave other results"
+"$PROBE" "$KDIR" /tmp/p3 "$CACHE" 2>/tmp/p3.log || { cat /tmp/p3.log; fail "probe with autoconf.h restored"; }
+grep -q 'cached results' /tmp/p3.log || fail "autoconf.h restored: its entry was not found again"
+echo "probe-cache: ok: the second build took the cached results (the same cbt_config.h); NOCACHE (through DKMS and alone) and a touched autoconf.h probed again, the restored one found its entry"
 EOS
 chmod +x "$C/tmp/build.sh"
 set +e
@@ -123,4 +217,7 @@ if grep -E '^[^ ]*\.[ch]:[0-9]+:[0-9]+: (warning|error):' "$DEST/make.log" "$DES
 	say "FAIL: the build printed warnings"
 	exit 1
 fi
-say "built with $(sed -n 's/^dkms-version: //p' "$DEST/dkms.out") and ${COMPILER:-the default gcc} in $(took "$t") s"
+grep -q '^probe-cache: ok' "$DEST/dkms.out" || { cat "$DEST/dkms.out" >&2; say "FAIL: no word from the probe cache's checks"; exit 1; }
+v() { sed -n "s/^$1: //p" "$DEST/dkms.out"; }
+say "probe cache: dkms build $(v dkms-build-1) probing, $(v dkms-build-2) from the cache; the probe script alone $(v probe-run-nocache) probing, $(v probe-run-cached) cached; the same results"
+say "built with $(v dkms-version) and ${COMPILER:-the default gcc} in $(took "$t") s"

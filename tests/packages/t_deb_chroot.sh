@@ -6,9 +6,10 @@
 #   1. preseeded token: apt-get install livemig-agent livemig-cbt-dkms ->
 #      registered, 1 license in use, DKMS built the module for the chroot's
 #      linux-headers-amd64, the token gone from disk, debconf and logs
-#   2. upgrade to a rebuilt N+1: the registration and the state kept
-#   3. remove keeps the registration and state; purge: the license free,
-#      DKMS's module gone, no file of ours left
+#   2. upgrade to a rebuilt N+1: the registration and the state kept; DKMS
+#      takes the compile probes' results cached at the installation
+#   3. remove keeps the registration, state and the probes' cache; purge:
+#      the license free, DKMS's module and the cache gone, no file of ours left
 #      (the file list before install equals the one after purge)
 #   4. token file /etc/livemig/token: registered, token deleted; purge;
 #      the same with LIVEMIG_TOKEN in apt-get's environment
@@ -147,6 +148,11 @@ KVER=$(basename "$(ls -d "$R"/usr/src/linux-headers-*-amd64 | sed -n 1p)" | sed 
 ls "$R/lib/modules/$KVER/updates/dkms/livemig_cbt.ko"* >/dev/null 2>&1 ||
 	fail "DKMS did not install livemig_cbt.ko for $KVER: $(in_chroot "$R" dkms status)"
 pass "DKMS built and installed livemig_cbt for the chroot's headers $KVER: $(in_chroot "$R" dkms status livemig-cbt | tr '\n' ' ')"
+# the compile probes ran and kept their results for the upgrade
+grep -q 'probe: results kept in /var/cache/livemig-cbt/' "$T/apt.log" && ! grep -q 'probe: cached results' "$T/apt.log" ||
+	{ cat "$T/apt.log"; fail "install: the compile probes did not run and keep their results"; }
+[ "$(ls "$R/var/cache/livemig-cbt" | wc -l)" = 1 ] || fail "install: /var/cache/livemig-cbt: $(ls -A "$R/var/cache/livemig-cbt")"
+pass "DKMS's compile probes ran and kept their results in /var/cache/livemig-cbt"
 # the chroot has systemd installed (not running): verify the units there
 out=$(systemd-analyze verify --man=no --root="$R" livemigd.service livemig-register.service 2>&1) ||
 	fail "systemd-analyze verify: $out"
@@ -171,6 +177,9 @@ grep -q 'registered machine kept' "$T/apt.log" || fail "upgrade: no word of the 
 ls "$R/lib/modules/$KVER/updates/dkms/livemig_cbt.ko"* >/dev/null 2>&1 || fail "upgrade: no module for $KVER"
 in_chroot "$R" dkms status livemig-cbt | has_line "livemig-cbt/$NEXT" || fail "upgrade: DKMS did not build $NEXT: $(in_chroot "$R" dkms status)"
 pass "upgraded to $NEXT in $(($(date +%s) - t0)) s: machine $MACHINE, configuration, key, certificate and checkpoint unchanged; still 1 license; DKMS built livemig-cbt/$NEXT"
+grep -q "probe: cached results for $KVER from /var/cache/livemig-cbt/" "$T/apt.log" ||
+	{ cat "$T/apt.log"; fail "upgrade: DKMS compiled the probes again for the same headers"; }
+pass "upgrade: DKMS's build took the probes' cached results (the same headers, compiler and probes)"
 # The chroot has no systemd, so its upgrade cannot show what systemd would
 # do (check-e2e does): the preinst must not stop livemigd (nothing would
 # start it again: the postinst only try-restarts; the prerm stops it only on
@@ -188,12 +197,14 @@ apt apt-get remove -y -q livemig-agent livemig-cbt-dkms
 [ "$sums_before" = "$(cd "$R" && sha256sum etc/livemig/livemigd.conf etc/livemig/agent.pem etc/livemig/agent.key var/lib/livemig/checkpoint.json)" ] ||
 	fail "remove changed the registration or the state"
 [ "$(in_use)" = 1 ] || fail "remove: licenses in use: $(in_use)"
-pass "remove: the programs gone; registration, state and the license kept"
+[ -n "$(ls -A "$R/var/cache/livemig-cbt")" ] || fail "remove: the probes' cached results are gone"
+pass "remove: the programs gone; registration, state, the license and the probes' cached results kept"
 apt apt-get purge -y -q livemig-agent livemig-cbt-dkms
 [ "$APT_RC" = 0 ] || { cat "$T/apt.log"; fail "purge: exit $APT_RC"; }
 [ "$(in_use)" = 0 ] || fail "purge: licenses in use: $(in_use)"
 snapshot "$T/after"
 diff -u "$T/before" "$T/after" >"$T/diff" || { cat "$T/diff"; fail "purge left files (or removed some)"; }
+[ ! -e "$R/var/cache/livemig-cbt" ] || fail "purge: /var/cache/livemig-cbt is still there"
 pass "purge: the license is free (0 of 2), no file of ours is left (file lists before install and after purge equal)"
 
 # ---- 4. token file ------------------------------------------------------
