@@ -175,9 +175,50 @@ struct slot *ring_next_ready(struct ring *r, const atomic_int *broken)
 	return s;
 }
 
+/*
+ * Whether to ask staging for an ACK now; mu held. Staging acknowledges by
+ * itself when its input runs dry or a sync batch (8 MiB written by default)
+ * is full. Slots of zeros or of data that compressed well carry few wire
+ * bytes and little written weight: a ring of them is on the link long before
+ * a round trip is over, no batch fills, and the link idles until staging,
+ * its input dry, syncs and its ACK comes back (over a 100 Mbit/s link with a
+ * 50 ms round trip: nine gaps of about 60 ms in a 256 MiB mirror,
+ * docs/performance.md "Slow link"). Asked once half the ring waits, staging
+ * acknowledges that half while the other half is still on its way. One
+ * FLUSH at a time: a sync that is slow is not asked for again before it
+ * answered, so staging syncs at most once per round trip and sync.
+ */
+static int flush_due(const struct ring *r)
+{
+	return r->sent_seq > r->flush_seq && r->acked_seq >= r->flush_seq &&
+	       (r->sent - r->head) * 2 >= r->depth;
+}
+
+struct slot *ring_next_send(struct ring *r, const atomic_int *broken, uint64_t *flush)
+{
+	struct slot *s = NULL;
+
+	*flush = 0;
+	pthread_mutex_lock(&r->mu);
+	while (!stopping(r) && !atomic_load(broken) && !flush_due(r) &&
+	       (r->sent == r->tail || slot_at(r, r->sent)->state != SLOT_READY))
+		pthread_cond_wait(&r->changed, &r->mu);
+	if (stopping(r) || atomic_load(broken)) {
+		/* nothing */
+	} else if (flush_due(r)) {
+		r->flush_seq = *flush = r->sent_seq + 1;
+	} else {
+		s = slot_at(r, r->sent);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return s;
+}
+
 void ring_sent(struct ring *r, struct slot *s)
 {
 	pthread_mutex_lock(&r->mu);
+	if (s->wire_len)
+		r->sent_seq = s->last_seq;
 	s->state = SLOT_SENT;
 	r->sent++;
 	retire_locked(r); /* a slot with nothing to send retires in order right away */
@@ -191,6 +232,7 @@ void ring_rewind(struct ring *r)
 		slot_at(r, pos)->state = SLOT_READY;
 	r->sent = r->head;
 	r->acked_seq = 0; /* acknowledgements are per connection */
+	r->sent_seq = r->flush_seq = 0;
 	changed(r);
 	pthread_mutex_unlock(&r->mu);
 }

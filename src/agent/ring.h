@@ -116,6 +116,8 @@ struct ring {
 	unsigned depth;
 	uint64_t head, sent, tail;
 	uint64_t acked_seq;     /* highest frame seq staging made durable, this connection */
+	uint64_t sent_seq;      /* the last frame seq sent, this connection */
+	uint64_t flush_seq;     /* the last FLUSH's seq, this connection (0: none) */
 	const atomic_int *stop; /* ends every wait */
 	ring_retire_fn *retire;
 	void *retire_arg;
@@ -150,6 +152,15 @@ unsigned ring_ready_count(struct ring *r);
  * carries no frame. ring_rewind, after a connection ended, makes every sent
  * but unacknowledged slot ready again and forgets the connection's ACKs. */
 struct slot *ring_next_ready(struct ring *r, const atomic_int *broken);
+/*
+ * The same, and it also ends when staging should be asked for an ACK: then
+ * it returns NULL with *flush set to the FLUSH's seq, which the sender sends
+ * at once (numbered just past the last frame sent: no frame uses it). NULL
+ * with *flush 0 as ring_next_ready's NULL. A FLUSH is due when half the ring
+ * is sent and not acknowledged, something was sent since the last FLUSH and
+ * that one was answered (ring.c says why).
+ */
+struct slot *ring_next_send(struct ring *r, const atomic_int *broken, uint64_t *flush);
 void ring_sent(struct ring *r, struct slot *s);
 void ring_rewind(struct ring *r);
 

@@ -24,14 +24,39 @@ static void backoff_sleep(struct engine *e, uint64_t ns)
 		sleep_ns(50000000);
 }
 
+/* Ask staging to make everything sent durable and acknowledge it now. */
+static int send_flush(struct engine *e, uint64_t seq)
+{
+	uint8_t buf[FRAME_HDR_LEN + 8];
+	size_t n = frame_encode_seq(buf, sizeof(buf), FT_FLUSH, seq);
+	int rc;
+
+	pthread_mutex_lock(&e->send_mu);
+	rc = conn_write(&e->conn, buf, n);
+	pthread_mutex_unlock(&e->send_mu);
+	if (rc) {
+		engine_set_error(e, 0, "sending to staging failed: %s", strerror(-rc));
+		return rc;
+	}
+	atomic_fetch_add(&e->wire_bytes, n);
+	return 0;
+}
+
 static int send_ready_slots(struct engine *e)
 {
 	for (;;) {
-		struct slot *s = ring_next_ready(&e->ring, &e->conn_broken);
+		uint64_t flush;
+		struct slot *s = ring_next_send(&e->ring, &e->conn_broken, &flush);
 		int rc = 0;
 
-		if (!s)
+		if (!s && !flush)
 			return -ECONNABORTED;
+		if (!s) {
+			rc = send_flush(e, flush);
+			if (rc)
+				return rc;
+			continue;
+		}
 
 		if (s->wire_len) {
 			ratelimit_take(&e->limit, s->wire_len);

@@ -77,14 +77,15 @@ load() {
 # start_link LINK TARGET_PORT: sets LINK_PORT, where senders connect (the
 # shaper's port, or TARGET_PORT itself for "direct"), and SHAPER_PID
 start_link() {
-	SHAPER_PID=
+	SHAPER_PID= LINK_IDLE=
 	if [ "$1" = direct ]; then
 		LINK_PORT=$2
 		return
 	fi
 	rm -f "$T/shaper.port"
+	LINK_N=$((${LINK_N:-0} + 1))
 	"$T/link_shaper" --listen 0 --port-file "$T/shaper.port" --target "127.0.0.1:$2" \
-		--rate "${1%/*}" --delay "${1#*/}" >"$T/shaper.out" 2>&1 &
+		--rate "${1%/*}" --delay "${1#*/}" --gaps "$T/gaps.$LINK_N" >"$T/shaper.out" 2>&1 &
 	SHAPER_PID=$!
 	track_pid "$SHAPER_PID"
 	local i
@@ -95,8 +96,23 @@ start_link() {
 	LINK_PORT=$(cat "$T/shaper.port") || die "link_shaper did not start: $(cat "$T/shaper.out")"
 }
 
-# stop_link: sets LINK_WIRE (bytes the shaper relayed towards the receiver)
-# and LINK_CPU (its CPU seconds)
+# link_busy: sets LINK_IDLE, how busy the shaper's up link was so far (the
+# shaper's line for SIGUSR1: busy from its first byte to its last, idle
+# within that), for a copy that goes on using the link after it is timed
+link_busy() {
+	LINK_IDLE=
+	[ -n "$SHAPER_PID" ] || return 0
+	kill -USR1 "$SHAPER_PID"
+	local i
+	for i in $(seq 100); do
+		LINK_IDLE=$(sed -n 's/^up link: //p' "$T/shaper.out" | sed -n 1p)
+		[ -n "$LINK_IDLE" ] && return 0
+		sleep 0.02
+	done
+}
+
+# stop_link: sets LINK_WIRE (bytes the shaper relayed towards the receiver),
+# LINK_CPU (its CPU seconds) and, unless link_busy set it, LINK_IDLE
 stop_link() {
 	LINK_WIRE='' LINK_CPU=0
 	[ -n "$SHAPER_PID" ] || return 0
@@ -104,6 +120,7 @@ stop_link() {
 	kill -TERM "$SHAPER_PID"
 	wait "$SHAPER_PID" || die "link_shaper failed: $(cat "$T/shaper.out")"
 	LINK_WIRE=$(sed -n 's/^relayed up \([0-9]*\) bytes.*/\1/p' "$T/shaper.out")
+	[ -n "${LINK_IDLE:-}" ] || LINK_IDLE=$(sed -n 's/^up link: //p' "$T/shaper.out" | tail -n1)
 }
 
 # ---- the image ----
@@ -139,6 +156,7 @@ run_livemig() {
 	wait_done "$AGENT_LOG" "initial mirror complete" 900 || die "livemig: no 'initial mirror complete' in $AGENT_LOG"
 	ag=$(proc_cpu "$AGENT_PID")
 	st=$(proc_cpu "$STAGING_PID")
+	link_busy
 	t_done=$(log_time "$AGENT_LOG" "initial mirror complete")
 	t_from=$(log_time "$AGENT_LOG" "initial mirror from") || die "livemig: no 'initial mirror from' line"
 	wire=$(status_get "s['wire_bytes']")
@@ -179,7 +197,7 @@ print(len({struct.unpack_from("<QQ", d, i)[1] >> 20 for i in range(0, len(d), 32
 	fi
 	rm -rf "$STAGING_STORE"
 	LINK_WIRE=$wire # the mirror's, from the agent's status (the shaper's count has the rounds too)
-	record "$kind" "$link" "$i" "$(calc "'%.3f' % ($t_done - $t0)")" "$cpu" "$extra; shaper $LINK_CPU CPU-s"
+	record "$kind" "$link" "$i" "$(calc "'%.3f' % ($t_done - $t0)")" "$cpu" "$extra; shaper $LINK_CPU CPU-s${LINK_IDLE:+; up link $LINK_IDLE}"
 }
 
 # ---- dd | gzip -1 | openssl enc | nc  ->  link  ->  nc | openssl -d | gunzip | dd ----
@@ -200,7 +218,7 @@ run_gzip() {
 	stop_link
 	verify gzip "$out"
 	rm -f "$out"
-	record gzip "$link" "$i" "$(calc "'%.3f' % ($t1 - $t0)")" "$(calc "'%.3f' % ($c1 - $c0)")" "shaper $LINK_CPU CPU-s"
+	record gzip "$link" "$i" "$(calc "'%.3f' % ($t1 - $t0)")" "$(calc "'%.3f' % ($c1 - $c0)")" "shaper $LINK_CPU CPU-s${LINK_IDLE:+; up link $LINK_IDLE}"
 }
 
 # ---- dd | zstd -N | socat TLS 1.3  ->  link  ->  socat | zstd -d | dd ----
@@ -221,7 +239,7 @@ run_zstd() {
 	stop_link
 	verify "zstd -$level" "$out"
 	rm -f "$out"
-	record "zstd-$level" "$link" "$i" "$(calc "'%.3f' % ($t1 - $t0)")" "$(calc "'%.3f' % ($c1 - $c0)")" "shaper $LINK_CPU CPU-s"
+	record "zstd-$level" "$link" "$i" "$(calc "'%.3f' % ($t1 - $t0)")" "$(calc "'%.3f' % ($c1 - $c0)")" "shaper $LINK_CPU CPU-s${LINK_IDLE:+; up link $LINK_IDLE}"
 }
 
 echo "==> links: $LINKS; $RUNS run(s) each, interleaved; page cache dropped before each copy"
