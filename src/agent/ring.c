@@ -161,20 +161,6 @@ unsigned ring_ready_count(struct ring *r)
 	return n;
 }
 
-struct slot *ring_next_ready(struct ring *r, const atomic_int *broken)
-{
-	struct slot *s = NULL;
-
-	pthread_mutex_lock(&r->mu);
-	while (!stopping(r) && !atomic_load(broken) &&
-	       (r->sent == r->tail || slot_at(r, r->sent)->state != SLOT_READY))
-		pthread_cond_wait(&r->changed, &r->mu);
-	if (!stopping(r) && !atomic_load(broken))
-		s = slot_at(r, r->sent);
-	pthread_mutex_unlock(&r->mu);
-	return s;
-}
-
 /*
  * Whether to ask staging for an ACK now; mu held. Staging acknowledges by
  * itself when its input runs dry or a sync batch (8 MiB written by default)
@@ -194,24 +180,34 @@ static int flush_due(const struct ring *r)
 	       (r->sent - r->head) * 2 >= r->depth;
 }
 
-struct slot *ring_next_send(struct ring *r, const atomic_int *broken, uint64_t *flush)
+/* The sender's wait; flush NULL: for a slot only. */
+static struct slot *next_to_send(struct ring *r, const atomic_int *broken, uint64_t *flush)
 {
 	struct slot *s = NULL;
 
-	*flush = 0;
 	pthread_mutex_lock(&r->mu);
-	while (!stopping(r) && !atomic_load(broken) && !flush_due(r) &&
+	while (!stopping(r) && !atomic_load(broken) && !(flush && flush_due(r)) &&
 	       (r->sent == r->tail || slot_at(r, r->sent)->state != SLOT_READY))
 		pthread_cond_wait(&r->changed, &r->mu);
-	if (stopping(r) || atomic_load(broken)) {
-		/* nothing */
-	} else if (flush_due(r)) {
+	if (stopping(r) || atomic_load(broken))
+		s = NULL;
+	else if (flush && flush_due(r))
 		r->flush_seq = *flush = r->sent_seq + 1;
-	} else {
+	else
 		s = slot_at(r, r->sent);
-	}
 	pthread_mutex_unlock(&r->mu);
 	return s;
+}
+
+struct slot *ring_next_ready(struct ring *r, const atomic_int *broken)
+{
+	return next_to_send(r, broken, NULL);
+}
+
+struct slot *ring_next_send(struct ring *r, const atomic_int *broken, uint64_t *flush)
+{
+	*flush = 0;
+	return next_to_send(r, broken, flush);
 }
 
 void ring_sent(struct ring *r, struct slot *s)

@@ -39,6 +39,9 @@
 #                                     (lm-deflate; its mirror only): what the
 #                                     default's choice of codec leaves
 #   BENCH_CONF="queue_depth = 64"     extra [agent] lines for both, ';' apart
+#   BENCH_BASE=DIR                    also livemig (defaults, its mirror only)
+#                                     with the programs built in DIR (lm-base),
+#                                     interleaved: a build to compare with
 # Results and method: docs/performance.md ("Slow link").
 # shellcheck source=../integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh" "$@"
@@ -55,6 +58,7 @@ ZSTD_LEVELS=${BENCH_ZSTD_LEVELS:-1 3}
 WRITES=${BENCH_WRITES:-256}
 DEFLATE=${BENCH_DEFLATE:-1}
 CONF=${BENCH_CONF:-}
+BASE=${BENCH_BASE:-}
 
 need_root
 for p in nc zstd socat gzip openssl ss cc; do
@@ -144,6 +148,10 @@ run_livemig() {
 	if [ "${3:-}" = deflate ]; then
 		kind=lm-deflate writes=0
 		conf+=("compression = deflate")
+	elif [ "${3:-}" = base ]; then
+		# the programs to compare with: callees see this BUILD
+		local BUILD=$BASE
+		kind=lm-base writes=0
 	fi
 	STAGING_STORE=$T/store.$name
 	start_staging
@@ -250,6 +258,7 @@ for i in $(seq "$RUNS"); do
 		echo "  link $link"
 		run_livemig "$link" "$i"
 		[ "$DEFLATE" = 1 ] && run_livemig "$link" "$i" deflate
+		[ -n "$BASE" ] && run_livemig "$link" "$i" base
 		run_gzip "$link" "$i"
 		for level in $ZSTD_LEVELS; do
 			run_zstd "$link" "$i" "$level"
@@ -287,8 +296,8 @@ for link in links:
               % (k, secs[k], size / secs[k] / 1e6, cpu, cpu / secs[k],
                  "%.1f MB" % (statistics.median(wire) / 1e6) if wire else "-",
                  ", ".join(r[6] for r in rs)))
-    others = [k for k in kinds if k not in ("livemig", "lm-deflate")]
-    for lm in ("livemig", "lm-deflate"):
+    others = [k for k in kinds if k not in ("livemig", "lm-deflate", "lm-base")]
+    for lm in ("livemig", "lm-deflate", "lm-base"):
         if lm not in secs or not others:
             continue
         best = min(others, key=lambda k: secs[k])
@@ -296,7 +305,7 @@ for link in links:
         print("  %s / best pipeline (%s): %.2f (time; <= 1.00: no later)  %s"
               % (lm, best, ratio, "target met" if ratio <= 1.0 else "target NOT met"))
     for r in mine:
-        if r[0] in ("livemig", "lm-deflate"):
+        if r[0] in ("livemig", "lm-deflate", "lm-base"):
             print("  %s run %s: %s" % (r[0], r[2], r[7]))
 PY
 echo
