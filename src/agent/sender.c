@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link_queue.h"
 #include "log.h"
 #include "staging_target.h"
 #include "util.h"
@@ -42,8 +43,27 @@ static int send_flush(struct engine *e, uint64_t seq)
 	return 0;
 }
 
+/* Size the kernel's unsent queue to the link as measured now (link_queue.c);
+ * *limit: what this connection has, changed only when the link's rate is. */
+static void tune_link_queue(struct engine *e, size_t *limit)
+{
+	size_t want;
+
+	pthread_mutex_lock(&e->mu);
+	want = link_queue_limit(engine_link_rate(e, e->wire_peak));
+	pthread_mutex_unlock(&e->mu);
+	if (want == *limit)
+		return;
+	if (conn_set_unsent_limit(&e->conn, want))
+		return; /* an older kernel: the queue stays as it was */
+	log_debug("sender: at most %zu bytes unsent in the kernel", want);
+	*limit = want;
+}
+
 static int send_ready_slots(struct engine *e)
 {
+	size_t unsent_limit = 0; /* a new connection's: the kernel's default */
+
 	for (;;) {
 		uint64_t flush;
 		struct slot *s = ring_next_send(&e->ring, &e->conn_broken, &flush);
@@ -59,6 +79,7 @@ static int send_ready_slots(struct engine *e)
 		}
 
 		if (s->wire_len) {
+			tune_link_queue(e, &unsent_limit);
 			ratelimit_take(&e->limit, s->wire_len);
 			pthread_mutex_lock(&e->send_mu);
 			for (unsigned i = 0; i < s->npieces && !rc; i++)
