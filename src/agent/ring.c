@@ -177,7 +177,7 @@ unsigned ring_ready_count(struct ring *r)
 static int flush_due(const struct ring *r)
 {
 	return r->sent_seq > r->flush_seq && r->acked_seq >= r->flush_seq &&
-	       (r->sent - r->head) * 2 >= r->depth;
+	       (r->sent - r->head) * 4 >= r->depth;
 }
 
 /* The sender's wait; flush NULL: for a slot only. */
