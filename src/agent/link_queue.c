@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The sender's queue in the kernel, sized to the link (link_queue.h). */
+/* What the sender keeps queued towards staging (link_queue.h). */
 #include "link_queue.h"
 
 /*
@@ -25,4 +25,22 @@ size_t link_queue_limit(double link_rate)
 	while (limit < LINK_QUEUE_MAX && (double)(limit * 2) <= want)
 		limit *= 2;
 	return limit;
+}
+
+/*
+ * A FLUSH makes staging sync at once, in its session's thread, where it
+ * would otherwise sync a batch in the background while reading on. Over a
+ * slow link with a long round trip that is what keeps the link busy
+ * (ring.c); over loopback, where the round trip is nothing and staging or the
+ * CPU is the limit, it only added syncs: the agent and staging used 0.11 to
+ * 0.13 CPU-seconds more per GiB in `make bench`'s mirror, and single runs
+ * were as often slower as faster (docs/performance.md, "Slow link"). The
+ * rate is the one measure of the link the mirror has (its round trip is
+ * measured only by a change round's piece requests), so the line is drawn
+ * there: well above 100 Mbit/s, where the gaps were measured, and below
+ * loopback's rate even on this loaded machine (150 MB/s and more).
+ */
+int link_queue_flushes(double link_rate)
+{
+	return link_rate > 0 && link_rate < LINK_FLUSH_MAX_RATE;
 }

@@ -169,10 +169,12 @@ unsigned ring_ready_count(struct ring *r)
  * a round trip is over, no batch fills, and the link idles until staging,
  * its input dry, syncs and its ACK comes back (over a 100 Mbit/s link with a
  * 50 ms round trip: nine gaps of about 60 ms in a 256 MiB mirror,
- * docs/performance.md "Slow link"). Asked once half the ring waits, staging
- * acknowledges that half while the other half is still on its way. One
- * FLUSH at a time: a sync that is slow is not asked for again before it
- * answered, so staging syncs at most once per round trip and sync.
+ * docs/performance.md "Slow link"). Asked once a quarter of the ring waits,
+ * staging acknowledges it while the rest is still on its way (asked at half,
+ * the answer came too late whenever staging's sync was slow: two or three
+ * such gaps were left). One FLUSH at a time: a sync that is slow is not
+ * asked for again before it answered, so staging syncs for FLUSHes at most
+ * once per round trip and sync.
  */
 static int flush_due(const struct ring *r)
 {
@@ -204,10 +206,11 @@ struct slot *ring_next_ready(struct ring *r, const atomic_int *broken)
 	return next_to_send(r, broken, NULL);
 }
 
-struct slot *ring_next_send(struct ring *r, const atomic_int *broken, uint64_t *flush)
+struct slot *ring_next_send(struct ring *r, const atomic_int *broken, int flushes,
+			    uint64_t *flush)
 {
 	*flush = 0;
-	return next_to_send(r, broken, flush);
+	return next_to_send(r, broken, flushes ? flush : NULL);
 }
 
 void ring_sent(struct ring *r, struct slot *s)

@@ -43,15 +43,23 @@ static int send_flush(struct engine *e, uint64_t seq)
 	return 0;
 }
 
+/* The link's rate as the ticker measured it (engine_link_rate). */
+static double link_rate(struct engine *e)
+{
+	double rate;
+
+	pthread_mutex_lock(&e->mu);
+	rate = engine_link_rate(e, e->wire_peak);
+	pthread_mutex_unlock(&e->mu);
+	return rate;
+}
+
 /* Size the kernel's unsent queue to the link as measured now (link_queue.c);
  * *limit: what this connection has, changed only when the link's rate is. */
 static void tune_link_queue(struct engine *e, size_t *limit)
 {
-	size_t want;
+	size_t want = link_queue_limit(link_rate(e));
 
-	pthread_mutex_lock(&e->mu);
-	want = link_queue_limit(engine_link_rate(e, e->wire_peak));
-	pthread_mutex_unlock(&e->mu);
 	if (want == *limit)
 		return;
 	if (conn_set_unsent_limit(&e->conn, want))
@@ -66,7 +74,8 @@ static int send_ready_slots(struct engine *e)
 
 	for (;;) {
 		uint64_t flush;
-		struct slot *s = ring_next_send(&e->ring, &e->conn_broken, &flush);
+		struct slot *s = ring_next_send(&e->ring, &e->conn_broken,
+						link_queue_flushes(link_rate(e)), &flush);
 		int rc = 0;
 
 		if (!s && !flush)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The sender's unsent queue in the kernel (link_queue.h) for injected link
- * rates: none until the link is measured, about 20 ms of the link in powers
- * of two, within 128 KiB and 4 MiB. */
+/* What the sender keeps queued towards staging (link_queue.h), for injected
+ * link rates: the unsent queue in the kernel, none until the link is
+ * measured, then about 20 ms of the link in powers of two within 128 KiB and
+ * 4 MiB; FLUSHes on measured links slower than 512 Mbit/s only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,12 +46,24 @@ static void within_its_bounds(void **state)
 	assert_int_equal(link_queue_limit(10e9), LINK_QUEUE_MAX);
 }
 
+static void flushes_on_slow_links_only(void **state)
+{
+	(void)state;
+	assert_false(link_queue_flushes(0)); /* not measured yet */
+	assert_true(link_queue_flushes(256e3)); /* a bandwidth limit */
+	assert_true(link_queue_flushes(14.7e6)); /* 100 Mbit/s, the bench's shaper */
+	assert_false(link_queue_flushes(125e6)); /* 1 Gbit/s */
+	assert_false(link_queue_flushes(157e6)); /* loopback on a loaded machine */
+	assert_false(link_queue_flushes(400e6));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(no_limit_until_measured),
 		cmocka_unit_test(about_twenty_ms_of_the_link),
 		cmocka_unit_test(within_its_bounds),
+		cmocka_unit_test(flushes_on_slow_links_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
