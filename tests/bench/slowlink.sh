@@ -81,7 +81,7 @@ load() {
 # start_link LINK TARGET_PORT: sets LINK_PORT, where senders connect (the
 # shaper's port, or TARGET_PORT itself for "direct"), and SHAPER_PID
 start_link() {
-	SHAPER_PID= LINK_IDLE=
+	SHAPER_PID='' LINK_IDLE=''
 	if [ "$1" = direct ]; then
 		LINK_PORT=$2
 		return
