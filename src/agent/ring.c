@@ -168,13 +168,12 @@ unsigned ring_ready_count(struct ring *r)
  * bytes and little written weight: a ring of them is on the link long before
  * a round trip is over, no batch fills, and the link idles until staging,
  * its input dry, syncs and its ACK comes back (over a 100 Mbit/s link with a
- * 50 ms round trip: nine gaps of about 60 ms in a 256 MiB mirror,
+ * 50 ms round trip: gaps of about 60 ms at nine places of a 256 MiB mirror,
  * docs/performance.md "Slow link"). Asked once a quarter of the ring waits,
- * staging acknowledges it while the rest is still on its way (asked at half,
- * the answer came too late whenever staging's sync was slow: two or three
- * such gaps were left). One FLUSH at a time: a sync that is slow is not
- * asked for again before it answered, so staging syncs for FLUSHes at most
- * once per round trip and sync.
+ * staging acknowledges it while the rest is still on its way (asked at
+ * half, the answer came late more often). One FLUSH at a time: a sync that
+ * is slow is not asked for again before it answered, so staging syncs for
+ * FLUSHes at most once per round trip and sync.
  */
 static int flush_due(const struct ring *r)
 {

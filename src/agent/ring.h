@@ -155,13 +155,13 @@ struct slot *ring_next_ready(struct ring *r, const atomic_int *broken);
 /*
  * The sender's wait: as ring_next_ready, and, if flushes is set (the link is
  * slow: link_queue_flushes), it also ends when staging should be asked for
- * an ACK. Then it returns NULL with *flush set to the
- * FLUSH's seq, which the sender sends at once: numbered just past the last
- * frame sent, a number no frame uses (a slot numbers at most 128 of its
- * 256). NULL with *flush 0: stopping or broken, as ring_next_ready. A FLUSH
- * is due when a quarter of the ring is sent and not acknowledged, a frame was sent
- * since the last FLUSH and that one was answered (flush_due in ring.c says
- * why); a ready slot waits behind it.
+ * an ACK. Then it returns NULL with *flush set to the FLUSH's seq, which the
+ * sender sends at once: numbered just past the last frame sent, a number no
+ * frame uses (a slot numbers at most 128 of its 256). NULL with *flush 0:
+ * stopping or broken, as ring_next_ready. A FLUSH is due when a quarter of
+ * the ring is sent and not acknowledged, a frame was sent since the last
+ * FLUSH and that one was answered (flush_due in ring.c says why); a ready
+ * slot waits behind it.
  */
 struct slot *ring_next_send(struct ring *r, const atomic_int *broken, int flushes,
 			    uint64_t *flush);
