@@ -161,23 +161,62 @@ unsigned ring_ready_count(struct ring *r)
 	return n;
 }
 
-struct slot *ring_next_ready(struct ring *r, const atomic_int *broken)
+/*
+ * Whether to ask staging for an ACK now; mu held. Staging acknowledges by
+ * itself when its input runs dry or a sync batch (8 MiB written by default)
+ * is full. Slots of zeros or of data that compressed well carry few wire
+ * bytes and little written weight: a ring of them is on the link long before
+ * a round trip is over, no batch fills, and the link idles until staging,
+ * its input dry, syncs and its ACK comes back (over a 100 Mbit/s link with a
+ * 50 ms round trip: gaps of about 60 ms at nine places of a 256 MiB mirror,
+ * docs/performance.md "Slow link"). Asked once a quarter of the ring waits,
+ * staging acknowledges it while the rest is still on its way (asked at
+ * half, the answer came late more often). One FLUSH at a time: a sync that
+ * is slow is not asked for again before it answered, so staging syncs for
+ * FLUSHes at most once per round trip and sync.
+ */
+static int flush_due(const struct ring *r)
+{
+	return r->sent_seq > r->flush_seq && r->acked_seq >= r->flush_seq &&
+	       (r->sent - r->head) * 4 >= r->depth;
+}
+
+/* The sender's wait; flush NULL: for a slot only. */
+static struct slot *next_to_send(struct ring *r, const atomic_int *broken, uint64_t *flush)
 {
 	struct slot *s = NULL;
 
 	pthread_mutex_lock(&r->mu);
-	while (!stopping(r) && !atomic_load(broken) &&
+	while (!stopping(r) && !atomic_load(broken) && !(flush && flush_due(r)) &&
 	       (r->sent == r->tail || slot_at(r, r->sent)->state != SLOT_READY))
 		pthread_cond_wait(&r->changed, &r->mu);
-	if (!stopping(r) && !atomic_load(broken))
+	if (stopping(r) || atomic_load(broken))
+		s = NULL;
+	else if (flush && flush_due(r))
+		r->flush_seq = *flush = r->sent_seq + 1;
+	else
 		s = slot_at(r, r->sent);
 	pthread_mutex_unlock(&r->mu);
 	return s;
 }
 
+struct slot *ring_next_ready(struct ring *r, const atomic_int *broken)
+{
+	return next_to_send(r, broken, NULL);
+}
+
+struct slot *ring_next_send(struct ring *r, const atomic_int *broken, int flushes,
+			    uint64_t *flush)
+{
+	*flush = 0;
+	return next_to_send(r, broken, flushes ? flush : NULL);
+}
+
 void ring_sent(struct ring *r, struct slot *s)
 {
 	pthread_mutex_lock(&r->mu);
+	if (s->wire_len)
+		r->sent_seq = s->last_seq;
 	s->state = SLOT_SENT;
 	r->sent++;
 	retire_locked(r); /* a slot with nothing to send retires in order right away */
@@ -191,6 +230,7 @@ void ring_rewind(struct ring *r)
 		slot_at(r, pos)->state = SLOT_READY;
 	r->sent = r->head;
 	r->acked_seq = 0; /* acknowledgements are per connection */
+	r->sent_seq = r->flush_seq = 0;
 	changed(r);
 	pthread_mutex_unlock(&r->mu);
 }

@@ -19,7 +19,7 @@
  *   FREE   --ring_claim/ring_publish-->  FILLED   the reader (one thread)
  *   FILLED --ring_take-->                BUSY     a worker
  *   BUSY   --ring_ready-->               READY    that worker
- *   READY  --ring_next_ready/ring_sent-> SENT     the sender, in ring order
+ *   READY  --ring_next_send/ring_sent--> SENT     the sender, in ring order
  *   SENT   --ring_rewind-->              READY    the sender, connection lost
  *   SENT   --ring_ack (or ring_sent)-->  FREE     retired from head in order
  *
@@ -116,6 +116,8 @@ struct ring {
 	unsigned depth;
 	uint64_t head, sent, tail;
 	uint64_t acked_seq;     /* highest frame seq staging made durable, this connection */
+	uint64_t sent_seq;      /* the last frame seq sent, this connection */
+	uint64_t flush_seq;     /* the last FLUSH's seq, this connection (0: none) */
 	const atomic_int *stop; /* ends every wait */
 	ring_retire_fn *retire;
 	void *retire_arg;
@@ -150,6 +152,19 @@ unsigned ring_ready_count(struct ring *r);
  * carries no frame. ring_rewind, after a connection ended, makes every sent
  * but unacknowledged slot ready again and forgets the connection's ACKs. */
 struct slot *ring_next_ready(struct ring *r, const atomic_int *broken);
+/*
+ * The sender's wait: as ring_next_ready, and, if flushes is set (the link is
+ * slow: link_queue_flushes), it also ends when staging should be asked for
+ * an ACK. Then it returns NULL with *flush set to the FLUSH's seq, which the
+ * sender sends at once: numbered just past the last frame sent, a number no
+ * frame uses (a slot numbers at most 128 of its 256). NULL with *flush 0:
+ * stopping or broken, as ring_next_ready. A FLUSH is due when a quarter of
+ * the ring is sent and not acknowledged, a frame was sent since the last
+ * FLUSH and that one was answered (flush_due in ring.c says why); a ready
+ * slot waits behind it.
+ */
+struct slot *ring_next_send(struct ring *r, const atomic_int *broken, int flushes,
+			    uint64_t *flush);
 void ring_sent(struct ring *r, struct slot *s);
 void ring_rewind(struct ring *r);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link_queue.h"
 #include "log.h"
 #include "staging_target.h"
 #include "util.h"
@@ -24,16 +25,70 @@ static void backoff_sleep(struct engine *e, uint64_t ns)
 		sleep_ns(50000000);
 }
 
+/* Ask staging to make everything sent durable and acknowledge it now. */
+static int send_flush(struct engine *e, uint64_t seq)
+{
+	uint8_t buf[FRAME_HDR_LEN + 8];
+	size_t n = frame_encode_seq(buf, sizeof(buf), FT_FLUSH, seq);
+	int rc;
+
+	pthread_mutex_lock(&e->send_mu);
+	rc = conn_write(&e->conn, buf, n);
+	pthread_mutex_unlock(&e->send_mu);
+	if (rc) {
+		engine_set_error(e, 0, "sending to staging failed: %s", strerror(-rc));
+		return rc;
+	}
+	atomic_fetch_add(&e->wire_bytes, n);
+	return 0;
+}
+
+/* The link's rate as the ticker measured it (engine_link_rate). */
+static double link_rate(struct engine *e)
+{
+	double rate;
+
+	pthread_mutex_lock(&e->mu);
+	rate = engine_link_rate(e, e->wire_peak);
+	pthread_mutex_unlock(&e->mu);
+	return rate;
+}
+
+/* Size the kernel's unsent queue to the link as measured now (link_queue.c);
+ * *limit: what this connection has, changed only when the link's rate is. */
+static void tune_link_queue(struct engine *e, size_t *limit)
+{
+	size_t want = link_queue_limit(link_rate(e));
+
+	if (want == *limit)
+		return;
+	if (conn_set_unsent_limit(&e->conn, want))
+		return; /* an older kernel: the queue stays as it was */
+	log_debug("sender: at most %zu bytes unsent in the kernel", want);
+	*limit = want;
+}
+
 static int send_ready_slots(struct engine *e)
 {
+	size_t unsent_limit = 0; /* a new connection's: the kernel's default */
+
 	for (;;) {
-		struct slot *s = ring_next_ready(&e->ring, &e->conn_broken);
+		uint64_t flush;
+		struct slot *s = ring_next_send(&e->ring, &e->conn_broken,
+						link_queue_flushes(link_rate(e)), &flush);
 		int rc = 0;
 
-		if (!s)
+		if (!s && !flush)
 			return -ECONNABORTED;
+		if (!s) {
+			rc = send_flush(e, flush);
+			if (rc)
+				return rc;
+			continue;
+		}
 
 		if (s->wire_len) {
+			tune_link_queue(e, &unsent_limit);
 			ratelimit_take(&e->limit, s->wire_len);
 			pthread_mutex_lock(&e->send_mu);
 			for (unsigned i = 0; i < s->npieces && !rc; i++)

@@ -381,6 +381,16 @@ int conn_read_frame(struct conn *c, uint8_t *buf, struct frame *f, int timeout_m
 	return frame_parse_body(&h, buf + FRAME_HDR_LEN, f, why);
 }
 
+int conn_set_unsent_limit(struct conn *c, size_t bytes)
+{
+	/* the kernel's default is "no limit", ~0u */
+	unsigned v = bytes && bytes < ~0u ? (unsigned)bytes : ~0u;
+
+	if (setsockopt(c->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v)))
+		return -errno;
+	return 0;
+}
+
 int conn_input_pending(struct conn *c)
 {
 	int pending;

@@ -62,6 +62,11 @@ int conn_read(struct conn *c, void *buf, size_t len, int timeout_ms);
  * -EPROTO/-EPROTONOSUPPORT with *why set for a bad frame. */
 int conn_read_frame(struct conn *c, uint8_t *buf, struct frame *f, int timeout_ms,
 		    const char **why);
+/* Let at most `bytes` already written wait unsent in the kernel
+ * (TCP_NOTSENT_LOWAT; 0: the kernel's default, no such limit): a write
+ * then waits, and what is written next leaves after little more than what
+ * is in flight. 0 or -errno. */
+int conn_set_unsent_limit(struct conn *c, size_t bytes);
 /* Whether a read would return data without waiting. */
 int conn_input_pending(struct conn *c);
 /* -EKEYREJECTED (c->tls_reason set) if the peer's alert refusing our

@@ -35,7 +35,8 @@
  *
  * RATE: bytes per second, or with a suffix kbit, mbit or gbit (10^3, 10^6,
  * 10^9 bits per second, as tc writes them). MS may have a fraction. On
- * SIGTERM or SIGINT it prints the bytes relayed each way and exits 0.
+ * SIGTERM or SIGINT it prints the bytes relayed each way and how busy the up
+ * link was (also on SIGUSR1, going on) and exits 0.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -73,7 +74,18 @@ struct link { /* one direction, shared by every connection */
 	int64_t free_ns; /* when the link's sender is free again */
 	size_t queued, limit;
 	uint64_t relayed;
+	/* how well the link was kept busy, from its first byte to its last:
+	 * the time its sender had nothing to send (gaps of IDLE_GAP_NS or more
+	 * counted apart, and listed in --gaps FILE for the up direction) */
+	int64_t first_ns;
+	int64_t idle_ns;
+	unsigned gaps;
+	int64_t longest_gap_ns;
+	uint64_t enqueued;
+	FILE *gap_log;
 };
+
+#define IDLE_GAP_NS 2000000 /* 2 ms: 25 KB at 100 Mbit/s */
 
 struct pipe_dir { /* one direction of one connection */
 	int from, to;
@@ -88,12 +100,24 @@ struct conn {
 	struct pipe_dir dir[2]; /* up: client to target; down: back */
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, report;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		report = 1;
+	else
+		stop = 1;
+}
+
+/* How busy the up link was so far: what a benchmark reads at the moment its
+ * copy ends (SIGUSR1), since later traffic would count its pauses as idle. */
+static void print_busy(const struct link *l)
+{
+	printf("up link: busy %.3f s, idle %.3f s of it (%u gaps of 2 ms or more, the longest %.1f ms)\n",
+	       (double)(l->free_ns - l->first_ns) / 1e9, (double)l->idle_ns / 1e9, l->gaps,
+	       (double)l->longest_gap_ns / 1e6);
+	fflush(stdout);
 }
 
 static int64_t now_ns(void)
@@ -108,12 +132,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: link_shaper --listen PORT --target HOST:PORT --rate RATE --delay MS\n"
-		"                   [--queue BYTES] [--port-file FILE]\n"
+		"                   [--queue BYTES] [--port-file FILE] [--gaps FILE]\n"
 		"A TCP relay on 127.0.0.1:PORT (0: any free port) to HOST:PORT through a\n"
 		"link of RATE (bytes/s, or N kbit|mbit|gbit) with a one-way delay of MS\n"
 		"milliseconds each way and a queue of BYTES per direction (default: RATE x\n"
 		"2 x DELAY + 256 KiB). Benchmarks only: no loss, no reordering.\n"
 		"  --port-file FILE  write the port listened on to FILE once listening\n"
+		"  --gaps FILE       list the up link's idle gaps of 2 ms or more in FILE:\n"
+		"                    ms since its first byte, the gap's ms, bytes sent before\n"
 		"  --help            this text\n");
 }
 
@@ -206,8 +232,24 @@ static int enqueue(struct pipe_dir *d, const void *buf, size_t len, int64_t now)
 	c->len = len;
 	c->off = 0;
 	c->next = NULL;
+	if (len && !l->first_ns)
+		l->first_ns = l->free_ns = now;
+	if (len && l->free_ns < now) {
+		int64_t gap = now - l->free_ns;
+
+		l->idle_ns += gap;
+		if (gap >= IDLE_GAP_NS) {
+			l->gaps++;
+			if (l->gap_log)
+				fprintf(l->gap_log, "%.3f %.3f %llu\n", (double)(l->free_ns - l->first_ns) / 1e6,
+					(double)gap / 1e6, (unsigned long long)l->enqueued);
+		}
+		if (gap > l->longest_gap_ns)
+			l->longest_gap_ns = gap;
+	}
 	if (l->free_ns < now)
 		l->free_ns = now;
+	l->enqueued += len;
 	l->free_ns += (int64_t)((double)len / l->rate * 1e9);
 	c->due_ns = l->free_ns + l->delay_ns;
 	l->queued += len;
@@ -286,13 +328,14 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' }, { "target", required_argument, NULL, 't' },
 		{ "rate", required_argument, NULL, 'r' },   { "delay", required_argument, NULL, 'd' },
 		{ "queue", required_argument, NULL, 'q' },  { "port-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 },
+		{ "gaps", required_argument, NULL, 'g' },   { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct link links[2] = { 0 };
 	struct conn conns[MAX_CONNS];
 	int nconns = 0, port = -1, opt, lfd;
 	char *target = NULL, *tport;
-	const char *port_file = NULL;
+	const char *port_file = NULL, *gap_file = NULL;
 	double rate = 0, delay_ms = -1, queue = 0;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -303,6 +346,7 @@ int main(int argc, char **argv)
 		case 'd': delay_ms = atof(optarg); break;
 		case 'q': queue = atof(optarg); break;
 		case 'p': port_file = optarg; break;
+		case 'g': gap_file = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -320,17 +364,26 @@ int main(int argc, char **argv)
 		links[i].delay_ns = (int64_t)(delay_ms * 1e6);
 		links[i].limit = (size_t)queue;
 	}
+	if (gap_file) {
+		links[0].gap_log = fopen(gap_file, "w");
+		if (!links[0].gap_log) {
+			perror("link_shaper: gaps file");
+			return 1;
+		}
+	}
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block, unblocked;
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* delivered only inside ppoll: no lost wake-up between the check and the wait */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, &unblocked);
 
 	lfd = listen_on(port);
@@ -353,6 +406,11 @@ int main(int argc, char **argv)
 
 	while (!stop) {
 		struct pollfd pfd[1 + 2 * MAX_CONNS];
+
+		if (report) {
+			report = 0;
+			print_busy(&links[0]);
+		}
 		int64_t now = now_ns(), wake = INT64_MAX;
 		int n = 1;
 
@@ -426,5 +484,8 @@ int main(int argc, char **argv)
 	}
 	printf("relayed up %llu bytes, down %llu bytes\n", (unsigned long long)links[0].relayed,
 	       (unsigned long long)links[1].relayed);
+	print_busy(&links[0]);
+	if (links[0].gap_log)
+		fclose(links[0].gap_log);
 	return 0;
 }

@@ -39,6 +39,9 @@
 #                                     (lm-deflate; its mirror only): what the
 #                                     default's choice of codec leaves
 #   BENCH_CONF="queue_depth = 64"     extra [agent] lines for both, ';' apart
+#   BENCH_BASE=DIR                    also livemig (defaults, its mirror only)
+#                                     with the programs built in DIR (lm-base),
+#                                     interleaved: a build to compare with
 # Results and method: docs/performance.md ("Slow link").
 # shellcheck source=../integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh" "$@"
@@ -55,6 +58,7 @@ ZSTD_LEVELS=${BENCH_ZSTD_LEVELS:-1 3}
 WRITES=${BENCH_WRITES:-256}
 DEFLATE=${BENCH_DEFLATE:-1}
 CONF=${BENCH_CONF:-}
+BASE=${BENCH_BASE:-}
 
 need_root
 for p in nc zstd socat gzip openssl ss cc; do
@@ -77,14 +81,15 @@ load() {
 # start_link LINK TARGET_PORT: sets LINK_PORT, where senders connect (the
 # shaper's port, or TARGET_PORT itself for "direct"), and SHAPER_PID
 start_link() {
-	SHAPER_PID=
+	SHAPER_PID='' LINK_IDLE=''
 	if [ "$1" = direct ]; then
 		LINK_PORT=$2
 		return
 	fi
 	rm -f "$T/shaper.port"
+	LINK_N=$((${LINK_N:-0} + 1))
 	"$T/link_shaper" --listen 0 --port-file "$T/shaper.port" --target "127.0.0.1:$2" \
-		--rate "${1%/*}" --delay "${1#*/}" >"$T/shaper.out" 2>&1 &
+		--rate "${1%/*}" --delay "${1#*/}" --gaps "$T/gaps.$LINK_N" >"$T/shaper.out" 2>&1 &
 	SHAPER_PID=$!
 	track_pid "$SHAPER_PID"
 	local i
@@ -95,8 +100,23 @@ start_link() {
 	LINK_PORT=$(cat "$T/shaper.port") || die "link_shaper did not start: $(cat "$T/shaper.out")"
 }
 
-# stop_link: sets LINK_WIRE (bytes the shaper relayed towards the receiver)
-# and LINK_CPU (its CPU seconds)
+# link_busy: sets LINK_IDLE, how busy the shaper's up link was so far (the
+# shaper's line for SIGUSR1: busy from its first byte to its last, idle
+# within that), for a copy that goes on using the link after it is timed
+link_busy() {
+	LINK_IDLE=
+	[ -n "$SHAPER_PID" ] || return 0
+	kill -USR1 "$SHAPER_PID"
+	local i
+	for i in $(seq 100); do
+		LINK_IDLE=$(sed -n 's/^up link: //p' "$T/shaper.out" | sed -n 1p)
+		[ -n "$LINK_IDLE" ] && return 0
+		sleep 0.02
+	done
+}
+
+# stop_link: sets LINK_WIRE (bytes the shaper relayed towards the receiver),
+# LINK_CPU (its CPU seconds) and, unless link_busy set it, LINK_IDLE
 stop_link() {
 	LINK_WIRE='' LINK_CPU=0
 	[ -n "$SHAPER_PID" ] || return 0
@@ -104,6 +124,7 @@ stop_link() {
 	kill -TERM "$SHAPER_PID"
 	wait "$SHAPER_PID" || die "link_shaper failed: $(cat "$T/shaper.out")"
 	LINK_WIRE=$(sed -n 's/^relayed up \([0-9]*\) bytes.*/\1/p' "$T/shaper.out")
+	[ -n "${LINK_IDLE:-}" ] || LINK_IDLE=$(sed -n 's/^up link: //p' "$T/shaper.out" | tail -n1)
 }
 
 # ---- the image ----
@@ -127,6 +148,10 @@ run_livemig() {
 	if [ "${3:-}" = deflate ]; then
 		kind=lm-deflate writes=0
 		conf+=("compression = deflate")
+	elif [ "${3:-}" = base ]; then
+		# the programs to compare with: callees see this BUILD
+		local BUILD=$BASE
+		kind=lm-base writes=0
 	fi
 	STAGING_STORE=$T/store.$name
 	start_staging
@@ -139,6 +164,7 @@ run_livemig() {
 	wait_done "$AGENT_LOG" "initial mirror complete" 900 || die "livemig: no 'initial mirror complete' in $AGENT_LOG"
 	ag=$(proc_cpu "$AGENT_PID")
 	st=$(proc_cpu "$STAGING_PID")
+	link_busy
 	t_done=$(log_time "$AGENT_LOG" "initial mirror complete")
 	t_from=$(log_time "$AGENT_LOG" "initial mirror from") || die "livemig: no 'initial mirror from' line"
 	wire=$(status_get "s['wire_bytes']")
@@ -179,7 +205,7 @@ print(len({struct.unpack_from("<QQ", d, i)[1] >> 20 for i in range(0, len(d), 32
 	fi
 	rm -rf "$STAGING_STORE"
 	LINK_WIRE=$wire # the mirror's, from the agent's status (the shaper's count has the rounds too)
-	record "$kind" "$link" "$i" "$(calc "'%.3f' % ($t_done - $t0)")" "$cpu" "$extra; shaper $LINK_CPU CPU-s"
+	record "$kind" "$link" "$i" "$(calc "'%.3f' % ($t_done - $t0)")" "$cpu" "$extra; shaper $LINK_CPU CPU-s${LINK_IDLE:+; up link $LINK_IDLE}"
 }
 
 # ---- dd | gzip -1 | openssl enc | nc  ->  link  ->  nc | openssl -d | gunzip | dd ----
@@ -200,7 +226,7 @@ run_gzip() {
 	stop_link
 	verify gzip "$out"
 	rm -f "$out"
-	record gzip "$link" "$i" "$(calc "'%.3f' % ($t1 - $t0)")" "$(calc "'%.3f' % ($c1 - $c0)")" "shaper $LINK_CPU CPU-s"
+	record gzip "$link" "$i" "$(calc "'%.3f' % ($t1 - $t0)")" "$(calc "'%.3f' % ($c1 - $c0)")" "shaper $LINK_CPU CPU-s${LINK_IDLE:+; up link $LINK_IDLE}"
 }
 
 # ---- dd | zstd -N | socat TLS 1.3  ->  link  ->  socat | zstd -d | dd ----
@@ -221,7 +247,7 @@ run_zstd() {
 	stop_link
 	verify "zstd -$level" "$out"
 	rm -f "$out"
-	record "zstd-$level" "$link" "$i" "$(calc "'%.3f' % ($t1 - $t0)")" "$(calc "'%.3f' % ($c1 - $c0)")" "shaper $LINK_CPU CPU-s"
+	record "zstd-$level" "$link" "$i" "$(calc "'%.3f' % ($t1 - $t0)")" "$(calc "'%.3f' % ($c1 - $c0)")" "shaper $LINK_CPU CPU-s${LINK_IDLE:+; up link $LINK_IDLE}"
 }
 
 echo "==> links: $LINKS; $RUNS run(s) each, interleaved; page cache dropped before each copy"
@@ -232,6 +258,7 @@ for i in $(seq "$RUNS"); do
 		echo "  link $link"
 		run_livemig "$link" "$i"
 		[ "$DEFLATE" = 1 ] && run_livemig "$link" "$i" deflate
+		[ -n "$BASE" ] && run_livemig "$link" "$i" base
 		run_gzip "$link" "$i"
 		for level in $ZSTD_LEVELS; do
 			run_zstd "$link" "$i" "$level"
@@ -269,8 +296,8 @@ for link in links:
               % (k, secs[k], size / secs[k] / 1e6, cpu, cpu / secs[k],
                  "%.1f MB" % (statistics.median(wire) / 1e6) if wire else "-",
                  ", ".join(r[6] for r in rs)))
-    others = [k for k in kinds if k not in ("livemig", "lm-deflate")]
-    for lm in ("livemig", "lm-deflate"):
+    others = [k for k in kinds if k not in ("livemig", "lm-deflate", "lm-base")]
+    for lm in ("livemig", "lm-deflate", "lm-base"):
         if lm not in secs or not others:
             continue
         best = min(others, key=lambda k: secs[k])
@@ -278,7 +305,7 @@ for link in links:
         print("  %s / best pipeline (%s): %.2f (time; <= 1.00: no later)  %s"
               % (lm, best, ratio, "target met" if ratio <= 1.0 else "target NOT met"))
     for r in mine:
-        if r[0] in ("livemig", "lm-deflate"):
+        if r[0] in ("livemig", "lm-deflate", "lm-base"):
             print("  %s run %s: %s" % (r[0], r[2], r[7]))
 PY
 echo

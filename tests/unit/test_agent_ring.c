@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The ring's transitions: numbering, in-order sending and retirement, the
- * rewind after a lost connection, the flags that end waits, and a whole
- * pipeline of threads pushing slots through a small ring. */
+ * rewind after a lost connection, the flags that end waits, when the sender
+ * asks staging for an ACK (FLUSH), and a whole pipeline of threads pushing
+ * slots through a small ring. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -40,6 +41,17 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	if (!f || ring_init(&f->r, 4, &f->stop, record, &f->rt))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+/* A ring of 8, where a quarter is 2 slots: the FLUSH tests. */
+static int setup8(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f || ring_init(&f->r, 8, &f->stop, record, &f->rt))
 		return -1;
 	*state = f;
 	return 0;
@@ -175,6 +187,86 @@ static void test_paused_reader_waits_until_stop(void **state)
 	assert_non_null(ring_claim(&f->r, &f->paused));
 }
 
+/* The sender asks for an ACK once a quarter of the ring (2 of 8) waits for
+ * one, numbered past the last frame sent, before a slot that is ready; not
+ * again until staging answered and a frame was sent since; and without a
+ * ready slot when the answer comes. */
+static void test_flush_when_a_quarter_of_the_ring_waits(void **state)
+{
+	struct fixture *f = *state;
+	struct slot *a = push(f, 3), *b, *c, *d, *e;
+	uint64_t flush = 99;
+
+	assert_ptr_equal(ring_next_send(&f->r, &f->broken, 1, &flush), a);
+	assert_int_equal(flush, 0);
+	ring_sent(&f->r, a);
+	b = push(f, 0);
+	assert_ptr_equal(ring_next_send(&f->r, &f->broken, 1, &flush), b);
+	ring_sent(&f->r, b); /* nothing on the wire, yet it waits behind a */
+	c = push(f, 1);
+	/* a quarter waits: the FLUSH goes before c, after a's last frame */
+	assert_null(ring_next_send(&f->r, &f->broken, 1, &flush));
+	assert_int_equal(flush, a->last_seq + 1);
+	assert_true(flush < c->seq);
+	/* unanswered: c and d go, no second FLUSH */
+	assert_ptr_equal(ring_next_send(&f->r, &f->broken, 1, &flush), c);
+	assert_int_equal(flush, 0);
+	ring_sent(&f->r, c);
+	d = push(f, 2);
+	assert_ptr_equal(ring_next_send(&f->r, &f->broken, 1, &flush), d);
+	ring_sent(&f->r, d);
+	/* staging answers: a and b retire, c and d are a quarter again, and
+	 * the next FLUSH is due with no slot ready */
+	ring_ack(&f->r, a->last_seq + 1);
+	assert_int_equal(f->rt.n, 2);
+	assert_null(ring_next_send(&f->r, &f->broken, 1, &flush));
+	assert_int_equal(flush, d->last_seq + 1);
+	ring_ack(&f->r, flush);
+	assert_int_equal(f->rt.n, 4);
+	/* nothing waits: the next slot goes, and alone it is not a quarter */
+	e = push(f, 1);
+	assert_ptr_equal(ring_next_send(&f->r, &f->broken, 1, &flush), e);
+	assert_int_equal(flush, 0);
+	ring_sent(&f->r, e);
+	push(f, 1);
+	assert_non_null(ring_next_send(&f->r, &f->broken, 1, &flush));
+	assert_int_equal(flush, 0);
+}
+
+/* Slots with nothing on the wire give no FLUSH a number; a new connection
+ * forgets the old one's FLUSH. */
+static void test_flush_numbers_and_rewind(void **state)
+{
+	struct fixture *f = *state;
+	struct slot *a, *b;
+	uint64_t flush;
+
+	push(f, 0);
+	push(f, 0);
+	ring_sent(&f->r, ring_next_send(&f->r, &f->broken, 1, &flush));
+	ring_sent(&f->r, ring_next_send(&f->r, &f->broken, 1, &flush));
+	assert_int_equal(f->rt.n, 2); /* retired at once: nothing to flush */
+	a = push(f, 1);
+	b = push(f, 1);
+	ring_sent(&f->r, ring_next_send(&f->r, &f->broken, 1, &flush));
+	ring_sent(&f->r, ring_next_send(&f->r, &f->broken, 1, &flush));
+	assert_null(ring_next_send(&f->r, &f->broken, 1, &flush));
+	assert_int_equal(flush, b->last_seq + 1);
+	/* the connection ends before the answer */
+	atomic_store(&f->broken, 1);
+	assert_null(ring_next_send(&f->r, &f->broken, 1, &flush));
+	assert_int_equal(flush, 0);
+	ring_rewind(&f->r);
+	atomic_store(&f->broken, 0);
+	assert_ptr_equal(ring_next_send(&f->r, &f->broken, 1, &flush), a);
+	ring_sent(&f->r, a);
+	assert_ptr_equal(ring_next_send(&f->r, &f->broken, 1, &flush), b);
+	ring_sent(&f->r, b);
+	/* asked again on the new connection, with the same number */
+	assert_null(ring_next_send(&f->r, &f->broken, 1, &flush));
+	assert_int_equal(flush, b->last_seq + 1);
+}
+
 /* A reader, two workers and a sender that acknowledges what it sends, as
  * staging would; the retirements must come out complete and in order. */
 #define PIPELINE_SLOTS 1000
@@ -214,10 +306,16 @@ static void *sender(void *arg)
 	struct fixture *f = arg;
 	struct slot *s;
 	unsigned n = 0;
+	uint64_t flush;
 
-	while ((s = ring_next_ready(&f->r, &f->broken))) {
-		uint64_t last = s->last_seq;
+	while ((s = ring_next_send(&f->r, &f->broken, 1, &flush)) || flush) {
+		uint64_t last;
 
+		if (!s) { /* staging answers a FLUSH at once */
+			ring_ack(&f->r, flush);
+			continue;
+		}
+		last = s->last_seq;
 		ring_sent(&f->r, s);
 		/* acknowledge in batches, and once a lost connection, to exercise rewind */
 		if (++n % 3 == 0)
@@ -268,6 +366,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_ring_frees_a_slot_on_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_ends_every_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paused_reader_waits_until_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_when_a_quarter_of_the_ring_waits, setup8,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_flush_numbers_and_rewind, setup8, teardown),
 		cmocka_unit_test_setup_teardown(test_pipeline_of_threads, setup, teardown),
 	};
 
