@@ -217,6 +217,58 @@ static int clone_of(rbd_image_t img, const struct rbd_name *parent, char *was, s
 	return rc;
 }
 
+static int any_extent(uint64_t off, size_t len, int exists, void *arg)
+{
+	(void)off;
+	(void)len;
+	if (exists)
+		*(int *)arg = 1;
+	return 0;
+}
+
+/* Whether img, no clone of anything, is a clone of parent cut short while
+ * librbd was making it: rbd_clone3 creates the image at the parent
+ * snapshot's size before it attaches the parent, and a conversion killed
+ * between the two leaves such an image. It holds nothing (no data object,
+ * no snapshot), so removing it loses nothing; any image that holds
+ * something, or has another size, stays. 1, 0, or a negative errno. */
+static int clone_cut_short(struct ceph_conn *c, rbd_image_t img, const struct rbd_name *parent)
+{
+	rados_ioctx_t pio;
+	rbd_image_t pimg;
+	rbd_snap_info_t snaps[2];
+	int nsnaps = 2, data = 0, rc;
+	uint64_t size, psize;
+	char err[256];
+
+	rc = rbd_get_size(img, &size);
+	if (rc)
+		return rc;
+	rc = rbd_snap_list(img, snaps, &nsnaps);
+	if (rc == -ERANGE || rc > 0) {
+		if (rc > 0)
+			rbd_snap_list_end(snaps);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	rc = rbd_diff_iterate2(img, NULL, 0, size, 0, 1, any_extent, &data);
+	if (rc || data)
+		return rc ? rc : 0;
+	rc = open_pool(c, parent->pool, &pio, err, sizeof(err));
+	if (rc)
+		return rc;
+	rc = rbd_open_read_only(pio, parent->image, &pimg, parent->snap);
+	if (!rc) {
+		rc = rbd_get_size(pimg, &psize);
+		rbd_close(pimg);
+	}
+	rados_ioctx_destroy(pio);
+	if (rc == -ENOENT) /* no such snapshot: nothing to have been cut short from */
+		return 0;
+	return rc ? rc : psize == size;
+}
+
 /* rbd_remove, waiting out a dead client's watch: a process killed while it
  * had the clone open (a conversion's appliance, its qemu-storage-daemon)
  * leaves a watch the OSDs drop only after osd_client_watch_timeout (30 s
@@ -253,6 +305,13 @@ int rbd_release_clone(struct ceph_conn *c, const struct rbd_name *clone, const s
 	rc = rbd_open_read_only(cio, clone->image, &img, NULL);
 	if (!rc) {
 		rc = clone_of(img, parent, was, sizeof(was));
+		if (rc == 0 && !strcmp(was, "no clone at all")) {
+			rc = clone_cut_short(c, img, parent);
+			if (rc == 1)
+				log_info("RBD image %s/%s is an empty image of %s/%s@%s's size without a parent: a "
+					 "clone cut short while librbd made it, removed", clone->pool, clone->image,
+					 parent->pool, parent->image, parent->snap);
+		}
 		rbd_close(img);
 		if (rc == 0) {
 			snprintf(err, len, "RBD image %s/%s is not a clone of %s/%s@%s (it is %s): not removed, "

@@ -44,6 +44,17 @@ SECRET=$(uuidgen)
 step_t0=0
 step() { step_t0=$(date +%s); echo "-- $*"; }
 took() { echo "   ($1: $(($(date +%s) - step_t0)) s)"; }
+# no_clone_left PREFIX: no clone PREFIX-<disk>, and no disk's point-1 with
+# a clone or protected
+no_clone_left() {
+	local d
+	for d in "${DISKS[@]}"; do
+		rbd info "$POOL/$1-$d" >/dev/null 2>&1 && fail "the clone $1-$d is still there"
+		[ -z "$(rbd children "$POOL/livemig-$MACHINE+$d@point-1")" ] || fail "livemig-$MACHINE+$d@point-1 has a clone"
+		rbd info --format json "$POOL/livemig-$MACHINE+$d@point-1" | jq -e '.protected == "false"' >/dev/null ||
+			fail "livemig-$MACHINE+$d@point-1 is still protected"
+	done
+}
 
 snap_sha() {
 	rbd export --no-progress "$POOL/livemig-$MACHINE+$1@point-1" - | sha256sum | cut -d' ' -f1
@@ -169,12 +180,7 @@ check "destroy says: domain destroyed, both clones removed, both snapshots unpro
 	jq -e '.state == "destroyed" and (.clones_removed | length) == 2 and (.snapshots_unprotected | length) == 2' \
 	"$T/destroy.json"
 virsh -c "$LIBVIRT_URI" dominfo "$NAME" >/dev/null 2>&1 && fail "the domain is still there"
-for d in "${DISKS[@]}"; do
-	rbd info "$POOL/$NAME-$d" >/dev/null 2>&1 && fail "the clone $NAME-$d is still there"
-	[ -z "$(rbd children "$POOL/livemig-$MACHINE+$d@point-1")" ] || fail "livemig-$MACHINE+$d@point-1 has a clone"
-	rbd info --format json "$POOL/livemig-$MACHINE+$d@point-1" | jq -e '.protected == "false"' >/dev/null ||
-		fail "livemig-$MACHINE+$d@point-1 is still protected"
-done
+no_clone_left "$NAME"
 pass "no domain, no clone left, the snapshots unprotected"
 "$LAUNCH" destroy --driver libvirt --uri "$LIBVIRT_URI" --name "$NAME" --conversion "$R" --json \
 	>"$T/destroy2.json" || fail "a second destroy failed"
@@ -221,31 +227,36 @@ rbd info "$POOL/$NAME-cut-sda" >/dev/null 2>&1 || fail "the killed conversion's 
 rbd info --format json "$POOL/livemig-$MACHINE+sda@point-1" | jq -e '.protected == "true"' >/dev/null ||
 	fail "the killed conversion's first snapshot is not protected"
 pass "killed after its first clone: no report, the clone and its protected snapshot left"
-# an image of a clone's name that is no clone of that snapshot is not
-# this launch's: destroy leaves it, says so, and cleans up the rest
-rbd create --no-progress --size 1M "$POOL/$NAME-notours" || fail "rbd create $NAME-notours"
+# an image of a clone's name that is no clone of that snapshot and holds
+# data is not this launch's: destroy leaves it, says so, and cleans up the
+# rest; one of the snapshot's size that holds nothing is what librbd leaves
+# of a clone killed while being made (the kill above may have made one of
+# the second disk's): it goes
+sdb_mib=$(($(rbd info --format json "$POOL/livemig-$MACHINE+sdb@point-1" | jq .size) / 1048576))
+rbd create --no-progress --size "${sdb_mib}M" "$POOL/$NAME-notours" || fail "rbd create $NAME-notours"
+rbd bench --io-type write --io-size 4096 --io-total 4096 "$POOL/$NAME-notours" >/dev/null ||
+	fail "writing into $NAME-notours"
+rbd create --no-progress --size "${sdb_mib}M" "$POOL/$NAME-halfmade" || fail "rbd create $NAME-halfmade"
 if "$LAUNCH" destroy --driver libvirt --uri "$LIBVIRT_URI" --name "$NAME-cut" "${cut[@]}" \
+	--snapshot "rbd:$POOL/livemig-$MACHINE+sdb@point-1" --clone "rbd:$POOL/$NAME-halfmade" \
 	--snapshot "rbd:$POOL/livemig-$MACHINE+sdb@point-1" --clone "rbd:$POOL/$NAME-notours" \
 	--ceph-conf "$CEPH_CONF" --json >"$T/destroy-cut.json" 2>"$T/destroy-cut.err"; then
 	fail "destroy removed, or passed over in silence, an image that is not a clone of its snapshot"
 fi
 jq -c . "$T/destroy-cut.json"
-check "destroy refuses the image that is not a clone of the snapshot, and removes the clones that are" \
-	jq -e --arg c "rbd:$POOL/$NAME-cut-sda" '(.error | test("notours is not a clone of .*@point-1 \\(it is no clone at all\\): not removed, it is not this launch.s"))
-		and (.clones_removed | index($c) != null) and (.clones_removed | all(test("notours") | not))' \
+check "destroy refuses the image with data that is not a clone of the snapshot, removes the clones that are and the empty one cut short" \
+	jq -e --arg c "rbd:$POOL/$NAME-cut-sda" --arg h "rbd:$POOL/$NAME-halfmade" '(.error | test("notours is not a clone of .*@point-1 \\(it is no clone at all\\): not removed, it is not this launch.s"))
+		and (.clones_removed | index($c) != null) and (.clones_removed | index($h) != null)
+		and (.clones_removed | all(test("notours") | not))' \
 	"$T/destroy-cut.json"
+rbd info "$POOL/$NAME-halfmade" >/dev/null 2>&1 && fail "destroy left the empty image cut short"
 rbd info "$POOL/$NAME-notours" >/dev/null 2>&1 || fail "destroy removed an image that is not its clone"
 rbd rm --no-progress "$POOL/$NAME-notours" >/dev/null 2>&1 || fail "rbd rm $NAME-notours"
 "$LAUNCH" destroy --driver libvirt --uri "$LIBVIRT_URI" --name "$NAME-cut" "${cut[@]}" \
 	--ceph-conf "$CEPH_CONF" --json >"$T/destroy-cut2.json" || { cat "$T/destroy-cut2.json"; fail "destroy failed"; }
 check "destroy again: nothing left to remove, and that is not an error" \
 	jq -e '.state == "absent" and .clones_removed == []' "$T/destroy-cut2.json"
-for d in "${DISKS[@]}"; do
-	rbd info "$POOL/$NAME-cut-$d" >/dev/null 2>&1 && fail "the clone $NAME-cut-$d is still there"
-	[ -z "$(rbd children "$POOL/livemig-$MACHINE+$d@point-1")" ] || fail "livemig-$MACHINE+$d@point-1 has a clone"
-	rbd info --format json "$POOL/livemig-$MACHINE+$d@point-1" | jq -e '.protected == "false"' >/dev/null ||
-		fail "livemig-$MACHINE+$d@point-1 was left protected"
-done
+no_clone_left "$NAME-cut"
 pass "after the killed conversion: no clone left, neither snapshot protected"
 took "killed conversion"
 
