@@ -13,12 +13,7 @@
 # (the refusal names the clone) nor pruned, and goes once the clone is
 # gone; /metrics reports the pool's free space.
 # shellcheck source-path=SCRIPTDIR
-if [ -z "${LIVEMIG_TEST_CEPH_POOL:-}" ]; then
-	# no cluster for a test that cannot run (loop devices need root)
-	[ "$(id -u)" = 0 ] || { echo "FAIL: must run as root (loop devices)" >&2; exit 1; }
-	here=$(cd "$(dirname "$0")" && pwd)
-	exec "$here/../with_ceph.sh" bash "$here/$(basename "$0")" "$@"
-fi
+. "$(dirname "$0")/../ceph_reexec.sh" "$@"
 . "$(dirname "$0")/lib.sh" "$@"
 . "$TESTS/agent_lib.sh"
 . "$TESTS/points_lib.sh"

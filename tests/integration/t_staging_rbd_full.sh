@@ -13,11 +13,7 @@
 # (SIGSTOP), the op timeout (5 s here through CEPH_ARGS) ends the held
 # writes with an error naming it, and the reconnection's rbd_open.
 # shellcheck source-path=SCRIPTDIR
-if [ -z "${LIVEMIG_TEST_CEPH_POOL:-}" ]; then
-	[ "$(id -u)" = 0 ] || { echo "FAIL: must run as root (loop devices)" >&2; exit 1; }
-	here=$(cd "$(dirname "$0")" && pwd)
-	exec "$here/../with_ceph.sh" bash "$here/$(basename "$0")" "$@"
-fi
+. "$(dirname "$0")/../ceph_reexec.sh" "$@"
 . "$(dirname "$0")/lib.sh" "$@"
 . "$TESTS/agent_lib.sh"
 . "$TESTS/points_lib.sh"

@@ -17,10 +17,7 @@
 # Needs LIBVIRT_URI (libvirt_lib.sh) and a cluster (tests/with_ceph.sh: run
 # without one, it starts one for itself).
 # shellcheck source-path=SCRIPTDIR
-if [ -z "${LIVEMIG_TEST_CEPH_POOL:-}" ]; then
-	here=$(cd "$(dirname "$0")" && pwd)
-	exec "$here/../with_ceph.sh" bash "$here/$(basename "$0")" "$@"
-fi
+. "$(dirname "$0")/../ceph_reexec.sh" "$@"
 . "$(dirname "$0")/../integration/lib.sh" "$1"
 . "$TESTS/agent_lib.sh"
 . "$TESTS/console_lib.sh"
