@@ -493,9 +493,11 @@ rpm:
 # launch through staging's launch and destroy jobs.
 # A recursive make, so that livemig-launch is built once the -dev packages
 # deps-launch installs are there.
+# LAUNCH_TESTS: some of run.sh's tests instead of its default (.ci/run
+# leaves the lifecycle to check-e2e).
 check-launch: deps-launch
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 $(O)/livemig-launch
-	$(Q)tests/launch/run.sh $(O)
+	$(Q)tests/launch/run.sh $(O) $(LAUNCH_TESTS)
 
 # A test launch from a point on Ceph RBD (docs/launch.md): a scratch
 # cluster (tests/with_ceph.sh), clones of the point's snapshots converted
@@ -511,11 +513,14 @@ check-launch-rbd: deps-launch
 # is upgraded to the next version's .debs and rebooted while replicating,
 # is test-launched, cut over and finalized through the console, launched by
 # staging with libvirt. Recursive make for the same reason as check-launch.
+# Its .debs apart from check-packages' (.ci/run runs both at once).
+# E2E_NICE: the test's priority (default 10; .ci/run gives 0).
+E2E_DEBS = $(abspath $(O))/e2e-packages
 check-e2e: deps-e2e
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 $(PROGRAMS) $(O)/livemig-launch
-	$(Q)tests/packages/build_deb.sh $(abspath $(O))/packages/deb >/dev/null
-	$(Q)tests/packages/build_deb.sh $(abspath $(O))/packages/deb-next 0.1.0+next1 $(abspath $(O))/packages/deb >/dev/null
-	$(Q)tests/e2e/run.sh $(O) $(abspath $(O))/packages/deb $(abspath $(O))/packages/deb-next
+	$(Q)tests/packages/build_deb.sh $(E2E_DEBS)/deb >/dev/null
+	$(Q)tests/packages/build_deb.sh $(E2E_DEBS)/deb-next 0.1.0+next1 $(E2E_DEBS)/deb >/dev/null
+	$(Q)E2E_NICE=$(E2E_NICE) tests/e2e/run.sh $(O) $(E2E_DEBS)/deb $(E2E_DEBS)/deb-next
 
 # Under ASan+UBSan: the unit tests and the integration suite's quick tier.
 check-sanitized: $(UNIT_BINS) $(PROGRAMS)

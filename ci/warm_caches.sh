@@ -5,8 +5,9 @@
 # (tests/kmod/kernels.sh --prepare), and the Debian 12 guest disks of
 # the launch tests (tests/launch/guest_image.sh), the package tests'
 # chroots (tests/packages/chroot_lib.sh: `make check` needs them in
-# check-packages, some 15 minutes after it starts), and with WARM_E2E=1
-# the end-to-end test's source disks (tests/e2e/source_image.sh). Most of it is downloads,
+# check-packages, some 15 minutes after it starts). Not the end-to-end
+# test's source disks: .ci/run starts check-e2e at once, and it makes them
+# at full priority on its own lane. Most of it is downloads,
 # debootstraps and dpkg runs that wait on the network and the disk, so
 # .ci/run runs this at low priority beside `make check` and waits for it
 # before the tiers that need it. Safe to run again: every step is cached
@@ -32,15 +33,6 @@ step() {
 # the kernels beside the guest disks: both mostly wait on the network
 step kernels tests/kmod/kernels.sh --prepare &
 kernels=$!
-# The end-to-end test's source disks (tests/e2e/source_image.sh) are not
-# made here while check-e2e is not in .ci/run: 20 to 40 minutes of CPU
-# beside make check for an image no tier of the run uses. WARM_E2E=1 makes
-# them too, started first and not waited for (check-e2e's source_image.sh
-# waits on the same lock for what is left; the log is
-# $LOGS/e2e-source-image.log).
-if [ "${WARM_E2E:-0}" = 1 ]; then
-	step e2e-source-image tests/e2e/source_image.sh </dev/null &
-fi
 # the package tests' chroots first: make check reaches them soonest
 step package-chroots bash -c '. tests/packages/chroot_lib.sh && chroot_tarball && chroot_launch_tarball' || failed=1
 for v in bios uefi novirtio data; do

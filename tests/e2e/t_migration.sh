@@ -459,16 +459,23 @@ recs=$(field "$rep" records)
 [ "$(field "$rep" livemigd)" != active ] || die "livemigd is active in the test instance: $rep"
 [[ "$(field "$rep" addr)" == 10.0.2.*/dynamic ]] || die "the test instance's address is not from DHCP: $rep"
 [ "$(field "$rep" mac)" != "$VM_MAC" ] || die "the test instance kept the source's MAC: $rep"
+# while a test instance lives, its point stays and nothing may replace it
+pins() { "$BUILD/livemig-staging" points show "$M" "$POINT" --store "$STAGING_STORE" --json | jq -c .pins; }
+[ "$(pins)" = "[\"$N\"]" ] || die "the launched point is not pinned by $N: $(pins)"
+conflict cutover
+conflict finalize
 took
-pass "TESTING: point $POINT (periodic, sda+sdb) launched as $N: PostgreSQL up, pg_amcheck clean, $count history rows >= $committed committed before the freeze, records: a gap-free prefix of $recs >= $acked acknowledged; livemigd $(field "$rep" livemigd), $(field "$rep" mac) at $(field "$rep" addr); replication went on ($rounds0 -> $rounds1 rounds, never paused)"
+pass "TESTING: point $POINT (periodic, sda+sdb) launched as $N: PostgreSQL up, pg_amcheck clean, $count history rows >= $committed committed before the freeze, records: a gap-free prefix of $recs >= $acked acknowledged; livemigd $(field "$rep" livemigd), $(field "$rep" mac) at $(field "$rep" addr); replication went on ($rounds0 -> $rounds1 rounds, never paused); the point pinned by $N, cutover and finalize refused (409)"
 
 step "5 mark ready"
 lc_do mark-ready >/dev/null
 wait_lc '.state == "READY_FOR_CUTOVER" and .instance == null' 600 "READY_FOR_CUTOVER without an instance"
 virsh -c "$LIBVIRT_URI" list --all --name | has_line -x "$N" && die "the domain $N is still defined"
+[ ! -e "$LDIR/$N" ] || die "$LDIR/$N (the test instance's disks) is still there"
+[ "$(pins)" = "[]" ] || die "the point is still pinned: $(pins)"
 LAUNCH_SERIAL=
 took
-pass "READY_FOR_CUTOVER: the test instance $N deleted"
+pass "READY_FOR_CUTOVER: the test instance $N deleted: its domain, its disks and its pin"
 
 # ---- 6. cutover -----------------------------------------------------------
 step "6 cutover"
