@@ -10,10 +10,16 @@
 # cache: a second `dkms build` of the same version takes the cached results
 # and gives the same cbt_config.h; LIVEMIG_CBT_PROBE_NOCACHE=1 (a third
 # `dkms build`, and the script alone) and a touched autoconf.h probe again.
+# The probes' two ways to compile (dkms/README.md): DKMS's build must take
+# the batch (one compile), and the script's batch, its fallback (forced by
+# LIVEMIG_CBT_PROBE_TEST_BREAK=batch and =confirm) and
+# LIVEMIG_CBT_PROBE_MODE=each must write byte-identical cbt_config.h files.
 #
 #   tests/kmod/chroot_dkms.sh SUITE OUTDIR
 # Result: OUTDIR/livemig_cbt.ko (uncompressed), OUTDIR/make.log (DKMS's log).
 # CHROOT_ONLY=1: only make the cached chroot (below), build nothing.
+# PROBE_TIMES=N: also time the probe script N times per mode, batch and
+# each interleaved, without the cache (the CPU time: docs/kernels.md).
 # The chroot is cached as $KCACHE/chroots/SUITE.tar.zst (debootstrap once,
 # about a minute); each run unpacks it into a scratch directory, works in a
 # private mount namespace (nothing stays mounted) and deletes it.
@@ -88,7 +94,7 @@ done
 cat >"$C/tmp/build.sh" <<'EOS'
 #!/bin/sh
 set -eu
-KVER=$1 V=$2
+KVER=$1 V=$2 TIMES=$3
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
 inst() { apt-get install -y -q --no-install-recommends /tmp/debs/*.deb; }
 inst >/tmp/apt.log 2>&1 || { apt-get update -q >>/tmp/apt.log 2>&1 && inst >>/tmp/apt.log 2>&1; } ||
@@ -122,6 +128,8 @@ echo "dkms-build-1: $(took "$t") s wall"
 # DKMS 2.8 deletes its build tree after a build: what went into
 # cbt_config.h is in the probe's lines (one per #define, the same loop)
 grep '^probe: CBT_' /tmp/dkms.log >/tmp/results.first
+[ "$(said 'probe: batch: ')" = 1 ] && [ "$(said 'probe: batch not clear')" = 0 ] ||
+	fail "the first build did not take the batch: $(grep '^probe: batch' /tmp/dkms.log)"
 
 # the same version again, removed and added as a package upgrade or a
 # reinstall does (DKMS 2.8 ignores `build --force` on a built module)
@@ -187,14 +195,43 @@ cp -p /tmp/autoconf.h.orig "$conf"
 cmp /tmp/p1/cbt_config.h /tmp/p3/cbt_config.h || fail "the touched autoconf.h gave other results"
 "$PROBE" "$KDIR" /tmp/p3 "$CACHE" 2>/tmp/p3.log || { cat /tmp/p3.log; fail "probe with autoconf.h restored"; }
 grep -q 'cached results' /tmp/p3.log || fail "autoconf.h restored: its entry was not found again"
+# the two modes, and the fallback, give the same cbt_config.h (no cache:
+# each run probes)
+mkdir -p /tmp/pe /tmp/pb /tmp/pc
+tm=$(timed /tmp/pe.log env LIVEMIG_CBT_PROBE_MODE=each "$PROBE" "$KDIR" /tmp/pe) || { cat /tmp/pe.log; fail "each mode"; }
+echo "probe-run-each: $tm"
+grep -q 'probe: compiling each probe alone (LIVEMIG_CBT_PROBE_MODE=each)' /tmp/pe.log || fail "each mode: $(cat /tmp/pe.log)"
+grep -q '^probe: batch: ' /tmp/p1.log || fail "the NOCACHE run did not take the batch: $(cat /tmp/p1.log)"
+cmp /tmp/p1/cbt_config.h /tmp/pe/cbt_config.h || fail "the batch and each mode differ: $(diff /tmp/p1/cbt_config.h /tmp/pe/cbt_config.h)"
+for k in batch confirm; do
+	LIVEMIG_CBT_PROBE_TEST_BREAK=$k "$PROBE" "$KDIR" /tmp/pb 2>/tmp/pb.log || { cat /tmp/pb.log; fail "the fallback ($k)"; }
+	grep -q '^probe: batch not clear' /tmp/pb.log && ! grep -q '^probe: batch: ' /tmp/pb.log ||
+		fail "LIVEMIG_CBT_PROBE_TEST_BREAK=$k did not fall back: $(cat /tmp/pb.log)"
+	cmp /tmp/p1/cbt_config.h /tmp/pb/cbt_config.h || fail "the fallback ($k) gave other results"
+	rm -f /tmp/pb/cbt_config.h
+done
+echo "probe-batch: $(grep '^probe: batch: ' /tmp/p1.log)"
+echo "probe-modes: ok: the batch, each mode and the fallback (a broken batch, a broken confirming compile) wrote the same cbt_config.h"
+
+# PROBE_TIMES=N: N runs per mode, interleaved, CPU time (user+sys) each
+i=0
+while [ "$i" -lt "$TIMES" ]; do
+	i=$((i + 1))
+	for m in batch each; do
+		tm=$(timed /tmp/pt.log env LIVEMIG_CBT_PROBE_NOCACHE=1 LIVEMIG_CBT_PROBE_MODE=$m "$PROBE" "$KDIR" /tmp/pc) ||
+			{ cat /tmp/pt.log; fail "timed run $m"; }
+		echo "probe-time-$m-$i: $tm"
+	done
+done
+
 echo "probe-cache: ok: the second build took the cached results (the same cbt_config.h); NOCACHE (through DKMS and alone) and a touched autoconf.h probed again, the restored one found its entry"
 EOS
 chmod +x "$C/tmp/build.sh"
 set +e
 unshare -m --propagation private sh -c '
 	mount -t proc proc "$1/proc" && mount -t sysfs sys "$1/sys" &&
-	mount --bind /dev "$1/dev" && exec chroot "$1" /tmp/build.sh "$2" "$3"' \
-	sh "$C" "$KVER" "$V" >"$DEST/dkms.out" 2>&1
+	mount --bind /dev "$1/dev" && exec chroot "$1" /tmp/build.sh "$2" "$3" "$4"' \
+	sh "$C" "$KVER" "$V" "${PROBE_TIMES:-0}" >"$DEST/dkms.out" 2>&1
 rc=$?
 set -e
 log=$(find "$C/var/lib/dkms/livemig-cbt/$V" -name make.log 2>/dev/null | sed -n 1p)
@@ -217,7 +254,10 @@ if grep -E '^[^ ]*\.[ch]:[0-9]+:[0-9]+: (warning|error):' "$DEST/make.log" "$DES
 	say "FAIL: the build printed warnings"
 	exit 1
 fi
+grep -q '^probe-modes: ok' "$DEST/dkms.out" || { cat "$DEST/dkms.out" >&2; say "FAIL: no word from the probe modes' checks"; exit 1; }
 grep -q '^probe-cache: ok' "$DEST/dkms.out" || { cat "$DEST/dkms.out" >&2; say "FAIL: no word from the probe cache's checks"; exit 1; }
 v() { sed -n "s/^$1: //p" "$DEST/dkms.out"; }
 say "probe cache: dkms build $(v dkms-build-1) probing, $(v dkms-build-2) from the cache; the probe script alone $(v probe-run-nocache) probing, $(v probe-run-cached) cached; the same results"
+say "probe modes: $(v probe-batch); the script probing $(v probe-run-nocache) batch, $(v probe-run-each) each; the same cbt_config.h from both and from the fallback"
+grep '^probe-time-' "$DEST/dkms.out" >&2 || true
 say "built with $(v dkms-version) and ${COMPILER:-the default gcc} in $(took "$t") s"
