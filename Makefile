@@ -2,8 +2,10 @@
 #
 # livemig: plain GNU make, no generated build system.
 #   make                 build the programs into $(O)
-#   make check           install test dependencies (as root), run every test,
-#                        then again under ASan+UBSan
+#   make check           install test dependencies (as root), run the host's
+#                        tiers (no QEMU guest, no second build; within 30 min)
+#   make check-all       make check, then the kernel module in QEMU and every
+#                        tier again under ASan+UBSan
 #   make check-kernels   the kernel module on 5.10, 6.12 and sid's kernel (QEMU)
 #   make check-launch    conversion and launch of Debian 12 guests (libguestfs,
 #                        libvirt, QEMU TCG)
@@ -150,7 +152,7 @@ MAN8 := docs/man/livemigd.8 docs/man/livemig-staging.8 docs/man/livemig-console.
 LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
-.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-lag bench-slowlink bench-ext4-swap bench-scale deps-launch check-launch check-launch-rbd deps-e2e check-e2e \
+.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-lag bench-slowlink bench-ext4-swap bench-scale deps-launch check-launch check-launch-rbd deps-e2e check-e2e check-all \
 	check check-lint diagrams check-unit check-fuzz check-integration check-console-pg check-rbd check-web check-sanitized check-packages check-quickstart check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
@@ -333,17 +335,26 @@ ifneq ($(NO_DEPS),1)
 endif
 
 # ---- tests ----
+# make check, the README's test command: every tier that runs on the host
+# itself, within 30 minutes on two cores. The tiers with QEMU guests and the
+# ASan+UBSan rebuild are longer: make check-all is make check, then
+# check-kmod and check-sanitized; CI (.ci/run) runs those and the other
+# kernels, the launches and the whole migration (docs/testing.md).
 # Each tier's time is printed: CI's log is the only record of where a run's
-# minutes went on a machine of its own (docs/testing.md).
-CHECK_TIERS := check-lint check-unit check-fuzz check-integration check-console-pg check-kmod \
+# minutes went on a machine of its own.
+CHECK_TIERS := check-lint check-unit check-fuzz check-integration check-console-pg \
 	check-packages check-web
+# $(call timed,[VAR=VALUE ]TARGET): make TARGET, then its time
+timed = s=$$(date +%s); $(MAKE) --no-print-directory NO_DEPS=1 $(1) && \
+	echo "==== make $(lastword $(1)): passed in $$(($$(date +%s) - s)) s"
 check: deps-test
-	$(Q)for t in $(CHECK_TIERS); do s=$$(date +%s); \
-		$(MAKE) --no-print-directory NO_DEPS=1 $$t || exit 1; \
-		echo "==== make $$t: passed in $$(($$(date +%s) - s)) s"; done
-	$(Q)s=$$(date +%s); $(MAKE) --no-print-directory NO_DEPS=1 SANITIZE=1 check-sanitized && \
-		echo "==== make check-sanitized: passed in $$(($$(date +%s) - s)) s"
+	$(Q)for t in $(CHECK_TIERS); do $(call timed,$$t) || exit 1; done
 	@echo "make check: all tiers passed"
+
+check-all: check
+	$(Q)$(call timed,check-kmod)
+	$(Q)$(call timed,SANITIZE=1 check-sanitized)
+	@echo "make check-all: all tiers passed"
 
 # Static checks: no pipeline of the scripts ends in a reader that stops
 # before its writer (a SIGPIPE race under pipefail); the pictures in docs/
@@ -403,7 +414,7 @@ check-stress: deps-test $(UNIT_BINS) $(PROGRAMS)
 # cannot load modules).
 # Two guests at once (each is one TCG vCPU): the module's own tests, and the
 # real livemigd and livemig-staging in the guest against the module: the
-# oracle (make check runs KMOD_ORACLE_SEEDS, check-kmod-full all ten) and
+# oracle (check-kmod runs KMOD_ORACLE_SEEDS, check-kmod-full all ten) and
 # the reload test.
 check-kmod: $(PROGRAMS)
 	$(Q)tests/kmod/static_checks.sh
@@ -423,7 +434,7 @@ check-kmod-agent: $(PROGRAMS)
 	$(Q)OUT=$(abspath $(O))/kmod-reload GUEST_ENV="LIVEMIG_BUILD=$(O)" \
 	tests/kmod/run.sh guest_reload_agent.sh guest_points.sh guest_cutover.sh
 
-# all ten oracle seeds and 100 module reloads (make check does 20: 2.7 s a
+# all ten oracle seeds and 100 module reloads (check-kmod does 20: 2.7 s a
 # reload under TCG)
 check-kmod-full: $(PROGRAMS)
 	$(Q)RELOADS=100 $(MAKE) --no-print-directory KMOD_ORACLE_SEEDS=1,2,3,4,5,6,7,8,9,10 check-kmod

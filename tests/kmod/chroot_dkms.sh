@@ -57,6 +57,11 @@ for d in ${BUILD_DEPS:-$COMPILER_PKG}; do include="$include,$d"; done
 eval "$(apt-config shell APT_PROXY Acquire::http::Proxy)"
 [ -z "${APT_PROXY:-}" ] || export http_proxy=${http_proxy:-$APT_PROXY}
 
+# One debootstrap of a release at a time: the warming (kernels.sh --prepare)
+# and check-kernels reach the same release at once in .ci/run; the second
+# waits and finds the first's tarball.
+exec 8>"$KCACHE/chroots/$SUITE.lock"
+flock 8
 if [ ! -s "$TARBALL" ]; then
 	t=$(now)
 	tmp=$KCACHE/chroots/$SUITE.new
@@ -74,6 +79,7 @@ if [ ! -s "$TARBALL" ]; then
 	rm -rf "$tmp"
 	say "chroot cached as $TARBALL ($(du -h "$TARBALL" | cut -f1)) in $(took "$t") s"
 fi
+exec 8>&-
 
 # CHROOT_ONLY=1 (kernels.sh --prepare): the cached chroot is all that is wanted
 [ "${CHROOT_ONLY:-0}" = 1 ] && exit 0

@@ -51,7 +51,7 @@ for f in "$REPO"/tests/kmod/guest_*.sh; do
 	if [ -n "${GUEST_TESTS:-}" ]; then
 		case " $GUEST_TESTS " in *" $n "*) ;; *) continue ;; esac
 	elif grep -q '^\. .*guest_agent_lib\.sh' "$f"; then # drives livemigd
-		[ "$n" = guest_oracle.sh ] || say "not run here: $n drives the agent (make check runs it on 6.1)"
+		[ "$n" = guest_oracle.sh ] || say "not run here: $n drives the agent (make check-kmod runs it on 6.1)"
 		continue
 	fi
 	tests="$tests $n"
