@@ -182,7 +182,9 @@ before_source_agent() {
 	DEV=$(make_loop "$T/source.img")
 	DISK=$(basename "$DEV")
 	# a metadata service on the namespace's loopback: the identity
-	in_ns python3 "$HERE/../integration/metadata_server.py" --mode normal \
+	# not through in_ns: a function in the background is a subshell, and
+	# its pid is not the server's (the server outlived the test)
+	nsenter --net="/run/netns/$NS" python3 "$HERE/../integration/metadata_server.py" --mode normal \
 		--instance-id i-0quickstart00001 --log "$T/md.log" >"$T/md.out" 2>&1 &
 	MD_PID=$!
 	track_pid "$MD_PID"
