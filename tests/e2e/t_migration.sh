@@ -447,9 +447,11 @@ echo "   $N: $rep"
 rounds1=$(status_json | jq .rounds)
 [ "$rounds1" -gt "$rounds0" ] || die "no change-copy round during the test launch ($rounds0 -> $rounds1)"
 # what was acknowledged before the point's freeze: pgbench's log (a line per
-# transaction, its end as epoch seconds + us in fields 5 and 6) and the acks
+# transaction, its end as epoch seconds + us in fields 5 and 6; a
+# transaction that failed has a word instead of its latency in field 3 and
+# committed nothing) and the acks
 committed=$(guest 'cat /var/lib/e2e/pgbench.[0-9]*' </dev/null | awk -v t="$TNS" '
-	{ if ($5 * 1000000 + $6 < t / 1000) n++ } END { print n + 0 }')
+	$3 ~ /^[0-9]+$/ { if ($5 * 1000000 + $6 < t / 1000) n++ } END { print n + 0 }')
 acked=$(guest "e2e-records acked /var/lib/e2e/acks.log $TNS" </dev/null)
 [ "$(field "$rep" host)" = e2e-src-test ] || die "the test instance's hostname: $rep"
 [ "$(field "$rep" amcheck)" = ok ] || die "pg_amcheck in the test instance: $rep"
