@@ -18,7 +18,7 @@ OUT=$1
 failures=0
 # one map's directory of mask pages: 64 GiB / 64 KiB blocks / 2048 blocks a
 # 4 KiB page, a pointer each
-DIR=$((1048576 / 2048 * 8))
+DIR=$((1048576 * 8 / 2048))
 PAGE=4096
 
 # dd of COUNT blocks of BS bytes at byte offset OFF of /dev/vda (O_DIRECT)
