@@ -134,6 +134,9 @@ static atomic_t *cbt_page_get(struct cbt_map *map, unsigned long b, gfp_t gfp)
 
 	if (page)
 		return page;
+	/* at the cap, a read: no write to a line every CPU shares */
+	if (atomic_long_read(&cbt_stats.piece_pages) >= cap)
+		return NULL;
 	if (atomic_long_inc_return(&cbt_stats.piece_pages) > cap)
 		goto none;
 	page = (atomic_t *)get_zeroed_page(gfp);
