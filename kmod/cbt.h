@@ -55,16 +55,17 @@
 /*
  * One generation: a bit per block, and beside it, for blocks written only in
  * part, a 16-bit mask of the pieces written (cbt_map.c). The masks live in
- * pages allocated when a block first needs one (dir[i] covers blocks
- * [i * CBT_SLOTS_PER_PAGE, ...), NULL until then); a block whose page is
- * missing, or whose mask is 0, is whole.
+ * pages allocated when a block first needs one, found through directory
+ * pages allocated the same way: dir[i] points to a page of pointers to mask
+ * pages (NULL until needed); a block whose mask page is missing, or whose
+ * mask is 0, is whole.
  */
 struct cbt_map {
 	unsigned long nbits;
 	size_t bytes;			/* allocation size, for statistics */
 	unsigned int piece_shift;	/* sectors per piece, log2; 0: no masks */
-	unsigned long dir_len;		/* pages in dir (0: no masks) */
-	atomic_t **dir;			/* mask pages: two masks per atomic_t */
+	unsigned long dir_len;		/* entries in dir (0: no masks) */
+	void **dir;			/* directory pages -> mask pages */
 	unsigned long bits[];
 };
 

@@ -10,10 +10,12 @@
  * of a block: 4 KiB of a 64 KiB block) its writes touched, so the agent reads
  * and sends those instead of the whole block. Masks live in pages allocated
  * by the first partial write into the 2 * PAGE_SIZE / 4 blocks a page covers
- * (128 MiB of disk with 4 KiB pages), from the probe (GFP_NOWAIT), their
- * total bounded by piece_cap_kib. A block with no page or a zero mask is
- * whole; 0xffff is whole too. A partial write that finds no page and cannot
- * get one marks its block whole.
+ * (128 MiB of disk with 4 KiB pages), from the probe (GFP_NOWAIT), found
+ * through directory pages allocated the same way (one per 64 GiB), so that
+ * only the small top array (8 bytes per 64 GiB) grows with the disk; all
+ * those pages together are bounded by piece_cap_kib. A block with no page or
+ * a zero mask is whole; 0xffff is whole too. A partial write that finds no
+ * page and cannot get one marks its block whole.
  *
  * The one rule: once every marker has returned (the generation is frozen
  * after synchronize_rcu()), a marked block's mask is never narrower than
@@ -25,7 +27,8 @@
  * fully ordered atomics (test_and_set_bit, atomic_fetch_or, cmpxchg):
  *
  *   whole write:   set the bit; then, if the block's page exists, OR 0xffff.
- *   partial write: get the page (installing it with cmpxchg); old =
+ *   partial write: get the page (installing it, and its directory page,
+ *                  with cmpxchg); old =
  *                  fetch_or(pieces); if old was 0 (this write made the mask
  *                  non-zero, which happens once per block): test_and_set the
  *                  bit, and if it was set already, OR 0xffff.
@@ -33,9 +36,9 @@
  * Take the partial write P that made the mask non-zero and a whole write W.
  * If W set the bit before P's test_and_set, P finds it set and makes the
  * mask whole. Otherwise P set the bit first; P installed (or found) the page
- * before that, so W, which reads the page pointer after seeing the bit set
- * (its own test_and_set_bit, or test_bit and smp_rmb()), finds the page and
- * ORs 0xffff. Either way the block ends whole. Partial writes other than P
+ * and its directory page before that, so W, which reads those pointers after
+ * seeing the bit set (its own test_and_set_bit, or test_bit and smp_rmb()),
+ * finds the page and ORs 0xffff. Either way the block ends whole. Partial writes other than P
  * only OR their pieces into a mask already non-zero: P sets the bit (a
  * probe's marking is over before synchronize_rcu() returns). A block whose
  * bit is set and whose page is missing is whole, and a partial write that
@@ -52,6 +55,9 @@
 
 /* Two 16-bit masks per atomic_t (no 16-bit atomics on every kernel). */
 #define CBT_SLOTS_PER_PAGE	(PAGE_SIZE / sizeof(atomic_t) * 2)
+/* A directory page: pointers to mask pages (64 GiB of disk at 4 KiB pages). */
+#define CBT_PTRS_PER_PAGE	(PAGE_SIZE / sizeof(void *))
+#define CBT_BLOCKS_PER_DIR	(CBT_SLOTS_PER_PAGE * CBT_PTRS_PER_PAGE)
 
 struct cbt_map *cbt_map_alloc(unsigned long nbits, unsigned int sector_shift)
 {
@@ -68,7 +74,7 @@ struct cbt_map *cbt_map_alloc(unsigned long nbits, unsigned int sector_shift)
 	/* pieces of a sector at least; without a directory, blocks are whole */
 	if (sector_shift < 4)
 		return map;
-	map->dir_len = DIV_ROUND_UP(nbits, CBT_SLOTS_PER_PAGE);
+	map->dir_len = DIV_ROUND_UP(nbits, CBT_BLOCKS_PER_DIR);
 	map->dir = kvcalloc(map->dir_len, sizeof(*map->dir), GFP_KERNEL);
 	if (!map->dir) {
 		map->dir_len = 0;
@@ -80,18 +86,28 @@ struct cbt_map *cbt_map_alloc(unsigned long nbits, unsigned int sector_shift)
 	return map;
 }
 
+static void cbt_page_free(void *page)
+{
+	free_page((unsigned long)page);
+	atomic_long_dec(&cbt_stats.piece_pages);
+	atomic_long_sub(PAGE_SIZE, &cbt_stats.piece_bytes);
+}
+
 void cbt_map_free(struct cbt_map *map)
 {
-	unsigned long i;
+	unsigned long i, j;
+	void **dir;
 
 	if (!map)
 		return;
 	for (i = 0; i < map->dir_len; i++) {
-		if (!map->dir[i])
+		dir = map->dir[i];
+		if (!dir)
 			continue;
-		free_page((unsigned long)map->dir[i]);
-		atomic_long_dec(&cbt_stats.piece_pages);
-		atomic_long_sub(PAGE_SIZE, &cbt_stats.piece_bytes);
+		for (j = 0; j < CBT_PTRS_PER_PAGE; j++)
+			if (dir[j])
+				cbt_page_free(dir[j]);
+		cbt_page_free(dir);
 	}
 	if (map->dir) {
 		atomic_long_sub(map->dir_len * sizeof(*map->dir),
@@ -125,12 +141,29 @@ static void cbt_mask_or(atomic_t *page, unsigned long b, u32 m)
 		atomic_or((int)(m << cbt_mask_shift(b)), cbt_mask_word(page, b));
 }
 
-/* The page holding block @b's mask, installed if missing; NULL if none. */
-static atomic_t *cbt_page_get(struct cbt_map *map, unsigned long b, gfp_t gfp)
+/* Block @b's directory entry: where its mask page's pointer is, or NULL. */
+static void **cbt_dir_slot(const struct cbt_map *map, unsigned long b)
 {
-	atomic_t **slot = &map->dir[b / CBT_SLOTS_PER_PAGE];
-	atomic_t *page = READ_ONCE(*slot), *old;
+	void **dir = READ_ONCE(map->dir[b / CBT_BLOCKS_PER_DIR]);
+
+	if (!dir)
+		return NULL;
+	return &dir[(b / CBT_SLOTS_PER_PAGE) % CBT_PTRS_PER_PAGE];
+}
+
+/* The page holding block @b's mask, or NULL when it has none (yet). */
+static atomic_t *cbt_page_find(const struct cbt_map *map, unsigned long b)
+{
+	void **slot = cbt_dir_slot(map, b);
+
+	return slot ? READ_ONCE(*slot) : NULL;
+}
+
+/* The page at @slot, a zeroed one installed if missing; NULL if none. */
+static void *cbt_page_install(void **slot, gfp_t gfp)
+{
 	long cap = (long)cbt_piece_cap_kib * 1024 / PAGE_SIZE;
+	void *page = READ_ONCE(*slot), *old;
 
 	if (page)
 		return page;
@@ -139,10 +172,10 @@ static atomic_t *cbt_page_get(struct cbt_map *map, unsigned long b, gfp_t gfp)
 		return NULL;
 	if (atomic_long_inc_return(&cbt_stats.piece_pages) > cap)
 		goto none;
-	page = (atomic_t *)get_zeroed_page(gfp);
+	page = (void *)get_zeroed_page(gfp);
 	if (!page)
 		goto none;
-	/* fully ordered: the page is installed before this write's mask and bit */
+	/* fully ordered: installed before this write's mask and bit */
 	old = cmpxchg(slot, NULL, page);
 	if (old) {
 		free_page((unsigned long)page);
@@ -154,6 +187,20 @@ static atomic_t *cbt_page_get(struct cbt_map *map, unsigned long b, gfp_t gfp)
 none:
 	atomic_long_dec(&cbt_stats.piece_pages);
 	return NULL;
+}
+
+/*
+ * The page holding block @b's mask, installed (with its directory page) if
+ * missing; NULL if none can be had. Both pages count against the cap.
+ */
+static atomic_t *cbt_page_get(struct cbt_map *map, unsigned long b, gfp_t gfp)
+{
+	void **dir = cbt_page_install(&map->dir[b / CBT_BLOCKS_PER_DIR], gfp);
+
+	if (!dir)
+		return NULL;
+	return cbt_page_install(&dir[(b / CBT_SLOTS_PER_PAGE) %
+				     CBT_PTRS_PER_PAGE], gfp);
 }
 
 /* A write covering block @b: 1 if this call set its bit. */
@@ -171,7 +218,7 @@ static unsigned long cbt_mark_whole(struct cbt_map *map, unsigned long b)
 	}
 	if (!map->dir)
 		return n;
-	page = READ_ONCE(map->dir[b / CBT_SLOTS_PER_PAGE]);
+	page = cbt_page_find(map, b);
 	if (page)
 		cbt_mask_or(page, b, CBT_MASK_WHOLE);
 	return n;
@@ -190,7 +237,7 @@ static unsigned long cbt_mark_part(struct cbt_map *map, unsigned long b,
 	set = test_bit(b, map->bits);
 	/* the page pointer after the bit: a partial marker installs it first */
 	smp_rmb();
-	page = READ_ONCE(map->dir[b / CBT_SLOTS_PER_PAGE]);
+	page = cbt_page_find(map, b);
 	if (!page && set)
 		return 0;
 	page = cbt_page_get(map, b, gfp);
@@ -259,7 +306,7 @@ static u32 cbt_map_mask(const struct cbt_map *map, unsigned long b)
 
 	if (!map->dir)
 		return CBT_MASK_WHOLE;
-	page = map->dir[b / CBT_SLOTS_PER_PAGE];
+	page = cbt_page_find(map, b);
 	m = page ? cbt_mask_of(page, b) : 0;
 	return m ? m : CBT_MASK_WHOLE;
 }

@@ -9,16 +9,17 @@
 # another mask page. Then ABORT must merge the masks into the active
 # generation (a partial write on a block whole in the frozen one stays
 # whole), the memory counters in sysfs, and the cap: past piece_cap_kib a
-# partial write marks its block whole (counted in piece_fallbacks).
+# partial write marks its block whole (counted in piece_fallbacks), and
+# piece_cap_kib=0 gives whole blocks.
 # Exit 0 only if every check passed.
 set -u
 OUT=$1
 # shellcheck source=tests/kmod/guest_module_lib.sh
 . /mnt/repo/tests/kmod/guest_module_lib.sh
 failures=0
-# one map's directory of mask pages: 64 GiB / 64 KiB blocks / 2048 blocks a
-# 4 KiB page, a pointer each
-DIR=$((1048576 * 8 / 2048))
+# one map's top directory: a pointer per directory page, each covering 512
+# mask pages of 2048 blocks (64 GiB): one for this disk
+DIR=8
 PAGE=4096
 
 # dd of COUNT blocks of BS bytes at byte offset OFF of /dev/vda (O_DIRECT)
@@ -47,7 +48,7 @@ put $((70 * BS + 4096)) 4096                  # block 70, pieces 1 and 9
 put $((70 * BS + 9 * 4096)) 4096
 put $((80 * BS + 8 * 4096)) 4096 32           # block 80 piece 8 to block 82 piece 7
 put $((40 * 1024 * 1048576 + 15 * 4096)) 4096 # 40 GiB: another mask page
-check "piece_bytes: two mask pages" "$(stat_of piece_bytes)" $((DIR + 2 * PAGE))
+check "piece_bytes: a directory page, two mask pages" "$(stat_of piece_bytes)" $((DIR + 3 * PAGE))
 check "piece_fallbacks" "$(stat_of piece_fallbacks)" 0
 check "SNAPSHOT blocks" "$(snapblocks /dev/vda)" 12
 want="652+4 1340+8 1920+64 2580+4 3200+64 3840+64 4484+4 4516+4 5152+128 41943100+4"
@@ -56,7 +57,7 @@ check "READ pieces, 8 extents a page" "$(pieces 128)" "$want"
 check "READ extents still whole blocks" "$(rd /dev/vda)" "10 20 21 30 40 50 60 70 80 81 82 655360"
 "$T" read /dev/vda pieces 112 2>&1 | grep -q 'Invalid argument' &&
 	pass "READ pieces into less than 8 extents: EINVAL" || fail "READ pieces into 7 extents did not fail"
-check "piece_bytes with a frozen map" "$(stat_of piece_bytes)" $((2 * DIR + 2 * PAGE))
+check "piece_bytes with a frozen map" "$(stat_of piece_bytes)" $((2 * DIR + 3 * PAGE))
 
 echo "== ABORT merges the masks"
 put $((10 * BS + 7 * 4096)) 4096              # block 10, piece 7 too
@@ -73,16 +74,16 @@ check "piece_bytes after ACK (the new map's directory)" "$(stat_of piece_bytes)"
 check "piece_bytes after DETACH" "$(stat_of piece_bytes)" 0
 rmmod livemig_cbt || fail rmmod
 
-echo "== the cap: one page"
-insmod "$KO" piece_cap_kib=4 || fail "insmod piece_cap_kib=4"
+echo "== the cap: two pages (a directory page and one mask page)"
+insmod "$KO" piece_cap_kib=8 || fail "insmod piece_cap_kib=8"
 "$T" attach /dev/vda >/dev/null || fail attach
-put $((100 * BS + 4096)) 4096                 # page 0: the one page
+put $((100 * BS + 4096)) 4096                 # page 0: the one mask page
 put $((5000 * BS + 4096)) 4096                # page 2: past the cap, whole
 put $((101 * BS + 2 * 4096)) 4096             # page 0 again
 check "piece_fallbacks past the cap" "$(stat_of piece_fallbacks)" 1
 check "SNAPSHOT blocks" "$(snapblocks /dev/vda)" 3
 check "READ pieces past the cap" "$(pieces)" "6404+4 6468+4 320000+64"
-check "piece_bytes at the cap" "$(stat_of piece_bytes)" $((2 * DIR + PAGE))
+check "piece_bytes at the cap" "$(stat_of piece_bytes)" $((2 * DIR + 2 * PAGE))
 "$T" ack /dev/vda || fail ack
 "$T" detach /dev/vda || fail detach
 rmmod livemig_cbt || fail rmmod
