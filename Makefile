@@ -425,7 +425,7 @@ check-kmod: $(PROGRAMS)
 # own tests then the oracle, and the reload test then the recovery points.
 KMOD_ORACLE_SEEDS ?= 1,2
 check-kmod-module: $(PROGRAMS)
-	$(Q)tests/kmod/run.sh guest_basic.sh guest_inflight.sh guest_devices.sh guest_freeze.sh
+	$(Q)tests/kmod/run.sh guest_basic.sh guest_pieces.sh guest_inflight.sh guest_devices.sh guest_freeze.sh
 	$(Q)OUT=$(abspath $(O))/kmod-oracle \
 	GUEST_ENV="LIVEMIG_BUILD=$(O) ORACLE_SEEDS=$(KMOD_ORACLE_SEEDS)" \
 	tests/kmod/run.sh guest_oracle.sh

@@ -16,9 +16,11 @@
  *   disabled and takes rcu_read_lock() itself; it walks cbt_disks with
  *   list_for_each_entry_rcu() and dereferences cbt_disk->active with
  *   rcu_dereference(). It takes no lock and marks with one set_bit() per
- *   block. A map that has been replaced is frozen (read, merged or freed)
- *   only after synchronize_rcu(), when no probe can still be setting bits
- *   in it. A cbt_disk removed from the list is freed only after
+ *   block, and for a block it writes only in part, an atomic OR of the
+ *   pieces into the block's piece mask (cbt_map.c: the ordering that keeps
+ *   a mask from ever being narrower than what was written). A map that has
+ *   been replaced is frozen (read, merged or freed) only after
+ *   synchronize_rcu(), when no probe can still be setting bits in it. A cbt_disk removed from the list is freed only after
  *   synchronize_rcu() too.
  *
  * Everything else in struct cbt_disk is read and written under cbt_mutex,
@@ -46,9 +48,24 @@
 #include "compat.h"
 #include "uapi/livemig_cbt.h"
 
+/* Pieces per block: one bit of a block's 16-bit piece mask each. */
+#define CBT_PIECES		16
+#define CBT_MASK_WHOLE		0xffffU
+
+/*
+ * One generation: a bit per block, and beside it, for blocks written only in
+ * part, a 16-bit mask of the pieces written (cbt_map.c). The masks live in
+ * pages allocated when a block first needs one, found through directory
+ * pages allocated the same way: dir[i] points to a page of pointers to mask
+ * pages (NULL until needed); a block whose mask page is missing, or whose
+ * mask is 0, is whole.
+ */
 struct cbt_map {
 	unsigned long nbits;
 	size_t bytes;			/* allocation size, for statistics */
+	unsigned int piece_shift;	/* sectors per piece, log2; 0: no masks */
+	unsigned long dir_len;		/* entries in dir (0: no masks) */
+	void **dir;			/* directory pages -> mask pages */
 	unsigned long bits[];
 };
 
@@ -84,18 +101,22 @@ struct cbt_stats {
 	atomic_long_t freezes;		/* FREEZEs that froze */
 	atomic_long_t freeze_timeouts;	/* freezes the timeout ended */
 	atomic_long_t freeze_releases;	/* freezes ended by closing the fd */
+	atomic_long_t piece_bytes;	/* mask pages and directories */
+	atomic_long_t piece_pages;	/* mask pages, against the cap */
+	atomic_long_t piece_fallbacks;	/* partial writes marked whole: no page */
 };
 
 extern struct cbt_stats cbt_stats;
 extern struct mutex cbt_mutex;
 extern struct list_head cbt_disks;
 extern unsigned int cbt_bitmap_cap_kib;
+extern unsigned int cbt_piece_cap_kib;
 
 /* cbt_map.c */
-struct cbt_map *cbt_map_alloc(unsigned long nbits);
+struct cbt_map *cbt_map_alloc(unsigned long nbits, unsigned int sector_shift);
 void cbt_map_free(struct cbt_map *map);
-unsigned long cbt_map_mark(struct cbt_map *map, unsigned long first,
-			   unsigned long last);
+unsigned long cbt_map_mark(struct cbt_map *map, sector_t start, sector_t end,
+			   unsigned int sector_shift);
 unsigned long cbt_map_merge(struct cbt_map *dst, const struct cbt_map *src);
 unsigned long cbt_map_weight(const struct cbt_map *map);
 long cbt_map_read(const struct cbt_map *map, struct livemig_cbt_read *rd,

@@ -187,7 +187,8 @@ static long cbt_ioc_read(void __user *uarg)
 	if (ret)
 		return ret;
 	if (rd.format != LIVEMIG_CBT_READ_BITMAP &&
-	    rd.format != LIVEMIG_CBT_READ_EXTENTS)
+	    rd.format != LIVEMIG_CBT_READ_EXTENTS &&
+	    rd.format != LIVEMIG_CBT_READ_PIECES)
 		return -EINVAL;
 	len = min_t(size_t, rd.buf_len, CBT_READ_MAX);
 	kbuf = kvmalloc(max_t(size_t, len, 1), GFP_KERNEL);
@@ -289,6 +290,9 @@ CBT_ATTR_COUNTER(dirty_blocks, atomic_long_read(&cbt_stats.dirty));
 CBT_ATTR_COUNTER(freezes, atomic_long_read(&cbt_stats.freezes));
 CBT_ATTR_COUNTER(freeze_timeouts, atomic_long_read(&cbt_stats.freeze_timeouts));
 CBT_ATTR_COUNTER(freeze_releases, atomic_long_read(&cbt_stats.freeze_releases));
+CBT_ATTR_COUNTER(piece_bytes, atomic_long_read(&cbt_stats.piece_bytes));
+CBT_ATTR_COUNTER(piece_cap_bytes, cbt_piece_cap_kib * 1024UL);
+CBT_ATTR_COUNTER(piece_fallbacks, atomic_long_read(&cbt_stats.piece_fallbacks));
 
 static struct attribute *cbt_attrs[] = {
 	&dev_attr_tracked_disks.attr,
@@ -305,6 +309,9 @@ static struct attribute *cbt_attrs[] = {
 	&dev_attr_freezes.attr,
 	&dev_attr_freeze_timeouts.attr,
 	&dev_attr_freeze_releases.attr,
+	&dev_attr_piece_bytes.attr,
+	&dev_attr_piece_cap_bytes.attr,
+	&dev_attr_piece_fallbacks.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(cbt);

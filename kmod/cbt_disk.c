@@ -107,7 +107,8 @@ int cbt_attach(struct block_device *bdev, unsigned int min_shift,
 	t->sector_shift = t->block_shift - 9;
 	t->sectors = sectors;
 	map = cbt_map_alloc(DIV_ROUND_UP_ULL((u64)sectors,
-					     1ULL << t->sector_shift));
+					     1ULL << t->sector_shift),
+			    t->sector_shift);
 	if (!map) {
 		kfree(t);
 		return -ENOMEM;
@@ -170,7 +171,7 @@ int cbt_snapshot(struct cbt_disk *t, u64 *gen, u64 *blocks)
 
 	if (t->frozen)
 		return -EBUSY;
-	map = cbt_map_alloc(old->nbits);
+	map = cbt_map_alloc(old->nbits, t->sector_shift);
 	if (!map)
 		return -ENOMEM;
 	rcu_assign_pointer(t->active, map);

@@ -14,6 +14,15 @@ module_param_named(bitmap_cap_kib, cbt_bitmap_cap_kib, uint, 0444);
 MODULE_PARM_DESC(bitmap_cap_kib,
 		 "largest bitmap per disk and generation, KiB (default 16384)");
 
+/*
+ * Cap on the pages of piece masks, all disks and generations together: each
+ * covers 128 MiB of disk (4 KiB pages); past the cap, blocks are whole.
+ */
+unsigned int cbt_piece_cap_kib = 8192;
+module_param_named(piece_cap_kib, cbt_piece_cap_kib, uint, 0444);
+MODULE_PARM_DESC(piece_cap_kib,
+		 "most memory for piece masks, KiB (default 8192; 0: whole blocks)");
+
 static int __init cbt_init(void)
 {
 	int ret;

@@ -68,22 +68,21 @@ static unsigned long cbt_mark(struct cbt_disk *t, cbt_op_t op,
 			      sector_t sector, unsigned int nr)
 {
 	struct cbt_map *map = rcu_dereference(t->active);
-	unsigned long first, last, n;
-	sector_t end = sector + nr;
+	sector_t end = sector + nr, limit;
+	unsigned long n;
 
 	/* The device picks a zone-append write's place: mark the zone. */
 	if (unlikely(op == REQ_OP_ZONE_APPEND) && t->zone_sectors)
 		end = max_t(sector_t, end, sector + t->zone_sectors);
-	first = sector >> t->sector_shift;
-	last = (end - 1) >> t->sector_shift;
-	if (unlikely(last >= map->nbits)) {
+	limit = (sector_t)map->nbits << t->sector_shift;
+	if (unlikely(end > limit)) {
 		atomic_long_inc(&cbt_stats.overflows);
 		cbt_invalidate(t, LIVEMIG_CBT_INVALID_OVERFLOW);
-		if (first >= map->nbits)
+		if (sector >= limit)
 			return 0;
-		last = map->nbits - 1;
+		end = limit;
 	}
-	n = cbt_map_mark(map, first, last);
+	n = cbt_map_mark(map, sector, end, t->sector_shift);
 	/* only when a bit changes: most writes hit blocks already set */
 	if (n)
 		atomic_long_add(n, &cbt_stats.dirty);

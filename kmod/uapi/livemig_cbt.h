@@ -89,10 +89,19 @@ struct livemig_cbt_gen {
 
 #define LIVEMIG_CBT_READ_BITMAP		0 /* bit i of byte j = block start+8j+i */
 #define LIVEMIG_CBT_READ_EXTENTS	1 /* struct livemig_cbt_extent[] */
+/*
+ * struct livemig_cbt_extent[] as EXTENTS, but each marked block narrowed to
+ * the pieces (1/16 of a block) its writes touched, where the module recorded
+ * them; a block it could not follow is whole. A module without it: EINVAL.
+ */
+#define LIVEMIG_CBT_READ_PIECES		2
 
 #define LIVEMIG_CBT_READ_END		(1U << 0) /* nothing after next_block */
 
-/* Byte range of the disk, block aligned, clipped to the disk's end. */
+/*
+ * Byte range of the disk, clipped to the disk's end: block aligned (EXTENTS)
+ * or piece aligned (PIECES).
+ */
 struct livemig_cbt_extent {
 	__u64 offset;
 	__u64 length;

@@ -194,7 +194,9 @@ int engine_resume(struct engine *e, char *err, size_t errlen);
 int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t errlen);
 
 /* reader.c: feed one extent through the pipeline; blocks while the ring is full
- * or the engine is paused. mode: 0 sends every block, FEED_COMPARE only those
+ * or the engine is paused. mode: 0 reads and sends the extent, rounded out to
+ * 4 KiB pieces (a kmod round's pieces; the blocks they fall in get unknown
+ * hashes), FEED_COMPARE reads whole blocks and sends only those
  * whose hash differs from the hash store, FEED_COMPARE | FEED_PIECES only the
  * 4 KiB pieces of those that differ from staging's (a rescan, the scan
  * tracker's rounds: refine.c; no slot in flight may hold the same blocks).
@@ -204,9 +206,9 @@ int engine_sync(struct engine *e, uint64_t *consistent_ns, char *err, size_t err
 #define FEED_PIECES  2
 int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int mode);
 int reader_feed_mark(struct engine *e, uint64_t time_ns);
-/* The same from memory: data holds [offset, offset + length), offset block
- * aligned (a recovery point's blocks, read while the file systems were
- * frozen). */
+/* The same from memory, mode 0: data holds [offset, offset + length), whole
+ * 4 KiB pieces (a recovery point's pieces, read while the file systems were
+ * frozen); -EINVAL otherwise. */
 int reader_feed_mem(struct engine *e, unsigned disk, uint64_t offset, uint64_t length,
 		    const uint8_t *data);
 /* The MARK of a recovery point; *seq: its frame's sequence number. */

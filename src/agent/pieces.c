@@ -70,6 +70,20 @@ void pieces_plan_block(uint8_t *kind, unsigned n, uint32_t differ)
 		kind[j] = whole || (differ >> j & 1) ? PIECE_DATA : PIECE_SKIP;
 }
 
+unsigned pieces_plan_range(uint8_t *kind, unsigned n, uint32_t block_off, uint32_t lo,
+			   uint32_t hi)
+{
+	unsigned data = 0;
+
+	for (unsigned j = 0; j < n; j++) {
+		uint32_t at = block_off + j * PIECE_SIZE;
+
+		kind[j] = at >= lo && at < hi ? PIECE_DATA : PIECE_SKIP;
+		data += kind[j] == PIECE_DATA;
+	}
+	return data;
+}
+
 int pieces_next_run(const uint8_t *kind, unsigned n, unsigned from, unsigned *first,
 		    unsigned *count)
 {

@@ -62,6 +62,12 @@ uint64_t pieces_round_trip(uint64_t est, uint64_t sample);
  * whole, else DATA for the pieces that differ and SKIP for the others. */
 void pieces_plan_block(uint8_t *kind, unsigned n, uint32_t differ);
 
+/* The plan of a block at `block_off` in a slot of which only the bytes
+ * [lo, hi) were read (lo a multiple of PIECE_SIZE): DATA for its n pieces
+ * that start inside, SKIP for the others. Returns how many are DATA. */
+unsigned pieces_plan_range(uint8_t *kind, unsigned n, uint32_t block_off, uint32_t lo,
+			   uint32_t hi);
+
 /* The next run of pieces in kind[from, n) that share a kind other than SKIP:
  * 1 with its first piece and length, or 0 when none is left. Adjacent pieces
  * of one kind make one run whatever block they belong to, so they go as one

@@ -7,19 +7,32 @@
 #include <string.h>
 
 #include "log.h"
+#include "pieces.h"
 
-/* From the disk, or from mem (holding [mem_off, ...)) when not NULL. */
+/*
+ * From the disk, or from mem (holding [mem_off, ...)) when not NULL. A slot
+ * covers whole blocks (hashes are per block), but a pass that does not
+ * compare reads and sends only the pieces of the extent (a kmod round's
+ * extents are piece aligned: docs/kmod-abi.md); a comparing pass reads whole
+ * blocks, which it hashes.
+ */
 static int feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t length, int mode,
 		const uint8_t *mem)
 {
 	const uint64_t mem_off = offset;
 	const int compare = !!(mode & FEED_COMPARE);
 	struct engine_disk *d = &e->disks[disk];
-	uint64_t end = offset + length;
+	uint64_t end = offset + length, want;
 
 	if (end > d->src.size)
 		end = d->src.size;
-	offset -= offset % BLOCK_SIZE; /* hashes and tracking are per block */
+	/* the first byte read: a piece's (a block's when comparing) */
+	want = offset - offset % (compare ? BLOCK_SIZE : PIECE_SIZE);
+	if (end % PIECE_SIZE && end < d->src.size)
+		end += PIECE_SIZE - end % PIECE_SIZE;
+	if (end > d->src.size)
+		end = d->src.size;
+	offset = want - want % BLOCK_SIZE; /* hashes and tracking are per block */
 	while (offset < end) {
 		/* slots never cross a chunk boundary, so a slot's blocks are one hash-store run */
 		uint64_t next = (offset / CHUNK_SIZE + 1) * CHUNK_SIZE;
@@ -39,6 +52,14 @@ static int feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 		s->disk = disk;
 		s->offset = offset;
 		s->len = len;
+		s->lo = 0;
+		s->hi = len;
+		if (!compare) {
+			if (want > offset)
+				s->lo = (uint32_t)(want - offset);
+			if (end < offset + len)
+				s->hi = (uint32_t)(end - offset);
+		}
 		s->compare = compare;
 		s->pieces = compare && (mode & FEED_PIECES);
 		s->wire_len = 0;
@@ -46,15 +67,16 @@ static int feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 		s->sent_bytes = 0;
 		rc = 0;
 		if (mem)
-			memcpy(s->raw, mem + (offset - mem_off), len);
+			memcpy(s->raw + s->lo, mem + (offset + s->lo - mem_off), s->hi - s->lo);
 		else
-			rc = src_disk_read(&d->src, s->raw, len, offset);
+			rc = src_disk_read(&d->src, s->raw + s->lo, s->hi - s->lo, offset + s->lo);
 		if (rc) {
 			engine_set_error(e, 1, "cannot read %s (%s) at offset %llu: %s", d->cfg->name,
-					 d->cfg->path, (unsigned long long)offset, strerror(-rc));
+					 d->cfg->path, (unsigned long long)(offset + s->lo),
+					 strerror(-rc));
 			return rc;
 		}
-		atomic_fetch_add(&e->read_bytes, len);
+		atomic_fetch_add(&e->read_bytes, s->hi - s->lo);
 		if (compare) {
 			uint32_t nb = (len + BLOCK_SIZE - 1) / BLOCK_SIZE;
 
@@ -79,7 +101,10 @@ int reader_feed(struct engine *e, unsigned disk, uint64_t offset, uint64_t lengt
 int reader_feed_mem(struct engine *e, unsigned disk, uint64_t offset, uint64_t length,
 		    const uint8_t *data)
 {
-	if (offset % BLOCK_SIZE)
+	uint64_t end = offset + length;
+
+	/* exactly the bytes given: whole pieces, the last one at the disk's end */
+	if (offset % PIECE_SIZE || (end % PIECE_SIZE && end < e->disks[disk].src.size))
 		return -EINVAL;
 	return feed(e, disk, offset, length, 0, data);
 }

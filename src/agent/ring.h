@@ -87,6 +87,9 @@ struct slot {
 	unsigned disk;        /* index into the engine's disks */
 	uint64_t offset;
 	uint32_t len;
+	uint32_t lo, hi;      /* the bytes [lo, hi) of the slot were read and are
+			       * sent; the rest of its blocks is left out (a
+			       * kmod round's pieces). 0 and len when whole */
 	int compare;          /* send only blocks whose hash differs from `known` */
 	int pieces;           /* compare: such blocks are compared again by 4 KiB
 			       * piece with staging and only differing pieces sent */

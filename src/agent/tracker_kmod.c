@@ -7,6 +7,11 @@
  * once staging made the round durable, ABORT gives them back to the active
  * map so the next round sends them again.
  *
+ * The extents are the pieces written (LIVEMIG_CBT_READ_PIECES: 4 KiB of a
+ * 64 KiB block), so a round reads and sends about what was written, not
+ * whole blocks; a module without that format (EINVAL) gives whole blocks,
+ * which is said once and costs only bytes.
+ *
  * The tracking lives in the kernel, not in this process: a restarted agent
  * finds it with INFO and goes on under the same epoch (no rescan), giving
  * back a round a dead predecessor left frozen. The device is opened for each
@@ -36,6 +41,7 @@ struct kmod_disk {
 	uint8_t epoch[LIVEMIG_CBT_EPOCH_LEN];
 	uint64_t frozen;     /* generation frozen by this round's SNAPSHOT, 0 if none */
 	uint64_t next_block; /* READ position in the frozen generation */
+	int whole;           /* the module has no READ_PIECES: whole blocks */
 	int read_end;        /* READ said nothing follows */
 	unsigned n, pos;     /* extents in ext[], next one to hand out */
 	int have;            /* cur holds an extent being merged */
@@ -160,6 +166,7 @@ static int kmod_attach(struct engine *e, unsigned disk, uint8_t epoch[FRAME_EPOC
 	k->major = major(st.st_rdev);
 	k->minor = minor(st.st_rdev);
 	k->frozen = 0;
+	k->whole = 0; /* a reloaded module may be a newer one */
 	rc = info(k, &in);
 	if (!rc && !(in.flags & LIVEMIG_CBT_F_INVALID)) {
 		/* tracked since an earlier run: its epoch is still unbroken */
@@ -245,8 +252,16 @@ static int read_page(struct engine *e, unsigned disk, struct kmod_disk *k)
 	rd.start_block = k->next_block;
 	rd.buf = (uint64_t)(uintptr_t)k->ext;
 	rd.buf_len = sizeof(k->ext);
-	rd.format = LIVEMIG_CBT_READ_EXTENTS;
+	rd.format = k->whole ? LIVEMIG_CBT_READ_EXTENTS : LIVEMIG_CBT_READ_PIECES;
 	rc = cbt_call(LIVEMIG_CBT_IOC_READ, &rd);
+	if (rc == -EINVAL && !k->whole) {
+		/* an older module: the format is all it can refuse here */
+		log_info("%s: the livemig_cbt module does not tell the pieces written (an older module): rounds send whole blocks",
+			 e->disks[disk].cfg->name);
+		k->whole = 1;
+		rd.format = LIVEMIG_CBT_READ_EXTENTS;
+		rc = cbt_call(LIVEMIG_CBT_IOC_READ, &rd);
+	}
 	if (rc)
 		return lost(e, disk, k, rc, "READ");
 	if (rd.count > READ_EXTENTS)

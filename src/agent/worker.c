@@ -170,7 +170,21 @@ static void encode_data(struct engine *e, struct codec_enc *enc, struct slot *s)
 	for (uint32_t i = 0; i < nb; i++) {
 		const uint8_t *p = s->raw + (size_t)i * BLOCK_SIZE;
 		uint32_t bl = s->len - i * BLOCK_SIZE < BLOCK_SIZE ? s->len - i * BLOCK_SIZE : BLOCK_SIZE;
+		uint32_t bs = i * BLOCK_SIZE;
 
+		if (bs < s->lo || bs + bl > s->hi) {
+			/*
+			 * Only some pieces were read (a kmod round, not comparing):
+			 * those go as DATA. The block's hash is unknown, as any block
+			 * a pass sent without comparing.
+			 */
+			zero[i] = 0;
+			memset(s->hash[i], 0, FRAME_HASH_LEN);
+			send[i] = pieces_plan_range(kind + (size_t)i * PIECES_PER_BLOCK,
+						    pieces_in(bl), bs, s->lo, s->hi) > 0;
+			any_data |= send[i];
+			continue;
+		}
 		zero[i] = (uint8_t)is_zero(p, bl);
 		if (zero[i])
 			blockhash_zero(bl, s->hash[i]);

@@ -15,6 +15,9 @@
  *   cbt_tool read DISK [bitmap|extents] [PAGE_BYTES]
  *                                      the frozen generation's dirty blocks,
  *                                      as block numbers on one line
+ *   cbt_tool read DISK pieces [PAGE_BYTES]
+ *                                      its extents narrowed to the pieces
+ *                                      written, as OFFSET+LENGTH in KiB
  *   cbt_tool ack|abort DISK [GEN]      GEN defaults to the frozen one
  *   cbt_tool detach DISK
  *   cbt_tool badioctl DISK OTHERDISK   the error cases; DISK must be attached
@@ -188,11 +191,22 @@ static int cmd_gen(const char *path, unsigned long cmd, const char *name,
 	return 0;
 }
 
+/* OFFSET+LENGTH in KiB; returns the separator for the next one */
+static const char *print_extent(const char *sep,
+				const struct livemig_cbt_extent *x)
+{
+	printf("%s%llu+%llu", sep, (unsigned long long)(x->offset >> 10),
+	       (unsigned long long)(x->length >> 10));
+	return " ";
+}
+
 static int cmd_read(const char *path, const char *fmt, size_t page)
 {
+	struct livemig_cbt_extent cur = { 0, 0 };
 	struct livemig_cbt_info in;
 	struct livemig_cbt_read rd;
-	int extents = fmt && !strcmp(fmt, "extents");
+	int pieces = fmt && !strcmp(fmt, "pieces");
+	int extents = pieces || (fmt && !strcmp(fmt, "extents"));
 	unsigned char *buf;
 	uint64_t start = 0, pages = 0;
 	const char *sep = "";
@@ -213,12 +227,27 @@ static int cmd_read(const char *path, const char *fmt, size_t page)
 		rd.start_block = start;
 		rd.buf = (uintptr_t)buf;
 		rd.buf_len = page;
-		rd.format = extents ? LIVEMIG_CBT_READ_EXTENTS :
+		rd.format = pieces ? LIVEMIG_CBT_READ_PIECES :
+			    extents ? LIVEMIG_CBT_READ_EXTENTS :
 				      LIVEMIG_CBT_READ_BITMAP;
 		if (ioctl(cfd, LIVEMIG_CBT_IOC_READ, &rd))
 			die("READ");
 		pages++;
-		if (extents) {
+		if (pieces) {
+			struct livemig_cbt_extent *x = (void *)buf;
+
+			/* extents that touch across pages are one, as for the agent */
+			for (uint32_t i = 0; i < rd.count; i++) {
+				if (cur.length &&
+				    cur.offset + cur.length == x[i].offset) {
+					cur.length += x[i].length;
+					continue;
+				}
+				if (cur.length)
+					sep = print_extent(sep, &cur);
+				cur = x[i];
+			}
+		} else if (extents) {
 			struct livemig_cbt_extent *x = (void *)buf;
 
 			for (uint32_t i = 0; i < rd.count; i++) {
@@ -246,6 +275,8 @@ static int cmd_read(const char *path, const char *fmt, size_t page)
 		}
 		start = rd.next_block;
 	}
+	if (cur.length)
+		print_extent(sep, &cur);
 	printf("\n");
 	fprintf(stderr, "cbt_tool: read %llu page(s)\n",
 		(unsigned long long)pages);

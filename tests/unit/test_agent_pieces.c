@@ -134,6 +134,36 @@ static void worst_slot_fits_a_slot(void **state)
 	assert_true(112 + BLOCKS_PER_CHUNK <= SLOT_MAX_FRAMES);
 }
 
+/* A kmod round's slot reads only the bytes [lo, hi) (reader.c): the blocks
+ * at its edges send the pieces inside, as one run with the whole blocks
+ * between, and nothing outside. */
+static void plan_of_a_read_range(void **state)
+{
+	uint8_t kind[3 * 16];
+	struct run r[4];
+
+	(void)state;
+	/* pieces 14 and 15 of block 0 ... pieces 0 to 2 of block 2 */
+	assert_int_equal(pieces_plan_range(kind, 16, 0, 14 * PIECE_SIZE, 2 * BLOCK_SIZE + 3 * PIECE_SIZE), 2);
+	memset(kind + 16, PIECE_DATA, 16);
+	assert_int_equal(pieces_plan_range(kind + 32, 16, 2 * BLOCK_SIZE, 14 * PIECE_SIZE,
+					   2 * BLOCK_SIZE + 3 * PIECE_SIZE), 3);
+	assert_int_equal(runs(kind, 48, r, 4), 1);
+	assert_int_equal(r[0].first, 14);
+	assert_int_equal(r[0].count, 2 + 16 + 3);
+
+	/* one 4 KiB piece in the middle of a block; a short block at the disk's
+	 * end whose last piece is short: it starts inside, so it goes */
+	assert_int_equal(pieces_plan_range(kind, 16, BLOCK_SIZE, BLOCK_SIZE + 5 * PIECE_SIZE,
+					   BLOCK_SIZE + 6 * PIECE_SIZE), 1);
+	for (unsigned j = 0; j < 16; j++)
+		assert_int_equal(kind[j], j == 5 ? PIECE_DATA : PIECE_SKIP);
+	assert_int_equal(pieces_plan_range(kind, 3, 0, 1 * PIECE_SIZE, 2 * PIECE_SIZE + 512), 2);
+	assert_int_equal(kind[0], PIECE_SKIP);
+	assert_int_equal(kind[1], PIECE_DATA);
+	assert_int_equal(kind[2], PIECE_DATA);
+}
+
 static void piece_counts(void **state)
 {
 	(void)state;
@@ -208,6 +238,7 @@ int main(void)
 		cmocka_unit_test(differ_finds_each_piece),
 		cmocka_unit_test(half_or_more_goes_whole),
 		cmocka_unit_test(plan_of_a_block),
+		cmocka_unit_test(plan_of_a_read_range),
 		cmocka_unit_test(runs_cross_blocks_but_not_kinds),
 		cmocka_unit_test(worst_slot_fits_a_slot),
 		cmocka_unit_test(piece_counts),
