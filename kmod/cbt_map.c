@@ -238,12 +238,14 @@ static unsigned long cbt_mark_part(struct cbt_map *map, unsigned long b,
 	/* the page pointer after the bit: a partial marker installs it first */
 	smp_rmb();
 	page = cbt_page_find(map, b);
-	if (!page && set)
-		return 0;
-	page = cbt_page_get(map, b, gfp);
 	if (!page) {
-		atomic_long_inc(&cbt_stats.piece_fallbacks);
-		return cbt_mark_whole(map, b);
+		if (set)
+			return 0;
+		page = cbt_page_get(map, b, gfp);
+		if (!page) {
+			atomic_long_inc(&cbt_stats.piece_fallbacks);
+			return cbt_mark_whole(map, b);
+		}
 	}
 	/* non-zero and holding these pieces: its first writer sets the bit */
 	if ((cbt_mask_of(page, b) & m) == m)
