@@ -504,8 +504,7 @@ rpm:
 # launch through staging's launch and destroy jobs.
 # A recursive make, so that livemig-launch is built once the -dev packages
 # deps-launch installs are there.
-# LAUNCH_TESTS: some of run.sh's tests instead of its default (.ci/run
-# leaves the lifecycle to check-e2e).
+# LAUNCH_TESTS: some of run.sh's tests instead of its default (all).
 check-launch: deps-launch
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 $(O)/livemig-launch
 	$(Q)tests/launch/run.sh $(O) $(LAUNCH_TESTS)
