@@ -7,18 +7,26 @@
 #
 # The real livemigd with tracker = kmod (scan_interval KMOD_LAG_INTERVAL,
 # compression = none: the stamped blocks do not compress, and TCG has no CPU
-# to spare; nice = 10 under a writer at nice 0, as lag.sh) replicates to a
-# livemig-staging in this guest over loopback, its store on an ext4 disk of
-# its own. In order, one boot:
+# to spare; nice = KMOD_LAG_AGENT_NICE, 0 by default: on one emulated vCPU
+# an agent at lag.sh's nice 10 gets about a tenth of the CPU the writer
+# leaves, which measures the scheduler's weights rather than the agent)
+# replicates to a livemig-staging in this guest over loopback, its store on
+# an ext4 disk of its own. In order, one boot:
 #   link    the initial mirror of a 128 MiB disk of random bytes: its rate
 #           (bytes over the time between the log's "initial mirror from" and
 #           "initial mirror complete") is the link rate of this boot, the
 #           rate the whole path (read, TLS, staging's write and sync) moves
-#           data at; each load's backlog is divided by it
+#           whole blocks at; each load's backlog is divided by it. Then 4096
+#           scattered 4 KiB writes on that disk and one round for them: the
+#           rate the same path moves scattered pieces at (a slot and a frame
+#           each)
+#   writer  lag_writer alone (no agent) as fast as it goes for 10 s on the
+#           first size's disk: the most this guest writes
 #   sizes   for each disk of KMOD_LAG_SIZES: a machine of that one disk,
 #           mirrored, then lag_lib.sh's loads at KMOD_LAG_RATES
-#   slow    one 5 MB/s load on the first size with KMOD_LAG_SLOW_INTERVAL
-#           (livemigd's default 5 s): the interval's share of the lag
+#   slow    one KMOD_LAG_SLOW_RATE load on the first size with
+#           KMOD_LAG_SLOW_INTERVAL (livemigd's default 5 s): the interval's
+#           share of the lag
 #   disks   for each count of KMOD_LAG_DISKS: a machine of that many disks
 #           of KMOD_LAG_DISK_SIZE, one load of KMOD_LAG_DISKS_RATE over all
 # Every disk is discarded (all zeros) before its machine starts, so each
@@ -39,6 +47,9 @@ IO=$KMOD_LAG_IO
 MIN_SECS=$KMOD_LAG_MIN_SECS
 MIN_ROUNDS=$KMOD_LAG_MIN_ROUNDS
 MAX_SECS=$KMOD_LAG_MAX_SECS
+AGENT_NICE=${KMOD_LAG_AGENT_NICE:-0}
+# the observer is a Python program on the same emulated vCPU: fewer looks
+LAG_SAMPLES=${KMOD_LAG_SAMPLES:-10}
 LAG_WRITER=$BUILD/bench/lag_writer
 RESULTS=$OUT/results.jsonl
 unset JOURNAL_STREAM # the agent stamps its log lines only when not under journald
@@ -61,9 +72,9 @@ stamp_of() {
 	date -d "$stamp" +%s.%N
 }
 
-# start_machine NAME INTERVAL DEV...: a machine of these disks, replicated
-# from scratch (its initial mirror done when this returns); sets LAG_DEVS,
-# LAG_REPLICAS, NAME
+# start_machine NAME INTERVAL DEV...: a machine of these disks, discarded
+# first (KEEP_DATA=1: not), replicated from scratch (its initial mirror done
+# when this returns); sets LAG_DEVS, LAG_REPLICAS, NAME
 start_machine() {
 	local dev i=0 t0=$SECONDS
 	NAME=$1
@@ -72,12 +83,12 @@ start_machine() {
 	LAG_DEVS=("$@")
 	LAG_REPLICAS=()
 	for dev in "$@"; do
-		blkdiscard "$dev" 2>/dev/null || dd if=/dev/zero of="$dev" bs=1M oflag=direct status=none
+		[ -n "${KEEP_DATA:-}" ] || blkdiscard "$dev" || die "blkdiscard $dev"
 		LAG_REPLICAS+=("$(replica "$NAME" "d$i")")
 		i=$((i + 1))
 	done
 	write_agent_config "$NAME" "$@" -- "scan_interval = $interval" "tracker = kmod" "compression = none"
-	sed -i 's/^nice = 0$/nice = 10/' "$T/$NAME.conf"
+	sed -i "s/^nice = 0\$/nice = $AGENT_NICE/" "$T/$NAME.conf"
 	start_agent "$NAME"
 	wait_st '.state == "CHANGE_COPY" and .rounds >= 1' 600
 	[ "$(st .tracker)" = kmod ] || die "the agent runs tracker $(st .tracker), not kmod"
@@ -104,18 +115,35 @@ start_staging
 run=0
 
 echo "==> link: initial mirror of 128 MiB of random bytes (tracker kmod, compression none)"
-start_machine link "$INTERVAL" "$(by_serial link)"
+KEEP_DATA=1 start_machine link "$INTERVAL" "$(by_serial link)"
 t_a=$(stamp_of 'd0: initial mirror from offset')
 t_b=$(stamp_of 'd0: initial mirror complete')
 bytes=$(blockdev --getsize64 "${LAG_DEVS[0]}")
 LINK_BPS=$(awk -v b="$bytes" -v a="$t_a" -v z="$t_b" 'BEGIN { printf "%d", b / (z - a) }')
 echo "  link: $bytes bytes in $(awk -v a="$t_a" -v z="$t_b" 'BEGIN { printf "%.2f", z - a }') s: $(awk -v r="$LINK_BPS" 'BEGIN { printf "%.1f", r / 1e6 }') MB/s"
 printf '{"label":"link","bytes":%d,"link_bps":%d}\n' "$bytes" "$LINK_BPS" >>"$RESULTS"
-# the link disk's data is not discarded here: only the mirror counts
 lm sync >/dev/null || die "link: livemig sync"
+rounds0=$(grep -c 'livemigd: info: round ' "$AGENT_LOG")
+"$LAG_WRITER" --count 4096 "${LAG_DEVS[0]}" 4096 999 999 "$T/w.pieces" >/dev/null || die "lag_writer --count"
+lm sync >/dev/null || die "pieces: livemig sync"
+# the seconds of the rounds that carried them, from their log lines
+psecs=$(grep 'livemigd: info: round ' "$AGENT_LOG" | tail -n +$((rounds0 + 1)) |
+	sed -E 's/.*, ([0-9.]+) s, lag .*/\1/' | awk '{ s += $1 } END { print s }')
+PIECE_BPS=$(awk -v s="$psecs" 'BEGIN { printf "%d", 16777216 / s }')
+echo "  link: 4096 scattered 4 KiB writes (16 MiB) sent in $psecs s of rounds: $(awk -v r="$PIECE_BPS" 'BEGIN { printf "%.2f", r / 1e6 }') MB/s of pieces"
+printf '{"label":"pieces","bytes":16777216,"secs":%s,"piece_bps":%d}\n' "$psecs" "$PIECE_BPS" >>"$RESULTS"
+lag_verify link
 stop_agent_checked
 
-echo "==> change-copy lag (tracker kmod, scan_interval $INTERVAL, agent at nice 10; ${IO}-byte random writes, O_DIRECT, nice 0)"
+echo "==> writer: lag_writer alone, as fast as it goes, 10 s on $(by_serial "lag${SIZES%% *}")"
+"$LAG_WRITER" "$(by_serial "lag${SIZES%% *}")" 0 "$IO" 998 998 "$T/w.max" >"$T/w.max.out" 2>&1 &
+wpid=$!
+sleep 10
+kill -TERM "$wpid"
+wait "$wpid" || die "lag_writer alone: $(cat "$T/w.max.out")"
+echo "  writer: $(cat "$T/w.max.out")"
+
+echo "==> change-copy lag (tracker kmod, scan_interval $INTERVAL, agent at nice $AGENT_NICE; ${IO}-byte random writes, O_DIRECT, nice 0)"
 for size in $SIZES; do
 	start_machine "lag-$size" "$INTERVAL" "$(by_serial "lag$size")"
 	for rate in $RATES; do
@@ -127,10 +155,10 @@ done
 
 if [ -n "$SLOW_INTERVAL" ]; then
 	size=${SIZES%% *}
-	echo "==> the same with scan_interval $SLOW_INTERVAL (livemigd's default), $size at 5 MB/s"
+	echo "==> the same with scan_interval $SLOW_INTERVAL (livemigd's default), $size at $KMOD_LAG_SLOW_RATE MB/s"
 	start_machine "slow-$size" "$SLOW_INTERVAL" "$(by_serial "lag$size")"
 	run=$((run + 1))
-	lag_load "$size @ 5 MB/s, $SLOW_INTERVAL" "$size" 5 "$IO" "$run"
+	lag_load "$size @ $KMOD_LAG_SLOW_RATE MB/s, $SLOW_INTERVAL" "$size" "$KMOD_LAG_SLOW_RATE" "$IO" "$run"
 	stop_machine
 fi
 

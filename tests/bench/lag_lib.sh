@@ -14,7 +14,9 @@
 #        `livemig sync`, then every disk of LAG_DEVS compared with its replica
 # Settings: LAG_WRITER (the built lag_writer), RESULTS, MIN_SECS, MIN_ROUNDS,
 # MAX_SECS (lag_observe.py's window), LINK_BPS (the link's measured rate in
-# bytes/s, or empty: then no backlog transfer time), LAG_DEVS, LAG_REPLICAS.
+# bytes/s, or empty: then no backlog transfer time), LAG_SAMPLES (writes
+# sampled a second in the replica, default 50), LAG_DEVS, LAG_REPLICAS.
+# RATE_MBS may have decimals.
 
 LAG_BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAG_DEVS=()
@@ -26,15 +28,16 @@ lag_loadavg() {
 }
 
 lag_load() {
-	local label=$1 size=$2 rate=$3 io=$4 run=$5 n=${#LAG_DEVS[@]} every out i
+	local label=$1 size=$2 rate=$3 io=$4 run=$5 n=${#LAG_DEVS[@]} every out i bps
 	local -a pids=() args=()
-	# about 50 sampled writes a second over all the disks
-	every=$(((rate * 1000000 / io) / 50))
+	bps=$(awk -v r="$rate" 'BEGIN { printf "%d", r * 1000000 }')
+	# about LAG_SAMPLES sampled writes a second over all the disks
+	every=$(((bps / io) / ${LAG_SAMPLES:-50}))
 	[ "$every" -ge 1 ] || every=1
 	for ((i = 0; i < n; i++)); do
 		# the workload at nice 0 like a production service, whatever nice
 		# this script runs under (root may lower it again)
-		nice -n $((0 - $(nice))) "$LAG_WRITER" "${LAG_DEVS[i]}" $((rate * 1000000 / n)) "$io" "$run" \
+		nice -n $((0 - $(nice))) "$LAG_WRITER" "${LAG_DEVS[i]}" $((bps / n)) "$io" "$run" \
 			$((run * 100 + i)) "$T/w.$run.$i" >"$T/w.$run.$i.out" 2>&1 &
 		pids+=($!)
 		track_pid $!
@@ -55,7 +58,7 @@ lag_load() {
 	python3 - "$label" "$size" "$rate" "$io" "$(lag_loadavg)" "$out" >>"$RESULTS" <<-'PY'
 		import json, sys
 		r = json.loads(sys.argv[6])
-		r.update(label=sys.argv[1], size=sys.argv[2], target_mbs=int(sys.argv[3]), io=int(sys.argv[4]),
+		r.update(label=sys.argv[1], size=sys.argv[2], target_mbs=float(sys.argv[3]), io=int(sys.argv[4]),
 		         load=sys.argv[5])
 		print(json.dumps(r))
 	PY

@@ -208,6 +208,9 @@ rc=$?
 kill "$watch_pid" 2>/dev/null
 wait "$watch_pid" 2>/dev/null
 [ ! -e "$OUT/idle" ] || rc=125
+# QEMU also exits 1 when it cannot start (a bad option): a pass needs the
+# guest's own verdict line too
+[ $rc != 1 ] || grep -aq 'livemig-kmod-test: guest rc=0' "$OUT/serial.log" || rc=126
 set -e
 t2=$(date +%s.%N)
 grep -v '^\s*$' "$OUT/serial.log" | grep -v 'BAR\|^SeaBIOS\|^iPXE\|^Booting' | tail -n $((200 * $#))
@@ -216,5 +219,6 @@ case $rc in
 3) say "FAIL $TEST on $KVER (guest test failed; log $OUT/serial.log)"; exit 1 ;;
 124) say "FAIL $TEST on $KVER: cut by QEMU_TIMEOUT after $QEMU_TIMEOUT s"; exit 1 ;;
 125) say "FAIL $TEST on $KVER: hung: the guest's tests printed nothing for $QEMU_IDLE s (log $OUT/serial.log)"; exit 1 ;;
+126) say "FAIL $TEST on $KVER: QEMU exited 1 without the guest's verdict (did it start?); log $OUT/serial.log"; exit 1 ;;
 *) say "FAIL $TEST on $KVER: guest crashed (qemu rc=$rc; panic, oops or WARN); log $OUT/serial.log"; exit 1 ;;
 esac
