@@ -40,6 +40,25 @@ def main():
                 f(r["round_s"]["mean"]), r["violations"] + r.get("never_seen", 0),
                 "/".join(f(a.get(k), "%.2f") for k in ("read_per_written", "sent_per_written", "wire_per_written")),
                 r["load"].split()[0], " (cut off)" if r["truncated"] else ""))
+    # same-run ratios: each load's lag and round against the first load of
+    # the same rate, interval and kind (a larger disk, or more disks ("N x
+    # SIZE"), beside it)
+    groups = {}
+    for r in loads:
+        key = (r["target_mbs"], r["label"].partition(", ")[2], " x " in r["label"])
+        groups.setdefault(key, []).append(r)
+    ratios = [g for g in groups.values() if len(g) > 1]
+    if ratios:
+        print()
+        print("same-run ratios to the first load of the same rate: claimed p50, p99, round (mean)")
+        for g in ratios:
+            base = g[0]
+            for r in g[1:]:
+                q = lambda k, x, y: "-" if x is None or not y else "%.2f" % (x / y)
+                print("%-24s / %-24s p50 %s  p99 %s  round %s" % (
+                    r["label"], base["label"], q(0, r["claimed"]["p50"], base["claimed"]["p50"]),
+                    q(0, r["claimed"]["p99"], base["claimed"]["p99"]),
+                    q(0, r["round_s"]["mean"], base["round_s"]["mean"])))
     link = [r for r in res if r["label"] == "link"]
     pieces = [r for r in res if r["label"] == "pieces"]
     if link or pieces:
