@@ -11,7 +11,9 @@
 # an agent at lag.sh's nice 10 gets about a tenth of the CPU the writer
 # leaves, which measures the scheduler's weights rather than the agent)
 # replicates to a livemig-staging in this guest over loopback, its store on
-# an ext4 disk of its own. In order, one boot:
+# an ext4 disk of its own (KMOD_LAG_STORE=tmpfs: on the guest's tmpfs, where
+# a sync costs nothing; for the probes and small loads only, the guest has
+# 1 GiB of memory). In order, one boot:
 #   link    the initial mirror of a 128 MiB disk of random bytes: its rate
 #           (bytes over the time between the log's "initial mirror from" and
 #           "initial mirror complete") is the link rate of this boot, the
@@ -102,13 +104,17 @@ stop_machine() {
 
 echo "==> $(nproc) vCPU, $(uname -r), $(awk '/MemTotal/ { print $2 }' /proc/meminfo) kB; $("$BUILD/livemigd" --version 2>&1 | sed -n 1p)"
 insmod "$KO" || die "insmod $KO"
-STORE_DEV=$(by_serial store)
-# few inodes (a handful of files), tables written now rather than by ext4's
-# lazy init during the loads
-mkfs.ext4 -q -F -T largefile4 -E lazy_itable_init=0,lazy_journal_init=0 "$STORE_DEV" || die "mkfs.ext4 $STORE_DEV"
 mkdir -p "$T/storefs"
-mount -o noatime "$STORE_DEV" "$T/storefs" || die "mount $STORE_DEV"
-track_mount "$T/storefs"
+if [ "${KMOD_LAG_STORE:-disk}" = disk ]; then
+	STORE_DEV=$(by_serial store)
+	# few inodes (a handful of files), tables written now rather than by
+	# ext4's lazy init during the loads
+	mkfs.ext4 -q -F -T largefile4 -E lazy_itable_init=0,lazy_journal_init=0 "$STORE_DEV" ||
+		die "mkfs.ext4 $STORE_DEV"
+	mount -o noatime "$STORE_DEV" "$T/storefs" || die "mount $STORE_DEV"
+	track_mount "$T/storefs"
+fi
+echo "==> staging's store: ${KMOD_LAG_STORE:-disk} ($(df --output=fstype "$T/storefs" | tail -n 1))"
 STAGING_STORE=$T/storefs/store
 start_staging
 : >"$RESULTS"

@@ -21,7 +21,7 @@
 #   KMOD_LAG_RATES=0.25,0.5,1     write loads, MB/s: what this TCG guest
 #                                 sustains (its agent moves scattered 4 KiB
 #                                 pieces at about 1 MB/s: docs/performance.md)
-#   KMOD_LAG_DISKS=1,4,16         disk counts of the several-disks part
+#   KMOD_LAG_DISKS=1,4,16         disk counts of the several-disks part (empty: none)
 #   KMOD_LAG_DISK_SIZE=256M       each disk's size there
 #   KMOD_LAG_DISKS_RATE=0.5       its load, MB/s, over all the disks
 #   KMOD_LAG_INTERVAL=200ms       the agent's scan_interval (pause between rounds)
@@ -34,6 +34,9 @@
 #   KMOD_LAG_SAMPLES=10           writes a second the observer looks for in
 #                                 staging's image
 #   KMOD_LAG_IO=4096              bytes per write
+#   KMOD_LAG_STORE=disk           staging's store: ext4 on a disk of its own;
+#                                 tmpfs: the guest's memory (syncs cost
+#                                 nothing; small runs only)
 # and those of tests/kmod/run.sh (KVER, OUT: default build/kmod-lag,
 # QEMU_TIMEOUT: default 3600).
 set -euo pipefail
@@ -63,11 +66,11 @@ for i in $(seq 0 15); do disk "n$i" "$DISK_SIZE"; done
 disk store 64G
 export QEMU_OPTS="${QEMU_OPTS:-} ${opts[*]}"
 GUEST_ENV="KMOD_LAG_SIZES=$SIZES KMOD_LAG_RATES=${KMOD_LAG_RATES:-0.25,0.5,1}"
-GUEST_ENV+=" KMOD_LAG_DISKS=${KMOD_LAG_DISKS:-1,4,16} KMOD_LAG_DISK_SIZE=$DISK_SIZE"
+GUEST_ENV+=" KMOD_LAG_DISKS=${KMOD_LAG_DISKS-1,4,16} KMOD_LAG_DISK_SIZE=$DISK_SIZE"
 GUEST_ENV+=" KMOD_LAG_DISKS_RATE=${KMOD_LAG_DISKS_RATE:-0.5} KMOD_LAG_INTERVAL=${KMOD_LAG_INTERVAL:-200ms}"
 GUEST_ENV+=" KMOD_LAG_SLOW_INTERVAL=${KMOD_LAG_SLOW_INTERVAL-5s} KMOD_LAG_SLOW_RATE=${KMOD_LAG_SLOW_RATE:-0.5}"
 GUEST_ENV+=" KMOD_LAG_IO=${KMOD_LAG_IO:-4096} KMOD_LAG_AGENT_NICE=${KMOD_LAG_AGENT_NICE:-0}"
-GUEST_ENV+=" KMOD_LAG_SAMPLES=${KMOD_LAG_SAMPLES:-10}"
+GUEST_ENV+=" KMOD_LAG_SAMPLES=${KMOD_LAG_SAMPLES:-10} KMOD_LAG_STORE=${KMOD_LAG_STORE:-disk}"
 GUEST_ENV+=" KMOD_LAG_MIN_SECS=${KMOD_LAG_MIN_SECS:-20} KMOD_LAG_MIN_ROUNDS=${KMOD_LAG_MIN_ROUNDS:-3}"
 GUEST_ENV+=" KMOD_LAG_MAX_SECS=${KMOD_LAG_MAX_SECS:-120}"
 export GUEST_ENV
