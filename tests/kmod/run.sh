@@ -4,7 +4,9 @@
 # (TCG; the host kernel cannot load modules). The guest runs the host's
 # userland over 9p (read-only), so the test scripts and tools come straight
 # from this tree. The verdict comes from isa-debug-exit: QEMU exits 1 when the
-# guest tests passed, 3 when one failed; anything else (0: panic with
+# guest tests passed (and only with the guest's verdict line on the
+# console: QEMU also exits 1 when it cannot start), 3 when one failed;
+# anything else (0: panic with
 # -no-reboot; a kill for silence or QEMU_TIMEOUT, below) is a crash.
 # panic_on_warn=1 oops=panic make any
 # WARN or oops a failure. nowatchdog: a TCG guest on a busy host (several
