@@ -152,7 +152,7 @@ MAN8 := docs/man/livemigd.8 docs/man/livemig-staging.8 docs/man/livemig-console.
 LIB_A        := $(O)/liblivemig.a
 HOST_A       := $(O)/liblivemig-host.a
 
-.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-lag bench-slowlink bench-ext4-swap bench-scale deps-launch check-launch check-launch-rbd deps-e2e check-e2e check-all \
+.PHONY: all install clean fuzz deps-build deps-test deb rpm demo bench bench-kmod bench-points bench-lag bench-kmod-lag bench-slowlink bench-ext4-swap bench-scale deps-launch check-launch check-launch-rbd deps-e2e check-e2e check-all \
 	check check-lint diagrams check-unit check-fuzz check-integration check-console-pg check-rbd check-web check-sanitized check-packages check-quickstart check-stress \
 	check-kmod check-kmod-module check-kmod-agent check-kmod-full check-kernels
 .DELETE_ON_ERROR:
@@ -461,6 +461,14 @@ bench-points: deps-test
 bench-lag: deps-test
 	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
 	$(Q)tests/bench/lag.sh $(O)
+
+# Benchmark, not a test: the recovery point objective with the kernel
+# tracker, in one QEMU boot (TCG): change-copy lag on 1, 4 and 16 GiB disks,
+# then with 1, 4 and 16 disks of one machine, beside the backlog's transfer
+# time at the boot's link rate. See docs/performance.md.
+bench-kmod-lag: deps-test
+	$(Q)$(MAKE) --no-print-directory NO_DEPS=1 all
+	$(Q)LIVEMIG_BUILD=$(O) tests/bench/kmod-lag.sh
 
 # Benchmark, not a test: livemig's initial mirror and a change round against
 # tool pipelines over a shaped link (tests/bench/link_shaper.c: 100 Mbit/s

@@ -14,6 +14,10 @@
 #            per byte written.
 #   amp      write amplification at 4 MB/s of 4 KiB and of 8 KiB random writes
 #            on the BENCH_AMP_SIZE disk.
+#   disks    the lag with several disks of one machine: 1, 4 and 16 sparse
+#            disks of BENCH_LAG_DISK_SIZE, one load of BENCH_LAG_DISKS_RATE
+#            spread evenly over them (a writer per disk), the rounds the
+#            machine's (one agent): how the lag grows with the number of disks.
 #   rescan   rescan after tracking loss: a 4 GiB disk of random data mirrored,
 #            1 % of it changed while the agent is down (in 4 KiB writes, then
 #            in 64 KiB writes), the checkpoint removed (the path a lost
@@ -27,7 +31,7 @@
 #   tests/bench/lag.sh BUILD_DIR        (make bench-lag runs it; needs root)
 #
 # Knobs (environment):
-#   BENCH_ONLY="lag amp rescan"    the parts to run
+#   BENCH_ONLY="lag amp disks rescan"  the parts to run
 #   BENCH_LAG_SIZES="1G 4G 16G"    disk sizes (truncate syntax)
 #   BENCH_LAG_RATES="5 20 50"      write loads, MB/s (10^6 bytes)
 #   BENCH_LAG_IO=4096              bytes per write of the lag loads
@@ -35,6 +39,9 @@
 #   BENCH_LAG_MIN_ROUNDS=2         ... and this many change-copy rounds
 #   BENCH_LAG_MAX_SECS=420         a load is cut off after this (marked)
 #   BENCH_SCAN_INTERVAL=5s         scan_interval (the default of livemigd.conf)
+#   BENCH_LAG_DISKS="1 4 16"       disk counts of the disks part
+#   BENCH_LAG_DISK_SIZE=256M       each disk's size there
+#   BENCH_LAG_DISKS_RATE=5         its load, MB/s, over all the disks
 #   BENCH_AMP_SIZE=4G              the disk of the amp part
 #   BENCH_RESCAN_SIZE=4G           the disk of the rescan part
 #   BENCH_SRC_DIR=/dev/shm         where the lag disks' sparse image files are
@@ -44,9 +51,11 @@
 . "$(dirname "$0")/../integration/lib.sh" "$@"
 # shellcheck source=../integration/agent_lib.sh
 . "$TESTS/agent_lib.sh"
+# shellcheck source=lag_lib.sh
+. "$(dirname "$0")/lag_lib.sh"
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ONLY=" ${BENCH_ONLY:-lag amp rescan} "
+ONLY=" ${BENCH_ONLY:-lag amp disks rescan} "
 SIZES=${BENCH_LAG_SIZES:-1G 4G 16G}
 RATES=${BENCH_LAG_RATES:-5 20 50}
 IO=${BENCH_LAG_IO:-4096}
@@ -56,16 +65,20 @@ MAX_SECS=${BENCH_LAG_MAX_SECS:-420}
 INTERVAL=${BENCH_SCAN_INTERVAL:-5s}
 AMP_SIZE=${BENCH_AMP_SIZE:-4G}
 RESCAN_SIZE=${BENCH_RESCAN_SIZE:-4G}
+DISK_COUNTS=${BENCH_LAG_DISKS:-1 4 16}
+DISK_SIZE=${BENCH_LAG_DISK_SIZE:-256M}
+DISKS_RATE=${BENCH_LAG_DISKS_RATE:-5}
+LAG_WRITER=$T/lag_writer
 RESULTS=$T/results.jsonl
 unset JOURNAL_STREAM # the agent stamps its log lines only when not under journald
 
 need_root
 command -v cc >/dev/null || die "no C compiler: apt-get install -y build-essential   (or: ci/deps.sh bench)"
-cc -O2 -std=c11 -Wall -Wextra -Werror -o "$T/lag_writer" "$BENCH_DIR/lag_writer.c" ||
+cc -O2 -std=c11 -Wall -Wextra -Werror -o "$LAG_WRITER" "$BENCH_DIR/lag_writer.c" ||
 	die "cannot build lag_writer"
 
 load() {
-	cut -d' ' -f1-3 /proc/loadavg
+	lag_loadavg
 }
 
 drop_caches() {
@@ -99,74 +112,46 @@ _bench_cleanup() {
 }
 trap _bench_cleanup EXIT
 
-# A disk replicated from scratch: sets DEV, NAME, STAGING_*, AGENT_*.
-# start_replica NAME SIZE [direct]: direct = an image in $T (on disk) with
-# the loop device's direct I/O, else a buffered loop device on SRC_DIR
+# A machine replicated from scratch: sets DEV (its first disk), NAME,
+# LAG_DEVS, LAG_REPLICAS, STAGING_*, AGENT_*.
+# start_replica NAME SIZE [direct|buffered] [NDISKS]: direct = an image in $T
+# (on disk) with the loop device's direct I/O, else a buffered loop device on
+# SRC_DIR; NDISKS disks of SIZE (default 1)
 start_replica() {
-	local img=$SRC_DIR/$1.img
+	local img i
 	NAME=$1
-	[ "${3:-}" = direct ] && img=$T/$1.img
-	rm -f "$img"
-	truncate -s "$2" "$img"
-	if [ "${3:-}" = direct ]; then
-		DEV=$(losetup --find --show --direct-io=on "$img") || die "cannot attach $img"
-		echo "$DEV" >>"$T/.loops"
-	else
-		DEV=$(make_loop "$img")
-	fi
 	STAGING_STORE=$T/store.$NAME
+	LAG_DEVS=()
+	LAG_REPLICAS=()
+	for ((i = 0; i < ${4:-1}; i++)); do
+		img=$SRC_DIR/$1.$i.img
+		[ "${3:-}" = direct ] && img=$T/$1.$i.img
+		rm -f "$img"
+		truncate -s "$2" "$img"
+		if [ "${3:-}" = direct ]; then
+			DEV=$(losetup --find --show --direct-io=on "$img") || die "cannot attach $img"
+			echo "$DEV" >>"$T/.loops"
+		else
+			DEV=$(make_loop "$img")
+		fi
+		LAG_DEVS+=("$DEV")
+		LAG_REPLICAS+=("$(replica "$NAME" "d$i")")
+	done
+	DEV=${LAG_DEVS[0]}
 	start_staging
-	write_agent_config "$NAME" "$DEV" -- "scan_interval = $INTERVAL"
+	write_agent_config "$NAME" "${LAG_DEVS[@]}" -- "scan_interval = $INTERVAL"
 	# livemigd's default priority: the production load comes first
 	sed -i 's/^nice = 0$/nice = 10/' "$T/$NAME.conf"
 }
 
-# Writer and observer for one load; appends the observer's JSON to RESULTS.
-# one_load LABEL SIZE RATE_MBS IO RUN
+# one_load LABEL SIZE RATE_MBS IO RUN: lag_lib.sh's load on the machine's disks
 one_load() {
-	local label=$1 size=$2 rate=$3 io=$4 run=$5 wlog=$T/w.$5 every out
-	every=$(((rate * 1000000 / io) / 50))
-	[ "$every" -ge 1 ] || every=1
-	# the workload at nice 0 like a production service, whatever nice this
-	# script runs under (root may lower it again)
-	nice -n $((0 - $(nice))) "$T/lag_writer" "$DEV" $((rate * 1000000)) "$io" "$run" "$run" "$wlog" \
-		>"$T/w.$run.out" 2>&1 &
-	local wpid=$!
-	track_pid "$wpid"
-	out=$(python3 "$BENCH_DIR/lag_observe.py" --sock "$AGENT_SOCK" --agent-log "$AGENT_LOG" \
-		--replica "$(replica "$NAME" d0)" --wlog "$wlog" --writer-pid "$wpid" --run "$run" \
-		--sample-every "$every" --min-secs "$MIN_SECS" --min-rounds "$MIN_ROUNDS" \
-		--max-secs "$MAX_SECS") || die "$label: the observer failed"
-	wait "$wpid" || die "$label: lag_writer failed: $(cat "$T/w.$run.out")"
-	echo "    $label: lag_writer $(cat "$T/w.$run.out")"
-	python3 - "$label" "$size" "$rate" "$io" "$(load)" "$out" >>"$RESULTS" <<-'PY'
-		import json, sys
-		r = json.loads(sys.argv[6])
-		r.update(label=sys.argv[1], size=sys.argv[2], target_mbs=int(sys.argv[3]), io=int(sys.argv[4]),
-		         load=sys.argv[5])
-		print(json.dumps(r))
-	PY
-	python3 - "$out" "$label" "$(load)" <<-'PY'
-		import json, sys
-		r = json.loads(sys.argv[1])
-		c, v, a = r["claimed"], r["visible"], r["amp"]
-		f = lambda x: "-" if x is None else "%.2f" % x
-		print("    %-22s %5.1f MB/s written; lag claimed p50 %s p99 %s max %s s; visible p50 %s p99 %s max %s s (%d sampled);"
-		      " rounds %s s mean; violations %d%s; load %s"
-		      % (sys.argv[2], r["rate_mbs"], f(c["p50"]), f(c["p99"]), f(c["max"]), f(v["p50"]), f(v["p99"]),
-		         f(v["max"]), v["n"], f(r["round_s"]["mean"]), r["violations"],
-		         " (cut off)" if r["truncated"] else "", sys.argv[3]))
-		if a:
-		    print("    %-22s per byte written: read %.1f, sent %.2f, wire %.2f (%d rounds)"
-		          % ("", a["read_per_written"], a["sent_per_written"], a["wire_per_written"], a["rounds"]))
-	PY
+	lag_load "$@"
 }
 
-# The replica equals the source once a final sync is through.
+# The replicas equal the sources once a final sync is through.
 verify_replica() {
-	lm sync >/dev/null || die "$NAME: livemig sync failed"
-	cmp -s "$DEV" "$(replica "$NAME" d0)" || die "$NAME: the replica differs from the source"
-	echo "    $NAME: replica identical to the source after livemig sync"
+	lag_verify "$NAME"
 }
 
 echo "==> $(nproc) CPUs, $(uname -r), $(free -g | awk '/^Mem/ {print $2}') GiB; $("$BUILD/livemigd" --version 2>&1 | sed -n 1p)"
@@ -195,10 +180,16 @@ lag_disk() { # lag_disk SIZE [amp]
 		done
 	fi
 	verify_replica
+	stop_machine
+}
+
+# stop_machine: the agent, staging, the loop devices, the images, the store
+stop_machine() {
+	local dev
 	stop_agent
 	stop_staging
-	detach "$DEV"
-	rm -rf "$SRC_DIR/$NAME.img" "$STAGING_STORE"
+	for dev in "${LAG_DEVS[@]}"; do detach "$dev"; done
+	rm -rf "$SRC_DIR/$NAME".*.img "$STAGING_STORE"
 }
 
 if [[ $ONLY == *" lag "* ]] || [[ $ONLY == *" amp "* ]]; then
@@ -218,6 +209,22 @@ if [[ $ONLY == *" lag "* ]] || [[ $ONLY == *" amp "* ]]; then
 		lag_disk "$AMP_SIZE" amp
 		ONLY=$ONLY_SAVE
 	fi
+fi
+
+# ---- several disks of one machine ----
+if [[ $ONLY == *" disks "* ]]; then
+	echo "==> change-copy lag with several disks (scan tracker, scan_interval $INTERVAL; disks of $DISK_SIZE, $DISKS_RATE MB/s over all of them)"
+	for n in $DISK_COUNTS; do
+		start_replica "disks-$n" "$DISK_SIZE" buffered "$n"
+		t0=$SECONDS
+		start_agent "$NAME"
+		wait_for_log "$AGENT_LOG" "round 1: " 1800 || die "$NAME: no first change-copy round"
+		echo "  $n x $DISK_SIZE: mirror and first round $((SECONDS - t0)) s"
+		run=$((run + 1))
+		one_load "$n x $DISK_SIZE @ $DISKS_RATE MB/s" "$n x $DISK_SIZE" "$DISKS_RATE" "$IO" "$run"
+		verify_replica
+		stop_machine
+	done
 fi
 
 # ---- rescan after tracking loss ----

@@ -4,7 +4,9 @@
 # (TCG; the host kernel cannot load modules). The guest runs the host's
 # userland over 9p (read-only), so the test scripts and tools come straight
 # from this tree. The verdict comes from isa-debug-exit: QEMU exits 1 when the
-# guest tests passed, 3 when one failed; anything else (0: panic with
+# guest tests passed (and only with the guest's verdict line on the
+# console: QEMU also exits 1 when it cannot start), 3 when one failed;
+# anything else (0: panic with
 # -no-reboot; a kill for silence or QEMU_TIMEOUT, below) is a crash.
 # panic_on_warn=1 oops=panic make any
 # WARN or oops a failure. nowatchdog: a TCG guest on a busy host (several
@@ -208,6 +210,9 @@ rc=$?
 kill "$watch_pid" 2>/dev/null
 wait "$watch_pid" 2>/dev/null
 [ ! -e "$OUT/idle" ] || rc=125
+# QEMU also exits 1 when it cannot start (a bad option): a pass needs the
+# guest's own verdict line too
+[ $rc != 1 ] || grep -aq 'livemig-kmod-test: guest rc=0' "$OUT/serial.log" || rc=126
 set -e
 t2=$(date +%s.%N)
 grep -v '^\s*$' "$OUT/serial.log" | grep -v 'BAR\|^SeaBIOS\|^iPXE\|^Booting' | tail -n $((200 * $#))
@@ -216,5 +221,6 @@ case $rc in
 3) say "FAIL $TEST on $KVER (guest test failed; log $OUT/serial.log)"; exit 1 ;;
 124) say "FAIL $TEST on $KVER: cut by QEMU_TIMEOUT after $QEMU_TIMEOUT s"; exit 1 ;;
 125) say "FAIL $TEST on $KVER: hung: the guest's tests printed nothing for $QEMU_IDLE s (log $OUT/serial.log)"; exit 1 ;;
+126) say "FAIL $TEST on $KVER: QEMU exited 1 without the guest's verdict (did it start?); log $OUT/serial.log"; exit 1 ;;
 *) say "FAIL $TEST on $KVER: guest crashed (qemu rc=$rc; panic, oops or WARN); log $OUT/serial.log"; exit 1 ;;
 esac
