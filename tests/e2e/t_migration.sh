@@ -115,6 +115,9 @@ _e2e_on_exit() {
 			VM_SSH_TIMEOUT=120 vm_ssh journalctl -u livemigd --no-pager -n 60 </dev/null 2>&1 | sed 's/^/   | /'
 		fi
 		if [ -n "$LAUNCH_SERIAL" ]; then
+			# once (2026-12-07) a test instance booted the source's root=/dev/sda1
+			# although its conversion reported grub.cfg edited to root=UUID
+			echo "== the launched machine's kernel: $(grep -a -m 1 'Command line:' "$LAUNCH_SERIAL" 2>/dev/null || echo 'no command line logged')"
 			echo "== the launched machine's serial console ($LAUNCH_SERIAL), last lines:"
 			tail -n 30 "$LAUNCH_SERIAL" 2>/dev/null | sed 's/^/   | /'
 		fi
