@@ -10,10 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <linux/fs.h>
 
 #include "convert.h"
 #include "native.h"
@@ -227,6 +230,47 @@ static int mount_all(struct conv *c, struct native *n)
 	return rc;
 }
 
+/*
+ * What the chroot wrote, made whole on the copy before anything is
+ * unmounted: a freeze writes every dirty page and checkpoints the journal,
+ * so the metadata is in place, not only in the journal. GRUB reads the
+ * file system without replaying a journal: a grub.cfg rewritten here whose
+ * new block map were only in the journal would boot with the old one (the
+ * suspect in one e2e test launch that booted the source's root=/dev/sda1).
+ * That needs the unmount below to fail (a process the chroot left holding
+ * the mount), which ends lazily, possibly after the export has stopped.
+ * A file system without freeze gets syncfs.
+ */
+static int settle_all(struct conv *c, struct native *n)
+{
+	for (int i = 0; i < c->n_mounts; i++) {
+		const struct conv_mount *m = &c->mounts[i];
+		char target[600];
+		int fd, rc = 0;
+
+		if (n->loop_of[i] < 0)
+			continue;
+		snprintf(target, sizeof(target), "%s%s", n->root, strcmp(m->mountpoint, "/") ? m->mountpoint : "");
+		fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return conv_fail(c, -errno, "cannot open %s to flush it: %s", m->mountpoint, strerror(errno));
+		if (ioctl(fd, FIFREEZE, 0) == 0) {
+			if (ioctl(fd, FITHAW, 0) < 0)
+				rc = -errno;
+		} else if (errno == EOPNOTSUPP || errno == ENOTTY || errno == EINVAL) {
+			if (syncfs(fd) < 0)
+				rc = -errno;
+		} else {
+			rc = -errno;
+		}
+		close(fd);
+		if (rc)
+			return conv_fail(c, rc, "cannot flush the copy's %s (%s): %s", m->mountpoint, m->fstype,
+					 strerror(-rc));
+	}
+	return 0;
+}
+
 static void unmount_all(struct native *n)
 {
 	while (n->n_mounted > 0) {
@@ -275,6 +319,8 @@ int native_convert(struct conv *c)
 		rc = native_initramfs(c, &n);
 	if (!rc)
 		rc = native_grub(c, &n);
+	if (!rc)
+		rc = settle_all(c, &n);
 	unmount_all(&n);
 	if (export_stop(&n) && !rc)
 		rc = conv_fail(c, -EIO, "qemu-storage-daemon did not stop: the copy may be incomplete");
