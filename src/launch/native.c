@@ -165,6 +165,12 @@ static int private_dev(struct conv *c, struct native *n)
 	return 0;
 }
 
+/* where the guest's mount m is mounted on this host */
+static void mount_target(const struct native *n, const struct conv_mount *m, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s", n->root, strcmp(m->mountpoint, "/") ? m->mountpoint : "");
+}
+
 static int mount_all(struct conv *c, struct native *n)
 {
 	char *out = NULL;
@@ -196,7 +202,7 @@ static int mount_all(struct conv *c, struct native *n)
 		snprintf(n->loops[n->n_loops++], sizeof(n->loops[0]), "%s", out);
 		free(out);
 		out = NULL;
-		snprintf(target, sizeof(target), "%s%s", n->root, strcmp(m->mountpoint, "/") ? m->mountpoint : "");
+		mount_target(n, m, target, sizeof(target));
 		{
 			const char *mnt[] = { "mount", "-t", m->fstype, n->loops[n->n_loops - 1], target, NULL };
 
@@ -250,7 +256,7 @@ static int settle_all(struct conv *c, struct native *n)
 
 		if (n->loop_of[i] < 0)
 			continue;
-		snprintf(target, sizeof(target), "%s%s", n->root, strcmp(m->mountpoint, "/") ? m->mountpoint : "");
+		mount_target(n, m, target, sizeof(target));
 		fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return conv_fail(c, -errno, "cannot open %s to flush it: %s", m->mountpoint, strerror(errno));
