@@ -61,7 +61,7 @@ static int act_cutover(struct db *db, struct lc_row *r, const struct lc_size *si
 		return rc;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(line, sizeof(line), "waiting for a recovery point at or after %s: the agent makes "
+	snprintf(line, sizeof(line), "waiting for the agent's cutover point (asked at %s): it makes "
 		 "it (with its freeze when the tracker runs) after its next heartbeat", when);
 	rc = job_console_log(db, *job, now, line);
 	r->cut_at = now;

@@ -200,8 +200,6 @@ static int cutover_fail(struct db *db, struct lc_row *r, const char *error, int6
 	return lc_save(db, r);
 }
 
-/* CUTTING_OVER, waiting: launch from the point once staging reports it,
- * fail on the agent's error or after the timeout. */
 /* The size the operator chose with the cutover, kept in its wait's params. */
 static int cutover_size(struct db *db, int64_t wait_job, struct lc_size *size)
 {
@@ -221,6 +219,14 @@ static int cutover_size(struct db *db, int64_t wait_job, struct lc_size *size)
 	return 0;
 }
 
+/*
+ * CUTTING_OVER, waiting: launch from the agent's cutover point once it has
+ * reported it done and staging has reported the point; fail on the agent's
+ * error or after the timeout. Only the agent's point will do: it was made
+ * after the agent saw the request, so it holds everything written before.
+ * No other point can be ordered against the request: points carry the
+ * source's clock, the request the console's, whole seconds apart at best.
+ */
 static int cutover_step(struct db *db, struct lc_row *r, int64_t now, unsigned timeout_s)
 {
 	struct lc_size size;
@@ -228,21 +234,36 @@ static int cutover_step(struct db *db, struct lc_row *r, int64_t now, unsigned t
 	struct lc_point p;
 	char line[512], when[32];
 	int64_t launch = 0;
-	int ended, rc, reported = !agent_report(db, r, &rep);
+	int ended, rc = -ENOENT, reported = !agent_report(db, r, &rep);
 
 	if (reported && !strcmp(rep.state, "failed")) {
 		snprintf(line, sizeof(line), "the agent could not make the cutover point: %s",
 			 rep.error[0] ? rep.error : "no reason given");
 		return cutover_fail(db, r, line, now);
 	}
-	rc = lc_point_find(db, r->machine_ref, reported ? rep.point_id : 0, r->cut_at, 0, &p);
+	if (reported && !strcmp(rep.state, "done")) {
+		if (!rep.point_id && rep.consistent_ns <= 0)
+			return cutover_fail(db, r, "the agent reported its cutover point done without "
+					    "the point's id or time: upgrade the agent", now);
+		/* a final sync's point (no id) is staging's first at its time */
+		rc = lc_point_find(db, r->machine_ref, rep.point_id,
+				   rep.point_id ? 0 : rep.consistent_ns, 0, &p);
+	}
 	if (rc == -ENOENT) {
 		if (now - r->cut_at < (int64_t)timeout_s)
 			return 0;
 		fmt_time(r->cut_at, when, sizeof(when));
-		snprintf(line, sizeof(line), "no recovery point at or after %s reached the console "
-			 "within %u s (--cutover-timeout): is the agent running and replicating?",
-			 when, timeout_s);
+		if (!reported || strcmp(rep.state, "done"))
+			snprintf(line, sizeof(line), "the agent reported no cutover point for the "
+				 "request of %s within %u s (--cutover-timeout): is it running and "
+				 "reaching the console?", when, timeout_s);
+		else
+			snprintf(line, sizeof(line), "the agent's cutover point (%s %lld) did not "
+				 "reach the console from staging within %u s of the request of %s "
+				 "(--cutover-timeout): is staging reaching the console?",
+				 rep.point_id ? "point" : "a final sync at ns",
+				 (long long)(rep.point_id ? rep.point_id : rep.consistent_ns), timeout_s,
+				 when);
 		return cutover_fail(db, r, line, now);
 	}
 	if (rc)

@@ -142,7 +142,7 @@ void lc_instance_clear(struct lc_row *r)
 	r->inst_point = r->inst_staging = r->inst_job = 0;
 }
 
-int lc_point_find(struct db *db, int64_t machine_ref, int64_t want, int64_t after_s, int newest,
+int lc_point_find(struct db *db, int64_t machine_ref, int64_t want, int64_t after_ns, int newest,
 		  struct lc_point *p)
 {
 	struct db_stmt *st;
@@ -162,7 +162,7 @@ int lc_point_find(struct db *db, int64_t machine_ref, int64_t want, int64_t afte
 		return rc;
 	db_bind_int64(st, 1, machine_ref);
 	db_bind_int64(st, 2, want);
-	db_bind_int64(st, 3, after_s * 1000000000LL);
+	db_bind_int64(st, 3, after_ns);
 	rc = db_step(st);
 	if (rc == DB_ROW) {
 		p->staging_ref = db_column_int64(st, 0);

@@ -46,15 +46,15 @@ void lc_move(struct lc_row *r, enum lc_state to, int64_t now);
 void lc_instance_clear(struct lc_row *r);
 
 /* A recovery point of the machine: staging_ref, point id, time. want: a
- * point id (0: any); after_s: time at or after (0: any); newest or oldest
- * first. -ENOENT when none. */
+ * point id (0: any); after_ns: its time, on the agent's clock, at or after
+ * (0: any); newest or oldest first. -ENOENT when none. */
 struct lc_point {
 	int64_t staging_ref;
 	int64_t id;
 	int64_t time_ns;
 	char staging[64];
 };
-int lc_point_find(struct db *db, int64_t machine_ref, int64_t want, int64_t after_s, int newest,
+int lc_point_find(struct db *db, int64_t machine_ref, int64_t want, int64_t after_ns, int newest,
 		  struct lc_point *p);
 
 /* Queue a launch of point p for purpose on p's staging server; the

@@ -125,20 +125,21 @@ conflict() { # ACTION WHAT: 409 conflict naming the state and what is allowed
 	grep -q "allowed now: " <<<"$out" || die "$2: the 409 does not say what is allowed: $out"
 }
 state_is() { [ "$(json_get "$(lc_get)" 'd["state"]')" = "$1" ] || die "state $(lc_get), expected $1"; }
-heartbeat() { # POST a status as m1's agent: the raw answer
+heartbeat() { # [STATUS_JSON]: POST a status as m1's agent: the raw answer
 	local out
 	for _ in $(seq 50); do
 		out=$(api call POST "/api/v1/machines/$M1/status" --bearer "$(cat "$A/m1.secret")" \
-			--json '{"state": "CHANGE_COPY"}')
+			--json "${1:-'{"state": "CHANGE_COPY"}'}")
 		[ "$(api_status "$out")" = 429 ] || break
 		sleep 0.5
 	done
 	echo "$out"
 }
-past_request() { # wait until the clock is past the cutover request's second (points carry ns, requests s)
-	local at
+cutover_done() { # POINT_ID: as m1's agent, report the cutover point asked for made
+	local at out
 	at=$(json_get "$(lc_get)" 'd["cutover"]["requested_at"]')
-	while [ "$(date +%s)" -le "$at" ]; do sleep 0.1; done
+	out=$(heartbeat "{\"state\": \"CHANGE_COPY\", \"cutover\": {\"requested_at\": $at, \"state\": \"done\", \"point_id\": $1, \"consistent_ns\": $(now_ns), \"error\": \"\"}}")
+	[ "$(api_status "$out")" = 200 ] || die "the agent's cutover report: $out"
 }
 licenses_in_use() {
 	json_get "$(api_body "$(api call GET /api/v1/machines --basic "$ALICE")")" 'd["licenses"]["in_use"]'
@@ -270,7 +271,6 @@ for a in test mark-ready cutover revert finalize; do
 	conflict "$a" "$a in CUTTING_OVER"
 done
 pass "cutover: CUTTING_OVER; the heartbeat's answer carries $(json_get "$(api_body "$hb")" 'd["cutover"]')"
-past_request
 kill -CONT "$STAGING_PID" # the agent's cutover point (asked by its heartbeat) can be made now
 wait_lc 'd["state"] == "READY_FOR_CUTOVER"' 90 "the cutover launch on st1 (no launcher) to fail"
 wv=$(job_of "$wjob")
@@ -305,8 +305,16 @@ restart_console
 view=$(lc_get)
 [ "$(json_get "$view" 'd["state"], d["cutover"]["job"]')" = "('CUTTING_OVER', $wjob)" ] || die "after kill -9: $view"
 [ "$(json_get "$(job_of "$wjob")" 'd["state"]')" = running ] || die "the wait after kill -9: $(job_of "$wjob")"
-past_request
+# a newer point alone is not the cutover point: the agent's report names it
 echo "[$(point_json 1000 1000000000), $(point_json 1001 "$(now_ns)")]" >"$T/standin.points"
+for _ in $(seq 60); do
+	json_get "$(api_body "$(api call GET "/api/v1/machines/$M1/points" --basic "$ALICE")")" '[p["id"] for p in d["points"]]' | grep -q 1001 && break
+	sleep 0.5
+done
+json_get "$(api_body "$(api call GET "/api/v1/machines/$M1/points" --basic "$ALICE")")" '[p["id"] for p in d["points"]]' | grep -q 1001 ||
+	die "the console never listed the stand-in's point 1001"
+state_is CUTTING_OVER
+cutover_done 1001
 wait_lc 'd["state"] == "CUTOVER" and d["instance"]["state"] == "up"' 90 "the resumed cutover to launch and come up"
 [ "$(json_get "$(job_of "$wjob")" 'd["state"], d["result"]["point"]')" = "('succeeded', 1001)" ] ||
 	die "the resumed wait: $(job_of "$wjob")"
@@ -321,8 +329,8 @@ djob=$(lc_do revert)
 state_is READY_FOR_CUTOVER
 wait_lc 'd["instance"] is None' 60 "the cutover instance to be destroyed"
 wjob=$(lc_do cutover)
-past_request
 echo "[$(point_json 1000 1000000000), $(point_json 1001 1000000001), $(point_json 1002 "$(now_ns)")]" >"$T/standin.points"
+cutover_done 1002
 wait_lc 'd["state"] == "CUTOVER" and d["instance"]["state"] == "up"' 90 "the second cutover"
 pass "revert from CUTOVER (destroy job $djob), then a second cutover from point $(json_get "$(job_of "$wjob")" 'd["result"]["point"]')"
 before=$(licenses_in_use)

@@ -274,6 +274,28 @@ static json_t *lc(struct fixture *f)
 	return o;
 }
 
+/* The agent's status as its heartbeat stores it, with its cutover report:
+ * state "done" with point_id (a point made with the freeze) or with
+ * consistent_ns only (a final sync's point, numbered by staging). */
+static void agent_cutover(struct fixture *f, int64_t now, int64_t requested_at, const char *state,
+			  int64_t point_id, int64_t consistent_ns)
+{
+	char text[512];
+	json_t *doc;
+
+	snprintf(text, sizeof(text), "{\"state\":\"CHANGE_COPY\",\"cutover\":{\"requested_at\":%lld,"
+		 "\"state\":\"%s\",\"point_id\":%lld,\"consistent_ns\":%lld,\"error\":\"\"}}",
+		 (long long)requested_at, state, (long long)point_id, (long long)consistent_ns);
+	doc = json_loads(text, 0, NULL);
+	assert_non_null(doc);
+	assert_int_equal(db_begin(f->db), 0);
+	assert_int_equal(machine_status_store(f->db, f->m1, text, "CHANGE_COPY", now, 10), 0);
+	assert_int_equal(lifecycle_agent_report(f->db, f->m1, doc, now), 0);
+	assert_int_equal(lifecycle_tick(f->db, f->m1, now, 600), 0);
+	assert_int_equal(db_commit(f->db), 0);
+	json_decref(doc);
+}
+
 static void expect_state(struct fixture *f, const char *state, const char *inst_state)
 {
 	json_t *o = lc(f);
@@ -345,7 +367,7 @@ static void test_flow(void **state)
 	sync_st1(f, 1013, 0, destroy, "\"state\":\"succeeded\",\"result\":{\"destroyed\":true}");
 	expect_state(f, "READY_FOR_CUTOVER", NULL);
 
-	/* cutover: the console waits for a point at or after the request,
+	/* cutover: the console waits for the agent's point,
 	 * never handing its wait to staging */
 	assert_int_equal(act(f, LCA_CUTOVER, 1020, &wait), 0);
 	expect_state(f, "CUTTING_OVER", NULL);
@@ -375,7 +397,14 @@ static void test_flow(void **state)
 		assert_int_equal(json_array_size(json_object_get(j, "log")), 2);
 		json_decref(j);
 	}
-	sync_st1(f, 1030, 1025, 0, NULL); /* point 2 at 1025 s: the cutover point */
+	/* a point after the request is not the cutover point until the agent
+	 * says it is: the source's clock cannot be ordered against the
+	 * console's */
+	sync_st1(f, 1030, 1025, 0, NULL); /* point 2 at 1025 s */
+	j = job(f, wait);
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "running");
+	json_decref(j);
+	agent_cutover(f, 1030, 1020, "done", 2, 1025000000000LL);
 	j = job(f, wait);
 	assert_string_equal(json_string_value(json_object_get(j, "state")), "succeeded");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "result"), "point")), 2);
@@ -396,6 +425,10 @@ static void test_flow(void **state)
 	assert_int_equal(act(f, LCA_REVERT, 1040, &destroy), 0);
 	expect_state(f, "READY_FOR_CUTOVER", INSTANCE_DESTROYING);
 	assert_int_equal(act(f, LCA_CUTOVER, 1041, &wait), 0);
+	/* a final sync's point: staging's first at the agent's time, not
+	 * point 2 of the first cutover */
+	agent_cutover(f, 1041, 1041, "done", 0, 1041000000000LL);
+	expect_state(f, "CUTTING_OVER", INSTANCE_DESTROYING);
 	sync_st1(f, 1042, 1041, destroy, "\"state\":\"succeeded\",\"result\":{\"destroyed\":true}");
 	j = job(f, wait);
 	cut = json_integer_value(json_object_get(json_object_get(j, "result"), "launch_job"));
@@ -469,8 +502,22 @@ static void test_cutover_bounds(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "fsfreeze"));
 	json_decref(j);
 
+	/* the agent's point that never reaches the console: back after the
+	 * timeout, saying where it stuck */
+	assert_int_equal(act(f, LCA_CUTOVER, 3100, &wait), 0);
+	agent_cutover(f, 3100, 3100, "done", 77, 3100000000000LL);
+	sync_st1(f, 3699, 0, 0, NULL);
+	expect_state(f, "CUTTING_OVER", INSTANCE_DESTROYING);
+	sync_st1(f, 3700, 0, 0, NULL);
+	expect_state(f, "READY_FOR_CUTOVER", INSTANCE_DESTROYING);
+	j = job(f, wait);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "error")),
+			       "point 77) did not reach the console from staging"));
+	json_decref(j);
+
 	/* a failed cutover launch goes back too */
 	assert_int_equal(act(f, LCA_CUTOVER, 4000, &wait), 0);
+	agent_cutover(f, 4000, 4000, "done", 2, 4000000000000LL);
 	sync_st1(f, 4001, 4000, destroy, "\"state\":\"succeeded\",\"result\":{\"destroyed\":true}");
 	j = job(f, wait);
 	cut = json_integer_value(json_object_get(json_object_get(j, "result"), "launch_job"));
@@ -490,8 +537,9 @@ static void test_cutover_bounds(void **state)
 	expect_state(f, "READY_FOR_CUTOVER", NULL);
 
 	/* each move the lifecycle made by itself is in the audit log, by the
-	 * console, with why, newest first: the three failed cutovers (the
-	 * launch, the agent's failure, the timeout); a test launch coming up
+	 * console, with why, newest first: the four failed cutovers (the
+	 * launch, the point staging never reported, the agent's failure, the
+	 * timeout); a test launch coming up
 	 * moves no state, so it is not one */
 	{
 		struct audit_query q = { .account_id = 0, .action = "lifecycle.state", .limit = 10 };
@@ -500,6 +548,7 @@ static void test_cutover_bounds(void **state)
 		int64_t next;
 		const char *want[][3] = {
 			{ "CUTTING_OVER", "READY_FOR_CUTOVER", "not up within 300 s" },
+			{ "CUTTING_OVER", "READY_FOR_CUTOVER", "did not reach the console" },
 			{ "CUTTING_OVER", "READY_FOR_CUTOVER", "fsfreeze" },
 			{ "CUTTING_OVER", "READY_FOR_CUTOVER", "--cutover-timeout" },
 		};
@@ -507,8 +556,8 @@ static void test_cutover_bounds(void **state)
 		assert_int_equal(account_find(f->db, "acme", &a), 0);
 		q.account_id = a.id;
 		assert_int_equal(audit_list_json(f->db, &q, &recs, &next), 0);
-		assert_int_equal(json_array_size(recs), 3);
-		for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(json_array_size(recs), 4);
+		for (size_t i = 0; i < 4; i++) {
 			const json_t *d;
 
 			r = json_array_get(recs, i);

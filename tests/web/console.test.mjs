@@ -4,9 +4,10 @@
 // console, staging and an installed (not yet started) livemigd and passes:
 //   CONSOLE_URL SPKI CHROMIUM MACHINE LIVEMIG IDIR ISOCK TRY_INSTALL ARTIFACTS SERVER_CA
 //   STAGING_SECRET_FILE (a staging server's sync secret, for the points check)
-//   MACHINE2 (a machine registered through the API, without an agent) and
-//   STANDIN_POINTS (the points file of the stand-in staging server that holds
-//   it and ends its launches as up), for the Launch section
+//   MACHINE2 (a machine registered through the API, without an agent: the
+//   test speaks for it with MACHINE2_SECRET_FILE) and STANDIN_POINTS (the
+//   points file of the stand-in staging server that holds it and ends its
+//   launches as up), for the Launch section
 // Each check prints "ok: ..."; the first failure throws and exits 1.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';

@@ -138,7 +138,7 @@ rc=0
 CONSOLE_URL=$CONSOLE_URL SPKI=$SPKI CHROMIUM=$CHROMIUM MACHINE=$machine LIVEMIG=$BUILD/livemig \
 	IDIR=$IDIR ISOCK=$ISOCK TRY_INSTALL=$T/try_install.sh ARTIFACTS=$ARTIFACTS \
 	SERVER_CA=$SERVER_CA STAGING_SECRET_FILE=$T/web-st.secret \
-	MACHINE2=$machine2 STANDIN_POINTS=$T/standin.points STANDIN_HOLD=$T/standin.hold \
+	MACHINE2=$machine2 MACHINE2_SECRET_FILE=$T/agents/launch-m2.secret STANDIN_POINTS=$T/standin.points STANDIN_HOLD=$T/standin.hold \
 	timeout --kill-after=10 900 node "$WEB/console.test.mjs" || rc=$?
 [ -f "$ISTATE/livemigd.pid" ] && track_pid "$(installed_pid)"
 [ "$rc" = 0 ] || die "the browser test failed (exit $rc); screenshots in $ARTIFACTS"
