@@ -126,10 +126,11 @@ conflict() { # ACTION WHAT: 409 conflict naming the state and what is allowed
 }
 state_is() { [ "$(json_get "$(lc_get)" 'd["state"]')" = "$1" ] || die "state $(lc_get), expected $1"; }
 heartbeat() { # [STATUS_JSON]: POST a status as m1's agent: the raw answer
-	local out
+	local out doc=${1:-}
+	[ -n "$doc" ] || doc='{"state": "CHANGE_COPY"}'
 	for _ in $(seq 50); do
 		out=$(api call POST "/api/v1/machines/$M1/status" --bearer "$(cat "$A/m1.secret")" \
-			--json "${1:-'{"state": "CHANGE_COPY"}'}")
+			--json "$doc")
 		[ "$(api_status "$out")" = 429 ] || break
 		sleep 0.5
 	done
