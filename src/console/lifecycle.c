@@ -39,15 +39,47 @@ static int act_test(struct db *db, struct lc_row *r, int64_t point, const struct
 	return rc ? rc : lc_launch(db, r, "test", &p, size, by, now, job);
 }
 
+/* *at: the requested_at of the machine's latest cutover, 0 if none. */
+static int last_cutover_request(struct db *db, int64_t machine_ref, int64_t *at)
+{
+	struct db_stmt *st;
+	int rc = db_prepare(db, &st, "SELECT params FROM staging_jobs WHERE machine_ref = ? AND "
+				     "kind = '" JOB_KIND_CUTOVER_POINT "' ORDER BY id DESC LIMIT 1");
+
+	*at = 0;
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, machine_ref);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		json_t *params = json_loads(db_text(st, 0), 0, NULL);
+
+		*at = json_integer_value(json_object_get(params, "requested_at"));
+		json_decref(params);
+	}
+	rc = rc == DB_ROW || rc == DB_DONE ? 0 : db_err(db, rc, "reading the last cutover request");
+	db_finalize(st);
+	return rc;
+}
+
 static int act_cutover(struct db *db, struct lc_row *r, const struct lc_size *size, const char *by,
 		       int64_t now, int64_t *job)
 {
 	char line[512], when[32];
-	time_t t = (time_t)now;
 	struct tm tm;
-	json_t *params = json_pack("{s:I}", "requested_at", (json_int_t)now);
-	int rc;
+	json_t *params;
+	int64_t at;
+	time_t t;
+	int rc = last_cutover_request(db, r->machine_ref, &at);
 
+	if (rc)
+		return rc;
+	/* requested_at names the request to the agent, which makes one point
+	 * per value: a cutover in the same second as the last (after a revert
+	 * or a failure) must not be answered with that one's point */
+	at = now > at ? now : at + 1;
+	t = (time_t)at;
+	params = json_pack("{s:I}", "requested_at", (json_int_t)at);
 	if (!params)
 		return -ENOMEM;
 	/* the launch comes later, from the wait: it reads the size here */
@@ -64,7 +96,7 @@ static int act_cutover(struct db *db, struct lc_row *r, const struct lc_size *si
 	snprintf(line, sizeof(line), "waiting for the agent's cutover point (asked at %s): it makes "
 		 "it (with its freeze when the tracker runs) after its next heartbeat", when);
 	rc = job_console_log(db, *job, now, line);
-	r->cut_at = now;
+	r->cut_at = at;
 	snprintf(r->cut_by, sizeof(r->cut_by), "%s", by);
 	r->cut_job = *job;
 	r->cut_agent[0] = '\0';
