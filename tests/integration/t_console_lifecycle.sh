@@ -308,12 +308,12 @@ view=$(lc_get)
 [ "$(json_get "$(job_of "$wjob")" 'd["state"]')" = running ] || die "the wait after kill -9: $(job_of "$wjob")"
 # a newer point alone is not the cutover point: the agent's report names it
 echo "[$(point_json 1000 1000000000), $(point_json 1001 "$(now_ns)")]" >"$T/standin.points"
+listed_1001() { [ "$(json_get "$(api_body "$(api call GET "/api/v1/machines/$M1/points" --basic "$ALICE")")" '1001 in [p["id"] for p in d["points"]]')" = True ]; }
 for _ in $(seq 60); do
-	json_get "$(api_body "$(api call GET "/api/v1/machines/$M1/points" --basic "$ALICE")")" '[p["id"] for p in d["points"]]' | grep -q 1001 && break
+	listed_1001 && break
 	sleep 0.5
 done
-json_get "$(api_body "$(api call GET "/api/v1/machines/$M1/points" --basic "$ALICE")")" '[p["id"] for p in d["points"]]' | grep -q 1001 ||
-	die "the console never listed the stand-in's point 1001"
+listed_1001 || die "the console never listed the stand-in's point 1001"
 state_is CUTTING_OVER
 cutover_done 1001
 wait_lc 'd["state"] == "CUTOVER" and d["instance"]["state"] == "up"' 90 "the resumed cutover to launch and come up"

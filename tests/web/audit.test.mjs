@@ -9,10 +9,9 @@
 // what; the rows are the API's records; a viewer reads the same log; at
 // phone width each record is a card. Each check prints "ok: ..."; the
 // first failure throws and exits 1.
-import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import { chromium } from 'playwright-core';
 import { fail, sleep, until } from './wait.mjs';
+import { agentStatus } from './agent.mjs';
 
 const E = process.env;
 const base = E.CONSOLE_URL;
@@ -22,18 +21,7 @@ const ok = (msg) => { passed++; console.log('ok: ' + msg); };
 
 // The machine's heartbeat, as its agent sends it once it has paused.
 function heartbeat(state) {
-  const secret = readFileSync(E.MACHINE3_SECRET_FILE, 'utf8').trim();
-  return new Promise((resolve, reject) => {
-    const req = https.request(base + '/api/v1/machines/' + M3 + '/status', {
-      method: 'POST', ca: readFileSync(E.SERVER_CA),
-      headers: { Authorization: 'Bearer ' + secret, 'Content-Type': 'application/json' },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error('heartbeat: ' + res.statusCode))));
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify({ state: state, paused: state === 'PAUSED', disks: [] }));
-  });
+  return agentStatus(base, E.SERVER_CA, M3, E.MACHINE3_SECRET_FILE, { state: state, paused: state === 'PAUSED', disks: [] });
 }
 
 async function signIn(page, account, user, password) {

@@ -14,8 +14,8 @@
 //   frees its license (the header's count drops);
 // - the list shows each machine's launch state, filters and sorts by it, also
 //   at 390 px where the sort is a select and a button.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
+import { rmSync, writeFileSync } from 'node:fs';
+import { agentStatus } from './agent.mjs';
 
 const jobLaunchOf = (l, kind = 'launch') => (l.jobs || []).find((j) => j.kind === kind);
 
@@ -42,20 +42,8 @@ export function setup(h) {
   // MACHINE2's agent reports its cutover point made (docs/launch.md, "The
   // cutover point"): the console launches only the point the agent names
   function cutoverDone(requestedAt, pointId) {
-    const secret = readFileSync(E.MACHINE2_SECRET_FILE, 'utf8').trim();
-    const doc = { state: 'CHANGE_COPY', paused: false, disks: [],
-      cutover: { requested_at: requestedAt, state: 'done', point_id: pointId, consistent_ns: Date.now() * 1e6, error: '' } };
-    return new Promise((resolve, reject) => {
-      const req = https.request(base + '/api/v1/machines/' + M2 + '/status', {
-        method: 'POST', ca: readFileSync(E.SERVER_CA),
-        headers: { Authorization: 'Bearer ' + secret, 'Content-Type': 'application/json' },
-      }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error('the agent\'s cutover report: ' + res.statusCode))));
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify(doc));
-    });
+    return agentStatus(base, E.SERVER_CA, M2, E.MACHINE2_SECRET_FILE, { state: 'CHANGE_COPY', paused: false, disks: [],
+      cutover: { requested_at: requestedAt, state: 'done', point_id: pointId, consistent_ns: Date.now() * 1e6, error: '' } });
   }
   // the dialog opened by BUTTON: it says WORDS; confirmed or cancelled
   async function confirm(page, button, words, answer) {
