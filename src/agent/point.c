@@ -28,7 +28,10 @@
 #include "log.h"
 #include "util.h"
 
-#define RETRY_NS        30000000000ull   /* after a put-off */
+#define RETRY_NS        30000000000ull   /* after a periodic point's put-off */
+/* after a requested point's: an operator waits on it (livemig point, the
+ * cutover's downtime), and rounds between attempts shrink the backlog */
+#define RETRY_ASKED_NS  5000000000ull
 #define POINT_WAIT_NS   120000000000ull  /* for staging's POINT after the MARK */
 #define FREEZE_LIMIT_MS 60000u           /* the module's longest freeze timeout */
 
@@ -139,17 +142,18 @@ static int capture(struct engine *e, struct point_work *w, uint64_t t0, char *wh
 	return 0;
 }
 
-static void put_off(struct engine *e, const char *why)
+static void put_off(struct engine *e, int origin, const char *why)
 {
 	struct point_state *p = &e->pt;
+	uint64_t wait = origin == MARK_ORIGIN_REQUESTED ? RETRY_ASKED_NS : RETRY_NS;
 
 	pthread_mutex_lock(&e->mu);
 	p->put_off++;
 	snprintf(p->put_off_why, sizeof(p->put_off_why), "%s", why);
-	p->retry_at_ns = now_mono_ns() + RETRY_NS;
+	p->retry_at_ns = now_mono_ns() + wait;
 	pthread_mutex_unlock(&e->mu);
 	log_warn("recovery point put off: %s (normal rounds go on; retry in %llu s)", why,
-		 (unsigned long long)(RETRY_NS / 1000000000u));
+		 (unsigned long long)(wait / 1000000000u));
 }
 
 /* Wait for staging's POINT answering MARK seq: its id, or 0. */
@@ -224,12 +228,12 @@ static int make_point(struct engine *e, int origin, uint64_t req)
 	if (backlog > c->freeze_buffer) {
 		snprintf(why, sizeof(why), "the backlog (%llu bytes) is larger than freeze_buffer",
 			 (unsigned long long)backlog);
-		put_off(e, why);
+		put_off(e, origin, why);
 		return 0;
 	}
 	rc = freeze_find(&fs, paths, e->ndisks, "/sys", "/proc/self/mountinfo", why, sizeof(why));
 	if (rc) {
-		put_off(e, why);
+		put_off(e, origin, why);
 		return 0;
 	}
 	hooks_failed = hooks_run(c->freeze_hooks_dir, "freeze", c->freeze_hook_timeout_ns, &nhooks,
@@ -280,7 +284,7 @@ static int make_point(struct engine *e, int origin, uint64_t req)
 	} else if (rc && rc != -ECANCELED && rc != -ESTALE) {
 		if (rc < 0 && !why[0])
 			snprintf(why, sizeof(why), "%s", strerror(-rc));
-		put_off(e, why);
+		put_off(e, origin, why);
 		rc = 0;
 	} else if (!rc) {
 		pthread_mutex_lock(&e->mu);
